@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Scoring throughput through jdpo's binding vs llama-bench -p N -n 0, same model/threads/batch, one run.
+#   scripts/bench/scoring.sh [threads] [tokens] [reps] [types...]
+# The model is a generated Llama (dim 1024, 8 layers, ffn 2816) with stories260K's tokenizer,
+# written once under target/bench and quantized there by llama.cpp through the binding.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/scripts/lib.sh"
+find_jdk25
+cd "$root"
+native=$(native/build.sh | tail -1)
+threads=${1:-2}; tokens=${2:-512}; reps=${3:-3}; shift $(( $# < 3 ? $# : 3 )) || true
+types=("$@"); [ ${#types[@]} -gt 0 ] || types=(F32 F16 Q8_0 Q4_K_M)
+tokenizer=${JDPO_BENCH_TOKENIZER:-$root/../shared/testdata/models/stories260K.gguf}
+[ -f "$tokenizer" ] || { echo "scoring.sh: tokenizer source $tokenizer not found (set JDPO_BENCH_TOKENIZER to any GGUF with a tokenizer)" >&2; exit 1; }
+mvn -B -q -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test >/dev/null
+"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Djdpo.native.dir="$native/lib" \
+  -cp "target/test-classes:target/classes:$(cat target/test-classpath.txt)" io.jdpo.bench.ScoringBench \
+  target/bench "$tokenizer" "$threads" "$tokens" "$reps" "${types[@]}"

@@ -1,0 +1,55 @@
+package io.jdpo.cli;
+
+import io.jdpo.llama.ContextParams;
+import io.jdpo.llama.LlamaContext;
+import io.jdpo.llama.LlamaModel;
+import io.jdpo.llama.LogProbScorer;
+import io.jdpo.llama.TokenLogProbs;
+import io.jdpo.llama.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** Prints the log-probability llama.cpp gives a completion after a prompt, token by token. */
+@Command(name = "score", mixinStandardHelpOptions = true,
+        description = "Score a completion after a prompt: per-token log-probabilities and their sum.",
+        footer = {"", "Example:", "  jdpo score model.gguf -p \"Once upon a time\" -c \" there was a girl\""})
+final class ScoreCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "GGUF model")
+    Path model;
+
+    @Option(names = {"-p", "--prompt"}, required = true, description = "prompt text (BOS added as the model wants)")
+    String prompt;
+
+    @Option(names = {"-c", "--completion"}, required = true, description = "completion text")
+    String completion;
+
+    @Option(names = {"-t", "--threads"}, description = "threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--verbose", description = "stack traces on errors")
+    boolean verbose;
+
+    @Override
+    public Integer call() {
+        try (LlamaModel m = LlamaModel.load(model)) {
+            Tokenizer tok = m.tokenizer();
+            int[] p = tok.tokenize(prompt, true, false);
+            int[] c = tok.tokenize(completion, false, false);
+            ContextParams params = ContextParams.of(Math.min(m.trainingContextLength(), Math.max(64, p.length + c.length)));
+            if (threads != null) params = params.withThreads(threads);
+            try (LlamaContext ctx = LlamaContext.create(m, params)) {
+                TokenLogProbs s = new LogProbScorer(ctx).score(p, c);
+                for (int i = 0; i < c.length; i++) {
+                    System.out.printf(Locale.ROOT, "%5d %-16s %10.4f%n", c[i], "'" + tok.piece(c[i]) + "'", s.logProbs()[i]);
+                }
+                System.out.printf(Locale.ROOT, "sum %.4f  mean %.4f  over %d tokens%n", s.sum(), s.mean(), s.length());
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,17 @@
+package io.jdpo.gguf;
+
+import java.nio.file.Path;
+
+/** A GGUF file that breaks the format, with the file and byte offset where it does. */
+public final class GgufFormatException extends RuntimeException {
+    private final long offset;
+
+    public GgufFormatException(Path file, long offset, String problem) {
+        super(file + " at byte " + offset + ": " + problem);
+        this.offset = offset;
+    }
+
+    public long offset() {
+        return offset;
+    }
+}

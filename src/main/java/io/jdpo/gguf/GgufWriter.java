@@ -1,0 +1,183 @@
+package io.jdpo.gguf;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes GGUF v3 files: metadata in insertion order, tensor infos, then tensor data, each
+ * tensor aligned to {@code general.alignment}. The file is written beside the target under
+ * a temporary name and renamed into place, so a failed write never leaves a broken file at
+ * the target path.
+ */
+public final class GgufWriter {
+    private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
+    private final List<Pending> tensors = new ArrayList<>();
+    private final Map<String, Pending> tensorNames = new LinkedHashMap<>();
+
+    public GgufWriter put(String key, GgufValue value) {
+        metadata.put(key, value);
+        return this;
+    }
+
+    public GgufWriter put(String key, String value) {
+        return put(key, GgufValue.of(value));
+    }
+
+    /** Copies every metadata entry of another file, keeping its order. */
+    public GgufWriter putAll(Map<String, GgufValue> values) {
+        metadata.putAll(values);
+        return this;
+    }
+
+    /** Adds a tensor; {@code data} must hold exactly the bytes its type and shape need. */
+    public GgufWriter addTensor(String name, GgmlType type, long[] ne, MemorySegment data) {
+        GgufTensorInfo info = new GgufTensorInfo(name, type, ne.clone(), 0);
+        if (data.byteSize() != info.byteSize()) {
+            throw new IllegalArgumentException("tensor '" + name + "' of type " + type + " and shape "
+                    + java.util.Arrays.toString(ne) + " needs " + info.byteSize() + " bytes, got " + data.byteSize());
+        }
+        if (tensorNames.containsKey(name)) {
+            throw new IllegalArgumentException("duplicate tensor name '" + name + "'");
+        }
+        Pending p = new Pending(name, type, ne.clone(), data);
+        tensors.add(p);
+        tensorNames.put(name, p);
+        return this;
+    }
+
+    public GgufWriter addTensor(String name, long[] ne, float[] values) {
+        return addTensor(name, GgmlType.F32, ne, MemorySegment.ofArray(values));
+    }
+
+    /** Writes the file atomically (temp file + rename). */
+    public void write(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".partial");
+        try {
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+                writeTo(out);
+            }
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private void writeTo(OutputStream raw) throws IOException {
+        int alignment = GgufFile.DEFAULT_ALIGNMENT;
+        GgufValue align = metadata.get("general.alignment");
+        if (align != null) alignment = (int) align.asLong();
+        Counting out = new Counting(raw);
+        out.u32(GgufFile.MAGIC);
+        out.u32(3);
+        out.u64(tensors.size());
+        out.u64(metadata.size());
+        for (var e : metadata.entrySet()) {
+            out.string(e.getKey());
+            out.u32(e.getValue().type().id());
+            writeValue(out, e.getValue());
+        }
+        long offset = 0;
+        for (Pending t : tensors) {
+            out.string(t.name);
+            out.u32(t.ne.length);
+            for (long d : t.ne) out.u64(d);
+            out.u32(t.type.id());
+            out.u64(offset);
+            offset = GgufFile.align(offset + t.data.byteSize(), alignment);
+        }
+        out.pad(alignment);
+        byte[] chunk = new byte[1 << 16];
+        for (Pending t : tensors) {
+            long n = t.data.byteSize();
+            for (long pos = 0; pos < n; pos += chunk.length) {
+                int len = (int) Math.min(chunk.length, n - pos);
+                MemorySegment.copy(t.data, ValueLayout.JAVA_BYTE, pos, chunk, 0, len);
+                out.write(chunk, 0, len);
+            }
+            out.pad(alignment);
+        }
+    }
+
+    private static void writeValue(Counting out, GgufValue v) throws IOException {
+        writeScalar(out, v.type(), v.value(), v.elementType());
+    }
+
+    private static void writeScalar(Counting out, GgufValueType type, Object value, GgufValueType elem) throws IOException {
+        switch (type) {
+            case UINT8, INT8 -> out.write(((Number) value).intValue());
+            case UINT16, INT16 -> { int s = ((Number) value).intValue(); out.write(s); out.write(s >>> 8); }
+            case UINT32, INT32 -> out.u32(((Number) value).intValue());
+            case FLOAT32 -> out.u32(Float.floatToRawIntBits(((Number) value).floatValue()));
+            case UINT64, INT64 -> out.u64(((Number) value).longValue());
+            case FLOAT64 -> out.u64(Double.doubleToRawLongBits(((Number) value).doubleValue()));
+            case BOOL -> out.write((Boolean) value ? 1 : 0);
+            case STRING -> out.string((String) value);
+            case ARRAY -> {
+                List<?> list = (List<?>) value;
+                out.u32(elem.id());
+                out.u64(list.size());
+                for (Object o : list) {
+                    if (elem == GgufValueType.ARRAY) {
+                        writeValue(out, (GgufValue) o);
+                    } else {
+                        writeScalar(out, elem, o, null);
+                    }
+                }
+            }
+        }
+    }
+
+    private record Pending(String name, GgmlType type, long[] ne, MemorySegment data) {
+    }
+
+    /** Little-endian output that knows its position, for alignment padding. */
+    private static final class Counting {
+        private final OutputStream out;
+        private long pos;
+
+        Counting(OutputStream out) {
+            this.out = out;
+        }
+
+        void write(int b) throws IOException {
+            out.write(b);
+            pos++;
+        }
+
+        void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            pos += len;
+        }
+
+        void u32(int v) throws IOException {
+            for (int i = 0; i < 4; i++) write(v >>> (8 * i));
+        }
+
+        void u64(long v) throws IOException {
+            for (int i = 0; i < 8; i++) write((int) (v >>> (8 * i)));
+        }
+
+        void string(String s) throws IOException {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            u64(b.length);
+            write(b, 0, b.length);
+        }
+
+        void pad(int alignment) throws IOException {
+            while (pos % alignment != 0) write(0);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.jdpo.llama;
+
+import io.jdpo.bindings.LlamaH;
+import io.jdpo.bindings.llama_batch;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Tokens for one {@link LlamaContext#decode} call: each with its position, the sequences it
+ * belongs to, and whether its logits are wanted. Reusable after {@link #clear()}.
+ */
+public final class Batch extends NativeHandle {
+    private final Arena arena;
+    private final int capacity;
+    private final int maxSeqPerToken;
+    private final MemorySegment token;
+    private final MemorySegment pos;
+    private final MemorySegment nSeqId;
+    private final MemorySegment seqId;
+    private final MemorySegment logits;
+    private int size;
+
+    public Batch(int capacity, int maxSeqPerToken) {
+        this(Arena.ofShared(), capacity, maxSeqPerToken);
+    }
+
+    private Batch(Arena arena, int capacity, int maxSeqPerToken) {
+        super("batch", init(arena, capacity, maxSeqPerToken));
+        this.arena = arena;
+        this.capacity = capacity;
+        this.maxSeqPerToken = maxSeqPerToken;
+        MemorySegment b = ptr();
+        token = llama_batch.token(b).reinterpret((long) capacity * Integer.BYTES);
+        pos = llama_batch.pos(b).reinterpret((long) capacity * Integer.BYTES);
+        nSeqId = llama_batch.n_seq_id(b).reinterpret((long) capacity * Integer.BYTES);
+        seqId = llama_batch.seq_id(b).reinterpret((long) capacity * ValueLayout.ADDRESS.byteSize());
+        logits = llama_batch.logits(b).reinterpret(capacity);
+    }
+
+    private static MemorySegment init(Arena arena, int capacity, int maxSeqPerToken) {
+        if (capacity <= 0 || maxSeqPerToken <= 0) {
+            throw new IllegalArgumentException("batch capacity and sequences per token must be positive");
+        }
+        LlamaRuntime.get();
+        return LlamaH.llama_batch_init(arena, capacity, 0, maxSeqPerToken);
+    }
+
+    /** Adds one token; returns its index in the batch (the index logits are read by). */
+    public int add(int tokenId, int position, boolean wantLogits, int... sequences) {
+        ptr();
+        if (size == capacity) {
+            throw new IllegalStateException("batch is full (" + capacity + " tokens)");
+        }
+        if (sequences.length == 0 || sequences.length > maxSeqPerToken) {
+            throw new IllegalArgumentException("a token belongs to 1.." + maxSeqPerToken + " sequences, got "
+                    + sequences.length);
+        }
+        int i = size++;
+        token.setAtIndex(ValueLayout.JAVA_INT, i, tokenId);
+        pos.setAtIndex(ValueLayout.JAVA_INT, i, position);
+        nSeqId.setAtIndex(ValueLayout.JAVA_INT, i, sequences.length);
+        MemorySegment ids = seqId.getAtIndex(ValueLayout.ADDRESS, i).reinterpret((long) maxSeqPerToken * Integer.BYTES);
+        for (int s = 0; s < sequences.length; s++) {
+            ids.setAtIndex(ValueLayout.JAVA_INT, s, sequences[s]);
+        }
+        logits.set(ValueLayout.JAVA_BYTE, i, (byte) (wantLogits ? 1 : 0));
+        llama_batch.n_tokens(ptr(), size);
+        return i;
+    }
+
+    public void clear() {
+        size = 0;
+        llama_batch.n_tokens(ptr(), 0);
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public boolean isFull() {
+        return size == capacity;
+    }
+
+    int token(int i) {
+        return token.getAtIndex(ValueLayout.JAVA_INT, i);
+    }
+
+    int position(int i) {
+        return pos.getAtIndex(ValueLayout.JAVA_INT, i);
+    }
+
+    int sequenceCount(int i) {
+        return nSeqId.getAtIndex(ValueLayout.JAVA_INT, i);
+    }
+
+    int sequence(int i, int s) {
+        return seqId.getAtIndex(ValueLayout.ADDRESS, i).reinterpret((long) maxSeqPerToken * Integer.BYTES)
+                .getAtIndex(ValueLayout.JAVA_INT, s);
+    }
+
+    boolean wantsLogits(int i) {
+        return logits.get(ValueLayout.JAVA_BYTE, i) != 0;
+    }
+
+    MemorySegment struct() {
+        return ptr();
+    }
+
+    @Override
+    void free(MemorySegment pointer) {
+        LlamaH.llama_batch_free(pointer);
+        arena.close();
+    }
+}

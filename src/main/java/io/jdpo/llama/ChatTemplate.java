@@ -1,0 +1,86 @@
+package io.jdpo.llama;
+
+import io.jdpo.bindings.LlamaH;
+import io.jdpo.bindings.llama_chat_message;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Renders conversations into prompt text with llama.cpp's chat-template engine
+ * ({@code llama_chat_apply_template}): either a model's own template or a named built-in
+ * such as "chatml", "llama3" or "zephyr".
+ */
+public final class ChatTemplate {
+    private final String template;
+
+    private ChatTemplate(String template) {
+        this.template = template;
+    }
+
+    /** The model's own template; fails with the model's path when it has none. */
+    public static ChatTemplate of(LlamaModel model) {
+        return new ChatTemplate(model.chatTemplate().orElseThrow(() -> new LlamaException(
+                "model " + model.path() + " has no chat template (tokenizer.chat_template); name a built-in one: "
+                        + builtinNames())));
+    }
+
+    /** A built-in template by name (see {@link #builtinNames()}), or a full Jinja template text. */
+    public static ChatTemplate named(String nameOrTemplate) {
+        return new ChatTemplate(nameOrTemplate);
+    }
+
+    public String source() {
+        return template;
+    }
+
+    /** The names llama.cpp accepts for {@link #named(String)}. */
+    public static List<String> builtinNames() {
+        LlamaRuntime.get();
+        try (Arena arena = Arena.ofConfined()) {
+            int n = LlamaH.llama_chat_builtin_templates(MemorySegment.NULL, 0);
+            MemorySegment names = arena.allocate(ValueLayout.ADDRESS, n);
+            LlamaH.llama_chat_builtin_templates(names, n);
+            List<String> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                out.add(Native.string(names.getAtIndex(ValueLayout.ADDRESS, i)));
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Renders messages; with {@code addAssistantStart} the text ends with the tokens that open
+     * the assistant's reply, which is where a completion begins.
+     */
+    public String apply(List<ChatMessage> messages, boolean addAssistantStart) {
+        LlamaRuntime.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment chat = llama_chat_message.allocateArray(Math.max(1, messages.size()), arena);
+            long total = 0;
+            for (int i = 0; i < messages.size(); i++) {
+                MemorySegment m = llama_chat_message.asSlice(chat, i);
+                llama_chat_message.role(m, arena.allocateFrom(messages.get(i).role()));
+                llama_chat_message.content(m, arena.allocateFrom(messages.get(i).content()));
+                total += messages.get(i).content().length() + messages.get(i).role().length();
+            }
+            MemorySegment tmpl = arena.allocateFrom(template);
+            int capacity = (int) Math.min(Integer.MAX_VALUE, 2 * total + 256);
+            MemorySegment buf = arena.allocate(capacity);
+            int n = LlamaH.llama_chat_apply_template(tmpl, chat, messages.size(), addAssistantStart, buf, capacity);
+            if (n < 0) {
+                throw new LlamaException("chat template not supported by llama.cpp: "
+                        + (template.length() > 60 ? template.substring(0, 60) + "..." : template));
+            }
+            if (n > capacity) {
+                buf = arena.allocate(n);
+                n = LlamaH.llama_chat_apply_template(tmpl, chat, messages.size(), addAssistantStart, buf, n);
+            }
+            return new String(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+package io.jdpo.llama;
+
+import io.jdpo.bindings.LlamaH;
+import io.jdpo.bindings.llama_context_params;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * An inference context on a model: the KV cache, decode of token batches, logits, KV
+ * sequence operations and attached LoRA adapters. One thread at a time; several contexts on
+ * one model may run on separate threads. Inputs are checked in Java before any call that
+ * llama.cpp would answer with an abort.
+ */
+public final class LlamaContext extends NativeHandle {
+    private final LlamaModel model;
+    private final ContextParams params;
+    private final int vocabSize;
+    private final Map<LoraAdapter, Float> adapters = new LinkedHashMap<>();
+    /** Highest position decoded per sequence, -1 when empty; mirrors the KV cache for checks. */
+    private final int[] maxPos;
+
+    private LlamaContext(LlamaModel model, ContextParams params, MemorySegment pointer) {
+        super("context", pointer);
+        this.model = model;
+        this.params = params;
+        this.vocabSize = model.tokenizer().vocabularySize();
+        this.maxPos = new int[params.nSeqMax()];
+        Arrays.fill(maxPos, -1);
+    }
+
+    public static LlamaContext create(LlamaModel model, ContextParams params) {
+        int trained = model.trainingContextLength();
+        if (params.nCtx() > trained) {
+            throw new LlamaException("context of " + params.nCtx() + " tokens is longer than model "
+                    + model.path().getFileName() + " allows (trained context " + trained + ")");
+        }
+        if (params.nBatch() > params.nCtx()) {
+            throw new IllegalArgumentException("nBatch " + params.nBatch() + " exceeds nCtx " + params.nCtx());
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = LlamaH.llama_context_default_params(arena);
+            llama_context_params.n_ctx(p, params.nCtx());
+            llama_context_params.n_batch(p, params.nBatch());
+            llama_context_params.n_ubatch(p, params.nUbatch());
+            llama_context_params.n_seq_max(p, params.nSeqMax());
+            llama_context_params.n_threads(p, params.threads());
+            llama_context_params.n_threads_batch(p, params.threadsBatch());
+            llama_context_params.kv_unified(p, true);
+            llama_context_params.no_perf(p, true);
+            MemorySegment ctx = LlamaH.llama_init_from_model(model.ptr(), p);
+            if (ctx.equals(MemorySegment.NULL)) {
+                throw new LlamaException("llama.cpp could not create a context of " + params.nCtx()
+                        + " tokens for " + model.path());
+            }
+            LlamaContext c = new LlamaContext(model, params, ctx);
+            model.register(c);
+            return c;
+        }
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public ContextParams params() {
+        return params;
+    }
+
+    /** The KV capacity llama.cpp actually allocated (it may round nCtx up). */
+    public int contextLength() {
+        return LlamaH.llama_n_ctx(ptr());
+    }
+
+    public int vocabularySize() {
+        return vocabSize;
+    }
+
+    /**
+     * Runs the model over a batch. Logits of the tokens marked for it are then readable by
+     * their batch index until the next decode.
+     */
+    public void decode(Batch batch) {
+        MemorySegment ctx = ptr();
+        if (batch.size() == 0) {
+            throw new IllegalArgumentException("empty batch");
+        }
+        if (batch.size() > params.nBatch()) {
+            throw new IllegalArgumentException("batch of " + batch.size() + " tokens exceeds nBatch " + params.nBatch());
+        }
+        int[] newMax = maxPos.clone();
+        for (int i = 0; i < batch.size(); i++) {
+            int t = batch.token(i);
+            if (t < 0 || t >= vocabSize) {
+                throw new IllegalArgumentException("token id " + t + " at batch index " + i
+                        + " outside the vocabulary [0, " + vocabSize + ")");
+            }
+            int p = batch.position(i);
+            if (p < 0 || p >= params.nCtx()) {
+                throw new LlamaException("position " + p + " at batch index " + i
+                        + " is past the context of " + params.nCtx() + " tokens");
+            }
+            for (int s = 0; s < batch.sequenceCount(i); s++) {
+                int seq = batch.sequence(i, s);
+                if (seq < 0 || seq >= params.nSeqMax()) {
+                    throw new IllegalArgumentException("sequence id " + seq + " outside [0, " + params.nSeqMax() + ")");
+                }
+                newMax[seq] = Math.max(newMax[seq], p);
+            }
+        }
+        int rc = LlamaH.llama_decode(ctx, batch.struct());
+        if (rc != 0) {
+            throw new LlamaException(switch (rc) {
+                case 1 -> "KV cache full: no room for " + batch.size() + " more tokens in a context of "
+                        + params.nCtx() + " (decoding past n_ctx)";
+                case 2 -> "decode aborted";
+                case -1 -> "llama.cpp rejected the batch as invalid (positions not continuing their sequence?)";
+                default -> "llama_decode failed with code " + rc;
+            });
+        }
+        System.arraycopy(newMax, 0, maxPos, 0, maxPos.length);
+    }
+
+    /** Copies the logits of the token at {@code batchIndex} of the last decode. */
+    public float[] logits(int batchIndex) {
+        float[] out = new float[vocabSize];
+        logitsInto(batchIndex, out);
+        return out;
+    }
+
+    public void logitsInto(int batchIndex, float[] dst) {
+        MemorySegment row = LlamaH.llama_get_logits_ith(ptr(), batchIndex);
+        if (row.equals(MemorySegment.NULL)) {
+            throw new LlamaException("no logits for batch index " + batchIndex + " (not requested in the last decode)");
+        }
+        MemorySegment.copy(row.reinterpret((long) vocabSize * Float.BYTES), ValueLayout.JAVA_FLOAT, 0, dst, 0, vocabSize);
+    }
+
+    // ---- KV cache ----
+
+    /** Empties the KV cache of every sequence. */
+    public void clearMemory() {
+        LlamaH.llama_memory_clear(LlamaH.llama_get_memory(ptr()), true);
+        Arrays.fill(maxPos, -1);
+    }
+
+    /** Removes positions [from, to) of a sequence (to &lt; 0: to the end). */
+    public void removeSequence(int seq, int from, int to) {
+        checkSeq(seq);
+        if (!LlamaH.llama_memory_seq_rm(LlamaH.llama_get_memory(ptr()), seq, from, to)) {
+            throw new LlamaException("cannot remove positions [" + from + ", " + to + ") of sequence " + seq);
+        }
+        if (from <= 0 && to < 0) {
+            maxPos[seq] = -1;
+        } else if (to < 0 || to > maxPos[seq]) {
+            maxPos[seq] = Math.min(maxPos[seq], from - 1);
+        }
+    }
+
+    public void removeSequence(int seq) {
+        removeSequence(seq, -1, -1);
+    }
+
+    /** Makes {@code dst} share {@code src}'s cells (no copy in a unified cache): a shared prompt. */
+    public void copySequence(int src, int dst) {
+        checkSeq(src);
+        checkSeq(dst);
+        LlamaH.llama_memory_seq_cp(LlamaH.llama_get_memory(ptr()), src, dst, -1, -1);
+        maxPos[dst] = Math.max(maxPos[dst], maxPos[src]);
+    }
+
+    /** Drops every sequence except this one. */
+    public void keepSequence(int seq) {
+        checkSeq(seq);
+        LlamaH.llama_memory_seq_keep(LlamaH.llama_get_memory(ptr()), seq);
+        for (int s = 0; s < maxPos.length; s++) {
+            if (s != seq) maxPos[s] = -1;
+        }
+    }
+
+    /** The highest position stored for a sequence, -1 when it is empty. */
+    public int sequenceEnd(int seq) {
+        checkSeq(seq);
+        return LlamaH.llama_memory_seq_pos_max(LlamaH.llama_get_memory(ptr()), seq);
+    }
+
+    private void checkSeq(int seq) {
+        if (seq < 0 || seq >= params.nSeqMax()) {
+            throw new IllegalArgumentException("sequence id " + seq + " outside [0, " + params.nSeqMax() + ")");
+        }
+    }
+
+    public void setThreads(int threads, int threadsBatch) {
+        LlamaH.llama_set_n_threads(ptr(), threads, threadsBatch);
+    }
+
+    // ---- LoRA ----
+
+    /** Attaches an adapter (or changes its scale); takes effect from the next decode. */
+    public void attach(LoraAdapter adapter, float scale) {
+        if (adapter.model() != model) {
+            throw new IllegalArgumentException("adapter " + adapter.path() + " was loaded for another model");
+        }
+        adapter.ptr();
+        adapters.put(adapter, scale);
+        applyAdapters();
+    }
+
+    public void detach(LoraAdapter adapter) {
+        if (adapters.remove(adapter) != null) {
+            applyAdapters();
+        }
+    }
+
+    public void detachAll() {
+        adapters.clear();
+        applyAdapters();
+    }
+
+    /** The adapters attached now, with their scales. */
+    public Map<LoraAdapter, Float> adapters() {
+        return Map.copyOf(adapters);
+    }
+
+    private void applyAdapters() {
+        MemorySegment ctx = ptr();
+        try (Arena arena = Arena.ofConfined()) {
+            int n = adapters.size();
+            MemorySegment ptrs = arena.allocate(ValueLayout.ADDRESS, Math.max(1, n));
+            MemorySegment scales = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, n));
+            int i = 0;
+            for (var e : adapters.entrySet()) {
+                ptrs.setAtIndex(ValueLayout.ADDRESS, i, e.getKey().ptr());
+                scales.setAtIndex(ValueLayout.JAVA_FLOAT, i, e.getValue());
+                i++;
+            }
+            if (LlamaH.llama_set_adapters_lora(ctx, ptrs, n, scales) != 0) {
+                throw new LlamaException("llama.cpp refused the LoRA adapters " + adapters.keySet());
+            }
+        }
+    }
+
+    /** Called when an adapter is closed while attached here. */
+    void forget(LoraAdapter adapter) {
+        if (!isClosed()) {
+            detach(adapter);
+        }
+    }
+
+    @Override
+    void free(MemorySegment pointer) {
+        model.unregister(this);
+        LlamaH.llama_free(pointer);
+    }
+}

@@ -1,0 +1,213 @@
+package io.jdpo.llama;
+
+import io.jdpo.bindings.LlamaH;
+import io.jdpo.bindings.llama_model_params;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** A GGUF model loaded by llama.cpp (weights memory-mapped, optionally offloaded to the GPU). */
+public final class LlamaModel extends NativeHandle {
+    private static final byte[] GGUF_MAGIC = {'G', 'G', 'U', 'F'};
+
+    private final Path path;
+    private final Tokenizer tokenizer;
+    private final Set<NativeHandle> children = new LinkedHashSet<>();
+
+    private LlamaModel(Path path, MemorySegment pointer) {
+        super("model " + path, pointer);
+        this.path = path;
+        this.tokenizer = new Tokenizer(this, LlamaH.llama_model_get_vocab(pointer));
+    }
+
+    public static LlamaModel load(Path path) {
+        return load(path, ModelParams.defaults());
+    }
+
+    /**
+     * Loads a GGUF file. The file is checked in Java first (exists, readable, GGUF magic) so
+     * the common mistakes get a clear message; llama.cpp then validates the rest.
+     */
+    public static LlamaModel load(Path path, ModelParams params) {
+        checkGgufFile(path);
+        LlamaRuntime.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = LlamaH.llama_model_default_params(arena);
+            llama_model_params.n_gpu_layers(p, params.nGpuLayers());
+            llama_model_params.load_mode(p, params.useMmap() ? LlamaH.LLAMA_LOAD_MODE_MMAP() : LlamaH.LLAMA_LOAD_MODE_NONE());
+            llama_model_params.vocab_only(p, params.vocabOnly());
+            MemorySegment model = LlamaH.llama_model_load_from_file(arena.allocateFrom(path.toString()), p);
+            if (model.equals(MemorySegment.NULL)) {
+                throw new LlamaException("llama.cpp could not load model " + path
+                        + " (truncated or unsupported GGUF? enable logger io.jdpo.llama.native for details)");
+            }
+            return new LlamaModel(path, model);
+        }
+    }
+
+    static void checkGgufFile(Path path) {
+        if (!Files.exists(path)) {
+            throw new LlamaException("model file not found: " + path);
+        }
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+            throw new LlamaException("model path is not a readable file: " + path);
+        }
+        byte[] magic = new byte[4];
+        try (InputStream in = Files.newInputStream(path)) {
+            int n = in.readNBytes(magic, 0, 4);
+            if (n < 4 || !Arrays.equals(magic, GGUF_MAGIC)) {
+                throw new LlamaException("not a GGUF file (bad magic at byte 0): " + path);
+            }
+        } catch (IOException e) {
+            throw new LlamaException("cannot read model file " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** All GGUF metadata as llama.cpp renders it (arrays summarised by llama.cpp). */
+    public Map<String, String> metadata() {
+        MemorySegment m = ptr();
+        int n = LlamaH.llama_model_meta_count(m);
+        Map<String, String> out = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            int idx = i;
+            String key = readString((buf, len) -> LlamaH.llama_model_meta_key_by_index(m, idx, buf, len));
+            String val = readString((buf, len) -> LlamaH.llama_model_meta_val_str_by_index(m, idx, buf, len));
+            out.put(key, val);
+        }
+        return out;
+    }
+
+    public Optional<String> metadata(String key) {
+        MemorySegment m = ptr();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocateFrom(key);
+            String v = readString((buf, len) -> LlamaH.llama_model_meta_val_str(m, k, buf, len));
+            return v == null ? Optional.empty() : Optional.of(v);
+        }
+    }
+
+    /** general.architecture, e.g. "llama", "qwen2". */
+    public String architecture() {
+        return metadata("general.architecture").orElse("unknown");
+    }
+
+    /** llama.cpp's one-line description, e.g. "llama 260K all F32". */
+    public String description() {
+        MemorySegment m = ptr();
+        return readString((buf, len) -> LlamaH.llama_model_desc(m, buf, len));
+    }
+
+    public long parameterCount() {
+        return LlamaH.llama_model_n_params(ptr());
+    }
+
+    public long sizeBytes() {
+        return LlamaH.llama_model_size(ptr());
+    }
+
+    public int trainingContextLength() {
+        return LlamaH.llama_model_n_ctx_train(ptr());
+    }
+
+    public int embeddingLength() {
+        return LlamaH.llama_model_n_embd(ptr());
+    }
+
+    public int layerCount() {
+        return LlamaH.llama_model_n_layer(ptr());
+    }
+
+    public int headCount() {
+        return LlamaH.llama_model_n_head(ptr());
+    }
+
+    public int kvHeadCount() {
+        return LlamaH.llama_model_n_head_kv(ptr());
+    }
+
+    /** The model's own chat template (tokenizer.chat_template), if it has one. */
+    public Optional<String> chatTemplate() {
+        MemorySegment t = LlamaH.llama_model_chat_template(ptr(), MemorySegment.NULL);
+        return t.equals(MemorySegment.NULL) ? Optional.empty() : Optional.of(Native.string(t));
+    }
+
+    // Contexts and adapters live inside the model's native memory: they are closed first.
+    void register(NativeHandle child) {
+        synchronized (children) {
+            children.add(child);
+        }
+    }
+
+    void unregister(NativeHandle child) {
+        synchronized (children) {
+            children.remove(child);
+        }
+    }
+
+    void detachEverywhere(LoraAdapter adapter) {
+        for (NativeHandle child : childrenSnapshot()) {
+            if (child instanceof LlamaContext ctx) {
+                ctx.forget(adapter);
+            }
+        }
+    }
+
+    private List<NativeHandle> childrenSnapshot() {
+        synchronized (children) {
+            return new ArrayList<>(children);
+        }
+    }
+
+    @Override
+    void free(MemorySegment pointer) {
+        List<NativeHandle> open = childrenSnapshot();
+        // Contexts first: they may still reference the adapters.
+        open.sort(Comparator.comparing(h -> h instanceof LlamaContext ? 0 : 1));
+        for (NativeHandle child : open) {
+            child.close();
+        }
+        LlamaH.llama_model_free(pointer);
+    }
+
+    /** A llama.cpp "write into buf, return needed length or -1" call. */
+    interface StringCall {
+        int call(MemorySegment buf, long len);
+    }
+
+    /** Calls a llama.cpp string getter, growing the buffer once if needed; null when it returns -1. */
+    static String readString(StringCall call) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(256);
+            int n = call.call(buf, buf.byteSize());
+            if (n < 0) {
+                return null;
+            }
+            if (n >= buf.byteSize()) {
+                buf = arena.allocate(n + 1L);
+                n = call.call(buf, buf.byteSize());
+            }
+            return buf.getString(0);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.jdpo.llama;
+
+import io.jdpo.bindings.LlamaH;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A GGUF LoRA adapter loaded for one model. Attach it to contexts with a scale
+ * ({@link LlamaContext#attach}); closing it detaches it everywhere first.
+ */
+public final class LoraAdapter extends NativeHandle {
+    private final LlamaModel model;
+    private final Path path;
+
+    private LoraAdapter(LlamaModel model, Path path, MemorySegment pointer) {
+        super("LoRA adapter " + path, pointer);
+        this.model = model;
+        this.path = path;
+    }
+
+    public static LoraAdapter load(LlamaModel model, Path path) {
+        LlamaModel.checkGgufFile(path);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = LlamaH.llama_adapter_lora_init(model.ptr(), arena.allocateFrom(path.toString()));
+            if (p.equals(MemorySegment.NULL)) {
+                throw new LlamaException("llama.cpp could not load LoRA adapter " + path + " for model "
+                        + model.path() + " (wrong architecture, or tensors that do not match the model?)");
+            }
+            LoraAdapter a = new LoraAdapter(model, path, p);
+            model.register(a);
+            return a;
+        }
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** The adapter's GGUF metadata as llama.cpp read it. */
+    public Map<String, String> metadata() {
+        MemorySegment a = ptr();
+        int n = LlamaH.llama_adapter_meta_count(a);
+        Map<String, String> out = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            int idx = i;
+            out.put(LlamaModel.readString((b, l) -> LlamaH.llama_adapter_meta_key_by_index(a, idx, b, l)),
+                    LlamaModel.readString((b, l) -> LlamaH.llama_adapter_meta_val_str_by_index(a, idx, b, l)));
+        }
+        return out;
+    }
+
+    public Optional<String> metadata(String key) {
+        return Optional.ofNullable(metadata().get(key));
+    }
+
+    @Override
+    void free(MemorySegment pointer) {
+        model.unregister(this);
+        model.detachEverywhere(this);
+        // An adapter still alive when its model is freed is freed by llama.cpp with it.
+        if (!model.isClosed()) {
+            LlamaH.llama_adapter_lora_free(pointer);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return path.toString();
+    }
+}

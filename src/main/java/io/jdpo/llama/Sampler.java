@@ -1,0 +1,77 @@
+package io.jdpo.llama;
+
+import io.jdpo.bindings.LlamaH;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/** A llama.cpp sampler chain built from a {@link SamplerConfig}; it keeps state (penalty history, grammar, RNG). */
+public final class Sampler extends NativeHandle {
+    private final SamplerConfig config;
+
+    public Sampler(LlamaModel model, SamplerConfig config) {
+        super("sampler", build(model, config));
+        this.config = config;
+    }
+
+    private static MemorySegment build(LlamaModel model, SamplerConfig c) {
+        LlamaRuntime.get();
+        MemorySegment chain;
+        try (Arena arena = Arena.ofConfined()) {
+            chain = LlamaH.llama_sampler_chain_init(LlamaH.llama_sampler_chain_default_params(arena));
+        }
+        try {
+            if (c.hasPenalties()) {
+                int nVocab = LlamaH.llama_vocab_n_tokens(LlamaH.llama_model_get_vocab(model.ptr()));
+                add(chain, LlamaH.llama_sampler_init_penalties(nVocab, c.penaltyLastN(), c.repeatPenalty(),
+                        c.frequencyPenalty(), c.presencePenalty()), "penalties");
+            }
+            if (c.grammar() != null) {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment vocab = LlamaH.llama_model_get_vocab(model.ptr());
+                    add(chain, LlamaH.llama_sampler_init_grammar(vocab, arena.allocateFrom(c.grammar()),
+                            arena.allocateFrom(c.grammarRoot())), "grammar (does the GBNF parse, with rule '" + c.grammarRoot() + "'?)");
+                }
+            }
+            if (c.isGreedy()) {
+                add(chain, LlamaH.llama_sampler_init_greedy(), "greedy");
+            } else {
+                if (c.topK() > 0) add(chain, LlamaH.llama_sampler_init_top_k(c.topK()), "top-k");
+                if (c.topP() < 1f) add(chain, LlamaH.llama_sampler_init_top_p(c.topP(), 1), "top-p");
+                if (c.minP() > 0f) add(chain, LlamaH.llama_sampler_init_min_p(c.minP(), 1), "min-p");
+                add(chain, LlamaH.llama_sampler_init_temp(c.temperature()), "temperature");
+                add(chain, LlamaH.llama_sampler_init_dist((int) c.seed()), "dist");
+            }
+            return chain;
+        } catch (RuntimeException e) {
+            LlamaH.llama_sampler_free(chain);
+            throw e;
+        }
+    }
+
+    private static void add(MemorySegment chain, MemorySegment sampler, String what) {
+        if (sampler.equals(MemorySegment.NULL)) {
+            throw new LlamaException("llama.cpp could not create the " + what + " sampler");
+        }
+        LlamaH.llama_sampler_chain_add(chain, sampler);
+    }
+
+    public SamplerConfig config() {
+        return config;
+    }
+
+    /** Picks a token from the logits at {@code batchIndex} of the context's last decode (-1: the last one) and records it. */
+    public int sample(LlamaContext ctx, int batchIndex) {
+        return LlamaH.llama_sampler_sample(ptr(), ctx.ptr(), batchIndex);
+    }
+
+    /** Forgets history and grammar state; the RNG continues. */
+    public void reset() {
+        LlamaH.llama_sampler_reset(ptr());
+    }
+
+    @Override
+    void free(MemorySegment pointer) {
+        LlamaH.llama_sampler_free(pointer);
+    }
+}

@@ -1,0 +1,149 @@
+package io.jdpo.llama;
+
+import io.jdpo.bindings.LlamaH;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * llama.cpp's own tokenizer for a model: the exact token ids the model was trained with.
+ * Valid while its model is open.
+ */
+public final class Tokenizer {
+    private final LlamaModel model;
+    private final MemorySegment vocab;
+
+    Tokenizer(LlamaModel model, MemorySegment vocab) {
+        this.model = model;
+        this.vocab = vocab;
+    }
+
+    private MemorySegment vocab() {
+        model.ptr(); // fails once the model is closed
+        return vocab;
+    }
+
+    public int vocabularySize() {
+        return LlamaH.llama_vocab_n_tokens(vocab());
+    }
+
+    /**
+     * Tokenizes text. {@code addSpecial} adds BOS (and EOS) where the model's add-BOS rules
+     * say so; {@code parseSpecial} lets text like "&lt;|im_start|&gt;" become control tokens.
+     */
+    public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
+        MemorySegment v = vocab();
+        try (Arena arena = Arena.ofConfined()) {
+            byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+            MemorySegment str = arena.allocate(Math.max(1, utf8.length));
+            MemorySegment.copy(utf8, 0, str, ValueLayout.JAVA_BYTE, 0, utf8.length);
+            int capacity = utf8.length + 8;
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_INT, capacity);
+            int n = LlamaH.llama_tokenize(v, str, utf8.length, out, capacity, addSpecial, parseSpecial);
+            if (n == Integer.MIN_VALUE) {
+                throw new LlamaException("tokenization of " + utf8.length + " bytes overflows int32");
+            }
+            if (n < 0) {
+                capacity = -n;
+                out = arena.allocate(ValueLayout.JAVA_INT, capacity);
+                n = LlamaH.llama_tokenize(v, str, utf8.length, out, capacity, addSpecial, parseSpecial);
+            }
+            return out.asSlice(0, (long) n * Integer.BYTES).toArray(ValueLayout.JAVA_INT);
+        }
+    }
+
+    /** Tokenizes with the model's special-token rules and plain-text parsing of the input. */
+    public int[] tokenize(String text) {
+        return tokenize(text, true, false);
+    }
+
+    /** Turns tokens back into text; {@code renderSpecial} prints control tokens instead of dropping them. */
+    public String detokenize(int[] tokens, boolean removeSpecial, boolean renderSpecial) {
+        MemorySegment v = vocab();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = arena.allocateFrom(ValueLayout.JAVA_INT, tokens.length == 0 ? new int[1] : tokens);
+            int capacity = tokens.length * 8 + 16;
+            MemorySegment out = arena.allocate(capacity);
+            int n = LlamaH.llama_detokenize(v, in, tokens.length, out, capacity, removeSpecial, renderSpecial);
+            if (n < 0) {
+                capacity = -n;
+                out = arena.allocate(capacity);
+                n = LlamaH.llama_detokenize(v, in, tokens.length, out, capacity, removeSpecial, renderSpecial);
+            }
+            return new String(out.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        }
+    }
+
+    public String detokenize(int[] tokens) {
+        return detokenize(tokens, false, false);
+    }
+
+    /**
+     * The raw bytes one token stands for. A piece can be part of a multi-byte UTF-8
+     * character, which is why streaming decodes bytes, not per-token strings.
+     */
+    public byte[] pieceBytes(int token, boolean renderSpecial) {
+        checkToken(token);
+        MemorySegment v = vocab();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(64);
+            int n = LlamaH.llama_token_to_piece(v, token, buf, 64, 0, renderSpecial);
+            if (n < 0) {
+                buf = arena.allocate(-n);
+                n = LlamaH.llama_token_to_piece(v, token, buf, -n, 0, renderSpecial);
+            }
+            return buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    public String piece(int token) {
+        return new String(pieceBytes(token, true), StandardCharsets.UTF_8);
+    }
+
+    /** The token's text as stored in the vocabulary (e.g. "▁the"). */
+    public String tokenText(int token) {
+        checkToken(token);
+        return Native.string(LlamaH.llama_vocab_get_text(vocab(), token));
+    }
+
+    /** -1 when the model has no such token. */
+    public int bos() {
+        return LlamaH.llama_vocab_bos(vocab());
+    }
+
+    public int eos() {
+        return LlamaH.llama_vocab_eos(vocab());
+    }
+
+    public int eot() {
+        return LlamaH.llama_vocab_eot(vocab());
+    }
+
+    /** True for every end-of-generation token (EOS, EOT, and the model's other stop tokens). */
+    public boolean isEndOfGeneration(int token) {
+        return token >= 0 && LlamaH.llama_vocab_is_eog(vocab(), token);
+    }
+
+    public boolean isControl(int token) {
+        checkToken(token);
+        return LlamaH.llama_vocab_is_control(vocab(), token);
+    }
+
+    /** Whether tokenizing with {@code addSpecial} prepends BOS for this model. */
+    public boolean addsBos() {
+        return LlamaH.llama_vocab_get_add_bos(vocab());
+    }
+
+    public boolean addsEos() {
+        return LlamaH.llama_vocab_get_add_eos(vocab());
+    }
+
+    void checkToken(int token) {
+        int n = vocabularySize();
+        if (token < 0 || token >= n) {
+            throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + n + ")");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.jdpo.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jdpo.llama.Batch;
+import io.jdpo.llama.ContextParams;
+import io.jdpo.llama.FileType;
+import io.jdpo.llama.LlamaContext;
+import io.jdpo.llama.LlamaModel;
+import io.jdpo.llama.LlamaRuntime;
+import io.jdpo.llama.LogProbScorer;
+import io.jdpo.llama.ModelQuantizer;
+import io.jdpo.testing.TestModelFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Prompt-processing throughput through the binding beside llama-bench's own ({@code -p N -n 0}),
+ * same model, threads and batch, in one run. Two numbers for jdpo: a plain decode (logits of
+ * the last token only, the work llama-bench times) and full scoring (log-probs of every
+ * token, which adds the output projection and log-softmax at every position).
+ *
+ * <p>Run by scripts/bench/scoring.sh: args = workdir tokenizerGguf threads tokens reps types...
+ */
+public final class ScoringBench {
+    public static void main(String[] args) throws Exception {
+        Path work = Path.of(args[0]);
+        Path tokenizer = Path.of(args[1]);
+        int threads = Integer.parseInt(args[2]);
+        int n = Integer.parseInt(args[3]);
+        int reps = Integer.parseInt(args[4]);
+        Files.createDirectories(work);
+        var shape = new TestModelFactory.Shape(1024, 8, 16, 4, 2816, 2048);
+        Path f32 = work.resolve("bench-llama-1024x8.f32.gguf");
+        if (!Files.exists(f32)) TestModelFactory.writeLlama(tokenizer, shape, 1, f32);
+        LlamaRuntime rt = LlamaRuntime.get();
+        Path llamaBench = rt.tool("llama-bench").orElseThrow();
+        System.out.printf(Locale.ROOT, "model: generated llama dim %d, %d layers, %d heads (%d kv), ffn %d, vocab from %s%n",
+                shape.dim(), shape.layers(), shape.heads(), shape.kvHeads(), shape.ffn(), tokenizer.getFileName());
+        System.out.printf(Locale.ROOT, "threads %d, batch %d, %d tokens, %d repetitions; device: %s%n%n",
+                threads, n, n, reps, rt.devices());
+        System.out.printf(Locale.ROOT, "%-6s %14s %16s %16s %8s %8s%n", "type", "llama-bench t/s", "jdpo decode t/s", "jdpo score t/s", "decode", "score");
+        for (int a = 5; a < args.length; a++) {
+            FileType type = FileType.parse(args[a]);
+            Path model = f32;
+            if (type != FileType.F32) {
+                model = work.resolve("bench-llama-1024x8." + type.name().toLowerCase(Locale.ROOT) + ".gguf");
+                if (!Files.exists(model)) ModelQuantizer.quantize(f32, model, type, threads);
+            }
+            double theirs = llamaBench(llamaBench, model, threads, n, reps);
+            double[] ours = ours(model, threads, n, reps);
+            System.out.printf(Locale.ROOT, "%-6s %14.1f %16.1f %16.1f %8.3f %8.3f%n", type, theirs, ours[0], ours[1],
+                    ours[0] / theirs, ours[1] / theirs);
+        }
+    }
+
+    static double llamaBench(Path tool, Path model, int threads, int n, int reps) throws Exception {
+        Process p = new ProcessBuilder(tool.toString(), "-m", model.toString(), "-p", String.valueOf(n), "-n", "0",
+                "-t", String.valueOf(threads), "-b", String.valueOf(n), "-ub", String.valueOf(n),
+                "-r", String.valueOf(reps), "-o", "json").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        JsonNode json = new ObjectMapper().readTree(p.getInputStream());
+        if (p.waitFor() != 0) throw new IllegalStateException("llama-bench failed on " + model);
+        return json.get(0).get("avg_ts").asDouble();
+    }
+
+    /** {decode tokens/s, scoring tokens/s}, each the mean over reps after one warm-up. */
+    static double[] ours(Path path, int threads, int n, int reps) {
+        Random rnd = new Random(5);
+        try (LlamaModel m = LlamaModel.load(path);
+             LlamaContext ctx = LlamaContext.create(m, new ContextParams(n, n, n, 1, threads, threads));
+             Batch batch = new Batch(n, 1)) {
+            int vocab = m.tokenizer().vocabularySize();
+            int[] tokens = new int[n];
+            for (int i = 0; i < n; i++) tokens[i] = 3 + rnd.nextInt(vocab - 3);
+            double decodeSeconds = 0, scoreSeconds = 0;
+            LogProbScorer scorer = new LogProbScorer(ctx);
+            int[] prompt = {tokens[0]};
+            int[] completion = java.util.Arrays.copyOfRange(tokens, 1, n);
+            for (int r = 0; r <= reps; r++) {
+                ctx.clearMemory();
+                batch.clear();
+                for (int i = 0; i < n; i++) batch.add(tokens[i], i, i == n - 1, 0);
+                long t0 = System.nanoTime();
+                ctx.decode(batch);
+                long t1 = System.nanoTime();
+                scorer.score(prompt, completion);
+                long t2 = System.nanoTime();
+                if (r > 0) {
+                    decodeSeconds += (t1 - t0) / 1e9;
+                    scoreSeconds += (t2 - t1) / 1e9;
+                }
+            }
+            return new double[]{n * reps / decodeSeconds, n * reps / scoreSeconds};
+        }
+    }
+}
