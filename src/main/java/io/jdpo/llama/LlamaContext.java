@@ -52,6 +52,12 @@ public final class LlamaContext extends NativeHandle {
             llama_context_params.n_threads_batch(p, params.threadsBatch());
             llama_context_params.kv_unified(p, true);
             llama_context_params.no_perf(p, true);
+            llama_context_params.flash_attn_type(p, params.flashAttention()
+                    ? LlamaH.LLAMA_FLASH_ATTN_TYPE_ENABLED() : LlamaH.LLAMA_FLASH_ATTN_TYPE_DISABLED());
+            if (params.f32Cache()) {
+                llama_context_params.type_k(p, LlamaH.GGML_TYPE_F32());
+                llama_context_params.type_v(p, LlamaH.GGML_TYPE_F32());
+            }
             MemorySegment ctx = LlamaH.llama_init_from_model(model.ptr(), p);
             if (ctx.equals(MemorySegment.NULL)) {
                 throw new LlamaException("llama.cpp could not create a context of " + params.nCtx()

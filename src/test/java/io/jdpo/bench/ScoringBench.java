@@ -70,7 +70,7 @@ public final class ScoringBench {
     static double[] ours(Path path, int threads, int n, int reps) {
         Random rnd = new Random(5);
         try (LlamaModel m = LlamaModel.load(path);
-             LlamaContext ctx = LlamaContext.create(m, new ContextParams(n, n, n, 1, threads, threads));
+             LlamaContext ctx = LlamaContext.create(m, new ContextParams(n, n, n, 1, threads, threads, false, true));
              Batch batch = new Batch(n, 1)) {
             int vocab = m.tokenizer().vocabularySize();
             int[] tokens = new int[n];

@@ -39,8 +39,10 @@ class QuantizationTest {
         int rows = 4, perRow = 512;
         float[] x = new float[rows * perRow];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-        // Q8_0: |err| <= d/2 with d = amax/127; 4-bit types: about half a step of amax/7..15.
-        Object[][] cases = {{"q8_0", 0.5 / 127 + 1e-6}, {"q4_0", 0.5 / 7}, {"q4_K", 0.12}, {"q5_K", 0.06}, {"q6_K", 0.03}, {"f16", 1e-3}, {"bf16", 4e-3}};
+        // Q8_0: |err| <= d/2 + 127 |d - fp16(d)| with d = amax/127 (d is stored as F16, 11-bit
+        // mantissa); Q4_0: a full step amax/8 where the largest value clamps at +7;
+        // k-quants: about half a step of their sub-block scale.
+        Object[][] cases = {{"q8_0", (0.5 + 127.0 / 2048) / 127}, {"q4_0", 1.0 / 8 + 1e-3}, {"q4_K", 0.12}, {"q5_K", 0.06}, {"q6_K", 0.03}, {"f16", 1e-3}, {"bf16", 4e-3}};
         for (Object[] c : cases) {
             int type = RowQuantizer.typeId((String) c[0]);
             byte[] q = RowQuantizer.quantize(type, x, rows, perRow, null);

@@ -24,11 +24,12 @@ class TokenizerTest {
             int[] without = t.tokenize("Once upon a time", false, false);
             assertEquals(t.bos(), with[0]);
             assertEquals(without.length + 1, with.length);
-            assertEquals("Once upon a time", t.detokenize(without).strip());
+            assertEquals("Once upon a time", t.detokenize(without));
             assertEquals("Once upon a time", t.detokenize(with, true, false).strip());
             StringBuilder pieces = new StringBuilder();
             for (int id : without) pieces.append(t.piece(id));
-            assertEquals(t.detokenize(without), pieces.toString());
+            // Pieces keep SentencePiece's space before the first word ("▁Once"); detokenize drops it.
+            assertEquals(" " + t.detokenize(without), pieces.toString());
         }
     }
 
