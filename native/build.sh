@@ -3,7 +3,8 @@
 # into a cache outside the repo keyed by commit and build flags, so a second run rebuilds nothing.
 #
 #   native/build.sh            CPU build (tuned to this CPU: the key includes its ISA flags)
-#   JDPO_CUDA=1 native/build.sh            adds the CUDA backend (JDPO_CUDA_ARCHS, default 90)
+#   JDPO_CUDA=1 native/build.sh            adds the CUDA backend (JDPO_CUDA_ARCHS, default 90;
+#                                          JDPO_CUBLAS_ROOT where the toolkit has no cuBLAS)
 #
 # Prints the install folder (holding lib/, bin/, include/) as its last line of stdout.
 # JDPO_NATIVE_CACHE overrides the cache root (default ~/.cache/jdpo/native).
@@ -34,6 +35,21 @@ done
 if [ "${JDPO_CUDA:-0}" = 1 ]; then
   command -v nvcc >/dev/null || { echo "native/build.sh: JDPO_CUDA=1 but nvcc is not on PATH" >&2; exit 1; }
   flags+=(-DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=${JDPO_CUDA_ARCHS:-90}")
+  # Without a driver library (no GPU here, no toolkit stub) ggml cannot link its virtual
+  # memory pool against libcuda; it then uses its plain pool instead.
+  if ! ldconfig -p | grep -q 'libcuda\.so' && ! ls /usr/local/cuda*/lib64/stubs/libcuda.so >/dev/null 2>&1; then
+    flags+=(-DGGML_CUDA_NO_VMM=ON)
+  fi
+  # Some CUDA installs (compile-only toolkits) lack cuBLAS; JDPO_CUBLAS_ROOT names a folder
+  # with its include/ and lib/ (for example an unpacked nvidia-cublas wheel's nvidia/cu13).
+  if [ -n "${JDPO_CUBLAS_ROOT:-}" ]; then
+    cublas=$(ls "$JDPO_CUBLAS_ROOT"/lib/libcublas.so* 2>/dev/null | head -1)
+    cublaslt=$(ls "$JDPO_CUBLAS_ROOT"/lib/libcublasLt.so* 2>/dev/null | head -1)
+    [ -n "$cublas" ] && [ -n "$cublaslt" ] && [ -f "$JDPO_CUBLAS_ROOT/include/cublas_v2.h" ] || {
+      echo "native/build.sh: JDPO_CUBLAS_ROOT=$JDPO_CUBLAS_ROOT lacks include/cublas_v2.h or lib/libcublas*.so*" >&2; exit 1; }
+    flags+=("-DCUDA_cublas_LIBRARY=$cublas" "-DCUDA_cublasLt_LIBRARY=$cublaslt"
+            "-DCMAKE_CUDA_FLAGS=-I$JDPO_CUBLAS_ROOT/include" "-DCMAKE_CXX_FLAGS=-I$JDPO_CUBLAS_ROOT/include")
+  fi
 fi
 key=$(printf '%s\n' "${flags[@]}" "${tools[@]}" | sha256sum | cut -c1-12)
 variant="${COMMIT:0:12}-${key}"
