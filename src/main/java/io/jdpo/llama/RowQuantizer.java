@@ -100,6 +100,11 @@ public final class RowQuantizer {
     /** ggml's to_float over native memory; for benchmarks and bulk checks without copies. */
     public static void toFloat(int type, MemorySegment src, MemorySegment dst, long n) {
         checkType(type);
+        if (type == LlamaH.GGML_TYPE_F32()) {
+            // ggml has no to_float for F32: its data already is floats.
+            MemorySegment.copy(src, 0, dst, 0, n * Float.BYTES);
+            return;
+        }
         MemorySegment traits = LlamaH.ggml_get_type_traits(type).reinterpret(ggml_type_traits.layout().byteSize());
         MemorySegment fn = ggml_type_traits.to_float(traits);
         if (fn.equals(MemorySegment.NULL)) {

@@ -1,0 +1,80 @@
+package io.jdpo.tensor;
+
+import io.jdpo.gguf.GgmlType;
+import io.jdpo.gguf.GgufFile;
+import io.jdpo.gguf.GgufTensorInfo;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Dequantizes GGUF tensor data (off-heap, e.g. a memory-mapped file) into floats, bit-identical
+ * to ggml's own to_float. The Vector API path is the default; the scalar path is the
+ * reference it is tested against.
+ */
+public final class Dequantizer {
+    private static final Map<GgmlType, BlockDecoder> DECODERS = new EnumMap<>(GgmlType.class);
+    /** Blocks copied from native memory per step: small enough to stay in L1/L2. */
+    private static final int CHUNK_BYTES = 16 * 1024;
+
+    static {
+        for (BlockDecoder d : new BlockDecoder[]{FloatFormats.F32, FloatFormats.F16, FloatFormats.BF16,
+                new Q4_0Block(), new Q4_1Block(), new Q5Blocks(false), new Q5Blocks(true), new Q8_0Block(),
+                new Q2KBlock(), new Q3KBlock(), new Q45KBlock(false), new Q45KBlock(true), new Q6KBlock(),
+                new IQ4NLBlock(), new IQ4XSBlock()}) {
+            DECODERS.put(d.type(), d);
+        }
+    }
+
+    private Dequantizer() {
+    }
+
+    public static boolean supports(GgmlType type) {
+        return DECODERS.containsKey(type);
+    }
+
+    public static Set<GgmlType> supportedTypes() {
+        return DECODERS.keySet();
+    }
+
+    /** Decodes {@code n} values of {@code type} from {@code src} (offset 0) into {@code dst[dstOff..]}. */
+    public static void dequantize(GgmlType type, MemorySegment src, float[] dst, int dstOff, int n) {
+        run(type, src, dst, dstOff, n, true);
+    }
+
+    /** The scalar reference of {@link #dequantize}. */
+    public static void dequantizeScalar(GgmlType type, MemorySegment src, float[] dst, int dstOff, int n) {
+        run(type, src, dst, dstOff, n, false);
+    }
+
+    /** A whole tensor of a GGUF file as floats; unsupported types fail naming the tensor. */
+    public static float[] dequantize(GgufFile file, GgufTensorInfo t) {
+        if (!supports(t.type())) throw new UnsupportedTypeException(t.name(), t.type());
+        float[] out = new float[Math.toIntExact(t.elementCount())];
+        dequantize(t.type(), file.data(t), out, 0, out.length);
+        return out;
+    }
+
+    private static void run(GgmlType type, MemorySegment src, float[] dst, int dstOff, int n, boolean vector) {
+        BlockDecoder d = DECODERS.get(type);
+        if (d == null) throw new UnsupportedTypeException("(unnamed)", type);
+        long bytes = type.bytesFor(n);
+        if (src.byteSize() < bytes) {
+            throw new IllegalArgumentException(n + " values of " + type + " need " + bytes + " bytes, the source has " + src.byteSize());
+        }
+        int blockBytes = type.bytesPerBlock(), blockValues = type.blockSize();
+        int blocksPerChunk = Math.max(1, CHUNK_BYTES / blockBytes);
+        byte[] buf = new byte[blocksPerChunk * blockBytes];
+        long blocks = n / blockValues;
+        for (long b = 0; b < blocks; b += blocksPerChunk) {
+            int nb = (int) Math.min(blocksPerChunk, blocks - b);
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, b * blockBytes, buf, 0, nb * blockBytes);
+            int out = dstOff + (int) (b * blockValues);
+            if (vector) d.vector(buf, 0, dst, out, nb);
+            else d.scalar(buf, 0, dst, out, nb);
+        }
+    }
+}

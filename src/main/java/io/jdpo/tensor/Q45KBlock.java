@@ -1,0 +1,75 @@
+package io.jdpo.tensor;
+
+import io.jdpo.gguf.GgmlType;
+
+/**
+ * block_q4_K (144 bytes: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 128 bytes of
+ * nibbles) and block_q5_K (176 bytes: the same plus 32 bytes of fifth bits before the
+ * nibbles). Eight runs of 32: y = d*sc * q - dmin*m.
+ */
+final class Q45KBlock implements BlockDecoder {
+    private final boolean five;
+
+    Q45KBlock(boolean five) {
+        this.five = five;
+    }
+
+    public GgmlType type() { return five ? GgmlType.Q5_K : GgmlType.Q4_K; }
+
+    private int size() { return five ? 176 : 144; }
+
+    /** get_scale_min_k4: scale (index 0) and min (index 1) of run j from the 12 packed bytes. */
+    static void scaleMin(byte[] s, int off, int j, int[] out) {
+        if (j < 4) {
+            out[0] = s[off + j] & 63;
+            out[1] = s[off + j + 4] & 63;
+        } else {
+            out[0] = (s[off + j + 4] & 0xF) | ((s[off + j - 4] & 0xFF) >>> 6) << 4;
+            out[1] = ((s[off + j + 4] & 0xFF) >>> 4) | ((s[off + j] & 0xFF) >>> 6) << 4;
+        }
+    }
+
+    private void unpack(byte[] s, int so, byte[] q, boolean vector) {
+        int qs = so + (five ? 48 : 16);
+        for (int j = 0; j < 4; j++) {
+            if (vector) Nibbles.vector(s, qs + 32 * j, 32, 0, q, 64 * j);
+            else Nibbles.scalar(s, qs + 32 * j, 32, 0, q, 64 * j);
+        }
+        if (five) {
+            for (int j = 0; j < 4; j++) {
+                int u1 = 1 << (2 * j), u2 = 2 << (2 * j);
+                for (int l = 0; l < 32; l++) {
+                    int h = s[so + 16 + l];
+                    if ((h & u1) != 0) q[64 * j + l] += 16;
+                    if ((h & u2) != 0) q[64 * j + 32 + l] += 16;
+                }
+            }
+        }
+    }
+
+    public void scalar(byte[] s, int so, float[] y, int yo, int blocks) {
+        decode(s, so, y, yo, blocks, false);
+    }
+
+    public void vector(byte[] s, int so, float[] y, int yo, int blocks) {
+        decode(s, so, y, yo, blocks, true);
+    }
+
+    private void decode(byte[] s, int so, float[] y, int yo, int blocks, boolean vector) {
+        byte[] q = new byte[256];
+        int[] sm = new int[2];
+        for (int b = 0; b < blocks; b++, so += size(), yo += 256) {
+            unpack(s, so, q, vector);
+            float d = Bytes.f16(s, so), min = Bytes.f16(s, so + 2);
+            for (int r = 0; r < 8; r++) {
+                scaleMin(s, so + 4, r, sm);
+                float dl = d * sm[0], ml = min * sm[1];
+                if (vector) {
+                    VectorOps.scaleAdd(q, 32 * r, y, yo + 32 * r, 32, dl, -ml);
+                } else {
+                    for (int l = 0; l < 32; l++) y[yo + 32 * r + l] = dl * q[32 * r + l] - ml;
+                }
+            }
+        }
+    }
+}
