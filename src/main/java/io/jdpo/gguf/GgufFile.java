@@ -133,6 +133,11 @@ public final class GgufFile implements AutoCloseable {
                 throw fail(c.pos - 8, "tensor '" + name + "' data offset " + offset + " is not aligned to " + alignment);
             }
             GgufTensorInfo info = new GgufTensorInfo(name, type, ne, offset);
+            try {
+                info.byteSize();
+            } catch (ArithmeticException e) {
+                throw fail(at, "tensor '" + name + "' byte size overflows");
+            }
             if (names.putIfAbsent(name, info) != null) {
                 throw fail(at, "duplicate tensor name '" + name + "'");
             }

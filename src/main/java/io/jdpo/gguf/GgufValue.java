@@ -11,6 +11,10 @@ public record GgufValue(GgufValueType type, Object value, GgufValueType elementT
         return new GgufValue(GgufValueType.STRING, s, null);
     }
 
+    public static GgufValue u16(int v) {
+        return new GgufValue(GgufValueType.UINT16, (long) v, null);
+    }
+
     public static GgufValue u32(long v) {
         return new GgufValue(GgufValueType.UINT32, v, null);
     }

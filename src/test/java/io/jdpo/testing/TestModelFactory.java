@@ -4,39 +4,66 @@ import io.jdpo.gguf.GgufFile;
 import io.jdpo.gguf.GgufValue;
 import io.jdpo.gguf.GgufValueType;
 import io.jdpo.gguf.GgufWriter;
+import io.jdpo.llama.FileType;
+import io.jdpo.llama.ModelQuantizer;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
- * Writes Llama-architecture GGUF models of any shape with seeded random weights and a
- * tokenizer copied from another GGUF, for tests and benchmarks that need a model of a given
- * size. Weights are F32 (quantize them through llama.cpp for other types).
+ * Writes Llama-family GGUF models of any shape with seeded random weights and a tokenizer
+ * copied from another GGUF: {@code llama}, {@code qwen2} (Q/K/V biases; NEOX rope by
+ * architecture) and {@code qwen3} (per-head Q/K RMS norms), with tied or separate output
+ * embeddings. Weights are written as F32; {@link #quantized} has llama.cpp quantize them.
  */
 public final class TestModelFactory {
-    /** Shape of a generated Llama. */
-    public record Shape(int dim, int layers, int heads, int kvHeads, int ffn, int context) {
+    public enum Arch { LLAMA, QWEN2, QWEN3 }
+
+    /** Shape of a generated model; {@code tied} shares token_embd as the output projection. */
+    public record Shape(int dim, int layers, int heads, int kvHeads, int ffn, int context, Arch arch, boolean tied) {
+        public Shape(int dim, int layers, int heads, int kvHeads, int ffn, int context) {
+            this(dim, layers, heads, kvHeads, ffn, context, Arch.LLAMA, false);
+        }
+
+        public Shape with(Arch a, boolean tiedOutput) {
+            return new Shape(dim, layers, heads, kvHeads, ffn, context, a, tiedOutput);
+        }
+
+        public int headDim() {
+            return dim / heads;
+        }
     }
 
     private TestModelFactory() {
     }
 
+    /** Same as {@link #write}; kept for callers that only make Llamas. */
     public static Path writeLlama(Path tokenizerSource, Shape s, long seed, Path out) throws IOException {
+        return write(tokenizerSource, s, seed, out);
+    }
+
+    public static Path write(Path tokenizerSource, Shape s, long seed, Path out) throws IOException {
+        String arch = s.arch().name().toLowerCase(java.util.Locale.ROOT);
         GgufWriter w = new GgufWriter();
         int vocab;
         try (GgufFile src = GgufFile.open(tokenizerSource)) {
-            w.put("general.architecture", "llama");
-            w.put("general.name", "jdpo-test-llama");
-            w.put("llama.context_length", GgufValue.u32(s.context()));
-            w.put("llama.embedding_length", GgufValue.u32(s.dim()));
-            w.put("llama.block_count", GgufValue.u32(s.layers()));
-            w.put("llama.feed_forward_length", GgufValue.u32(s.ffn()));
-            w.put("llama.attention.head_count", GgufValue.u32(s.heads()));
-            w.put("llama.attention.head_count_kv", GgufValue.u32(s.kvHeads()));
-            w.put("llama.rope.dimension_count", GgufValue.u32(s.dim() / s.heads()));
-            w.put("llama.rope.freq_base", GgufValue.f32(10000f));
-            w.put("llama.attention.layer_norm_rms_epsilon", GgufValue.f32(1e-5f));
+            w.put("general.architecture", arch);
+            w.put("general.name", "jdpo-test-" + arch);
+            w.put(arch + ".context_length", GgufValue.u32(s.context()));
+            w.put(arch + ".embedding_length", GgufValue.u32(s.dim()));
+            w.put(arch + ".block_count", GgufValue.u32(s.layers()));
+            w.put(arch + ".feed_forward_length", GgufValue.u32(s.ffn()));
+            w.put(arch + ".attention.head_count", GgufValue.u32(s.heads()));
+            w.put(arch + ".attention.head_count_kv", GgufValue.u32(s.kvHeads()));
+            w.put(arch + ".rope.dimension_count", GgufValue.u32(s.headDim()));
+            w.put(arch + ".rope.freq_base", GgufValue.f32(s.arch() == Arch.LLAMA ? 10000f : 1000000f));
+            w.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32(1e-6f));
+            if (s.arch() == Arch.QWEN3) {
+                w.put(arch + ".attention.key_length", GgufValue.u32(s.headDim()));
+                w.put(arch + ".attention.value_length", GgufValue.u32(s.headDim()));
+            }
             for (var e : src.metadata().entrySet()) {
                 if (e.getKey().startsWith("tokenizer.")) w.put(e.getKey(), e.getValue());
             }
@@ -47,40 +74,57 @@ public final class TestModelFactory {
             vocab = tokens.asList().size();
         }
         SplittableRandom rnd = new SplittableRandom(seed);
-        int kv = s.dim() / s.heads() * s.kvHeads();
-        w.addTensor("token_embd.weight", new long[]{s.dim(), vocab}, gaussian(rnd, (long) s.dim() * vocab, 1.0));
-        w.addTensor("output_norm.weight", new long[]{s.dim()}, ones(s.dim()));
-        w.addTensor("output.weight", new long[]{s.dim(), vocab}, gaussian(rnd, (long) s.dim() * vocab, 1 / Math.sqrt(s.dim())));
+        int d = s.dim(), kv = s.headDim() * s.kvHeads(), hd = s.headDim();
+        double wStd = 1 / Math.sqrt(d);
+        w.addTensor("token_embd.weight", new long[]{d, vocab}, gaussian(rnd, (long) d * vocab, 1.0, 0));
+        w.addTensor("output_norm.weight", new long[]{d}, gaussian(rnd, d, 0.1, 1));
+        if (!s.tied()) {
+            w.addTensor("output.weight", new long[]{d, vocab}, gaussian(rnd, (long) d * vocab, wStd, 0));
+        }
         for (int l = 0; l < s.layers(); l++) {
             String p = "blk." + l + ".";
-            w.addTensor(p + "attn_norm.weight", new long[]{s.dim()}, ones(s.dim()));
-            w.addTensor(p + "attn_q.weight", new long[]{s.dim(), s.dim()}, gaussian(rnd, (long) s.dim() * s.dim(), 1 / Math.sqrt(s.dim())));
-            w.addTensor(p + "attn_k.weight", new long[]{s.dim(), kv}, gaussian(rnd, (long) s.dim() * kv, 1 / Math.sqrt(s.dim())));
-            w.addTensor(p + "attn_v.weight", new long[]{s.dim(), kv}, gaussian(rnd, (long) s.dim() * kv, 1 / Math.sqrt(s.dim())));
-            w.addTensor(p + "attn_output.weight", new long[]{s.dim(), s.dim()}, gaussian(rnd, (long) s.dim() * s.dim(), 1 / Math.sqrt(s.dim())));
-            w.addTensor(p + "ffn_norm.weight", new long[]{s.dim()}, ones(s.dim()));
-            w.addTensor(p + "ffn_gate.weight", new long[]{s.dim(), s.ffn()}, gaussian(rnd, (long) s.dim() * s.ffn(), 1 / Math.sqrt(s.dim())));
-            w.addTensor(p + "ffn_up.weight", new long[]{s.dim(), s.ffn()}, gaussian(rnd, (long) s.dim() * s.ffn(), 1 / Math.sqrt(s.dim())));
-            w.addTensor(p + "ffn_down.weight", new long[]{s.ffn(), s.dim()}, gaussian(rnd, (long) s.ffn() * s.dim(), 1 / Math.sqrt(s.ffn())));
+            w.addTensor(p + "attn_norm.weight", new long[]{d}, gaussian(rnd, d, 0.1, 1));
+            w.addTensor(p + "attn_q.weight", new long[]{d, d}, gaussian(rnd, (long) d * d, wStd, 0));
+            w.addTensor(p + "attn_k.weight", new long[]{d, kv}, gaussian(rnd, (long) d * kv, wStd, 0));
+            w.addTensor(p + "attn_v.weight", new long[]{d, kv}, gaussian(rnd, (long) d * kv, wStd, 0));
+            if (s.arch() == Arch.QWEN2) {
+                w.addTensor(p + "attn_q.bias", new long[]{d}, gaussian(rnd, d, 0.1, 0));
+                w.addTensor(p + "attn_k.bias", new long[]{kv}, gaussian(rnd, kv, 0.1, 0));
+                w.addTensor(p + "attn_v.bias", new long[]{kv}, gaussian(rnd, kv, 0.1, 0));
+            }
+            if (s.arch() == Arch.QWEN3) {
+                w.addTensor(p + "attn_q_norm.weight", new long[]{hd}, gaussian(rnd, hd, 0.1, 1));
+                w.addTensor(p + "attn_k_norm.weight", new long[]{hd}, gaussian(rnd, hd, 0.1, 1));
+            }
+            w.addTensor(p + "attn_output.weight", new long[]{d, d}, gaussian(rnd, (long) d * d, wStd, 0));
+            w.addTensor(p + "ffn_norm.weight", new long[]{d}, gaussian(rnd, d, 0.1, 1));
+            w.addTensor(p + "ffn_gate.weight", new long[]{d, s.ffn()}, gaussian(rnd, (long) d * s.ffn(), wStd, 0));
+            w.addTensor(p + "ffn_up.weight", new long[]{d, s.ffn()}, gaussian(rnd, (long) d * s.ffn(), wStd, 0));
+            w.addTensor(p + "ffn_down.weight", new long[]{s.ffn(), d}, gaussian(rnd, (long) s.ffn() * d, 1 / Math.sqrt(s.ffn()), 0));
         }
         w.write(out);
         return out;
     }
 
-    private static float[] ones(int n) {
-        float[] a = new float[n];
-        java.util.Arrays.fill(a, 1f);
-        return a;
+    /** The model written at F32 and quantized by llama.cpp to {@code type} (cached in {@code dir}). */
+    public static Path quantized(Path tokenizerSource, Shape s, long seed, FileType type, Path dir) throws IOException {
+        String base = s.arch() + "-" + s.dim() + "x" + s.layers() + (s.tied() ? "-tied" : "") + "-s" + seed;
+        Path f32 = dir.resolve(base + ".F32.gguf");
+        if (!Files.exists(f32)) write(tokenizerSource, s, seed, f32);
+        if (type == FileType.F32) return f32;
+        Path q = dir.resolve(base + "." + type + ".gguf");
+        if (!Files.exists(q)) ModelQuantizer.quantize(f32, q, type, Runtime.getRuntime().availableProcessors());
+        return q;
     }
 
-    private static float[] gaussian(SplittableRandom rnd, long n, double std) {
+    private static float[] gaussian(SplittableRandom rnd, long n, double std, double mean) {
         float[] a = new float[Math.toIntExact(n)];
         // Box-Muller on a splittable generator: fast and reproducible for a given seed.
         for (int i = 0; i < a.length; i += 2) {
             double u1 = 1.0 - rnd.nextDouble(), u2 = rnd.nextDouble();
             double r = Math.sqrt(-2 * Math.log(u1)) * std;
-            a[i] = (float) (r * Math.cos(2 * Math.PI * u2));
-            if (i + 1 < a.length) a[i + 1] = (float) (r * Math.sin(2 * Math.PI * u2));
+            a[i] = (float) (mean + r * Math.cos(2 * Math.PI * u2));
+            if (i + 1 < a.length) a[i + 1] = (float) (mean + r * Math.sin(2 * Math.PI * u2));
         }
         return a;
     }
