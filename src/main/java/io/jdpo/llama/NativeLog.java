@@ -9,13 +9,17 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Routes llama.cpp's and ggml's log lines to {@link System.Logger} "io.jdpo.llama.native".
- * Quiet by default: llama.cpp's INFO chatter goes to DEBUG, so only its warnings and
- * errors show unless the logger is turned up. The upcall never throws: an exception
- * escaping into native code would abort the JVM.
+ * Routes llama.cpp's and ggml's log lines to {@link System.Logger} "io.jdpo.llama.native"
+ * (ERROR, WARNING, DEBUG, TRACE for ggml's error, warn, info, debug). Quiet by default: unless
+ * logging is configured for that name, only errors show; set its level (e.g.
+ * {@code io.jdpo.llama.native.level = FINE} in logging.properties) to see more. The upcall
+ * never throws: an exception escaping into native code would abort the JVM.
  */
 final class NativeLog {
-    static final Logger LOGGER = System.getLogger("io.jdpo.llama.native");
+    static final String NAME = "io.jdpo.llama.native";
+    static final Logger LOGGER = System.getLogger(NAME);
+    /** Held so the default level set in {@link #install()} is not lost to garbage collection. */
+    private static java.util.logging.Logger julDefault;
 
     // ggml_log_level values (ggml.h): NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5.
     private static final int CONT = 5;
@@ -26,6 +30,11 @@ final class NativeLog {
 
     /** Installs the callback for both llama.cpp and ggml; the upcall stub lives forever. */
     static void install() {
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(NAME);
+        if (jul.getLevel() == null && java.util.logging.LogManager.getLogManager().getProperty(NAME + ".level") == null) {
+            jul.setLevel(java.util.logging.Level.SEVERE);
+            julDefault = jul;
+        }
         MemorySegment stub = ggml_log_callback.allocate(NativeLog::onLog, Arena.global());
         LlamaH.ggml_log_set(stub, MemorySegment.NULL);
         LlamaH.llama_log_set(stub, MemorySegment.NULL);

@@ -33,7 +33,9 @@ class RuntimeTest {
 
     @Test
     void llamaCppLogLinesReachSystemLoggerAndAThrowingHandlerCannotHurt(@TempDir Path dir) throws Exception {
+        LlamaRuntime.get(); // installs the default (quiet) level first
         Logger jul = Logger.getLogger("io.jdpo.llama.native");
+        assertEquals(Level.SEVERE, jul.getLevel(), "quiet by default: errors only");
         List<LogRecord> records = new CopyOnWriteArrayList<>();
         Handler capture = new Handler() {
             @Override public void publish(LogRecord r) { records.add(r); }
