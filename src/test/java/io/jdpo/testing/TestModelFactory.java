@@ -76,7 +76,8 @@ public final class TestModelFactory {
         SplittableRandom rnd = new SplittableRandom(seed);
         int d = s.dim(), kv = s.headDim() * s.kvHeads(), hd = s.headDim();
         double wStd = 1 / Math.sqrt(d);
-        w.addTensor("token_embd.weight", new long[]{d, vocab}, gaussian(rnd, (long) d * vocab, 1.0, 0));
+        // A tied embedding doubles as the output projection, so it gets the projection's scale.
+        w.addTensor("token_embd.weight", new long[]{d, vocab}, gaussian(rnd, (long) d * vocab, s.tied() ? wStd : 1.0, 0));
         w.addTensor("output_norm.weight", new long[]{d}, gaussian(rnd, d, 0.1, 1));
         if (!s.tied()) {
             w.addTensor("output.weight", new long[]{d, vocab}, gaussian(rnd, (long) d * vocab, wStd, 0));

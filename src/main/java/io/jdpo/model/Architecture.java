@@ -1,0 +1,36 @@
+package io.jdpo.model;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * The transformer families the Java forward implements, and what sets them apart. Anything
+ * else is refused by name before any work starts.
+ */
+public enum Architecture {
+    /** Llama 2/3/3.x, TinyLlama, SmolLM, Mistral: rope on adjacent pairs. */
+    LLAMA(false),
+    /** Qwen2: Q/K/V biases, rope on halves (NEOX). */
+    QWEN2(true),
+    /** Qwen3: per-head RMS norms on Q and K, rope on halves (NEOX). */
+    QWEN3(true);
+
+    /** Rope rotates (x[i], x[i + n/2]) instead of (x[2i], x[2i+1]). */
+    public final boolean neoxRope;
+
+    Architecture(boolean neoxRope) {
+        this.neoxRope = neoxRope;
+    }
+
+    public String ggufName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Architecture fromGguf(String name) {
+        for (Architecture a : values()) {
+            if (a.ggufName().equals(name)) return a;
+        }
+        throw new UnsupportedModelException("architecture '" + name + "' is not supported by the Java forward (supported: "
+                + Arrays.stream(values()).map(Architecture::ggufName).toList() + ")");
+    }
+}

@@ -1,0 +1,35 @@
+package io.jdpo.model;
+
+/** Elementwise steps of the forward, written as llama.cpp computes them (sums in double). */
+final class Ops {
+    private Ops() {
+    }
+
+    /** out = x / sqrt(mean(x²) + eps) * w over n values. */
+    static void rmsNorm(float[] x, int xo, float[] w, float[] out, int oo, int n, float eps) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += (double) x[xo + i] * x[xo + i];
+        float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] * scale * w[i];
+    }
+
+    static void addBias(float[] x, float[] b, int rows) {
+        int n = b.length;
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < n; i++) x[r * n + i] += b[i];
+        }
+    }
+
+    static float silu(float x) {
+        return x / (1f + (float) Math.exp(-x));
+    }
+
+    /** log Σ exp(z[o..o+n)), max-shifted. */
+    static double logSumExp(float[] z, int o, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, z[o + i]);
+        double s = 0;
+        for (int i = 0; i < n; i++) s += Math.exp(z[o + i] - max);
+        return max + Math.log(s);
+    }
+}

@@ -1,0 +1,185 @@
+package io.jdpo.model;
+
+import io.jdpo.gguf.GgufModel;
+import io.jdpo.gguf.GgufTensorInfo;
+import io.jdpo.tensor.Dequantizer;
+import io.jdpo.tensor.Parallel;
+import io.jdpo.tensor.QuantMatrix;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Java forward of a Llama-family model over a whole sequence at once (causal attention,
+ * no KV cache), on the quantized weights memory-mapped from the GGUF file. It returns
+ * log-probabilities of chosen positions, computing vocabulary logits only there.
+ */
+public final class Transformer implements AutoCloseable {
+    private final GgufModel file;
+    private final ModelConfig cfg;
+    private final QuantMatrix tokenEmbedding;
+    private final QuantMatrix output;
+    private final float[] outputNorm;
+    private final float[] ropeFactors;
+    private final List<LayerWeights> layers;
+    private final Parallel par;
+
+    private Transformer(GgufModel file, int threads) {
+        this.file = file;
+        this.cfg = ModelConfig.from(file);
+        this.par = new Parallel(threads);
+        this.tokenEmbedding = matrix("token_embd.weight", cfg.dim(), cfg.vocab());
+        this.output = has("output.weight") ? matrix("output.weight", cfg.dim(), cfg.vocab()) : tokenEmbedding;
+        this.outputNorm = vector("output_norm.weight", cfg.dim());
+        this.ropeFactors = has("rope_freqs.weight") ? vector("rope_freqs.weight", cfg.ropeDim() / 2) : null;
+        List<LayerWeights> ls = new ArrayList<>();
+        for (int l = 0; l < cfg.layers(); l++) {
+            String p = "blk." + l + ".";
+            boolean bias = cfg.arch() == Architecture.QWEN2;
+            boolean qk = cfg.arch() == Architecture.QWEN3;
+            ls.add(new LayerWeights(vector(p + "attn_norm.weight", cfg.dim()),
+                    matrix(p + "attn_q.weight", cfg.dim(), cfg.qDim()), matrix(p + "attn_k.weight", cfg.dim(), cfg.kvDim()),
+                    matrix(p + "attn_v.weight", cfg.dim(), cfg.kvDim()), matrix(p + "attn_output.weight", cfg.qDim(), cfg.dim()),
+                    bias ? vector(p + "attn_q.bias", cfg.qDim()) : null, bias ? vector(p + "attn_k.bias", cfg.kvDim()) : null,
+                    bias ? vector(p + "attn_v.bias", cfg.kvDim()) : null,
+                    qk ? vector(p + "attn_q_norm.weight", cfg.headDim()) : null, qk ? vector(p + "attn_k_norm.weight", cfg.headDim()) : null,
+                    vector(p + "ffn_norm.weight", cfg.dim()),
+                    matrix(p + "ffn_gate.weight", cfg.dim(), cfg.ffn()), matrix(p + "ffn_up.weight", cfg.dim(), cfg.ffn()),
+                    matrix(p + "ffn_down.weight", cfg.ffn(), cfg.dim())));
+        }
+        this.layers = List.copyOf(ls);
+    }
+
+    /** Opens a GGUF model (any shard of a split one) for the Java forward with {@code threads} workers. */
+    public static Transformer load(Path path, int threads) throws IOException {
+        GgufModel g = GgufModel.open(path);
+        try {
+            return new Transformer(g, threads);
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
+    }
+
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    private boolean has(String name) {
+        return file.fileOf(name) != null;
+    }
+
+    private GgufTensorInfo tensor(String name, long... shape) {
+        if (!has(name)) throw new UnsupportedModelException("tensor '" + name + "' missing in " + file.paths().getFirst());
+        GgufTensorInfo t = file.tensor(name);
+        long n = 1;
+        for (long d : shape) n *= d;
+        if (t.elementCount() != n || t.ne()[0] != shape[0]) {
+            throw new UnsupportedModelException("tensor '" + name + "' has shape " + java.util.Arrays.toString(t.ne())
+                    + ", the metadata implies " + java.util.Arrays.toString(shape));
+        }
+        return t;
+    }
+
+    private QuantMatrix matrix(String name, int cols, int rows) {
+        GgufTensorInfo t = tensor(name, cols, rows);
+        return new QuantMatrix(name, t.type(), file.data(t), cols, rows);
+    }
+
+    private float[] vector(String name, int n) {
+        GgufTensorInfo t = tensor(name, n);
+        if (!Dequantizer.supports(t.type())) throw new io.jdpo.tensor.UnsupportedTypeException(name, t.type());
+        float[] v = new float[n];
+        Dequantizer.dequantize(t.type(), file.data(t), v, 0, n);
+        return v;
+    }
+
+    /**
+     * log p(tokens[t] | tokens[0..t)) for every t in [from, tokens.length); from must be at
+     * least 1 (the first token has no prediction).
+     */
+    public float[] logProbs(int[] tokens, int from) {
+        float[] logits = logits(tokens, from);
+        int n = tokens.length - from, V = cfg.vocab();
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) (logits[i * V + tokens[from + i]] - Ops.logSumExp(logits, i * V, V));
+        }
+        return out;
+    }
+
+    /** Vocabulary logits predicting tokens[from..T): (T - from) rows of vocab values. */
+    public float[] logits(int[] tokens, int from) {
+        int T = tokens.length;
+        if (from < 1 || from > T) throw new IllegalArgumentException("from must lie in [1, " + T + "], got " + from);
+        if (T > cfg.contextLength()) {
+            throw new IllegalArgumentException(T + " tokens exceed the model's context of " + cfg.contextLength());
+        }
+        float[] h = finalHidden(tokens);
+        int n = T - from, d = cfg.dim();
+        float[] rows = new float[n * d];
+        System.arraycopy(h, (from - 1) * d, rows, 0, n * d);
+        float[] logits = new float[n * cfg.vocab()];
+        output.matmul(rows, n, logits, par);
+        return logits;
+    }
+
+    /** The final normalised hidden state of every position (T × dim). */
+    float[] finalHidden(int[] tokens) {
+        int T = tokens.length, d = cfg.dim();
+        float[] x = new float[T * d];
+        for (int t = 0; t < T; t++) {
+            if (tokens[t] < 0 || tokens[t] >= cfg.vocab()) {
+                throw new IllegalArgumentException("token " + tokens[t] + " at position " + t + " outside the vocabulary of " + cfg.vocab());
+            }
+            tokenEmbedding.decodeRow(tokens[t], x, t * d);
+        }
+        for (LayerWeights lw : layers) layer(lw, x, T);
+        float[] out = new float[T * d];
+        for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, outputNorm, out, t * d, d, cfg.rmsEps());
+        return out;
+    }
+
+    private void layer(LayerWeights w, float[] x, int T) {
+        int d = cfg.dim(), qd = cfg.qDim(), kvd = cfg.kvDim(), hd = cfg.headDim();
+        float[] h = new float[T * d];
+        for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.attnNorm(), h, t * d, d, cfg.rmsEps());
+        float[] q = new float[T * qd], k = new float[T * kvd], v = new float[T * kvd];
+        w.wq().matmul(h, T, q, par);
+        w.wk().matmul(h, T, k, par);
+        w.wv().matmul(h, T, v, par);
+        if (w.bq() != null) {
+            Ops.addBias(q, w.bq(), T);
+            Ops.addBias(k, w.bk(), T);
+            Ops.addBias(v, w.bv(), T);
+        }
+        if (w.qNorm() != null) {
+            for (int i = 0; i < T * cfg.heads(); i++) Ops.rmsNorm(q, i * hd, w.qNorm(), q, i * hd, hd, cfg.rmsEps());
+            for (int i = 0; i < T * cfg.kvHeads(); i++) Ops.rmsNorm(k, i * hd, w.kNorm(), k, i * hd, hd, cfg.rmsEps());
+        }
+        Rope.apply(q, T, cfg.heads(), cfg, ropeFactors);
+        Rope.apply(k, T, cfg.kvHeads(), cfg, ropeFactors);
+        float[] att = new float[T * qd];
+        Attention.causal(q, k, v, att, T, cfg, par);
+        float[] o = new float[T * d];
+        w.wo().matmul(att, T, o, par);
+        for (int i = 0; i < T * d; i++) x[i] += o[i];
+
+        for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.ffnNorm(), h, t * d, d, cfg.rmsEps());
+        int f = cfg.ffn();
+        float[] g = new float[T * f], u = new float[T * f];
+        w.gate().matmul(h, T, g, par);
+        w.up().matmul(h, T, u, par);
+        for (int i = 0; i < T * f; i++) g[i] = Ops.silu(g[i]) * u[i];
+        w.down().matmul(g, T, o, par);
+        for (int i = 0; i < T * d; i++) x[i] += o[i];
+    }
+
+    @Override
+    public void close() {
+        par.close();
+        file.close();
+    }
+}
