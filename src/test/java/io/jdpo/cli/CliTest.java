@@ -67,6 +67,17 @@ class CliTest {
         Run s = run("score", TestData.stories260K().toString(), "-p", "Once upon a time", "-c", " there was a girl", "-t", "2");
         assertEquals(0, s.code(), s.err());
         assertTrue(s.out().contains("sum -"), s.out());
+        Run j = run("score", TestData.stories260K().toString(), "-p", "Once upon a time", "-c", " there was a girl", "-t", "2", "--engine", "java");
+        assertEquals(0, j.code(), j.err());
+        assertEquals(sum(s.out()), sum(j.out()), 1e-3, "both engines give the same sum on an F32 model");
+        Run p = run("parity", TestData.stories260K().toString(), "-t", "2");
+        assertEquals(0, p.code(), p.err());
+        assertTrue(p.out().contains("top-1 agreement 100.0%"), p.out());
+    }
+
+    private static double sum(String scoreOutput) {
+        String line = scoreOutput.lines().filter(l -> l.startsWith("sum ")).findFirst().orElseThrow();
+        return Double.parseDouble(line.split("\\s+")[1]);
     }
 
     @Test

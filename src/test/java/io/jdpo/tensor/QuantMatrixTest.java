@@ -1,0 +1,43 @@
+package io.jdpo.tensor;
+
+import io.jdpo.gguf.GgmlType;
+import io.jdpo.llama.RowQuantizer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The vectorised, multithreaded product held to its scalar reference across types and odd shapes. */
+class QuantMatrixTest {
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
+            "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
+    void fastProductMatchesScalarReference(GgmlType type) {
+        Random rnd = new Random(type.id() * 31L);
+        // Odd row counts (not a multiple of the 4-row tile), odd token counts, widths of 1 to 3 blocks.
+        int[][] shapes = {{1, 1, 1}, {7, 3, 2}, {13, 5, 3}, {4, 1, 1}, {33, 9, 2}};
+        try (Parallel par = new Parallel(2)) {
+            for (int[] sh : shapes) {
+                int rows = sh[0], tokens = sh[1];
+                int cols = Math.max(type.blockSize(), 32) * sh[2] + (type.blockSize() == 1 ? 3 : 0);
+                float[] w = new float[rows * cols];
+                for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+                byte[] q = RowQuantizer.quantize(type.id(), w, rows, cols, null);
+                QuantMatrix m = new QuantMatrix("w", type, MemorySegment.ofArray(q), cols, rows);
+                float[] x = new float[tokens * cols];
+                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                float[] fast = new float[tokens * rows], ref = new float[tokens * rows];
+                m.matmul(x, tokens, fast, par);
+                m.matmulScalar(x, tokens, ref);
+                for (int i = 0; i < fast.length; i++) {
+                    assertEquals(ref[i], fast[i], 1e-4 * Math.sqrt(cols) * (1 + Math.abs(ref[i])),
+                            type + " " + rows + "x" + cols + " tokens " + tokens + " at " + i);
+                }
+            }
+        }
+    }
+}
