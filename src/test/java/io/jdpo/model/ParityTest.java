@@ -34,6 +34,29 @@ class ParityTest {
     }
 
     @Test
+    void everyArchitectureAtF32AgreesToRounding(@TempDir Path dir) throws Exception {
+        var shape = new TestModelFactory.Shape(128, 2, 4, 2, 256, 512);
+        for (TestModelFactory.Arch arch : TestModelFactory.Arch.values()) {
+            for (boolean tied : new boolean[]{false, true}) {
+                Path model = TestModelFactory.quantized(TestData.stories260K(), shape.with(arch, tied), 3, FileType.F32, dir);
+                ParityReport r = ParityReport.measure(model, ParityReport.sampleText(), 128, 2);
+                assertTrue(r.maxAbs() <= 1e-3 && r.top1Agreement() >= 0.99, arch + " tied=" + tied + ": " + r);
+            }
+        }
+        Path rf = TestModelFactory.quantized(TestData.stories260K(), shape.withRopeFactors(), 3, FileType.F32, dir);
+        ParityReport r = ParityReport.measure(rf, ParityReport.sampleText(), 128, 2);
+        assertTrue(r.maxAbs() <= 1e-3, "llama with rope_freqs factors: " + r);
+    }
+
+    @Test
+    void unsupportedArchitectureIsRefusedByName(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("gpt2.gguf");
+        new io.jdpo.gguf.GgufWriter().put("general.architecture", "gpt2").write(model);
+        var e = assertThrows(UnsupportedModelException.class, () -> Transformer.load(model, 1));
+        assertTrue(e.getMessage().contains("'gpt2'"), e.getMessage());
+    }
+
+    @Test
     void generatedQuantizedModelsStayWithinBounds(@TempDir Path dir) throws Exception {
         var shape = new TestModelFactory.Shape(256, 2, 4, 2, 512, 512);
         StringBuilder table = new StringBuilder();

@@ -21,14 +21,26 @@ import java.util.SplittableRandom;
 public final class TestModelFactory {
     public enum Arch { LLAMA, QWEN2, QWEN3 }
 
-    /** Shape of a generated model; {@code tied} shares token_embd as the output projection. */
-    public record Shape(int dim, int layers, int heads, int kvHeads, int ffn, int context, Arch arch, boolean tied) {
+    /**
+     * Shape of a generated model; {@code tied} shares token_embd as the output projection,
+     * {@code ropeFactors} adds a Llama 3.1-style rope_freqs tensor.
+     */
+    public record Shape(int dim, int layers, int heads, int kvHeads, int ffn, int context, Arch arch, boolean tied,
+                        boolean ropeFactors) {
         public Shape(int dim, int layers, int heads, int kvHeads, int ffn, int context) {
-            this(dim, layers, heads, kvHeads, ffn, context, Arch.LLAMA, false);
+            this(dim, layers, heads, kvHeads, ffn, context, Arch.LLAMA, false, false);
+        }
+
+        public Shape(int dim, int layers, int heads, int kvHeads, int ffn, int context, Arch arch, boolean tied) {
+            this(dim, layers, heads, kvHeads, ffn, context, arch, tied, false);
         }
 
         public Shape with(Arch a, boolean tiedOutput) {
-            return new Shape(dim, layers, heads, kvHeads, ffn, context, a, tiedOutput);
+            return new Shape(dim, layers, heads, kvHeads, ffn, context, a, tiedOutput, ropeFactors);
+        }
+
+        public Shape withRopeFactors() {
+            return new Shape(dim, layers, heads, kvHeads, ffn, context, arch, tied, true);
         }
 
         public int headDim() {
@@ -79,6 +91,12 @@ public final class TestModelFactory {
         // A tied embedding doubles as the output projection, so it gets the projection's scale.
         w.addTensor("token_embd.weight", new long[]{d, vocab}, gaussian(rnd, (long) d * vocab, s.tied() ? wStd : 1.0, 0));
         w.addTensor("output_norm.weight", new long[]{d}, gaussian(rnd, d, 0.1, 1));
+        if (s.ropeFactors()) {
+            // Llama 3.1 divides the rope frequencies by factors from 1 (fast) to 8 (slow).
+            float[] f = new float[hd / 2];
+            for (int i = 0; i < f.length; i++) f[i] = 1f + 7f * i / Math.max(1, f.length - 1);
+            w.addTensor("rope_freqs.weight", new long[]{hd / 2}, f);
+        }
         if (!s.tied()) {
             w.addTensor("output.weight", new long[]{d, vocab}, gaussian(rnd, (long) d * vocab, wStd, 0));
         }
@@ -109,7 +127,7 @@ public final class TestModelFactory {
 
     /** The model written at F32 and quantized by llama.cpp to {@code type} (cached in {@code dir}). */
     public static Path quantized(Path tokenizerSource, Shape s, long seed, FileType type, Path dir) throws IOException {
-        String base = s.arch() + "-" + s.dim() + "x" + s.layers() + (s.tied() ? "-tied" : "") + "-s" + seed;
+        String base = s.arch() + "-" + s.dim() + "x" + s.layers() + (s.tied() ? "-tied" : "") + (s.ropeFactors() ? "-rf" : "") + "-s" + seed;
         Path f32 = dir.resolve(base + ".F32.gguf");
         if (!Files.exists(f32)) write(tokenizerSource, s, seed, f32);
         if (type == FileType.F32) return f32;
