@@ -14,6 +14,6 @@ types=("$@"); [ ${#types[@]} -gt 0 ] || types=(F32 F16 Q8_0 Q4_K_M)
 tokenizer=${JDPO_BENCH_TOKENIZER:-$root/../shared/testdata/models/stories260K.gguf}
 [ -f "$tokenizer" ] || { echo "scoring.sh: tokenizer source $tokenizer not found (set JDPO_BENCH_TOKENIZER to any GGUF with a tokenizer)" >&2; exit 1; }
 mvn -B -q -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test >/dev/null
-"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Djdpo.native.dir="$native/lib" \
+"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djdpo.native.dir="$native/lib" \
   -cp "target/test-classes:target/classes:$(cat target/test-classpath.txt)" io.jdpo.bench.ScoringBench \
   target/bench "$tokenizer" "$threads" "$tokens" "$reps" "${types[@]}"

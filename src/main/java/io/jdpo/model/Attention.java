@@ -1,6 +1,7 @@
 package io.jdpo.model;
 
 import io.jdpo.tensor.Parallel;
+import io.jdpo.tensor.VectorMath;
 
 /** Causal multi-head attention with grouped KV heads over a whole sequence (no KV cache). */
 final class Attention {
@@ -21,9 +22,7 @@ final class Attention {
                     float max = Float.NEGATIVE_INFINITY;
                     for (int s = 0; s <= t; s++) {
                         int ko = s * kvd + g * hd;
-                        float dot = 0;
-                        for (int i = 0; i < hd; i++) dot += q[qo + i] * k[ko + i];
-                        p[s] = dot * scale;
+                        p[s] = VectorMath.dot(q, qo, k, ko, hd) * scale;
                         max = Math.max(max, p[s]);
                     }
                     double sum = 0;
@@ -35,9 +34,7 @@ final class Attention {
                     int oo = t * qd + h * hd;
                     for (int i = 0; i < hd; i++) out[oo + i] = 0;
                     for (int s = 0; s <= t; s++) {
-                        float ps = p[s] * inv;
-                        int vo = s * kvd + g * hd;
-                        for (int i = 0; i < hd; i++) out[oo + i] += ps * v[vo + i];
+                        VectorMath.axpy(p[s] * inv, v, s * kvd + g * hd, out, oo, hd);
                     }
                 }
             }

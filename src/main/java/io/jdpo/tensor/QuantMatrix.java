@@ -14,8 +14,10 @@ import java.lang.foreign.MemorySegment;
  */
 public final class QuantMatrix {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Rows decoded together: each activation load then feeds this many FMAs. */
-    private static final int ROWS = 4;
+    /** Rows decoded together into a panel that stays in L2 while every token passes over it. */
+    private static final int PANEL = 16;
+    /** Activations of one token block: about a third of a 512 KiB L2. */
+    private static final int TOKEN_BLOCK_BYTES = 160 * 1024;
 
     private final String name;
     private final GgmlType type;
@@ -54,20 +56,66 @@ public final class QuantMatrix {
      */
     public void matmul(float[] input, int tokens, float[] y, Parallel par) {
         float[] x = ActivationRounding.forWeights(type, input, tokens * cols);
-        par.forRange(rows, ROWS, (r0, r1) -> {
-            float[] w = new float[ROWS * cols];
-            for (int r = r0; r < r1; r += ROWS) {
-                int n = Math.min(ROWS, r1 - r);
-                for (int k = 0; k < n; k++) decodeRow(r + k, w, k * cols);
-                if (n == ROWS) {
-                    for (int t = 0; t < tokens; t++) dot4(w, x, t * cols, y, t * rows + r);
-                } else {
-                    for (int k = 0; k < n; k++) {
-                        for (int t = 0; t < tokens; t++) y[t * rows + r + k] = dot(w, k * cols, x, t * cols, cols);
-                    }
-                }
+        par.forRange(rows, PANEL, (r0, r1) -> {
+            float[] w = new float[PANEL * cols];
+            for (int p = r0; p < r1; p += PANEL) {
+                int n = Math.min(PANEL, r1 - p);
+                for (int k = 0; k < n; k++) decodeRow(p + k, w, k * cols);
+                panel(w, n, x, tokens, y, p);
             }
         });
+    }
+
+    /**
+     * Multiplies a decoded panel of n rows (in L2) with every token. Tokens go in blocks
+     * whose activations fit in L2 too; within a block each group of 4 rows (in L1) meets
+     * every token pair in a 4×2 register tile (8 accumulators, 6 loads per 8 FMAs).
+     */
+    private void panel(float[] w, int n, float[] x, int tokens, float[] y, int row0) {
+        int block = Math.max(2, (TOKEN_BLOCK_BYTES / (cols * Float.BYTES)) & ~1);
+        for (int tb = 0; tb < tokens; tb += block) {
+            int te = Math.min(tokens, tb + block);
+            int r = 0;
+            for (; r + 4 <= n; r += 4) {
+                int t = tb;
+                for (; t + 2 <= te; t += 2) tile4x2(w, r * cols, x, t * cols, y, t * rows + row0 + r);
+                for (; t < te; t++) {
+                    for (int k = 0; k < 4; k++) y[t * rows + row0 + r + k] = VectorMath.dot(w, (r + k) * cols, x, t * cols, cols);
+                }
+            }
+            for (; r < n; r++) {
+                for (int t = tb; t < te; t++) y[t * rows + row0 + r] = VectorMath.dot(w, r * cols, x, t * cols, cols);
+            }
+        }
+    }
+
+    /** Rows w[wo..] (4 of them) against tokens x[xo..] and x[xo + cols..]: y at yo (token t) and yo + rows (t + 1). */
+    private void tile4x2(float[] w, int wo, float[] x, int xo, float[] y, int yo) {
+        FloatVector a00 = FloatVector.zero(F), a10 = a00, a20 = a00, a30 = a00;
+        FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+        int c = cols, i = 0, bound = F.loopBound(c);
+        for (; i < bound; i += F.length()) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i), x1 = FloatVector.fromArray(F, x, xo + c + i);
+            FloatVector w0 = FloatVector.fromArray(F, w, wo + i), w1 = FloatVector.fromArray(F, w, wo + c + i);
+            FloatVector w2 = FloatVector.fromArray(F, w, wo + 2 * c + i), w3 = FloatVector.fromArray(F, w, wo + 3 * c + i);
+            a00 = w0.fma(x0, a00); a10 = w1.fma(x0, a10); a20 = w2.fma(x0, a20); a30 = w3.fma(x0, a30);
+            a01 = w0.fma(x1, a01); a11 = w1.fma(x1, a11); a21 = w2.fma(x1, a21); a31 = w3.fma(x1, a31);
+        }
+        float[] s = {a00.reduceLanes(VectorOperators.ADD), a10.reduceLanes(VectorOperators.ADD),
+                a20.reduceLanes(VectorOperators.ADD), a30.reduceLanes(VectorOperators.ADD),
+                a01.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD),
+                a21.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD)};
+        for (; i < c; i++) {
+            float x0 = x[xo + i], x1 = x[xo + c + i];
+            for (int k = 0; k < 4; k++) {
+                s[k] += w[wo + k * c + i] * x0;
+                s[4 + k] += w[wo + k * c + i] * x1;
+            }
+        }
+        for (int k = 0; k < 4; k++) {
+            y[yo + k] = s[k];
+            y[yo + rows + k] = s[4 + k];
+        }
     }
 
     /** Scalar reference of {@link #matmul}: decode with the scalar path, accumulate in double. */
@@ -82,43 +130,5 @@ public final class QuantMatrix {
                 y[t * rows + r] = (float) s;
             }
         }
-    }
-
-    /** Four rows of w against one activation row: out[0..3] at yOff. */
-    private void dot4(float[] w, float[] x, int xOff, float[] y, int yOff) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int i = 0, bound = F.loopBound(cols);
-        for (; i < bound; i += F.length()) {
-            FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
-            a0 = FloatVector.fromArray(F, w, i).fma(xv, a0);
-            a1 = FloatVector.fromArray(F, w, cols + i).fma(xv, a1);
-            a2 = FloatVector.fromArray(F, w, 2 * cols + i).fma(xv, a2);
-            a3 = FloatVector.fromArray(F, w, 3 * cols + i).fma(xv, a3);
-        }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (; i < cols; i++) {
-            float xv = x[xOff + i];
-            s0 += w[i] * xv;
-            s1 += w[cols + i] * xv;
-            s2 += w[2 * cols + i] * xv;
-            s3 += w[3 * cols + i] * xv;
-        }
-        y[yOff] = s0;
-        y[yOff + 1] = s1;
-        y[yOff + 2] = s2;
-        y[yOff + 3] = s3;
-    }
-
-    /** Σ a[ao + i] · b[bo + i] for i &lt; n. */
-    static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0, bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-        }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += a[ao + i] * b[bo + i];
-        return s;
     }
 }

@@ -1,0 +1,78 @@
+package io.jdpo.bench;
+
+import io.jdpo.llama.ContextParams;
+import io.jdpo.llama.FileType;
+import io.jdpo.llama.LlamaContext;
+import io.jdpo.llama.LlamaModel;
+import io.jdpo.llama.LogProbScorer;
+import io.jdpo.model.ModelConfig;
+import io.jdpo.model.Transformer;
+import io.jdpo.testing.TestModelFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * The Java forward beside llama.cpp scoring through the binding: same model, same threads,
+ * one sequence of T tokens with the log-prob of every token, in one run. Prints tokens/s of
+ * both, the ratio, jdpo's GFLOP/s and its share of this machine's measured FP32 FMA peak.
+ *
+ * <p>Run by scripts/bench/forward.sh: args = workdir tokenizerGguf threads T reps types...
+ */
+public final class ForwardBench {
+    public static void main(String[] args) throws Exception {
+        Path work = Path.of(args[0]);
+        Path tokenizer = Path.of(args[1]);
+        int threads = Integer.parseInt(args[2]);
+        int T = Integer.parseInt(args[3]);
+        int reps = Integer.parseInt(args[4]);
+        Files.createDirectories(work);
+        var shape = new TestModelFactory.Shape(1024, 16, 16, 4, 2816, 2048);
+        double peak = FmaPeak.measure(threads);
+        System.out.printf(Locale.ROOT, "model: generated llama dim 1024, 16 layers, 16 heads (4 kv), ffn 2816, vocab of %s%n", tokenizer.getFileName());
+        System.out.printf(Locale.ROOT, "T = %d, threads = %d, %d repetitions after a warm-up; measured FP32 FMA peak %.1f GFLOP/s%n%n", T, threads, reps, peak);
+        System.out.printf(Locale.ROOT, "%-7s %12s %12s %7s %10s %7s %12s%n", "type", "llama t/s", "jdpo t/s", "ratio", "GFLOP/s", "peak", "file MiB");
+        for (int a = 5; a < args.length; a++) {
+            FileType type = FileType.parse(args[a]);
+            Path model = TestModelFactory.quantized(tokenizer, shape, 1, type, work);
+            Random rnd = new Random(3);
+            double llama, ours, flops;
+            try (LlamaModel m = LlamaModel.load(model)) {
+                int V = m.tokenizer().vocabularySize();
+                int[] tokens = new int[T];
+                for (int i = 0; i < T; i++) tokens[i] = 3 + rnd.nextInt(V - 3);
+                int[] prompt = {tokens[0]};
+                int[] completion = Arrays.copyOfRange(tokens, 1, T);
+                try (LlamaContext ctx = LlamaContext.create(m, new ContextParams(T, T, T, 1, threads, threads, false, true))) {
+                    LogProbScorer s = new LogProbScorer(ctx);
+                    llama = time(reps, () -> s.score(prompt, completion));
+                }
+                try (Transformer tf = Transformer.load(model, threads)) {
+                    ours = time(reps, () -> tf.logProbs(tokens, 1));
+                    flops = flops(tf.config(), T);
+                }
+            }
+            System.out.printf(Locale.ROOT, "%-7s %12.1f %12.1f %7.2f %10.1f %6.0f%% %12.0f%n", type, T / llama, T / ours,
+                    llama / ours, flops / ours / 1e9, 100 * flops / ours / 1e9 / peak, Files.size(model) / 1048576.0);
+        }
+    }
+
+    /** Mean seconds of reps runs after one warm-up. */
+    static double time(int reps, Runnable r) {
+        r.run();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < reps; i++) r.run();
+        return (System.nanoTime() - t0) / 1e9 / reps;
+    }
+
+    /** Multiply-adds of one forward over T tokens, counted as 2 FLOPs each. */
+    static double flops(ModelConfig c, int T) {
+        double perToken = c.layers() * ((double) c.dim() * (c.qDim() + 2 * c.kvDim()) + (double) c.qDim() * c.dim()
+                + 3.0 * c.dim() * c.ffn()) + (double) c.dim() * c.vocab();
+        double attention = c.layers() * (double) c.heads() * c.headDim() * T * (T + 1) / 2.0 * 2; // scores + values
+        return 2 * (perToken * T + attention);
+    }
+}
