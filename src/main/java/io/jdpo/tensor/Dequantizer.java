@@ -19,6 +19,8 @@ public final class Dequantizer {
     private static final Map<GgmlType, BlockDecoder> DECODERS = new EnumMap<>(GgmlType.class);
     /** Blocks copied from native memory per step: small enough to stay in L1/L2. */
     private static final int CHUNK_BYTES = 16 * 1024;
+    /** One copy buffer per thread: rows are decoded one at a time in hot loops. */
+    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[CHUNK_BYTES]);
 
     static {
         for (BlockDecoder d : new BlockDecoder[]{FloatFormats.F32, FloatFormats.F16, FloatFormats.BF16,
@@ -66,8 +68,8 @@ public final class Dequantizer {
             throw new IllegalArgumentException(n + " values of " + type + " need " + bytes + " bytes, the source has " + src.byteSize());
         }
         int blockBytes = type.bytesPerBlock(), blockValues = type.blockSize();
-        int blocksPerChunk = Math.max(1, CHUNK_BYTES / blockBytes);
-        byte[] buf = new byte[blocksPerChunk * blockBytes];
+        int blocksPerChunk = CHUNK_BYTES / blockBytes;
+        byte[] buf = BUFFER.get();
         long blocks = n / blockValues;
         for (long b = 0; b < blocks; b += blocksPerChunk) {
             int nb = (int) Math.min(blocksPerChunk, blocks - b);

@@ -78,7 +78,7 @@ public final class QuantMatrix {
             int r = 0;
             for (; r + 4 <= n; r += 4) {
                 int t = tb;
-                for (; t + 2 <= te; t += 2) tile4x2(w, r * cols, x, t * cols, y, t * rows + row0 + r);
+                for (; t + 2 <= te; t += 2) tile4x2(w, r * cols, x, t * cols, cols, y, t * rows + row0 + r, rows);
                 for (; t < te; t++) {
                     for (int k = 0; k < 4; k++) y[t * rows + row0 + r + k] = VectorMath.dot(w, (r + k) * cols, x, t * cols, cols);
                 }
@@ -89,11 +89,15 @@ public final class QuantMatrix {
         }
     }
 
-    /** Rows w[wo..] (4 of them) against tokens x[xo..] and x[xo + cols..]: y at yo (token t) and yo + rows (t + 1). */
-    private void tile4x2(float[] w, int wo, float[] x, int xo, float[] y, int yo) {
+    /**
+     * Rows w[wo..] (4 of them, c apart) against tokens x[xo..] and x[xo + c..]; results to
+     * y[yo..yo+3] (token t) and y[yo + ys..] (token t + 1). Static and allocation-free so the
+     * JIT keeps all 8 accumulators and 6 operands in vector registers.
+     */
+    private static void tile4x2(float[] w, int wo, float[] x, int xo, int c, float[] y, int yo, int ys) {
         FloatVector a00 = FloatVector.zero(F), a10 = a00, a20 = a00, a30 = a00;
         FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
-        int c = cols, i = 0, bound = F.loopBound(c);
+        int i = 0, bound = F.loopBound(c);
         for (; i < bound; i += F.length()) {
             FloatVector x0 = FloatVector.fromArray(F, x, xo + i), x1 = FloatVector.fromArray(F, x, xo + c + i);
             FloatVector w0 = FloatVector.fromArray(F, w, wo + i), w1 = FloatVector.fromArray(F, w, wo + c + i);
@@ -101,20 +105,20 @@ public final class QuantMatrix {
             a00 = w0.fma(x0, a00); a10 = w1.fma(x0, a10); a20 = w2.fma(x0, a20); a30 = w3.fma(x0, a30);
             a01 = w0.fma(x1, a01); a11 = w1.fma(x1, a11); a21 = w2.fma(x1, a21); a31 = w3.fma(x1, a31);
         }
-        float[] s = {a00.reduceLanes(VectorOperators.ADD), a10.reduceLanes(VectorOperators.ADD),
-                a20.reduceLanes(VectorOperators.ADD), a30.reduceLanes(VectorOperators.ADD),
-                a01.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD),
-                a21.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD)};
+        y[yo] = a00.reduceLanes(VectorOperators.ADD);
+        y[yo + 1] = a10.reduceLanes(VectorOperators.ADD);
+        y[yo + 2] = a20.reduceLanes(VectorOperators.ADD);
+        y[yo + 3] = a30.reduceLanes(VectorOperators.ADD);
+        y[yo + ys] = a01.reduceLanes(VectorOperators.ADD);
+        y[yo + ys + 1] = a11.reduceLanes(VectorOperators.ADD);
+        y[yo + ys + 2] = a21.reduceLanes(VectorOperators.ADD);
+        y[yo + ys + 3] = a31.reduceLanes(VectorOperators.ADD);
         for (; i < c; i++) {
             float x0 = x[xo + i], x1 = x[xo + c + i];
             for (int k = 0; k < 4; k++) {
-                s[k] += w[wo + k * c + i] * x0;
-                s[4 + k] += w[wo + k * c + i] * x1;
+                y[yo + k] += w[wo + k * c + i] * x0;
+                y[yo + ys + k] += w[wo + k * c + i] * x1;
             }
-        }
-        for (int k = 0; k < 4; k++) {
-            y[yo + k] = s[k];
-            y[yo + rows + k] = s[4 + k];
         }
     }
 

@@ -20,10 +20,13 @@ public final class MatmulProbe {
         float[] x = new float[T * cols], y = new float[T * rows];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         try (Parallel par = new Parallel(th)) {
-            for (int rep = 0; rep < 8; rep++) {
-                long t0 = System.nanoTime();
-                m.matmul(x, T, y, par);
-                double s = (System.nanoTime() - t0) / 1e9;
+            for (int rep = 0; rep < 6; rep++) {
+                long t0 = System.nanoTime(), calls = 0;
+                do {
+                    m.matmul(x, T, y, par);
+                    calls++;
+                } while (System.nanoTime() - t0 < 500_000_000L);
+                double s = (System.nanoTime() - t0) / 1e9 / calls;
                 System.out.printf("%s %dx%d T=%d: %.1f GFLOP/s%n", type, rows, cols, T, 2.0 * rows * cols * T / s / 1e9);
             }
         }
