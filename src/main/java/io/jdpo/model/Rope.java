@@ -9,19 +9,31 @@ final class Rope {
     private Rope() {
     }
 
-    /** Rotates x (T rows of heads × headDim) in place, row t at position t. */
-    static void apply(float[] x, int T, int heads, ModelConfig cfg, float[] factors) {
-        int hd = cfg.headDim(), nd = cfg.ropeDim();
-        double[] inv = new double[nd / 2];
-        for (int i = 0; i < nd / 2; i++) {
-            inv[i] = cfg.ropeFreqScale() * Math.pow(cfg.ropeBase(), -2.0 * i / nd) / (factors == null ? 1 : factors[i]);
+    /** cos and sin of every (position, pair) angle: [T][ropeDim/2] each, shared by all heads and layers. */
+    record Table(float[] cos, float[] sin) {
+    }
+
+    static Table table(int T, ModelConfig cfg, float[] factors) {
+        int half = cfg.ropeDim() / 2;
+        float[] cos = new float[T * half], sin = new float[T * half];
+        for (int i = 0; i < half; i++) {
+            double inv = cfg.ropeFreqScale() * Math.pow(cfg.ropeBase(), -2.0 * i / cfg.ropeDim()) / (factors == null ? 1 : factors[i]);
+            for (int t = 0; t < T; t++) {
+                cos[t * half + i] = (float) Math.cos(t * inv);
+                sin[t * half + i] = (float) Math.sin(t * inv);
+            }
         }
+        return new Table(cos, sin);
+    }
+
+    /** Rotates x (T rows of heads × headDim) in place, row t at position t. */
+    static void apply(float[] x, int T, int heads, ModelConfig cfg, Table table) {
+        int hd = cfg.headDim(), nd = cfg.ropeDim(), half = nd / 2;
         for (int t = 0; t < T; t++) {
             for (int h = 0; h < heads; h++) {
                 int base = (t * heads + h) * hd;
-                for (int i = 0; i < nd / 2; i++) {
-                    double theta = t * inv[i];
-                    float c = (float) Math.cos(theta), s = (float) Math.sin(theta);
+                for (int i = 0; i < half; i++) {
+                    float c = table.cos()[t * half + i], s = table.sin()[t * half + i];
                     int a = cfg.arch().neoxRope ? base + i : base + 2 * i;
                     int b = cfg.arch().neoxRope ? base + i + nd / 2 : base + 2 * i + 1;
                     float x0 = x[a], x1 = x[b];

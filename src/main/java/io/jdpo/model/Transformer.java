@@ -136,13 +136,14 @@ public final class Transformer implements AutoCloseable {
             }
             tokenEmbedding.decodeRow(tokens[t], x, t * d);
         }
-        for (LayerWeights lw : layers) layer(lw, x, T);
+        Rope.Table rope = Rope.table(T, cfg, ropeFactors);
+        for (LayerWeights lw : layers) layer(lw, x, T, rope);
         float[] out = new float[T * d];
         for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, outputNorm, out, t * d, d, cfg.rmsEps());
         return out;
     }
 
-    private void layer(LayerWeights w, float[] x, int T) {
+    private void layer(LayerWeights w, float[] x, int T, Rope.Table rope) {
         int d = cfg.dim(), qd = cfg.qDim(), kvd = cfg.kvDim(), hd = cfg.headDim();
         float[] h = new float[T * d];
         for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.attnNorm(), h, t * d, d, cfg.rmsEps());
@@ -159,8 +160,8 @@ public final class Transformer implements AutoCloseable {
             for (int i = 0; i < T * cfg.heads(); i++) Ops.rmsNorm(q, i * hd, w.qNorm(), q, i * hd, hd, cfg.rmsEps());
             for (int i = 0; i < T * cfg.kvHeads(); i++) Ops.rmsNorm(k, i * hd, w.kNorm(), k, i * hd, hd, cfg.rmsEps());
         }
-        Rope.apply(q, T, cfg.heads(), cfg, ropeFactors);
-        Rope.apply(k, T, cfg.kvHeads(), cfg, ropeFactors);
+        Rope.apply(q, T, cfg.heads(), cfg, rope);
+        Rope.apply(k, T, cfg.kvHeads(), cfg, rope);
         float[] att = new float[T * qd];
         Attention.causal(q, k, v, att, T, cfg, par);
         float[] o = new float[T * d];

@@ -1,0 +1,92 @@
+package io.jdpo.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The one dense kernel: dot products of every row of A with every row of B, both stored
+ * with their k values contiguous ("A·Bᵀ"). Weight panels, attention scores and attention
+ * outputs are all this shape.
+ */
+public final class Gemm {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Rows of A per block: their values stay in L2 while B's rows pass over them. */
+    private static final int A_BLOCK_BYTES = 160 * 1024;
+
+    private Gemm() {
+    }
+
+    /** Contiguous rows: a is aRows × k, b is bRows × k; results to c[i·ldc + c0 + j]. */
+    public static void rowDots(float[] a, int aRows, float[] b, int bRows, int k, float[] c, int c0, int ldc) {
+        rowDots(a, 0, k, aRows, b, 0, k, bRows, k, c, c0, ldc);
+    }
+
+    /**
+     * c[c0 + i·ldc + j] = Σ_{q<k} a[ao + i·lda + q] · b[bo + j·ldb + q]. B's rows (a weight
+     * panel, keys) stay in L1 in groups of 4 while A's rows (tokens, queries) pass in pairs: a
+     * 4×2 register tile, 8 accumulators and 6 loads per 8 FMAs. A is walked in blocks that
+     * fit in L2.
+     */
+    public static void rowDots(float[] a, int ao, int lda, int aRows, float[] b, int bo, int ldb, int bRows, int k,
+                               float[] c, int c0, int ldc) {
+        int block = Math.max(2, (A_BLOCK_BYTES / (k * Float.BYTES)) & ~1);
+        for (int ib = 0; ib < aRows; ib += block) {
+            int ie = Math.min(aRows, ib + block);
+            int j = 0;
+            for (; j + 4 <= bRows; j += 4) {
+                int i = ib;
+                for (; i + 2 <= ie; i += 2) {
+                    tile4x2(b, bo + j * ldb, ldb, a, ao + i * lda, lda, k, c, c0 + i * ldc + j, ldc);
+                }
+                for (; i < ie; i++) {
+                    for (int q = 0; q < 4; q++) c[c0 + i * ldc + j + q] = VectorMath.dot(b, bo + (j + q) * ldb, a, ao + i * lda, k);
+                }
+            }
+            for (; j < bRows; j++) {
+                for (int i = ib; i < ie; i++) c[c0 + i * ldc + j] = VectorMath.dot(b, bo + j * ldb, a, ao + i * lda, k);
+            }
+        }
+    }
+
+    /** Scalar reference of {@link #rowDots}. */
+    public static void rowDotsScalar(float[] a, int ao, int lda, int aRows, float[] b, int bo, int ldb, int bRows, int k,
+                                     float[] c, int c0, int ldc) {
+        for (int i = 0; i < aRows; i++) {
+            for (int j = 0; j < bRows; j++) c[c0 + i * ldc + j] = VectorMath.dotScalar(b, bo + j * ldb, a, ao + i * lda, k);
+        }
+    }
+
+    /**
+     * Rows w[wo..] (4 of them, lw apart) against rows x[xo..] and x[xo + lx..], c values each;
+     * results to y[yo..yo+3] and y[yo + ys..yo + ys + 3]. Static and allocation-free so the
+     * JIT keeps all 8 accumulators and 6 operands in vector registers.
+     */
+    private static void tile4x2(float[] w, int wo, int lw, float[] x, int xo, int lx, int c, float[] y, int yo, int ys) {
+        FloatVector a00 = FloatVector.zero(F), a10 = a00, a20 = a00, a30 = a00;
+        FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+        int i = 0, bound = F.loopBound(c);
+        for (; i < bound; i += F.length()) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i), x1 = FloatVector.fromArray(F, x, xo + lx + i);
+            FloatVector w0 = FloatVector.fromArray(F, w, wo + i), w1 = FloatVector.fromArray(F, w, wo + lw + i);
+            FloatVector w2 = FloatVector.fromArray(F, w, wo + 2 * lw + i), w3 = FloatVector.fromArray(F, w, wo + 3 * lw + i);
+            a00 = w0.fma(x0, a00); a10 = w1.fma(x0, a10); a20 = w2.fma(x0, a20); a30 = w3.fma(x0, a30);
+            a01 = w0.fma(x1, a01); a11 = w1.fma(x1, a11); a21 = w2.fma(x1, a21); a31 = w3.fma(x1, a31);
+        }
+        y[yo] = a00.reduceLanes(VectorOperators.ADD);
+        y[yo + 1] = a10.reduceLanes(VectorOperators.ADD);
+        y[yo + 2] = a20.reduceLanes(VectorOperators.ADD);
+        y[yo + 3] = a30.reduceLanes(VectorOperators.ADD);
+        y[yo + ys] = a01.reduceLanes(VectorOperators.ADD);
+        y[yo + ys + 1] = a11.reduceLanes(VectorOperators.ADD);
+        y[yo + ys + 2] = a21.reduceLanes(VectorOperators.ADD);
+        y[yo + ys + 3] = a31.reduceLanes(VectorOperators.ADD);
+        for (; i < c; i++) {
+            float x0 = x[xo + i], x1 = x[xo + lx + i];
+            for (int k = 0; k < 4; k++) {
+                y[yo + k] += w[wo + k * lw + i] * x0;
+                y[yo + ys + k] += w[wo + k * lw + i] * x1;
+            }
+        }
+    }
+}
