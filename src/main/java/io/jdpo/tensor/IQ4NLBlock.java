@@ -1,6 +1,9 @@
 package io.jdpo.tensor;
 
 import io.jdpo.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /** block_iq4_nl (18 bytes, 32 values): f16 d, nibbles indexing a non-linear table; y = d * table[q]. */
 final class IQ4NLBlock implements BlockDecoder {
@@ -9,13 +12,14 @@ final class IQ4NLBlock implements BlockDecoder {
 
     public GgmlType type() { return GgmlType.IQ4_NL; }
 
-    /** Looks 16 packed bytes up in the table: low nibbles to out[0..16), high to out[16..32). */
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final ByteVector TABLE = ByteVector.fromArray(B16, VALUES, 0);
+
+    /** Looks 16 packed bytes up in the table: low nibbles to out[0..16), high to out[16..32); one shuffle each. */
     static void lookup(byte[] s, int off, byte[] out, int outOff) {
-        for (int j = 0; j < 16; j++) {
-            int q = s[off + j] & 0xFF;
-            out[outOff + j] = VALUES[q & 0xF];
-            out[outOff + j + 16] = VALUES[q >>> 4];
-        }
+        ByteVector v = ByteVector.fromArray(B16, s, off);
+        v.and((byte) 0xF).selectFrom(TABLE).intoArray(out, outOff);
+        v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).selectFrom(TABLE).intoArray(out, outOff + 16);
     }
 
     public void scalar(byte[] s, int so, float[] y, int yo, int blocks) {

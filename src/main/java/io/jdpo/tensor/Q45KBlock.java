@@ -1,6 +1,9 @@
 package io.jdpo.tensor;
 
 import io.jdpo.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * block_q4_K (144 bytes: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 128 bytes of
@@ -8,6 +11,7 @@ import io.jdpo.gguf.GgmlType;
  * nibbles). Eight runs of 32: y = d*sc * q - dmin*m.
  */
 final class Q45KBlock implements BlockDecoder {
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     private final boolean five;
 
     Q45KBlock(boolean five) {
@@ -31,17 +35,29 @@ final class Q45KBlock implements BlockDecoder {
 
     private void unpack(byte[] s, int so, byte[] q, boolean vector) {
         int qs = so + (five ? 48 : 16);
-        for (int j = 0; j < 4; j++) {
-            if (vector) Nibbles.vector(s, qs + 32 * j, 32, 0, q, 64 * j);
-            else Nibbles.scalar(s, qs + 32 * j, 32, 0, q, 64 * j);
-        }
-        if (five) {
+        if (vector) {
+            // 32 packed bytes per run pair: low nibbles, high nibbles, each plus its fifth bit.
             for (int j = 0; j < 4; j++) {
-                int u1 = 1 << (2 * j), u2 = 2 << (2 * j);
+                ByteVector v = ByteVector.fromArray(B32, s, qs + 32 * j);
+                ByteVector lo = v.and((byte) 0xF), hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF);
+                if (five) {
+                    ByteVector h = ByteVector.fromArray(B32, s, so + 16);
+                    lo = lo.add(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    hi = hi.add(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                }
+                lo.intoArray(q, 64 * j);
+                hi.intoArray(q, 64 * j + 32);
+            }
+            return;
+        }
+        for (int j = 0; j < 4; j++) Nibbles.scalar(s, qs + 32 * j, 32, 0, q, 64 * j);
+        if (five) {
+            // Branch-free: the fifth bits are random, so a branch per value would mispredict half the time.
+            for (int j = 0; j < 4; j++) {
                 for (int l = 0; l < 32; l++) {
                     int h = s[so + 16 + l];
-                    if ((h & u1) != 0) q[64 * j + l] += 16;
-                    if ((h & u2) != 0) q[64 * j + 32 + l] += 16;
+                    q[64 * j + l] += (byte) ((h >>> (2 * j) & 1) << 4);
+                    q[64 * j + 32 + l] += (byte) ((h >>> (2 * j + 1) & 1) << 4);
                 }
             }
         }
