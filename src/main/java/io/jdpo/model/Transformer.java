@@ -25,6 +25,8 @@ public final class Transformer implements AutoCloseable {
     private final float[] ropeFactors;
     private final List<LayerWeights> layers;
     private final Parallel par;
+    /** Logits computed at once by {@link #logProbs}: 4 MiB of floats. */
+    private static final int LOGIT_CHUNK_FLOATS = 1 << 20;
 
     private Transformer(GgufModel file, int threads) {
         this.file = file;
@@ -101,22 +103,37 @@ public final class Transformer implements AutoCloseable {
      * least 1 (the first token has no prediction).
      */
     public float[] logProbs(int[] tokens, int from) {
-        float[] logits = logits(tokens, from);
-        int n = tokens.length - from, V = cfg.vocab();
+        checkRange(tokens, from);
+        float[] h = finalHidden(tokens);
+        int n = tokens.length - from, d = cfg.dim(), V = cfg.vocab();
         float[] out = new float[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = (float) (logits[i * V + tokens[from + i]] - Ops.logSumExp(logits, i * V, V));
+        // Vocabulary logits a chunk of positions at a time: T × vocab floats would be the
+        // largest buffer of the whole forward.
+        int chunk = Math.max(1, Math.min(n, LOGIT_CHUNK_FLOATS / V));
+        float[] rows = new float[chunk * d], logits = new float[chunk * V];
+        for (int c0 = 0; c0 < n; c0 += chunk) {
+            int m = Math.min(chunk, n - c0);
+            System.arraycopy(h, (from - 1 + c0) * d, rows, 0, m * d);
+            output.matmul(rows, m, logits, par);
+            for (int i = 0; i < m; i++) {
+                out[c0 + i] = (float) (logits[i * V + tokens[from + c0 + i]] - Ops.logSumExp(logits, i * V, V));
+            }
         }
         return out;
     }
 
-    /** Vocabulary logits predicting tokens[from..T): (T - from) rows of vocab values. */
-    public float[] logits(int[] tokens, int from) {
+    private void checkRange(int[] tokens, int from) {
         int T = tokens.length;
         if (from < 1 || from > T) throw new IllegalArgumentException("from must lie in [1, " + T + "], got " + from);
         if (T > cfg.contextLength()) {
             throw new IllegalArgumentException(T + " tokens exceed the model's context of " + cfg.contextLength());
         }
+    }
+
+    /** Vocabulary logits predicting tokens[from..T): (T - from) rows of vocab values. */
+    public float[] logits(int[] tokens, int from) {
+        checkRange(tokens, from);
+        int T = tokens.length;
         float[] h = finalHidden(tokens);
         int n = T - from, d = cfg.dim();
         float[] rows = new float[n * d];
@@ -137,17 +154,25 @@ public final class Transformer implements AutoCloseable {
             tokenEmbedding.decodeRow(tokens[t], x, t * d);
         }
         Rope.Table rope = Rope.table(T, cfg, ropeFactors);
-        for (LayerWeights lw : layers) layer(lw, x, T, rope);
+        Workspace ws = new Workspace(T, cfg);
+        for (LayerWeights lw : layers) layer(lw, x, T, rope, ws);
         float[] out = new float[T * d];
         for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, outputNorm, out, t * d, d, cfg.rmsEps());
         return out;
     }
 
-    private void layer(LayerWeights w, float[] x, int T, Rope.Table rope) {
-        int d = cfg.dim(), qd = cfg.qDim(), kvd = cfg.kvDim(), hd = cfg.headDim();
-        float[] h = new float[T * d];
+    /** The per-layer buffers of one forward, allocated once and reused by every layer. */
+    private record Workspace(float[] h, float[] q, float[] k, float[] v, float[] att, float[] o, float[] g, float[] u) {
+        Workspace(int T, ModelConfig c) {
+            this(new float[T * c.dim()], new float[T * c.qDim()], new float[T * c.kvDim()], new float[T * c.kvDim()],
+                    new float[T * c.qDim()], new float[T * c.dim()], new float[T * c.ffn()], new float[T * c.ffn()]);
+        }
+    }
+
+    private void layer(LayerWeights w, float[] x, int T, Rope.Table rope, Workspace ws) {
+        int d = cfg.dim(), hd = cfg.headDim();
+        float[] h = ws.h(), q = ws.q(), k = ws.k(), v = ws.v(), o = ws.o();
         for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.attnNorm(), h, t * d, d, cfg.rmsEps());
-        float[] q = new float[T * qd], k = new float[T * kvd], v = new float[T * kvd];
         w.wq().matmul(h, T, q, par);
         w.wk().matmul(h, T, k, par);
         w.wv().matmul(h, T, v, par);
@@ -162,18 +187,15 @@ public final class Transformer implements AutoCloseable {
         }
         Rope.apply(q, T, cfg.heads(), cfg, rope);
         Rope.apply(k, T, cfg.kvHeads(), cfg, rope);
-        float[] att = new float[T * qd];
-        Attention.causal(q, k, v, att, T, cfg, par);
-        float[] o = new float[T * d];
-        w.wo().matmul(att, T, o, par);
+        Attention.causal(q, k, v, ws.att(), T, cfg, par);
+        w.wo().matmul(ws.att(), T, o, par);
         for (int i = 0; i < T * d; i++) x[i] += o[i];
 
         for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.ffnNorm(), h, t * d, d, cfg.rmsEps());
-        int f = cfg.ffn();
-        float[] g = new float[T * f], u = new float[T * f];
+        float[] g = ws.g(), u = ws.u();
         w.gate().matmul(h, T, g, par);
         w.up().matmul(h, T, u, par);
-        for (int i = 0; i < T * f; i++) g[i] = Ops.silu(g[i]) * u[i];
+        for (int i = 0; i < T * cfg.ffn(); i++) g[i] = Ops.silu(g[i]) * u[i];
         w.down().matmul(g, T, o, par);
         for (int i = 0; i < T * d; i++) x[i] += o[i];
     }
