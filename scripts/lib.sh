@@ -22,3 +22,16 @@ find_jdk25() {
 
 # repo_root: the project's top-level folder.
 repo_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
+
+# bench_java MAIN ARGS...: compiles the test classes (benchmarks live there) and runs MAIN
+# with llama.cpp from native/build.sh, the Vector API and native access. Needs find_jdk25 first.
+bench_java() {
+  local root native cp
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  native=$("$root/native/build.sh" | tail -1)
+  (cd "$root" && mvn -B -q -ntp test-compile dependency:build-classpath \
+     -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test >/dev/null)
+  cp="$root/target/test-classes:$root/target/classes:$(cat "$root/target/test-classpath.txt")"
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+    -Djdpo.native.dir="$native/lib" ${JDPO_BENCH_JAVA_OPTS:-} -cp "$cp" "$@"
+}

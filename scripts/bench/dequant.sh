@@ -6,15 +6,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$root/scripts/lib.sh"
 find_jdk25
+out=$root/target/bench/dequant.json
+mkdir -p "$root/target/bench"
 cd "$root"
 native=$(native/build.sh | tail -1)
-mvn -B -q -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test >/dev/null
-out=target/bench/dequant.json
-mkdir -p target/bench
-"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Djdpo.native.dir="$native/lib" \
-  -cp "target/test-classes:target/classes:$(cat target/test-classpath.txt)" \
-  org.openjdk.jmh.Main DequantBench \
-  -jvmArgsAppend "--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djdpo.native.dir=$native/lib" -rf json -rff "$out" "$@" >&2
+bench_java org.openjdk.jmh.Main DequantBench \
+  -jvmArgsAppend "--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djdpo.native.dir=$native/lib" \
+  -rf json -rff "$out" "$@" >&2
 python3 - "$out" <<'PY'
 import json, sys
 rows = {}

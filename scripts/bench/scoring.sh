@@ -7,13 +7,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$root/scripts/lib.sh"
 find_jdk25
-cd "$root"
-native=$(native/build.sh | tail -1)
-threads=${1:-2}; tokens=${2:-512}; reps=${3:-3}; shift $(( $# < 3 ? $# : 3 )) || true
+threads=${1:-2}; tokens=${2:-512}; reps=${3:-10}; shift $(( $# < 3 ? $# : 3 )) || true
 types=("$@"); [ ${#types[@]} -gt 0 ] || types=(F32 F16 Q8_0 Q4_K_M)
 tokenizer=${JDPO_BENCH_TOKENIZER:-$root/../shared/testdata/models/stories260K.gguf}
 [ -f "$tokenizer" ] || { echo "scoring.sh: tokenizer source $tokenizer not found (set JDPO_BENCH_TOKENIZER to any GGUF with a tokenizer)" >&2; exit 1; }
-mvn -B -q -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test >/dev/null
-"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djdpo.native.dir="$native/lib" \
-  -cp "target/test-classes:target/classes:$(cat target/test-classpath.txt)" io.jdpo.bench.ScoringBench \
-  target/bench "$tokenizer" "$threads" "$tokens" "$reps" "${types[@]}"
+cd "$root"
+bench_java io.jdpo.bench.ScoringBench target/bench "$tokenizer" "$threads" "$tokens" "$reps" "${types[@]}"
