@@ -56,7 +56,6 @@ variant="${COMMIT:0:12}-${key}"
 prefix="$cache_root/$variant"
 
 if [ -f "$prefix/.complete" ]; then
-  echo "native/build.sh: cached build at $prefix" >&2
   echo "$prefix"; exit 0
 fi
 
