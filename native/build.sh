@@ -4,7 +4,8 @@
 #
 #   native/build.sh            CPU build (tuned to this CPU: the key includes its ISA flags)
 #   JDPO_CUDA=1 native/build.sh            adds the CUDA backend (JDPO_CUDA_ARCHS, default 90;
-#                                          JDPO_CUBLAS_ROOT where the toolkit has no cuBLAS)
+#                                          JDPO_CUBLAS_ROOT where the toolkit has no cuBLAS,
+#                                          JDPO_CUDA_FA=1 to build the flash-attention kernels too)
 #
 # Prints the install folder (holding lib/, bin/, include/) as its last line of stdout.
 # JDPO_NATIVE_CACHE overrides the cache root (default ~/.cache/jdpo/native).
@@ -35,6 +36,10 @@ done
 if [ "${JDPO_CUDA:-0}" = 1 ]; then
   command -v nvcc >/dev/null || { echo "native/build.sh: JDPO_CUDA=1 but nvcc is not on PATH" >&2; exit 1; }
   flags+=(-DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=${JDPO_CUDA_ARCHS:-90}")
+  # jdpo's contexts score with flash attention off (exact log-probs), and the flash-attention
+  # kernels are most of the CUDA compile time (minutes per template instance on 2 cores):
+  # they are built only on request.
+  if [ "${JDPO_CUDA_FA:-0}" = 1 ]; then flags+=(-DGGML_CUDA_FA=ON); else flags+=(-DGGML_CUDA_FA=OFF); fi
   # Without a driver library (no GPU here, no toolkit stub) ggml cannot link its virtual
   # memory pool against libcuda; it then uses its plain pool instead.
   if ! ldconfig -p | grep -q 'libcuda\.so' && ! ls /usr/local/cuda*/lib64/stubs/libcuda.so >/dev/null 2>&1; then
