@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The jdpo command line: parses arguments and hands them to the packages that do the work. */
 @Command(name = "jdpo", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "DPO fine-tuning of GGUF models on the JVM, with llama.cpp in-process.",
-        subcommands = {GenerateCommand.class, ScoreCommand.class, ParityCommand.class, InspectCommand.class, InfoCommand.class})
+        subcommands = {GenerateCommand.class, ScoreCommand.class, ParityCommand.class, InspectCommand.class,
+                QuantizeCommand.class, InfoCommand.class})
 public final class Jdpo {
     public static void main(String[] args) {
         System.exit(run(args));

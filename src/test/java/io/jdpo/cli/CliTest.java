@@ -81,6 +81,19 @@ class CliTest {
     }
 
     @Test
+    void quantizeWritesAModelLlamaCppLoads(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("q8.gguf");
+        Run q = run("quantize", TestData.stories260K().toString(), out.toString(), "q8_0", "-t", "2");
+        assertEquals(0, q.code(), q.err());
+        Run i = run("info", out.toString());
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().contains("Q8_0"), i.out());
+        Run bad = run("quantize", TestData.stories260K().toString(), out.toString(), "q9_9");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("unknown quantization type 'q9_9'"), bad.err());
+    }
+
+    @Test
     void errorsAndUsage(@TempDir Path dir) throws Exception {
         Run missing = run("inspect", dir.resolve("none.gguf").toString());
         assertEquals(1, missing.code());
