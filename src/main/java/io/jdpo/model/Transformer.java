@@ -25,8 +25,11 @@ public final class Transformer implements AutoCloseable {
     private final float[] ropeFactors;
     private final List<LayerWeights> layers;
     private final Parallel par;
-    /** Logits computed at once by {@link #logProbs}: 4 MiB of floats. */
-    private static final int LOGIT_CHUNK_FLOATS = 1 << 20;
+    /**
+     * Logits computed at once by {@link #logProbs}: 32 MiB of floats. Each chunk decodes the
+     * whole output matrix again, so chunks are kept few (two for 512 tokens of a 32k vocabulary).
+     */
+    private static final int LOGIT_CHUNK_FLOATS = 8 << 20;
 
     private Transformer(GgufModel file, int threads) {
         this.file = file;

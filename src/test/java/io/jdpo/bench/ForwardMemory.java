@@ -21,8 +21,8 @@ public final class ForwardMemory {
             ModelConfig c = tf.config();
             int[] tokens = new Random(1).ints(T, 3, c.vocab()).toArray();
             tf.logProbs(tokens, 1);
-            // x, h, q, att, o, the final norm and k/v at kv width; gate and up; one 4 MiB chunk of logits.
-            long activations = 4L * T * (6L * c.dim() + 2L * c.kvDim() + 2L * c.ffn()) + 4L * (1 << 20);
+            // x, h, q, att, o, the final norm and k/v at kv width; gate and up; one chunk of logits.
+            long activations = 4L * T * (6L * c.dim() + 2L * c.kvDim() + 2L * c.ffn()) + 4L * Math.min((long) T * c.vocab(), 8 << 20);
             long peak = peakKiB() * 1024, file = Files.size(model);
             System.out.printf("peak RSS %.0f MiB (JVM at start %.0f MiB); file %.0f MiB + activations %.0f MiB = %.0f MiB; "
                             + "peak / (file + activations) = %.2f%n", peak / 1048576.0, baseline / 1024.0, file / 1048576.0,
