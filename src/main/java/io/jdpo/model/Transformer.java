@@ -3,6 +3,7 @@ package io.jdpo.model;
 import io.jdpo.gguf.GgufModel;
 import io.jdpo.gguf.GgufTensorInfo;
 import io.jdpo.tensor.Dequantizer;
+import io.jdpo.tensor.Gemm;
 import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.QuantMatrix;
 
@@ -25,6 +26,7 @@ public final class Transformer implements AutoCloseable {
     private final float[] ropeFactors;
     private final List<LayerWeights> layers;
     private final Parallel par;
+    private LoraWeights lora;
     /**
      * Logits computed at once by {@link #logProbs}: 32 MiB of floats. Each chunk decodes the
      * whole output matrix again, so chunks are kept few (two for 512 tokens of a 32k vocabulary).
@@ -70,6 +72,20 @@ public final class Transformer implements AutoCloseable {
 
     public ModelConfig config() {
         return cfg;
+    }
+
+    /** Adds a LoRA adapter to every later forward (null removes it); its shapes must fit this model. */
+    public void setAdapter(LoraWeights adapter) {
+        if (adapter != null) {
+            adapter.layers().forEach((layer, pairs) -> pairs.forEach((t, p) -> {
+                int[] io = LoraWeights.shape(cfg, t);
+                if (layer >= cfg.layers() || p.nIn() != io[0] || p.nOut() != io[1]) {
+                    throw new IllegalArgumentException("LoRA pair for blk." + layer + "." + t.tensor() + " is "
+                            + p.nOut() + "x" + p.nIn() + ", the model needs " + io[1] + "x" + io[0]);
+                }
+            }));
+        }
+        this.lora = adapter;
     }
 
     private boolean has(String name) {
@@ -158,7 +174,7 @@ public final class Transformer implements AutoCloseable {
         }
         Rope.Table rope = Rope.table(T, cfg, ropeFactors);
         Workspace ws = new Workspace(T, cfg);
-        for (LayerWeights lw : layers) layer(lw, x, T, rope, ws);
+        for (int l = 0; l < layers.size(); l++) layer(l, layers.get(l), x, T, rope, ws);
         float[] out = new float[T * d];
         for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, outputNorm, out, t * d, d, cfg.rmsEps());
         return out;
@@ -172,13 +188,13 @@ public final class Transformer implements AutoCloseable {
         }
     }
 
-    private void layer(LayerWeights w, float[] x, int T, Rope.Table rope, Workspace ws) {
+    private void layer(int l, LayerWeights w, float[] x, int T, Rope.Table rope, Workspace ws) {
         int d = cfg.dim(), hd = cfg.headDim();
         float[] h = ws.h(), q = ws.q(), k = ws.k(), v = ws.v(), o = ws.o();
         for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.attnNorm(), h, t * d, d, cfg.rmsEps());
-        w.wq().matmul(h, T, q, par);
-        w.wk().matmul(h, T, k, par);
-        w.wv().matmul(h, T, v, par);
+        project(l, LoraTarget.ATTN_Q, w.wq(), h, T, q);
+        project(l, LoraTarget.ATTN_K, w.wk(), h, T, k);
+        project(l, LoraTarget.ATTN_V, w.wv(), h, T, v);
         if (w.bq() != null) {
             Ops.addBias(q, w.bq(), T);
             Ops.addBias(k, w.bk(), T);
@@ -191,16 +207,28 @@ public final class Transformer implements AutoCloseable {
         Rope.apply(q, T, cfg.heads(), cfg, rope);
         Rope.apply(k, T, cfg.kvHeads(), cfg, rope);
         Attention.causal(q, k, v, ws.att(), T, cfg, par);
-        w.wo().matmul(ws.att(), T, o, par);
+        project(l, LoraTarget.ATTN_OUTPUT, w.wo(), ws.att(), T, o);
         for (int i = 0; i < T * d; i++) x[i] += o[i];
 
         for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.ffnNorm(), h, t * d, d, cfg.rmsEps());
         float[] g = ws.g(), u = ws.u();
-        w.gate().matmul(h, T, g, par);
-        w.up().matmul(h, T, u, par);
+        project(l, LoraTarget.FFN_GATE, w.gate(), h, T, g);
+        project(l, LoraTarget.FFN_UP, w.up(), h, T, u);
         for (int i = 0; i < T * cfg.ffn(); i++) g[i] = Ops.silu(g[i]) * u[i];
-        w.down().matmul(g, T, o, par);
+        project(l, LoraTarget.FFN_DOWN, w.down(), g, T, o);
         for (int i = 0; i < T * d; i++) x[i] += o[i];
+    }
+
+    /** y = W·x, plus scale·B·(A·x) where the adapter adapts this projection (as llama.cpp applies LoRA). */
+    private void project(int layer, LoraTarget target, QuantMatrix w, float[] x, int T, float[] y) {
+        w.matmul(x, T, y, par);
+        LoraWeights.Pair p = lora == null ? null : lora.get(layer, target);
+        if (p == null) return;
+        float[] ax = new float[T * p.rank()], bax = new float[T * p.nOut()];
+        Gemm.rowDots(x, T, p.a(), p.rank(), p.nIn(), ax, 0, p.rank());
+        Gemm.rowDots(ax, T, p.b(), p.nOut(), p.rank(), bax, 0, p.nOut());
+        float scale = lora.config().scale();
+        for (int i = 0; i < T * p.nOut(); i++) y[i] += scale * bax[i];
     }
 
     @Override
