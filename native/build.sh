@@ -53,7 +53,9 @@ if [ "${JDPO_CUDA:-0}" = 1 ]; then
     [ -n "$cublas" ] && [ -n "$cublaslt" ] && [ -f "$JDPO_CUBLAS_ROOT/include/cublas_v2.h" ] || {
       echo "native/build.sh: JDPO_CUBLAS_ROOT=$JDPO_CUBLAS_ROOT lacks include/cublas_v2.h or lib/libcublas*.so*" >&2; exit 1; }
     flags+=("-DCUDA_cublas_LIBRARY=$cublas" "-DCUDA_cublasLt_LIBRARY=$cublaslt"
-            "-DCMAKE_CUDA_FLAGS=-I$JDPO_CUBLAS_ROOT/include" "-DCMAKE_CXX_FLAGS=-I$JDPO_CUBLAS_ROOT/include")
+            "-DCMAKE_CUDA_FLAGS=-I$JDPO_CUBLAS_ROOT/include" "-DCMAKE_CXX_FLAGS=-I$JDPO_CUBLAS_ROOT/include"
+            "-DCMAKE_EXE_LINKER_FLAGS=-Wl,-rpath-link,$JDPO_CUBLAS_ROOT/lib"
+            "-DCMAKE_SHARED_LINKER_FLAGS=-Wl,-rpath-link,$JDPO_CUBLAS_ROOT/lib")
   fi
 fi
 key=$(printf '%s\n' "${flags[@]}" "${tools[@]}" | sha256sum | cut -c1-12)
