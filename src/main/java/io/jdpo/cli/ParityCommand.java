@@ -1,6 +1,6 @@
 package io.jdpo.cli;
 
-import io.jdpo.model.ParityReport;
+import io.jdpo.train.ParityReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -1,5 +1,7 @@
 package io.jdpo.model;
 
+import io.jdpo.tensor.LoraPair;
+
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,12 +13,8 @@ import java.util.SplittableRandom;
  * Kaiming-uniform and B at zero, so a fresh adapter leaves the model unchanged.
  */
 public final class LoraWeights {
-    /** One adapted projection. */
-    public record Pair(float[] a, float[] b, int rank, int nIn, int nOut) {
-    }
-
     private final LoraConfig config;
-    private final Map<Integer, Map<LoraTarget, Pair>> layers = new LinkedHashMap<>();
+    private final Map<Integer, Map<LoraTarget, LoraPair>> layers = new LinkedHashMap<>();
 
     private LoraWeights(LoraConfig config) {
         this.config = config;
@@ -33,7 +31,7 @@ public final class LoraWeights {
                 float[] a = new float[config.rank() * io[0]];
                 double bound = 1 / Math.sqrt(io[0]);
                 for (int i = 0; i < a.length; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
-                w.put(l, t, new Pair(a, new float[io[1] * config.rank()], config.rank(), io[0], io[1]));
+                w.put(l, t, new LoraPair(a, new float[io[1] * config.rank()], config.rank(), io[0], io[1]));
             }
         }
         return w;
@@ -50,7 +48,7 @@ public final class LoraWeights {
         };
     }
 
-    void put(int layer, LoraTarget t, Pair p) {
+    void put(int layer, LoraTarget t, LoraPair p) {
         layers.computeIfAbsent(layer, k -> new EnumMap<>(LoraTarget.class)).put(t, p);
     }
 
@@ -59,13 +57,20 @@ public final class LoraWeights {
     }
 
     /** The pair for a layer's projection, or null when it is not adapted. */
-    public Pair get(int layer, LoraTarget t) {
-        Map<LoraTarget, Pair> m = layers.get(layer);
+    public LoraPair get(int layer, LoraTarget t) {
+        Map<LoraTarget, LoraPair> m = layers.get(layer);
         return m == null ? null : m.get(t);
     }
 
     /** Every adapted projection by layer. */
-    public Map<Integer, Map<LoraTarget, Pair>> layers() {
+    public Map<Integer, Map<LoraTarget, LoraPair>> layers() {
         return layers;
+    }
+
+    /** The pairs keyed by the base tensor they adapt ("blk.3.attn_q.weight"), for export. */
+    public Map<String, LoraPair> byTensorName() {
+        Map<String, LoraPair> out = new LinkedHashMap<>();
+        layers.forEach((layer, pairs) -> pairs.forEach((t, p) -> out.put("blk." + layer + "." + t.tensor() + ".weight", p)));
+        return out;
     }
 }

@@ -23,13 +23,4 @@ final class Ops {
     static float silu(float x) {
         return x / (1f + (float) Math.exp(-x));
     }
-
-    /** log Σ exp(z[o..o+n)), max-shifted. */
-    static double logSumExp(float[] z, int o, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, z[o + i]);
-        double s = 0;
-        for (int i = 0; i < n; i++) s += Math.exp(z[o + i] - max);
-        return max + Math.log(s);
-    }
 }

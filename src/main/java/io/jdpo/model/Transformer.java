@@ -1,9 +1,11 @@
 package io.jdpo.model;
 
+import io.jdpo.tensor.VectorMath;
 import io.jdpo.gguf.GgufModel;
 import io.jdpo.gguf.GgufTensorInfo;
 import io.jdpo.tensor.Dequantizer;
 import io.jdpo.tensor.Gemm;
+import io.jdpo.tensor.LoraPair;
 import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.QuantMatrix;
 
@@ -135,7 +137,7 @@ public final class Transformer implements AutoCloseable {
             System.arraycopy(h, (from - 1 + c0) * d, rows, 0, m * d);
             output.matmul(rows, m, logits, par);
             for (int i = 0; i < m; i++) {
-                out[c0 + i] = (float) (logits[i * V + tokens[from + c0 + i]] - Ops.logSumExp(logits, i * V, V));
+                out[c0 + i] = (float) (logits[i * V + tokens[from + c0 + i]] - VectorMath.logSumExp(logits, i * V, V));
             }
         }
         return out;
@@ -222,7 +224,7 @@ public final class Transformer implements AutoCloseable {
     /** y = W·x, plus scale·B·(A·x) where the adapter adapts this projection (as llama.cpp applies LoRA). */
     private void project(int layer, LoraTarget target, QuantMatrix w, float[] x, int T, float[] y) {
         w.matmul(x, T, y, par);
-        LoraWeights.Pair p = lora == null ? null : lora.get(layer, target);
+        LoraPair p = lora == null ? null : lora.get(layer, target);
         if (p == null) return;
         float[] ax = new float[T * p.rank()], bax = new float[T * p.nOut()];
         Gemm.rowDots(x, T, p.a(), p.rank(), p.nIn(), ax, 0, p.rank());

@@ -1,5 +1,6 @@
 package io.jdpo.model;
 
+import io.jdpo.tensor.VectorMath;
 import io.jdpo.export.AdapterExporter;
 import io.jdpo.llama.Batch;
 import io.jdpo.llama.ContextParams;
@@ -31,7 +32,7 @@ class LoraForwardTest {
             double max = 0;
             for (int t = 0; t + 1 < tokens.length; t++) {
                 float[] z = ctx.logits(t);
-                double norm = Ops.logSumExp(z, 0, z.length);
+                double norm = VectorMath.logSumExp(z, 0, z.length);
                 max = Math.max(max, Math.abs((z[tokens[t + 1]] - norm) - ours[t]));
             }
             return max;
@@ -55,7 +56,7 @@ class LoraForwardTest {
                     for (int i = 0; i < p.b().length; i++) p.b()[i] = (float) (0.05 * rnd.nextGaussian());
                 }));
                 Path out = dir.resolve("adapter-" + rs + ".gguf");
-                AdapterExporter.write(out, "llama", lora, Map.of("jdpo.test", "lora-forward"));
+                AdapterExporter.write(out, "llama", lora.config().exportedAlpha(), lora.byTensorName(), Map.of("jdpo.test", "lora-forward"));
                 tf.setAdapter(lora);
                 double withAdapter = maxGap(base, out, tf, tokens);
                 tf.setAdapter(null);

@@ -1,10 +1,12 @@
-package io.jdpo.model;
+package io.jdpo.train;
 
+import io.jdpo.tensor.VectorMath;
 import io.jdpo.llama.Batch;
 import io.jdpo.llama.ContextParams;
 import io.jdpo.llama.LlamaContext;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.Tokenizer;
+import io.jdpo.model.Transformer;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,8 +62,8 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
                     ctx.decode(batch);
                     for (int t = 0; t + 1 < s.length; t++) {
                         ctx.logitsInto(t, row);
-                        double theirs = row[s[t + 1]] - Ops.logSumExp(row, 0, V);
-                        double mine = ours[t * V + s[t + 1]] - Ops.logSumExp(ours, t * V, V);
+                        double theirs = row[s[t + 1]] - VectorMath.logSumExp(row, 0, V);
+                        double mine = ours[t * V + s[t + 1]] - VectorMath.logSumExp(ours, t * V, V);
                         double dlt = Math.abs(mine - theirs);
                         sum += dlt;
                         max = Math.max(max, dlt);

@@ -1,6 +1,8 @@
-package io.jdpo.model;
+package io.jdpo.train;
 
 import io.jdpo.llama.FileType;
+import io.jdpo.model.Transformer;
+import io.jdpo.model.UnsupportedModelException;
 import io.jdpo.llama.ModelQuantizer;
 import io.jdpo.testing.TestData;
 import io.jdpo.testing.TestModelFactory;
