@@ -1,7 +1,6 @@
 package io.jdpo.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -73,14 +72,14 @@ public final class Gemm {
             a00 = w0.fma(x0, a00); a10 = w1.fma(x0, a10); a20 = w2.fma(x0, a20); a30 = w3.fma(x0, a30);
             a01 = w0.fma(x1, a01); a11 = w1.fma(x1, a11); a21 = w2.fma(x1, a21); a31 = w3.fma(x1, a31);
         }
-        y[yo] = a00.reduceLanes(VectorOperators.ADD);
-        y[yo + 1] = a10.reduceLanes(VectorOperators.ADD);
-        y[yo + 2] = a20.reduceLanes(VectorOperators.ADD);
-        y[yo + 3] = a30.reduceLanes(VectorOperators.ADD);
-        y[yo + ys] = a01.reduceLanes(VectorOperators.ADD);
-        y[yo + ys + 1] = a11.reduceLanes(VectorOperators.ADD);
-        y[yo + ys + 2] = a21.reduceLanes(VectorOperators.ADD);
-        y[yo + ys + 3] = a31.reduceLanes(VectorOperators.ADD);
+        y[yo] = VectorMath.sum(a00);
+        y[yo + 1] = VectorMath.sum(a10);
+        y[yo + 2] = VectorMath.sum(a20);
+        y[yo + 3] = VectorMath.sum(a30);
+        y[yo + ys] = VectorMath.sum(a01);
+        y[yo + ys + 1] = VectorMath.sum(a11);
+        y[yo + ys + 2] = VectorMath.sum(a21);
+        y[yo + ys + 3] = VectorMath.sum(a31);
         for (; i < c; i++) {
             float x0 = x[xo + i], x1 = x[xo + lx + i];
             for (int k = 0; k < 4; k++) {

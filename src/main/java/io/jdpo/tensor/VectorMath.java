@@ -1,7 +1,6 @@
 package io.jdpo.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API loops over float arrays, each with its scalar reference beside it. */
@@ -11,6 +10,19 @@ public final class VectorMath {
     private VectorMath() {
     }
 
+    /**
+     * The lanes of v added in lane order. reduceLanes(ADD) leaves the order open, and the JIT's
+     * tree order differs from the interpreter's loop, so results would change as code warms
+     * up; a fixed order keeps every run of a computation bit-identical.
+     */
+    public static float sum(FloatVector v) {
+        float[] lanes = new float[F.length()];
+        v.intoArray(lanes, 0);
+        float s = 0;
+        for (float x : lanes) s += x;
+        return s;
+    }
+
     /** Σ a[ao + i] · b[bo + i] for i &lt; n. */
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector acc = FloatVector.zero(F);
@@ -18,7 +30,7 @@ public final class VectorMath {
         for (; i < bound; i += F.length()) {
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sum(acc);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
