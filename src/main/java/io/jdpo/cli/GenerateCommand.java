@@ -10,6 +10,7 @@ import io.jdpo.llama.LoraAdapter;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.llama.SamplerConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -25,6 +26,8 @@ import java.util.concurrent.Callable;
         description = "Generate text from a prompt with llama.cpp.",
         footer = {"", "Example:", "  jdpo generate model.gguf -p \"Once upon a time\" -n 64 --lora dpo.gguf:1.0 --lora none"})
 final class GenerateCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common = new CommonOptions();
     @Parameters(index = "0", description = "GGUF model")
     Path model;
 
@@ -46,14 +49,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop", description = "stop string (repeatable)")
     List<String> stops = new ArrayList<>();
 
-    @Option(names = {"-t", "--threads"}, description = "threads (default: all cores)")
-    Integer threads;
-
     @Option(names = "--ngl", defaultValue = "0", description = "layers to offload to the GPU (-1 = all)")
     int gpuLayers;
-
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
 
     @Override
     public Integer call() {
@@ -61,8 +58,7 @@ final class GenerateCommand implements Callable<Integer> {
         SamplerConfig sampler = temperature <= 0 ? SamplerConfig.greedy() : SamplerConfig.sampling(temperature, seed);
         GenerationOptions options = GenerationOptions.greedy(maxTokens).withSampler(sampler).withStopStrings(stops);
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withGpuLayers(gpuLayers));
-             LlamaContext ctx = LlamaContext.create(m, threads == null ? ContextParams.of(Math.min(2048, m.trainingContextLength()))
-                     : ContextParams.of(Math.min(2048, m.trainingContextLength())).withThreads(threads))) {
+             LlamaContext ctx = LlamaContext.create(m, ContextParams.of(Math.min(2048, m.trainingContextLength())).withThreads(common.threads()))) {
             Generator gen = new Generator(ctx);
             List<String> runs = loras.isEmpty() ? List.of("none") : loras;
             for (String spec : runs) {

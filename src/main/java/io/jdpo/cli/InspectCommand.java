@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.jdpo.gguf.GgufModel;
 import io.jdpo.gguf.GgufSummary;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -21,14 +22,13 @@ import java.util.concurrent.Callable;
         description = "Show a GGUF file: header, metadata (long arrays summarised), tensors, totals by type.",
         footer = {"", "Examples:", "  jdpo inspect model.gguf", "  jdpo inspect model-00001-of-00003.gguf --json | jq .parameters"})
 final class InspectCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common = new CommonOptions();
     @Parameters(index = "0", description = "GGUF file (any shard of a split model)")
     Path file;
 
     @Option(names = "--json", description = "machine-readable output")
     boolean json;
-
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
 
     @Override
     public Integer call() throws Exception {

@@ -2,6 +2,7 @@ package io.jdpo.cli;
 
 import io.jdpo.train.ParityReport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -16,6 +17,8 @@ import java.util.concurrent.Callable;
                 "", "llama.cpp's CPU path rounds activations to 8 bits for quantized weights (to F16 for F16);",
                 "the Java forward keeps them in float, so quantized models differ by about 0.01 nats per token."})
 final class ParityCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common = new CommonOptions();
     @Parameters(index = "0", description = "GGUF model")
     Path model;
 
@@ -25,16 +28,10 @@ final class ParityCommand implements Callable<Integer> {
     @Option(names = "--window", defaultValue = "128", description = "tokens per scored sequence (default ${DEFAULT-VALUE})")
     int window;
 
-    @Option(names = {"-t", "--threads"}, description = "threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
-
     @Override
     public Integer call() throws Exception {
         String sample = text == null ? ParityReport.sampleText() : Files.readString(text);
-        int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        int t = common.threads();
         ParityReport r = ParityReport.measure(model, sample, window, t);
         System.out.println(model.getFileName() + ": " + r);
         return 0;

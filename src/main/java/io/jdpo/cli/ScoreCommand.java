@@ -8,6 +8,7 @@ import io.jdpo.llama.TokenLogProbs;
 import io.jdpo.llama.Tokenizer;
 import io.jdpo.model.Transformer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -21,6 +22,8 @@ import java.util.concurrent.Callable;
         footer = {"", "Examples:", "  jdpo score model.gguf -p \"Once upon a time\" -c \" there was a girl\"",
                 "  jdpo score model.gguf -p \"Once upon a time\" -c \" there was a girl\" --engine java"})
 final class ScoreCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common = new CommonOptions();
     @Parameters(index = "0", description = "GGUF model")
     Path model;
 
@@ -30,16 +33,10 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = {"-c", "--completion"}, required = true, description = "completion text")
     String completion;
 
-    @Option(names = {"-t", "--threads"}, description = "threads (default: all cores)")
-    Integer threads;
-
     @Option(names = "--engine", defaultValue = "llama", description = "llama (llama.cpp) or java (jdpo's forward); default ${DEFAULT-VALUE}")
     Engine engine;
 
     enum Engine { llama, java }
-
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
 
     @Override
     public Integer call() throws java.io.IOException {
@@ -48,13 +45,13 @@ final class ScoreCommand implements Callable<Integer> {
             int[] p = tok.tokenize(prompt, true, false);
             int[] c = tok.tokenize(completion, false, false);
             ContextParams params = ContextParams.of(Math.min(m.trainingContextLength(), Math.max(64, p.length + c.length)));
-            if (threads != null) params = params.withThreads(threads);
+            if (common.threads != null) params = params.withThreads(common.threads);
             TokenLogProbs s;
             if (engine == Engine.java) {
                 int[] all = new int[p.length + c.length];
                 System.arraycopy(p, 0, all, 0, p.length);
                 System.arraycopy(c, 0, all, p.length, c.length);
-                try (Transformer tf = Transformer.load(model, threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+                try (Transformer tf = Transformer.load(model, common.threads())) {
                     s = TokenLogProbs.of(tf.logProbs(all, p.length));
                 }
             } else {
