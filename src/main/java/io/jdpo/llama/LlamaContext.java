@@ -6,7 +6,6 @@ import io.jdpo.bindings.llama_context_params;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -21,16 +20,12 @@ public final class LlamaContext extends NativeHandle {
     private final ContextParams params;
     private final int vocabSize;
     private final Map<LoraAdapter, Float> adapters = new LinkedHashMap<>();
-    /** Highest position decoded per sequence, -1 when empty; mirrors the KV cache for checks. */
-    private final int[] maxPos;
 
     private LlamaContext(LlamaModel model, ContextParams params, MemorySegment pointer) {
         super("context", pointer);
         this.model = model;
         this.params = params;
         this.vocabSize = model.tokenizer().vocabularySize();
-        this.maxPos = new int[params.nSeqMax()];
-        Arrays.fill(maxPos, -1);
     }
 
     public static LlamaContext create(LlamaModel model, ContextParams params) {
@@ -98,7 +93,6 @@ public final class LlamaContext extends NativeHandle {
         if (batch.size() > params.nBatch()) {
             throw new IllegalArgumentException("batch of " + batch.size() + " tokens exceeds nBatch " + params.nBatch());
         }
-        int[] newMax = maxPos.clone();
         for (int i = 0; i < batch.size(); i++) {
             int t = batch.token(i);
             if (t < 0 || t >= vocabSize) {
@@ -110,13 +104,7 @@ public final class LlamaContext extends NativeHandle {
                 throw new LlamaException("position " + p + " at batch index " + i
                         + " is past the context of " + params.nCtx() + " tokens");
             }
-            for (int s = 0; s < batch.sequenceCount(i); s++) {
-                int seq = batch.sequence(i, s);
-                if (seq < 0 || seq >= params.nSeqMax()) {
-                    throw new IllegalArgumentException("sequence id " + seq + " outside [0, " + params.nSeqMax() + ")");
-                }
-                newMax[seq] = Math.max(newMax[seq], p);
-            }
+            for (int s = 0; s < batch.sequenceCount(i); s++) checkSeq(batch.sequence(i, s));
         }
         int rc = LlamaH.llama_decode(ctx, batch.struct());
         if (rc != 0) {
@@ -128,7 +116,6 @@ public final class LlamaContext extends NativeHandle {
                 default -> "llama_decode failed with code " + rc;
             });
         }
-        System.arraycopy(newMax, 0, maxPos, 0, maxPos.length);
     }
 
     /** Copies the logits of the token at {@code batchIndex} of the last decode. */
@@ -151,7 +138,6 @@ public final class LlamaContext extends NativeHandle {
     /** Empties the KV cache of every sequence. */
     public void clearMemory() {
         LlamaH.llama_memory_clear(LlamaH.llama_get_memory(ptr()), true);
-        Arrays.fill(maxPos, -1);
     }
 
     /** Removes positions [from, to) of a sequence (to &lt; 0: to the end). */
@@ -159,11 +145,6 @@ public final class LlamaContext extends NativeHandle {
         checkSeq(seq);
         if (!LlamaH.llama_memory_seq_rm(LlamaH.llama_get_memory(ptr()), seq, from, to)) {
             throw new LlamaException("cannot remove positions [" + from + ", " + to + ") of sequence " + seq);
-        }
-        if (from <= 0 && to < 0) {
-            maxPos[seq] = -1;
-        } else if (to < 0 || to > maxPos[seq]) {
-            maxPos[seq] = Math.min(maxPos[seq], from - 1);
         }
     }
 
@@ -176,16 +157,12 @@ public final class LlamaContext extends NativeHandle {
         checkSeq(src);
         checkSeq(dst);
         LlamaH.llama_memory_seq_cp(LlamaH.llama_get_memory(ptr()), src, dst, -1, -1);
-        maxPos[dst] = Math.max(maxPos[dst], maxPos[src]);
     }
 
     /** Drops every sequence except this one. */
     public void keepSequence(int seq) {
         checkSeq(seq);
         LlamaH.llama_memory_seq_keep(LlamaH.llama_get_memory(ptr()), seq);
-        for (int s = 0; s < maxPos.length; s++) {
-            if (s != seq) maxPos[s] = -1;
-        }
     }
 
     /** The highest position stored for a sequence, -1 when it is empty. */

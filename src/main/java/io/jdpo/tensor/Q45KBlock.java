@@ -36,17 +36,20 @@ final class Q45KBlock implements BlockDecoder {
     private void unpack(byte[] s, int so, byte[] q, boolean vector) {
         int qs = so + (five ? 48 : 16);
         if (vector) {
-            // 32 packed bytes per run pair: low nibbles, high nibbles, each plus its fifth bit.
-            for (int j = 0; j < 4; j++) {
-                ByteVector v = ByteVector.fromArray(B32, s, qs + 32 * j);
-                ByteVector lo = v.and((byte) 0xF), hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF);
-                if (five) {
-                    ByteVector h = ByteVector.fromArray(B32, s, so + 16);
-                    lo = lo.add(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    hi = hi.add(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+            // 32 packed bytes per run pair: low nibbles, high nibbles, and for Q5_K each plus its
+            // fifth bit from the 32 high-bit bytes (loaded once per block).
+            if (five) {
+                ByteVector h = ByteVector.fromArray(B32, s, so + 16);
+                for (int j = 0; j < 4; j++) {
+                    ByteVector v = ByteVector.fromArray(B32, s, qs + 32 * j);
+                    v.and((byte) 0xF).add(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4))
+                            .intoArray(q, 64 * j);
+                    v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF)
+                            .add(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4))
+                            .intoArray(q, 64 * j + 32);
                 }
-                lo.intoArray(q, 64 * j);
-                hi.intoArray(q, 64 * j + 32);
+            } else {
+                for (int j = 0; j < 4; j++) Nibbles.vector(s, qs + 32 * j, 32, 0, q, 64 * j);
             }
             return;
         }
