@@ -1,5 +1,6 @@
 package io.jdpo.export;
 
+import io.jdpo.gguf.GgmlType;
 import io.jdpo.gguf.GgufValue;
 import io.jdpo.gguf.GgufWriter;
 import io.jdpo.tensor.LoraPair;
@@ -29,8 +30,8 @@ public final class AdapterExporter {
         w.put("adapter.lora.alpha", GgufValue.f32(alpha));
         extra.forEach(w::put);
         pairs.forEach((base, p) -> {
-            w.addTensor(base + ".lora_a", new long[]{p.nIn(), p.rank()}, p.a());
-            w.addTensor(base + ".lora_b", new long[]{p.rank(), p.nOut()}, p.b());
+            w.addTensor(base + ".lora_a", GgmlType.F32, new long[]{p.nIn(), p.rank()}, p.a());
+            w.addTensor(base + ".lora_b", GgmlType.F32, new long[]{p.rank(), p.nOut()}, p.b());
         });
         w.write(out);
     }

@@ -41,6 +41,61 @@ final class Attention {
         });
     }
 
+    /**
+     * The backward of {@link #causal}: given dOut, sets dq and accumulates dk and dv. Per head,
+     * P is recomputed from Q and K (T × T, never stored across the pass); then
+     * dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale, dQ = dS·K, dK += dSᵀ·Q.
+     * Threads own KV heads, so the heads of a group add into their shared dK/dV in a fixed
+     * order.
+     */
+    static void causalBackward(float[] q, float[] k, float[] v, float[] dOut, float[] dq, float[] dk, float[] dv,
+                               int T, ModelConfig cfg, Parallel par) {
+        int hd = cfg.headDim(), group = cfg.heads() / cfg.kvHeads();
+        int qd = cfg.qDim(), kvd = cfg.kvDim();
+        float scale = cfg.attentionScale();
+        par.forRange(cfg.kvHeads(), 1, (g0, g1) -> {
+            float[] p = new float[T * T], ds = new float[T * T], tr = new float[T * T];
+            float[] colsT = new float[hd * T], tmp = new float[T * hd];
+            for (int g = g0; g < g1; g++) {
+                for (int h = g * group; h < (g + 1) * group; h++) {
+                    Gemm.rowDots(q, h * hd, qd, T, k, g * hd, kvd, T, hd, p, 0, T);
+                    for (int r = 0; r < T; r++) softmaxCausal(p, r * T, r + 1, T, scale);
+                    Gemm.rowDots(dOut, h * hd, qd, T, v, g * hd, kvd, T, hd, ds, 0, T);
+                    for (int t = 0; t < T; t++) {
+                        double dot = 0;
+                        for (int s = 0; s <= t; s++) dot += (double) p[t * T + s] * ds[t * T + s];
+                        float fd = (float) dot;
+                        for (int s = 0; s <= t; s++) ds[t * T + s] = p[t * T + s] * (ds[t * T + s] - fd) * scale;
+                        for (int s = t + 1; s < T; s++) ds[t * T + s] = 0;
+                    }
+                    transpose(k, g * hd, kvd, T, hd, colsT);
+                    Gemm.rowDots(ds, 0, T, T, colsT, 0, T, hd, T, dq, h * hd, qd);
+                    transpose(ds, 0, T, T, T, tr);
+                    transpose(q, h * hd, qd, T, hd, colsT);
+                    Gemm.rowDots(tr, 0, T, T, colsT, 0, T, hd, T, tmp, 0, hd);
+                    addRows(tmp, T, hd, dk, g * hd, kvd);
+                    transpose(p, 0, T, T, T, tr);
+                    transpose(dOut, h * hd, qd, T, hd, colsT);
+                    Gemm.rowDots(tr, 0, T, T, colsT, 0, T, hd, T, tmp, 0, hd);
+                    addRows(tmp, T, hd, dv, g * hd, kvd);
+                }
+            }
+        });
+    }
+
+    /** out (cols × rows) = the rows × cols block of src starting at off with row stride ld, transposed. */
+    private static void transpose(float[] src, int off, int ld, int rows, int cols, float[] out) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) out[c * rows + r] = src[off + r * ld + c];
+        }
+    }
+
+    private static void addRows(float[] src, int rows, int cols, float[] dst, int off, int ld) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) dst[off + r * ld + c] += src[r * cols + c];
+        }
+    }
+
     /** Softmax of scale·p[off..off+visible), zeros for the masked rest up to width. */
     private static void softmaxCausal(float[] p, int off, int visible, int width, float scale) {
         float max = Float.NEGATIVE_INFINITY;

@@ -1,7 +1,10 @@
 package io.jdpo.model;
 
 import io.jdpo.tensor.LoraPair;
+import io.jdpo.tensor.SegmentMath;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -9,32 +12,64 @@ import java.util.SplittableRandom;
 
 /**
  * The trainable LoRA matrices of a model: for each layer and target, A (r × n_in) and
- * B (n_out × r), row-major, so the adapted product is W·x + scale·B·(A·x). A starts
- * Kaiming-uniform and B at zero, so a fresh adapter leaves the model unchanged.
+ * B (n_out × r), row-major, so the adapted product is W·x + scale·B·(A·x). All of them live
+ * in one off-heap slab (layer by layer, targets in declaration order, A before B), so
+ * gradients and optimizer moments can share the layout ({@link #zerosLike()}), the optimizer
+ * can walk them as one flat array, and checkpoints can write them as they are.
+ * A starts Kaiming-uniform and B at zero, so a fresh adapter leaves the model unchanged.
  */
-public final class LoraWeights {
+public final class LoraWeights implements AutoCloseable {
+    private final ModelConfig model;
     private final LoraConfig config;
+    private final Arena arena;
+    private final MemorySegment slab;
     private final Map<Integer, Map<LoraTarget, LoraPair>> layers = new LinkedHashMap<>();
 
-    private LoraWeights(LoraConfig config) {
+    private LoraWeights(ModelConfig model, LoraConfig config) {
         this.config = config;
-    }
-
-    /** A fresh adapter for a model: A ~ U(−1/√n_in, 1/√n_in) (Kaiming-uniform with a = √5), B = 0. */
-    public static LoraWeights init(ModelConfig model, LoraConfig config, long seed) {
-        LoraWeights w = new LoraWeights(config);
-        SplittableRandom rnd = new SplittableRandom(seed);
+        long floats = 0;
+        for (int l = 0; l < model.layers(); l++) {
+            for (LoraTarget t : config.targets()) {
+                int[] io = shape(model, t);
+                floats += (long) config.rank() * (io[0] + io[1]);
+            }
+        }
+        this.arena = Arena.ofShared();
+        this.slab = arena.allocate(floats * Float.BYTES, 64);
+        long off = 0;
         for (int l = 0; l < model.layers(); l++) {
             for (LoraTarget t : LoraTarget.values()) {
                 if (!config.targets().contains(t)) continue;
                 int[] io = shape(model, t);
-                float[] a = new float[config.rank() * io[0]];
-                double bound = 1 / Math.sqrt(io[0]);
-                for (int i = 0; i < a.length; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
-                w.put(l, t, new LoraPair(a, new float[io[1] * config.rank()], config.rank(), io[0], io[1]));
+                long aBytes = (long) config.rank() * io[0] * Float.BYTES, bBytes = (long) config.rank() * io[1] * Float.BYTES;
+                LoraPair p = new LoraPair(slab.asSlice(off, aBytes), slab.asSlice(off + aBytes, bBytes), config.rank(), io[0], io[1]);
+                layers.computeIfAbsent(l, k -> new EnumMap<>(LoraTarget.class)).put(t, p);
+                off += aBytes + bBytes;
             }
         }
+        this.model = model;
+    }
+
+    /** All zeros: an adapter that changes nothing, or a gradient / moment buffer. */
+    public static LoraWeights zeros(ModelConfig model, LoraConfig config) {
+        return new LoraWeights(model, config);
+    }
+
+    /** A fresh adapter for a model: A ~ U(−1/√n_in, 1/√n_in) (Kaiming-uniform with a = √5), B = 0. */
+    public static LoraWeights init(ModelConfig model, LoraConfig config, long seed) {
+        LoraWeights w = new LoraWeights(model, config);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        w.layers.values().forEach(pairs -> pairs.values().forEach(p -> {
+            double bound = 1 / Math.sqrt(p.nIn());
+            long n = (long) p.rank() * p.nIn();
+            for (long i = 0; i < n; i++) SegmentMath.set(p.a(), i, (float) ((rnd.nextDouble() * 2 - 1) * bound));
+        }));
         return w;
+    }
+
+    /** A buffer of the same layout, all zeros. */
+    public LoraWeights zerosLike() {
+        return new LoraWeights(model, config);
     }
 
     /** n_in and n_out of a target's base weight. */
@@ -48,12 +83,22 @@ public final class LoraWeights {
         };
     }
 
-    void put(int layer, LoraTarget t, LoraPair p) {
-        layers.computeIfAbsent(layer, k -> new EnumMap<>(LoraTarget.class)).put(t, p);
-    }
-
     public LoraConfig config() {
         return config;
+    }
+
+    /** The model shape this adapter was laid out for. */
+    public ModelConfig model() {
+        return model;
+    }
+
+    /** Every parameter, in layout order, as one segment of little-endian floats. */
+    public MemorySegment slab() {
+        return slab;
+    }
+
+    public long parameterCount() {
+        return slab.byteSize() / Float.BYTES;
     }
 
     /** The pair for a layer's projection, or null when it is not adapted. */
@@ -72,5 +117,21 @@ public final class LoraWeights {
         Map<String, LoraPair> out = new LinkedHashMap<>();
         layers.forEach((layer, pairs) -> pairs.forEach((t, p) -> out.put("blk." + layer + "." + t.tensor() + ".weight", p)));
         return out;
+    }
+
+    /** Sets every value to zero (clearing gradients between steps). */
+    public void clear() {
+        slab.fill((byte) 0);
+    }
+
+    /** Copies every value of another buffer of the same layout. */
+    public void copyFrom(LoraWeights other) {
+        if (other.slab.byteSize() != slab.byteSize()) throw new IllegalArgumentException("LoRA layouts differ");
+        slab.copyFrom(other.slab);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
     }
 }

@@ -23,4 +23,25 @@ final class Ops {
     static float silu(float x) {
         return x / (1f + (float) Math.exp(-x));
     }
+
+    /**
+     * Backward of {@link #rmsNorm} with a frozen weight: with s = 1/√(mean(x²) + eps) and
+     * y = x·s·w, dx += s·w·dy − x·s³/n·Σ x·w·dy (accumulated into dx).
+     */
+    static void rmsNormBackward(float[] x, int xo, float[] w, float[] dy, int yo, float[] dx, int dxo, int n, float eps) {
+        double ss = 0, dot = 0;
+        for (int i = 0; i < n; i++) {
+            ss += (double) x[xo + i] * x[xo + i];
+            dot += (double) x[xo + i] * w[i] * dy[yo + i];
+        }
+        double s = 1.0 / Math.sqrt(ss / n + eps);
+        float a = (float) s, b = (float) (s * s * s * dot / n);
+        for (int i = 0; i < n; i++) dx[dxo + i] += a * w[i] * dy[yo + i] - b * x[xo + i];
+    }
+
+    /** d silu(x)/dx = σ(x)·(1 + x·(1 − σ(x))). */
+    static float siluGrad(float x) {
+        float s = 1f / (1f + (float) Math.exp(-x));
+        return s * (1f + x * (1f - s));
+    }
 }

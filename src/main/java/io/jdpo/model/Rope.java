@@ -28,12 +28,21 @@ final class Rope {
 
     /** Rotates x (T rows of heads × headDim) in place, row t at position t. */
     static void apply(float[] x, int T, int heads, ModelConfig cfg, Table table) {
+        rotate(x, T, heads, cfg, table, 1);
+    }
+
+    /** The backward of {@link #apply}: a rotation's transpose is the rotation by the opposite angle. */
+    static void applyInverse(float[] x, int T, int heads, ModelConfig cfg, Table table) {
+        rotate(x, T, heads, cfg, table, -1);
+    }
+
+    private static void rotate(float[] x, int T, int heads, ModelConfig cfg, Table table, int sign) {
         int hd = cfg.headDim(), nd = cfg.ropeDim(), half = nd / 2;
         for (int t = 0; t < T; t++) {
             for (int h = 0; h < heads; h++) {
                 int base = (t * heads + h) * hd;
                 for (int i = 0; i < half; i++) {
-                    float c = table.cos()[t * half + i], s = table.sin()[t * half + i];
+                    float c = table.cos()[t * half + i], s = sign * table.sin()[t * half + i];
                     int a = cfg.arch().neoxRope ? base + i : base + 2 * i;
                     int b = cfg.arch().neoxRope ? base + i + nd / 2 : base + 2 * i + 1;
                     float x0 = x[a], x1 = x[b];

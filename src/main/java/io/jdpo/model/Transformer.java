@@ -4,10 +4,10 @@ import io.jdpo.tensor.VectorMath;
 import io.jdpo.gguf.GgufModel;
 import io.jdpo.gguf.GgufTensorInfo;
 import io.jdpo.tensor.Dequantizer;
-import io.jdpo.tensor.Gemm;
 import io.jdpo.tensor.LoraPair;
 import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.QuantMatrix;
+import io.jdpo.tensor.SegmentMath;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -125,22 +125,78 @@ public final class Transformer implements AutoCloseable {
      */
     public float[] logProbs(int[] tokens, int from) {
         checkRange(tokens, from);
-        float[] h = finalHidden(tokens);
+        int T = tokens.length;
+        Rope.Table rope = Rope.table(T, cfg, ropeFactors);
+        float[] x = embed(tokens);
+        LayerActivations a = new LayerActivations(T, cfg, lora == null ? null : lora.config(), false);
+        float[] o = new float[T * cfg.dim()];
+        for (int l = 0; l < layers.size(); l++) layer(l, x, T, rope, a, o);
+        return completionLogProbs(x, tokens, from);
+    }
+
+    /**
+     * The training forward: log-probs of tokens[from..T) plus what {@link #backward} needs.
+     * With {@code recompute}, only each layer's input is kept (T × dim floats per layer) and
+     * the backward recomputes the rest, one layer at a time.
+     */
+    public ForwardPass forward(int[] tokens, int from, boolean recompute) {
+        checkRange(tokens, from);
+        int T = tokens.length;
+        Rope.Table rope = Rope.table(T, cfg, ropeFactors);
+        float[] x = embed(tokens);
+        LoraConfig lc = lora == null ? null : lora.config();
+        LayerActivations[] acts = recompute ? null : new LayerActivations[layers.size()];
+        float[][] inputs = recompute ? new float[layers.size()][] : null;
+        LayerActivations shared = recompute ? new LayerActivations(T, cfg, lc, false) : null;
+        float[] o = new float[T * cfg.dim()];
+        for (int l = 0; l < layers.size(); l++) {
+            if (recompute) {
+                inputs[l] = x.clone();
+                layer(l, x, T, rope, shared, o);
+            } else {
+                acts[l] = new LayerActivations(T, cfg, lc, true);
+                layer(l, x, T, rope, acts[l], o);
+            }
+        }
+        return new ForwardPass(tokens, from, completionLogProbs(x, tokens, from), x, rope, acts, inputs);
+    }
+
+    /**
+     * Back-propagates dLoss/dlogp[t] (one value per log-prob of the pass) through the model,
+     * adding the gradient of every adapter parameter to {@code grads} (the adapter's layout).
+     * The base weights are frozen: only the adapter gets gradients.
+     */
+    public void backward(ForwardPass pass, float[] dLogProbs, LoraWeights grads) {
+        if (lora == null) throw new IllegalStateException("no adapter set: nothing to train");
+        if (grads.parameterCount() != lora.parameterCount()) throw new IllegalArgumentException("gradient layout differs from the adapter's");
+        if (dLogProbs.length != pass.logProbs.length) {
+            throw new IllegalArgumentException(dLogProbs.length + " gradients for " + pass.logProbs.length + " log-probs");
+        }
+        new Backprop(this, pass, grads).run(dLogProbs);
+    }
+
+    /** Normalised final hidden rows [from - 1, T - 1) times the output matrix, chunk by chunk, as log-probs. */
+    private float[] completionLogProbs(float[] x, int[] tokens, int from) {
         int n = tokens.length - from, d = cfg.dim(), V = cfg.vocab();
         float[] out = new float[n];
         // Vocabulary logits a chunk of positions at a time: T × vocab floats would be the
         // largest buffer of the whole forward.
-        int chunk = Math.max(1, Math.min(n, LOGIT_CHUNK_FLOATS / V));
+        int chunk = logitChunk(n);
         float[] rows = new float[chunk * d], logits = new float[chunk * V];
         for (int c0 = 0; c0 < n; c0 += chunk) {
             int m = Math.min(chunk, n - c0);
-            System.arraycopy(h, (from - 1 + c0) * d, rows, 0, m * d);
+            for (int i = 0; i < m; i++) Ops.rmsNorm(x, (from - 1 + c0 + i) * d, outputNorm, rows, i * d, d, cfg.rmsEps());
             output.matmul(rows, m, logits, par);
             for (int i = 0; i < m; i++) {
                 out[c0 + i] = (float) (logits[i * V + tokens[from + c0 + i]] - VectorMath.logSumExp(logits, i * V, V));
             }
         }
         return out;
+    }
+
+    /** Positions whose vocabulary logits are held at once. */
+    int logitChunk(int n) {
+        return Math.max(1, Math.min(n, LOGIT_CHUNK_FLOATS / cfg.vocab()));
     }
 
     private void checkRange(int[] tokens, int from) {
@@ -167,6 +223,18 @@ public final class Transformer implements AutoCloseable {
     /** The final normalised hidden state of every position (T × dim). */
     float[] finalHidden(int[] tokens) {
         int T = tokens.length, d = cfg.dim();
+        float[] x = embed(tokens);
+        Rope.Table rope = Rope.table(T, cfg, ropeFactors);
+        LayerActivations a = new LayerActivations(T, cfg, lora == null ? null : lora.config(), false);
+        float[] o = new float[T * d];
+        for (int l = 0; l < layers.size(); l++) layer(l, x, T, rope, a, o);
+        float[] out = new float[T * d];
+        for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, outputNorm, out, t * d, d, cfg.rmsEps());
+        return out;
+    }
+
+    private float[] embed(int[] tokens) {
+        int T = tokens.length, d = cfg.dim();
         float[] x = new float[T * d];
         for (int t = 0; t < T; t++) {
             if (tokens[t] < 0 || tokens[t] >= cfg.vocab()) {
@@ -174,63 +242,91 @@ public final class Transformer implements AutoCloseable {
             }
             tokenEmbedding.decodeRow(tokens[t], x, t * d);
         }
-        Rope.Table rope = Rope.table(T, cfg, ropeFactors);
-        Workspace ws = new Workspace(T, cfg);
-        for (int l = 0; l < layers.size(); l++) layer(l, layers.get(l), x, T, rope, ws);
-        float[] out = new float[T * d];
-        for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, outputNorm, out, t * d, d, cfg.rmsEps());
-        return out;
+        return x;
     }
 
-    /** The per-layer buffers of one forward, allocated once and reused by every layer. */
-    private record Workspace(float[] h, float[] q, float[] k, float[] v, float[] att, float[] o, float[] g, float[] u) {
-        Workspace(int T, ModelConfig c) {
-            this(new float[T * c.dim()], new float[T * c.qDim()], new float[T * c.kvDim()], new float[T * c.kvDim()],
-                    new float[T * c.qDim()], new float[T * c.dim()], new float[T * c.ffn()], new float[T * c.ffn()]);
-        }
-    }
-
-    private void layer(int l, LayerWeights w, float[] x, int T, Rope.Table rope, Workspace ws) {
+    /**
+     * One block over the residual stream x (updated in place), filling {@code a}; o is
+     * T × dim scratch. When {@code a} is kept for the backward it also receives copies of the
+     * block's input and mid-residual, and Q/K before their norms.
+     */
+    void layer(int l, float[] x, int T, Rope.Table rope, LayerActivations a, float[] o) {
+        LayerWeights w = layers.get(l);
         int d = cfg.dim(), hd = cfg.headDim();
-        float[] h = ws.h(), q = ws.q(), k = ws.k(), v = ws.v(), o = ws.o();
-        for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.attnNorm(), h, t * d, d, cfg.rmsEps());
-        project(l, LoraTarget.ATTN_Q, w.wq(), h, T, q);
-        project(l, LoraTarget.ATTN_K, w.wk(), h, T, k);
-        project(l, LoraTarget.ATTN_V, w.wv(), h, T, v);
+        if (a.xIn != null) System.arraycopy(x, 0, a.xIn, 0, T * d);
+        for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.attnNorm(), a.h1, t * d, d, cfg.rmsEps());
+        project(l, LoraTarget.ATTN_Q, w.wq(), a.h1, T, a.q, a);
+        project(l, LoraTarget.ATTN_K, w.wk(), a.h1, T, a.k, a);
+        project(l, LoraTarget.ATTN_V, w.wv(), a.h1, T, a.v, a);
         if (w.bq() != null) {
-            Ops.addBias(q, w.bq(), T);
-            Ops.addBias(k, w.bk(), T);
-            Ops.addBias(v, w.bv(), T);
+            Ops.addBias(a.q, w.bq(), T);
+            Ops.addBias(a.k, w.bk(), T);
+            Ops.addBias(a.v, w.bv(), T);
         }
         if (w.qNorm() != null) {
-            for (int i = 0; i < T * cfg.heads(); i++) Ops.rmsNorm(q, i * hd, w.qNorm(), q, i * hd, hd, cfg.rmsEps());
-            for (int i = 0; i < T * cfg.kvHeads(); i++) Ops.rmsNorm(k, i * hd, w.kNorm(), k, i * hd, hd, cfg.rmsEps());
+            if (a.qPre != null) {
+                System.arraycopy(a.q, 0, a.qPre, 0, a.q.length);
+                System.arraycopy(a.k, 0, a.kPre, 0, a.k.length);
+            }
+            for (int i = 0; i < T * cfg.heads(); i++) Ops.rmsNorm(a.q, i * hd, w.qNorm(), a.q, i * hd, hd, cfg.rmsEps());
+            for (int i = 0; i < T * cfg.kvHeads(); i++) Ops.rmsNorm(a.k, i * hd, w.kNorm(), a.k, i * hd, hd, cfg.rmsEps());
         }
-        Rope.apply(q, T, cfg.heads(), cfg, rope);
-        Rope.apply(k, T, cfg.kvHeads(), cfg, rope);
-        Attention.causal(q, k, v, ws.att(), T, cfg, par);
-        project(l, LoraTarget.ATTN_OUTPUT, w.wo(), ws.att(), T, o);
+        Rope.apply(a.q, T, cfg.heads(), cfg, rope);
+        Rope.apply(a.k, T, cfg.kvHeads(), cfg, rope);
+        Attention.causal(a.q, a.k, a.v, a.att, T, cfg, par);
+        project(l, LoraTarget.ATTN_OUTPUT, w.wo(), a.att, T, o, a);
         for (int i = 0; i < T * d; i++) x[i] += o[i];
+        if (a.xMid != null) System.arraycopy(x, 0, a.xMid, 0, T * d);
 
-        for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.ffnNorm(), h, t * d, d, cfg.rmsEps());
-        float[] g = ws.g(), u = ws.u();
-        project(l, LoraTarget.FFN_GATE, w.gate(), h, T, g);
-        project(l, LoraTarget.FFN_UP, w.up(), h, T, u);
-        for (int i = 0; i < T * cfg.ffn(); i++) g[i] = Ops.silu(g[i]) * u[i];
-        project(l, LoraTarget.FFN_DOWN, w.down(), g, T, o);
+        for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.ffnNorm(), a.h2, t * d, d, cfg.rmsEps());
+        project(l, LoraTarget.FFN_GATE, w.gate(), a.h2, T, a.g, a);
+        project(l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.u, a);
+        for (int i = 0; i < T * cfg.ffn(); i++) a.act[i] = Ops.silu(a.g[i]) * a.u[i];
+        project(l, LoraTarget.FFN_DOWN, w.down(), a.act, T, o, a);
         for (int i = 0; i < T * d; i++) x[i] += o[i];
     }
 
-    /** y = W·x, plus scale·B·(A·x) where the adapter adapts this projection (as llama.cpp applies LoRA). */
-    private void project(int layer, LoraTarget target, QuantMatrix w, float[] x, int T, float[] y) {
+    /**
+     * y = W·x, plus scale·B·(A·x) where the adapter adapts this projection (as llama.cpp
+     * applies LoRA); A·x is kept in {@code a} for the backward.
+     */
+    private void project(int layer, LoraTarget target, QuantMatrix w, float[] x, int T, float[] y, LayerActivations a) {
         w.matmul(x, T, y, par);
         LoraPair p = lora == null ? null : lora.get(layer, target);
         if (p == null) return;
-        float[] ax = new float[T * p.rank()], bax = new float[T * p.nOut()];
-        Gemm.rowDots(x, T, p.a(), p.rank(), p.nIn(), ax, 0, p.rank());
-        Gemm.rowDots(ax, T, p.b(), p.nOut(), p.rank(), bax, 0, p.nOut());
+        float[] ax = a.ax.get(target);
+        int r = p.rank(), nIn = p.nIn(), nOut = p.nOut();
         float scale = lora.config().scale();
-        for (int i = 0; i < T * p.nOut(); i++) y[i] += scale * bax[i];
+        par.forRange(T, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                for (int j = 0; j < r; j++) ax[t * r + j] = SegmentMath.dot(x, t * nIn, p.a(), (long) j * nIn, nIn);
+                for (int o = 0; o < nOut; o++) y[t * nOut + o] += scale * SegmentMath.dot(ax, t * r, p.b(), (long) o * r, r);
+            }
+        });
+    }
+
+    ModelConfig cfg() {
+        return cfg;
+    }
+
+    LayerWeights layerWeights(int l) {
+        return layers.get(l);
+    }
+
+    QuantMatrix outputMatrix() {
+        return output;
+    }
+
+    float[] outputNorm() {
+        return outputNorm;
+    }
+
+    Parallel par() {
+        return par;
+    }
+
+    LoraWeights adapter() {
+        return lora;
     }
 
     @Override

@@ -88,4 +88,60 @@ public final class Gemm {
             }
         }
     }
+
+    /**
+     * The transposed product the backward pass needs, accumulating:
+     * dx[t·ldx + x0 + i] += Σ_{k&lt;n} dy[t·ldy + y0 + k] · w[k·width + i] for t &lt; tokens, i &lt; width.
+     * w is a decoded panel of n weight rows (a column slice of width values each). Four tokens'
+     * slices of dx stay in registers while the panel's rows stream past: 1 load and 4
+     * broadcasts per 4 FMAs, and every dx value is read and written once per panel.
+     */
+    public static void rowsTimesPanel(float[] dy, int y0, int ldy, int tokens, float[] w, int n, int width,
+                                      float[] dx, int x0, int ldx) {
+        int t = 0, L = F.length(), bound = F.loopBound(width);
+        for (; t + 4 <= tokens; t += 4) {
+            int r0 = t * ldy + y0, r1 = r0 + ldy, r2 = r1 + ldy, r3 = r2 + ldy;
+            int o0 = t * ldx + x0, o1 = o0 + ldx, o2 = o1 + ldx, o3 = o2 + ldx;
+            int i = 0;
+            for (; i < bound; i += L) {
+                FloatVector c0 = FloatVector.fromArray(F, dx, o0 + i), c1 = FloatVector.fromArray(F, dx, o1 + i);
+                FloatVector c2 = FloatVector.fromArray(F, dx, o2 + i), c3 = FloatVector.fromArray(F, dx, o3 + i);
+                for (int k = 0; k < n; k++) {
+                    FloatVector wv = FloatVector.fromArray(F, w, k * width + i);
+                    c0 = wv.fma(FloatVector.broadcast(F, dy[r0 + k]), c0);
+                    c1 = wv.fma(FloatVector.broadcast(F, dy[r1 + k]), c1);
+                    c2 = wv.fma(FloatVector.broadcast(F, dy[r2 + k]), c2);
+                    c3 = wv.fma(FloatVector.broadcast(F, dy[r3 + k]), c3);
+                }
+                c0.intoArray(dx, o0 + i);
+                c1.intoArray(dx, o1 + i);
+                c2.intoArray(dx, o2 + i);
+                c3.intoArray(dx, o3 + i);
+            }
+            for (; i < width; i++) {
+                for (int k = 0; k < n; k++) {
+                    float wk = w[k * width + i];
+                    dx[o0 + i] += dy[r0 + k] * wk;
+                    dx[o1 + i] += dy[r1 + k] * wk;
+                    dx[o2 + i] += dy[r2 + k] * wk;
+                    dx[o3 + i] += dy[r3 + k] * wk;
+                }
+            }
+        }
+        for (; t < tokens; t++) {
+            for (int k = 0; k < n; k++) VectorMath.axpy(dy[t * ldy + y0 + k], w, k * width, dx, t * ldx + x0, width);
+        }
+    }
+
+    /** Scalar reference of {@link #rowsTimesPanel}. */
+    public static void rowsTimesPanelScalar(float[] dy, int y0, int ldy, int tokens, float[] w, int n, int width,
+                                            float[] dx, int x0, int ldx) {
+        for (int t = 0; t < tokens; t++) {
+            for (int i = 0; i < width; i++) {
+                float s = dx[t * ldx + x0 + i];
+                for (int k = 0; k < n; k++) s += dy[t * ldy + y0 + k] * w[k * width + i];
+                dx[t * ldx + x0 + i] = s;
+            }
+        }
+    }
 }

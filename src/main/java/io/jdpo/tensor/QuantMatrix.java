@@ -73,4 +73,39 @@ public final class QuantMatrix {
             }
         }
     }
+
+    /**
+     * dx[t][i] += Σ_r dy[t][r] · W[r][i] (dy is tokens × rows, dx tokens × cols): the gradient
+     * of the input through the frozen weight. Threads own slices of columns, aligned to the
+     * type's blocks so each decodes only its part of every row; each dx value is summed by
+     * one thread in a fixed order, so results do not depend on timing.
+     */
+    public void matmulTransposedAdd(float[] dy, int tokens, float[] dx, Parallel par) {
+        int grain = Math.max(type.blockSize(), 64);
+        par.forRange(cols, grain, (c0, c1) -> {
+            int width = c1 - c0;
+            long byteOff = type.bytesFor(c0), bytes = type.bytesFor(width);
+            float[] w = new float[PANEL * width];
+            for (int p = 0; p < rows; p += PANEL) {
+                int n = Math.min(PANEL, rows - p);
+                for (int k = 0; k < n; k++) {
+                    Dequantizer.dequantize(type, data.asSlice((p + k) * rowBytes + byteOff, bytes), w, k * width, width);
+                }
+                Gemm.rowsTimesPanel(dy, p, rows, tokens, w, n, width, dx, c0, cols);
+            }
+        });
+    }
+
+    /** Scalar reference of {@link #matmulTransposedAdd}: whole rows decoded by the scalar path, sums in double. */
+    public void matmulTransposedAddScalar(float[] dy, int tokens, float[] dx) {
+        float[] w = new float[cols];
+        double[] acc = new double[tokens * cols];
+        for (int r = 0; r < rows; r++) {
+            Dequantizer.dequantizeScalar(type, data.asSlice(r * rowBytes, rowBytes), w, 0, cols);
+            for (int t = 0; t < tokens; t++) {
+                for (int i = 0; i < cols; i++) acc[t * cols + i] += (double) dy[t * rows + r] * w[i];
+            }
+        }
+        for (int i = 0; i < acc.length; i++) dx[i] += (float) acc[i];
+    }
 }

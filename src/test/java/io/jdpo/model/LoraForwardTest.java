@@ -53,7 +53,7 @@ class LoraForwardTest {
                 assertArrayEquals(tf.logProbs(tokens, 1), fresh, "B = 0: the adapter changes nothing");
                 Random rnd = new Random(3);
                 lora.layers().values().forEach(pairs -> pairs.values().forEach(p -> {
-                    for (int i = 0; i < p.b().length; i++) p.b()[i] = (float) (0.05 * rnd.nextGaussian());
+                    for (long i = 0; i < (long) p.nOut() * p.rank(); i++) io.jdpo.tensor.SegmentMath.set(p.b(), i, (float) (0.05 * rnd.nextGaussian()));
                 }));
                 Path out = dir.resolve("adapter-" + rs + ".gguf");
                 AdapterExporter.write(out, "llama", lora.config().exportedAlpha(), lora.byTensorName(), Map.of("jdpo.test", "lora-forward"));

@@ -40,4 +40,34 @@ class QuantMatrixTest {
             }
         }
     }
+
+    /** The backward's dx += dy·W, split across threads by column slices, against its scalar reference. */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
+            "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
+    void transposedProductMatchesScalarReference(GgmlType type) {
+        Random rnd = new Random(type.id() * 17L);
+        // Row counts across panel boundaries, token counts around the 4-token tile, widths that split between threads.
+        int[][] shapes = {{1, 1, 1}, {7, 3, 2}, {17, 5, 3}, {33, 9, 2}, {5, 4, 4}};
+        try (Parallel par = new Parallel(2)) {
+            for (int[] sh : shapes) {
+                int rows = sh[0], tokens = sh[1];
+                int cols = Math.max(type.blockSize(), 32) * sh[2] + (type.blockSize() == 1 ? 3 : 0);
+                float[] w = new float[rows * cols];
+                for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+                byte[] q = RowQuantizer.quantize(type.id(), w, rows, cols, null);
+                QuantMatrix m = new QuantMatrix("w", type, MemorySegment.ofArray(q), cols, rows);
+                float[] dy = new float[tokens * rows];
+                for (int i = 0; i < dy.length; i++) dy[i] = (float) rnd.nextGaussian();
+                float[] fast = new float[tokens * cols], ref = new float[tokens * cols];
+                for (int i = 0; i < fast.length; i++) fast[i] = ref[i] = (float) rnd.nextGaussian();
+                m.matmulTransposedAdd(dy, tokens, fast, par);
+                m.matmulTransposedAddScalar(dy, tokens, ref);
+                for (int i = 0; i < fast.length; i++) {
+                    assertEquals(ref[i], fast[i], 1e-4 * Math.sqrt(rows) * (1 + Math.abs(ref[i])),
+                            type + " " + rows + "x" + cols + " tokens " + tokens + " at " + i);
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,158 @@
+package io.jdpo.model;
+
+import io.jdpo.tensor.LoraPair;
+import io.jdpo.tensor.Parallel;
+import io.jdpo.tensor.QuantMatrix;
+import io.jdpo.tensor.SegmentMath;
+import io.jdpo.tensor.VectorMath;
+
+/**
+ * One backward pass of {@link Transformer}: from dLoss/dlogp of the completion tokens down
+ * through the output projection, every block in reverse and into the LoRA gradients. The
+ * residual-stream gradient dx is carried from block to block; inputs of frozen weights get
+ * their gradient through the transposed quantized product, without dequantizing tensors.
+ */
+final class Backprop {
+    private final Transformer tf;
+    private final ModelConfig cfg;
+    private final ForwardPass pass;
+    private final LoraWeights lora;
+    private final LoraWeights grads;
+    private final Parallel par;
+    private final int T;
+
+    Backprop(Transformer tf, ForwardPass pass, LoraWeights grads) {
+        this.tf = tf;
+        this.cfg = tf.cfg();
+        this.pass = pass;
+        this.lora = tf.adapter();
+        this.grads = grads;
+        this.par = tf.par();
+        this.T = pass.tokens.length;
+    }
+
+    void run(float[] dLogProbs) {
+        float[] dx = outputBackward(dLogProbs);
+        LayerActivations shared = pass.layers == null ? new LayerActivations(T, cfg, lora.config(), true) : null;
+        float[] scratch = pass.layers == null ? new float[T * cfg.dim()] : null;
+        for (int l = cfg.layers() - 1; l >= 0; l--) {
+            LayerActivations a;
+            if (pass.layers != null) {
+                a = pass.layers[l];
+            } else {
+                a = shared;
+                tf.layer(l, pass.layerInputs[l].clone(), T, pass.rope, a, scratch);
+            }
+            layerBackward(l, a, dx);
+        }
+    }
+
+    /**
+     * logp_t = z_t[token] − logsumexp(z_t) with z = W_out·norm(x): dz = c_t·(onehot − softmax(z)),
+     * then back through the output matrix and the final norm. Logits are recomputed in the
+     * forward's chunks rather than kept.
+     */
+    private float[] outputBackward(float[] c) {
+        int d = cfg.dim(), V = cfg.vocab(), from = pass.from, n = T - from;
+        float[] dx = new float[T * d];
+        int chunk = tf.logitChunk(n);
+        float[] rows = new float[chunk * d], logits = new float[chunk * V], dh = new float[chunk * d];
+        float[] norm = tf.outputNorm();
+        for (int c0 = 0; c0 < n; c0 += chunk) {
+            int m = Math.min(chunk, n - c0);
+            for (int i = 0; i < m; i++) Ops.rmsNorm(pass.xFinal, (from - 1 + c0 + i) * d, norm, rows, i * d, d, cfg.rmsEps());
+            tf.outputMatrix().matmul(rows, m, logits, par);
+            for (int i = 0; i < m; i++) {
+                int o = i * V;
+                float lse = (float) VectorMath.logSumExp(logits, o, V), ci = c[c0 + i];
+                for (int v = 0; v < V; v++) logits[o + v] = -ci * (float) Math.exp(logits[o + v] - lse);
+                logits[o + pass.tokens[from + c0 + i]] += ci;
+            }
+            java.util.Arrays.fill(dh, 0, m * d, 0f);
+            tf.outputMatrix().matmulTransposedAdd(logits, m, dh, par);
+            for (int i = 0; i < m; i++) {
+                int row = (from - 1 + c0 + i) * d;
+                Ops.rmsNormBackward(pass.xFinal, row, norm, dh, i * d, dx, row, d, cfg.rmsEps());
+            }
+        }
+        return dx;
+    }
+
+    /** dx holds dLoss/d(block output) on entry and dLoss/d(block input) on return. */
+    private void layerBackward(int l, LayerActivations a, float[] dx) {
+        LayerWeights w = tf.layerWeights(l);
+        int d = cfg.dim(), hd = cfg.headDim(), ffn = cfg.ffn(), n = T * ffn;
+        float eps = cfg.rmsEps();
+
+        // MLP: x_out = x_mid + down(silu(gate·h2) ⊙ up·h2), h2 = norm(x_mid)
+        float[] dAct = new float[n];
+        projectBackward(l, LoraTarget.FFN_DOWN, w.down(), a.act, dx, dAct, a);
+        float[] du = new float[n];
+        for (int i = 0; i < n; i++) {
+            du[i] = dAct[i] * Ops.silu(a.g[i]);
+            dAct[i] *= a.u[i] * Ops.siluGrad(a.g[i]);
+        }
+        float[] dh = new float[T * d];
+        projectBackward(l, LoraTarget.FFN_GATE, w.gate(), a.h2, dAct, dh, a);
+        projectBackward(l, LoraTarget.FFN_UP, w.up(), a.h2, du, dh, a);
+        for (int t = 0; t < T; t++) Ops.rmsNormBackward(a.xMid, t * d, w.ffnNorm(), dh, t * d, dx, t * d, d, eps);
+
+        // Attention: x_mid = x_in + wo·attention(rope(norm?(q)), rope(norm?(k)), v), q/k/v from h1 = norm(x_in)
+        float[] dAtt = new float[T * cfg.qDim()];
+        projectBackward(l, LoraTarget.ATTN_OUTPUT, w.wo(), a.att, dx, dAtt, a);
+        float[] dq = new float[T * cfg.qDim()], dk = new float[T * cfg.kvDim()], dv = new float[T * cfg.kvDim()];
+        Attention.causalBackward(a.q, a.k, a.v, dAtt, dq, dk, dv, T, cfg, par);
+        Rope.applyInverse(dq, T, cfg.heads(), cfg, pass.rope);
+        Rope.applyInverse(dk, T, cfg.kvHeads(), cfg, pass.rope);
+        if (w.qNorm() != null) {
+            dq = headNormBackward(a.qPre, w.qNorm(), dq, T * cfg.heads(), hd);
+            dk = headNormBackward(a.kPre, w.kNorm(), dk, T * cfg.kvHeads(), hd);
+        }
+        java.util.Arrays.fill(dh, 0f);
+        projectBackward(l, LoraTarget.ATTN_Q, w.wq(), a.h1, dq, dh, a);
+        projectBackward(l, LoraTarget.ATTN_K, w.wk(), a.h1, dk, dh, a);
+        projectBackward(l, LoraTarget.ATTN_V, w.wv(), a.h1, dv, dh, a);
+        for (int t = 0; t < T; t++) Ops.rmsNormBackward(a.xIn, t * d, w.attnNorm(), dh, t * d, dx, t * d, d, eps);
+    }
+
+    private float[] headNormBackward(float[] pre, float[] weight, float[] dy, int rows, int hd) {
+        float[] dx = new float[dy.length];
+        for (int i = 0; i < rows; i++) Ops.rmsNormBackward(pre, i * hd, weight, dy, i * hd, dx, i * hd, hd, cfg.rmsEps());
+        return dx;
+    }
+
+    /**
+     * For y = W·x + s·B·(A·x): dx += dy·W + s·(dy·B)·A, dB += s·dyᵀ·(A·x), dA += s·(dy·B)ᵀ·x.
+     * Each loop is split so that a thread owns the values it writes (tokens for dx and d(Ax),
+     * rows of B for dB, rows of A for dA).
+     */
+    private void projectBackward(int l, LoraTarget target, QuantMatrix w, float[] x, float[] dy, float[] dx, LayerActivations a) {
+        w.matmulTransposedAdd(dy, T, dx, par);
+        LoraPair p = lora.get(l, target);
+        if (p == null) return;
+        LoraPair gp = grads.get(l, target);
+        int r = p.rank(), nIn = p.nIn(), nOut = p.nOut();
+        float s = lora.config().scale();
+        float[] ax = a.ax.get(target), dAx = new float[T * r];
+        par.forRange(T, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                for (int o = 0; o < nOut; o++) SegmentMath.axpy(s * dy[t * nOut + o], p.b(), (long) o * r, dAx, t * r, r);
+            }
+        });
+        par.forRange(nOut, 1, (o0, o1) -> {
+            for (int o = o0; o < o1; o++) {
+                for (int t = 0; t < T; t++) SegmentMath.axpy(s * dy[t * nOut + o], ax, t * r, gp.b(), (long) o * r, r);
+            }
+        });
+        par.forRange(r, 1, (j0, j1) -> {
+            for (int j = j0; j < j1; j++) {
+                for (int t = 0; t < T; t++) SegmentMath.axpy(dAx[t * r + j], x, t * nIn, gp.a(), (long) j * nIn, nIn);
+            }
+        });
+        par.forRange(T, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                for (int j = 0; j < r; j++) SegmentMath.axpy(dAx[t * r + j], p.a(), (long) j * nIn, dx, t * nIn, nIn);
+            }
+        });
+    }
+}

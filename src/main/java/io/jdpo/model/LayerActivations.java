@@ -1,0 +1,40 @@
+package io.jdpo.model;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * One layer's intermediate values over T tokens. Inference reuses one set for every layer;
+ * training keeps what the backward pass reads: the layer's input and mid-residual, the
+ * normalised inputs of the projections, Q/K/V (before and after their norms), the attention
+ * output, the MLP's gate, up and product, and A·x of every adapted projection.
+ */
+final class LayerActivations {
+    final float[] xIn, xMid;
+    final float[] h1, q, k, v, att;
+    /** Q and K before their per-head RMS norms (Qwen3), kept for that norm's backward. */
+    final float[] qPre, kPre;
+    final float[] h2, g, u, act;
+    final Map<LoraTarget, float[]> ax = new EnumMap<>(LoraTarget.class);
+
+    LayerActivations(int T, ModelConfig c, LoraConfig lora, boolean forBackward) {
+        int d = c.dim();
+        this.xIn = forBackward ? new float[T * d] : null;
+        this.xMid = forBackward ? new float[T * d] : null;
+        this.h1 = new float[T * d];
+        this.q = new float[T * c.qDim()];
+        this.k = new float[T * c.kvDim()];
+        this.v = new float[T * c.kvDim()];
+        this.att = new float[T * c.qDim()];
+        boolean qkNorm = forBackward && c.arch() == Architecture.QWEN3;
+        this.qPre = qkNorm ? new float[T * c.qDim()] : null;
+        this.kPre = qkNorm ? new float[T * c.kvDim()] : null;
+        this.h2 = new float[T * d];
+        this.g = new float[T * c.ffn()];
+        this.u = new float[T * c.ffn()];
+        this.act = new float[T * c.ffn()];
+        if (lora != null) {
+            for (LoraTarget t : lora.targets()) ax.put(t, new float[T * lora.rank()]);
+        }
+    }
+}
