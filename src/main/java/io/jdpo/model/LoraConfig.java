@@ -1,5 +1,6 @@
 package io.jdpo.model;
 
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -11,7 +12,7 @@ public record LoraConfig(int rank, float alpha, boolean rsLora, Set<LoraTarget> 
     public LoraConfig {
         if (rank < 1) throw new IllegalArgumentException("rank must be >= 1, got " + rank);
         if (targets.isEmpty()) throw new IllegalArgumentException("no LoRA target");
-        targets = Set.copyOf(EnumSet.copyOf(targets));
+        targets = Collections.unmodifiableSet(EnumSet.copyOf(targets));
     }
 
     /** The factor the product B·A is multiplied by. */

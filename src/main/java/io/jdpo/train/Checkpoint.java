@@ -1,0 +1,107 @@
+package io.jdpo.train;
+
+import io.jdpo.export.AdapterExporter;
+import io.jdpo.model.LoraWeights;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A resumable training state in one directory: {@code adapter.gguf} (loadable by llama.cpp
+ * as it is), {@code state.bin} (adapter, both AdamW moments and the step, as raw floats) and
+ * {@code trainer.json} (what the run was: config, model and data fingerprints). The data
+ * order and every random choice derive from the seed and the step, so the step is the whole
+ * position. The directory is assembled under a temporary name and renamed, so a crash never
+ * leaves a half-written checkpoint under the final name.
+ */
+public final class Checkpoint {
+    private static final long MAGIC = 0x4a44504f434b5031L; // "JDPOCKP1"
+    private static final int HEADER = 8 + 4 + 4 + 8;
+
+    /** What identifies the run a checkpoint belongs to. */
+    public record Identity(String config, String model, String data) {
+    }
+
+    private Checkpoint() {
+    }
+
+    public static Path save(Path dir, int step, LoraWeights lora, AdamW opt, Identity id, String architecture,
+                            Map<String, String> provenance) throws IOException {
+        Path parent = dir.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = parent.resolve("." + dir.getFileName() + ".partial");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        AdapterExporter.write(tmp.resolve("adapter.gguf"), architecture, lora.config().exportedAlpha(), lora.byTensorName(), provenance);
+        try (FileChannel ch = FileChannel.open(tmp.resolve("state.bin"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer h = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
+            h.putLong(MAGIC).putInt(step).putInt(opt.steps()).putLong(lora.parameterCount()).flip();
+            ch.write(h);
+            for (LoraWeights w : new LoraWeights[]{lora, opt.firstMoment(), opt.secondMoment()}) {
+                ByteBuffer b = w.slab().asByteBuffer();
+                while (b.hasRemaining()) ch.write(b);
+            }
+            ch.force(true);
+        }
+        String json = "{\n  \"step\": " + step + ",\n  \"config\": \"" + id.config() + "\",\n  \"model\": \"" + id.model()
+                + "\",\n  \"data\": \"" + id.data() + "\"\n}\n";
+        Files.writeString(tmp.resolve("trainer.json"), json);
+        deleteTree(dir);
+        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        return dir;
+    }
+
+    /** Restores adapter and optimizer from a checkpoint of the same run; returns the step it was taken at. */
+    public static int load(Path dir, LoraWeights lora, AdamW opt, Identity expected) throws IOException {
+        Path json = dir.resolve("trainer.json"), state = dir.resolve("state.bin");
+        if (!Files.isRegularFile(json) || !Files.isRegularFile(state)) {
+            throw new IOException("not a jdpo checkpoint (no trainer.json/state.bin): " + dir);
+        }
+        String text = Files.readString(json);
+        check(text, "config", expected.config(), dir, "the training configuration differs (seed, threads, limits, optimizer...)");
+        check(text, "model", expected.model(), dir, "the base model file differs");
+        check(text, "data", expected.data(), dir, "the training data differs");
+        try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(state, StandardOpenOption.READ)) {
+            long expectedSize = HEADER + 3 * lora.slab().byteSize();
+            if (ch.size() != expectedSize) {
+                throw new IOException(state + ": " + ch.size() + " bytes, a checkpoint of this adapter has " + expectedSize);
+            }
+            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            ByteBuffer h = all.asSlice(0, HEADER).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            if (h.getLong() != MAGIC) throw new IOException(state + ": bad magic at byte 0");
+            int step = h.getInt(), optSteps = h.getInt();
+            if (h.getLong() != lora.parameterCount()) throw new IOException(state + ": parameter count differs at byte 16");
+            long off = HEADER, n = lora.slab().byteSize();
+            for (LoraWeights w : new LoraWeights[]{lora, opt.firstMoment(), opt.secondMoment()}) {
+                w.slab().copyFrom(all.asSlice(off, n));
+                off += n;
+            }
+            opt.restore(optSteps);
+            return step;
+        }
+    }
+
+    private static void check(String json, String key, String expected, Path dir, String why) throws IOException {
+        if (!json.contains("\"" + key + "\": \"" + expected + "\"")) {
+            throw new IOException("cannot resume from " + dir + ": " + why + " (" + key + " fingerprint mismatch)");
+        }
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.jdpo.train;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/** SHA-256 fingerprints of model files and tokenized data: the keys of caches and provenance. */
+public final class Fingerprint {
+    private Fingerprint() {
+    }
+
+    public static String file(Path path) throws IOException {
+        MessageDigest md = sha256();
+        try (InputStream in = Files.newInputStream(path)) {
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Every pair's tokens, in order, with their lengths (so different splits never collide). */
+    public static String pairs(List<PreferencePair> pairs) {
+        MessageDigest md = sha256();
+        ByteBuffer b = ByteBuffer.allocate(4);
+        for (PreferencePair p : pairs) {
+            for (int[] part : new int[][]{p.prompt(), p.chosen(), p.rejected()}) {
+                update(md, b, part.length);
+                for (int t : part) update(md, b, t);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    public static String text(String s) {
+        return HexFormat.of().formatHex(sha256().digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    private static void update(MessageDigest md, ByteBuffer b, int v) {
+        b.clear();
+        md.update(b.putInt(v).array());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

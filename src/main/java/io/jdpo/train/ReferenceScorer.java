@@ -1,0 +1,146 @@
+package io.jdpo.train;
+
+import io.jdpo.llama.ContextParams;
+import io.jdpo.llama.LlamaContext;
+import io.jdpo.llama.LlamaModel;
+import io.jdpo.llama.LogProbScorer;
+import io.jdpo.llama.ModelParams;
+import io.jdpo.llama.ScoreRequest;
+import io.jdpo.llama.TokenLogProbs;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The reference model's log-probs of every pair, computed by llama.cpp on the frozen base
+ * (on the GPU when built for it and {@code gpuLayers} allows), the prompt's KV cells shared
+ * by chosen and rejected. Results are cached on disk under a key made of the model file's
+ * SHA-256 and the pairs' tokens, which already carry the chat template and the length
+ * limits, so a later run on the same model and data skips the scoring.
+ */
+public final class ReferenceScorer {
+    private static final long MAGIC = 0x4a44504f52454631L; // "JDPOREF1"
+    /** Pairs per llama.cpp call: each needs two sequences. */
+    private static final int PAIRS_PER_CALL = 8;
+
+    /** Per-token reference log-probs of one pair's chosen and rejected completions. */
+    public record Scores(float[] chosen, float[] rejected) {
+        public double chosenSum() {
+            return TokenLogProbs.of(chosen).sum();
+        }
+
+        public double rejectedSum() {
+            return TokenLogProbs.of(rejected).sum();
+        }
+    }
+
+    private final Path model;
+    private final int threads;
+    private final int gpuLayers;
+    private final Path cacheDir;
+
+    /** cacheDir null disables the cache. */
+    public ReferenceScorer(Path model, int threads, int gpuLayers, Path cacheDir) {
+        this.model = model;
+        this.threads = threads;
+        this.gpuLayers = gpuLayers;
+        this.cacheDir = cacheDir;
+    }
+
+    /** The default cache: ~/.cache/jdpo/reference. */
+    public static Path defaultCacheDir() {
+        return Path.of(System.getProperty("user.home"), ".cache", "jdpo", "reference");
+    }
+
+    public List<Scores> score(List<PreferencePair> pairs, TrainListener listener) throws IOException {
+        Path file = null;
+        if (cacheDir != null) {
+            String key = Fingerprint.text(Fingerprint.file(model) + "\n" + Fingerprint.pairs(pairs) + "\nf32-kv no-flash-attention");
+            file = cacheDir.resolve("reference-" + key.substring(0, 32) + ".bin");
+            if (Files.exists(file)) {
+                List<Scores> cached = read(file, pairs);
+                if (cached != null) {
+                    listener.message("reference log-probs: " + pairs.size() + " pairs from cache " + file);
+                    return cached;
+                }
+            }
+        }
+        List<Scores> out = compute(pairs, listener);
+        if (file != null) write(file, out);
+        return out;
+    }
+
+    private List<Scores> compute(List<PreferencePair> pairs, TrainListener listener) {
+        int cells = 0;
+        for (PreferencePair p : pairs) cells = Math.max(cells, p.prompt().length + p.chosen().length + p.rejected().length);
+        int nCtx = Math.max(512, Math.min(cells * PAIRS_PER_CALL, 8192));
+        nCtx = Math.max(nCtx, cells);
+        List<Scores> out = new ArrayList<>(pairs.size());
+        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withGpuLayers(gpuLayers));
+             LlamaContext ctx = LlamaContext.create(m, ContextParams.of(nCtx).withSequences(2 * PAIRS_PER_CALL)
+                     .withBatch(Math.min(nCtx, 2048)).withThreads(threads))) {
+            LogProbScorer scorer = new LogProbScorer(ctx, true);
+            long tokens = 0;
+            for (int i = 0; i < pairs.size(); i += PAIRS_PER_CALL) {
+                List<ScoreRequest> reqs = new ArrayList<>();
+                for (PreferencePair p : pairs.subList(i, Math.min(pairs.size(), i + PAIRS_PER_CALL))) {
+                    reqs.add(ScoreRequest.pair(p.prompt(), p.chosen(), p.rejected()));
+                    tokens += p.prompt().length + p.chosen().length + p.rejected().length;
+                }
+                for (List<TokenLogProbs> r : scorer.score(reqs)) out.add(new Scores(r.get(0).logProbs(), r.get(1).logProbs()));
+                listener.progress("reference", out.size(), pairs.size(), tokens);
+            }
+        }
+        return out;
+    }
+
+    private static List<Scores> read(Path file, List<PreferencePair> pairs) throws IOException {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            if (in.readLong() != MAGIC || in.readInt() != pairs.size()) return null;
+            List<Scores> out = new ArrayList<>(pairs.size());
+            for (PreferencePair p : pairs) {
+                float[] c = readArray(in, p.chosen().length), r = readArray(in, p.rejected().length);
+                if (c == null || r == null) return null;
+                out.add(new Scores(c, r));
+            }
+            return out;
+        } catch (java.io.EOFException e) {
+            return null; // a damaged cache file is recomputed and replaced
+        }
+    }
+
+    private static float[] readArray(DataInputStream in, int expected) throws IOException {
+        if (in.readInt() != expected) return null;
+        float[] a = new float[expected];
+        for (int i = 0; i < expected; i++) a[i] = in.readFloat();
+        return a;
+    }
+
+    private static void write(Path file, List<Scores> scores) throws IOException {
+        Files.createDirectories(file.getParent());
+        Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".partial");
+        try {
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+                out.writeLong(MAGIC);
+                out.writeInt(scores.size());
+                for (Scores s : scores) {
+                    for (float[] a : new float[][]{s.chosen(), s.rejected()}) {
+                        out.writeInt(a.length);
+                        for (float v : a) out.writeFloat(v);
+                    }
+                }
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package io.jdpo.train;
+
+import io.jdpo.model.LoraConfig;
+import io.jdpo.model.LoraTarget;
+
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Everything that decides a training run's result: adapter shape, loss, optimizer and
+ * schedule, batch sizes, length limits, seed and threads. A run with the same config, data
+ * and model gives the same adapter bit for bit; resuming checks the config is unchanged.
+ * Defaults follow TRL's DPOConfig where it has one (β 0.1, sigmoid loss, keep-end
+ * truncation, max length 1024, max prompt 512) and common LoRA practice otherwise.
+ */
+public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget> targets,
+                          LossType loss, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha,
+                          double learningRate, LrSchedule.Kind schedule, double warmupRatio, double weightDecay,
+                          double maxGradNorm, int epochs, int maxSteps, int batchSize, int gradientAccumulation,
+                          int maxLength, int maxPromptLength, Truncation.Mode truncationMode,
+                          int evalEvery, int checkpointEvery, long seed, int threads, boolean recompute,
+                          boolean force, int gpuLayers) {
+
+    public TrainConfig {
+        if (targets.isEmpty()) throw new IllegalArgumentException("no LoRA target");
+        // An EnumSet view iterates in declaration order, so toString (the resume fingerprint) is stable.
+        targets = Collections.unmodifiableSet(EnumSet.copyOf(targets));
+        if (epochs < 1 && maxSteps < 1) throw new IllegalArgumentException("need epochs >= 1 or max steps >= 1");
+        if (batchSize < 1 || gradientAccumulation < 1) throw new IllegalArgumentException("batch size and accumulation must be >= 1");
+        if (warmupRatio < 0 || warmupRatio >= 1) throw new IllegalArgumentException("warm-up ratio must lie in [0, 1), got " + warmupRatio);
+        if (maxGradNorm < 0) throw new IllegalArgumentException("max grad norm must be >= 0 (0 disables clipping)");
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
+        lora(rank, alpha, rsLora, targets);
+        dpoLoss(loss, beta, labelSmoothing, simpoGamma, rpoAlpha);
+        new Truncation(maxLength, maxPromptLength, truncationMode);
+    }
+
+    public static TrainConfig defaults() {
+        return new TrainConfig(16, 32, false, LoraTarget.all(), LossType.SIGMOID, 0.1, 0, 0.5, 0,
+                5e-5, LrSchedule.Kind.COSINE, 0.1, 0, 1.0, 1, 0, 4, 1, 1024, 512, Truncation.Mode.KEEP_END,
+                0, 0, 42, Runtime.getRuntime().availableProcessors(), false, false, -1);
+    }
+
+    public LoraConfig loraConfig() {
+        return lora(rank, alpha, rsLora, targets);
+    }
+
+    public DpoLoss dpoLoss() {
+        return dpoLoss(loss, beta, labelSmoothing, simpoGamma, rpoAlpha);
+    }
+
+    public Truncation truncation() {
+        return new Truncation(maxLength, maxPromptLength, truncationMode);
+    }
+
+    /** Pairs per optimizer step. */
+    public int pairsPerStep() {
+        return batchSize * gradientAccumulation;
+    }
+
+    /** Optimizer steps for a training set of n pairs. */
+    public int totalSteps(int n) {
+        return maxSteps > 0 ? maxSteps : Math.max(1, (int) Math.ceil((double) epochs * n / pairsPerStep()));
+    }
+
+    public LrSchedule lrSchedule(int n) {
+        int total = totalSteps(n);
+        return new LrSchedule(schedule, learningRate, (int) Math.round(warmupRatio * total), total);
+    }
+
+    private static LoraConfig lora(int rank, double alpha, boolean rs, Set<LoraTarget> targets) {
+        return new LoraConfig(rank, (float) alpha, rs, targets);
+    }
+
+    private static DpoLoss dpoLoss(LossType t, double beta, double ls, double gamma, double rpo) {
+        return new DpoLoss(t, beta, ls, gamma, rpo);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Mutable copy for setting a few fields: {@code TrainConfig.defaults().toBuilder().beta(0.2).build()}. */
+    public static final class Builder {
+        private int rank, epochs, maxSteps, batchSize, gradientAccumulation, maxLength, maxPromptLength, evalEvery,
+                checkpointEvery, threads, gpuLayers;
+        private double alpha, beta, labelSmoothing, simpoGamma, rpoAlpha, learningRate, warmupRatio, weightDecay, maxGradNorm;
+        private boolean rsLora, recompute, force;
+        private Set<LoraTarget> targets;
+        private LossType loss;
+        private LrSchedule.Kind schedule;
+        private Truncation.Mode truncationMode;
+        private long seed;
+
+        private Builder(TrainConfig c) {
+            rank = c.rank; alpha = c.alpha; rsLora = c.rsLora; targets = c.targets;
+            loss = c.loss; beta = c.beta; labelSmoothing = c.labelSmoothing; simpoGamma = c.simpoGamma; rpoAlpha = c.rpoAlpha;
+            learningRate = c.learningRate; schedule = c.schedule; warmupRatio = c.warmupRatio; weightDecay = c.weightDecay;
+            maxGradNorm = c.maxGradNorm; epochs = c.epochs; maxSteps = c.maxSteps; batchSize = c.batchSize;
+            gradientAccumulation = c.gradientAccumulation; maxLength = c.maxLength; maxPromptLength = c.maxPromptLength;
+            truncationMode = c.truncationMode; evalEvery = c.evalEvery; checkpointEvery = c.checkpointEvery; seed = c.seed;
+            threads = c.threads; recompute = c.recompute; force = c.force; gpuLayers = c.gpuLayers;
+        }
+
+        public Builder rank(int v) { rank = v; return this; }
+        public Builder alpha(double v) { alpha = v; return this; }
+        public Builder rsLora(boolean v) { rsLora = v; return this; }
+        public Builder targets(Set<LoraTarget> v) { targets = v; return this; }
+        public Builder loss(LossType v) { loss = v; return this; }
+        public Builder beta(double v) { beta = v; return this; }
+        public Builder labelSmoothing(double v) { labelSmoothing = v; return this; }
+        public Builder simpoGamma(double v) { simpoGamma = v; return this; }
+        public Builder rpoAlpha(double v) { rpoAlpha = v; return this; }
+        public Builder learningRate(double v) { learningRate = v; return this; }
+        public Builder schedule(LrSchedule.Kind v) { schedule = v; return this; }
+        public Builder warmupRatio(double v) { warmupRatio = v; return this; }
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+        public Builder epochs(int v) { epochs = v; return this; }
+        public Builder maxSteps(int v) { maxSteps = v; return this; }
+        public Builder batchSize(int v) { batchSize = v; return this; }
+        public Builder gradientAccumulation(int v) { gradientAccumulation = v; return this; }
+        public Builder maxLength(int v) { maxLength = v; return this; }
+        public Builder maxPromptLength(int v) { maxPromptLength = v; return this; }
+        public Builder truncationMode(Truncation.Mode v) { truncationMode = v; return this; }
+        public Builder evalEvery(int v) { evalEvery = v; return this; }
+        public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder threads(int v) { threads = v; return this; }
+        public Builder recompute(boolean v) { recompute = v; return this; }
+        public Builder force(boolean v) { force = v; return this; }
+        public Builder gpuLayers(int v) { gpuLayers = v; return this; }
+
+        public TrainConfig build() {
+            return new TrainConfig(rank, alpha, rsLora, targets, loss, beta, labelSmoothing, simpoGamma, rpoAlpha,
+                    learningRate, schedule, warmupRatio, weightDecay, maxGradNorm, epochs, maxSteps, batchSize,
+                    gradientAccumulation, maxLength, maxPromptLength, truncationMode, evalEvery, checkpointEvery, seed,
+                    threads, recompute, force, gpuLayers);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package io.jdpo.train;
+
+import io.jdpo.llama.LlamaModel;
+import io.jdpo.llama.Tokenizer;
+import io.jdpo.model.LoraTarget;
+import io.jdpo.testing.TestData;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * DPO on the real pretrained stories260K: a preference set whose chosen continuations carry
+ * a theme (a dog appears) that the rejected ones lack. Held-out accuracy must rise from
+ * chance to ≥ 0.9 with the chosen log-prob rising above the reference; a stopped and
+ * resumed run must end bit-identical to an uninterrupted one.
+ */
+class DpoTrainerTest {
+    static final String[] NAMES = {"Lily", "Tom", "Mia", "Ben", "Sue", "Max", "Anna", "Sam", "Lucy", "Tim", "Zoe", "Jack",
+            "Emma", "Leo", "Kate", "Joe", "Amy", "Dan", "Rose", "Bob"};
+    static final String[] PLACES = {"park", "garden", "beach", "forest"};
+    static final String[][] CHOSEN = {{" saw a big dog. The dog wagged its tail.", " and the dog played together."},
+            {" met a little dog. The dog was very happy.", " gave the dog a hug."}};
+    static final String[][] REJECTED = {{" saw a big tree. The tree was very tall.", " sat under the tree."},
+            {" found a red box. The box was very pretty.", " put the box on the bed."}};
+
+    @TempDir
+    static Path cache;
+    static List<PreferencePair> train = new ArrayList<>(), eval = new ArrayList<>();
+
+    @BeforeAll
+    static void buildPairs() {
+        try (LlamaModel m = LlamaModel.load(TestData.stories260K())) {
+            Tokenizer tok = m.tokenizer();
+            int k = 0;
+            for (String name : NAMES) {
+                for (String place : PLACES) {
+                    int v = k++ % 2;
+                    String prompt = "Once upon a time, there was a child named " + name + ". One day, " + name + " went to the " + place + ".";
+                    String chosen = " " + name + CHOSEN[v][0] + " " + name + CHOSEN[v][1];
+                    String rejected = " " + name + REJECTED[v][0] + " " + name + REJECTED[v][1];
+                    PreferencePair p = new PreferencePair(tok.tokenize(prompt, true, false), tok.tokenize(chosen, false, false),
+                            tok.tokenize(rejected, false, false));
+                    // The last four names are held out.
+                    (name.equals("Joe") || name.equals("Amy") || name.equals("Dan") || name.equals("Rose") || name.equals("Bob")
+                            ? eval : train).add(p);
+                }
+            }
+        }
+    }
+
+    static TrainConfig.Builder config() {
+        return TrainConfig.defaults().toBuilder().rank(8).alpha(16).learningRate(5e-4).batchSize(4).threads(2)
+                .targets(LoraTarget.all()).warmupRatio(0.1).seed(7);
+    }
+
+    @Test
+    void learnsThePreferredTheme(@TempDir Path out) throws IOException {
+        List<String> messages = new ArrayList<>();
+        TrainListener listener = new TrainListener() {
+            @Override
+            public void message(String line) {
+                messages.add(line);
+                System.out.println(line);
+            }
+
+            @Override
+            public void metrics(Map<String, Object> row) {
+                System.out.println(row);
+            }
+        };
+        TrainResult r = new DpoTrainer(config().maxSteps(30).evalEvery(10).build()).cacheDir(cache)
+                .train(TestData.stories260K(), train, eval, out, null, listener);
+        double before = (double) r.firstEval().get("eval_rewards/accuracies");
+        double after = (double) r.lastEval().get("eval_rewards/accuracies");
+        double chosenBefore = (double) r.firstEval().get("eval_logps/chosen"), chosenAfter = (double) r.lastEval().get("eval_logps/chosen");
+        System.out.printf("held-out accuracy %.2f -> %.2f, chosen log-prob %.2f -> %.2f, reward/chosen %.3f, %.0f tokens/s%n",
+                before, after, chosenBefore, chosenAfter, (double) r.lastEval().get("eval_rewards/chosen"), r.tokensPerSecond());
+        assertTrue(before <= 0.75, "before training the policy is the reference: accuracy near chance, got " + before);
+        assertTrue(after >= 0.9, "held-out accuracy after training " + after);
+        assertTrue((double) r.lastEval().get("eval_rewards/chosen") > 0, "the chosen log-prob rises against the reference");
+        assertTrue(messages.stream().anyMatch(s -> s.startsWith("step 0: Java policy vs llama.cpp reference")), String.valueOf(messages));
+        assertTrue(Files.size(r.adapter()) > 0);
+        List<String> lines = Files.readAllLines(r.metrics());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("\"rewards/margins\"") && l.contains("\"grad_norm\"")), "TRL metric names");
+    }
+
+    @Test
+    void resumedRunEndsBitIdenticalToAnUninterruptedOne(@TempDir Path dir) throws IOException {
+        TrainConfig cfg = config().maxSteps(6).checkpointEvery(3).gradientAccumulation(2).batchSize(2).build();
+        Path full = dir.resolve("full"), resumed = dir.resolve("resumed");
+        TrainResult a = new DpoTrainer(cfg).cacheDir(cache).train(TestData.stories260K(), train, eval, full, null, TrainListener.SILENT);
+        Path checkpoint = full.resolve("checkpoints/step-000003");
+        assertTrue(Files.isDirectory(checkpoint));
+        TrainResult b = new DpoTrainer(cfg).cacheDir(cache).train(TestData.stories260K(), train, eval, resumed, checkpoint, TrainListener.SILENT);
+        assertArrayEquals(Files.readAllBytes(a.adapter()), Files.readAllBytes(b.adapter()), "adapter after resume");
+        assertArrayEquals(Files.readAllBytes(full.resolve("checkpoints/step-000006/state.bin")),
+                Files.readAllBytes(resumed.resolve("checkpoints/step-000006/state.bin")), "optimizer state after resume");
+
+        TrainConfig other = config().maxSteps(6).checkpointEvery(3).gradientAccumulation(2).batchSize(2).beta(0.2).build();
+        IOException e = assertThrows(IOException.class, () -> new DpoTrainer(other).cacheDir(cache)
+                .train(TestData.stories260K(), train, eval, dir.resolve("other"), checkpoint, TrainListener.SILENT));
+        assertTrue(e.getMessage().contains("configuration differs"), e.getMessage());
+    }
+}
