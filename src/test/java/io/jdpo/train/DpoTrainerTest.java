@@ -110,4 +110,35 @@ class DpoTrainerTest {
                 .train(TestData.stories260K(), train, eval, dir.resolve("other"), checkpoint, TrainListener.SILENT));
         assertTrue(e.getMessage().contains("configuration differs"), e.getMessage());
     }
+
+    /** Real data: HH-RLHF's long multi-turn transcripts (implicit prompt) on the random Llama-2 with the full vocabulary. */
+    @Test
+    void trainsOnHhRlhfWithTheFullLlama2Vocabulary(@TempDir Path out) throws IOException {
+        PreferenceReader.Data data = PreferenceReader.read(TestData.require("preferences/hh-rlhf-harmless-base-test.jsonl.gz"), null);
+        List<PreferencePair> pairs = new ArrayList<>();
+        int fallbacks;
+        try (LlamaModel m = LlamaModel.load(TestData.tinyRandomLlama2())) {
+            PairEncoder enc = new PairEncoder(m.tokenizer(), null);
+            for (PreferenceExample e : data.examples().subList(0, 48)) pairs.add(enc.encode(e));
+            fallbacks = enc.boundaryFallbacks();
+        }
+        List<String> messages = new ArrayList<>();
+        TrainListener listener = new TrainListener() {
+            @Override
+            public void message(String line) {
+                messages.add(line);
+                System.out.println(line);
+            }
+        };
+        TrainConfig cfg = config().maxSteps(4).maxLength(256).maxPromptLength(128).learningRate(1e-3).build();
+        TrainResult r = new DpoTrainer(cfg).cacheDir(cache)
+                .train(TestData.tinyRandomLlama2(), pairs.subList(0, 40), pairs.subList(40, 48), out, null, listener);
+        System.out.printf("hh-rlhf: %d pairs, %d truncated, %d boundary fallbacks, %d steps, last loss %.4f, %.0f tokens/s%n",
+                pairs.size(), r.truncatedPairs(), fallbacks, r.steps(), (double) r.lastTrain().get("loss"), r.tokensPerSecond());
+        assertEquals(4, r.steps());
+        assertTrue(r.truncatedPairs() > 0, "HH-RLHF transcripts exceed 256 tokens");
+        assertTrue(messages.stream().anyMatch(s -> s.startsWith(r.truncatedPairs() + " of 48 pairs truncated to max_length 256")), String.valueOf(messages));
+        assertTrue(Double.isFinite((double) r.lastTrain().get("loss")));
+        assertTrue(Double.isFinite((double) r.lastEval().get("eval_loss")));
+    }
 }
