@@ -1,12 +1,12 @@
 package io.jdpo.model;
 
-import io.jdpo.tensor.Gemm;
+import io.jdpo.tensor.PackedGemm;
 import io.jdpo.tensor.Parallel;
 
 /**
  * Causal multi-head attention with grouped KV heads over a whole sequence (no KV cache),
  * as dense products: per head, scores = Q·Kᵀ and output = P·V, computed in blocks of
- * queries that only touch the keys they may see.
+ * queries that only touch the keys they may see (the packed kernels of {@link PackedGemm}).
  */
 final class Attention {
     /** Queries per block: the keys a block sees end at its last query. */
@@ -22,31 +22,25 @@ final class Attention {
         float scale = cfg.attentionScale();
         par.forRange(heads, 1, (h0, h1) -> {
             float[] p = new float[BLOCK * T];
-            float[] vt = new float[hd * T];
-            float[] o = new float[BLOCK * hd];
             for (int h = h0; h < h1; h++) {
                 int g = h / group;
-                for (int s = 0; s < T; s++) {
-                    for (int i = 0; i < hd; i++) vt[i * T + s] = v[s * kvd + g * hd + i];
-                }
                 for (int t0 = 0; t0 < T; t0 += BLOCK) {
                     int n = Math.min(BLOCK, T - t0), keys = t0 + n;
                     // Scores of this block's queries against keys [0, keys): rows of q and k are strided by their widths.
-                    Gemm.rowDots(q, t0 * qd + h * hd, qd, n, k, g * hd, kvd, keys, hd, p, 0, keys);
+                    PackedGemm.abT(q, t0 * qd + h * hd, qd, n, k, g * hd, kvd, hd, keys, p, 0, keys, false);
                     for (int r = 0; r < n; r++) softmaxCausal(p, r * keys, t0 + r + 1, keys, scale);
-                    Gemm.rowDots(p, 0, keys, n, vt, 0, T, hd, keys, o, 0, hd);
-                    for (int r = 0; r < n; r++) System.arraycopy(o, r * hd, out, (t0 + r) * qd + h * hd, hd);
+                    PackedGemm.ab(p, 0, keys, n, v, g * hd, kvd, keys, hd, out, t0 * qd + h * hd, qd, false);
                 }
             }
         });
     }
 
     /**
-     * The backward of {@link #causal}: given dOut, sets dq and accumulates dk and dv. Per head,
-     * P is recomputed from Q and K (T × T, never stored across the pass); then
-     * dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale, dQ = dS·K, dK += dSᵀ·Q.
-     * Threads own KV heads, so the heads of a group add into their shared dK/dV in a fixed
-     * order.
+     * The backward of {@link #causal}: given dOut, sets dq and accumulates dk and dv. Per head
+     * and block of queries, P is recomputed from Q and K over the keys the block sees (never
+     * stored across the pass); then dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale,
+     * dQ = dS·K, dK += dSᵀ·Q. Threads own KV heads, so the heads of a group add into their
+     * shared dK/dV in a fixed order.
      */
     static void causalBackward(float[] q, float[] k, float[] v, float[] dOut, float[] dq, float[] dk, float[] dv,
                                int T, ModelConfig cfg, Parallel par) {
@@ -54,45 +48,37 @@ final class Attention {
         int qd = cfg.qDim(), kvd = cfg.kvDim();
         float scale = cfg.attentionScale();
         par.forRange(cfg.kvHeads(), 1, (g0, g1) -> {
-            float[] p = new float[T * T], ds = new float[T * T], tr = new float[T * T];
-            float[] colsT = new float[hd * T], tmp = new float[T * hd];
+            float[] p = new float[BLOCK * T], ds = new float[BLOCK * T], tr = new float[BLOCK * T];
             for (int g = g0; g < g1; g++) {
                 for (int h = g * group; h < (g + 1) * group; h++) {
-                    Gemm.rowDots(q, h * hd, qd, T, k, g * hd, kvd, T, hd, p, 0, T);
-                    for (int r = 0; r < T; r++) softmaxCausal(p, r * T, r + 1, T, scale);
-                    Gemm.rowDots(dOut, h * hd, qd, T, v, g * hd, kvd, T, hd, ds, 0, T);
-                    for (int t = 0; t < T; t++) {
-                        double dot = 0;
-                        for (int s = 0; s <= t; s++) dot += (double) p[t * T + s] * ds[t * T + s];
-                        float fd = (float) dot;
-                        for (int s = 0; s <= t; s++) ds[t * T + s] = p[t * T + s] * (ds[t * T + s] - fd) * scale;
-                        for (int s = t + 1; s < T; s++) ds[t * T + s] = 0;
+                    for (int t0 = 0; t0 < T; t0 += BLOCK) {
+                        int n = Math.min(BLOCK, T - t0), keys = t0 + n, qo = t0 * qd + h * hd;
+                        PackedGemm.abT(q, qo, qd, n, k, g * hd, kvd, hd, keys, p, 0, keys, false);
+                        for (int r = 0; r < n; r++) softmaxCausal(p, r * keys, t0 + r + 1, keys, scale);
+                        PackedGemm.abT(dOut, qo, qd, n, v, g * hd, kvd, hd, keys, ds, 0, keys, false);
+                        for (int r = 0; r < n; r++) {
+                            int o = r * keys, visible = t0 + r + 1;
+                            double dot = 0;
+                            for (int s = 0; s < visible; s++) dot += (double) p[o + s] * ds[o + s];
+                            float fd = (float) dot;
+                            for (int s = 0; s < visible; s++) ds[o + s] = p[o + s] * (ds[o + s] - fd) * scale;
+                            for (int s = visible; s < keys; s++) ds[o + s] = 0;
+                        }
+                        PackedGemm.ab(ds, 0, keys, n, k, g * hd, kvd, keys, hd, dq, qo, qd, false);
+                        transpose(ds, n, keys, tr);
+                        PackedGemm.ab(tr, 0, n, keys, q, qo, qd, n, hd, dk, g * hd, kvd, true);
+                        transpose(p, n, keys, tr);
+                        PackedGemm.ab(tr, 0, n, keys, dOut, qo, qd, n, hd, dv, g * hd, kvd, true);
                     }
-                    transpose(k, g * hd, kvd, T, hd, colsT);
-                    Gemm.rowDots(ds, 0, T, T, colsT, 0, T, hd, T, dq, h * hd, qd);
-                    transpose(ds, 0, T, T, T, tr);
-                    transpose(q, h * hd, qd, T, hd, colsT);
-                    Gemm.rowDots(tr, 0, T, T, colsT, 0, T, hd, T, tmp, 0, hd);
-                    addRows(tmp, T, hd, dk, g * hd, kvd);
-                    transpose(p, 0, T, T, T, tr);
-                    transpose(dOut, h * hd, qd, T, hd, colsT);
-                    Gemm.rowDots(tr, 0, T, T, colsT, 0, T, hd, T, tmp, 0, hd);
-                    addRows(tmp, T, hd, dv, g * hd, kvd);
                 }
             }
         });
     }
 
-    /** out (cols × rows) = the rows × cols block of src starting at off with row stride ld, transposed. */
-    private static void transpose(float[] src, int off, int ld, int rows, int cols, float[] out) {
+    /** out (cols × rows) = m (rows × cols) transposed. */
+    private static void transpose(float[] m, int rows, int cols, float[] out) {
         for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) out[c * rows + r] = src[off + r * ld + c];
-        }
-    }
-
-    private static void addRows(float[] src, int rows, int cols, float[] dst, int off, int ld) {
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) dst[off + r * ld + c] += src[r * cols + c];
+            for (int c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
         }
     }
 

@@ -1,6 +1,7 @@
 package io.jdpo.model;
 
 import io.jdpo.tensor.LoraPair;
+import io.jdpo.tensor.PackedGemm;
 import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.QuantMatrix;
 import io.jdpo.tensor.SegmentMath;
@@ -122,9 +123,10 @@ final class Backprop {
     }
 
     /**
-     * For y = W·x + s·B·(A·x): dx += dy·W + s·(dy·B)·A, dB += s·dyᵀ·(A·x), dA += s·(dy·B)ᵀ·x.
-     * Each loop is split so that a thread owns the values it writes (tokens for dx and d(Ax),
-     * rows of B for dB, rows of A for dA).
+     * For y = W·x + s·B·(A·x): dx += dy·W + (s·dy·B)·A, dB += s·dyᵀ·(A·x), dA += (s·dy·B)ᵀ·x.
+     * The adapter's matrices are small, so each product runs on heap copies with the packed
+     * kernels; every loop is split so a thread owns what it writes (tokens for dx and d(Ax),
+     * rows of dB, columns of dA).
      */
     private void projectBackward(int l, LoraTarget target, QuantMatrix w, float[] x, float[] dy, float[] dx, LayerActivations a) {
         w.matmulTransposedAdd(dy, T, dx, par);
@@ -133,26 +135,27 @@ final class Backprop {
         LoraPair gp = grads.get(l, target);
         int r = p.rank(), nIn = p.nIn(), nOut = p.nOut();
         float s = lora.config().scale();
+        float[] A = SegmentMath.toArray(p.a()), B = SegmentMath.toArray(p.b());
         float[] ax = a.ax.get(target), dAx = new float[T * r];
-        par.forRange(T, 1, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) {
-                for (int o = 0; o < nOut; o++) SegmentMath.axpy(s * dy[t * nOut + o], p.b(), (long) o * r, dAx, t * r, r);
-            }
+        par.forRange(T, 4, (t0, t1) -> {
+            PackedGemm.ab(dy, t0 * nOut, nOut, t1 - t0, B, 0, r, nOut, r, dAx, t0 * r, r, false);
+            for (int i = t0 * r; i < t1 * r; i++) dAx[i] *= s;
+            PackedGemm.ab(dAx, t0 * r, r, t1 - t0, A, 0, nIn, r, nIn, dx, t0 * nIn, nIn, true);
         });
-        par.forRange(nOut, 1, (o0, o1) -> {
-            for (int o = o0; o < o1; o++) {
-                for (int t = 0; t < T; t++) SegmentMath.axpy(s * dy[t * nOut + o], ax, t * r, gp.b(), (long) o * r, r);
-            }
-        });
-        par.forRange(r, 1, (j0, j1) -> {
-            for (int j = j0; j < j1; j++) {
-                for (int t = 0; t < T; t++) SegmentMath.axpy(dAx[t * r + j], x, t * nIn, gp.a(), (long) j * nIn, nIn);
-            }
-        });
-        par.forRange(T, 1, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) {
-                for (int j = 0; j < r; j++) SegmentMath.axpy(dAx[t * r + j], p.a(), (long) j * nIn, dx, t * nIn, nIn);
-            }
-        });
+        float[] dyT = transpose(dy, T, nOut), dAxT = transpose(dAx, T, r);
+        float[] dB = new float[nOut * r], dA = new float[r * nIn];
+        par.forRange(nOut, 4, (o0, o1) -> PackedGemm.ab(dyT, o0 * T, T, o1 - o0, ax, 0, r, T, r, dB, o0 * r, r, false));
+        par.forRange(nIn, PackedGemm.STRIP, (i0, i1) -> PackedGemm.ab(dAxT, 0, T, r, x, i0, nIn, T, i1 - i0, dA, i0, nIn, false));
+        SegmentMath.addScaled(gp.b(), s, dB);
+        SegmentMath.addScaled(gp.a(), 1f, dA);
+    }
+
+    /** rows × cols → cols × rows. */
+    private static float[] transpose(float[] m, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j];
+        }
+        return t;
     }
 }

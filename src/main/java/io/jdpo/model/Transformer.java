@@ -6,6 +6,7 @@ import io.jdpo.gguf.GgufTensorInfo;
 import io.jdpo.tensor.Dequantizer;
 import io.jdpo.tensor.LoraPair;
 import io.jdpo.tensor.Parallel;
+import io.jdpo.tensor.PackedGemm;
 import io.jdpo.tensor.QuantMatrix;
 import io.jdpo.tensor.SegmentMath;
 
@@ -297,11 +298,12 @@ public final class Transformer implements AutoCloseable {
         float[] ax = a.ax.get(target);
         int r = p.rank(), nIn = p.nIn(), nOut = p.nOut();
         float scale = lora.config().scale();
-        par.forRange(T, 1, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) {
-                for (int j = 0; j < r; j++) ax[t * r + j] = SegmentMath.dot(x, t * nIn, p.a(), (long) j * nIn, nIn);
-                for (int o = 0; o < nOut; o++) y[t * nOut + o] += scale * SegmentMath.dot(ax, t * r, p.b(), (long) o * r, r);
-            }
+        float[] A = SegmentMath.toArray(p.a()), B = SegmentMath.toArray(p.b());
+        float[] bax = new float[T * nOut];
+        par.forRange(T, 4, (t0, t1) -> {
+            PackedGemm.abT(x, t0 * nIn, nIn, t1 - t0, A, 0, nIn, nIn, r, ax, t0 * r, r, false);
+            PackedGemm.abT(ax, t0 * r, r, t1 - t0, B, 0, r, r, nOut, bax, t0 * nOut, nOut, false);
+            for (int i = t0 * nOut; i < t1 * nOut; i++) y[i] += scale * bax[i];
         });
     }
 

@@ -10,8 +10,8 @@ import java.lang.foreign.MemorySegment;
  * time and use each decoded row for every token, so no tensor is ever dequantized whole.
  */
 public final class QuantMatrix {
-    /** Rows decoded together into a panel that stays in L2 while every token passes over it. */
-    private static final int PANEL = 16;
+    /** Rows decoded together: one packed strip of output columns, reused by every token. */
+    private static final int PANEL = PackedGemm.STRIP;
 
     private final String name;
     private final GgmlType type;
@@ -55,7 +55,7 @@ public final class QuantMatrix {
             for (int p = r0; p < r1; p += PANEL) {
                 int n = Math.min(PANEL, r1 - p);
                 for (int k = 0; k < n; k++) decodeRow(p + k, w, k * cols);
-                Gemm.rowDots(x, tokens, w, n, cols, y, p, rows);
+                PackedGemm.abT(x, 0, cols, tokens, w, 0, cols, cols, n, y, p, rows, false);
             }
         });
     }
@@ -81,17 +81,17 @@ public final class QuantMatrix {
      * one thread in a fixed order, so results do not depend on timing.
      */
     public void matmulTransposedAdd(float[] dy, int tokens, float[] dx, Parallel par) {
-        int grain = Math.max(type.blockSize(), 64);
+        int grain = Math.max(type.blockSize(), PackedGemm.STRIP);
         par.forRange(cols, grain, (c0, c1) -> {
             int width = c1 - c0;
             long byteOff = type.bytesFor(c0), bytes = type.bytesFor(width);
-            float[] w = new float[PANEL * width];
-            for (int p = 0; p < rows; p += PANEL) {
-                int n = Math.min(PANEL, rows - p);
+            float[] w = new float[PackedGemm.KB * width];
+            for (int p = 0; p < rows; p += PackedGemm.KB) {
+                int n = Math.min(PackedGemm.KB, rows - p);
                 for (int k = 0; k < n; k++) {
                     Dequantizer.dequantize(type, data.asSlice((p + k) * rowBytes + byteOff, bytes), w, k * width, width);
                 }
-                Gemm.rowsTimesPanel(dy, p, rows, tokens, w, n, width, dx, c0, cols);
+                PackedGemm.ab(dy, p, rows, tokens, w, 0, width, n, width, dx, c0, cols, true);
             }
         });
     }

@@ -8,8 +8,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Vector API loops between float arrays (activations) and off-heap float segments (adapter
- * weights, gradients, optimizer moments), each with its scalar reference. Segments hold
+ * Access to off-heap float segments (adapter weights, gradients, optimizer moments): single
+ * values, copies to the heap for the dense kernels, and a Vector API accumulation from the
+ * heap with its scalar reference. Segments hold
  * little-endian floats, GGUF's byte order, so they can be written to a file as they are.
  */
 public final class SegmentMath {
@@ -28,24 +29,6 @@ public final class SegmentMath {
         s.set(FLOAT, i * Float.BYTES, v);
     }
 
-    /** Σ x[xo + i] · s[so + i] for i &lt; n (so counted in floats). */
-    public static float dot(float[] x, int xo, MemorySegment s, long so, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0, bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            acc = FloatVector.fromArray(F, x, xo + i).fma(FloatVector.fromMemorySegment(F, s, (so + i) * Float.BYTES, LE), acc);
-        }
-        float r = VectorMath.sum(acc);
-        for (; i < n; i++) r += x[xo + i] * get(s, so + i);
-        return r;
-    }
-
-    public static float dotScalar(float[] x, int xo, MemorySegment s, long so, int n) {
-        float r = 0;
-        for (int i = 0; i < n; i++) r += x[xo + i] * get(s, so + i);
-        return r;
-    }
-
     /** s[so + i] += alpha · x[xo + i] for i &lt; n: accumulating into a gradient. */
     public static void axpy(float alpha, float[] x, int xo, MemorySegment s, long so, int n) {
         FloatVector a = FloatVector.broadcast(F, alpha);
@@ -61,17 +44,13 @@ public final class SegmentMath {
         for (int i = 0; i < n; i++) set(s, so + i, get(s, so + i) + alpha * x[xo + i]);
     }
 
-    /** y[yo + i] += alpha · s[so + i] for i &lt; n: a weight row into activations. */
-    public static void axpy(float alpha, MemorySegment s, long so, float[] y, int yo, int n) {
-        FloatVector a = FloatVector.broadcast(F, alpha);
-        int i = 0, bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            FloatVector.fromMemorySegment(F, s, (so + i) * Float.BYTES, LE).fma(a, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) y[yo + i] += alpha * get(s, so + i);
+    /** The segment's floats as a heap array: a working copy for the dense kernels. */
+    public static float[] toArray(MemorySegment s) {
+        return s.toArray(FLOAT);
     }
 
-    public static void axpyScalar(float alpha, MemorySegment s, long so, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] += alpha * get(s, so + i);
+    /** s[i] += alpha · x[i] over the whole segment (x has as many values). */
+    public static void addScaled(MemorySegment s, float alpha, float[] x) {
+        axpy(alpha, x, 0, s, 0, x.length);
     }
 }

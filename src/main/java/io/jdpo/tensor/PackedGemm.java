@@ -1,0 +1,144 @@
+package io.jdpo.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Matrix products on packed strips of B, the kernels of the forward's and the backward's
+ * projections. B is repacked, one reduction block at a time, into strips of {@link #STRIP}
+ * output columns laid out k-major, so the micro-kernel reads two vectors of B and broadcasts
+ * four values of A per step: a 4 × STRIP tile of C in eight vector registers, 8 FMAs per 6
+ * loads, and no horizontal reductions (each lane is its own output). A block of B
+ * (KB × STRIP floats, 16 KiB with 256-bit vectors) stays in L1 while all rows of A pass.
+ * Sums run over k in a fixed order, so results are the same on every run.
+ */
+public final class PackedGemm {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Output columns per packed strip: two vectors. */
+    public static final int STRIP = 2 * L;
+    /** Reduction depth per packed block. */
+    public static final int KB = 256;
+
+    private PackedGemm() {
+    }
+
+    /** C[M×N] (+)= A[M×K] · B[K×N], all row-major with leading dimensions lda, ldb, ldc. */
+    public static void ab(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
+                          float[] c, int co, int ldc, boolean accumulate) {
+        float[] bp = new float[Math.min(K, KB) * STRIP];
+        for (int j0 = 0; j0 < N; j0 += STRIP) {
+            int n = Math.min(STRIP, N - j0);
+            for (int k0 = 0; k0 < K; k0 += KB) {
+                int kb = Math.min(KB, K - k0);
+                for (int k = 0; k < kb; k++) {
+                    int src = bo + (k0 + k) * ldb + j0, dst = k * STRIP;
+                    System.arraycopy(b, src, bp, dst, n);
+                    if (n < STRIP) java.util.Arrays.fill(bp, dst + n, dst + STRIP, 0f);
+                }
+                strip(a, ao + k0, lda, M, bp, kb, c, co + j0, ldc, n, accumulate || k0 > 0);
+            }
+        }
+    }
+
+    /** C[M×N] (+)= A[M×K] · Bᵀ where B is N×K row-major (weight rows, as GGUF stores them). */
+    public static void abT(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
+                           float[] c, int co, int ldc, boolean accumulate) {
+        float[] bp = new float[Math.min(K, KB) * STRIP];
+        for (int j0 = 0; j0 < N; j0 += STRIP) {
+            int n = Math.min(STRIP, N - j0);
+            for (int k0 = 0; k0 < K; k0 += KB) {
+                int kb = Math.min(KB, K - k0);
+                if (n < STRIP) java.util.Arrays.fill(bp, 0f);
+                for (int j = 0; j < n; j++) {
+                    int src = bo + (j0 + j) * ldb + k0;
+                    for (int k = 0; k < kb; k++) bp[k * STRIP + j] = b[src + k];
+                }
+                strip(a, ao + k0, lda, M, bp, kb, c, co + j0, ldc, n, accumulate || k0 > 0);
+            }
+        }
+    }
+
+    /** Scalar reference of {@link #ab}. */
+    public static void abScalar(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
+                                float[] c, int co, int ldc, boolean accumulate) {
+        for (int i = 0; i < M; i++) {
+            for (int j = 0; j < N; j++) {
+                float s = accumulate ? c[co + i * ldc + j] : 0;
+                for (int k = 0; k < K; k++) s += a[ao + i * lda + k] * b[bo + k * ldb + j];
+                c[co + i * ldc + j] = s;
+            }
+        }
+    }
+
+    /** Scalar reference of {@link #abT}. */
+    public static void abTScalar(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
+                                 float[] c, int co, int ldc, boolean accumulate) {
+        for (int i = 0; i < M; i++) {
+            for (int j = 0; j < N; j++) {
+                float s = accumulate ? c[co + i * ldc + j] : 0;
+                for (int k = 0; k < K; k++) s += a[ao + i * lda + k] * b[bo + j * ldb + k];
+                c[co + i * ldc + j] = s;
+            }
+        }
+    }
+
+    /** C[M × n] (+)= A[M × kb] · bp, bp a packed block (kb rows of STRIP values, zero past n). */
+    private static void strip(float[] a, int ao, int lda, int M, float[] bp, int kb, float[] c, int co, int ldc, int n,
+                              boolean accumulate) {
+        if (n < STRIP) {
+            // A partial strip goes through a full-width buffer, so the kernel never needs masks.
+            float[] tmp = new float[M * STRIP];
+            if (accumulate) {
+                for (int i = 0; i < M; i++) System.arraycopy(c, co + i * ldc, tmp, i * STRIP, n);
+            }
+            strip(a, ao, lda, M, bp, kb, tmp, 0, STRIP, STRIP, accumulate);
+            for (int i = 0; i < M; i++) System.arraycopy(tmp, i * STRIP, c, co + i * ldc, n);
+            return;
+        }
+        int i = 0;
+        for (; i + 4 <= M; i += 4) tile4(a, ao + i * lda, lda, bp, kb, c, co + i * ldc, ldc, accumulate);
+        for (; i < M; i++) {
+            int ar = ao + i * lda, cr = co + i * ldc;
+            FloatVector c0 = accumulate ? FloatVector.fromArray(F, c, cr) : FloatVector.zero(F);
+            FloatVector c1 = accumulate ? FloatVector.fromArray(F, c, cr + L) : FloatVector.zero(F);
+            for (int k = 0; k < kb; k++) {
+                FloatVector s = FloatVector.broadcast(F, a[ar + k]);
+                c0 = FloatVector.fromArray(F, bp, k * STRIP).fma(s, c0);
+                c1 = FloatVector.fromArray(F, bp, k * STRIP + L).fma(s, c1);
+            }
+            c0.intoArray(c, cr);
+            c1.intoArray(c, cr + L);
+        }
+    }
+
+    /** Four rows of A against one packed block: eight accumulators, static and allocation-free for the JIT. */
+    private static void tile4(float[] a, int a0, int lda, float[] bp, int kb, float[] c, int c0, int ldc, boolean accumulate) {
+        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+        int r1 = c0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        FloatVector x00, x01, x10, x11, x20, x21, x30, x31;
+        if (accumulate) {
+            x00 = FloatVector.fromArray(F, c, c0); x01 = FloatVector.fromArray(F, c, c0 + L);
+            x10 = FloatVector.fromArray(F, c, r1); x11 = FloatVector.fromArray(F, c, r1 + L);
+            x20 = FloatVector.fromArray(F, c, r2); x21 = FloatVector.fromArray(F, c, r2 + L);
+            x30 = FloatVector.fromArray(F, c, r3); x31 = FloatVector.fromArray(F, c, r3 + L);
+        } else {
+            x00 = FloatVector.zero(F); x01 = x00; x10 = x00; x11 = x00; x20 = x00; x21 = x00; x30 = x00; x31 = x00;
+        }
+        for (int k = 0; k < kb; k++) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, k * STRIP), b1 = FloatVector.fromArray(F, bp, k * STRIP + L);
+            FloatVector s = FloatVector.broadcast(F, a[a0 + k]);
+            x00 = b0.fma(s, x00); x01 = b1.fma(s, x01);
+            s = FloatVector.broadcast(F, a[a1 + k]);
+            x10 = b0.fma(s, x10); x11 = b1.fma(s, x11);
+            s = FloatVector.broadcast(F, a[a2 + k]);
+            x20 = b0.fma(s, x20); x21 = b1.fma(s, x21);
+            s = FloatVector.broadcast(F, a[a3 + k]);
+            x30 = b0.fma(s, x30); x31 = b1.fma(s, x31);
+        }
+        x00.intoArray(c, c0); x01.intoArray(c, c0 + L);
+        x10.intoArray(c, r1); x11.intoArray(c, r1 + L);
+        x20.intoArray(c, r2); x21.intoArray(c, r2 + L);
+        x30.intoArray(c, r3); x31.intoArray(c, r3 + L);
+    }
+}

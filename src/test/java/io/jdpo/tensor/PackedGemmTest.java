@@ -1,0 +1,69 @@
+package io.jdpo.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The dense kernels (and the segment accumulation) held to their scalar references on odd shapes, strides and offsets. */
+class PackedGemmTest {
+    // M (rows of A: tails of the 4-row tile), K (across the reduction block), N (partial strips).
+    static final int[][] SHAPES = {{1, 1, 1}, {3, 7, 5}, {4, 16, 16}, {9, 300, 33}, {13, 513, 70}, {5, 2, 17}};
+
+    @Test
+    void packedProductsMatchScalarReference() {
+        Random rnd = new Random(1);
+        for (int[] sh : SHAPES) {
+            int M = sh[0], K = sh[1], N = sh[2];
+            for (boolean acc : new boolean[]{false, true}) {
+                // Offsets and leading dimensions larger than the shapes: the kernels must respect strides.
+                int ao = 3, lda = K + 2, bo = 5, co = 1, ldc = N + 3;
+                float[] a = random(rnd, ao + M * lda), c0 = random(rnd, co + M * ldc);
+                float[] b = random(rnd, bo + K * (N + 1)), bt = random(rnd, bo + N * (K + 1));
+                float[] fast = c0.clone(), ref = c0.clone();
+                PackedGemm.ab(a, ao, lda, M, b, bo, N + 1, K, N, fast, co, ldc, acc);
+                PackedGemm.abScalar(a, ao, lda, M, b, bo, N + 1, K, N, ref, co, ldc, acc);
+                close(ref, fast, K, "ab " + M + "x" + K + "x" + N + " acc=" + acc);
+                fast = c0.clone();
+                ref = c0.clone();
+                PackedGemm.abT(a, ao, lda, M, bt, bo, K + 1, K, N, fast, co, ldc, acc);
+                PackedGemm.abTScalar(a, ao, lda, M, bt, bo, K + 1, K, N, ref, co, ldc, acc);
+                close(ref, fast, K, "abT " + M + "x" + K + "x" + N + " acc=" + acc);
+            }
+        }
+    }
+
+    @Test
+    void segmentAccumulationMatchesScalarReference() {
+        Random rnd = new Random(3);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            for (int n : new int[]{1, 7, 8, 33, 100}) {
+                java.lang.foreign.MemorySegment fast = arena.allocate(4L * (n + 5)), ref = arena.allocate(4L * (n + 5));
+                float[] x = random(rnd, n + 2);
+                for (int i = 0; i < n + 5; i++) {
+                    float v = (float) rnd.nextGaussian();
+                    SegmentMath.set(fast, i, v);
+                    SegmentMath.set(ref, i, v);
+                }
+                SegmentMath.axpy(0.7f, x, 2, fast, 3, n);
+                SegmentMath.axpyScalar(0.7f, x, 2, ref, 3, n);
+                for (int i = 0; i < n + 5; i++) {
+                    assertEquals(SegmentMath.get(ref, i), SegmentMath.get(fast, i), 1e-6 * (1 + Math.abs(SegmentMath.get(ref, i))), "n=" + n + " at " + i);
+                }
+            }
+        }
+    }
+
+    private static void close(float[] ref, float[] fast, int k, String what) {
+        for (int i = 0; i < ref.length; i++) {
+            assertEquals(ref[i], fast[i], 1e-5 * Math.sqrt(k) * (1 + Math.abs(ref[i])), what + " at " + i);
+        }
+    }
+
+    private static float[] random(Random rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) rnd.nextGaussian();
+        return v;
+    }
+}
