@@ -97,6 +97,7 @@ public final class PackedGemm {
             return;
         }
         int i = 0;
+        for (; i + 6 <= M; i += 6) tile6(a, ao + i * lda, lda, bp, kb, c, co + i * ldc, ldc, accumulate);
         for (; i + 4 <= M; i += 4) tile4(a, ao + i * lda, lda, bp, kb, c, co + i * ldc, ldc, accumulate);
         for (; i < M; i++) {
             int ar = ao + i * lda, cr = co + i * ldc;
@@ -110,6 +111,48 @@ public final class PackedGemm {
             c0.intoArray(c, cr);
             c1.intoArray(c, cr + L);
         }
+    }
+
+    /**
+     * Six rows of A against one packed block: twelve accumulators, two B vectors and one
+     * broadcast fill 15 of AVX2's 16 vector registers; 8 loads per 12 FMAs.
+     */
+    private static void tile6(float[] a, int a0, int lda, float[] bp, int kb, float[] c, int c0, int ldc, boolean accumulate) {
+        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        int r1 = c0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc;
+        FloatVector x00, x01, x10, x11, x20, x21, x30, x31, x40, x41, x50, x51;
+        if (accumulate) {
+            x00 = FloatVector.fromArray(F, c, c0); x01 = FloatVector.fromArray(F, c, c0 + L);
+            x10 = FloatVector.fromArray(F, c, r1); x11 = FloatVector.fromArray(F, c, r1 + L);
+            x20 = FloatVector.fromArray(F, c, r2); x21 = FloatVector.fromArray(F, c, r2 + L);
+            x30 = FloatVector.fromArray(F, c, r3); x31 = FloatVector.fromArray(F, c, r3 + L);
+            x40 = FloatVector.fromArray(F, c, r4); x41 = FloatVector.fromArray(F, c, r4 + L);
+            x50 = FloatVector.fromArray(F, c, r5); x51 = FloatVector.fromArray(F, c, r5 + L);
+        } else {
+            x00 = FloatVector.zero(F); x01 = x00; x10 = x00; x11 = x00; x20 = x00; x21 = x00;
+            x30 = x00; x31 = x00; x40 = x00; x41 = x00; x50 = x00; x51 = x00;
+        }
+        for (int k = 0; k < kb; k++) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, k * STRIP), b1 = FloatVector.fromArray(F, bp, k * STRIP + L);
+            FloatVector s = FloatVector.broadcast(F, a[a0 + k]);
+            x00 = b0.fma(s, x00); x01 = b1.fma(s, x01);
+            s = FloatVector.broadcast(F, a[a1 + k]);
+            x10 = b0.fma(s, x10); x11 = b1.fma(s, x11);
+            s = FloatVector.broadcast(F, a[a2 + k]);
+            x20 = b0.fma(s, x20); x21 = b1.fma(s, x21);
+            s = FloatVector.broadcast(F, a[a3 + k]);
+            x30 = b0.fma(s, x30); x31 = b1.fma(s, x31);
+            s = FloatVector.broadcast(F, a[a4 + k]);
+            x40 = b0.fma(s, x40); x41 = b1.fma(s, x41);
+            s = FloatVector.broadcast(F, a[a5 + k]);
+            x50 = b0.fma(s, x50); x51 = b1.fma(s, x51);
+        }
+        x00.intoArray(c, c0); x01.intoArray(c, c0 + L);
+        x10.intoArray(c, r1); x11.intoArray(c, r1 + L);
+        x20.intoArray(c, r2); x21.intoArray(c, r2 + L);
+        x30.intoArray(c, r3); x31.intoArray(c, r3 + L);
+        x40.intoArray(c, r4); x41.intoArray(c, r4 + L);
+        x50.intoArray(c, r5); x51.intoArray(c, r5 + L);
     }
 
     /** Four rows of A against one packed block: eight accumulators, static and allocation-free for the JIT. */
