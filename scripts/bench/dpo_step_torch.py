@@ -108,5 +108,4 @@ for _ in range(reps):
     step()
 secs = (time.perf_counter() - t0) / reps
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"torch {label}: {2 * T / secs:.1f} tokens/s, {secs:.2f} s/step, peak RSS {rss:.0f} MiB, "
-      f"torch {torch.__version__}, BLAS {torch.__config__.show().count('OpenBLAS') and 'OpenBLAS' or 'other'}")
+print(f"torch model={label} secs={secs:.4f} rss_mib={rss:.0f} version={torch.__version__}")

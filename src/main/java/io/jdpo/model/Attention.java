@@ -4,9 +4,12 @@ import io.jdpo.tensor.PackedGemm;
 import io.jdpo.tensor.Parallel;
 
 /**
- * Causal multi-head attention with grouped KV heads over a whole sequence (no KV cache),
- * as dense products: per head, scores = Q·Kᵀ and output = P·V, computed in blocks of
- * queries that only touch the keys they may see (the packed kernels of {@link PackedGemm}).
+ * Multi-head attention with grouped KV heads over a whole packed sequence (no KV cache), as
+ * dense products on the packed kernels of {@link PackedGemm}. Queries go in blocks within a
+ * {@link Layout} segment; a block's rows see two key ranges, the shared prefix [0, shared)
+ * and their own segment up to the block's end, laid side by side as the columns of one score
+ * block. For a plain causal sequence the prefix is empty and this is ordinary blocked causal
+ * attention.
  */
 final class Attention {
     /** Queries per block: the keys a block sees end at its last query. */
@@ -15,64 +18,111 @@ final class Attention {
     private Attention() {
     }
 
-    /** out[t][h] = Σ_{s≤t} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g the KV head of query head h. */
-    static void causal(float[] q, float[] k, float[] v, float[] out, int T, ModelConfig cfg, Parallel par) {
+    /** One block of queries [t0, t1) in a segment starting at {@code start} with a shared prefix. */
+    private record Block(int t0, int t1, int start, int shared) {
+        int width() {
+            return shared + t1 - start;
+        }
+
+        /** Columns row r of the block may see: the prefix and its segment up to itself. */
+        int visible(int r) {
+            return shared + t0 + r - start + 1;
+        }
+    }
+
+    private static java.util.List<Block> blocks(Layout layout) {
+        java.util.List<Block> out = new java.util.ArrayList<>();
+        for (int[] s : layout.segments) {
+            for (int t0 = s[0]; t0 < s[1]; t0 += BLOCK) out.add(new Block(t0, Math.min(s[1], t0 + BLOCK), s[0], s[2]));
+        }
+        return out;
+    }
+
+    /** out[t][h] = Σ_{s visible from t} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g the KV head of query head h. */
+    static void forward(float[] q, float[] k, float[] v, float[] out, Layout layout, ModelConfig cfg, Parallel par) {
         int heads = cfg.heads(), hd = cfg.headDim(), group = heads / cfg.kvHeads();
-        int qd = cfg.qDim(), kvd = cfg.kvDim();
+        int qd = cfg.qDim(), kvd = cfg.kvDim(), T = layout.length();
         float scale = cfg.attentionScale();
+        java.util.List<Block> blocks = blocks(layout);
         par.forRange(heads, 1, (h0, h1) -> {
             float[] p = new float[BLOCK * T];
             for (int h = h0; h < h1; h++) {
                 int g = h / group;
-                for (int t0 = 0; t0 < T; t0 += BLOCK) {
-                    int n = Math.min(BLOCK, T - t0), keys = t0 + n;
-                    // Scores of this block's queries against keys [0, keys): rows of q and k are strided by their widths.
-                    PackedGemm.abT(q, t0 * qd + h * hd, qd, n, k, g * hd, kvd, hd, keys, p, 0, keys, false);
-                    for (int r = 0; r < n; r++) softmaxCausal(p, r * keys, t0 + r + 1, keys, scale);
-                    PackedGemm.ab(p, 0, keys, n, v, g * hd, kvd, keys, hd, out, t0 * qd + h * hd, qd, false);
+                for (Block b : blocks) {
+                    int n = b.t1 - b.t0, w = b.width(), qo = b.t0 * qd + h * hd;
+                    scores(q, qo, qd, n, k, g * hd, kvd, hd, b, p);
+                    for (int r = 0; r < n; r++) softmaxCausal(p, r * w, b.visible(r), w, scale);
+                    // out = P[:, prefix]·V[prefix] + P[:, own]·V[own]
+                    boolean acc = false;
+                    if (b.shared > 0) {
+                        PackedGemm.ab(p, 0, w, n, v, g * hd, kvd, b.shared, hd, out, qo, qd, false);
+                        acc = true;
+                    }
+                    PackedGemm.ab(p, b.shared, w, n, v, b.start * kvd + g * hd, kvd, b.t1 - b.start, hd, out, qo, qd, acc);
                 }
             }
         });
     }
 
+    /** p (n × width) = rows of x (queries or output gradients) against the block's key-side rows y, both ranges. */
+    private static void scores(float[] x, int xo, int ldx, int n, float[] y, int yo, int ldy, int hd, Block b, float[] p) {
+        int w = b.width();
+        if (b.shared > 0) PackedGemm.abT(x, xo, ldx, n, y, yo, ldy, hd, b.shared, p, 0, w, false);
+        PackedGemm.abT(x, xo, ldx, n, y, yo + b.start * ldy, ldy, hd, b.t1 - b.start, p, b.shared, w, false);
+    }
+
     /**
-     * The backward of {@link #causal}: given dOut, sets dq and accumulates dk and dv. Per head
-     * and block of queries, P is recomputed from Q and K over the keys the block sees (never
-     * stored across the pass); then dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale,
-     * dQ = dS·K, dK += dSᵀ·Q. Threads own KV heads, so the heads of a group add into their
-     * shared dK/dV in a fixed order.
+     * The backward of {@link #forward}: given dOut, sets dq and accumulates dk and dv. Per head
+     * and block of queries, P is recomputed from Q and K (never stored across the pass); then
+     * dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale, dQ = dS·K, dK += dSᵀ·Q,
+     * each over both key ranges. Threads own KV heads, so the heads of a group add into
+     * their shared dK/dV in a fixed order.
      */
-    static void causalBackward(float[] q, float[] k, float[] v, float[] dOut, float[] dq, float[] dk, float[] dv,
-                               int T, ModelConfig cfg, Parallel par) {
+    static void backward(float[] q, float[] k, float[] v, float[] dOut, float[] dq, float[] dk, float[] dv,
+                         Layout layout, ModelConfig cfg, Parallel par) {
         int hd = cfg.headDim(), group = cfg.heads() / cfg.kvHeads();
-        int qd = cfg.qDim(), kvd = cfg.kvDim();
+        int qd = cfg.qDim(), kvd = cfg.kvDim(), T = layout.length();
         float scale = cfg.attentionScale();
+        java.util.List<Block> blocks = blocks(layout);
         par.forRange(cfg.kvHeads(), 1, (g0, g1) -> {
             float[] p = new float[BLOCK * T], ds = new float[BLOCK * T], tr = new float[BLOCK * T];
             for (int g = g0; g < g1; g++) {
                 for (int h = g * group; h < (g + 1) * group; h++) {
-                    for (int t0 = 0; t0 < T; t0 += BLOCK) {
-                        int n = Math.min(BLOCK, T - t0), keys = t0 + n, qo = t0 * qd + h * hd;
-                        PackedGemm.abT(q, qo, qd, n, k, g * hd, kvd, hd, keys, p, 0, keys, false);
-                        for (int r = 0; r < n; r++) softmaxCausal(p, r * keys, t0 + r + 1, keys, scale);
-                        PackedGemm.abT(dOut, qo, qd, n, v, g * hd, kvd, hd, keys, ds, 0, keys, false);
+                    for (Block b : blocks) {
+                        int n = b.t1 - b.t0, w = b.width(), qo = b.t0 * qd + h * hd;
+                        scores(q, qo, qd, n, k, g * hd, kvd, hd, b, p);
+                        for (int r = 0; r < n; r++) softmaxCausal(p, r * w, b.visible(r), w, scale);
+                        scores(dOut, qo, qd, n, v, g * hd, kvd, hd, b, ds);
                         for (int r = 0; r < n; r++) {
-                            int o = r * keys, visible = t0 + r + 1;
+                            int o = r * w, visible = b.visible(r);
                             double dot = 0;
                             for (int s = 0; s < visible; s++) dot += (double) p[o + s] * ds[o + s];
                             float fd = (float) dot;
                             for (int s = 0; s < visible; s++) ds[o + s] = p[o + s] * (ds[o + s] - fd) * scale;
-                            for (int s = visible; s < keys; s++) ds[o + s] = 0;
+                            for (int s = visible; s < w; s++) ds[o + s] = 0;
                         }
-                        PackedGemm.ab(ds, 0, keys, n, k, g * hd, kvd, keys, hd, dq, qo, qd, false);
-                        transpose(ds, n, keys, tr);
-                        PackedGemm.ab(tr, 0, n, keys, q, qo, qd, n, hd, dk, g * hd, kvd, true);
-                        transpose(p, n, keys, tr);
-                        PackedGemm.ab(tr, 0, n, keys, dOut, qo, qd, n, hd, dv, g * hd, kvd, true);
+                        // dQ = dS·K over both ranges.
+                        boolean acc = false;
+                        if (b.shared > 0) {
+                            PackedGemm.ab(ds, 0, w, n, k, g * hd, kvd, b.shared, hd, dq, qo, qd, false);
+                            acc = true;
+                        }
+                        PackedGemm.ab(ds, b.shared, w, n, k, b.start * kvd + g * hd, kvd, b.t1 - b.start, hd, dq, qo, qd, acc);
+                        // dK += dSᵀ·Q and dV += Pᵀ·dO: the transposed score block's rows are key rows, prefix first.
+                        transpose(ds, n, w, tr);
+                        keyRows(tr, q, qo, qd, n, hd, dk, g * hd, kvd, b);
+                        transpose(p, n, w, tr);
+                        keyRows(tr, dOut, qo, qd, n, hd, dv, g * hd, kvd, b);
                     }
                 }
             }
         });
+    }
+
+    /** Adds tr (width × n) · x (n query rows) into the key-side rows the block's columns stand for. */
+    private static void keyRows(float[] tr, float[] x, int xo, int ldx, int n, int hd, float[] d, int dOff, int ldd, Block b) {
+        if (b.shared > 0) PackedGemm.ab(tr, 0, n, b.shared, x, xo, ldx, n, hd, d, dOff, ldd, true);
+        PackedGemm.ab(tr, b.shared * n, n, b.t1 - b.start, x, xo, ldx, n, hd, d, b.start * ldd + dOff, ldd, true);
     }
 
     /** out (cols × rows) = m (rows × cols) transposed. */

@@ -5,7 +5,6 @@ import io.jdpo.tensor.PackedGemm;
 import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.QuantMatrix;
 import io.jdpo.tensor.SegmentMath;
-import io.jdpo.tensor.VectorMath;
 
 /**
  * One backward pass of {@link Transformer}: from dLoss/dlogp of the completion tokens down
@@ -29,7 +28,7 @@ final class Backprop {
         this.lora = tf.adapter();
         this.grads = grads;
         this.par = tf.par();
-        this.T = pass.tokens.length;
+        this.T = pass.layout.length();
     }
 
     void run(float[] dLogProbs) {
@@ -42,39 +41,26 @@ final class Backprop {
                 a = pass.layers[l];
             } else {
                 a = shared;
-                tf.layer(l, pass.layerInputs[l].clone(), T, pass.rope, a, scratch);
+                tf.layer(l, pass.layerInputs[l].clone(), pass.layout, pass.rope, a, scratch);
             }
             layerBackward(l, a, dx);
         }
     }
 
     /**
-     * logp_t = z_t[token] − logsumexp(z_t) with z = W_out·norm(x): dz = c_t·(onehot − softmax(z)),
-     * then back through the output matrix and the final norm. Logits are recomputed in the
-     * forward's chunks rather than kept.
+     * logp_i = z_i[target] − logsumexp(z_i) with z = W_out·norm(x[source_i]); the forward kept
+     * (onehot − softmax)·W_out per prediction, so dLoss/dnorm = c_i times that row, and only
+     * the final norm's backward is left. Two predictions from one row (a pair's completions
+     * both follow the prompt's last token) add into the same dx row.
      */
     private float[] outputBackward(float[] c) {
-        int d = cfg.dim(), V = cfg.vocab(), from = pass.from, n = T - from;
-        float[] dx = new float[T * d];
-        int chunk = tf.logitChunk(n);
-        float[] rows = new float[chunk * d], logits = new float[chunk * V], dh = new float[chunk * d];
+        int d = cfg.dim();
+        float[] dx = new float[T * d], dh = new float[d];
         float[] norm = tf.outputNorm();
-        for (int c0 = 0; c0 < n; c0 += chunk) {
-            int m = Math.min(chunk, n - c0);
-            for (int i = 0; i < m; i++) Ops.rmsNorm(pass.xFinal, (from - 1 + c0 + i) * d, norm, rows, i * d, d, cfg.rmsEps());
-            tf.outputMatrix().matmul(rows, m, logits, par);
-            for (int i = 0; i < m; i++) {
-                int o = i * V;
-                float lse = (float) VectorMath.logSumExp(logits, o, V), ci = c[c0 + i];
-                for (int v = 0; v < V; v++) logits[o + v] = -ci * (float) Math.exp(logits[o + v] - lse);
-                logits[o + pass.tokens[from + c0 + i]] += ci;
-            }
-            java.util.Arrays.fill(dh, 0, m * d, 0f);
-            tf.outputMatrix().matmulTransposedAdd(logits, m, dh, par);
-            for (int i = 0; i < m; i++) {
-                int row = (from - 1 + c0 + i) * d;
-                Ops.rmsNormBackward(pass.xFinal, row, norm, dh, i * d, dx, row, d, cfg.rmsEps());
-            }
+        for (int i = 0; i < c.length; i++) {
+            for (int j = 0; j < d; j++) dh[j] = c[i] * pass.unitGrad[i * d + j];
+            int row = pass.layout.sources[i] * d;
+            Ops.rmsNormBackward(pass.xFinal, row, norm, dh, 0, dx, row, d, cfg.rmsEps());
         }
         return dx;
     }
@@ -102,7 +88,7 @@ final class Backprop {
         float[] dAtt = new float[T * cfg.qDim()];
         projectBackward(l, LoraTarget.ATTN_OUTPUT, w.wo(), a.att, dx, dAtt, a);
         float[] dq = new float[T * cfg.qDim()], dk = new float[T * cfg.kvDim()], dv = new float[T * cfg.kvDim()];
-        Attention.causalBackward(a.q, a.k, a.v, dAtt, dq, dk, dv, T, cfg, par);
+        Attention.backward(a.q, a.k, a.v, dAtt, dq, dk, dv, pass.layout, cfg, par);
         Rope.applyInverse(dq, T, cfg.heads(), cfg, pass.rope);
         Rope.applyInverse(dk, T, cfg.kvHeads(), cfg, pass.rope);
         if (w.qNorm() != null) {

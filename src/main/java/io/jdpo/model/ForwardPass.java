@@ -1,13 +1,13 @@
 package io.jdpo.model;
 
 /**
- * A training forward over one sequence: its log-probabilities and what the backward pass
- * needs. With recomputation only each layer's input is kept and the rest is recomputed
- * layer by layer during the backward, bounding memory on long sequences.
+ * A training forward over one packed sequence (a plain sequence, or a preference pair with
+ * its prompt shared): its log-probabilities and what the backward pass needs. With
+ * recomputation only each layer's input is kept and the rest is recomputed layer by layer
+ * during the backward, bounding memory on long sequences.
  */
 public final class ForwardPass {
-    final int[] tokens;
-    final int from;
+    final Layout layout;
     final float[] logProbs;
     /** The residual stream after the last layer, before the output norm. */
     final float[] xFinal;
@@ -16,31 +16,48 @@ public final class ForwardPass {
     final LayerActivations[] layers;
     /** Every layer's input, when recomputing. */
     final float[][] layerInputs;
+    /** Per prediction, d logp / d(normalised final hidden state): (onehot − softmax)·W_out. */
+    final float[] unitGrad;
 
-    ForwardPass(int[] tokens, int from, float[] logProbs, float[] xFinal, Rope.Table rope, LayerActivations[] layers,
-                float[][] layerInputs) {
-        this.tokens = tokens;
-        this.from = from;
+    ForwardPass(Layout layout, float[] logProbs, float[] xFinal, Rope.Table rope, LayerActivations[] layers,
+                float[][] layerInputs, float[] unitGrad) {
+        this.layout = layout;
         this.logProbs = logProbs;
         this.xFinal = xFinal;
         this.rope = rope;
         this.layers = layers;
         this.layerInputs = layerInputs;
+        this.unitGrad = unitGrad;
     }
 
-    /** log p(tokens[t] | tokens[..t)) for t in [from, T). */
+    /** Every log-prob of the pass: a sequence's completion, or a pair's chosen then rejected. */
     public float[] logProbs() {
         return logProbs.clone();
     }
 
-    /** The summed completion log-probability, in double. */
-    public double sum() {
+    /** Log-probs of branch b (0 = chosen, 1 = rejected for a pair; 0 for a sequence). */
+    public float[] logProbs(int b) {
+        return java.util.Arrays.copyOfRange(logProbs, layout.branchStarts[b], layout.branchStarts[b + 1]);
+    }
+
+    /** The summed log-probability of branch b, in double. */
+    public double sum(int b) {
         double s = 0;
-        for (float v : logProbs) s += v;
+        for (int i = layout.branchStarts[b]; i < layout.branchStarts[b + 1]; i++) s += logProbs[i];
         return s;
+    }
+
+    /** The summed log-probability of all predictions (a sequence's completion). */
+    public double sum() {
+        return sum(0) + (layout.branchStarts.length > 2 ? sum(1) : 0);
     }
 
     public int length() {
         return logProbs.length;
+    }
+
+    /** Tokens the pass put through the model (a pair counts its prompt once). */
+    public int tokens() {
+        return layout.length();
     }
 }

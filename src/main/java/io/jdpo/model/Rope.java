@@ -13,20 +13,21 @@ final class Rope {
     record Table(float[] cos, float[] sin) {
     }
 
-    static Table table(int T, ModelConfig cfg, float[] factors) {
-        int half = cfg.ropeDim() / 2;
+    /** Row t of the table holds the angles of position positions[t]. */
+    static Table table(int[] positions, ModelConfig cfg, float[] factors) {
+        int half = cfg.ropeDim() / 2, T = positions.length;
         float[] cos = new float[T * half], sin = new float[T * half];
         for (int i = 0; i < half; i++) {
             double inv = cfg.ropeFreqScale() * Math.pow(cfg.ropeBase(), -2.0 * i / cfg.ropeDim()) / (factors == null ? 1 : factors[i]);
             for (int t = 0; t < T; t++) {
-                cos[t * half + i] = (float) Math.cos(t * inv);
-                sin[t * half + i] = (float) Math.sin(t * inv);
+                cos[t * half + i] = (float) Math.cos(positions[t] * inv);
+                sin[t * half + i] = (float) Math.sin(positions[t] * inv);
             }
         }
         return new Table(cos, sin);
     }
 
-    /** Rotates x (T rows of heads × headDim) in place, row t at position t. */
+    /** Rotates x (T rows of heads × headDim) in place, row t by the table's row t. */
     static void apply(float[] x, int T, int heads, ModelConfig cfg, Table table) {
         rotate(x, T, heads, cfg, table, 1);
     }

@@ -126,46 +126,52 @@ public final class Transformer implements AutoCloseable {
      */
     public float[] logProbs(int[] tokens, int from) {
         checkRange(tokens, from);
-        int T = tokens.length;
-        Rope.Table rope = Rope.table(T, cfg, ropeFactors);
-        float[] x = embed(tokens);
-        LayerActivations a = new LayerActivations(T, cfg, lora == null ? null : lora.config(), false);
-        float[] o = new float[T * cfg.dim()];
-        for (int l = 0; l < layers.size(); l++) layer(l, x, T, rope, a, o);
-        return completionLogProbs(x, tokens, from);
+        Layout layout = Layout.sequence(tokens, from);
+        float[] x = run(layout, ropeTable(layout), null, null);
+        return completionLogProbs(x, layout, null);
     }
 
     /**
-     * The training forward: log-probs of tokens[from..T) plus what {@link #backward} needs.
-     * With {@code recompute}, only each layer's input is kept (T × dim floats per layer) and
-     * the backward recomputes the rest, one layer at a time.
+     * The training forward of one sequence: log-probs of tokens[from..T) plus what
+     * {@link #backward} needs. With {@code recompute}, only each layer's input is kept
+     * (T × dim floats per layer) and the backward recomputes the rest, one layer at a time.
      */
     public ForwardPass forward(int[] tokens, int from, boolean recompute) {
         checkRange(tokens, from);
-        int T = tokens.length;
-        Rope.Table rope = Rope.table(T, cfg, ropeFactors);
-        float[] x = embed(tokens);
-        LoraConfig lc = lora == null ? null : lora.config();
-        LayerActivations[] acts = recompute ? null : new LayerActivations[layers.size()];
-        float[][] inputs = recompute ? new float[layers.size()][] : null;
-        LayerActivations shared = recompute ? new LayerActivations(T, cfg, lc, false) : null;
-        float[] o = new float[T * cfg.dim()];
-        for (int l = 0; l < layers.size(); l++) {
-            if (recompute) {
-                inputs[l] = x.clone();
-                layer(l, x, T, rope, shared, o);
-            } else {
-                acts[l] = new LayerActivations(T, cfg, lc, true);
-                layer(l, x, T, rope, acts[l], o);
-            }
-        }
-        return new ForwardPass(tokens, from, completionLogProbs(x, tokens, from), x, rope, acts, inputs);
+        return forward(Layout.sequence(tokens, from), recompute);
     }
 
     /**
-     * Back-propagates dLoss/dlogp[t] (one value per log-prob of the pass) through the model,
-     * adding the gradient of every adapter parameter to {@code grads} (the adapter's layout).
-     * The base weights are frozen: only the adapter gets gradients.
+     * The training forward of a preference pair with the prompt computed once: prompt,
+     * chosen and rejected packed into one sequence where each completion attends to the prompt
+     * and to itself. Log-probs come out as the chosen completion's then the rejected one's
+     * (branches 0 and 1 of the pass); they equal those of two separate sequences.
+     */
+    public ForwardPass forwardPair(int[] prompt, int[] chosen, int[] rejected, boolean recompute) {
+        Layout layout = Layout.pair(prompt, chosen, rejected);
+        for (int t = 0; t < layout.length(); t++) checkToken(layout.tokens[t], t);
+        if (layout.span() > cfg.contextLength()) {
+            throw new IllegalArgumentException(layout.span() + " tokens exceed the model's context of " + cfg.contextLength());
+        }
+        return forward(layout, recompute);
+    }
+
+    private ForwardPass forward(Layout layout, boolean recompute) {
+        Rope.Table rope = ropeTable(layout);
+        int L = layers.size();
+        LayerActivations[] acts = recompute ? null : new LayerActivations[L];
+        float[][] inputs = recompute ? new float[L][] : null;
+        float[] x = run(layout, rope, acts, inputs);
+        float[] unit = new float[layout.sources.length * cfg.dim()];
+        float[] lp = completionLogProbs(x, layout, unit);
+        return new ForwardPass(layout, lp, x, rope, acts, inputs, unit);
+    }
+
+    /**
+     * Back-propagates dLoss/dlogp (one value per log-prob of the pass, both branches of a pair
+     * in order) through the model, adding the gradient of every adapter parameter to
+     * {@code grads} (the adapter's layout). The base weights are frozen: only the adapter gets
+     * gradients.
      */
     public void backward(ForwardPass pass, float[] dLogProbs, LoraWeights grads) {
         if (lora == null) throw new IllegalStateException("no adapter set: nothing to train");
@@ -176,28 +182,58 @@ public final class Transformer implements AutoCloseable {
         new Backprop(this, pass, grads).run(dLogProbs);
     }
 
-    /** Normalised final hidden rows [from - 1, T - 1) times the output matrix, chunk by chunk, as log-probs. */
-    private float[] completionLogProbs(float[] x, int[] tokens, int from) {
-        int n = tokens.length - from, d = cfg.dim(), V = cfg.vocab();
+    private Rope.Table ropeTable(Layout layout) {
+        return Rope.table(layout.positions, cfg, ropeFactors);
+    }
+
+    /**
+     * Embeds the layout's tokens and runs every block. With {@code acts} each block's
+     * activations are kept; with {@code inputs} only each block's input (for recomputation).
+     */
+    private float[] run(Layout layout, Rope.Table rope, LayerActivations[] acts, float[][] inputs) {
+        int T = layout.length();
+        float[] x = embed(layout.tokens);
+        LoraConfig lc = lora == null ? null : lora.config();
+        LayerActivations shared = acts == null ? new LayerActivations(T, cfg, lc, false) : null;
+        float[] o = new float[T * cfg.dim()];
+        for (int l = 0; l < layers.size(); l++) {
+            if (inputs != null) inputs[l] = x.clone();
+            LayerActivations a = shared;
+            if (acts != null) a = acts[l] = new LayerActivations(T, cfg, lc, true);
+            layer(l, x, layout, rope, a, o);
+        }
+        return x;
+    }
+
+    /**
+     * Log-probs of the layout's predictions from the final residual x, a chunk of positions
+     * at a time. With {@code unit} (training) it also stores, per prediction,
+     * (onehot − softmax)·W_out: the gradient of that log-prob by the normalised hidden state,
+     * so the backward needs no second pass over the vocabulary.
+     */
+    private float[] completionLogProbs(float[] x, Layout layout, float[] unit) {
+        int n = layout.sources.length, d = cfg.dim(), V = cfg.vocab();
         float[] out = new float[n];
         // Vocabulary logits a chunk of positions at a time: T × vocab floats would be the
         // largest buffer of the whole forward.
-        int chunk = logitChunk(n);
+        int chunk = Math.max(1, Math.min(n, LOGIT_CHUNK_FLOATS / V));
         float[] rows = new float[chunk * d], logits = new float[chunk * V];
         for (int c0 = 0; c0 < n; c0 += chunk) {
             int m = Math.min(chunk, n - c0);
-            for (int i = 0; i < m; i++) Ops.rmsNorm(x, (from - 1 + c0 + i) * d, outputNorm, rows, i * d, d, cfg.rmsEps());
+            for (int i = 0; i < m; i++) Ops.rmsNorm(x, layout.sources[c0 + i] * d, outputNorm, rows, i * d, d, cfg.rmsEps());
             output.matmul(rows, m, logits, par);
             for (int i = 0; i < m; i++) {
-                out[c0 + i] = (float) (logits[i * V + tokens[from + c0 + i]] - VectorMath.logSumExp(logits, i * V, V));
+                int o = i * V, target = layout.targets[c0 + i];
+                double lse = VectorMath.logSumExp(logits, o, V);
+                out[c0 + i] = (float) (logits[o + target] - lse);
+                if (unit != null) {
+                    for (int v = 0; v < V; v++) logits[o + v] = -(float) Math.exp(logits[o + v] - lse);
+                    logits[o + target] += 1;
+                }
             }
+            if (unit != null) output.matmulTransposedAdd(logits, m, unit, c0 * d, par);
         }
         return out;
-    }
-
-    /** Positions whose vocabulary logits are held at once. */
-    int logitChunk(int n) {
-        return Math.max(1, Math.min(n, LOGIT_CHUNK_FLOATS / cfg.vocab()));
     }
 
     private void checkRange(int[] tokens, int from) {
@@ -205,6 +241,12 @@ public final class Transformer implements AutoCloseable {
         if (from < 1 || from > T) throw new IllegalArgumentException("from must lie in [1, " + T + "], got " + from);
         if (T > cfg.contextLength()) {
             throw new IllegalArgumentException(T + " tokens exceed the model's context of " + cfg.contextLength());
+        }
+    }
+
+    private void checkToken(int token, int position) {
+        if (token < 0 || token >= cfg.vocab()) {
+            throw new IllegalArgumentException("token " + token + " at position " + position + " outside the vocabulary of " + cfg.vocab());
         }
     }
 
@@ -224,11 +266,8 @@ public final class Transformer implements AutoCloseable {
     /** The final normalised hidden state of every position (T × dim). */
     float[] finalHidden(int[] tokens) {
         int T = tokens.length, d = cfg.dim();
-        float[] x = embed(tokens);
-        Rope.Table rope = Rope.table(T, cfg, ropeFactors);
-        LayerActivations a = new LayerActivations(T, cfg, lora == null ? null : lora.config(), false);
-        float[] o = new float[T * d];
-        for (int l = 0; l < layers.size(); l++) layer(l, x, T, rope, a, o);
+        Layout layout = Layout.sequence(tokens, T);
+        float[] x = run(layout, ropeTable(layout), null, null);
         float[] out = new float[T * d];
         for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, outputNorm, out, t * d, d, cfg.rmsEps());
         return out;
@@ -238,9 +277,7 @@ public final class Transformer implements AutoCloseable {
         int T = tokens.length, d = cfg.dim();
         float[] x = new float[T * d];
         for (int t = 0; t < T; t++) {
-            if (tokens[t] < 0 || tokens[t] >= cfg.vocab()) {
-                throw new IllegalArgumentException("token " + tokens[t] + " at position " + t + " outside the vocabulary of " + cfg.vocab());
-            }
+            checkToken(tokens[t], t);
             tokenEmbedding.decodeRow(tokens[t], x, t * d);
         }
         return x;
@@ -251,8 +288,9 @@ public final class Transformer implements AutoCloseable {
      * T × dim scratch. When {@code a} is kept for the backward it also receives copies of the
      * block's input and mid-residual, and Q/K before their norms.
      */
-    void layer(int l, float[] x, int T, Rope.Table rope, LayerActivations a, float[] o) {
+    void layer(int l, float[] x, Layout layout, Rope.Table rope, LayerActivations a, float[] o) {
         LayerWeights w = layers.get(l);
+        int T = layout.length();
         int d = cfg.dim(), hd = cfg.headDim();
         if (a.xIn != null) System.arraycopy(x, 0, a.xIn, 0, T * d);
         for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, w.attnNorm(), a.h1, t * d, d, cfg.rmsEps());
@@ -274,7 +312,7 @@ public final class Transformer implements AutoCloseable {
         }
         Rope.apply(a.q, T, cfg.heads(), cfg, rope);
         Rope.apply(a.k, T, cfg.kvHeads(), cfg, rope);
-        Attention.causal(a.q, a.k, a.v, a.att, T, cfg, par);
+        Attention.forward(a.q, a.k, a.v, a.att, layout, cfg, par);
         project(l, LoraTarget.ATTN_OUTPUT, w.wo(), a.att, T, o, a);
         for (int i = 0; i < T * d; i++) x[i] += o[i];
         if (a.xMid != null) System.arraycopy(x, 0, a.xMid, 0, T * d);

@@ -27,10 +27,11 @@ public final class PackedGemm {
     public static void ab(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                           float[] c, int co, int ldc, boolean accumulate) {
         float[] bp = new float[Math.min(K, KB) * STRIP];
-        for (int j0 = 0; j0 < N; j0 += STRIP) {
-            int n = Math.min(STRIP, N - j0);
-            for (int k0 = 0; k0 < K; k0 += KB) {
-                int kb = Math.min(KB, K - k0);
+        // k-blocks outside, strips inside: the block of A (M × KB) is reused by every strip while it sits in L2.
+        for (int k0 = 0; k0 < K; k0 += KB) {
+            int kb = Math.min(KB, K - k0);
+            for (int j0 = 0; j0 < N; j0 += STRIP) {
+                int n = Math.min(STRIP, N - j0);
                 for (int k = 0; k < kb; k++) {
                     int src = bo + (k0 + k) * ldb + j0, dst = k * STRIP;
                     System.arraycopy(b, src, bp, dst, n);
@@ -45,10 +46,10 @@ public final class PackedGemm {
     public static void abT(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                            float[] c, int co, int ldc, boolean accumulate) {
         float[] bp = new float[Math.min(K, KB) * STRIP];
-        for (int j0 = 0; j0 < N; j0 += STRIP) {
-            int n = Math.min(STRIP, N - j0);
-            for (int k0 = 0; k0 < K; k0 += KB) {
-                int kb = Math.min(KB, K - k0);
+        for (int k0 = 0; k0 < K; k0 += KB) {
+            int kb = Math.min(KB, K - k0);
+            for (int j0 = 0; j0 < N; j0 += STRIP) {
+                int n = Math.min(STRIP, N - j0);
                 if (n < STRIP) java.util.Arrays.fill(bp, 0f);
                 for (int j = 0; j < n; j++) {
                     int src = bo + (j0 + j) * ldb + k0;

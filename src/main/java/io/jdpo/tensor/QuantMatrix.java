@@ -10,8 +10,11 @@ import java.lang.foreign.MemorySegment;
  * time and use each decoded row for every token, so no tensor is ever dequantized whole.
  */
 public final class QuantMatrix {
-    /** Rows decoded together: one packed strip of output columns, reused by every token. */
-    private static final int PANEL = PackedGemm.STRIP;
+    /**
+     * Rows decoded together: four packed strips of output columns, so each block of the
+     * activations is reused by four strips while it sits in L2.
+     */
+    private static final int PANEL = 4 * PackedGemm.STRIP;
 
     private final String name;
     private final GgmlType type;
@@ -81,6 +84,11 @@ public final class QuantMatrix {
      * one thread in a fixed order, so results do not depend on timing.
      */
     public void matmulTransposedAdd(float[] dy, int tokens, float[] dx, Parallel par) {
+        matmulTransposedAdd(dy, tokens, dx, 0, par);
+    }
+
+    /** As {@link #matmulTransposedAdd(float[], int, float[], Parallel)} with dx's rows starting at dxOff. */
+    public void matmulTransposedAdd(float[] dy, int tokens, float[] dx, int dxOff, Parallel par) {
         int grain = Math.max(type.blockSize(), PackedGemm.STRIP);
         par.forRange(cols, grain, (c0, c1) -> {
             int width = c1 - c0;
@@ -91,7 +99,7 @@ public final class QuantMatrix {
                 for (int k = 0; k < n; k++) {
                     Dequantizer.dequantize(type, data.asSlice((p + k) * rowBytes + byteOff, bytes), w, k * width, width);
                 }
-                PackedGemm.ab(dy, p, rows, tokens, w, 0, width, n, width, dx, c0, cols, true);
+                PackedGemm.ab(dy, p, rows, tokens, w, 0, width, n, width, dx, dxOff + c0, cols, true);
             }
         });
     }

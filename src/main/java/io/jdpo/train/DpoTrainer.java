@@ -191,26 +191,23 @@ public final class DpoTrainer {
             int idx = order.at((long) step * n + i);
             PreferencePair p = train.get(idx);
             ReferenceScorer.Scores ref = refs.get(idx);
-            ForwardPass pc = tf.forward(PreferencePair.join(p.prompt(), p.chosen()), p.prompt().length, cfg.recompute());
-            ForwardPass pr = tf.forward(PreferencePair.join(p.prompt(), p.rejected()), p.prompt().length, cfg.recompute());
-            DpoLoss.Result r = loss.evaluate(new DpoLoss.Pair(pc.sum(), pr.sum(), ref.chosenSum(), ref.rejectedSum(),
+            // The prompt goes through the model once for both completions.
+            ForwardPass pass = tf.forwardPair(p.prompt(), p.chosen(), p.rejected(), cfg.recompute());
+            double pc = pass.sum(0), pr = pass.sum(1);
+            DpoLoss.Result r = loss.evaluate(new DpoLoss.Pair(pc, pr, ref.chosenSum(), ref.rejectedSum(),
                     p.chosen().length, p.rejected().length));
             // The step's loss is the mean over its pairs: each pair's gradient is weighted 1/n.
-            tf.backward(pc, filled(pc.length(), r.dPolicyChosen() / n), grads);
-            tf.backward(pr, filled(pr.length(), r.dPolicyRejected() / n), grads);
-            s.add(r, pc.sum(), pr.sum());
+            float[] d = new float[pass.length()];
+            Arrays.fill(d, 0, p.chosen().length, (float) (r.dPolicyChosen() / n));
+            Arrays.fill(d, p.chosen().length, d.length, (float) (r.dPolicyRejected() / n));
+            tf.backward(pass, d, grads);
+            s.add(r, pc, pr);
             s.tokens += 2L * p.prompt().length + p.chosen().length + p.rejected().length;
         }
         s.gradNorm = norm(grads.slab());
         if (cfg.maxGradNorm() > 0 && s.gradNorm > cfg.maxGradNorm()) scale(grads.slab(), cfg.maxGradNorm() / s.gradNorm);
         opt.step(lora, grads, lr);
         return s;
-    }
-
-    private static float[] filled(int n, double v) {
-        float[] a = new float[n];
-        Arrays.fill(a, (float) v);
-        return a;
     }
 
     private static double norm(MemorySegment g) {

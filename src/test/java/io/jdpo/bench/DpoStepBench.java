@@ -1,5 +1,6 @@
 package io.jdpo.bench;
 
+import io.jdpo.llama.FileType;
 import io.jdpo.model.ForwardPass;
 import io.jdpo.model.LoraConfig;
 import io.jdpo.model.LoraTarget;
@@ -7,6 +8,7 @@ import io.jdpo.model.LoraWeights;
 import io.jdpo.model.ModelConfig;
 import io.jdpo.model.Transformer;
 import io.jdpo.tensor.SegmentMath;
+import io.jdpo.testing.TestModelFactory;
 import io.jdpo.train.AdamW;
 import io.jdpo.train.DpoLoss;
 
@@ -18,16 +20,22 @@ import java.util.Random;
 
 /**
  * One LoRA-DPO step of jdpo's trainer, timed: policy forward and backward on chosen and
- * rejected (prompt P + completion C tokens each), DPO loss against fixed reference sums,
- * AdamW on the adapter. Prints one line: tokens/s, GFLOP/s (useful FLOPs, see
- * {@link #stepFlops}), peak resident memory. Reference scoring is outside the step, as in
+ * rejected (prompt P + completion C tokens each, the prompt computed once for both, as the
+ * trainer does), DPO loss against fixed reference sums,
+ * AdamW on the adapter. Prints one key=value line: seconds per step, useful FLOPs per step
+ * (see {@link #stepFlops}), peak resident memory. Reference scoring is outside the step, as in
  * the PyTorch peer.
  *
- * <p>Run by scripts/bench/dpo-step.sh: args = model threads P C rank reps
+ * <p>Run by scripts/bench/dpo-step.sh: args = model threads P C rank reps [tokenizer workdir]; a model
+ * of the form {@code generated:TYPE} is the ~0.5B-class Llama (dim 1024, 16 layers, 16 heads / 4
+ * KV, ffn 2816) generated with the tokenizer's vocabulary and quantized by llama.cpp to TYPE.
  */
 public final class DpoStepBench {
     public static void main(String[] a) throws Exception {
-        Path model = Path.of(a[0]);
+        Path model = a[0].startsWith("generated:")
+                ? TestModelFactory.quantized(Path.of(a[6]), new TestModelFactory.Shape(1024, 16, 16, 4, 2816, 2048), 1,
+                FileType.parse(a[0].substring("generated:".length())), Path.of(a[7]))
+                : Path.of(a[0]);
         int threads = Integer.parseInt(a[1]), P = Integer.parseInt(a[2]), C = Integer.parseInt(a[3]);
         int rank = Integer.parseInt(a[4]), reps = Integer.parseInt(a[5]);
         try (Transformer tf = Transformer.load(model, threads);
@@ -46,47 +54,50 @@ public final class DpoStepBench {
                 chosen[i] = 3 + rnd.nextInt(c.vocab() - 3);
                 rejected[i] = i < P ? chosen[i] : 3 + rnd.nextInt(c.vocab() - 3);
             }
+            int[] prompt = Arrays.copyOf(chosen, P);
             DpoLoss loss = DpoLoss.dpo();
             Runnable step = () -> {
                 grads.clear();
-                ForwardPass pc = tf.forward(chosen, P, false), pr = tf.forward(rejected, P, false);
-                DpoLoss.Result r = loss.evaluate(new DpoLoss.Pair(pc.sum(), pr.sum(), -5.0 * C, -5.0 * C, C, C));
-                float[] dc = new float[C], dr = new float[C];
-                Arrays.fill(dc, (float) r.dPolicyChosen());
-                Arrays.fill(dr, (float) r.dPolicyRejected());
-                tf.backward(pc, dc, grads);
-                tf.backward(pr, dr, grads);
+                ForwardPass pass = tf.forwardPair(prompt, Arrays.copyOfRange(chosen, P, P + C), Arrays.copyOfRange(rejected, P, P + C), false);
+                DpoLoss.Result r = loss.evaluate(new DpoLoss.Pair(pass.sum(0), pass.sum(1), -5.0 * C, -5.0 * C, C, C));
+                float[] d = new float[2 * C];
+                Arrays.fill(d, 0, C, (float) r.dPolicyChosen());
+                Arrays.fill(d, C, 2 * C, (float) r.dPolicyRejected());
+                tf.backward(pass, d, grads);
                 opt.step(lora, grads, 1e-4);
             };
             step.run();
             long t0 = System.nanoTime();
             for (int i = 0; i < reps; i++) step.run();
             double secs = (System.nanoTime() - t0) / 1e9 / reps;
-            double flops = stepFlops(c, P + C, C, rank);
-            System.out.printf(Locale.ROOT, "jdpo %s: %.1f tokens/s, %.2f s/step, %.1f GFLOP/s, peak RSS %.0f MiB, file %.0f MiB%n",
-                    model.getFileName(), 2.0 * (P + C) / secs, secs, flops / secs / 1e9, ForwardMemory.peakKiB() / 1024.0,
-                    Files.size(model) / 1048576.0);
+            double flops = stepFlops(c, P, C, rank, true), separate = stepFlops(c, P, C, rank, false);
+            // key=value for scripts/bench/dpo-step.sh, which prints the table.
+            System.out.printf(Locale.ROOT, "jdpo model=%s secs=%.4f flops=%.6e separate_flops=%.6e rss_mib=%.0f file_mib=%.1f shape=%d,%d,%d,%d,%d,%d%n",
+                    model.getFileName(), secs, flops, separate, ForwardMemory.peakKiB() / 1024.0, Files.size(model) / 1048576.0,
+                    c.dim(), c.layers(), c.heads(), c.kvHeads(), c.ffn(), c.vocab());
         }
     }
 
     /**
-     * Useful FLOPs of one step (2 per multiply-add), the same count for both peers: per
-     * sequence of T tokens with n completion positions, the forward's projections, causal
-     * attention, output logits at the n positions and LoRA products; the backward's input
-     * gradients through the frozen projections (as many as the forward), attention (twice the
-     * forward), the output (logits recomputed, then transposed) and LoRA (about twice).
+     * FLOPs of one step (2 per multiply-add) for prompt P and completions of C tokens each.
+     * Shared: what jdpo computes, the prompt once (P + 2C rows through every projection;
+     * each completion attends to the prompt and itself). Separate: two full sequences of
+     * P + C tokens, as the PyTorch peer (and TRL) run it. Forward: projections, causal
+     * attention (scores and values), logits at the 2C predictions and their transposed
+     * product, LoRA; backward: input gradients through the frozen projections (as many
+     * FLOPs as the forward's), attention twice over, LoRA about twice.
      */
-    static double stepFlops(ModelConfig c, int T, int n, int rank) {
-        double perTokenLinear = c.layers() * ((double) c.dim() * (c.qDim() + 2 * c.kvDim()) + (double) c.qDim() * c.dim()
+    static double stepFlops(ModelConfig c, int P, int C, int rank, boolean shared) {
+        double rows = shared ? P + 2.0 * C : 2.0 * (P + C);
+        double keyPairs = shared ? P * (P + 1) / 2.0 + 2 * (C * (double) P + C * (C + 1) / 2.0) : 2 * ((P + C) * (P + C + 1) / 2.0);
+        double perRowLinear = c.layers() * ((double) c.dim() * (c.qDim() + 2 * c.kvDim()) + (double) c.qDim() * c.dim()
                 + 3.0 * c.dim() * c.ffn());
-        double linear = 2 * perTokenLinear * T;
-        double attention = 2 * c.layers() * (double) c.heads() * c.headDim() * T * (T + 1) / 2.0 * 2;
-        double output = 2.0 * n * c.dim() * c.vocab();
-        double loraPerToken = c.layers() * (double) rank * (c.dim() + c.qDim() + 2 * (c.dim() + c.kvDim()) + c.qDim() + c.dim()
+        double linear = 2 * perRowLinear * rows;
+        double attention = 2 * 2 * c.layers() * (double) c.heads() * c.headDim() * keyPairs;
+        double output = 2 * 2.0 * C * c.dim() * c.vocab();
+        double loraPerRow = c.layers() * (double) rank * (c.dim() + c.qDim() + 2 * (c.dim() + c.kvDim()) + c.qDim() + c.dim()
                 + 2 * (c.dim() + c.ffn()) + c.ffn() + c.dim());
-        double lora = 2 * loraPerToken * T;
-        double forward = linear + attention + output + lora;
-        double backward = linear + 2 * attention + 2 * output + 2 * lora;
-        return 2 * (forward + backward);
+        double lora = 2 * loraPerRow * rows;
+        return (linear + attention + 2 * output + lora) + (linear + 2 * attention + 2 * lora);
     }
 }

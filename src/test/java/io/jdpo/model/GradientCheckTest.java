@@ -25,16 +25,26 @@ class GradientCheckTest {
     static final int T = 20, FROM = 6;
     static final float H = 2e-3f;
 
-    @ParameterizedTest(name = "{0} recompute={1}")
-    @CsvSource({"LLAMA,false", "QWEN2,false", "QWEN3,false", "LLAMA,true"})
-    void loraGradientMatchesFiniteDifferences(Arch arch, boolean recompute, @TempDir Path dir) throws Exception {
+    /**
+     * With {@code pair} the sequence is split into a prompt and two completions trained
+     * through {@link Transformer#forwardPair} (prompt computed once), while the finite
+     * differences use two separate plain forwards: the check covers the packing too.
+     */
+    @ParameterizedTest(name = "{0} recompute={1} pair={2}")
+    @CsvSource({"LLAMA,false,false", "QWEN2,false,false", "QWEN3,false,false", "LLAMA,true,false", "LLAMA,false,true",
+            "QWEN3,true,true"})
+    void loraGradientMatchesFiniteDifferences(Arch arch, boolean recompute, boolean pair, @TempDir Path dir) throws Exception {
         Shape shape = new Shape(64, 2, 4, 2, 96, 64, arch, false, arch == Arch.LLAMA);
         Path model = TestModelFactory.write(TestData.stories260K(), shape, 11, dir.resolve(arch + ".gguf"));
         Random rnd = new Random(5);
         int[] tokens = new int[T];
         for (int i = 0; i < T; i++) tokens[i] = 1 + rnd.nextInt(500);
-        float[] c = new float[T - FROM];
+        int[] other = tokens.clone();
+        for (int i = FROM; i < T - 3; i++) other[i] = 1 + rnd.nextInt(500);
+        other = java.util.Arrays.copyOf(other, T - 3);
+        float[] c = new float[(T - FROM) + (pair ? other.length - FROM : 0)];
         for (int i = 0; i < c.length; i++) c[i] = (float) (rnd.nextDouble() * 2 - 1);
+        Objective f = pair ? new Objective(tokens, other, c) : new Objective(tokens, null, c);
         try (Transformer tf = Transformer.load(model, 1);
              LoraWeights lora = LoraWeights.init(tf.config(), new LoraConfig(2, 4, false, LoraTarget.all()), 3);
              LoraWeights grads = lora.zerosLike()) {
@@ -44,8 +54,11 @@ class GradientCheckTest {
                 if (SegmentMath.get(p, i) == 0) SegmentMath.set(p, i, (float) (0.1 * rnd.nextGaussian()));
             }
             tf.setAdapter(lora);
-            ForwardPass pass = tf.forward(tokens, FROM, recompute);
-            assertArrayEquals(tf.logProbs(tokens, FROM), pass.logProbs(), "training forward = inference forward");
+            ForwardPass pass = pair
+                    ? tf.forwardPair(java.util.Arrays.copyOf(tokens, FROM), java.util.Arrays.copyOfRange(tokens, FROM, T),
+                    java.util.Arrays.copyOfRange(other, FROM, other.length), recompute)
+                    : tf.forward(tokens, FROM, recompute);
+            assertArrayEquals(f.logProbs(tf), pass.logProbs(), "training forward = inference forward(s)");
             tf.backward(pass, c, grads);
 
             double dot = 0, gg = 0, ff = 0;
@@ -53,9 +66,9 @@ class GradientCheckTest {
             for (int i = 0; i < n; i++) {
                 float v = SegmentMath.get(p, i);
                 SegmentMath.set(p, i, v + H);
-                double up = objective(tf, tokens, c);
+                double up = f.value(tf);
                 SegmentMath.set(p, i, v - H);
-                double down = objective(tf, tokens, c);
+                double down = f.value(tf);
                 SegmentMath.set(p, i, v);
                 fd[i] = (up - down) / (2 * H);
                 double g = SegmentMath.get(grads.slab(), i);
@@ -70,13 +83,13 @@ class GradientCheckTest {
             for (int s = 0; s < 200; s++) {
                 int i = pick.nextInt((int) n);
                 double g = SegmentMath.get(grads.slab(), i);
-                double precise = fourPoint(tf, p, i, tokens, c);
+                double precise = fourPoint(tf, p, i, f);
                 // Relative to the entry, floored at a tenth of the typical gradient: float
                 // finite differences cannot resolve entries far below that.
                 worst = Math.max(worst, Math.abs(g - precise) / Math.max(Math.max(Math.abs(g), Math.abs(precise)), 0.1 * rms));
             }
-            System.out.printf("gradient check %s recompute=%s: %d parameters, cosine %.7f, worst relative error of 200 sampled (five-point stencil) %.2e%n",
-                    arch, recompute, n, cosine, worst);
+            System.out.printf("gradient check %s recompute=%s pair=%s: %d parameters, cosine %.7f, worst relative error of 200 sampled (five-point stencil) %.2e%n",
+                    arch, recompute, pair, n, cosine, worst);
             assertTrue(cosine >= 0.999, "cosine " + cosine);
             assertTrue(worst <= 1e-2, "worst relative error " + worst);
         }
@@ -87,22 +100,33 @@ class GradientCheckTest {
      * truncation error is O(h⁴), so the step can be large enough that float rounding in the
      * forward stops dominating the difference.
      */
-    private static double fourPoint(Transformer tf, MemorySegment p, int i, int[] tokens, float[] c) {
+    private static double fourPoint(Transformer tf, MemorySegment p, int i, Objective f) {
         float v = SegmentMath.get(p, i), h = 2e-2f;
-        double[] f = new double[4];
+        double[] vals = new double[4];
         float[] at = {v - 2 * h, v - h, v + h, v + 2 * h};
         for (int k = 0; k < 4; k++) {
             SegmentMath.set(p, i, at[k]);
-            f[k] = objective(tf, tokens, c);
+            vals[k] = f.value(tf);
         }
         SegmentMath.set(p, i, v);
-        return (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * h);
+        return (vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3]) / (12 * h);
     }
 
-    private static double objective(Transformer tf, int[] tokens, float[] c) {
-        float[] lp = tf.logProbs(tokens, FROM);
-        double s = 0;
-        for (int i = 0; i < lp.length; i++) s += (double) c[i] * lp[i];
-        return s;
+    /** L = Σ c_i · logp_i over the completion(s), computed by plain inference forwards. */
+    record Objective(int[] tokens, int[] other, float[] c) {
+        float[] logProbs(Transformer tf) {
+            float[] a = tf.logProbs(tokens, FROM);
+            if (other == null) return a;
+            float[] b = tf.logProbs(other, FROM), all = java.util.Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, all, a.length, b.length);
+            return all;
+        }
+
+        double value(Transformer tf) {
+            float[] lp = logProbs(tf);
+            double s = 0;
+            for (int i = 0; i < lp.length; i++) s += (double) c[i] * lp[i];
+            return s;
+        }
     }
 }
