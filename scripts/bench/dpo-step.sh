@@ -4,9 +4,10 @@
 # Step = policy forward + backward on chosen and rejected (prompt + completion tokens each),
 # DPO loss, AdamW; LoRA rank 16 on all 7 projections. jdpo computes the shared prompt once for
 # both completions (its trainer always does); PyTorch runs two full sequences, as TRL does.
-# tokens/s counts 2 × (prompt + completion) for both; GFLOP/s counts the work each one does. jdpo trains on the quantized GGUF
-# (the ~0.5B-class generated Llama in Q4_K_M, and stories260K); PyTorch on F32 weights of the
-# same shapes. PyTorch is Debian's python3-torch with libopenblas0-pthread (installed here
+# tokens/s counts 2 × (prompt + completion) for both; GFLOP/s counts the work each one does.
+# budget = GGUF + adapter, gradient and AdamW moments + the activations kept for the backward.
+# jdpo trains on the quantized GGUF (the ~0.5B-class generated Llama in Q4_K_M, and
+# stories260K); PyTorch on F32 weights of the same shapes. PyTorch is Debian's python3-torch with libopenblas0-pthread (installed here
 # when missing: without OpenBLAS it falls back to the reference BLAS, an unfair peer).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,15 +26,16 @@ peak=$(bench_java io.jdpo.bench.PrintFmaPeak "$threads" 2>/dev/null | sed -n 's/
 echo "threads $threads, prompt $P + completion $C tokens per sequence (chosen and rejected), LoRA r=$rank on all projections, mean of $reps steps after a warm-up"
 echo "measured FP32 FMA peak: $peak GFLOP/s; PyTorch $("$py" -c 'import torch; print(torch.__version__)') with $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | sed 's|.*/\([^/]*\)/libblas.so.3|\1|')"
 echo
-printf "%-28s %10s %10s %6s %9s %6s %9s %6s %9s %9s %8s\n" model "jdpo t/s" "torch t/s" ratio "jdpo GF/s" peak "torch GF/s" peak "jdpo MiB" "torch MiB" "GGUF MiB"
+printf "%-28s %9s %9s %6s %9s %5s %9s %5s %8s %8s %8s %8s\n" model "jdpo t/s" "torch t/s" ratio "jdpo GF/s" peak "torch GF/s" peak "jdpo MiB" budget "torch MiB" "GGUF MiB"
 for m in generated:Q4_K_M "$shared/stories260K.gguf"; do
-  j=$(JDPO_BENCH_JAVA_OPTS=-Xmx6g bench_java io.jdpo.bench.DpoStepBench "$m" "$threads" "$P" "$C" "$rank" "$reps" \
+  # A heap just above the activations the step keeps, so resident memory shows what the step needs.
+  j=$(JDPO_BENCH_JAVA_OPTS="-Xmx480m -XX:+UseSerialGC" bench_java io.jdpo.bench.DpoStepBench "$m" "$threads" "$P" "$C" "$rank" "$reps" \
       "$shared/llama-2-tiny-random.gguf" target/bench 2>/dev/null | grep '^jdpo ')
   get() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
   IFS=, read -r dim layers heads kv ffn vocab <<<"$(get shape "$j")"
   t=$("$py" scripts/bench/dpo_step_torch.py "$dim" "$layers" "$heads" "$kv" "$ffn" "$vocab" "$P" "$C" "$rank" "$reps" "$threads" x | grep '^torch ')
   awk -v name="$(get model "$j")" -v js="$(get secs "$j")" -v ts="$(get secs "$t")" -v fl="$(get flops "$j")" -v sf="$(get separate_flops "$j")" -v peak="$peak" \
-      -v jr="$(get rss_mib "$j")" -v tr="$(get rss_mib "$t")" -v fm="$(get file_mib "$j")" -v tok=$((2 * (P + C))) 'BEGIN {
-    printf "%-28s %10.1f %10.1f %6.2f %9.1f %5.0f%% %9.1f %5.0f%% %9.0f %9.0f %8.1f\n", name, tok/js, tok/ts, ts/js,
-      fl/js/1e9, 100*fl/js/1e9/peak, sf/ts/1e9, 100*sf/ts/1e9/peak, jr, tr, fm }'
+      -v jr="$(get rss_mib "$j")" -v jb="$(get budget_mib "$j")" -v tr="$(get rss_mib "$t")" -v fm="$(get file_mib "$j")" -v tok=$((2 * (P + C))) 'BEGIN {
+    printf "%-28s %9.1f %9.1f %6.2f %9.1f %4.0f%% %9.1f %4.0f%% %8.0f %8.0f %8.0f %8.1f\n", name, tok/js, tok/ts, ts/js,
+      fl/js/1e9, 100*fl/js/1e9/peak, sf/ts/1e9, 100*sf/ts/1e9/peak, jr, jb, tr, fm }'
 done

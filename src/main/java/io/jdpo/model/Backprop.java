@@ -69,20 +69,21 @@ final class Backprop {
     private void layerBackward(int l, LayerActivations a, float[] dx) {
         LayerWeights w = tf.layerWeights(l);
         int d = cfg.dim(), hd = cfg.headDim(), ffn = cfg.ffn(), n = T * ffn;
-        float eps = cfg.rmsEps();
 
         // MLP: x_out = x_mid + down(silu(gate·h2) ⊙ up·h2), h2 = norm(x_mid)
         float[] dAct = new float[n];
         projectBackward(l, LoraTarget.FFN_DOWN, w.down(), a.act, dx, dAct, a);
         float[] du = new float[n];
-        for (int i = 0; i < n; i++) {
-            du[i] = dAct[i] * Ops.silu(a.g[i]);
-            dAct[i] *= a.u[i] * Ops.siluGrad(a.g[i]);
-        }
+        par.forRange(T, Transformer.ROWS, (t0, t1) -> {
+            for (int i = t0 * ffn; i < t1 * ffn; i++) {
+                du[i] = dAct[i] * Ops.silu(a.g[i]);
+                dAct[i] *= a.u[i] * Ops.siluGrad(a.g[i]);
+            }
+        });
         float[] dh = new float[T * d];
         projectBackward(l, LoraTarget.FFN_GATE, w.gate(), a.h2, dAct, dh, a);
         projectBackward(l, LoraTarget.FFN_UP, w.up(), a.h2, du, dh, a);
-        for (int t = 0; t < T; t++) Ops.rmsNormBackward(a.xMid, t * d, w.ffnNorm(), dh, t * d, dx, t * d, d, eps);
+        normBackward(a.xMid, w.ffnNorm(), dh, dx);
 
         // Attention: x_mid = x_in + wo·attention(rope(norm?(q)), rope(norm?(k)), v), q/k/v from h1 = norm(x_in)
         float[] dAtt = new float[T * cfg.qDim()];
@@ -95,11 +96,22 @@ final class Backprop {
             dq = headNormBackward(a.qPre, w.qNorm(), dq, T * cfg.heads(), hd);
             dk = headNormBackward(a.kPre, w.kNorm(), dk, T * cfg.kvHeads(), hd);
         }
+        // The first block's input is the frozen embedding: nothing below it needs dx, so its
+        // q/k/v products skip their input gradient and only feed the adapter's.
+        boolean needDx = l > 0;
         java.util.Arrays.fill(dh, 0f);
-        projectBackward(l, LoraTarget.ATTN_Q, w.wq(), a.h1, dq, dh, a);
-        projectBackward(l, LoraTarget.ATTN_K, w.wk(), a.h1, dk, dh, a);
-        projectBackward(l, LoraTarget.ATTN_V, w.wv(), a.h1, dv, dh, a);
-        for (int t = 0; t < T; t++) Ops.rmsNormBackward(a.xIn, t * d, w.attnNorm(), dh, t * d, dx, t * d, d, eps);
+        projectBackward(l, LoraTarget.ATTN_Q, w.wq(), a.h1, dq, needDx ? dh : null, a);
+        projectBackward(l, LoraTarget.ATTN_K, w.wk(), a.h1, dk, needDx ? dh : null, a);
+        projectBackward(l, LoraTarget.ATTN_V, w.wv(), a.h1, dv, needDx ? dh : null, a);
+        if (needDx) normBackward(a.xIn, w.attnNorm(), dh, dx);
+    }
+
+    /** dx += the RMS norm's backward of dh for every row, rows split across threads. */
+    private void normBackward(float[] x, float[] weight, float[] dh, float[] dx) {
+        int d = cfg.dim();
+        par.forRange(T, Transformer.ROWS, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) Ops.rmsNormBackward(x, t * d, weight, dh, t * d, dx, t * d, d, cfg.rmsEps());
+        });
     }
 
     private float[] headNormBackward(float[] pre, float[] weight, float[] dy, int rows, int hd) {
@@ -109,13 +121,13 @@ final class Backprop {
     }
 
     /**
-     * For y = W·x + s·B·(A·x): dx += dy·W + (s·dy·B)·A, dB += s·dyᵀ·(A·x), dA += (s·dy·B)ᵀ·x.
+     * For y = W·x + s·B·(A·x): dx += dy·W + (s·dy·B)·A (unless dx is null), dB += s·dyᵀ·(A·x), dA += (s·dy·B)ᵀ·x.
      * The adapter's matrices are small, so each product runs on heap copies with the packed
      * kernels; every loop is split so a thread owns what it writes (tokens for dx and d(Ax),
      * rows of dB, columns of dA).
      */
     private void projectBackward(int l, LoraTarget target, QuantMatrix w, float[] x, float[] dy, float[] dx, LayerActivations a) {
-        w.matmulTransposedAdd(dy, T, dx, par);
+        if (dx != null) w.matmulTransposedAdd(dy, T, dx, par);
         LoraPair p = lora.get(l, target);
         if (p == null) return;
         LoraPair gp = grads.get(l, target);
@@ -126,7 +138,7 @@ final class Backprop {
         par.forRange(T, 4, (t0, t1) -> {
             PackedGemm.ab(dy, t0 * nOut, nOut, t1 - t0, B, 0, r, nOut, r, dAx, t0 * r, r, false);
             for (int i = t0 * r; i < t1 * r; i++) dAx[i] *= s;
-            PackedGemm.ab(dAx, t0 * r, r, t1 - t0, A, 0, nIn, r, nIn, dx, t0 * nIn, nIn, true);
+            if (dx != null) PackedGemm.ab(dAx, t0 * r, r, t1 - t0, A, 0, nIn, r, nIn, dx, t0 * nIn, nIn, true);
         });
         float[] dyT = transpose(dy, T, nOut), dAxT = transpose(dAx, T, r);
         float[] dB = new float[nOut * r], dA = new float[r * nIn];

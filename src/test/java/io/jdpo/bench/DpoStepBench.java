@@ -71,9 +71,14 @@ public final class DpoStepBench {
             for (int i = 0; i < reps; i++) step.run();
             double secs = (System.nanoTime() - t0) / 1e9 / reps;
             double flops = stepFlops(c, P, C, rank, true), separate = stepFlops(c, P, C, rank, false);
+            // What the step must hold: the mapped GGUF, adapter + gradient + two AdamW moments, and the
+            // activations kept for the backward (LayerActivations per layer, P + 2C rows).
+            long rows = P + 2L * C;
+            double acts = 4.0 * c.layers() * rows * (6.0 * c.dim() + 2 * c.kvDim() + 3.0 * c.ffn() + 7.0 * rank);
+            double budget = Files.size(model) + 4.0 * 4 * lora.parameterCount() + acts;
             // key=value for scripts/bench/dpo-step.sh, which prints the table.
-            System.out.printf(Locale.ROOT, "jdpo model=%s secs=%.4f flops=%.6e separate_flops=%.6e rss_mib=%.0f file_mib=%.1f shape=%d,%d,%d,%d,%d,%d%n",
-                    model.getFileName(), secs, flops, separate, ForwardMemory.peakKiB() / 1024.0, Files.size(model) / 1048576.0,
+            System.out.printf(Locale.ROOT, "jdpo model=%s secs=%.4f flops=%.6e separate_flops=%.6e rss_mib=%.0f budget_mib=%.0f file_mib=%.1f shape=%d,%d,%d,%d,%d,%d%n",
+                    model.getFileName(), secs, flops, separate, ForwardMemory.peakKiB() / 1024.0, budget / 1048576.0, Files.size(model) / 1048576.0,
                     c.dim(), c.layers(), c.heads(), c.kvHeads(), c.ffn(), c.vocab());
         }
     }
