@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jdpo", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "DPO fine-tuning of GGUF models on the JVM, with llama.cpp in-process.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, ParityCommand.class, InspectCommand.class,
-                QuantizeCommand.class, InfoCommand.class})
+                QuantizeCommand.class, InfoCommand.class, TrainCommand.class})
 public final class Jdpo {
     public static void main(String[] args) {
         System.exit(run(args));
@@ -16,6 +16,13 @@ public final class Jdpo {
     /** Runs a command line; 0 success, 1 runtime error, 2 usage error. */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Jdpo());
+        cl.setOverwrittenOptionsAllowed(true);
+        try {
+            args = withConfig(args);
+        } catch (IllegalArgumentException e) {
+            cl.getErr().println("jdpo: " + e.getMessage());
+            return 2;
+        }
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             boolean verbose = parsed.originalArgs().contains("--verbose");
             cmd.getErr().println("jdpo: " + e.getMessage());
@@ -23,5 +30,23 @@ public final class Jdpo {
             return 1;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * "CMD ... --config FILE ..." becomes "CMD &lt;options from FILE&gt; ... --config FILE ...":
+     * the file's options come first, so the command line's own flags win.
+     */
+    static String[] withConfig(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String file = args[i].startsWith("--config=") ? args[i].substring(9)
+                    : args[i].equals("--config") && i + 1 < args.length ? args[i + 1] : null;
+            if (file == null || args.length == 0) continue;
+            java.util.List<String> out = new java.util.ArrayList<>();
+            out.add(args[0]);
+            out.addAll(ConfigFile.arguments(java.nio.file.Path.of(file)));
+            out.addAll(java.util.Arrays.asList(args).subList(1, args.length));
+            return out.toArray(String[]::new);
+        }
+        return args;
     }
 }

@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -108,5 +109,50 @@ class CliTest {
         assertEquals(2, run("inspect").code(), "a missing argument is a usage error");
         assertEquals(2, run("generate", "--no-such-flag").code());
         assertEquals(0, run("--version").code());
+    }
+
+    /** A small standard-format preference file of story continuations (the dog theme of the trainer test). */
+    static Path storyPreferences(Path dir) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        String[] names = {"Lily", "Tom", "Mia", "Ben", "Sue", "Max", "Anna", "Sam", "Lucy", "Tim"};
+        for (String n : names) {
+            sb.append("{\"prompt\": \"Once upon a time, there was a child named ").append(n).append(".\", ")
+                    .append("\"chosen\": \" ").append(n).append(" saw a big dog.\", ")
+                    .append("\"rejected\": \" ").append(n).append(" saw a big tree.\"}\n");
+        }
+        return Files.writeString(dir.resolve("prefs.jsonl"), sb.toString());
+    }
+
+    @Test
+    void trainWithConfigFileAndFlagsOverridingIt(@TempDir Path dir) throws Exception {
+        Path data = storyPreferences(dir);
+        Path cfg = Files.writeString(dir.resolve("train.yaml"), "beta: 0.3\nrank: 4\nmax-steps: 2\nbatch-size: 2\nlr: 1e-3\ntargets: [attn_q, ffn_down]\n");
+        Path out = dir.resolve("run");
+        Run r = run("train", TestData.stories260K().toString(), "--data", data.toString(), "-o", out.toString(),
+                "--config", cfg.toString(), "--beta", "0.2", "--cache-dir", dir.resolve("cache").toString(), "--quiet", "-t", "2");
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("9 train / 1 eval pairs"), r.out());
+        assertTrue(r.out().contains("trained 2 steps"), r.out());
+        String config = Files.readString(out.resolve("config.txt"));
+        assertTrue(config.contains("beta=0.2") && config.contains("rank=4") && config.contains("maxSteps=2"), config);
+        assertTrue(config.contains("targets=[ATTN_Q, FFN_DOWN]"), config);
+        assertTrue(Files.size(out.resolve("adapter.gguf")) > 0);
+        List<String> rows = Files.readAllLines(out.resolve("metrics.jsonl"));
+        assertEquals(2, rows.stream().filter(l -> l.contains("\"loss\"")).count(), "two training rows");
+        assertEquals(2, rows.stream().filter(l -> l.contains("\"eval_loss\"")).count(), "evaluations before and after");
+    }
+
+    @Test
+    void trainErrors(@TempDir Path dir) throws Exception {
+        Run usage = run("train", TestData.stories260K().toString(), "-o", dir.toString());
+        assertEquals(2, usage.code(), "--data is required");
+        Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": 7}\n");
+        Run data = run("train", TestData.stories260K().toString(), "--data", bad.toString(), "-o", dir.resolve("o").toString());
+        assertEquals(1, data.code());
+        assertEquals("jdpo: bad.jsonl:1: field 'rejected' must be a string, found number", data.err().strip());
+        Path cfg = Files.writeString(dir.resolve("c.json"), "{\"beta\": }");
+        Run config = run("train", TestData.stories260K().toString(), "--config", cfg.toString());
+        assertEquals(2, config.code());
+        assertTrue(config.err().startsWith("jdpo: config " + cfg + ":1:"), config.err());
     }
 }

@@ -1,0 +1,216 @@
+package io.jdpo.cli;
+
+import io.jdpo.llama.ChatTemplate;
+import io.jdpo.llama.LlamaModel;
+import io.jdpo.llama.ModelParams;
+import io.jdpo.model.LoraTarget;
+import io.jdpo.train.ConsoleProgress;
+import io.jdpo.train.DpoTrainer;
+import io.jdpo.train.LossType;
+import io.jdpo.train.LrSchedule;
+import io.jdpo.train.PairEncoder;
+import io.jdpo.train.PreferenceExample;
+import io.jdpo.train.PreferenceFormat;
+import io.jdpo.train.PreferencePair;
+import io.jdpo.train.PreferenceReader;
+import io.jdpo.train.ReferenceScorer;
+import io.jdpo.train.TrainConfig;
+import io.jdpo.train.TrainResult;
+import io.jdpo.train.Truncation;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/** DPO training of a LoRA adapter on a GGUF model: the main job. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a LoRA adapter with DPO (or IPO, hinge, robust, SimPO) on the frozen, quantized GGUF.",
+                "Options may also come from --config FILE (JSON or YAML, keys = long option names); flags override it."},
+        footer = {"", "Example:", "  jdpo train model.gguf --data prefs.jsonl -o runs/dpo --beta 0.1 --lr 5e-5 --max-steps 200"})
+final class TrainCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common = new CommonOptions();
+    @Parameters(index = "0", description = "base GGUF model")
+    Path model;
+    @Option(names = "--data", required = true, description = "preference data (.jsonl, .json, .gz)")
+    Path data;
+    @Option(names = "--eval", description = "held-out preference data (default: a split of --data)")
+    Path evalData;
+    @Option(names = "--eval-fraction", defaultValue = "0.1", description = "share of --data held out when no --eval is given (default ${DEFAULT-VALUE}; 0 = none)")
+    double evalFraction;
+    @Option(names = {"-o", "--output"}, required = true, description = "output folder: adapter.gguf, metrics.jsonl, checkpoints/")
+    Path out;
+    @Option(names = "--config", description = "JSON or YAML file of options (keys = long option names)")
+    Path config;
+    @Option(names = "--format", description = "data format: standard, conversational, implicit, openai, sharegpt (default: detected)")
+    String format;
+    @Option(names = "--template", description = "chat template: the model's own by default, or a llama.cpp built-in name")
+    String template;
+    @Option(names = "--resume", description = "continue from a checkpoint folder of the same run")
+    Path resume;
+    @Option(names = "--quiet", description = "no progress, only the summary")
+    boolean quiet;
+    @Option(names = "--cache-dir", description = "reference log-prob cache (default ~/.cache/jdpo/reference)")
+    Path cacheDir;
+    @Option(names = "--no-cache", description = "do not cache reference log-probs")
+    boolean noCache;
+
+    @Option(names = "--loss", description = "sigmoid (DPO), ipo, hinge, robust, simpo")
+    String loss;
+    @Option(names = "--beta", description = "β (default 0.1)")
+    Double beta;
+    @Option(names = "--label-smoothing", description = "ε for cDPO / robust (default 0)")
+    Double labelSmoothing;
+    @Option(names = "--simpo-gamma", description = "SimPO target margin γ (default 0.5)")
+    Double simpoGamma;
+    @Option(names = "--rpo-alpha", description = "weight of the SFT term on the chosen completion (RPO; default 0)")
+    Double rpoAlpha;
+    @Option(names = "--rank", description = "LoRA rank (default 16)")
+    Integer rank;
+    @Option(names = "--alpha", description = "LoRA alpha (default 32)")
+    Double alpha;
+    @Option(names = "--rslora", description = "scale by alpha/√r instead of alpha/r")
+    Boolean rsLora;
+    @Option(names = "--targets", split = ",", description = "LoRA targets (default all): attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down")
+    List<String> targets;
+    @Option(names = "--lr", description = "peak learning rate (default 5e-5)")
+    Double lr;
+    @Option(names = "--schedule", description = "constant, linear, cosine (default cosine)")
+    String schedule;
+    @Option(names = "--warmup-ratio", description = "share of steps warming up (default 0.1)")
+    Double warmupRatio;
+    @Option(names = "--weight-decay", description = "AdamW weight decay (default 0)")
+    Double weightDecay;
+    @Option(names = "--max-grad-norm", description = "gradient-norm clipping, 0 = off (default 1.0)")
+    Double maxGradNorm;
+    @Option(names = "--epochs", description = "epochs when --max-steps is not given (default 1)")
+    Integer epochs;
+    @Option(names = "--max-steps", description = "optimizer steps (overrides --epochs)")
+    Integer maxSteps;
+    @Option(names = "--batch-size", description = "pairs per micro-batch (default 4)")
+    Integer batchSize;
+    @Option(names = "--grad-accum", description = "micro-batches per optimizer step (default 1)")
+    Integer gradAccum;
+    @Option(names = "--max-length", description = "prompt + completion tokens (default 1024)")
+    Integer maxLength;
+    @Option(names = "--max-prompt-length", description = "prompt tokens kept when truncating (default 512)")
+    Integer maxPromptLength;
+    @Option(names = "--truncation", description = "keep_end or keep_start of the prompt (default keep_end)")
+    String truncation;
+    @Option(names = "--eval-every", description = "evaluate every N steps (default: at the start and the end)")
+    Integer evalEvery;
+    @Option(names = "--checkpoint-every", description = "checkpoint every N steps (default: none)")
+    Integer checkpointEvery;
+    @Option(names = "--seed", description = "seed of the adapter's initialisation and the data order (default 42)")
+    Long seed;
+    @Option(names = "--recompute", description = "keep only each layer's input and recompute the rest in the backward (less memory)")
+    Boolean recompute;
+    @Option(names = "--force", description = "train even when the Java forward and llama.cpp differ beyond the parity bounds")
+    Boolean force;
+    @Option(names = "--ngl", description = "layers llama.cpp offloads to the GPU for reference scoring (default: all)")
+    Integer gpuLayers;
+
+    @Override
+    public Integer call() throws Exception {
+        TrainConfig cfg = config();
+        PreferenceFormat fmt = format == null ? null : PreferenceFormat.parse(format);
+        PreferenceReader.Data train = PreferenceReader.read(data, fmt);
+        PreferenceReader.Data held = evalData == null ? null : PreferenceReader.read(evalData, fmt);
+        List<PreferencePair> trainPairs = new ArrayList<>(), evalPairs = new ArrayList<>();
+        int fallbacks;
+        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
+            ChatTemplate tmpl = template != null ? ChatTemplate.named(template)
+                    : m.chatTemplate().isPresent() ? ChatTemplate.of(m) : null;
+            PairEncoder enc = new PairEncoder(m.tokenizer(), tmpl);
+            for (PreferenceExample e : train.examples()) trainPairs.add(enc.encode(e));
+            if (held != null) for (PreferenceExample e : held.examples()) evalPairs.add(enc.encode(e));
+            fallbacks = enc.boundaryFallbacks();
+        }
+        if (held == null && evalFraction > 0) split(trainPairs, evalPairs, evalFraction, cfg.seed());
+        ConsoleProgress progress = new ConsoleProgress(System.out, quiet);
+        System.out.println("data " + data + " (" + train.format().name().toLowerCase() + "): " + counts(train.counts())
+                + (held != null ? "; eval " + evalData + ": " + counts(held.counts()) : "")
+                + "; " + trainPairs.size() + " train / " + evalPairs.size() + " eval pairs"
+                + (fallbacks > 0 ? "; " + fallbacks + " completions tokenized apart from their prompt" : ""));
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("config.txt"), cfg + System.lineSeparator());
+        DpoTrainer trainer = new DpoTrainer(cfg).cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir());
+        TrainResult r = trainer.train(model, trainPairs, evalPairs, out, resume, progress);
+        System.out.printf("trained %d steps in %.0f s (%.0f tokens/s); adapter %s; metrics %s%n", r.steps(), r.seconds(),
+                r.tokensPerSecond(), r.adapter(), r.metrics());
+        if (r.firstEval() != null && r.lastEval() != null) {
+            System.out.printf("held-out reward accuracy %.3f -> %.3f, margin %.3f -> %.3f%n",
+                    (double) r.firstEval().get("eval_rewards/accuracies"), (double) r.lastEval().get("eval_rewards/accuracies"),
+                    (double) r.firstEval().get("eval_rewards/margins"), (double) r.lastEval().get("eval_rewards/margins"));
+        }
+        return 0;
+    }
+
+    /** Defaults, then every option given (on the command line or through --config, already merged by {@link Jdpo}). */
+    TrainConfig config() {
+        TrainConfig.Builder b = TrainConfig.defaults().toBuilder().threads(common.threads());
+        if (loss != null) b.loss(LossType.parse(loss));
+        if (beta != null) b.beta(beta);
+        if (labelSmoothing != null) b.labelSmoothing(labelSmoothing);
+        if (simpoGamma != null) b.simpoGamma(simpoGamma);
+        if (rpoAlpha != null) b.rpoAlpha(rpoAlpha);
+        if (rank != null) b.rank(rank);
+        if (alpha != null) b.alpha(alpha);
+        if (rsLora != null) b.rsLora(rsLora);
+        if (targets != null) {
+            EnumSet<LoraTarget> set = EnumSet.noneOf(LoraTarget.class);
+            for (String t : targets) set.add(LoraTarget.parse(t.trim()));
+            b.targets(set);
+        }
+        if (lr != null) b.learningRate(lr);
+        if (schedule != null) b.schedule(LrSchedule.Kind.parse(schedule));
+        if (warmupRatio != null) b.warmupRatio(warmupRatio);
+        if (weightDecay != null) b.weightDecay(weightDecay);
+        if (maxGradNorm != null) b.maxGradNorm(maxGradNorm);
+        if (epochs != null) b.epochs(epochs);
+        if (maxSteps != null) b.maxSteps(maxSteps);
+        if (batchSize != null) b.batchSize(batchSize);
+        if (gradAccum != null) b.gradientAccumulation(gradAccum);
+        if (maxLength != null) b.maxLength(maxLength);
+        if (maxPromptLength != null) b.maxPromptLength(maxPromptLength);
+        if (truncation != null) b.truncationMode(Truncation.Mode.parse(truncation));
+        if (evalEvery != null) b.evalEvery(evalEvery);
+        if (checkpointEvery != null) b.checkpointEvery(checkpointEvery);
+        if (seed != null) b.seed(seed);
+        if (recompute != null) b.recompute(recompute);
+        if (force != null) b.force(force);
+        if (gpuLayers != null) b.gpuLayers(gpuLayers);
+        return b.build();
+    }
+
+    /** Moves a seeded random share of the pairs to the eval list. */
+    private static void split(List<PreferencePair> train, List<PreferencePair> eval, double fraction, long seed) {
+        int n = (int) Math.round(train.size() * fraction);
+        if (n == 0 || n >= train.size()) return;
+        SplittableRandom rnd = new SplittableRandom(seed ^ 0x5eedL);
+        for (int i = train.size() - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            PreferencePair t = train.get(i);
+            train.set(i, train.get(j));
+            train.set(j, t);
+        }
+        List<PreferencePair> tail = train.subList(train.size() - n, train.size());
+        eval.addAll(tail);
+        tail.clear();
+    }
+
+    private static String counts(Map<String, Integer> c) {
+        StringBuilder sb = new StringBuilder();
+        c.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k.replace('_', ' ')).append(' ').append(v));
+        return sb.toString();
+    }
+}
