@@ -80,6 +80,8 @@ final class TrainCommand implements Callable<Integer> {
     Double alpha;
     @Option(names = "--rslora", description = "scale by alpha/√r instead of alpha/r")
     Boolean rsLora;
+    @Option(names = "--lora-dropout", description = "dropout on the adapter's input while training (default 0)")
+    Double loraDropout;
     @Option(names = "--targets", split = ",", description = "LoRA targets (default all): attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down")
     List<String> targets;
     @Option(names = "--lr", description = "peak learning rate (default 5e-5)")
@@ -166,6 +168,7 @@ final class TrainCommand implements Callable<Integer> {
         if (rank != null) b.rank(rank);
         if (alpha != null) b.alpha(alpha);
         if (rsLora != null) b.rsLora(rsLora);
+        if (loraDropout != null) b.loraDropout(loraDropout);
         if (targets != null) {
             EnumSet<LoraTarget> set = EnumSet.noneOf(LoraTarget.class);
             for (String t : targets) set.add(LoraTarget.parse(t.trim()));

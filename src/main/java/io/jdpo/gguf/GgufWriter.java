@@ -50,7 +50,26 @@ public final class GgufWriter {
         if (tensorNames.containsKey(name)) {
             throw new IllegalArgumentException("duplicate tensor name '" + name + "'");
         }
-        Pending p = new Pending(name, type, ne.clone(), data);
+        Pending p = new Pending(name, type, ne.clone(), data, null, data.byteSize());
+        tensors.add(p);
+        tensorNames.put(name, p);
+        return this;
+    }
+
+    /** Produces a tensor's bytes when the writer reaches it, so a file can be written one tensor in memory at a time. */
+    @FunctionalInterface
+    public interface TensorSource {
+        MemorySegment bytes() throws IOException;
+    }
+
+    /**
+     * Adds a tensor whose bytes are made only while it is written ({@code source} is called
+     * once, in tensor order, and must return exactly the bytes its type and shape need).
+     */
+    public GgufWriter addTensor(String name, GgmlType type, long[] ne, TensorSource source) {
+        GgufTensorInfo info = new GgufTensorInfo(name, type, ne.clone(), 0);
+        if (tensorNames.containsKey(name)) throw new IllegalArgumentException("duplicate tensor name '" + name + "'");
+        Pending p = new Pending(name, type, ne.clone(), null, source, info.byteSize());
         tensors.add(p);
         tensorNames.put(name, p);
         return this;
@@ -96,15 +115,19 @@ public final class GgufWriter {
             for (long d : t.ne) out.u64(d);
             out.u32(t.type.id());
             out.u64(offset);
-            offset = GgufFile.align(offset + t.data.byteSize(), alignment);
+            offset = GgufFile.align(offset + t.size, alignment);
         }
         out.pad(alignment);
         byte[] chunk = new byte[1 << 16];
         for (Pending t : tensors) {
-            long n = t.data.byteSize();
+            long n = t.size;
+            MemorySegment data = t.data != null ? t.data : t.source.bytes();
+            if (data.byteSize() != n) {
+                throw new IllegalStateException("tensor '" + t.name + "' produced " + data.byteSize() + " bytes, its type and shape need " + n);
+            }
             for (long pos = 0; pos < n; pos += chunk.length) {
                 int len = (int) Math.min(chunk.length, n - pos);
-                MemorySegment.copy(t.data, ValueLayout.JAVA_BYTE, pos, chunk, 0, len);
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, pos, chunk, 0, len);
                 out.write(chunk, 0, len);
             }
             out.pad(alignment);
@@ -140,7 +163,8 @@ public final class GgufWriter {
         }
     }
 
-    private record Pending(String name, GgmlType type, long[] ne, MemorySegment data) {
+    /** A tensor to write: its bytes now ({@code data}) or on demand ({@code source}). */
+    private record Pending(String name, GgmlType type, long[] ne, MemorySegment data, TensorSource source, long size) {
     }
 
     /** Little-endian output that knows its position, for alignment padding. */

@@ -41,6 +41,7 @@ final class Backprop {
                 a = pass.layers[l];
             } else {
                 a = shared;
+                a.dropout = pass.dropout;
                 tf.layer(l, pass.layerInputs[l].clone(), pass.layout, pass.rope, a, scratch);
             }
             layerBackward(l, a, dx);
@@ -135,15 +136,22 @@ final class Backprop {
         float s = lora.config().scale();
         float[] A = SegmentMath.toArray(p.a()), B = SegmentMath.toArray(p.b());
         float[] ax = a.ax.get(target), dAx = new float[T * r];
+        // With dropout the adapter saw x ⊙ m / (1 − p): dA uses that input, and its dx passes the same mask.
+        float[] xl = a.dropout == null ? x : a.dropout.apply(x, T, nIn, l, target);
+        float[] dxLora = dx == null || a.dropout == null ? dx : new float[T * nIn];
         par.forRange(T, 4, (t0, t1) -> {
             PackedGemm.ab(dy, t0 * nOut, nOut, t1 - t0, B, 0, r, nOut, r, dAx, t0 * r, r, false);
             for (int i = t0 * r; i < t1 * r; i++) dAx[i] *= s;
-            if (dx != null) PackedGemm.ab(dAx, t0 * r, r, t1 - t0, A, 0, nIn, r, nIn, dx, t0 * nIn, nIn, true);
+            if (dxLora != null) PackedGemm.ab(dAx, t0 * r, r, t1 - t0, A, 0, nIn, r, nIn, dxLora, t0 * nIn, nIn, dxLora == dx);
         });
+        if (dxLora != null && dxLora != dx) {
+            a.dropout.applyInPlace(dxLora, T, nIn, l, target);
+            for (int i = 0; i < dxLora.length; i++) dx[i] += dxLora[i];
+        }
         float[] dyT = transpose(dy, T, nOut), dAxT = transpose(dAx, T, r);
         float[] dB = new float[nOut * r], dA = new float[r * nIn];
         par.forRange(nOut, 4, (o0, o1) -> PackedGemm.ab(dyT, o0 * T, T, o1 - o0, ax, 0, r, T, r, dB, o0 * r, r, false));
-        par.forRange(nIn, PackedGemm.STRIP, (i0, i1) -> PackedGemm.ab(dAxT, 0, T, r, x, i0, nIn, T, i1 - i0, dA, i0, nIn, false));
+        par.forRange(nIn, PackedGemm.STRIP, (i0, i1) -> PackedGemm.ab(dAxT, 0, T, r, xl, i0, nIn, T, i1 - i0, dA, i0, nIn, false));
         SegmentMath.addScaled(gp.b(), s, dB);
         SegmentMath.addScaled(gp.a(), 1f, dA);
     }

@@ -18,9 +18,11 @@ public final class ForwardPass {
     final float[][] layerInputs;
     /** Per prediction, d logp / d(normalised final hidden state): (onehot − softmax)·W_out. */
     final float[] unitGrad;
+    /** The LoRA dropout masks of this pass, or null. */
+    final Dropout dropout;
 
     ForwardPass(Layout layout, float[] logProbs, float[] xFinal, Rope.Table rope, LayerActivations[] layers,
-                float[][] layerInputs, float[] unitGrad) {
+                float[][] layerInputs, float[] unitGrad, Dropout dropout) {
         this.layout = layout;
         this.logProbs = logProbs;
         this.xFinal = xFinal;
@@ -28,6 +30,7 @@ public final class ForwardPass {
         this.layers = layers;
         this.layerInputs = layerInputs;
         this.unitGrad = unitGrad;
+        this.dropout = dropout;
     }
 
     /** Every log-prob of the pass: a sequence's completion, or a pair's chosen then rejected. */

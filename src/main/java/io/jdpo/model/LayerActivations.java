@@ -16,6 +16,8 @@ final class LayerActivations {
     final float[] qPre, kPre;
     final float[] h2, g, u, act;
     final Map<LoraTarget, float[]> ax = new EnumMap<>(LoraTarget.class);
+    /** The LoRA dropout these activations were computed with (training forwards), or null. */
+    Dropout dropout;
 
     LayerActivations(int T, ModelConfig c, LoraConfig lora, boolean forBackward) {
         int d = c.dim();

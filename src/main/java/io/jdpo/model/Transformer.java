@@ -129,7 +129,7 @@ public final class Transformer implements AutoCloseable {
     public float[] logProbs(int[] tokens, int from) {
         checkRange(tokens, from);
         Layout layout = Layout.sequence(tokens, from);
-        float[] x = run(layout, ropeTable(layout), null, null);
+        float[] x = run(layout, ropeTable(layout), null, null, null);
         return completionLogProbs(x, layout, null);
     }
 
@@ -139,8 +139,13 @@ public final class Transformer implements AutoCloseable {
      * (T × dim floats per layer) and the backward recomputes the rest, one layer at a time.
      */
     public ForwardPass forward(int[] tokens, int from, boolean recompute) {
+        return forward(tokens, from, recompute, 0);
+    }
+
+    /** As {@link #forward(int[], int, boolean)}; {@code dropoutSeed} picks the LoRA dropout masks (when the adapter has dropout). */
+    public ForwardPass forward(int[] tokens, int from, boolean recompute, long dropoutSeed) {
         checkRange(tokens, from);
-        return forward(Layout.sequence(tokens, from), recompute);
+        return forward(Layout.sequence(tokens, from), recompute, dropoutSeed);
     }
 
     /**
@@ -150,23 +155,29 @@ public final class Transformer implements AutoCloseable {
      * (branches 0 and 1 of the pass); they equal those of two separate sequences.
      */
     public ForwardPass forwardPair(int[] prompt, int[] chosen, int[] rejected, boolean recompute) {
+        return forwardPair(prompt, chosen, rejected, recompute, 0);
+    }
+
+    /** As {@link #forwardPair(int[], int[], int[], boolean)}; {@code dropoutSeed} picks the LoRA dropout masks. */
+    public ForwardPass forwardPair(int[] prompt, int[] chosen, int[] rejected, boolean recompute, long dropoutSeed) {
         Layout layout = Layout.pair(prompt, chosen, rejected);
         for (int t = 0; t < layout.length(); t++) checkToken(layout.tokens[t], t);
         if (layout.span() > cfg.contextLength()) {
             throw new IllegalArgumentException(layout.span() + " tokens exceed the model's context of " + cfg.contextLength());
         }
-        return forward(layout, recompute);
+        return forward(layout, recompute, dropoutSeed);
     }
 
-    private ForwardPass forward(Layout layout, boolean recompute) {
+    private ForwardPass forward(Layout layout, boolean recompute, long dropoutSeed) {
         Rope.Table rope = ropeTable(layout);
         int L = layers.size();
         LayerActivations[] acts = recompute ? null : new LayerActivations[L];
         float[][] inputs = recompute ? new float[L][] : null;
-        float[] x = run(layout, rope, acts, inputs);
+        Dropout dropout = lora != null && lora.config().dropout() > 0 ? new Dropout(lora.config().dropout(), dropoutSeed, layout.positions) : null;
+        float[] x = run(layout, rope, acts, inputs, dropout);
         float[] unit = new float[layout.sources.length * cfg.dim()];
         float[] lp = completionLogProbs(x, layout, unit);
-        return new ForwardPass(layout, lp, x, rope, acts, inputs, unit);
+        return new ForwardPass(layout, lp, x, rope, acts, inputs, unit, dropout);
     }
 
     /**
@@ -191,8 +202,9 @@ public final class Transformer implements AutoCloseable {
     /**
      * Embeds the layout's tokens and runs every block. With {@code acts} each block's
      * activations are kept; with {@code inputs} only each block's input (for recomputation).
+     * Dropout (training forwards only) may be null.
      */
-    private float[] run(Layout layout, Rope.Table rope, LayerActivations[] acts, float[][] inputs) {
+    private float[] run(Layout layout, Rope.Table rope, LayerActivations[] acts, float[][] inputs, Dropout dropout) {
         int T = layout.length();
         float[] x = embed(layout.tokens);
         LoraConfig lc = lora == null ? null : lora.config();
@@ -202,6 +214,7 @@ public final class Transformer implements AutoCloseable {
             if (inputs != null) inputs[l] = x.clone();
             LayerActivations a = shared;
             if (acts != null) a = acts[l] = new LayerActivations(T, cfg, lc, true);
+            a.dropout = dropout;
             layer(l, x, layout, rope, a, o);
         }
         return x;
@@ -269,7 +282,7 @@ public final class Transformer implements AutoCloseable {
     float[] finalHidden(int[] tokens) {
         int T = tokens.length, d = cfg.dim();
         Layout layout = Layout.sequence(tokens, T);
-        float[] x = run(layout, ropeTable(layout), null, null);
+        float[] x = run(layout, ropeTable(layout), null, null, null);
         float[] out = new float[T * d];
         for (int t = 0; t < T; t++) Ops.rmsNorm(x, t * d, outputNorm, out, t * d, d, cfg.rmsEps());
         return out;
@@ -349,8 +362,9 @@ public final class Transformer implements AutoCloseable {
         float scale = lora.config().scale();
         float[] A = SegmentMath.toArray(p.a()), B = SegmentMath.toArray(p.b());
         float[] bax = new float[T * nOut];
+        float[] xl = a.dropout == null ? x : a.dropout.apply(x, T, nIn, layer, target);
         par.forRange(T, 4, (t0, t1) -> {
-            PackedGemm.abT(x, t0 * nIn, nIn, t1 - t0, A, 0, nIn, nIn, r, ax, t0 * r, r, false);
+            PackedGemm.abT(xl, t0 * nIn, nIn, t1 - t0, A, 0, nIn, nIn, r, ax, t0 * r, r, false);
             PackedGemm.abT(ax, t0 * r, r, t1 - t0, B, 0, r, r, nOut, bax, t0 * nOut, nOut, false);
             for (int i = t0 * nOut; i < t1 * nOut; i++) y[i] += scale * bax[i];
         });

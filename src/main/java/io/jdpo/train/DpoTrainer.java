@@ -192,7 +192,9 @@ public final class DpoTrainer {
             PreferencePair p = train.get(idx);
             ReferenceScorer.Scores ref = refs.get(idx);
             // The prompt goes through the model once for both completions.
-            ForwardPass pass = tf.forwardPair(p.prompt(), p.chosen(), p.rejected(), cfg.recompute());
+            // The dropout masks of a pair are a function of (seed, step, slot), so a resumed run draws the same ones.
+            long dropoutSeed = cfg.seed() * 0x9E3779B97F4A7C15L + (long) step * n + i;
+            ForwardPass pass = tf.forwardPair(p.prompt(), p.chosen(), p.rejected(), cfg.recompute(), dropoutSeed);
             double pc = pass.sum(0), pr = pass.sum(1);
             DpoLoss.Result r = loss.evaluate(new DpoLoss.Pair(pc, pr, ref.chosenSum(), ref.rejectedSum(),
                     p.chosen().length, p.rejected().length));

@@ -14,7 +14,7 @@ import java.util.Set;
  * Defaults follow TRL's DPOConfig where it has one (β 0.1, sigmoid loss, keep-end
  * truncation, max length 1024, max prompt 512) and common LoRA practice otherwise.
  */
-public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget> targets,
+public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget> targets, double loraDropout,
                           LossType loss, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha,
                           double learningRate, LrSchedule.Kind schedule, double warmupRatio, double weightDecay,
                           double maxGradNorm, int epochs, int maxSteps, int batchSize, int gradientAccumulation,
@@ -31,19 +31,19 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         if (warmupRatio < 0 || warmupRatio >= 1) throw new IllegalArgumentException("warm-up ratio must lie in [0, 1), got " + warmupRatio);
         if (maxGradNorm < 0) throw new IllegalArgumentException("max grad norm must be >= 0 (0 disables clipping)");
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
-        lora(rank, alpha, rsLora, targets);
+        lora(rank, alpha, rsLora, targets, loraDropout);
         dpoLoss(loss, beta, labelSmoothing, simpoGamma, rpoAlpha);
         new Truncation(maxLength, maxPromptLength, truncationMode);
     }
 
     public static TrainConfig defaults() {
-        return new TrainConfig(16, 32, false, LoraTarget.all(), LossType.SIGMOID, 0.1, 0, 0.5, 0,
+        return new TrainConfig(16, 32, false, LoraTarget.all(), 0, LossType.SIGMOID, 0.1, 0, 0.5, 0,
                 5e-5, LrSchedule.Kind.COSINE, 0.1, 0, 1.0, 1, 0, 4, 1, 1024, 512, Truncation.Mode.KEEP_END,
                 0, 0, 42, Runtime.getRuntime().availableProcessors(), false, false, -1);
     }
 
     public LoraConfig loraConfig() {
-        return lora(rank, alpha, rsLora, targets);
+        return lora(rank, alpha, rsLora, targets, loraDropout);
     }
 
     public DpoLoss dpoLoss() {
@@ -69,8 +69,8 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         return new LrSchedule(schedule, learningRate, (int) Math.round(warmupRatio * total), total);
     }
 
-    private static LoraConfig lora(int rank, double alpha, boolean rs, Set<LoraTarget> targets) {
-        return new LoraConfig(rank, (float) alpha, rs, targets);
+    private static LoraConfig lora(int rank, double alpha, boolean rs, Set<LoraTarget> targets, double dropout) {
+        return new LoraConfig(rank, (float) alpha, rs, targets, (float) dropout);
     }
 
     private static DpoLoss dpoLoss(LossType t, double beta, double ls, double gamma, double rpo) {
@@ -85,7 +85,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
     public static final class Builder {
         private int rank, epochs, maxSteps, batchSize, gradientAccumulation, maxLength, maxPromptLength, evalEvery,
                 checkpointEvery, threads, gpuLayers;
-        private double alpha, beta, labelSmoothing, simpoGamma, rpoAlpha, learningRate, warmupRatio, weightDecay, maxGradNorm;
+        private double alpha, loraDropout, beta, labelSmoothing, simpoGamma, rpoAlpha, learningRate, warmupRatio, weightDecay, maxGradNorm;
         private boolean rsLora, recompute, force;
         private Set<LoraTarget> targets;
         private LossType loss;
@@ -94,7 +94,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         private long seed;
 
         private Builder(TrainConfig c) {
-            rank = c.rank; alpha = c.alpha; rsLora = c.rsLora; targets = c.targets;
+            rank = c.rank; alpha = c.alpha; rsLora = c.rsLora; targets = c.targets; loraDropout = c.loraDropout;
             loss = c.loss; beta = c.beta; labelSmoothing = c.labelSmoothing; simpoGamma = c.simpoGamma; rpoAlpha = c.rpoAlpha;
             learningRate = c.learningRate; schedule = c.schedule; warmupRatio = c.warmupRatio; weightDecay = c.weightDecay;
             maxGradNorm = c.maxGradNorm; epochs = c.epochs; maxSteps = c.maxSteps; batchSize = c.batchSize;
@@ -107,6 +107,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         public Builder alpha(double v) { alpha = v; return this; }
         public Builder rsLora(boolean v) { rsLora = v; return this; }
         public Builder targets(Set<LoraTarget> v) { targets = v; return this; }
+        public Builder loraDropout(double v) { loraDropout = v; return this; }
         public Builder loss(LossType v) { loss = v; return this; }
         public Builder beta(double v) { beta = v; return this; }
         public Builder labelSmoothing(double v) { labelSmoothing = v; return this; }
@@ -133,7 +134,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         public Builder gpuLayers(int v) { gpuLayers = v; return this; }
 
         public TrainConfig build() {
-            return new TrainConfig(rank, alpha, rsLora, targets, loss, beta, labelSmoothing, simpoGamma, rpoAlpha,
+            return new TrainConfig(rank, alpha, rsLora, targets, loraDropout, loss, beta, labelSmoothing, simpoGamma, rpoAlpha,
                     learningRate, schedule, warmupRatio, weightDecay, maxGradNorm, epochs, maxSteps, batchSize,
                     gradientAccumulation, maxLength, maxPromptLength, truncationMode, evalEvery, checkpointEvery, seed,
                     threads, recompute, force, gpuLayers);

@@ -24,16 +24,17 @@ import static org.junit.jupiter.api.Assertions.*;
 class GradientCheckTest {
     static final int T = 20, FROM = 6;
     static final float H = 2e-3f;
+    static final long SEED = 99;
 
     /**
      * With {@code pair} the sequence is split into a prompt and two completions trained
      * through {@link Transformer#forwardPair} (prompt computed once), while the finite
      * differences use two separate plain forwards: the check covers the packing too.
      */
-    @ParameterizedTest(name = "{0} recompute={1} pair={2}")
-    @CsvSource({"LLAMA,false,false", "QWEN2,false,false", "QWEN3,false,false", "LLAMA,true,false", "LLAMA,false,true",
-            "QWEN3,true,true"})
-    void loraGradientMatchesFiniteDifferences(Arch arch, boolean recompute, boolean pair, @TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "{0} recompute={1} pair={2} dropout={3}")
+    @CsvSource({"LLAMA,false,false,0", "QWEN2,false,false,0", "QWEN3,false,false,0", "LLAMA,true,false,0", "LLAMA,false,true,0",
+            "QWEN3,true,true,0", "QWEN2,true,true,0.3"})
+    void loraGradientMatchesFiniteDifferences(Arch arch, boolean recompute, boolean pair, float dropout, @TempDir Path dir) throws Exception {
         Shape shape = new Shape(64, 2, 4, 2, 96, 64, arch, false, arch == Arch.LLAMA);
         Path model = TestModelFactory.write(TestData.stories260K(), shape, 11, dir.resolve(arch + ".gguf"));
         Random rnd = new Random(5);
@@ -44,9 +45,9 @@ class GradientCheckTest {
         other = java.util.Arrays.copyOf(other, T - 3);
         float[] c = new float[(T - FROM) + (pair ? other.length - FROM : 0)];
         for (int i = 0; i < c.length; i++) c[i] = (float) (rnd.nextDouble() * 2 - 1);
-        Objective f = pair ? new Objective(tokens, other, c) : new Objective(tokens, null, c);
+        Objective f = new Objective(tokens, pair ? other : null, c, dropout > 0);
         try (Transformer tf = Transformer.load(model, 1);
-             LoraWeights lora = LoraWeights.init(tf.config(), new LoraConfig(2, 4, false, LoraTarget.all()), 3);
+             LoraWeights lora = LoraWeights.init(tf.config(), new LoraConfig(2, 4, false, LoraTarget.all(), dropout), 3);
              LoraWeights grads = lora.zerosLike()) {
             MemorySegment p = lora.slab();
             long n = lora.parameterCount();
@@ -56,8 +57,8 @@ class GradientCheckTest {
             tf.setAdapter(lora);
             ForwardPass pass = pair
                     ? tf.forwardPair(java.util.Arrays.copyOf(tokens, FROM), java.util.Arrays.copyOfRange(tokens, FROM, T),
-                    java.util.Arrays.copyOfRange(other, FROM, other.length), recompute)
-                    : tf.forward(tokens, FROM, recompute);
+                    java.util.Arrays.copyOfRange(other, FROM, other.length), recompute, SEED)
+                    : tf.forward(tokens, FROM, recompute, SEED);
             assertArrayEquals(f.logProbs(tf), pass.logProbs(), "training forward = inference forward(s)");
             tf.backward(pass, c, grads);
 
@@ -88,8 +89,8 @@ class GradientCheckTest {
                 // finite differences cannot resolve entries far below that.
                 worst = Math.max(worst, Math.abs(g - precise) / Math.max(Math.max(Math.abs(g), Math.abs(precise)), 0.1 * rms));
             }
-            System.out.printf("gradient check %s recompute=%s pair=%s: %d parameters, cosine %.7f, worst relative error of 200 sampled (five-point stencil) %.2e%n",
-                    arch, recompute, pair, n, cosine, worst);
+            System.out.printf("gradient check %s recompute=%s pair=%s dropout=%s: %d parameters, cosine %.7f, worst relative error of 200 sampled (five-point stencil) %.2e%n",
+                    arch, recompute, pair, dropout, n, cosine, worst);
             assertTrue(cosine >= 0.999, "cosine " + cosine);
             assertTrue(worst <= 1e-2, "worst relative error " + worst);
         }
@@ -112,14 +113,22 @@ class GradientCheckTest {
         return (vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3]) / (12 * h);
     }
 
-    /** L = Σ c_i · logp_i over the completion(s), computed by plain inference forwards. */
-    record Objective(int[] tokens, int[] other, float[] c) {
+    /**
+     * L = Σ c_i · logp_i over the completion(s), computed by plain inference forwards; with
+     * dropout, by separate training forwards with the same seed (inference has no dropout),
+     * which is still independent of the pair packing under test.
+     */
+    record Objective(int[] tokens, int[] other, float[] c, boolean dropout) {
         float[] logProbs(Transformer tf) {
-            float[] a = tf.logProbs(tokens, FROM);
+            float[] a = one(tf, tokens);
             if (other == null) return a;
-            float[] b = tf.logProbs(other, FROM), all = java.util.Arrays.copyOf(a, a.length + b.length);
+            float[] b = one(tf, other), all = java.util.Arrays.copyOf(a, a.length + b.length);
             System.arraycopy(b, 0, all, a.length, b.length);
             return all;
+        }
+
+        private float[] one(Transformer tf, int[] seq) {
+            return dropout ? tf.forward(seq, FROM, false, SEED).logProbs() : tf.logProbs(seq, FROM);
         }
 
         double value(Transformer tf) {
