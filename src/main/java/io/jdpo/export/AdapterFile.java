@@ -14,12 +14,13 @@ import java.util.Set;
 
 /**
  * A llama.cpp LoRA adapter read back from GGUF: architecture, alpha, and per adapted base
- * tensor its A (r × n_in) and B (n_out × r) as floats. F32, F16, BF16 and Q8_0 adapters are
- * read (decoded exactly as ggml does); anything else, a non-adapter file or a tensor pair
- * whose shapes disagree is refused with the file and tensor named.
+ * tensor its A (r × n_in) and B (n_out × r) as floats. F32, F16 and BF16 adapters are read
+ * (decoded exactly as ggml does); a quantized adapter (its rounding would be merged into the
+ * weights), a non-adapter file or a tensor pair whose shapes disagree is refused with the
+ * file and tensor named.
  */
 public record AdapterFile(Path path, String architecture, float alpha, Map<String, Pair> pairs) {
-    private static final Set<GgmlType> READABLE = Set.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0);
+    private static final Set<GgmlType> READABLE = Set.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16);
 
     /** One adapted tensor: A is rank × nIn, B is nOut × rank, row-major. */
     public record Pair(float[] a, float[] b, int rank, int nIn, int nOut) {
@@ -65,7 +66,7 @@ public record AdapterFile(Path path, String architecture, float alpha, Map<Strin
     private static float[] decode(GgufFile f, GgufTensorInfo t, Path path) {
         if (!READABLE.contains(t.type())) {
             throw new IllegalArgumentException(path + ": adapter tensor '" + t.name() + "' is " + t.type()
-                    + "; a merge needs F32, F16, BF16 or Q8_0 adapters");
+                    + "; a merge needs an F32 (or F16/BF16) adapter: export it again with --type f32");
         }
         float[] out = new float[(int) t.elementCount()];
         Dequantizer.dequantize(t.type(), f.data(t), out, 0, out.length);
