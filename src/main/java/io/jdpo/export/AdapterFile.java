@@ -14,12 +14,12 @@ import java.util.Set;
 
 /**
  * A llama.cpp LoRA adapter read back from GGUF: architecture, alpha, and per adapted base
- * tensor its A (r × n_in) and B (n_out × r) as floats. F32, F16 and BF16 adapters are read
+ * tensor its A (r × n_in) and B (n_out × r) as floats, plus jdpo's provenance keys. F32, F16 and BF16 adapters are read
  * (decoded exactly as ggml does); a quantized adapter (its rounding would be merged into the
  * weights), a non-adapter file or a tensor pair whose shapes disagree is refused with the
  * file and tensor named.
  */
-public record AdapterFile(Path path, String architecture, float alpha, Map<String, Pair> pairs) {
+public record AdapterFile(Path path, String architecture, float alpha, Map<String, Pair> pairs, Map<String, String> provenance) {
     private static final Set<GgmlType> READABLE = Set.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16);
 
     /** One adapted tensor: A is rank × nIn, B is nOut × rank, row-major. */
@@ -54,7 +54,11 @@ public record AdapterFile(Path path, String architecture, float alpha, Map<Strin
             int rank = pairs.values().iterator().next().rank();
             // llama.cpp's default when the key is missing: alpha = rank (scale 1).
             float alpha = alphaValue == null ? rank : (float) alphaValue.asDouble();
-            return new AdapterFile(path, arch, alpha, pairs);
+            Map<String, String> provenance = new LinkedHashMap<>();
+            f.metadata().forEach((k, v) -> {
+                if (k.startsWith("jdpo.")) provenance.put(k, String.valueOf(v.value()));
+            });
+            return new AdapterFile(path, arch, alpha, pairs, provenance);
         }
     }
 

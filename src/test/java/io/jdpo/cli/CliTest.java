@@ -155,4 +155,30 @@ class CliTest {
         assertEquals(2, config.code());
         assertTrue(config.err().startsWith("jdpo: config " + cfg + ":1:"), config.err());
     }
+
+    /** The pipeline after training: export the adapter as F16, merge it into the base, verify the merge in llama.cpp. */
+    @Test
+    void trainExportMergeVerify(@TempDir Path dir) throws Exception {
+        Path data = storyPreferences(dir), run = dir.resolve("run");
+        String base = TestData.stories260K().toString();
+        Run train = run("train", base, "--data", data.toString(), "-o", run.toString(), "--max-steps", "12", "--rank", "8",
+                "--lr", "2e-3", "--batch-size", "3", "--eval-fraction", "0", "--checkpoint-every", "6", "--no-cache", "--quiet", "-t", "2");
+        assertEquals(0, train.code(), train.err() + train.out());
+        Run export = run("export-adapter", run.resolve("checkpoints/step-000012").toString(), "-o", dir.resolve("a16.gguf").toString(), "--type", "f16");
+        assertEquals(0, export.code(), export.err());
+        assertTrue(export.out().contains("35 adapted tensors, F16"), export.out());
+        Run merge = run("merge", base, run.resolve("adapter.gguf") + ":1.0", "-o", dir.resolve("merged.gguf").toString(),
+                "--verify", data.toString(), "-t", "2");
+        assertEquals(0, merge.code(), merge.err() + merge.out());
+        System.out.print(merge.out().lines().filter(l -> !l.startsWith("\rmerge")).reduce("", (a, b) -> a + b + "\n"));
+        var m = java.util.regex.Pattern.compile("KL\\(base\\+adapters \\|\\| merged\\) mean ([0-9.e+-]+).*base\\+adapters ([0-9.]+), merged ([0-9.]+)")
+                .matcher(merge.out());
+        assertTrue(m.find(), merge.out());
+        assertTrue(Double.parseDouble(m.group(1)) < 1e-4, "an F32 merge reproduces base + adapter: " + m.group(1));
+        assertEquals(m.group(2), m.group(3), "same preference accuracy");
+        assertTrue(Double.parseDouble(m.group(2)) >= 0.9, "the trained adapter prefers the chosen continuations: " + m.group(2));
+        Run same = run("merge", base, run.resolve("adapter.gguf").toString(), "-o", base);
+        assertEquals(1, same.code());
+        assertTrue(same.err().contains("is an input of the merge"), same.err());
+    }
 }

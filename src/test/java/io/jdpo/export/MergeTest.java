@@ -153,7 +153,7 @@ class MergeTest {
         Path base = TestData.stories260K(), lora = adapter(base, dir.resolve("a.gguf"), 1, 2);
         AdapterFile a = AdapterFile.read(lora);
 
-        AdapterFile wrongArch = new AdapterFile(lora, "qwen2", a.alpha(), a.pairs());
+        AdapterFile wrongArch = new AdapterFile(lora, "qwen2", a.alpha(), a.pairs(), a.provenance());
         var e = assertThrows(IllegalArgumentException.class, () -> Merger.merge(base, List.of(new Merger.Input(wrongArch, 1f)),
                 dir.resolve("o.gguf"), null, Map.of(), null));
         assertTrue(e.getMessage().contains("architecture 'qwen2'") && e.getMessage().contains("'llama'"), e.getMessage());
@@ -166,7 +166,7 @@ class MergeTest {
 
         Map<String, AdapterFile.Pair> extra = new java.util.LinkedHashMap<>(a.pairs());
         extra.put("blk.9.attn_q.weight", a.pairs().get("blk.0.attn_q.weight"));
-        AdapterFile missing = new AdapterFile(lora, "llama", a.alpha(), extra);
+        AdapterFile missing = new AdapterFile(lora, "llama", a.alpha(), extra, a.provenance());
         e = assertThrows(IllegalArgumentException.class, () -> Merger.merge(base, List.of(new Merger.Input(missing, 1f)),
                 dir.resolve("o.gguf"), null, Map.of(), null));
         assertTrue(e.getMessage().contains("'blk.9.attn_q.weight', which the base"), e.getMessage());
