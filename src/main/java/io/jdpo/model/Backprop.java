@@ -46,6 +46,8 @@ final class Backprop {
             }
             layerBackward(l, a, dx);
         }
+        pass.consumed();
+        tf.recycle(pass.layers);
     }
 
     /**

@@ -33,6 +33,17 @@ public final class ForwardPass {
         this.dropout = dropout;
     }
 
+    private boolean consumed;
+
+    /** Marks the pass used by a backward: its activations go back to the model for reuse. */
+    void consumed() {
+        consumed = true;
+    }
+
+    boolean isConsumed() {
+        return consumed;
+    }
+
     /** Every log-prob of the pass: a sequence's completion, or a pair's chosen then rejected. */
     public float[] logProbs() {
         return logProbs.clone();

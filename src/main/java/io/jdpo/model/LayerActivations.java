@@ -19,7 +19,13 @@ final class LayerActivations {
     /** The LoRA dropout these activations were computed with (training forwards), or null. */
     Dropout dropout;
 
+    /** The most rows these buffers hold; a pass may use fewer. */
+    final int capacity;
+    final LoraConfig lora;
+
     LayerActivations(int T, ModelConfig c, LoraConfig lora, boolean forBackward) {
+        this.capacity = T;
+        this.lora = lora;
         int d = c.dim();
         this.xIn = forBackward ? new float[T * d] : null;
         this.xMid = forBackward ? new float[T * d] : null;

@@ -30,6 +30,8 @@ public final class Transformer implements AutoCloseable {
     private final List<LayerWeights> layers;
     private final Parallel par;
     private LoraWeights lora;
+    /** Training activations of a finished pass, kept for the next one. */
+    private LayerActivations[] spare;
     /**
      * Logits computed at once by {@link #logProbs}: 32 MiB of floats. Each chunk decodes the
      * whole output matrix again, so chunks are kept few (two for 512 tokens of a 32k vocabulary).
@@ -171,7 +173,7 @@ public final class Transformer implements AutoCloseable {
     private ForwardPass forward(Layout layout, boolean recompute, long dropoutSeed) {
         Rope.Table rope = ropeTable(layout);
         int L = layers.size();
-        LayerActivations[] acts = recompute ? null : new LayerActivations[L];
+        LayerActivations[] acts = recompute ? null : spareActivations(layout.length());
         float[][] inputs = recompute ? new float[L][] : null;
         Dropout dropout = lora != null && lora.config().dropout() > 0 ? new Dropout(lora.config().dropout(), dropoutSeed, layout.positions) : null;
         float[] x = run(layout, rope, acts, inputs, dropout);
@@ -192,7 +194,26 @@ public final class Transformer implements AutoCloseable {
         if (dLogProbs.length != pass.logProbs.length) {
             throw new IllegalArgumentException(dLogProbs.length + " gradients for " + pass.logProbs.length + " log-probs");
         }
+        if (pass.isConsumed()) throw new IllegalStateException("this pass has been through a backward already; run the forward again");
         new Backprop(this, pass, grads).run(dLogProbs);
+    }
+
+    /**
+     * A set of per-layer training activations to fill: a recycled one when it is big enough
+     * for T rows and made for the current adapter, otherwise empty slots. Reusing them keeps
+     * the hundreds of MiB a step holds from being garbage every step.
+     */
+    private synchronized LayerActivations[] spareActivations(int T) {
+        LoraConfig lc = lora == null ? null : lora.config();
+        LayerActivations[] s = spare;
+        spare = null;
+        if (s != null && s[0].capacity >= T && java.util.Objects.equals(s[0].lora, lc)) return s;
+        return new LayerActivations[layers.size()];
+    }
+
+    /** Takes back a finished pass's activations for the next training forward. */
+    synchronized void recycle(LayerActivations[] acts) {
+        if (acts != null && acts[0] != null && (spare == null || spare[0].capacity < acts[0].capacity)) spare = acts;
     }
 
     private Rope.Table ropeTable(Layout layout) {
@@ -213,7 +234,10 @@ public final class Transformer implements AutoCloseable {
         for (int l = 0; l < layers.size(); l++) {
             if (inputs != null) inputs[l] = x.clone();
             LayerActivations a = shared;
-            if (acts != null) a = acts[l] = new LayerActivations(T, cfg, lc, true);
+            if (acts != null) {
+                if (acts[l] == null) acts[l] = new LayerActivations(T, cfg, lc, true);
+                a = acts[l];
+            }
             a.dropout = dropout;
             layer(l, x, layout, rope, a, o);
         }
