@@ -105,6 +105,16 @@ class DpoTrainerTest {
         assertArrayEquals(Files.readAllBytes(full.resolve("checkpoints/step-000006/state.bin")),
                 Files.readAllBytes(resumed.resolve("checkpoints/step-000006/state.bin")), "optimizer state after resume");
 
+        // The reference log-probs of this data were scored once; every later run read them from the cache.
+        List<String> messages = new ArrayList<>();
+        new DpoTrainer(cfg).cacheDir(cache).train(TestData.stories260K(), train, eval, dir.resolve("again"), null, new TrainListener() {
+            @Override
+            public void message(String line) {
+                messages.add(line);
+            }
+        });
+        assertTrue(messages.stream().anyMatch(m -> m.startsWith("reference log-probs: " + (train.size() + eval.size()) + " pairs from cache")), String.valueOf(messages));
+
         TrainConfig other = config().maxSteps(6).checkpointEvery(3).gradientAccumulation(2).batchSize(2).beta(0.2).build();
         IOException e = assertThrows(IOException.class, () -> new DpoTrainer(other).cacheDir(cache)
                 .train(TestData.stories260K(), train, eval, dir.resolve("other"), checkpoint, TrainListener.SILENT));
