@@ -79,8 +79,10 @@ final class Backprop {
         float[] du = new float[n];
         par.forRange(T, Transformer.ROWS, (t0, t1) -> {
             for (int i = t0 * ffn; i < t1 * ffn; i++) {
-                du[i] = dAct[i] * Ops.silu(a.g[i]);
-                dAct[i] *= a.u[i] * Ops.siluGrad(a.g[i]);
+                // One exponential for both: silu(g) = g·σ(g), silu'(g) = σ(g)·(1 + g·(1 − σ(g))).
+                float g = a.g[i], sig = 1f / (1f + (float) Math.exp(-g));
+                du[i] = dAct[i] * (g * sig);
+                dAct[i] *= a.u[i] * (sig * (1f + g * (1f - sig)));
             }
         });
         float[] dh = new float[T * d];

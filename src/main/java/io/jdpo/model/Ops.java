@@ -39,9 +39,4 @@ final class Ops {
         for (int i = 0; i < n; i++) dx[dxo + i] += a * w[i] * dy[yo + i] - b * x[xo + i];
     }
 
-    /** d silu(x)/dx = σ(x)·(1 + x·(1 − σ(x))). */
-    static float siluGrad(float x) {
-        float s = 1f / (1f + (float) Math.exp(-x));
-        return s * (1f + x * (1f - s));
-    }
 }
