@@ -6,6 +6,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/scripts/lib.sh"
 find_jdk25
 cd "$root"
+# The HTML report is rendered in a real headless browser by the tests: Debian's chromium.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "test.sh: installing Debian's chromium for the report rendering test ..." >&2
+  if [ "$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  else sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; fi
+fi
 native=$(native/build.sh | tail -1)
 scripts/check-bindings.sh
 mvn -B -ntp install -Djdpo.native.dir="$native/lib" "$@"

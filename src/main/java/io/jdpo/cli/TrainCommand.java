@@ -4,6 +4,8 @@ import io.jdpo.llama.ChatTemplate;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.model.LoraTarget;
+import io.jdpo.report.HtmlReport;
+import io.jdpo.train.BeforeAfter;
 import io.jdpo.train.ConsoleProgress;
 import io.jdpo.train.DpoTrainer;
 import io.jdpo.train.LossType;
@@ -14,6 +16,7 @@ import io.jdpo.train.PreferenceFormat;
 import io.jdpo.train.PreferencePair;
 import io.jdpo.train.PreferenceReader;
 import io.jdpo.train.ReferenceScorer;
+import io.jdpo.train.RegexReward;
 import io.jdpo.train.TrainConfig;
 import io.jdpo.train.TrainResult;
 import io.jdpo.train.Truncation;
@@ -47,7 +50,7 @@ final class TrainCommand implements Callable<Integer> {
     Path evalData;
     @Option(names = "--eval-fraction", defaultValue = "0.1", description = "share of --data held out when no --eval is given (default ${DEFAULT-VALUE}; 0 = none)")
     double evalFraction;
-    @Option(names = {"-o", "--output"}, required = true, description = "output folder: adapter.gguf, metrics.jsonl, checkpoints/")
+    @Option(names = {"-o", "--output"}, required = true, description = "output folder: adapter.gguf, metrics.jsonl, report.html, checkpoints/")
     Path out;
     @Option(names = "--config", description = "JSON or YAML file of options (keys = long option names)")
     Path config;
@@ -63,6 +66,15 @@ final class TrainCommand implements Callable<Integer> {
     Path cacheDir;
     @Option(names = "--no-cache", description = "do not cache reference log-probs")
     boolean noCache;
+
+    @Option(names = "--samples", defaultValue = "3", description = "prompts generated from before and after training for the report (default ${DEFAULT-VALUE}; 0 = none)")
+    int samples;
+    @Option(names = "--sample-tokens", defaultValue = "48", description = "tokens per sample generation (default ${DEFAULT-VALUE})")
+    int sampleTokens;
+    @Option(names = "--reward-regex", description = "preferred pattern: +1 per match in a sample (the report's reward)")
+    String rewardRegex;
+    @Option(names = "--penalty-regex", description = "dispreferred pattern: -1 per match in a sample")
+    String penaltyRegex;
 
     @Option(names = "--loss", description = "sigmoid (DPO), ipo, hinge, robust, simpo")
     String loss;
@@ -154,7 +166,44 @@ final class TrainCommand implements Callable<Integer> {
                     (double) r.firstEval().get("eval_rewards/accuracies"), (double) r.lastEval().get("eval_rewards/accuracies"),
                     (double) r.firstEval().get("eval_rewards/margins"), (double) r.lastEval().get("eval_rewards/margins"));
         }
+        List<HtmlReport.Sample> shown = samples(evalPairs.isEmpty() ? trainPairs : evalPairs, r.adapter());
+        Path report = out.resolve("report.html");
+        HtmlReport.write(report, "jdpo train: " + model.getFileName() + " on " + data.getFileName(), readMetrics(r.metrics()),
+                configTable(cfg), shown);
+        System.out.println("report " + report);
         return 0;
+    }
+
+    /** Greedy generations before and after training from the first prompts, scored by the regex reward when one is given. */
+    private List<HtmlReport.Sample> samples(List<PreferencePair> pairs, Path adapter) {
+        List<HtmlReport.Sample> out = new ArrayList<>();
+        if (samples <= 0 || pairs.isEmpty()) return out;
+        List<int[]> prompts = new ArrayList<>();
+        for (PreferencePair p : pairs.subList(0, Math.min(samples, pairs.size()))) prompts.add(p.prompt());
+        RegexReward reward = rewardRegex == null && penaltyRegex == null ? null : RegexReward.of(rewardRegex, penaltyRegex);
+        for (BeforeAfter.Generation g : BeforeAfter.generate(model, adapter, prompts, sampleTokens, common.threads())) {
+            out.add(new HtmlReport.Sample(g.prompt(), g.before(), g.after(),
+                    reward == null ? Double.NaN : reward.score(g.before()), reward == null ? Double.NaN : reward.score(g.after())));
+        }
+        return out;
+    }
+
+    static List<Map<String, Object>> readMetrics(Path file) throws java.io.IOException {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            if (!line.isBlank()) rows.add(json.readValue(line, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { }));
+        }
+        return rows;
+    }
+
+    /** Every field of the configuration by name, for the report. */
+    static Map<String, String> configTable(TrainConfig cfg) throws ReflectiveOperationException {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (java.lang.reflect.RecordComponent c : TrainConfig.class.getRecordComponents()) {
+            m.put(c.getName(), String.valueOf(c.getAccessor().invoke(cfg)));
+        }
+        return m;
     }
 
     /** Defaults, then every option given (on the command line or through --config, already merged by {@link Jdpo}). */
