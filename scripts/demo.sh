@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# The main job on the demo model. Until the bundled demo model and the DPO pipeline land
-# (issue 7), it runs what exists: llama.cpp loaded in-process, greedy generation, and
-# log-prob scoring of two continuations, on stories260K (../shared/testdata or $JDPO_DEMO_MODEL).
+# The main job: the whole pipeline on the demo model (jdpo demo): reference scoring by
+# llama.cpp, DPO training with progress, the HTML report, adapter and merged exports, and
+# generations before and after with the demo's reward. The model is models/demo.gguf when
+# the project has built it (issue 7), else $JDPO_DEMO_MODEL, else ../shared's stories260K.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-model=${JDPO_DEMO_MODEL:-$root/../shared/testdata/models/stories260K.gguf}
+model=${JDPO_DEMO_MODEL:-}
+if [ -z "$model" ]; then
+  if [ -f "$root/models/demo.gguf" ]; then model=$root/models/demo.gguf
+  else model=$root/../shared/testdata/models/stories260K.gguf; fi
+fi
 [ -f "$model" ] || { echo "demo: model $model not found; set JDPO_DEMO_MODEL to a GGUF model" >&2; exit 1; }
-jdpo="$root/scripts/jdpo"
-"$jdpo" info "$model"
-echo; echo "== greedy generation"
-"$jdpo" generate "$model" -p "Once upon a time" -n 48
-echo; echo "== scoring two continuations of the same prompt"
-"$jdpo" score "$model" -p "Once upon a time, there was a little girl named Lily." -c " She loved to play outside." | tail -1
-"$jdpo" score "$model" -p "Once upon a time, there was a little girl named Lily." -c " The quantum flux inverted." | tail -1
+exec "$root/scripts/jdpo" demo --model "$model" -o "${JDPO_DEMO_OUT:-$root/runs/demo}" "$@"

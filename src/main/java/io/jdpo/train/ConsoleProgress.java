@@ -11,13 +11,20 @@ import java.util.Map;
 public final class ConsoleProgress implements TrainListener {
     private final PrintStream out;
     private final boolean quiet;
+    private final int rowsEvery;
     private String stage;
     private long stageStart, lastDraw;
     private boolean lineOpen;
 
     public ConsoleProgress(PrintStream out, boolean quiet) {
+        this(out, quiet, 1);
+    }
+
+    /** Prints every {@code rowsEvery}-th training row (evaluation rows always). */
+    public ConsoleProgress(PrintStream out, boolean quiet, int rowsEvery) {
         this.out = out;
         this.quiet = quiet;
+        this.rowsEvery = Math.max(1, rowsEvery);
     }
 
     @Override
@@ -33,7 +40,7 @@ public final class ConsoleProgress implements TrainListener {
         if (done < total && now - lastDraw < 200_000_000L) return;
         lastDraw = now;
         double secs = Math.max(1e-9, (now - stageStart) / 1e9);
-        double rate = tokens / secs;
+        double rate = secs < 0.05 ? 0 : tokens / secs;
         String eta = done == 0 ? "?" : formatSeconds(secs * (total - done) / done);
         out.printf(Locale.ROOT, "\r%-9s %d/%d  %.0f tok/s  %s elapsed  ETA %s   ", stage, done, total, rate, formatSeconds(secs), eta);
         lineOpen = true;
@@ -43,7 +50,9 @@ public final class ConsoleProgress implements TrainListener {
 
     @Override
     public synchronized void metrics(Map<String, Object> row) {
-        if (quiet || !row.containsKey("loss")) return;
+        boolean train = row.containsKey("loss"), eval = row.containsKey("eval_loss");
+        if (quiet || !(train || eval)) return;
+        if (train && row.get("step") instanceof Number n && n.intValue() % rowsEvery != 0) return;
         endLine();
         StringBuilder sb = new StringBuilder();
         row.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : "  ").append(k).append('=')
