@@ -11,6 +11,8 @@ import io.jdpo.tensor.SegmentMath;
  * through the output projection, every block in reverse and into the LoRA gradients. The
  * residual-stream gradient dx is carried from block to block; inputs of frozen weights get
  * their gradient through the transposed quantized product, without dequantizing tensors.
+ * In full-parameter mode ({@code full} non-null) every weight gets its gradient too: the
+ * projections' dW = dyᵀ·x, the norms' weights, the embedding rows and the output matrix.
  */
 final class Backprop {
     private final Transformer tf;
@@ -18,22 +20,25 @@ final class Backprop {
     private final ForwardPass pass;
     private final LoraWeights lora;
     private final LoraWeights grads;
+    /** Gradients of every weight by tensor name (full-parameter training), or null. */
+    private final java.util.Map<String, float[]> full;
     private final Parallel par;
     private final int T;
 
-    Backprop(Transformer tf, ForwardPass pass, LoraWeights grads) {
+    Backprop(Transformer tf, ForwardPass pass, LoraWeights grads, java.util.Map<String, float[]> full) {
         this.tf = tf;
         this.cfg = tf.cfg();
         this.pass = pass;
-        this.lora = tf.adapter();
+        this.lora = grads == null ? null : tf.adapter();
         this.grads = grads;
+        this.full = full;
         this.par = tf.par();
         this.T = pass.layout.length();
     }
 
     void run(float[] dLogProbs) {
         float[] dx = outputBackward(dLogProbs);
-        LayerActivations shared = pass.layers == null ? new LayerActivations(T, cfg, lora.config(), true) : null;
+        LayerActivations shared = pass.layers == null ? new LayerActivations(T, cfg, lora == null ? null : lora.config(), true) : null;
         float[] scratch = pass.layers == null ? new float[T * cfg.dim()] : null;
         for (int l = cfg.layers() - 1; l >= 0; l--) {
             LayerActivations a;
@@ -45,6 +50,15 @@ final class Backprop {
                 tf.layer(l, pass.layerInputs[l].clone(), pass.layout, pass.rope, a, scratch);
             }
             layerBackward(l, a, dx);
+        }
+        if (full != null) {
+            // The embedding rows of the tokens get the gradient of the first block's input.
+            float[] dE = full.get("token_embd.weight");
+            int d = cfg.dim();
+            for (int t = 0; t < T; t++) {
+                int row = pass.layout.tokens[t] * d;
+                for (int j = 0; j < d; j++) dE[row + j] += dx[t * d + j];
+            }
         }
         pass.consumed();
         tf.recycle(pass.layers);
@@ -60,12 +74,34 @@ final class Backprop {
         int d = cfg.dim();
         float[] dx = new float[T * d], dh = new float[d];
         float[] norm = tf.outputNorm();
+        float[] dNorm = full == null ? null : full.get("output_norm.weight");
         for (int i = 0; i < c.length; i++) {
             for (int j = 0; j < d; j++) dh[j] = c[i] * pass.unitGrad[i * d + j];
             int row = pass.layout.sources[i] * d;
-            Ops.rmsNormBackward(pass.xFinal, row, norm, dh, 0, dx, row, d, cfg.rmsEps());
+            Ops.rmsNormBackward(pass.xFinal, row, norm, dh, 0, dx, row, d, cfg.rmsEps(), dNorm);
         }
+        if (full != null) outputWeightGradient(c);
         return dx;
+    }
+
+    /**
+     * dW_out += Σ_i c_i·(onehot_i − softmax(z_i)) ⊗ norm(x[source_i]): the logits are
+     * recomputed here, the one place full-parameter training needs them again.
+     */
+    private void outputWeightGradient(float[] c) {
+        int d = cfg.dim(), V = cfg.vocab(), n = c.length;
+        QuantMatrix out = tf.outputMatrix();
+        float[] h = new float[n * d], z = new float[n * V];
+        for (int i = 0; i < n; i++) Ops.rmsNorm(pass.xFinal, pass.layout.sources[i] * d, tf.outputNorm(), h, i * d, d, cfg.rmsEps());
+        out.matmul(h, n, z, par);
+        for (int i = 0; i < n; i++) {
+            int o = i * V;
+            double lse = io.jdpo.tensor.VectorMath.logSumExp(z, o, V);
+            for (int v = 0; v < V; v++) z[o + v] = -c[i] * (float) Math.exp(z[o + v] - lse);
+            z[o + pass.layout.targets[i]] += c[i];
+        }
+        float[] zT = transpose(z, n, V);
+        PackedGemm.ab(zT, 0, n, V, h, 0, d, n, d, full.get(out.name()), 0, d, true);
     }
 
     /** dx holds dLoss/d(block output) on entry and dLoss/d(block input) on return. */
@@ -88,7 +124,7 @@ final class Backprop {
         float[] dh = new float[T * d];
         projectBackward(l, LoraTarget.FFN_GATE, w.gate(), a.h2, dAct, dh, a);
         projectBackward(l, LoraTarget.FFN_UP, w.up(), a.h2, du, dh, a);
-        normBackward(a.xMid, w.ffnNorm(), dh, dx);
+        normBackward(a.xMid, w.ffnNorm(), dh, dx, "blk." + l + ".ffn_norm.weight");
 
         // Attention: x_mid = x_in + wo·attention(rope(norm?(q)), rope(norm?(k)), v), q/k/v from h1 = norm(x_in)
         float[] dAtt = new float[T * cfg.qDim()];
@@ -103,17 +139,23 @@ final class Backprop {
         }
         // The first block's input is the frozen embedding: nothing below it needs dx, so its
         // q/k/v products skip their input gradient and only feed the adapter's.
-        boolean needDx = l > 0;
+        boolean needDx = l > 0 || full != null;
         java.util.Arrays.fill(dh, 0f);
         projectBackward(l, LoraTarget.ATTN_Q, w.wq(), a.h1, dq, needDx ? dh : null, a);
         projectBackward(l, LoraTarget.ATTN_K, w.wk(), a.h1, dk, needDx ? dh : null, a);
         projectBackward(l, LoraTarget.ATTN_V, w.wv(), a.h1, dv, needDx ? dh : null, a);
-        if (needDx) normBackward(a.xIn, w.attnNorm(), dh, dx);
+        if (needDx) normBackward(a.xIn, w.attnNorm(), dh, dx, "blk." + l + ".attn_norm.weight");
     }
 
     /** dx += the RMS norm's backward of dh for every row, rows split across threads. */
-    private void normBackward(float[] x, float[] weight, float[] dh, float[] dx) {
+    private void normBackward(float[] x, float[] weight, float[] dh, float[] dx, String name) {
         int d = cfg.dim();
+        if (full != null) {
+            // One thread: the weight's gradient sums over rows.
+            float[] dw = full.get(name);
+            for (int t = 0; t < T; t++) Ops.rmsNormBackward(x, t * d, weight, dh, t * d, dx, t * d, d, cfg.rmsEps(), dw);
+            return;
+        }
         par.forRange(T, Transformer.ROWS, (t0, t1) -> {
             for (int t = t0; t < t1; t++) Ops.rmsNormBackward(x, t * d, weight, dh, t * d, dx, t * d, d, cfg.rmsEps());
         });
@@ -133,7 +175,13 @@ final class Backprop {
      */
     private void projectBackward(int l, LoraTarget target, QuantMatrix w, float[] x, float[] dy, float[] dx, LayerActivations a) {
         if (dx != null) w.matmulTransposedAdd(dy, T, dx, par);
-        LoraPair p = lora.get(l, target);
+        if (full != null) {
+            // dW (n_out × n_in, the GGUF row layout) += dyᵀ·x.
+            int nOut = w.rows(), nIn = w.cols();
+            float[] dyT = transpose(dy, T, nOut), dW = full.get(w.name());
+            par.forRange(nOut, 4, (o0, o1) -> PackedGemm.ab(dyT, o0 * T, T, o1 - o0, x, 0, nIn, T, nIn, dW, o0 * nIn, nIn, true));
+        }
+        LoraPair p = lora == null ? null : lora.get(l, target);
         if (p == null) return;
         LoraPair gp = grads.get(l, target);
         int r = p.rank(), nIn = p.nIn(), nOut = p.nOut();

@@ -29,6 +29,11 @@ final class Ops {
      * y = x·s·w, dx += s·w·dy − x·s³/n·Σ x·w·dy (accumulated into dx).
      */
     static void rmsNormBackward(float[] x, int xo, float[] w, float[] dy, int yo, float[] dx, int dxo, int n, float eps) {
+        rmsNormBackward(x, xo, w, dy, yo, dx, dxo, n, eps, null);
+    }
+
+    /** As above, also adding the weight's gradient dw[i] += dy[i]·x[i]·s when dw is not null. */
+    static void rmsNormBackward(float[] x, int xo, float[] w, float[] dy, int yo, float[] dx, int dxo, int n, float eps, float[] dw) {
         double ss = 0, dot = 0;
         for (int i = 0; i < n; i++) {
             ss += (double) x[xo + i] * x[xo + i];
@@ -37,6 +42,9 @@ final class Ops {
         double s = 1.0 / Math.sqrt(ss / n + eps);
         float a = (float) s, b = (float) (s * s * s * dot / n);
         for (int i = 0; i < n; i++) dx[dxo + i] += a * w[i] * dy[yo + i] - b * x[xo + i];
+        if (dw != null) {
+            for (int i = 0; i < n; i++) dw[i] += dy[yo + i] * x[xo + i] * a;
+        }
     }
 
 }

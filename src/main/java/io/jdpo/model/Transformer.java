@@ -11,6 +11,9 @@ import io.jdpo.tensor.QuantMatrix;
 import io.jdpo.tensor.SegmentMath;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +33,9 @@ public final class Transformer implements AutoCloseable {
     private final List<LayerWeights> layers;
     private final Parallel par;
     private LoraWeights lora;
+    /** Writable copies of the weights (full-parameter training), or null when read in place. */
+    private final Arena weights;
+    private final Map<String, Object> parameters = new java.util.LinkedHashMap<>();
     /** Training activations of a finished pass, kept for the next one. */
     private LayerActivations[] spare;
     /**
@@ -40,8 +46,9 @@ public final class Transformer implements AutoCloseable {
     /** Rows per thread task in row-wise steps (norms, residual adds, activations). */
     static final int ROWS = 16;
 
-    private Transformer(GgufModel file, int threads) {
+    private Transformer(GgufModel file, int threads, boolean trainable) {
         this.file = file;
+        this.weights = trainable ? Arena.ofShared() : null;
         this.cfg = ModelConfig.from(file);
         this.par = new Parallel(threads);
         this.tokenEmbedding = matrix("token_embd.weight", cfg.dim(), cfg.vocab());
@@ -68,9 +75,21 @@ public final class Transformer implements AutoCloseable {
 
     /** Opens a GGUF model (any shard of a split one) for the Java forward with {@code threads} workers. */
     public static Transformer load(Path path, int threads) throws IOException {
+        return open(path, threads, false);
+    }
+
+    /**
+     * Opens an F32 model with its weights copied into writable memory, for full-parameter
+     * training ({@link #parameters()}, {@link #backwardFull}, {@link #save}).
+     */
+    public static Transformer loadTrainable(Path path, int threads) throws IOException {
+        return open(path, threads, true);
+    }
+
+    private static Transformer open(Path path, int threads, boolean trainable) throws IOException {
         GgufModel g = GgufModel.open(path);
         try {
-            return new Transformer(g, threads);
+            return new Transformer(g, threads, trainable);
         } catch (RuntimeException e) {
             g.close();
             throw e;
@@ -113,7 +132,17 @@ public final class Transformer implements AutoCloseable {
 
     private QuantMatrix matrix(String name, int cols, int rows) {
         GgufTensorInfo t = tensor(name, cols, rows);
-        return new QuantMatrix(name, t.type(), file.data(t), cols, rows);
+        MemorySegment data = file.data(t);
+        if (weights != null) {
+            if (t.type() != io.jdpo.gguf.GgmlType.F32) {
+                throw new UnsupportedModelException("full-parameter training needs F32 weights; '" + name + "' is " + t.type());
+            }
+            MemorySegment copy = weights.allocate(data.byteSize(), 64);
+            copy.copyFrom(data);
+            data = copy;
+            parameters.put(name, copy);
+        }
+        return new QuantMatrix(name, t.type(), data, cols, rows);
     }
 
     private float[] vector(String name, int n) {
@@ -121,7 +150,43 @@ public final class Transformer implements AutoCloseable {
         if (!Dequantizer.supports(t.type())) throw new io.jdpo.tensor.UnsupportedTypeException(name, t.type());
         float[] v = new float[n];
         Dequantizer.dequantize(t.type(), file.data(t), v, 0, n);
+        if (weights != null) parameters.put(name, v);
         return v;
+    }
+
+    /**
+     * The weights of a {@link #loadTrainable} model by tensor name, in file order: matrices as
+     * writable segments of F32, norm vectors as float arrays. Updating them changes the model.
+     */
+    public Map<String, Object> parameters() {
+        if (weights == null) throw new IllegalStateException("opened read-only; use loadTrainable");
+        return java.util.Collections.unmodifiableMap(parameters);
+    }
+
+    /**
+     * Back-propagates dLoss/dlogp into gradients of every weight ({@code grads}: one float
+     * array per parameter name, the parameter's size) of a {@link #loadTrainable} model.
+     */
+    public void backwardFull(ForwardPass pass, float[] dLogProbs, Map<String, float[]> grads) {
+        if (weights == null) throw new IllegalStateException("opened read-only; use loadTrainable");
+        if (dLogProbs.length != pass.logProbs.length) {
+            throw new IllegalArgumentException(dLogProbs.length + " gradients for " + pass.logProbs.length + " log-probs");
+        }
+        new Backprop(this, pass, null, grads).run(dLogProbs);
+    }
+
+    /** Writes the current weights as an F32 GGUF with the original metadata (atomically). */
+    public void save(Path out) throws IOException {
+        if (weights == null) throw new IllegalStateException("opened read-only; use loadTrainable");
+        io.jdpo.gguf.GgufWriter w = new io.jdpo.gguf.GgufWriter();
+        w.putAll(file.metadata());
+        for (GgufTensorInfo t : file.tensors()) {
+            Object v = parameters.get(t.name());
+            if (v instanceof MemorySegment seg) w.addTensor(t.name(), t.type(), t.ne(), seg);
+            else if (v instanceof float[] a) w.addTensor(t.name(), t.ne(), a);
+            else w.addTensor(t.name(), t.type(), t.ne(), file.data(t));
+        }
+        w.write(out);
     }
 
     /**
@@ -195,7 +260,7 @@ public final class Transformer implements AutoCloseable {
             throw new IllegalArgumentException(dLogProbs.length + " gradients for " + pass.logProbs.length + " log-probs");
         }
         if (pass.isConsumed()) throw new IllegalStateException("this pass has been through a backward already; run the forward again");
-        new Backprop(this, pass, grads).run(dLogProbs);
+        new Backprop(this, pass, grads, null).run(dLogProbs);
     }
 
     /**
@@ -422,5 +487,6 @@ public final class Transformer implements AutoCloseable {
     public void close() {
         par.close();
         file.close();
+        if (weights != null) weights.close();
     }
 }
