@@ -41,6 +41,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class MergeTest {
     /** An adapter for the model with B drawn at random (as after training), exported as llama.cpp loads it. */
     static Path adapter(Path model, Path out, long seed, int rank) throws IOException {
+        return adapter(model, out, seed, rank, 0.05);
+    }
+
+    static Path adapter(Path model, Path out, long seed, int rank, double sigma) throws IOException {
         ModelConfig cfg;
         try (Transformer tf = Transformer.load(model, 1)) {
             cfg = tf.config();
@@ -48,7 +52,7 @@ class MergeTest {
         try (LoraWeights w = LoraWeights.init(cfg, new LoraConfig(rank, 2f * rank, false, LoraTarget.all()), seed)) {
             Random rnd = new Random(seed);
             w.layers().values().forEach(m -> m.values().forEach(p -> {
-                for (long i = 0; i < (long) p.nOut() * p.rank(); i++) SegmentMath.set(p.b(), i, (float) (0.05 * rnd.nextGaussian()));
+                for (long i = 0; i < (long) p.nOut() * p.rank(); i++) SegmentMath.set(p.b(), i, (float) (sigma * rnd.nextGaussian()));
             }));
             AdapterExporter.write(out, cfg.arch().ggufName(), w.config().exportedAlpha(), w.byTensorName(), Map.of());
         }
@@ -100,6 +104,27 @@ class MergeTest {
         assertEquals(35, merged, "5 layers x 7 targets");
         assertEquals(ours.merged(), merged);
         assertTrue(maxUlp <= 1, "max " + maxUlp + " F16 ulp");
+    }
+
+    /** The exported adapter in llama.cpp's own command-line tool: it loads and changes the greedy continuation. */
+    @Test
+    void llamaCompletionLoadsTheExportedAdapter(@TempDir Path dir) throws Exception {
+        Path base = TestData.stories260K(), lora = adapter(base, dir.resolve("a.gguf"), 5, 4, 0.5);
+        Path tool = LlamaRuntime.get().tool("llama-completion").orElseThrow(() -> new AssertionError("llama-completion missing"));
+        String plain = complete(tool, base, null), adapted = complete(tool, base, lora);
+        assertTrue(plain.startsWith("Once upon a time") && adapted.startsWith("Once upon a time"), plain + " / " + adapted);
+        assertNotEquals(plain, adapted, "the adapter changes what llama-completion generates");
+    }
+
+    private static String complete(Path tool, Path model, Path lora) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(tool.toString(), "-m", model.toString(), "-p", "Once upon a time", "-n", "24",
+                "--temp", "0", "-no-cnv", "-t", "2"));
+        if (lora != null) cmd.addAll(List.of("--lora", lora.toString()));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), "llama-completion failed: " + out);
+        return out.strip();
     }
 
     private static boolean isAdapted(String name) {

@@ -1,0 +1,41 @@
+package io.jdpo.model;
+
+import io.jdpo.llama.LlamaModel;
+import io.jdpo.llama.ModelParams;
+import io.jdpo.train.DemoCorpus;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The pieces the demo model is built from: corpus, vocabulary and a fresh Llama that llama.cpp loads and tokenizes with. */
+class DemoModelPartsTest {
+    @Test
+    void llamaCppTokenizesTheCorpusIntoWordsAndBack(@TempDir Path dir) throws Exception {
+        List<String> corpus = DemoCorpus.stories(200, 3);
+        assertEquals(corpus, DemoCorpus.stories(200, 3), "the corpus is a function of the seed");
+        SpmVocabulary vocab = SpmVocabulary.build(corpus);
+        Path model = dir.resolve("init.gguf");
+        LlamaInit.write(model, new LlamaInit.Shape(32, 1, 4, 4, 64, 64), vocab, "test", 1);
+        byte[] first = Files.readAllBytes(model);
+        LlamaInit.write(model, new LlamaInit.Shape(32, 1, 4, 4, 64, 64), vocab, "test", 1);
+        assertArrayEquals(first, Files.readAllBytes(model), "the same seed writes the same file");
+        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
+            String s = corpus.getFirst();
+            int[] ids = m.tokenizer().tokenize(s, true, false);
+            assertEquals(SpmVocabulary.BOS, ids[0]);
+            assertEquals(s, m.tokenizer().detokenize(ids, true, false).strip(), "round trip");
+            int words = s.split(" ").length;
+            // Whole words become single tokens, punctuation its own: about one token per word plus marks.
+            assertTrue(ids.length <= words + 20, ids.length + " tokens for " + words + " words");
+            assertEquals("\u2581Once", m.tokenizer().tokenText(ids[1]));
+        }
+        try (Transformer tf = Transformer.loadTrainable(model, 1)) {
+            assertEquals(1 + 1 + 9, tf.parameters().size(), "embedding (tied: also the output), output norm, nine tensors per block");
+        }
+    }
+}
