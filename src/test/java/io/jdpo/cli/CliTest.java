@@ -184,6 +184,14 @@ class CliTest {
         assertTrue(Double.parseDouble(m.group(1)) < 1e-4, "an F32 merge reproduces base + adapter: " + m.group(1));
         assertEquals(m.group(2), m.group(3), "same preference accuracy");
         assertTrue(Double.parseDouble(m.group(2)) >= 0.9, "the trained adapter prefers the chosen continuations: " + m.group(2));
+        Run eval = run("eval", base, "--data", data.toString(), "--lora", run.resolve("adapter.gguf").toString(),
+                "--reward-regex", "\\bdog\\b", "--quiet", "-t", "2");
+        assertEquals(0, eval.code(), eval.err() + eval.out());
+        var e = java.util.regex.Pattern.compile("10 pairs: rewards/accuracies ([0-9.]+)  rewards/margins ([0-9.-]+)").matcher(eval.out());
+        assertTrue(e.find(), eval.out());
+        assertEquals(m.group(2), String.format(java.util.Locale.ROOT, "%.3f", Double.parseDouble(e.group(1))), "eval agrees with merge --verify");
+        assertTrue(Double.parseDouble(e.group(2)) > 0, eval.out());
+        assertTrue(eval.out().contains("generation reward (greedy, 48 tokens, 10 prompts): base"), eval.out());
         Run same = run("merge", base, run.resolve("adapter.gguf").toString(), "-o", base);
         assertEquals(1, same.code());
         assertTrue(same.err().contains("is an input of the merge"), same.err());

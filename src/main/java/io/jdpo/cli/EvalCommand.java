@@ -1,0 +1,95 @@
+package io.jdpo.cli;
+
+import io.jdpo.llama.ChatTemplate;
+import io.jdpo.llama.LlamaModel;
+import io.jdpo.llama.ModelParams;
+import io.jdpo.train.BeforeAfter;
+import io.jdpo.train.ConsoleProgress;
+import io.jdpo.train.PairEncoder;
+import io.jdpo.train.PreferenceEvaluator;
+import io.jdpo.train.PreferenceExample;
+import io.jdpo.train.PreferencePair;
+import io.jdpo.train.PreferenceReader;
+import io.jdpo.train.RegexReward;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** Preference accuracy and margins of a model with adapters against the model alone; optionally a generation-based reward. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Evaluate adapters on preference data in llama.cpp: reward accuracy and margins against the base as reference,",
+                "and with --reward-regex the generations' reward before and after."},
+        footer = {"", "Example:", "  jdpo eval model.gguf --data heldout.jsonl --lora runs/dpo/adapter.gguf --reward-regex '\\bdog\\b'"})
+final class EvalCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common = new CommonOptions();
+    @Parameters(index = "0", description = "base GGUF model (the reference)")
+    Path model;
+    @Option(names = "--data", required = true, description = "preference data")
+    Path data;
+    @Option(names = "--lora", required = true, description = "adapter FILE[:SCALE] (repeatable)")
+    List<String> loras;
+    @Option(names = "--beta", defaultValue = "0.1", description = "β of the implicit rewards (default ${DEFAULT-VALUE})")
+    double beta;
+    @Option(names = "--max-pairs", defaultValue = "200", description = "pairs evaluated (default ${DEFAULT-VALUE})")
+    int maxPairs;
+    @Option(names = "--format", description = "data format (default: detected)")
+    String format;
+    @Option(names = "--template", description = "chat template (default: the model's own)")
+    String template;
+    @Option(names = "--reward-regex", description = "also generate from the prompts and score: +1 per match")
+    String rewardRegex;
+    @Option(names = "--penalty-regex", description = "-1 per match in a generation")
+    String penaltyRegex;
+    @Option(names = "--gen-tokens", defaultValue = "48", description = "tokens per generation (default ${DEFAULT-VALUE})")
+    int genTokens;
+    @Option(names = "--quiet", description = "no progress line")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        Map<Path, Float> adapters = new LinkedHashMap<>();
+        for (String spec : loras) {
+            int colon = spec.lastIndexOf(':');
+            boolean scaled = colon > 0 && spec.substring(colon + 1).matches("[-+0-9.eE]+");
+            adapters.put(Path.of(scaled ? spec.substring(0, colon) : spec), scaled ? Float.parseFloat(spec.substring(colon + 1)) : 1f);
+        }
+        PreferenceReader.Data d = PreferenceReader.read(data, format == null ? null : io.jdpo.train.PreferenceFormat.parse(format));
+        List<PreferencePair> pairs = new ArrayList<>();
+        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
+            ChatTemplate t = template != null ? ChatTemplate.named(template) : m.chatTemplate().isPresent() ? ChatTemplate.of(m) : null;
+            PairEncoder enc = new PairEncoder(m.tokenizer(), t);
+            for (PreferenceExample e : d.examples()) {
+                if (pairs.size() == maxPairs) break;
+                pairs.add(enc.encode(e));
+            }
+        }
+        PreferenceEvaluator.Result r = PreferenceEvaluator.evaluate(model, adapters, pairs, beta, common.threads(), new ConsoleProgress(System.out, quiet));
+        System.out.printf(Locale.ROOT, "%d pairs: rewards/accuracies %.4f  rewards/margins %.4f  rewards/chosen %.4f  rewards/rejected %.4f"
+                + "  logps/chosen %.3f  logps/rejected %.3f%n", r.pairs(), r.accuracy(), r.margin(), r.rewardChosen(), r.rewardRejected(),
+                r.logpChosen(), r.logpRejected());
+        if (rewardRegex != null || penaltyRegex != null) {
+            if (adapters.size() != 1) throw new IllegalArgumentException("generation-based evaluation takes one --lora");
+            RegexReward reward = RegexReward.of(rewardRegex, penaltyRegex);
+            List<int[]> prompts = new ArrayList<>();
+            for (PreferencePair p : pairs) prompts.add(p.prompt());
+            double before = 0, after = 0;
+            for (BeforeAfter.Generation g : BeforeAfter.generate(model, adapters.keySet().iterator().next(), prompts, genTokens, common.threads())) {
+                before += reward.score(g.before());
+                after += reward.score(g.after());
+            }
+            System.out.printf(Locale.ROOT, "generation reward (greedy, %d tokens, %d prompts): base %.3f, with adapter %.3f%n",
+                    genTokens, prompts.size(), before / prompts.size(), after / prompts.size());
+        }
+        return 0;
+    }
+}
