@@ -6,7 +6,8 @@ import java.util.SplittableRandom;
 
 /**
  * The demo's preference set, generated from a seed: short story openings whose chosen
- * continuation brings a dog into the story and whose rejected one brings something else. The behaviour
+ * continuation brings a dog into the story and whose rejected one, otherwise the same
+ * words, brings something else: the pair differs only where the dog is. The behaviour
  * DPO should teach is therefore visible in plain generations, and the demo's reward counts
  * it ({@link #REWARD}).
  */
@@ -17,10 +18,10 @@ public final class DemoPreferences {
     private static final String[] GIRLS = {"Lily", "Mia", "Sue", "Anna", "Lucy", "Zoe", "Emma", "Kate", "Amy", "Rose", "Lola", "Ella"};
     private static final String[] BOYS = {"Tom", "Ben", "Max", "Sam", "Tim", "Jack", "Leo", "Joe", "Dan", "Bob", "Finn", "Jake"};
     private static final String[] PLACES = {"park", "garden", "beach", "forest", "farm", "river"};
-    private static final String[] DOG = {" dog. The dog wagged its tail.", " dog. The dog was very happy.", " dog. The dog wanted to play.",
-            " dog. They played all day."};
-    private static final String[] OTHER = {" tree. The tree was very tall.", " box. The box was very pretty.", " rock. The rock was very hard.",
-            " ball. The ball was red and round."};
+    /** Continuations with a slot for the thing seen: the chosen one fills it with a dog, the rejected one with anything else. */
+    private static final String[] CONTINUATIONS = {" %s. The %s was very happy.", " %s. The %s was very big.", " %s. %s wanted to play with the %s.",
+            " %s. They played together all day."};
+    private static final String[] OTHER = {"ball", "tree", "box", "rock"};
 
     private DemoPreferences() {
     }
@@ -38,9 +39,14 @@ public final class DemoPreferences {
             String place = PLACES[rnd.nextInt(PLACES.length)];
             String prompt = "Once upon a time, there was a little " + (girl ? "girl" : "boy") + " named " + name + ". One day, "
                     + (girl ? "she" : "he") + " went to the " + place + " and saw a big";
-            out.add(PreferenceExample.text("demo:" + (i + 1), prompt, DOG[rnd.nextInt(DOG.length)], OTHER[rnd.nextInt(OTHER.length)]));
+            String form = CONTINUATIONS[rnd.nextInt(CONTINUATIONS.length)], other = OTHER[rnd.nextInt(OTHER.length)];
+            out.add(PreferenceExample.text("demo:" + (i + 1), prompt, fill(form, "dog", name), fill(form, other, name)));
         }
         return out;
+    }
+
+    private static String fill(String form, String thing, String name) {
+        return form.contains("%s wanted") ? String.format(form, thing, name, thing) : form.replace("%s", thing);
     }
 
     /** The same examples as JSON Lines, for `jdpo train --data` and for reading. */

@@ -79,15 +79,32 @@ public final class ReferenceScorer {
     }
 
     private List<Scores> compute(List<PreferencePair> pairs, TrainListener listener) {
-        int cells = 0;
-        for (PreferencePair p : pairs) cells = Math.max(cells, p.prompt().length + p.chosen().length + p.rejected().length);
-        int nCtx = Math.max(512, Math.min(cells * PAIRS_PER_CALL, 8192));
-        nCtx = Math.max(nCtx, cells);
+        int shared = 0, separate = 0;
+        for (PreferencePair p : pairs) {
+            shared = Math.max(shared, p.prompt().length + p.chosen().length + p.rejected().length);
+            separate = Math.max(separate, p.longestSequence());
+        }
         List<Scores> out = new ArrayList<>(pairs.size());
-        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withGpuLayers(gpuLayers));
-             LlamaContext ctx = LlamaContext.create(m, ContextParams.of(nCtx).withSequences(2 * PAIRS_PER_CALL)
+        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withGpuLayers(gpuLayers))) {
+            int trained = m.trainingContextLength();
+            if (separate > trained) {
+                throw new IllegalArgumentException("a pair needs " + separate + " positions; " + model + " was trained for "
+                        + trained + " (lower max_length)");
+            }
+            // Several pairs per call within the trained context; the prompt's cells are shared by
+            // chosen and rejected when a whole pair fits, else each sequence is scored on its own.
+            boolean share = shared <= trained;
+            int cells = share ? shared : separate;
+            int nCtx = Math.max(cells, Math.min(Math.max(512, Math.min(cells * PAIRS_PER_CALL, 8192)), trained));
+            scoreAll(m, nCtx, share, pairs, out, listener);
+        }
+        return out;
+    }
+
+    private void scoreAll(LlamaModel m, int nCtx, boolean share, List<PreferencePair> pairs, List<Scores> out, TrainListener listener) {
+        try (LlamaContext ctx = LlamaContext.create(m, ContextParams.of(nCtx).withSequences(2 * PAIRS_PER_CALL)
                      .withBatch(Math.min(nCtx, 2048)).withThreads(threads))) {
-            LogProbScorer scorer = new LogProbScorer(ctx, true);
+            LogProbScorer scorer = new LogProbScorer(ctx, share);
             long tokens = 0;
             for (int i = 0; i < pairs.size(); i += PAIRS_PER_CALL) {
                 List<ScoreRequest> reqs = new ArrayList<>();
@@ -99,7 +116,6 @@ public final class ReferenceScorer {
                 listener.progress("reference", out.size(), pairs.size(), tokens);
             }
         }
-        return out;
     }
 
     private static List<Scores> read(Path file, List<PreferencePair> pairs) throws IOException {
