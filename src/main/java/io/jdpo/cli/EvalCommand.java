@@ -59,9 +59,8 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Map<Path, Float> adapters = new LinkedHashMap<>();
         for (String spec : loras) {
-            int colon = spec.lastIndexOf(':');
-            boolean scaled = colon > 0 && spec.substring(colon + 1).matches("[-+0-9.eE]+");
-            adapters.put(Path.of(scaled ? spec.substring(0, colon) : spec), scaled ? Float.parseFloat(spec.substring(colon + 1)) : 1f);
+            AdapterSpec a = AdapterSpec.parse(spec);
+            adapters.put(a.path(), a.scale());
         }
         PreferenceReader.Data d = PreferenceReader.read(data, format == null ? null : io.jdpo.train.PreferenceFormat.parse(format));
         List<PreferencePair> pairs = new ArrayList<>();

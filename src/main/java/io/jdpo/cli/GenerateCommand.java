@@ -65,10 +65,9 @@ final class GenerateCommand implements Callable<Integer> {
                 ctx.detachAll();
                 LoraAdapter adapter = null;
                 if (!spec.equals("none")) {
-                    int colon = spec.lastIndexOf(':');
-                    boolean hasScale = colon > 0 && spec.substring(colon + 1).matches("-?[0-9.]+");
-                    adapter = LoraAdapter.load(m, Path.of(hasScale ? spec.substring(0, colon) : spec));
-                    ctx.attach(adapter, hasScale ? Float.parseFloat(spec.substring(colon + 1)) : 1f);
+                    AdapterSpec a = AdapterSpec.parse(spec);
+                    adapter = LoraAdapter.load(m, a.path());
+                    ctx.attach(adapter, a.scale());
                 }
                 if (runs.size() > 1) out.println("== " + spec);
                 out.print(prompt);

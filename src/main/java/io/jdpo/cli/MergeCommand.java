@@ -55,10 +55,9 @@ final class MergeCommand implements Callable<Integer> {
         List<Merger.Input> inputs = new ArrayList<>();
         Map<Path, Float> scales = new LinkedHashMap<>();
         for (String spec : adapters) {
-            int colon = spec.lastIndexOf(':');
-            boolean scaled = colon > 0 && spec.substring(colon + 1).matches("[-+0-9.eE]+");
-            Path p = Path.of(scaled ? spec.substring(0, colon) : spec);
-            float scale = scaled ? Float.parseFloat(spec.substring(colon + 1)) : 1f;
+            AdapterSpec a = AdapterSpec.parse(spec);
+            Path p = a.path();
+            float scale = a.scale();
             inputs.add(new Merger.Input(AdapterFile.read(p), scale));
             scales.put(p, scale);
         }

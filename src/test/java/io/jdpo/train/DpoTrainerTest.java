@@ -57,6 +57,21 @@ class DpoTrainerTest {
         }
     }
 
+    /** Keeps the trainer's messages (and prints them). */
+    static class Collecting implements TrainListener {
+        final List<String> messages;
+
+        Collecting(List<String> messages) {
+            this.messages = messages;
+        }
+
+        @Override
+        public void message(String line) {
+            messages.add(line);
+            System.out.println(line);
+        }
+    }
+
     static TrainConfig.Builder config() {
         return TrainConfig.defaults().toBuilder().rank(8).alpha(16).learningRate(5e-4).batchSize(4).threads(2)
                 .targets(LoraTarget.all()).warmupRatio(0.1).seed(7);
@@ -65,13 +80,7 @@ class DpoTrainerTest {
     @Test
     void learnsThePreferredTheme(@TempDir Path out) throws IOException {
         List<String> messages = new ArrayList<>();
-        TrainListener listener = new TrainListener() {
-            @Override
-            public void message(String line) {
-                messages.add(line);
-                System.out.println(line);
-            }
-
+        TrainListener listener = new Collecting(messages) {
             @Override
             public void metrics(Map<String, Object> row) {
                 System.out.println(row);
@@ -107,12 +116,7 @@ class DpoTrainerTest {
 
         // The reference log-probs of this data were scored once; every later run read them from the cache.
         List<String> messages = new ArrayList<>();
-        new DpoTrainer(cfg).cacheDir(cache).train(TestData.stories260K(), train, eval, dir.resolve("again"), null, new TrainListener() {
-            @Override
-            public void message(String line) {
-                messages.add(line);
-            }
-        });
+        new DpoTrainer(cfg).cacheDir(cache).train(TestData.stories260K(), train, eval, dir.resolve("again"), null, new Collecting(messages));
         assertTrue(messages.stream().anyMatch(m -> m.startsWith("reference log-probs: " + (train.size() + eval.size()) + " pairs from cache")), String.valueOf(messages));
 
         TrainConfig other = config().maxSteps(6).checkpointEvery(3).gradientAccumulation(2).batchSize(2).beta(0.2).build();
@@ -133,13 +137,7 @@ class DpoTrainerTest {
             fallbacks = enc.boundaryFallbacks();
         }
         List<String> messages = new ArrayList<>();
-        TrainListener listener = new TrainListener() {
-            @Override
-            public void message(String line) {
-                messages.add(line);
-                System.out.println(line);
-            }
-        };
+        TrainListener listener = new Collecting(messages);
         TrainConfig cfg = config().maxSteps(4).maxLength(256).maxPromptLength(128).learningRate(1e-3).build();
         TrainResult r = new DpoTrainer(cfg).cacheDir(cache)
                 .train(TestData.tinyRandomLlama2(), pairs.subList(0, 40), pairs.subList(40, 48), out, null, listener);
