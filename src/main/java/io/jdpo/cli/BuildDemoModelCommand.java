@@ -7,6 +7,7 @@ import io.jdpo.model.SpmVocabulary;
 import io.jdpo.model.Transformer;
 import io.jdpo.train.ConsoleProgress;
 import io.jdpo.train.DemoCorpus;
+import io.jdpo.train.DemoPreferences;
 import io.jdpo.train.Pretrainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,7 +21,8 @@ import java.util.concurrent.Callable;
 
 /**
  * Builds the bundled demo model from nothing: a generated story corpus, a vocabulary made
- * from it, a fresh Llama, and full-parameter pretraining in Java. Reproducible from the seed
+ * from it, a fresh Llama, and full-parameter pretraining in Java; and writes the demo
+ * preference set beside it. Reproducible from the seed
  * (with the same thread count); run by models/build-demo-model.sh.
  */
 @Command(name = "build-demo-model", mixinStandardHelpOptions = true, hidden = true,
@@ -41,9 +43,15 @@ final class BuildDemoModelCommand implements Callable<Integer> {
     int layers;
     @Option(names = "--seed", defaultValue = "1", description = "seed of corpus, weights and batches (default ${DEFAULT-VALUE})")
     long seed;
+    @Option(names = "--prefs-only", description = "only write the demo preference set (demo-prefs.jsonl beside the model)")
+    boolean prefsOnly;
 
     @Override
     public Integer call() throws Exception {
+        Path prefs = out.resolveSibling("demo-prefs.jsonl");
+        Files.writeString(prefs, DemoPreferences.jsonl(DemoPreferences.generate(DemoPreferences.PAIRS, DemoPreferences.SEED)));
+        System.out.println("wrote " + prefs);
+        if (prefsOnly) return 0;
         List<String> corpus = DemoCorpus.stories(stories, seed);
         SpmVocabulary vocab = SpmVocabulary.build(corpus);
         Path init = out.resolveSibling(out.getFileName() + ".init.partial");

@@ -15,6 +15,7 @@ import io.jdpo.train.DpoTrainer;
 import io.jdpo.train.PairEncoder;
 import io.jdpo.train.PreferenceExample;
 import io.jdpo.train.PreferencePair;
+import io.jdpo.train.PreferenceReader;
 import io.jdpo.train.RegexReward;
 import io.jdpo.train.TrainConfig;
 import io.jdpo.train.TrainResult;
@@ -44,8 +45,8 @@ final class DemoCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--steps", defaultValue = "40", description = "DPO steps (default ${DEFAULT-VALUE})")
     int steps;
-    @Option(names = "--pairs", defaultValue = "96", description = "generated preference pairs, an eighth held out (default ${DEFAULT-VALUE})")
-    int pairs;
+    @Option(names = "--data", description = "demo preference set (default: demo-prefs.jsonl beside the model, else generated)")
+    Path data;
     @Option(names = "--quiet", description = "no progress lines")
     boolean quiet;
 
@@ -54,7 +55,9 @@ final class DemoCommand implements Callable<Integer> {
         Path m = model != null ? model : Path.of("models", "demo.gguf");
         if (!Files.isRegularFile(m)) throw new IllegalArgumentException("demo model " + m + " not found; pass --model FILE.gguf");
         Files.createDirectories(out);
-        List<PreferenceExample> examples = DemoPreferences.generate(pairs, 7);
+        Path prefs = data != null ? data : m.resolveSibling("demo-prefs.jsonl");
+        List<PreferenceExample> examples = Files.isRegularFile(prefs) ? PreferenceReader.read(prefs, null).examples()
+                : DemoPreferences.generate(DemoPreferences.PAIRS, DemoPreferences.SEED);
         Files.writeString(out.resolve("demo-prefs.jsonl"), DemoPreferences.jsonl(examples));
         List<PreferencePair> train = new ArrayList<>(), eval = new ArrayList<>();
         try (LlamaModel lm = LlamaModel.load(m, ModelParams.defaults().withVocabOnly(true))) {

@@ -10,7 +10,10 @@ import io.jdpo.train.PreferenceEvaluator;
 import io.jdpo.train.PreferenceExample;
 import io.jdpo.train.PreferencePair;
 import io.jdpo.train.PreferenceReader;
+import io.jdpo.train.CommandReward;
+import io.jdpo.train.JudgeReward;
 import io.jdpo.train.RegexReward;
+import io.jdpo.train.Reward;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,7 +30,7 @@ import java.util.concurrent.Callable;
 /** Preference accuracy and margins of a model with adapters against the model alone; optionally a generation-based reward. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Evaluate adapters on preference data in llama.cpp: reward accuracy and margins against the base as reference,",
-                "and with --reward-regex the generations' reward before and after."},
+                "and with --reward-regex, --reward-command or --judge the generations' reward before and after."},
         footer = {"", "Example:", "  jdpo eval model.gguf --data heldout.jsonl --lora runs/dpo/adapter.gguf --reward-regex '\\bdog\\b'"})
 final class EvalCommand implements Callable<Integer> {
     @Mixin
@@ -50,6 +53,13 @@ final class EvalCommand implements Callable<Integer> {
     String rewardRegex;
     @Option(names = "--penalty-regex", description = "-1 per match in a generation")
     String penaltyRegex;
+    @Option(names = "--reward-command", description = "also generate and score each text with this shell command (text on stdin, a number on stdout)")
+    String rewardCommand;
+    @Option(names = "--judge", description = "also generate and score with this GGUF judge model: log p(Yes) - log p(No)")
+    Path judge;
+    @Option(names = "--judge-question", defaultValue = "Here is a story:\n%s\nQuestion: Is this story good? Answer:",
+            description = "the judge's question, %%s where the text goes (default: ${DEFAULT-VALUE})")
+    String judgeQuestion;
     @Option(names = "--gen-tokens", defaultValue = "48", description = "tokens per generation (default ${DEFAULT-VALUE})")
     int genTokens;
     @Option(names = "--quiet", description = "no progress line")
@@ -76,19 +86,30 @@ final class EvalCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%d pairs: rewards/accuracies %.4f  rewards/margins %.4f  rewards/chosen %.4f  rewards/rejected %.4f"
                 + "  logps/chosen %.3f  logps/rejected %.3f%n", r.pairs(), r.accuracy(), r.margin(), r.rewardChosen(), r.rewardRejected(),
                 r.logpChosen(), r.logpRejected());
-        if (rewardRegex != null || penaltyRegex != null) {
-            if (adapters.size() != 1) throw new IllegalArgumentException("generation-based evaluation takes one --lora");
-            RegexReward reward = RegexReward.of(rewardRegex, penaltyRegex);
-            List<int[]> prompts = new ArrayList<>();
-            for (PreferencePair p : pairs) prompts.add(p.prompt());
-            double before = 0, after = 0;
-            for (BeforeAfter.Generation g : BeforeAfter.generate(model, adapters.keySet().iterator().next(), prompts, genTokens, common.threads())) {
-                before += reward.score(g.before());
-                after += reward.score(g.after());
+        Reward reward = rewardRegex != null || penaltyRegex != null ? RegexReward.of(rewardRegex, penaltyRegex)
+                : rewardCommand != null ? new CommandReward(rewardCommand)
+                : judge != null ? new JudgeReward(judge, judgeQuestion, common.threads()) : null;
+        if (reward != null) {
+            try {
+                generationReward(adapters, pairs, reward);
+            } finally {
+                if (reward instanceof AutoCloseable c) c.close();
             }
-            System.out.printf(Locale.ROOT, "generation reward (greedy, %d tokens, %d prompts): base %.3f, with adapter %.3f%n",
-                    genTokens, prompts.size(), before / prompts.size(), after / prompts.size());
         }
         return 0;
+    }
+
+    /** Greedy generations from every prompt with the base and with the adapter, and their mean reward. */
+    private void generationReward(Map<Path, Float> adapters, List<PreferencePair> pairs, Reward reward) {
+        if (adapters.size() != 1) throw new IllegalArgumentException("generation-based evaluation takes one --lora");
+        List<int[]> prompts = new ArrayList<>();
+        for (PreferencePair p : pairs) prompts.add(p.prompt());
+        double before = 0, after = 0;
+        for (BeforeAfter.Generation g : BeforeAfter.generate(model, adapters.keySet().iterator().next(), prompts, genTokens, common.threads())) {
+            before += reward.score(g.before());
+            after += reward.score(g.after());
+        }
+        System.out.printf(Locale.ROOT, "generation reward (greedy, %d tokens, %d prompts): base %.3f, with adapter %.3f%n",
+                genTokens, prompts.size(), before / prompts.size(), after / prompts.size());
     }
 }

@@ -7,6 +7,7 @@ import io.jdpo.gguf.GgmlType;
 import io.jdpo.llama.ChatTemplate;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.ModelParams;
+import io.jdpo.train.ConsoleProgress;
 import io.jdpo.train.PairEncoder;
 import io.jdpo.train.PreferenceExample;
 import io.jdpo.train.PreferencePair;
@@ -49,6 +50,8 @@ final class MergeCommand implements Callable<Integer> {
     int verifyPairs;
     @Option(names = "--template", description = "chat template for conversational --verify data")
     String template;
+    @Option(names = "--quiet", description = "no progress line")
+    boolean quiet;
 
     @Override
     public Integer call() throws Exception {
@@ -62,10 +65,8 @@ final class MergeCommand implements Callable<Integer> {
             scales.put(p, scale);
         }
         GgmlType t = type == null ? null : GgmlType.parse(type);
-        Merger.Result r = Merger.merge(base, inputs, out, t, Map.of(), (done, total) -> {
-            System.out.printf("\rmerge %d/%d tensors", done, total);
-            if (done.equals(total)) System.out.println();
-        });
+        ConsoleProgress progress = new ConsoleProgress(System.out, quiet).unit("merge", "tensors/s");
+        Merger.Result r = Merger.merge(base, inputs, out, t, Map.of(), (done, total) -> progress.progress("merge", done, total, done));
         System.out.printf(Locale.ROOT, "wrote %s: %d tensors merged, %d copied; worst requantization error %.3f of the update%n",
                 out, r.merged(), r.copied(), r.worstErrorToUpdate());
         for (Merger.TensorReport tr : r.tensors()) {

@@ -12,6 +12,7 @@ public final class ConsoleProgress implements TrainListener {
     private final PrintStream out;
     private final boolean quiet;
     private final int rowsEvery;
+    private final java.util.Map<String, String> units = new java.util.HashMap<>();
     private String stage;
     private long stageStart, lastDraw;
     private boolean lineOpen;
@@ -25,6 +26,12 @@ public final class ConsoleProgress implements TrainListener {
         this.out = out;
         this.quiet = quiet;
         this.rowsEvery = Math.max(1, rowsEvery);
+    }
+
+    /** The rate's unit for a stage whose counts are not tokens ("tensors/s" for a merge). */
+    public ConsoleProgress unit(String stage, String unit) {
+        units.put(stage, unit);
+        return this;
     }
 
     @Override
@@ -42,7 +49,8 @@ public final class ConsoleProgress implements TrainListener {
         double secs = Math.max(1e-9, (now - stageStart) / 1e9);
         double rate = secs < 0.05 ? 0 : tokens / secs;
         String eta = done == 0 ? "?" : formatSeconds(secs * (total - done) / done);
-        out.printf(Locale.ROOT, "\r%-9s %d/%d  %.0f tok/s  %s elapsed  ETA %s   ", stage, done, total, rate, formatSeconds(secs), eta);
+        out.printf(Locale.ROOT, "\r%-9s %d/%d  %.0f %s  %s elapsed  ETA %s   ", stage, done, total, rate,
+                units.getOrDefault(stage, "tok/s"), formatSeconds(secs), eta);
         lineOpen = true;
         if (done >= total) endLine();
         out.flush();

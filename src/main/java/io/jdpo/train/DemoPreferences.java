@@ -12,6 +12,10 @@ import java.util.SplittableRandom;
  * it ({@link #REWARD}).
  */
 public final class DemoPreferences {
+    /** Size and seed of the bundled set (models/demo-prefs.jsonl). */
+    public static final int PAIRS = 96;
+    public static final long SEED = 7;
+
     /** The demo reward: one point per dog in a generation. */
     public static final String REWARD = "\\b(dog|dogs|puppy)\\b";
 

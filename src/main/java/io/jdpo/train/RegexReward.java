@@ -8,12 +8,13 @@ import java.util.regex.Pattern;
  * match of the dispreferred one (either may be null). The built-in scorer of the demo and
  * of generation-based evaluation; a lexicon is a pattern like {@code \b(dog|puppy)\b}.
  */
-public record RegexReward(Pattern preferred, Pattern dispreferred) {
+public record RegexReward(Pattern preferred, Pattern dispreferred) implements Reward {
     public static RegexReward of(String preferred, String dispreferred) {
         return new RegexReward(preferred == null ? null : Pattern.compile(preferred, Pattern.CASE_INSENSITIVE),
                 dispreferred == null ? null : Pattern.compile(dispreferred, Pattern.CASE_INSENSITIVE));
     }
 
+    @Override
     public double score(String text) {
         return count(preferred, text) - count(dispreferred, text);
     }

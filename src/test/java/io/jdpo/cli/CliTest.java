@@ -192,6 +192,16 @@ class CliTest {
         assertEquals(m.group(2), String.format(java.util.Locale.ROOT, "%.3f", Double.parseDouble(e.group(1))), "eval agrees with merge --verify");
         assertTrue(Double.parseDouble(e.group(2)) > 0, eval.out());
         assertTrue(eval.out().contains("generation reward (greedy, 48 tokens, 10 prompts): base"), eval.out());
+        // The same reward from an external program, and a GGUF judge model through llama.cpp.
+        Run cmd = run("eval", base, "--data", data.toString(), "--lora", run.resolve("adapter.gguf").toString(),
+                "--reward-command", "grep -o -i -w dog | wc -l", "--quiet", "-t", "2");
+        assertEquals(0, cmd.code(), cmd.err() + cmd.out());
+        String regexLine = eval.out().lines().filter(l -> l.startsWith("generation reward")).findFirst().orElseThrow();
+        assertTrue(cmd.out().contains(regexLine), "command reward = regex reward: " + cmd.out());
+        Run judge = run("eval", base, "--data", data.toString(), "--lora", run.resolve("adapter.gguf").toString(), "--max-pairs", "2",
+                "--judge", base, "--judge-question", "%s Was it a dog? Answer:", "--quiet", "-t", "2");
+        assertEquals(0, judge.code(), judge.err() + judge.out());
+        assertTrue(judge.out().matches("(?s).*generation reward \\(greedy, 48 tokens, 2 prompts\\): base -?[0-9.]+, with adapter -?[0-9.]+.*"), judge.out());
         Run same = run("merge", base, run.resolve("adapter.gguf").toString(), "-o", base);
         assertEquals(1, same.code());
         assertTrue(same.err().contains("is an input of the merge"), same.err());

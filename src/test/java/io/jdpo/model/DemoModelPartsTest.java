@@ -38,4 +38,15 @@ class DemoModelPartsTest {
             assertEquals(1 + 1 + 9, tf.parameters().size(), "embedding (tied: also the output), output norm, nine tensors per block");
         }
     }
+
+    @Test
+    void theBundledPreferenceSetIsTheGeneratorsOutput() throws Exception {
+        String committed = Files.readString(Path.of("models/demo-prefs.jsonl"));
+        assertEquals(io.jdpo.train.DemoPreferences.jsonl(io.jdpo.train.DemoPreferences.generate(
+                io.jdpo.train.DemoPreferences.PAIRS, io.jdpo.train.DemoPreferences.SEED)), committed,
+                "models/demo-prefs.jsonl is rewritten by models/build-demo-model.sh --prefs-only");
+        var data = io.jdpo.train.PreferenceReader.read(Path.of("models/demo-prefs.jsonl"), null);
+        assertEquals(96, data.examples().size());
+        assertTrue(data.examples().stream().allMatch(e -> e.chosen().contains("dog") && !e.rejected().contains("dog")));
+    }
 }
