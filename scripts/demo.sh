@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job: the whole pipeline on the demo model (jdpo demo): reference scoring by
 # llama.cpp, DPO training with progress, the HTML report, adapter and merged exports, and
-# generations before and after with the demo's reward. The model is models/demo.gguf when
-# the project has built it (issue 7), else $JDPO_DEMO_MODEL, else ../shared's stories260K.
+# generations before and after with the demo's reward. The model is $JDPO_DEMO_MODEL when set,
+# else the bundled models/demo.gguf (models/build-demo-model.sh rebuilds it).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 model=${JDPO_DEMO_MODEL:-}
