@@ -75,7 +75,7 @@ final class EvalCommand implements Callable<Integer> {
         PreferenceReader.Data d = PreferenceReader.read(data, format == null ? null : io.jdpo.train.PreferenceFormat.parse(format));
         List<PreferencePair> pairs = new ArrayList<>();
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
-            ChatTemplate t = template != null ? ChatTemplate.named(template) : m.chatTemplate().isPresent() ? ChatTemplate.of(m) : null;
+            ChatTemplate t = ChatTemplate.forModel(m, template);
             PairEncoder enc = new PairEncoder(m.tokenizer(), t);
             for (PreferenceExample e : d.examples()) {
                 if (pairs.size() == maxPairs) break;

@@ -78,7 +78,7 @@ final class MergeCommand implements Callable<Integer> {
         if (verify != null) {
             List<MergeVerifier.Pair> pairs = new ArrayList<>();
             try (LlamaModel m = LlamaModel.load(base, ModelParams.defaults().withVocabOnly(true))) {
-                ChatTemplate tmpl = template != null ? ChatTemplate.named(template) : m.chatTemplate().isPresent() ? ChatTemplate.of(m) : null;
+                ChatTemplate tmpl = ChatTemplate.forModel(m, template);
                 PairEncoder enc = new PairEncoder(m.tokenizer(), tmpl);
                 for (PreferenceExample e : PreferenceReader.read(verify, null).examples()) {
                     if (pairs.size() == verifyPairs) break;

@@ -142,8 +142,7 @@ final class TrainCommand implements Callable<Integer> {
         List<PreferencePair> trainPairs = new ArrayList<>(), evalPairs = new ArrayList<>();
         int fallbacks;
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
-            ChatTemplate tmpl = template != null ? ChatTemplate.named(template)
-                    : m.chatTemplate().isPresent() ? ChatTemplate.of(m) : null;
+            ChatTemplate tmpl = ChatTemplate.forModel(m, template);
             PairEncoder enc = new PairEncoder(m.tokenizer(), tmpl);
             for (PreferenceExample e : train.examples()) trainPairs.add(enc.encode(e));
             if (held != null) for (PreferenceExample e : held.examples()) evalPairs.add(enc.encode(e));

@@ -37,11 +37,6 @@ public final class Merger {
      * output type cannot hold the update: the known failure of merging into 4-bit weights.
      */
     public record TensorReport(String name, GgmlType type, double weightNorm, double updateNorm, double errorNorm) {
-        /** Requantization error relative to the merged weight. */
-        public double relativeError() {
-            return errorNorm / Math.max(1e-30, Math.hypot(weightNorm, 0));
-        }
-
         /** Requantization error relative to the update it had to carry. */
         public double errorToUpdate() {
             return errorNorm / Math.max(1e-30, updateNorm);

@@ -29,6 +29,15 @@ public final class ChatTemplate {
                         + builtinNames())));
     }
 
+    /**
+     * The template a command should use: the named one when a name is given, else the
+     * model's own, else null (the model has none: plain-text data only).
+     */
+    public static ChatTemplate forModel(LlamaModel model, String nameOrNull) {
+        if (nameOrNull != null) return named(nameOrNull);
+        return model.chatTemplate().isPresent() ? of(model) : null;
+    }
+
     /** A built-in template by name (see {@link #builtinNames()}), or a full Jinja template text. */
     public static ChatTemplate named(String nameOrTemplate) {
         return new ChatTemplate(nameOrTemplate);

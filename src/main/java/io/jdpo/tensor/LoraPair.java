@@ -15,12 +15,4 @@ public record LoraPair(MemorySegment a, MemorySegment b, int rank, int nIn, int 
                     + " needs A of " + rank * nIn + " and B of " + nOut * rank + " floats");
         }
     }
-
-    public float a(int row, int col) {
-        return SegmentMath.get(a, (long) row * nIn + col);
-    }
-
-    public float b(int row, int col) {
-        return SegmentMath.get(b, (long) row * rank + col);
-    }
 }

@@ -57,8 +57,12 @@ public final class Checkpoint {
         String json = "{\n  \"step\": " + step + ",\n  \"config\": \"" + id.config() + "\",\n  \"model\": \"" + id.model()
                 + "\",\n  \"data\": \"" + id.data() + "\"\n}\n";
         Files.writeString(tmp.resolve("trainer.json"), json);
-        deleteTree(dir);
+        // An older checkpoint under the same name is set aside, not deleted, until the new one is in place.
+        Path old = parent.resolve("." + dir.getFileName() + ".old");
+        deleteTree(old);
+        if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(old);
         return dir;
     }
 

@@ -71,7 +71,7 @@ public final class DpoTrainer {
         List<PreferencePair> all = new ArrayList<>(train);
         all.addAll(eval);
         // SimPO ignores the reference in its loss, but its rewards and the step-0 check still use it.
-        List<ReferenceScorer.Scores> refs = new ReferenceScorer(model, cfg.threads(), cfg.gpuLayers(), cacheDir).score(all, listener);
+        List<ReferenceScorer.Scores> refs = new ReferenceScorer(model, cfg.threads(), cfg.gpuLayers(), cacheDir).score(all, modelHash, listener);
         List<ReferenceScorer.Scores> refTrain = refs.subList(0, train.size()), refEval = refs.subList(train.size(), refs.size());
         Checkpoint.Identity id = new Checkpoint.Identity(Fingerprint.text(cfg.toString()), modelHash, Fingerprint.pairs(train));
         Files.createDirectories(outDir);

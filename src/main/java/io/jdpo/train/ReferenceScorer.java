@@ -61,9 +61,14 @@ public final class ReferenceScorer {
     }
 
     public List<Scores> score(List<PreferencePair> pairs, TrainListener listener) throws IOException {
+        return score(pairs, cacheDir == null ? null : Fingerprint.file(model), listener);
+    }
+
+    /** As {@link #score(List, TrainListener)} with the model file's SHA-256 already known (a caller that hashed it). */
+    public List<Scores> score(List<PreferencePair> pairs, String modelSha256, TrainListener listener) throws IOException {
         Path file = null;
         if (cacheDir != null) {
-            String key = Fingerprint.text(Fingerprint.file(model) + "\n" + Fingerprint.pairs(pairs) + "\nf32-kv no-flash-attention");
+            String key = Fingerprint.text(modelSha256 + "\n" + Fingerprint.pairs(pairs) + "\nf32-kv no-flash-attention");
             file = cacheDir.resolve("reference-" + key.substring(0, 32) + ".bin");
             if (Files.exists(file)) {
                 List<Scores> cached = read(file, pairs);

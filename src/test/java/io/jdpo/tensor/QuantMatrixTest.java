@@ -18,18 +18,14 @@ class QuantMatrixTest {
             "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
     void fastProductMatchesScalarReference(GgmlType type) {
         Random rnd = new Random(type.id() * 31L);
-        // Odd row counts (not a multiple of the 4-row tile), odd token counts, widths of 1 to 3 blocks.
+        // Row counts off the strip width, odd token counts (around the 6- and 4-row tiles), widths of 1 to 3 blocks.
         int[][] shapes = {{1, 1, 1}, {7, 3, 2}, {13, 5, 3}, {4, 1, 1}, {33, 9, 2}};
         try (Parallel par = new Parallel(2)) {
             for (int[] sh : shapes) {
                 int rows = sh[0], tokens = sh[1];
-                int cols = Math.max(type.blockSize(), 32) * sh[2] + (type.blockSize() == 1 ? 3 : 0);
-                float[] w = new float[rows * cols];
-                for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
-                byte[] q = RowQuantizer.quantize(type.id(), w, rows, cols, null);
-                QuantMatrix m = new QuantMatrix("w", type, MemorySegment.ofArray(q), cols, rows);
-                float[] x = new float[tokens * cols];
-                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                int cols = cols(type, sh[2]);
+                QuantMatrix m = randomMatrix(type, rows, cols, rnd);
+                float[] x = gaussian(rnd, tokens * cols);
                 float[] fast = new float[tokens * rows], ref = new float[tokens * rows];
                 m.matmul(x, tokens, fast, par);
                 m.matmulScalar(x, tokens, ref);
@@ -47,18 +43,14 @@ class QuantMatrixTest {
             "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
     void transposedProductMatchesScalarReference(GgmlType type) {
         Random rnd = new Random(type.id() * 17L);
-        // Row counts across panel boundaries, token counts around the 4-token tile, widths that split between threads.
+        // Row counts across panel boundaries, token counts around the 6- and 4-row tiles, widths that split between threads.
         int[][] shapes = {{1, 1, 1}, {7, 3, 2}, {17, 5, 3}, {33, 9, 2}, {5, 4, 4}};
         try (Parallel par = new Parallel(2)) {
             for (int[] sh : shapes) {
                 int rows = sh[0], tokens = sh[1];
-                int cols = Math.max(type.blockSize(), 32) * sh[2] + (type.blockSize() == 1 ? 3 : 0);
-                float[] w = new float[rows * cols];
-                for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
-                byte[] q = RowQuantizer.quantize(type.id(), w, rows, cols, null);
-                QuantMatrix m = new QuantMatrix("w", type, MemorySegment.ofArray(q), cols, rows);
-                float[] dy = new float[tokens * rows];
-                for (int i = 0; i < dy.length; i++) dy[i] = (float) rnd.nextGaussian();
+                int cols = cols(type, sh[2]);
+                QuantMatrix m = randomMatrix(type, rows, cols, rnd);
+                float[] dy = gaussian(rnd, tokens * rows);
                 float[] fast = new float[tokens * cols], ref = new float[tokens * cols];
                 for (int i = 0; i < fast.length; i++) fast[i] = ref[i] = (float) rnd.nextGaussian();
                 m.matmulTransposedAdd(dy, tokens, fast, par);
@@ -69,5 +61,22 @@ class QuantMatrixTest {
                 }
             }
         }
+    }
+
+    /** n_in of a test matrix: whole blocks of the type, plus an odd tail for unblocked types. */
+    private static int cols(GgmlType type, int blocks) {
+        return Math.max(type.blockSize(), 32) * blocks + (type.blockSize() == 1 ? 3 : 0);
+    }
+
+    /** Gaussian weights quantized to the type by ggml, read as a QuantMatrix. */
+    private static QuantMatrix randomMatrix(GgmlType type, int rows, int cols, Random rnd) {
+        byte[] q = RowQuantizer.quantize(type.id(), gaussian(rnd, rows * cols), rows, cols, null);
+        return new QuantMatrix("w", type, MemorySegment.ofArray(q), cols, rows);
+    }
+
+    private static float[] gaussian(Random rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) rnd.nextGaussian();
+        return v;
     }
 }
