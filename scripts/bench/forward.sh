@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Java forward vs llama.cpp scoring through the binding (same model, threads, T), one run,
-# then the forward's peak resident memory in a fresh JVM on the first type.
+# then the forward's peak resident memory in a fresh JVM on the first type (heap capped at 36 MiB:
+# the activations of T = 512 take 26 MiB of it).
 #   scripts/bench/forward.sh [threads] [T] [reps] [types...]
 # The model (dim 1024, 16 layers, 16 heads / 4 KV, ffn 2816, 32000-token Llama-2 vocabulary)
 # is generated once under target/bench and quantized there by llama.cpp.
@@ -15,5 +16,5 @@ tokenizer=${JDPO_BENCH_TOKENIZER:-$root/../shared/testdata/models/llama-2-tiny-r
 cd "$root"
 JDPO_BENCH_JAVA_OPTS=-Xmx8g bench_java io.jdpo.bench.ForwardBench target/bench "$tokenizer" "$threads" "$T" "$reps" "${types[@]}"
 echo
-JDPO_BENCH_JAVA_OPTS="-Xmx128m -XX:+UseSerialGC" bench_java io.jdpo.bench.ForwardMemory \
+JDPO_BENCH_JAVA_OPTS="-Xmx36m -XX:+UseSerialGC" bench_java io.jdpo.bench.ForwardMemory \
   "target/bench/LLAMA-1024x16-s1.${types[0]}.gguf" "$T" "$threads"

@@ -40,7 +40,8 @@ final class LayerActivations {
         this.h2 = new float[T * d];
         this.g = new float[T * c.ffn()];
         this.u = new float[T * c.ffn()];
-        this.act = new float[T * c.ffn()];
+        // Inference computes silu(g)·u in place over g: nothing reads g afterwards.
+        this.act = forBackward ? new float[T * c.ffn()] : g;
         if (lora != null) {
             for (LoraTarget t : lora.targets()) ax.put(t, new float[T * lora.rank()]);
         }

@@ -7,9 +7,11 @@ final class Ops {
 
     /** out = x / sqrt(mean(x²) + eps) * w over n values. */
     static void rmsNorm(float[] x, int xo, float[] w, float[] out, int oo, int n, float eps) {
+        // ggml's order exactly: float squares summed in double, then mean and scale in float.
         double ss = 0;
-        for (int i = 0; i < n; i++) ss += (double) x[xo + i] * x[xo + i];
-        float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) ss += x[xo + i] * x[xo + i];
+        float mean = (float) (ss / n);
+        float scale = 1.0f / (float) Math.sqrt(mean + eps);
         for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] * scale * w[i];
     }
 

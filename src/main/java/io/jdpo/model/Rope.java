@@ -17,11 +17,16 @@ final class Rope {
     static Table table(int[] positions, ModelConfig cfg, float[] factors) {
         int half = cfg.ropeDim() / 2, T = positions.length;
         float[] cos = new float[T * half], sin = new float[T * half];
-        for (int i = 0; i < half; i++) {
-            double inv = cfg.ropeFreqScale() * Math.pow(cfg.ropeBase(), -2.0 * i / cfg.ropeDim()) / (factors == null ? 1 : factors[i]);
-            for (int t = 0; t < T; t++) {
-                cos[t * half + i] = (float) Math.cos(positions[t] * inv);
-                sin[t * half + i] = (float) Math.sin(positions[t] * inv);
+        // ggml_rope_cache_init's float arithmetic step for step (the angle of pair i is reached
+        // by i float multiplications), so both engines rotate by the same float angles.
+        float thetaScale = (float) Math.pow(cfg.ropeBase(), -2.0f / cfg.ropeDim());
+        for (int t = 0; t < T; t++) {
+            float theta = positions[t];
+            for (int i = 0; i < half; i++) {
+                float angle = cfg.ropeFreqScale() * (factors == null ? theta : theta / factors[i]);
+                cos[t * half + i] = (float) Math.cos(angle);
+                sin[t * half + i] = (float) Math.sin(angle);
+                theta *= thetaScale;
             }
         }
         return new Table(cos, sin);

@@ -317,6 +317,15 @@ public final class Transformer implements AutoCloseable {
      */
     private float[] completionLogProbs(float[] x, Layout layout, float[] unit) {
         int n = layout.sources.length, d = cfg.dim(), V = cfg.vocab();
+        if (unit == null) {
+            // Inference needs only each row's normaliser and one logit: reduce the logits
+            // panel by panel as the product makes them, holding none of them whole.
+            float[] rows = new float[n * d];
+            par.forRange(n, ROWS, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) Ops.rmsNorm(x, layout.sources[i] * d, outputNorm, rows, i * d, d, cfg.rmsEps());
+            });
+            return OnlineLogSoftmax.logProbs(output, rows, n, layout.targets, par);
+        }
         float[] out = new float[n];
         // Vocabulary logits a chunk of positions at a time: T × vocab floats would be the
         // largest buffer of the whole forward.

@@ -19,6 +19,8 @@ public final class PackedGemm {
     public static final int STRIP = 2 * L;
     /** Reduction depth per packed block. */
     public static final int KB = 256;
+    /** The packed block of B (at most KB × STRIP floats): one per thread, reused by every call. */
+    private static final ScratchBuffer PACKED = new ScratchBuffer();
 
     private PackedGemm() {
     }
@@ -26,7 +28,7 @@ public final class PackedGemm {
     /** C[M×N] (+)= A[M×K] · B[K×N], all row-major with leading dimensions lda, ldb, ldc. */
     public static void ab(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                           float[] c, int co, int ldc, boolean accumulate) {
-        float[] bp = new float[Math.min(K, KB) * STRIP];
+        float[] bp = PACKED.get(KB * STRIP);
         // k-blocks outside, strips inside: the block of A (M × KB) is reused by every strip while it sits in L2.
         for (int k0 = 0; k0 < K; k0 += KB) {
             int kb = Math.min(KB, K - k0);
@@ -45,12 +47,12 @@ public final class PackedGemm {
     /** C[M×N] (+)= A[M×K] · Bᵀ where B is N×K row-major (weight rows, as GGUF stores them). */
     public static void abT(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                            float[] c, int co, int ldc, boolean accumulate) {
-        float[] bp = new float[Math.min(K, KB) * STRIP];
+        float[] bp = PACKED.get(KB * STRIP);
         for (int k0 = 0; k0 < K; k0 += KB) {
             int kb = Math.min(KB, K - k0);
             for (int j0 = 0; j0 < N; j0 += STRIP) {
                 int n = Math.min(STRIP, N - j0);
-                if (n < STRIP) java.util.Arrays.fill(bp, 0f);
+                if (n < STRIP) java.util.Arrays.fill(bp, 0, kb * STRIP, 0f);
                 for (int j = 0; j < n; j++) {
                     int src = bo + (j0 + j) * ldb + k0;
                     for (int k = 0; k < kb; k++) bp[k * STRIP + j] = b[src + k];

@@ -15,6 +15,10 @@ public final class QuantMatrix {
      * activations is reused by four strips while it sits in L2.
      */
     private static final int PANEL = 4 * PackedGemm.STRIP;
+    /** Decoded weight rows, one buffer per thread (a panel of rows, or KB rows of a column slice). */
+    private static final ScratchBuffer DECODED = new ScratchBuffer();
+    /** A panel of products handed to a {@link PanelSink}. */
+    private static final ScratchBuffer PANEL_OUT = new ScratchBuffer();
 
     private final String name;
     private final GgmlType type;
@@ -53,14 +57,46 @@ public final class QuantMatrix {
      */
     public void matmul(float[] input, int tokens, float[] y, Parallel par) {
         float[] x = ActivationRounding.forWeights(type, input, tokens * cols);
+        par.forRange(rows, PANEL, (r0, r1) -> decodePanels(r0, r1, (p, n, w) ->
+                PackedGemm.abT(x, 0, cols, tokens, w, 0, cols, cols, n, y, p, rows, false)));
+    }
+
+    /** Receives one panel of y = W·x: rows [r0, r0 + n) of W against every token, as tokens × n values. */
+    public interface PanelSink {
+        void accept(int r0, int n, float[] y);
+    }
+
+    /**
+     * y = W·x handed over a panel of rows at a time instead of stored whole: for consumers that
+     * reduce each output row as it comes (the vocabulary's log-sum-exp), so tokens × rows
+     * values never exist at once. Each thread takes one contiguous range of rows and gets its
+     * sink from {@code sinkForRange} (called with the range's first row); within a range the
+     * panels arrive in row order.
+     */
+    public void matmulPanels(float[] input, int tokens, Parallel par, java.util.function.IntFunction<PanelSink> sinkForRange) {
+        float[] x = ActivationRounding.forWeights(type, input, tokens * cols);
         par.forRange(rows, PANEL, (r0, r1) -> {
-            float[] w = new float[PANEL * cols];
-            for (int p = r0; p < r1; p += PANEL) {
-                int n = Math.min(PANEL, r1 - p);
-                for (int k = 0; k < n; k++) decodeRow(p + k, w, k * cols);
-                PackedGemm.abT(x, 0, cols, tokens, w, 0, cols, cols, n, y, p, rows, false);
-            }
+            PanelSink sink = sinkForRange.apply(r0);
+            float[] y = PANEL_OUT.get(tokens * PANEL);
+            decodePanels(r0, r1, (p, n, w) -> {
+                PackedGemm.abT(x, 0, cols, tokens, w, 0, cols, cols, n, y, 0, n, false);
+                sink.accept(p, n, y);
+            });
         });
+    }
+
+    private interface PanelWork {
+        void run(int r0, int n, float[] decoded);
+    }
+
+    /** Decodes rows [r0, r1) a panel at a time into this thread's buffer and hands each panel to work. */
+    private void decodePanels(int r0, int r1, PanelWork work) {
+        float[] w = DECODED.get(PANEL * cols);
+        for (int p = r0; p < r1; p += PANEL) {
+            int n = Math.min(PANEL, r1 - p);
+            for (int k = 0; k < n; k++) decodeRow(p + k, w, k * cols);
+            work.run(p, n, w);
+        }
     }
 
     /** Scalar reference of {@link #matmul}: decode with the scalar path, accumulate in double. */
@@ -93,7 +129,7 @@ public final class QuantMatrix {
         par.forRange(cols, grain, (c0, c1) -> {
             int width = c1 - c0;
             long byteOff = type.bytesFor(c0), bytes = type.bytesFor(width);
-            float[] w = new float[PackedGemm.KB * width];
+            float[] w = DECODED.get(PackedGemm.KB * width);
             for (int p = 0; p < rows; p += PackedGemm.KB) {
                 int n = Math.min(PackedGemm.KB, rows - p);
                 for (int k = 0; k < n; k++) {

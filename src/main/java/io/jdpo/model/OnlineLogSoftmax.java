@@ -1,0 +1,74 @@
+package io.jdpo.model;
+
+import io.jdpo.tensor.Parallel;
+import io.jdpo.tensor.QuantMatrix;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * log p(target) for rows of vocabulary logits that arrive a panel of vocabulary entries at a
+ * time ({@link QuantMatrix#matmulPanels}), so no row of logits is ever stored whole: per row
+ * a running max and a sum of exp(z − max) in double, rescaled when the max grows, and the
+ * target's logit caught as its panel passes. Each thread's range of the vocabulary keeps its
+ * own state; the ranges are merged in vocabulary order, so the result does not depend on
+ * timing.
+ */
+final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
+    private final int[] targets;
+    private final float[] max;
+    private final double[] sum;
+    private final float[] targetLogit;
+
+    private OnlineLogSoftmax(int[] targets, int rows) {
+        this.targets = targets;
+        this.max = new float[rows];
+        this.sum = new double[rows];
+        this.targetLogit = new float[rows];
+        java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(targetLogit, Float.NaN);
+    }
+
+    /**
+     * log-softmax(W·rows[i])[targets[i]] for the n rows (n × W.cols, already normalised), W
+     * the output projection.
+     */
+    static float[] logProbs(QuantMatrix output, float[] rows, int n, int[] targets, Parallel par) {
+        Map<Integer, OnlineLogSoftmax> ranges = new ConcurrentSkipListMap<>();
+        output.matmulPanels(rows, n, par, r0 -> {
+            OnlineLogSoftmax s = new OnlineLogSoftmax(targets, n);
+            ranges.put(r0, s);
+            return s;
+        });
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            float m = Float.NEGATIVE_INFINITY, target = Float.NaN;
+            for (OnlineLogSoftmax s : ranges.values()) {
+                m = Math.max(m, s.max[i]);
+                if (!Float.isNaN(s.targetLogit[i])) target = s.targetLogit[i];
+            }
+            double total = 0;
+            for (OnlineLogSoftmax s : ranges.values()) total += s.sum[i] * Math.exp(s.max[i] - m);
+            out[i] = (float) (target - (m + Math.log(total)));
+        }
+        return out;
+    }
+
+    @Override
+    public void accept(int r0, int n, float[] y) {
+        for (int i = 0; i < max.length; i++) {
+            int o = i * n;
+            float m = max[i];
+            for (int j = 0; j < n; j++) m = Math.max(m, y[o + j]);
+            if (m > max[i]) {
+                sum[i] *= Math.exp(max[i] - m);
+                max[i] = m;
+            }
+            double s = 0;
+            for (int j = 0; j < n; j++) s += Math.exp(y[o + j] - m);
+            sum[i] += s;
+            int t = targets[i] - r0;
+            if (t >= 0 && t < n) targetLogit[i] = y[o + t];
+        }
+    }
+}
