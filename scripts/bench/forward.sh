@@ -18,3 +18,16 @@ JDPO_BENCH_JAVA_OPTS=-Xmx8g bench_java io.jdpo.bench.ForwardBench target/bench "
 echo
 JDPO_BENCH_JAVA_OPTS="-Xmx36m -XX:+UseSerialGC" bench_java io.jdpo.bench.ForwardMemory \
   "target/bench/LLAMA-1024x16-s1.${types[0]}.gguf" "$T" "$threads"
+echo
+# The peer: llama.cpp's own perplexity tool on the same file, context and threads (one chunk
+# of T tokens, logits at every position), its peak resident memory from GNU time.
+if [ -x /usr/bin/time ]; then
+  native=$("$root/native/build.sh" | tail -1)
+  text=target/bench/perplexity-text.txt
+  for i in $(seq 1 $(( T / 100 + 2 ))); do cat "$root/src/main/resources/io/jdpo/train/parity-sample.txt"; done > "$text"
+  kib=$(LD_LIBRARY_PATH="$native/lib" /usr/bin/time -f '%M' "$native/bin/llama-perplexity" \
+          -m "target/bench/LLAMA-1024x16-s1.${types[0]}.gguf" -f "$text" -c "$T" -b "$T" -t "$threads" --chunks 1 2>&1 >/dev/null | tail -1)
+  echo "llama-perplexity on the same file (c = b = $T, $threads threads): peak RSS $(( kib / 1024 )) MiB"
+else
+  echo "(GNU time not installed: llama.cpp's peak RSS not measured)"
+fi

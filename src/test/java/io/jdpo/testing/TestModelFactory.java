@@ -1,11 +1,15 @@
 package io.jdpo.testing;
 
+import io.jdpo.gguf.GgmlType;
 import io.jdpo.gguf.GgufFile;
+import io.jdpo.gguf.GgufTensorInfo;
 import io.jdpo.gguf.GgufValue;
 import io.jdpo.gguf.GgufValueType;
 import io.jdpo.gguf.GgufWriter;
 import io.jdpo.llama.FileType;
 import io.jdpo.llama.ModelQuantizer;
+import io.jdpo.tensor.Dequantizer;
+import io.jdpo.tensor.SegmentMath;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -134,6 +138,49 @@ public final class TestModelFactory {
         Path q = dir.resolve(base + "." + type + ".gguf");
         if (!Files.exists(q)) ModelQuantizer.quantize(f32, q, type, Runtime.getRuntime().availableProcessors());
         return q;
+    }
+
+    /**
+     * A copy of {@code model} whose F32 vectors (the norm weights, biases) are each moved by
+     * one float ulp, up and down in turn: a change at the level of float rounding, to measure
+     * how far llama.cpp's own log-probs move under it.
+     */
+    public static Path nudgedVectors(Path model, Path out) throws IOException {
+        try (GgufFile f = GgufFile.open(model)) {
+            GgufWriter w = new GgufWriter().putAll(f.metadata());
+            for (GgufTensorInfo t : f.tensors()) {
+                if (t.type() == GgmlType.F32 && t.ne().length == 1) {
+                    float[] v = SegmentMath.toArray(f.data(t));
+                    for (int i = 0; i < v.length; i++) v[i] = i % 2 == 0 ? Math.nextUp(v[i]) : Math.nextDown(v[i]);
+                    w.addTensor(t.name(), t.ne(), v);
+                } else {
+                    w.addTensor(t.name(), t.type(), t.ne(), f.data(t));
+                }
+            }
+            w.write(out);
+        }
+        return out;
+    }
+
+    /**
+     * A copy of {@code model} with every quantized tensor decoded to F32: the same weights,
+     * which llama.cpp then multiplies with float activations (it quantizes the activations
+     * to 8 bits for quantized weights).
+     */
+    public static Path dequantized(Path model, Path out) throws IOException {
+        try (GgufFile f = GgufFile.open(model)) {
+            GgufWriter w = new GgufWriter().putAll(f.metadata());
+            w.put("general.file_type", GgufValue.u32(0));
+            for (GgufTensorInfo t : f.tensors()) {
+                if (t.type() == GgmlType.F32) {
+                    w.addTensor(t.name(), t.type(), t.ne(), f.data(t));
+                } else {
+                    w.addTensor(t.name(), t.ne(), Dequantizer.dequantize(f, t));
+                }
+            }
+            w.write(out);
+        }
+        return out;
     }
 
     private static float[] gaussian(SplittableRandom rnd, long n, double std, double mean) {
