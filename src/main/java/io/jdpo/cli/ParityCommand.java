@@ -1,5 +1,6 @@
 package io.jdpo.cli;
 
+import io.jdpo.export.DequantizedCopy;
 import io.jdpo.train.ParityReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -13,9 +14,10 @@ import java.util.concurrent.Callable;
 /** Runs llama.cpp and the Java forward on the same text and prints how far apart their log-probs are. */
 @Command(name = "parity", mixinStandardHelpOptions = true,
         description = "Compare the Java forward with llama.cpp on sample text: mean and max |Δ log-prob|, top-1 agreement.",
-        footer = {"", "Example:", "  jdpo parity model.gguf --text my-data.txt",
+        footer = {"", "Examples:", "  jdpo parity model.gguf --text my-data.txt", "  jdpo parity model-q4_k_m.gguf --dequantized",
                 "", "llama.cpp's CPU path rounds activations to 8 bits for quantized weights (to F16 for F16);",
-                "the Java forward keeps them in float, so quantized models differ by about 0.01 nats per token."})
+                "the Java forward keeps them in float, so quantized models differ by about 0.01 nats per token.",
+                "--dequantized shows where that gap comes from: llama.cpp on an F32 copy of the same weights."})
 final class ParityCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common = new CommonOptions();
@@ -28,12 +30,27 @@ final class ParityCommand implements Callable<Integer> {
     @Option(names = "--window", defaultValue = "128", description = "tokens per scored sequence (default ${DEFAULT-VALUE})")
     int window;
 
+    @Option(names = "--dequantized", description = "also compare with llama.cpp on a copy of the model whose quantized tensors are"
+            + " decoded to F32 (a temporary file of 4 bytes per quantized weight, deleted afterwards)")
+    boolean dequantized;
+
     @Override
     public Integer call() throws Exception {
         String sample = text == null ? ParityReport.sampleText() : Files.readString(text);
         int t = common.threads();
         ParityReport r = ParityReport.measure(model, sample, window, t);
-        System.out.println(model.getFileName() + ": " + r);
+        System.out.println(model.getFileName() + ", Java vs llama.cpp: " + r);
+        if (dequantized) {
+            Path copy = Files.createTempFile("jdpo-dequantized-", ".gguf");
+            try {
+                DequantizedCopy.write(model, copy);
+                System.out.println("Java vs llama.cpp on the F32 copy: " + ParityReport.measure(model, copy, sample, window, t));
+                System.out.println("llama.cpp, F32 copy vs this file:   " + ParityReport.betweenFiles(copy, model, sample, window, t));
+                System.out.println("(where the first and last lines agree, the gap is llama.cpp rounding its activations)");
+            } finally {
+                Files.deleteIfExists(copy);
+            }
+        }
         return 0;
     }
 }

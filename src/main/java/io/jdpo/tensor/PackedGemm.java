@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Matrix products on packed strips of B, the kernels of the forward's and the backward's
  * projections. B is repacked, one reduction block at a time, into strips of {@link #STRIP}
  * output columns laid out k-major, so the micro-kernel reads two vectors of B and broadcasts
- * four values of A per step: a 4 × STRIP tile of C in eight vector registers, 8 FMAs per 6
+ * six values of A per step: a 6 × STRIP tile of C in twelve vector registers, 12 FMAs per 8
  * loads, and no horizontal reductions (each lane is its own output). A block of B
  * (KB × STRIP floats, 16 KiB with 256-bit vectors) stays in L1 while all rows of A pass.
  * Sums run over k in a fixed order, so results are the same on every run.
@@ -21,6 +21,10 @@ public final class PackedGemm {
     public static final int KB = 256;
     /** The packed block of B (at most KB × STRIP floats): one per thread, reused by every call. */
     private static final ScratchBuffer PACKED = new ScratchBuffer();
+    /** Rows of A per register tile. */
+    private static final int TILE = 6;
+    /** A partial strip of C; the last rows of A and C, padded to a whole tile. */
+    private static final ScratchBuffer PARTIAL = new ScratchBuffer(), PAD_A = new ScratchBuffer(), PAD_C = new ScratchBuffer();
 
     private PackedGemm() {
     }
@@ -91,7 +95,7 @@ public final class PackedGemm {
                               boolean accumulate) {
         if (n < STRIP) {
             // A partial strip goes through a full-width buffer, so the kernel never needs masks.
-            float[] tmp = new float[M * STRIP];
+            float[] tmp = PARTIAL.get(M * STRIP);
             if (accumulate) {
                 for (int i = 0; i < M; i++) System.arraycopy(c, co + i * ldc, tmp, i * STRIP, n);
             }
@@ -100,19 +104,19 @@ public final class PackedGemm {
             return;
         }
         int i = 0;
-        for (; i + 6 <= M; i += 6) tile6(a, ao + i * lda, lda, bp, kb, c, co + i * ldc, ldc, accumulate);
-        for (; i + 4 <= M; i += 4) tile4(a, ao + i * lda, lda, bp, kb, c, co + i * ldc, ldc, accumulate);
-        for (; i < M; i++) {
-            int ar = ao + i * lda, cr = co + i * ldc;
-            FloatVector c0 = accumulate ? FloatVector.fromArray(F, c, cr) : FloatVector.zero(F);
-            FloatVector c1 = accumulate ? FloatVector.fromArray(F, c, cr + L) : FloatVector.zero(F);
-            for (int k = 0; k < kb; k++) {
-                FloatVector s = FloatVector.broadcast(F, a[ar + k]);
-                c0 = FloatVector.fromArray(F, bp, k * STRIP).fma(s, c0);
-                c1 = FloatVector.fromArray(F, bp, k * STRIP + L).fma(s, c1);
+        for (; i + TILE <= M; i += TILE) tile6(a, ao + i * lda, lda, bp, kb, c, co + i * ldc, ldc, accumulate);
+        if (i < M) {
+            // The last rows go through the same tile, padded with zero rows: every output is
+            // still one fma chain over k in order, so its bits do not depend on the tiling.
+            int rows = M - i;
+            float[] pa = PAD_A.get(TILE * kb), pc = PAD_C.get(TILE * STRIP);
+            java.util.Arrays.fill(pa, rows * kb, TILE * kb, 0f);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(a, ao + (i + r) * lda, pa, r * kb, kb);
+                if (accumulate) System.arraycopy(c, co + (i + r) * ldc, pc, r * STRIP, STRIP);
             }
-            c0.intoArray(c, cr);
-            c1.intoArray(c, cr + L);
+            tile6(pa, 0, kb, bp, kb, pc, 0, STRIP, accumulate);
+            for (int r = 0; r < rows; r++) System.arraycopy(pc, r * STRIP, c, co + (i + r) * ldc, STRIP);
         }
     }
 
@@ -156,35 +160,5 @@ public final class PackedGemm {
         x30.intoArray(c, r3); x31.intoArray(c, r3 + L);
         x40.intoArray(c, r4); x41.intoArray(c, r4 + L);
         x50.intoArray(c, r5); x51.intoArray(c, r5 + L);
-    }
-
-    /** Four rows of A against one packed block: eight accumulators, static and allocation-free for the JIT. */
-    private static void tile4(float[] a, int a0, int lda, float[] bp, int kb, float[] c, int c0, int ldc, boolean accumulate) {
-        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-        int r1 = c0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-        FloatVector x00, x01, x10, x11, x20, x21, x30, x31;
-        if (accumulate) {
-            x00 = FloatVector.fromArray(F, c, c0); x01 = FloatVector.fromArray(F, c, c0 + L);
-            x10 = FloatVector.fromArray(F, c, r1); x11 = FloatVector.fromArray(F, c, r1 + L);
-            x20 = FloatVector.fromArray(F, c, r2); x21 = FloatVector.fromArray(F, c, r2 + L);
-            x30 = FloatVector.fromArray(F, c, r3); x31 = FloatVector.fromArray(F, c, r3 + L);
-        } else {
-            x00 = FloatVector.zero(F); x01 = x00; x10 = x00; x11 = x00; x20 = x00; x21 = x00; x30 = x00; x31 = x00;
-        }
-        for (int k = 0; k < kb; k++) {
-            FloatVector b0 = FloatVector.fromArray(F, bp, k * STRIP), b1 = FloatVector.fromArray(F, bp, k * STRIP + L);
-            FloatVector s = FloatVector.broadcast(F, a[a0 + k]);
-            x00 = b0.fma(s, x00); x01 = b1.fma(s, x01);
-            s = FloatVector.broadcast(F, a[a1 + k]);
-            x10 = b0.fma(s, x10); x11 = b1.fma(s, x11);
-            s = FloatVector.broadcast(F, a[a2 + k]);
-            x20 = b0.fma(s, x20); x21 = b1.fma(s, x21);
-            s = FloatVector.broadcast(F, a[a3 + k]);
-            x30 = b0.fma(s, x30); x31 = b1.fma(s, x31);
-        }
-        x00.intoArray(c, c0); x01.intoArray(c, c0 + L);
-        x10.intoArray(c, r1); x11.intoArray(c, r1 + L);
-        x20.intoArray(c, r2); x21.intoArray(c, r2 + L);
-        x30.intoArray(c, r3); x31.intoArray(c, r3 + L);
     }
 }

@@ -76,6 +76,12 @@ class CliTest {
         assertTrue(p.out().contains("top-1 agreement 100.0%"), p.out());
     }
 
+    /** The mean |Δ| of the parity output line starting with {@code prefix}. */
+    private static double meanGap(String parityOutput, String prefix) {
+        String line = parityOutput.lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow();
+        return Double.parseDouble(line.replaceAll(".*mean \\|Δ\\| ([0-9.e+-]+),.*", "$1"));
+    }
+
     private static double sum(String scoreOutput) {
         String line = scoreOutput.lines().filter(l -> l.startsWith("sum ")).findFirst().orElseThrow();
         return Double.parseDouble(line.split("\\s+")[1]);
@@ -89,6 +95,13 @@ class CliTest {
         Run i = run("info", out.toString());
         assertEquals(0, i.code(), i.err());
         assertTrue(i.out().contains("Q8_0"), i.out());
+        // parity --dequantized: on an F32 copy of the same weights most of the gap goes (what is
+        // left comes from the tensors llama.cpp kept in F16, whose columns do not fill Q8_0 blocks).
+        Run p = run("parity", out.toString(), "--dequantized", "-t", "2");
+        assertEquals(0, p.code(), p.err());
+        double direct = meanGap(p.out(), "q8.gguf, Java vs llama.cpp"), onCopy = meanGap(p.out(), "Java vs llama.cpp on the F32 copy");
+        assertTrue(onCopy < direct / 10, p.out());
+        assertTrue(p.out().contains("llama.cpp, F32 copy vs this file"), p.out());
         Run bad = run("quantize", TestData.stories260K().toString(), out.toString(), "q9_9");
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("unknown quantization type 'q9_9'"), bad.err());

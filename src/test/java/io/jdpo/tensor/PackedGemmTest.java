@@ -8,8 +8,21 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The dense kernels (and the segment accumulation) held to their scalar references on odd shapes, strides and offsets. */
 class PackedGemmTest {
-    // M (rows of A: tails of the 4-row tile), K (across the reduction block), N (partial strips).
-    static final int[][] SHAPES = {{1, 1, 1}, {3, 7, 5}, {4, 16, 16}, {9, 300, 33}, {13, 513, 70}, {5, 2, 17}};
+    // M (rows of A: whole 6-row tiles and padded tails), K (across the reduction block), N (partial strips).
+    static final int[][] SHAPES = {{1, 1, 1}, {3, 7, 5}, {4, 16, 16}, {6, 40, 16}, {9, 300, 33}, {13, 513, 70}, {5, 2, 17}, {17, 64, 32}};
+
+    @Test
+    void eachRowGetsTheSameBitsWhateverTileComputesIt() {
+        Random rnd = new Random(2);
+        int M = 17, K = 300, N = 40;
+        float[] a = random(rnd, M * K), b = random(rnd, N * K), all = new float[M * N];
+        PackedGemm.abT(a, 0, K, M, b, 0, K, K, N, all, 0, N, false);
+        for (int i = 0; i < M; i++) {
+            float[] one = new float[N];
+            PackedGemm.abT(a, i * K, K, 1, b, 0, K, K, N, one, 0, N, false);
+            assertArrayEquals(java.util.Arrays.copyOfRange(all, i * N, (i + 1) * N), one, 0f, "row " + i);
+        }
+    }
 
     @Test
     void packedProductsMatchScalarReference() {

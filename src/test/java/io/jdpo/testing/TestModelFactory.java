@@ -8,7 +8,6 @@ import io.jdpo.gguf.GgufValueType;
 import io.jdpo.gguf.GgufWriter;
 import io.jdpo.llama.FileType;
 import io.jdpo.llama.ModelQuantizer;
-import io.jdpo.tensor.Dequantizer;
 import io.jdpo.tensor.SegmentMath;
 
 import java.io.IOException;
@@ -155,27 +154,6 @@ public final class TestModelFactory {
                     w.addTensor(t.name(), t.ne(), v);
                 } else {
                     w.addTensor(t.name(), t.type(), t.ne(), f.data(t));
-                }
-            }
-            w.write(out);
-        }
-        return out;
-    }
-
-    /**
-     * A copy of {@code model} with every quantized tensor decoded to F32: the same weights,
-     * which llama.cpp then multiplies with float activations (it quantizes the activations
-     * to 8 bits for quantized weights).
-     */
-    public static Path dequantized(Path model, Path out) throws IOException {
-        try (GgufFile f = GgufFile.open(model)) {
-            GgufWriter w = new GgufWriter().putAll(f.metadata());
-            w.put("general.file_type", GgufValue.u32(0));
-            for (GgufTensorInfo t : f.tensors()) {
-                if (t.type() == GgmlType.F32) {
-                    w.addTensor(t.name(), t.type(), t.ne(), f.data(t));
-                } else {
-                    w.addTensor(t.name(), t.ne(), Dequantizer.dequantize(f, t));
                 }
             }
             w.write(out);
