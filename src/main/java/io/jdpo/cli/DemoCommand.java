@@ -70,9 +70,12 @@ final class DemoCommand implements Callable<Integer> {
                 .evalEvery(Math.max(1, steps / 4)).threads(common.threads()).seed(7).build();
         TrainResult r = new DpoTrainer(cfg).cacheDir(out.resolve("reference-cache"))
                 .train(m, train, eval, out, null, new ConsoleProgress(System.out, quiet, 10));
-        System.out.printf(Locale.ROOT, "trained %d steps in %.0f s (%.0f tokens/s); held-out reward accuracy %.2f -> %.2f%n", r.steps(),
-                r.seconds(), r.tokensPerSecond(), (double) r.firstEval().get("eval_rewards/accuracies"),
-                (double) r.lastEval().get("eval_rewards/accuracies"));
+        // Before training the policy is the reference model, so step-0 margins are only the two
+        // engines' rounding (about 1e-7) and an accuracy over them would be a coin toss: show
+        // the margins, and the accuracy once there is something to rank.
+        System.out.printf(Locale.ROOT, "trained %d steps in %.0f s (%.0f tokens/s); held-out reward margin %.3f -> %.3f, accuracy %.2f%n",
+                r.steps(), r.seconds(), r.tokensPerSecond(), roundedMargin((double) r.firstEval().get("eval_rewards/margins")),
+                (double) r.lastEval().get("eval_rewards/margins"), (double) r.lastEval().get("eval_rewards/accuracies"));
 
         // Before/after generations from held-out prompts, scored by the demo reward.
         RegexReward reward = RegexReward.of(DemoPreferences.REWARD, null);
@@ -111,5 +114,10 @@ final class DemoCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    /** A margin as printed to three decimals, without a "-0.000" for rounding noise below them. */
+    private static double roundedMargin(double m) {
+        return Math.abs(m) < 5e-4 ? 0 : m;
     }
 }

@@ -235,6 +235,6 @@ class CliTest {
         for (String f : List.of("report.html", "adapter.gguf", "adapter-f16.gguf", "merged.gguf", "metrics.jsonl", "demo-prefs.jsonl")) {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
-        assertTrue(demo.out().contains("held-out reward accuracy"), demo.out());
+        assertTrue(demo.out().contains("held-out reward margin"), demo.out());
     }
 }

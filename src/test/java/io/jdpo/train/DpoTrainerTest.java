@@ -88,12 +88,13 @@ class DpoTrainerTest {
         };
         TrainResult r = new DpoTrainer(config().maxSteps(30).evalEvery(10).build()).cacheDir(cache)
                 .train(TestData.stories260K(), train, eval, out, null, listener);
-        double before = (double) r.firstEval().get("eval_rewards/accuracies");
+        double marginBefore = (double) r.firstEval().get("eval_rewards/margins"), marginAfter = (double) r.lastEval().get("eval_rewards/margins");
         double after = (double) r.lastEval().get("eval_rewards/accuracies");
         double chosenBefore = (double) r.firstEval().get("eval_logps/chosen"), chosenAfter = (double) r.lastEval().get("eval_logps/chosen");
-        System.out.printf("held-out accuracy %.2f -> %.2f, chosen log-prob %.2f -> %.2f, reward/chosen %.3f, %.0f tokens/s%n",
-                before, after, chosenBefore, chosenAfter, (double) r.lastEval().get("eval_rewards/chosen"), r.tokensPerSecond());
-        assertTrue(before <= 0.75, "before training the policy is the reference: accuracy near chance, got " + before);
+        System.out.printf("held-out margin %.2e -> %.3f, accuracy %.2f, chosen log-prob %.2f -> %.2f, reward/chosen %.3f, %.0f tokens/s%n",
+                marginBefore, marginAfter, after, chosenBefore, chosenAfter, (double) r.lastEval().get("eval_rewards/chosen"), r.tokensPerSecond());
+        // Before training the policy is the reference: margins are only the engines' rounding.
+        assertTrue(Math.abs(marginBefore) < 1e-4, "step-0 margin " + marginBefore);
         assertTrue(after >= 0.9, "held-out accuracy after training " + after);
         assertTrue((double) r.lastEval().get("eval_rewards/chosen") > 0, "the chosen log-prob rises against the reference");
         assertTrue(messages.stream().anyMatch(s -> s.startsWith("step 0: Java policy vs llama.cpp reference")), String.valueOf(messages));
