@@ -60,6 +60,8 @@ final class TrainCommand implements Callable<Integer> {
     String template;
     @Option(names = "--resume", description = "continue from a checkpoint folder of the same run")
     Path resume;
+    @Option(names = "--overwrite", description = "replace the results of an earlier run in the output folder")
+    boolean overwrite;
     @Option(names = "--quiet", description = "no progress, only the summary")
     boolean quiet;
     @Option(names = "--cache-dir", description = "reference log-prob cache (default ~/.cache/jdpo/reference)")
@@ -133,8 +135,25 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--ngl", description = "layers llama.cpp offloads to the GPU for reference scoring (default: all)")
     Integer gpuLayers;
 
+    /** Results a run writes into its folder: a new run there would replace them. */
+    private static final List<String> RESULTS = List.of("adapter.gguf", "metrics.jsonl", "report.html");
+
+    /**
+     * An output folder holding an earlier run is kept as it is unless the user resumes that
+     * run or asks to replace it: its metrics and report cannot be made again.
+     */
+    private void refuseToReplaceEarlierRun() {
+        if (resume != null || overwrite) return;
+        List<String> found = RESULTS.stream().filter(f -> Files.exists(out.resolve(f))).toList();
+        if (!found.isEmpty()) {
+            throw new IllegalArgumentException(out + " holds an earlier run (" + String.join(", ", found)
+                    + "): --resume CHECKPOINT continues it, --overwrite replaces it, or choose another -o");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        refuseToReplaceEarlierRun();
         TrainConfig cfg = config();
         PreferenceFormat fmt = format == null ? null : PreferenceFormat.parse(format);
         PreferenceReader.Data train = PreferenceReader.read(data, fmt);
