@@ -37,6 +37,7 @@ public final class DpoTrainer {
     private final TrainConfig cfg;
     private final DpoLoss loss;
     private Path cacheDir = ReferenceScorer.defaultCacheDir();
+    private double maxMeanGap = MAX_MEAN_GAP, maxTokenGap = MAX_TOKEN_GAP;
 
     public DpoTrainer(TrainConfig cfg) {
         this.cfg = cfg;
@@ -46,6 +47,13 @@ public final class DpoTrainer {
     /** Where reference log-probs are cached; null disables the cache. */
     public DpoTrainer cacheDir(Path dir) {
         this.cacheDir = dir;
+        return this;
+    }
+
+    /** Other step-0 bounds (mean and max |Δ log-prob| per token) than the forward's parity bounds. */
+    public DpoTrainer parityBounds(double maxMean, double maxToken) {
+        this.maxMeanGap = maxMean;
+        this.maxTokenGap = maxToken;
         return this;
     }
 
@@ -90,9 +98,11 @@ public final class DpoTrainer {
             Path metricsFile = outDir.resolve("metrics.jsonl");
             Map<String, Object> firstEval = null, lastEval = null, lastTrain = null;
             long tokens = 0;
+            // The check runs before the metrics file exists: a refused run leaves nothing behind.
+            Map<String, Object> gap = start == 0 ? gapCheck(tf, train, refTrain, listener) : null;
             try (MetricsLog log = new MetricsLog(metricsFile, start)) {
                 if (start == 0) {
-                    emit(log, listener, gapCheck(tf, train, refTrain, listener));
+                    emit(log, listener, gap);
                     if (!eval.isEmpty()) emit(log, listener, firstEval = evaluate(tf, eval, refEval, 0, listener));
                 }
                 int total = cfg.totalSteps(train.size());
@@ -274,10 +284,12 @@ public final class DpoTrainer {
         double mean = sum / tokens;
         listener.message(String.format(Locale.ROOT,
                 "step 0: Java policy vs llama.cpp reference over %d tokens of %d pairs: mean |Δ log-prob| %.2e, max %.2e", tokens, n, mean, max));
-        if ((mean > MAX_MEAN_GAP || max > MAX_TOKEN_GAP) && !cfg.force()) {
+        if ((mean > maxMeanGap || max > maxTokenGap) && !cfg.force()) {
             throw new IllegalStateException(String.format(Locale.ROOT,
                     "the Java forward differs from llama.cpp by mean %.3g / max %.3g nats per token (bounds %.2g / %.2g) on this model;"
-                            + " training would start from that gap. Use force to train anyway.", mean, max, MAX_MEAN_GAP, MAX_TOKEN_GAP));
+                            + " training would start from that gap. `jdpo parity MODEL --dequantized` shows whether it is llama.cpp"
+                            + " rounding its activations (then the Java forward matches llama.cpp on an F32 copy of the weights)."
+                            + " Use force to train anyway.", mean, max, maxMeanGap, maxTokenGap));
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", 0);

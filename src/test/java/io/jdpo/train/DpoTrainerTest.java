@@ -72,6 +72,26 @@ class DpoTrainerTest {
         }
     }
 
+    @Test
+    void aModelPastTheParityBoundsIsRefusedUnlessForced(@TempDir Path dir) throws Exception {
+        // stories260K's real gap is about 1e-5 nats per token: bounds of 1e-9 stand for a model
+        // whose Java forward drifts from llama.cpp.
+        List<PreferencePair> few = train.subList(0, 4);
+        Path refused = dir.resolve("refused");
+        var e = assertThrows(IllegalStateException.class, () -> new DpoTrainer(config().maxSteps(1).build()).cacheDir(cache)
+                .parityBounds(1e-9, 1e-9).train(TestData.stories260K(), few, List.of(), refused, null, new Collecting(new ArrayList<>())));
+        assertTrue(e.getMessage().contains("differs from llama.cpp") && e.getMessage().contains("--dequantized")
+                && e.getMessage().contains("force"), e.getMessage());
+        assertFalse(Files.exists(refused.resolve("metrics.jsonl")), "a refused run leaves no metrics behind");
+        assertFalse(Files.exists(refused.resolve("adapter.gguf")));
+
+        TrainResult forced = new DpoTrainer(config().maxSteps(1).force(true).build()).cacheDir(cache)
+                .parityBounds(1e-9, 1e-9).train(TestData.stories260K(), few, List.of(), dir.resolve("forced"), null, new Collecting(new ArrayList<>()));
+        assertEquals(1, forced.steps());
+        String first = Files.readAllLines(forced.metrics()).getFirst();
+        assertTrue(first.contains("policy_ref_gap/max"), "the gap is logged even when forced: " + first);
+    }
+
     static TrainConfig.Builder config() {
         return TrainConfig.defaults().toBuilder().rank(8).alpha(16).learningRate(5e-4).batchSize(4).threads(2)
                 .targets(LoraTarget.all()).warmupRatio(0.1).seed(7);
