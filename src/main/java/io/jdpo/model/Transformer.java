@@ -201,6 +201,17 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
+     * Log-probs of both completions of a preference pair, the chosen's then the rejected's,
+     * with the prompt computed once (the inference twin of {@link #forwardPair}). They equal
+     * those of the two sequences scored apart, bit for bit.
+     */
+    public float[] logProbsPair(int[] prompt, int[] chosen, int[] rejected) {
+        Layout layout = checkedPair(prompt, chosen, rejected);
+        float[] x = run(layout, ropeTable(layout), null, null, null);
+        return completionLogProbs(x, layout, null);
+    }
+
+    /**
      * The training forward of one sequence: log-probs of tokens[from..T) plus what
      * {@link #backward} needs. With {@code recompute}, only each layer's input is kept
      * (T × dim floats per layer) and the backward recomputes the rest, one layer at a time.
@@ -227,12 +238,16 @@ public final class Transformer implements AutoCloseable {
 
     /** As {@link #forwardPair(int[], int[], int[], boolean)}; {@code dropoutSeed} picks the LoRA dropout masks. */
     public ForwardPass forwardPair(int[] prompt, int[] chosen, int[] rejected, boolean recompute, long dropoutSeed) {
+        return forward(checkedPair(prompt, chosen, rejected), recompute, dropoutSeed);
+    }
+
+    private Layout checkedPair(int[] prompt, int[] chosen, int[] rejected) {
         Layout layout = Layout.pair(prompt, chosen, rejected);
         for (int t = 0; t < layout.length(); t++) checkToken(layout.tokens[t], t);
         if (layout.span() > cfg.contextLength()) {
             throw new IllegalArgumentException(layout.span() + " tokens exceed the model's context of " + cfg.contextLength());
         }
-        return forward(layout, recompute, dropoutSeed);
+        return layout;
     }
 
     private ForwardPass forward(Layout layout, boolean recompute, long dropoutSeed) {

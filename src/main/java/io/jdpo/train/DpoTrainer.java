@@ -243,8 +243,8 @@ public final class DpoTrainer {
         StepStats s = new StepStats();
         for (int i = 0; i < pairs.size(); i++) {
             PreferencePair p = pairs.get(i);
-            double pc = sum(tf.logProbs(PreferencePair.join(p.prompt(), p.chosen()), p.prompt().length));
-            double pr = sum(tf.logProbs(PreferencePair.join(p.prompt(), p.rejected()), p.prompt().length));
+            float[] lp = tf.logProbsPair(p.prompt(), p.chosen(), p.rejected());
+            double pc = sum(lp, 0, p.chosen().length), pr = sum(lp, p.chosen().length, lp.length);
             s.add(loss.evaluate(new DpoLoss.Pair(pc, pr, refs.get(i).chosenSum(), refs.get(i).rejectedSum(),
                     p.chosen().length, p.rejected().length)), pc, pr);
             s.tokens += 2L * p.prompt().length + p.chosen().length + p.rejected().length;
@@ -269,8 +269,8 @@ public final class DpoTrainer {
         int tokens = 0, n = Math.min(GAP_PAIRS, train.size());
         for (int i = 0; i < n; i++) {
             PreferencePair p = train.get(i);
-            float[][] ours = {tf.logProbs(PreferencePair.join(p.prompt(), p.chosen()), p.prompt().length),
-                    tf.logProbs(PreferencePair.join(p.prompt(), p.rejected()), p.prompt().length)};
+            float[] lp = tf.logProbsPair(p.prompt(), p.chosen(), p.rejected());
+            float[][] ours = {Arrays.copyOf(lp, p.chosen().length), Arrays.copyOfRange(lp, p.chosen().length, lp.length)};
             float[][] theirs = {refs.get(i).chosen(), refs.get(i).rejected()};
             for (int k = 0; k < 2; k++) {
                 for (int t = 0; t < ours[k].length; t++) {
@@ -298,9 +298,9 @@ public final class DpoTrainer {
         return m;
     }
 
-    private static double sum(float[] a) {
+    private static double sum(float[] a, int from, int to) {
         double s = 0;
-        for (float v : a) s += v;
+        for (int i = from; i < to; i++) s += a[i];
         return s;
     }
 }
