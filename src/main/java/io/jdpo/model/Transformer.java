@@ -325,8 +325,8 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * Log-probs of the layout's predictions from the final residual x, a chunk of positions
-     * at a time. With {@code unit} (training) it also stores, per prediction,
+     * Log-probs of the layout's predictions from the final residual x. With {@code unit}
+     * (training) it works a chunk of positions at a time and also stores, per prediction,
      * (onehot − softmax)·W_out: the gradient of that log-prob by the normalised hidden state,
      * so the backward needs no second pass over the vocabulary.
      */
@@ -347,19 +347,22 @@ public final class Transformer implements AutoCloseable {
         int chunk = Math.max(1, Math.min(n, LOGIT_CHUNK_FLOATS / V));
         float[] rows = new float[chunk * d], logits = new float[chunk * V];
         for (int c0 = 0; c0 < n; c0 += chunk) {
-            int m = Math.min(chunk, n - c0);
-            for (int i = 0; i < m; i++) Ops.rmsNorm(x, layout.sources[c0 + i] * d, outputNorm, rows, i * d, d, cfg.rmsEps());
+            int m = Math.min(chunk, n - c0), first = c0;
+            par.forRange(m, ROWS, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) Ops.rmsNorm(x, layout.sources[first + i] * d, outputNorm, rows, i * d, d, cfg.rmsEps());
+            });
             output.matmul(rows, m, logits, par);
-            for (int i = 0; i < m; i++) {
-                int o = i * V, target = layout.targets[c0 + i];
-                double lse = VectorMath.logSumExp(logits, o, V);
-                out[c0 + i] = (float) (logits[o + target] - lse);
-                if (unit != null) {
+            // Each row on its own: the log-prob, then onehot − softmax in place.
+            par.forRange(m, ROWS, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    int o = i * V, target = layout.targets[first + i];
+                    double lse = VectorMath.logSumExp(logits, o, V);
+                    out[first + i] = (float) (logits[o + target] - lse);
                     for (int v = 0; v < V; v++) logits[o + v] = -(float) Math.exp(logits[o + v] - lse);
                     logits[o + target] += 1;
                 }
-            }
-            if (unit != null) output.matmulTransposedAdd(logits, m, unit, c0 * d, par);
+            });
+            output.matmulTransposedAdd(logits, m, unit, c0 * d, par);
         }
         return out;
     }
