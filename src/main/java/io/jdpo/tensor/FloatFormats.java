@@ -3,6 +3,8 @@ package io.jdpo.tensor;
 import io.jdpo.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /** The unquantized types: F32 (a copy), F16 (IEEE half) and BF16 (the top half of an F32). */
@@ -34,12 +36,20 @@ final class FloatFormats {
             for (int i = 0; i < n; i++) d[dO + i] = Bytes.f16(s, so + 2 * i);
         }
 
-        // Float.float16ToFloat is an intrinsic (vcvtph2ps) that the loop compiles to; the Vector
-        // API has no half-precision lane type to do better with.
+        // The Vector API has no half-precision lanes, but the JIT vectorises Float.float16ToFloat
+        // over a short[] into vcvtph2ps: copying the bytes into shorts first made the decode
+        // about four times faster than converting them two bytes at a time.
         public void vector(byte[] s, int so, float[] d, int dO, int n) {
-            scalar(s, so, d, dO, n);
+            short[] h = HALVES.get();
+            if (h.length < n) HALVES.set(h = new short[n]);
+            MemorySegment.copy(MemorySegment.ofArray(s), HALF_LE, so, h, 0, n);
+            for (int i = 0; i < n; i++) d[dO + i] = Float.float16ToFloat(h[i]);
         }
     };
+
+    private static final ValueLayout.OfShort HALF_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** The halves of one decode call, per thread. */
+    private static final ThreadLocal<short[]> HALVES = ThreadLocal.withInitial(() -> new short[0]);
 
     static final BlockDecoder BF16 = new BlockDecoder() {
         public GgmlType type() { return GgmlType.BF16; }
