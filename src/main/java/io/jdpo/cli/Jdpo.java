@@ -17,6 +17,8 @@ public final class Jdpo {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Jdpo());
         cl.setOverwrittenOptionsAllowed(true);
+        // Wide enough that every example command in a footer stays on one line to copy.
+        cl.setUsageHelpWidth(110);
         try {
             args = withConfig(args);
         } catch (IllegalArgumentException e) {

@@ -15,9 +15,10 @@ import java.util.concurrent.Callable;
 @Command(name = "parity", mixinStandardHelpOptions = true,
         description = "Compare the Java forward with llama.cpp on sample text: mean and max |Δ log-prob|, top-1 agreement.",
         footer = {"", "Examples:", "  jdpo parity model.gguf --text my-data.txt", "  jdpo parity model-q4_k_m.gguf --dequantized",
-                "", "llama.cpp's CPU path rounds activations to 8 bits for quantized weights (to F16 for F16);",
-                "the Java forward keeps them in float, so quantized models differ by about 0.01 nats per token.",
-                "--dequantized shows where that gap comes from: llama.cpp on an F32 copy of the same weights."})
+                "", "llama.cpp's CPU path rounds activations to 8 bits for quantized weights",
+                "(to F16 for F16 weights); the Java forward keeps them in float, so quantized",
+                "models differ by about 0.01 nats per token. --dequantized shows where that",
+                "gap comes from: llama.cpp on an F32 copy of the same weights."})
 final class ParityCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common = new CommonOptions();
