@@ -39,18 +39,20 @@ final class ParityCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String sample = text == null ? ParityReport.sampleText() : Files.readString(text);
         int t = common.threads();
-        ParityReport r = ParityReport.measure(model, sample, window, t);
-        System.out.println(model.getFileName() + ", Java vs llama.cpp: " + r);
-        if (dequantized) {
-            Path copy = Files.createTempFile("jdpo-dequantized-", ".gguf");
-            try {
-                DequantizedCopy.write(model, copy);
-                System.out.println("Java vs llama.cpp on the F32 copy: " + ParityReport.measure(model, copy, sample, window, t));
-                System.out.println("llama.cpp, F32 copy vs this file:   " + ParityReport.betweenFiles(copy, model, sample, window, t));
-                System.out.println("(where the first and last lines agree, the gap is llama.cpp rounding its activations)");
-            } finally {
-                Files.deleteIfExists(copy);
-            }
+        if (!dequantized) {
+            System.out.println(model.getFileName() + ", Java vs llama.cpp: " + ParityReport.measure(model, sample, window, t));
+            return 0;
+        }
+        Path copy = Files.createTempFile("jdpo-dequantized-", ".gguf");
+        try {
+            DequantizedCopy.write(model, copy);
+            ParityReport.ThreeWay r = ParityReport.againstCopy(model, copy, sample, window, t);
+            System.out.println(model.getFileName() + ", Java vs llama.cpp: " + r.javaVsLlama());
+            System.out.println("Java vs llama.cpp on the F32 copy: " + r.javaVsCopy());
+            System.out.println("llama.cpp, F32 copy vs this file:   " + r.copyVsLlama());
+            System.out.println("(where the first and last lines agree, the gap is llama.cpp rounding its activations)");
+        } finally {
+            Files.deleteIfExists(copy);
         }
         return 0;
     }

@@ -50,18 +50,21 @@ public final class MergeVerifier {
                     double[] sumsA = new double[2], sumsM = new double[2], sumsR = new double[2];
                     int[][] completions = {p.chosen(), p.rejected()};
                     for (int c = 0; c < 2; c++) {
-                        float[][] la = logits(withAdapter, batch, p.prompt(), completions[c]);
-                        float[][] lm = logits(mergedCtx, batch, p.prompt(), completions[c]);
-                        float[][] lr = logits(reference, batch, p.prompt(), completions[c]);
+                        int[] seq = concat(p.prompt(), completions[c]);
+                        int from = p.prompt().length;
+                        float[] la = withAdapter.sequenceLogits(batch, seq, from);
+                        float[] lm = mergedCtx.sequenceLogits(batch, seq, from);
+                        float[] lr = reference.sequenceLogits(batch, seq, from);
+                        int V = withAdapter.vocabularySize();
                         for (int i = 0; i < completions[c].length; i++) {
-                            int tok = completions[c][i];
-                            double na = VectorMath.logSumExp(la[i], 0, la[i].length), nm = VectorMath.logSumExp(lm[i], 0, lm[i].length);
-                            sumsA[c] += la[i][tok] - na;
-                            sumsM[c] += lm[i][tok] - nm;
-                            sumsR[c] += lr[i][tok] - VectorMath.logSumExp(lr[i], 0, lr[i].length);
+                            int tok = completions[c][i], o = i * V;
+                            double na = VectorMath.logSumExp(la, o, V), nm = VectorMath.logSumExp(lm, o, V);
+                            sumsA[c] += la[o + tok] - na;
+                            sumsM[c] += lm[o + tok] - nm;
+                            sumsR[c] += lr[o + tok] - VectorMath.logSumExp(lr, o, V);
                             double kl = 0;
-                            for (int v = 0; v < la[i].length; v++) {
-                                double lpa = la[i][v] - na, lpm = lm[i][v] - nm;
+                            for (int v = 0; v < V; v++) {
+                                double lpa = la[o + v] - na, lpm = lm[o + v] - nm;
                                 kl += Math.exp(lpa) * (lpa - lpm);
                             }
                             klSum += kl;
@@ -80,18 +83,9 @@ public final class MergeVerifier {
         }
     }
 
-    /** Logits predicting each completion token (rows = completion tokens), one decode of prompt + completion. */
-    private static float[][] logits(LlamaContext ctx, Batch batch, int[] prompt, int[] completion) {
-        ctx.clearMemory();
-        batch.clear();
-        int n = prompt.length + completion.length;
-        for (int t = 0; t < n; t++) {
-            int tok = t < prompt.length ? prompt[t] : completion[t - prompt.length];
-            batch.add(tok, t, t >= prompt.length - 1 && t < n - 1, 0);
-        }
-        ctx.decode(batch);
-        float[][] out = new float[completion.length][];
-        for (int i = 0; i < completion.length; i++) out[i] = ctx.logits(prompt.length - 1 + i);
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
 }

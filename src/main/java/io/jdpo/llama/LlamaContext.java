@@ -125,6 +125,26 @@ public final class LlamaContext extends NativeHandle {
         return out;
     }
 
+    /**
+     * Decodes {@code tokens} as one fresh sequence (the KV cache emptied first) and returns
+     * the logits that predict tokens[from..n): n − from rows of vocabulary values, one after
+     * another. {@code batch} must hold n tokens; from is at least 1.
+     */
+    public float[] sequenceLogits(Batch batch, int[] tokens, int from) {
+        int n = tokens.length;
+        if (from < 1 || from > n) throw new IllegalArgumentException("from must lie in [1, " + n + "], got " + from);
+        clearMemory();
+        batch.clear();
+        for (int t = 0; t < n; t++) batch.add(tokens[t], t, t >= from - 1 && t < n - 1, 0);
+        decode(batch);
+        float[] out = new float[(n - from) * vocabSize], row = new float[vocabSize];
+        for (int t = from - 1; t < n - 1; t++) {
+            logitsInto(t, row);
+            System.arraycopy(row, 0, out, (t - from + 1) * vocabSize, vocabSize);
+        }
+        return out;
+    }
+
     public void logitsInto(int batchIndex, float[] dst) {
         MemorySegment row = LlamaH.llama_get_logits_ith(ptr(), batchIndex);
         if (row.equals(MemorySegment.NULL)) {

@@ -336,9 +336,7 @@ public final class Transformer implements AutoCloseable {
             // Inference needs only each row's normaliser and one logit: reduce the logits
             // panel by panel as the product makes them, holding none of them whole.
             float[] rows = new float[n * d];
-            par.forRange(n, ROWS, (i0, i1) -> {
-                for (int i = i0; i < i1; i++) Ops.rmsNorm(x, layout.sources[i] * d, outputNorm, rows, i * d, d, cfg.rmsEps());
-            });
+            outputRows(x, layout.sources, 0, n, rows);
             return OnlineLogSoftmax.logProbs(output, rows, n, layout.targets, par);
         }
         float[] out = new float[n];
@@ -348,9 +346,7 @@ public final class Transformer implements AutoCloseable {
         float[] rows = new float[chunk * d], logits = new float[chunk * V];
         for (int c0 = 0; c0 < n; c0 += chunk) {
             int m = Math.min(chunk, n - c0), first = c0;
-            par.forRange(m, ROWS, (i0, i1) -> {
-                for (int i = i0; i < i1; i++) Ops.rmsNorm(x, layout.sources[first + i] * d, outputNorm, rows, i * d, d, cfg.rmsEps());
-            });
+            outputRows(x, layout.sources, first, m, rows);
             output.matmul(rows, m, logits, par);
             // Each row on its own: the log-prob, then onehot − softmax in place.
             par.forRange(m, ROWS, (i0, i1) -> {
@@ -365,6 +361,14 @@ public final class Transformer implements AutoCloseable {
             output.matmulTransposedAdd(logits, m, unit, c0 * d, par);
         }
         return out;
+    }
+
+    /** rows[i] = the final norm of residual row sources[first + i], for m rows, on all threads. */
+    private void outputRows(float[] x, int[] sources, int first, int m, float[] rows) {
+        int d = cfg.dim();
+        par.forRange(m, ROWS, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) Ops.rmsNorm(x, sources[first + i] * d, outputNorm, rows, i * d, d, cfg.rmsEps());
+        });
     }
 
     private void checkRange(int[] tokens, int from) {

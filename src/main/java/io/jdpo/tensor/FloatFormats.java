@@ -40,8 +40,7 @@ final class FloatFormats {
         // over a short[] into vcvtph2ps: copying the bytes into shorts first made the decode
         // about four times faster than converting them two bytes at a time.
         public void vector(byte[] s, int so, float[] d, int dO, int n) {
-            short[] h = HALVES.get();
-            if (h.length < n) HALVES.set(h = new short[n]);
+            short[] h = HALVES.get(n);
             MemorySegment.copy(MemorySegment.ofArray(s), HALF_LE, so, h, 0, n);
             for (int i = 0; i < n; i++) d[dO + i] = Float.float16ToFloat(h[i]);
         }
@@ -49,7 +48,7 @@ final class FloatFormats {
 
     private static final ValueLayout.OfShort HALF_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** The halves of one decode call, per thread. */
-    private static final ThreadLocal<short[]> HALVES = ThreadLocal.withInitial(() -> new short[0]);
+    private static final ScratchBuffer<short[]> HALVES = ScratchBuffer.shorts();
 
     static final BlockDecoder BF16 = new BlockDecoder() {
         public GgmlType type() { return GgmlType.BF16; }

@@ -20,11 +20,11 @@ public final class PackedGemm {
     /** Reduction depth per packed block. */
     public static final int KB = 256;
     /** The packed block of B (at most KB × STRIP floats): one per thread, reused by every call. */
-    private static final ScratchBuffer PACKED = new ScratchBuffer();
+    private static final ScratchBuffer<float[]> PACKED = ScratchBuffer.floats();
     /** Rows of A per register tile. */
     private static final int TILE = 6;
     /** A partial strip of C; the last rows of A and C, padded to a whole tile. */
-    private static final ScratchBuffer PARTIAL = new ScratchBuffer(), PAD_A = new ScratchBuffer(), PAD_C = new ScratchBuffer();
+    private static final ScratchBuffer<float[]> PARTIAL = ScratchBuffer.floats(), PAD_A = ScratchBuffer.floats(), PAD_C = ScratchBuffer.floats();
 
     private PackedGemm() {
     }
@@ -32,37 +32,46 @@ public final class PackedGemm {
     /** C[M×N] (+)= A[M×K] · B[K×N], all row-major with leading dimensions lda, ldb, ldc. */
     public static void ab(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                           float[] c, int co, int ldc, boolean accumulate) {
+        product(a, ao, lda, M, b, bo, ldb, false, K, N, c, co, ldc, accumulate);
+    }
+
+    /** C[M×N] (+)= A[M×K] · Bᵀ where B is N×K row-major (weight rows, as GGUF stores them). */
+    public static void abT(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
+                           float[] c, int co, int ldc, boolean accumulate) {
+        product(a, ao, lda, M, b, bo, ldb, true, K, N, c, co, ldc, accumulate);
+    }
+
+    /** Both products: they differ only in how a block of B is packed. */
+    private static void product(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, boolean bTransposed, int K, int N,
+                                float[] c, int co, int ldc, boolean accumulate) {
         float[] bp = PACKED.get(KB * STRIP);
         // k-blocks outside, strips inside: the block of A (M × KB) is reused by every strip while it sits in L2.
         for (int k0 = 0; k0 < K; k0 += KB) {
             int kb = Math.min(KB, K - k0);
             for (int j0 = 0; j0 < N; j0 += STRIP) {
                 int n = Math.min(STRIP, N - j0);
-                for (int k = 0; k < kb; k++) {
-                    int src = bo + (k0 + k) * ldb + j0, dst = k * STRIP;
-                    System.arraycopy(b, src, bp, dst, n);
-                    if (n < STRIP) java.util.Arrays.fill(bp, dst + n, dst + STRIP, 0f);
-                }
+                if (bTransposed) packTransposed(b, bo, ldb, k0, kb, j0, n, bp);
+                else pack(b, bo, ldb, k0, kb, j0, n, bp);
                 strip(a, ao + k0, lda, M, bp, kb, c, co + j0, ldc, n, accumulate || k0 > 0);
             }
         }
     }
 
-    /** C[M×N] (+)= A[M×K] · Bᵀ where B is N×K row-major (weight rows, as GGUF stores them). */
-    public static void abT(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
-                           float[] c, int co, int ldc, boolean accumulate) {
-        float[] bp = PACKED.get(KB * STRIP);
-        for (int k0 = 0; k0 < K; k0 += KB) {
-            int kb = Math.min(KB, K - k0);
-            for (int j0 = 0; j0 < N; j0 += STRIP) {
-                int n = Math.min(STRIP, N - j0);
-                if (n < STRIP) java.util.Arrays.fill(bp, 0, kb * STRIP, 0f);
-                for (int j = 0; j < n; j++) {
-                    int src = bo + (j0 + j) * ldb + k0;
-                    for (int k = 0; k < kb; k++) bp[k * STRIP + j] = b[src + k];
-                }
-                strip(a, ao + k0, lda, M, bp, kb, c, co + j0, ldc, n, accumulate || k0 > 0);
-            }
+    /** bp (kb × STRIP, zero past n) = B[k0..k0+kb)[j0..j0+n) with B row-major K × N. */
+    private static void pack(float[] b, int bo, int ldb, int k0, int kb, int j0, int n, float[] bp) {
+        for (int k = 0; k < kb; k++) {
+            int src = bo + (k0 + k) * ldb + j0, dst = k * STRIP;
+            System.arraycopy(b, src, bp, dst, n);
+            if (n < STRIP) java.util.Arrays.fill(bp, dst + n, dst + STRIP, 0f);
+        }
+    }
+
+    /** The same block when B is stored transposed (N × K row-major): a strided gather. */
+    private static void packTransposed(float[] b, int bo, int ldb, int k0, int kb, int j0, int n, float[] bp) {
+        if (n < STRIP) java.util.Arrays.fill(bp, 0, kb * STRIP, 0f);
+        for (int j = 0; j < n; j++) {
+            int src = bo + (j0 + j) * ldb + k0;
+            for (int k = 0; k < kb; k++) bp[k * STRIP + j] = b[src + k];
         }
     }
 

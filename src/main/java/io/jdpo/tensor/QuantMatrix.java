@@ -16,9 +16,9 @@ public final class QuantMatrix {
      */
     private static final int PANEL = 4 * PackedGemm.STRIP;
     /** Decoded weight rows, one buffer per thread (a panel of rows, or KB rows of a column slice). */
-    private static final ScratchBuffer DECODED = new ScratchBuffer();
+    private static final ScratchBuffer<float[]> DECODED = ScratchBuffer.floats();
     /** A panel of products handed to a {@link PanelSink}. */
-    private static final ScratchBuffer PANEL_OUT = new ScratchBuffer();
+    private static final ScratchBuffer<float[]> PANEL_OUT = ScratchBuffer.floats();
 
     private final String name;
     private final GgmlType type;

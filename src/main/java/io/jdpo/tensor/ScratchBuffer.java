@@ -1,19 +1,37 @@
 package io.jdpo.tensor;
 
+import java.util.function.IntFunction;
+import java.util.function.ToIntFunction;
+
 /**
- * A float buffer per thread, kept between calls: kernels run many times per forward on the
- * same few worker threads, and fresh buffers each call would be garbage the heap has to make
+ * A primitive array per thread, kept between calls: kernels run many times per forward on the
+ * same few worker threads, and fresh arrays each call would be garbage the heap has to make
  * room for (a decoded panel of an FFN weight is 720 KiB). Each instance serves one kind of
  * buffer, so a kernel that holds one while calling another kernel never shares it.
  */
-final class ScratchBuffer {
-    private final ThreadLocal<float[]> local = new ThreadLocal<>();
+final class ScratchBuffer<T> {
+    private final ThreadLocal<T> local = new ThreadLocal<>();
+    private final IntFunction<T> allocate;
+    private final ToIntFunction<T> length;
 
-    /** At least n floats, contents unspecified. */
-    float[] get(int n) {
-        float[] b = local.get();
-        if (b == null || b.length < n) {
-            b = new float[n];
+    private ScratchBuffer(IntFunction<T> allocate, ToIntFunction<T> length) {
+        this.allocate = allocate;
+        this.length = length;
+    }
+
+    static ScratchBuffer<float[]> floats() {
+        return new ScratchBuffer<>(float[]::new, a -> a.length);
+    }
+
+    static ScratchBuffer<short[]> shorts() {
+        return new ScratchBuffer<>(short[]::new, a -> a.length);
+    }
+
+    /** At least n elements, contents unspecified. */
+    T get(int n) {
+        T b = local.get();
+        if (b == null || length.applyAsInt(b) < n) {
+            b = allocate.apply(n);
             local.set(b);
         }
         return b;

@@ -37,16 +37,7 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
      * compares. Lines longer than {@code window} tokens are cut into windows.
      */
     public static ParityReport measure(Path model, String text, int window, int threads) throws IOException {
-        return measure(model, model, text, window, threads);
-    }
-
-    /**
-     * The Java forward on {@code model} against llama.cpp on {@code llamaModel} (same
-     * vocabulary), for example a float copy of a quantized model's weights, so llama.cpp
-     * multiplies without quantizing its activations.
-     */
-    public static ParityReport measure(Path model, Path llamaModel, String text, int window, int threads) throws IOException {
-        try (LlamaModel lm = LlamaModel.load(llamaModel);
+        try (LlamaModel lm = LlamaModel.load(model);
              LlamaScorer llama = new LlamaScorer(lm, window, threads);
              Transformer tf = Transformer.load(model, threads)) {
             return compare(sequences(lm.tokenizer(), text, window), llama, s -> tf.logits(s, 1), tf.config().vocab());
@@ -64,6 +55,33 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
              LlamaScorer sa = new LlamaScorer(la, window, threads);
              LlamaScorer sb = new LlamaScorer(lb, window, threads)) {
             return compare(sequences(la.tokenizer(), text, window), sa, sb, sa.vocab());
+        }
+    }
+
+    /**
+     * Where a quantized model's gap comes from: the Java forward on {@code model} against
+     * llama.cpp on it and on {@code copy} (its weights in F32, from {@code DequantizedCopy}),
+     * and llama.cpp's copy against llama.cpp's quantized file. Each engine scores each
+     * sequence once.
+     */
+    public record ThreeWay(ParityReport javaVsLlama, ParityReport javaVsCopy, ParityReport copyVsLlama) {
+    }
+
+    public static ThreeWay againstCopy(Path model, Path copy, String text, int window, int threads) throws IOException {
+        try (LlamaModel lm = LlamaModel.load(model);
+             LlamaModel lc = LlamaModel.load(copy);
+             LlamaScorer llama = new LlamaScorer(lm, window, threads);
+             LlamaScorer onCopy = new LlamaScorer(lc, window, threads);
+             Transformer tf = Transformer.load(model, threads)) {
+            int V = tf.config().vocab();
+            Tally javaLlama = new Tally(V), javaCopy = new Tally(V), copyLlama = new Tally(V);
+            for (int[] s : sequences(lm.tokenizer(), text, window)) {
+                float[] j = tf.logits(s, 1), l = llama.of(s), c = onCopy.of(s);
+                javaLlama.add(s, l, j);
+                javaCopy.add(s, c, j);
+                copyLlama.add(s, c, l);
+            }
+            return new ThreeWay(javaLlama.report(), javaCopy.report(), copyLlama.report());
         }
     }
 
@@ -86,10 +104,23 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
 
     /** Compares the log-prob of every next token and the top-1 choice of the two engines (b against a). */
     private static ParityReport compare(List<int[]> seqs, Logits a, Logits b, int V) {
-        int n = 0, agree = 0;
-        double sum = 0, max = 0;
-        for (int[] s : seqs) {
-            float[] ra = a.of(s), rb = b.of(s);
+        Tally tally = new Tally(V);
+        for (int[] s : seqs) tally.add(s, a.of(s), b.of(s));
+        return tally.report();
+    }
+
+    /** |Δ log-prob| and top-1 agreement summed over sequences, one pair of engines. */
+    private static final class Tally {
+        private final int V;
+        private int n, agree;
+        private double sum, max;
+
+        Tally(int V) {
+            this.V = V;
+        }
+
+        /** Adds one sequence's logits from both engines (b against a). */
+        void add(int[] s, float[] ra, float[] rb) {
             for (int t = 0; t + 1 < s.length; t++) {
                 int o = t * V;
                 double la = ra[o + s[t + 1]] - VectorMath.logSumExp(ra, o, V);
@@ -101,7 +132,10 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
                 n++;
             }
         }
-        return new ParityReport(n, sum / n, max, (double) agree / n);
+
+        ParityReport report() {
+            return new ParityReport(n, sum / n, max, (double) agree / n);
+        }
     }
 
     /** llama.cpp's logits for one sequence at a time (F32 K/V, no flash attention: exact scoring). */
@@ -121,17 +155,7 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
 
         @Override
         public float[] of(int[] s) {
-            int V = vocab();
-            ctx.clearMemory();
-            batch.clear();
-            for (int t = 0; t < s.length; t++) batch.add(s[t], t, t < s.length - 1, 0);
-            ctx.decode(batch);
-            float[] out = new float[(s.length - 1) * V], row = new float[V];
-            for (int t = 0; t + 1 < s.length; t++) {
-                ctx.logitsInto(t, row);
-                System.arraycopy(row, 0, out, t * V, V);
-            }
-            return out;
+            return ctx.sequenceLogits(batch, s, 1);
         }
 
         @Override

@@ -83,11 +83,10 @@ class ParityTest {
             for (boolean tied : new boolean[]{false, true}) {
                 for (FileType type : new FileType[]{FileType.Q8_0, FileType.Q4_0, FileType.Q4_K_M, FileType.Q5_K_M, FileType.Q6_K}) {
                     Path model = TestModelFactory.quantized(TestData.stories260K(), shape.with(arch, tied), 11, type, dir);
-                    ParityReport r = ParityReport.measure(model, ParityReport.sampleText(), 128, 2);
                     Path f32 = dir.resolve("deq-" + model.getFileName());
                     DequantizedCopy.write(model, f32);
-                    ParityReport exact = ParityReport.measure(model, f32, ParityReport.sampleText(), 128, 2);
-                    ParityReport own = ParityReport.betweenFiles(f32, model, ParityReport.sampleText(), 128, 2);
+                    ParityReport.ThreeWay three = ParityReport.againstCopy(model, f32, ParityReport.sampleText(), 128, 2);
+                    ParityReport r = three.javaVsLlama(), exact = three.javaVsCopy(), own = three.copyVsLlama();
                     table.append(String.format(Locale.ROOT, "%-6s %-6s %-7s %-9s %-9s | %-9s %-9s | %-9s %-9s | %.1f%%%n",
                             arch, tied ? "tied" : "untied", type, sci(r.meanAbs()), sci(r.maxAbs()), sci(exact.meanAbs()), sci(exact.maxAbs()),
                             sci(own.meanAbs()), sci(own.maxAbs()), 100 * r.top1Agreement()));
