@@ -132,6 +132,8 @@ final class TrainCommand implements Callable<Integer> {
     Boolean recompute;
     @Option(names = "--force", description = "train even when the Java forward and llama.cpp differ beyond the parity bounds")
     Boolean force;
+    @Option(names = "--arithmetic", description = "deployed (default: round activations before each quantized product as llama.cpp's CPU backend does) or float")
+    String arithmetic;
     @Option(names = "--ngl", description = "layers llama.cpp offloads to the GPU for reference scoring (default: all)")
     Integer gpuLayers;
 
@@ -259,6 +261,7 @@ final class TrainCommand implements Callable<Integer> {
         if (recompute != null) b.recompute(recompute);
         if (force != null) b.force(force);
         if (gpuLayers != null) b.gpuLayers(gpuLayers);
+        if (arithmetic != null) b.arithmetic(io.jdpo.tensor.Arithmetic.parse(arithmetic));
         return b.build();
     }
 

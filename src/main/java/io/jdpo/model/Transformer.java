@@ -7,6 +7,7 @@ import io.jdpo.tensor.Dequantizer;
 import io.jdpo.tensor.LoraPair;
 import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.PackedGemm;
+import io.jdpo.tensor.Arithmetic;
 import io.jdpo.tensor.QuantMatrix;
 import io.jdpo.tensor.SegmentMath;
 
@@ -87,6 +88,8 @@ public final class Transformer implements AutoCloseable {
     }
 
     private static Transformer open(Path path, int threads, boolean trainable) throws IOException {
+        // Kernels that cannot run on this JVM fail here, as one line, not inside the first forward.
+        io.jdpo.tensor.Simd.check();
         GgufModel g = GgufModel.open(path);
         try {
             return new Transformer(g, threads, trainable);
@@ -98,6 +101,36 @@ public final class Transformer implements AutoCloseable {
 
     public ModelConfig config() {
         return cfg;
+    }
+
+    /**
+     * How every later product treats its activations: {@link Arithmetic#DEPLOYED} (the
+     * default) rounds them as llama.cpp's CPU backend does before each quantized product,
+     * {@link Arithmetic#FLOAT} keeps them as floats. Gradients pass straight through the
+     * rounding either way.
+     */
+    public Transformer arithmetic(Arithmetic a) {
+        output.arithmetic(a);
+        tokenEmbedding.arithmetic(a);
+        for (LayerWeights l : layers) {
+            for (QuantMatrix m : new QuantMatrix[]{l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()}) m.arithmetic(a);
+        }
+        return this;
+    }
+
+    public Arithmetic arithmetic() {
+        return output.arithmetic();
+    }
+
+    /** Whether the two arithmetics differ on this model: some projection's weights are not F32. */
+    public boolean roundsActivations() {
+        if (output.type() != io.jdpo.gguf.GgmlType.F32) return true;
+        for (LayerWeights l : layers) {
+            for (QuantMatrix m : new QuantMatrix[]{l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()}) {
+                if (m.type() != io.jdpo.gguf.GgmlType.F32) return true;
+            }
+        }
+        return false;
     }
 
     /** Adds a LoRA adapter to every later forward (null removes it); its shapes must fit this model. */
