@@ -34,7 +34,7 @@ final class Q45KBlock implements BlockDecoder {
         }
     }
 
-    private void unpack(byte[] s, int so, byte[] q, boolean vector) {
+    void unpack(byte[] s, int so, byte[] q, boolean vector) {
         int qs = so + (five ? 48 : 16);
         if (vector) {
             // 32 packed bytes per run pair: low nibbles, high nibbles, and for Q5_K each plus its

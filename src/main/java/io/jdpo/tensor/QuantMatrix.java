@@ -166,7 +166,10 @@ public final class QuantMatrix {
 
     /**
      * dx[t][i] += Σ_r dy[t][r] · W[r][i] (dy is tokens × rows, dx tokens × cols): the gradient
-     * of the input through the frozen weight. Threads own slices of columns, aligned to the
+     * of the input through the frozen weight. In the deployed arithmetic the forward rounded
+     * the input first; its gradient passes straight through that rounding (taken as the
+     * identity, the straight-through estimator of quantization-aware training), since the
+     * rounding's own derivative is zero almost everywhere. Threads own slices of columns, aligned to the
      * type's blocks so each decodes only its part of every row; each dx value is summed by
      * one thread in a fixed order, so results do not depend on timing.
      */

@@ -51,6 +51,22 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
     }
 
     /**
+     * Train = deploy: the Java forward (deployed arithmetic) with {@code javaAdapter} against
+     * llama.cpp running the exported {@code adapter} file on the same model.
+     */
+    public static ParityReport withAdapter(Path model, Path adapter, io.jdpo.model.LoraWeights javaAdapter, String text, int window,
+                                           int threads) throws IOException {
+        try (LlamaModel lm = LlamaModel.load(model);
+             io.jdpo.llama.LoraAdapter la = io.jdpo.llama.LoraAdapter.load(lm, adapter);
+             LlamaScorer llama = new LlamaScorer(lm, window, threads);
+             Transformer tf = Transformer.load(model, threads)) {
+            llama.ctx.attach(la, 1f);
+            tf.setAdapter(javaAdapter);
+            return compare(sequences(lm.tokenizer(), text, window), llama, s -> tf.logits(s, 1), tf.config().vocab());
+        }
+    }
+
+    /**
      * llama.cpp against itself: how far its log-probs move from model {@code a} to model
      * {@code b} (same vocabulary) on the same tokens. With b a copy of a perturbed at the level
      * of float rounding, this is the floor no other engine can be expected to beat.

@@ -75,31 +75,44 @@ class ParityTest {
         assertTrue(e.getMessage().contains("'gpt2'"), e.getMessage());
     }
 
+    /** Every quantized type the Java forward reads, as llama.cpp's whole-model quantizations make them. */
+    static final FileType[] QUANTIZED = {FileType.Q8_0, FileType.Q4_0, FileType.Q4_1, FileType.Q5_0, FileType.Q5_1,
+            FileType.Q2_K, FileType.Q3_K_M, FileType.Q4_K_S, FileType.Q4_K_M, FileType.Q5_K_M, FileType.Q6_K,
+            FileType.IQ4_NL, FileType.IQ4_XS, FileType.F16, FileType.BF16};
+
+    /**
+     * The deployed arithmetic against llama.cpp on the quantized file itself, every type, tied
+     * and untied, every architecture: within 1e-4 mean / 2e-3 max nats per token and the same
+     * top-1 token everywhere. The float arithmetic against llama.cpp on an F32 copy of the
+     * weights checks the rest of the forward; the float arithmetic against the quantized file
+     * is the gap llama.cpp's activation rounding makes (the "before" of the README's table).
+     */
     @Test
-    void generatedQuantizedModelsAreExactOnTheirWeightsAndWithinBounds(@TempDir Path dir) throws Exception {
+    void generatedQuantizedModelsMatchLlamaCppInTheDeployedArithmetic(@TempDir Path dir) throws Exception {
         var shape = new TestModelFactory.Shape(256, 2, 4, 2, 512, 512);
         StringBuilder table = new StringBuilder();
+        java.util.List<String> failures = new java.util.ArrayList<>();
         for (TestModelFactory.Arch arch : TestModelFactory.Arch.values()) {
             for (boolean tied : new boolean[]{false, true}) {
-                for (FileType type : new FileType[]{FileType.Q8_0, FileType.Q4_0, FileType.Q4_K_M, FileType.Q5_K_M, FileType.Q6_K}) {
+                for (FileType type : QUANTIZED) {
                     Path model = TestModelFactory.quantized(TestData.stories260K(), shape.with(arch, tied), 11, type, dir);
                     Path f32 = dir.resolve("deq-" + model.getFileName());
                     DequantizedCopy.write(model, f32);
                     ParityReport.ThreeWay three = ParityReport.againstCopy(model, f32, ParityReport.sampleText(), 128, 2);
-                    ParityReport r = three.javaVsLlama(), exact = three.javaVsCopy(), own = three.copyVsLlama();
-                    table.append(String.format(Locale.ROOT, "%-6s %-6s %-7s %-9s %-9s | %-9s %-9s | %-9s %-9s | %.1f%%%n",
-                            arch, tied ? "tied" : "untied", type, sci(r.meanAbs()), sci(r.maxAbs()), sci(exact.meanAbs()), sci(exact.maxAbs()),
-                            sci(own.meanAbs()), sci(own.maxAbs()), 100 * r.top1Agreement()));
+                    java.nio.file.Files.delete(f32);
+                    ParityReport r = three.javaVsLlama(), before = three.floatVsLlama(), exact = three.javaVsCopy();
+                    table.append(String.format(Locale.ROOT, "%-6s %-6s %-7s %-9s %-9s %5.1f%% | %-9s %-9s %5.1f%% | %-9s %-9s%n",
+                            arch, tied ? "tied" : "untied", type, sci(r.meanAbs()), sci(r.maxAbs()), 100 * r.top1Agreement(),
+                            sci(before.meanAbs()), sci(before.maxAbs()), 100 * before.top1Agreement(), sci(exact.meanAbs()), sci(exact.maxAbs())));
                     String what = arch + (tied ? " tied " : " ") + type;
-                    // The Java forward is exact on the file's weights: all of its gap to llama.cpp
-                    // is llama.cpp quantizing its activations to 8 bits.
-                    assertTrue(exact.maxAbs() <= 1e-4, what + " against llama.cpp on the F32 copy: " + exact);
-                    if (!tied) assertTrue(r.meanAbs() <= 0.02 && r.maxAbs() <= 0.15, what + ": " + r);
+                    if (exact.meanAbs() > 1e-4 || exact.maxAbs() > 2e-3) failures.add(what + " float vs llama.cpp on the F32 copy: " + exact);
+                    if (r.meanAbs() > 1e-4 || r.maxAbs() > 2e-3 || r.top1Agreement() < 1) failures.add(what + " deployed: " + r);
                 }
             }
         }
-        System.out.print("parity of generated models, mean and max |Δ log-prob| over 1,059 tokens:\n"
-                + "                       Java vs llama.cpp   | Java vs llama.cpp   | llama.cpp: F32 copy | top-1\n"
-                + "                                           | on an F32 copy      | vs quantized file   | agreement\n" + table);
+        System.out.print("parity of generated models, |Δ log-prob| over " + "the parity text (mean, max, top-1 agreement):\n"
+                + "                       deployed arithmetic vs       | float arithmetic vs          | float vs llama.cpp\n"
+                + "                       llama.cpp on the file        | llama.cpp on the file        | on an F32 copy\n" + table);
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
     }
 }
