@@ -1,8 +1,8 @@
 package io.jdpo.cli;
 
-import io.jdpo.export.DequantizedCopy;
+import io.jdpo.model.DequantizedCopy;
 import io.jdpo.tensor.Arithmetic;
-import io.jdpo.train.ParityReport;
+import io.jdpo.verify.ParityReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -1,7 +1,11 @@
 package io.jdpo.train;
 
-import io.jdpo.export.AdapterExporter;
-import io.jdpo.export.DequantizedCopy;
+import io.jdpo.data.DataOrder;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.Truncation;
+
+import io.jdpo.adapter.AdapterExporter;
+import io.jdpo.model.DequantizedCopy;
 import io.jdpo.tensor.Arithmetic;
 import io.jdpo.model.ForwardPass;
 import io.jdpo.model.LoraWeights;

@@ -1,5 +1,10 @@
 package io.jdpo.train;
 
+import io.jdpo.data.PairEncoder;
+import io.jdpo.data.PreferenceExample;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.PreferenceReader;
+
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.Tokenizer;
 import io.jdpo.model.LoraTarget;
@@ -117,14 +122,14 @@ class DpoTrainerTest {
         try (io.jdpo.model.Transformer tf = io.jdpo.model.Transformer.load(model, 1)) {
             mc = tf.config();
         }
-        io.jdpo.export.AdapterFile file = io.jdpo.export.AdapterFile.read(r.adapter());
+        io.jdpo.adapter.AdapterFile file = io.jdpo.adapter.AdapterFile.read(r.adapter());
         try (io.jdpo.model.LoraWeights w = io.jdpo.model.LoraWeights.zeros(mc, cfg.loraConfig())) {
             w.byTensorName().forEach((name, p) -> {
-                io.jdpo.export.AdapterFile.Pair q = file.pairs().get(name);
+                io.jdpo.adapter.AdapterFile.Pair q = file.pairs().get(name);
                 for (int i = 0; i < q.a().length; i++) io.jdpo.tensor.SegmentMath.set(p.a(), i, q.a()[i]);
                 for (int i = 0; i < q.b().length; i++) io.jdpo.tensor.SegmentMath.set(p.b(), i, q.b()[i]);
             });
-            ParityReport deploy = ParityReport.withAdapter(model, r.adapter(), w, ParityReport.sampleText(), 128, 2);
+            io.jdpo.verify.ParityReport deploy = io.jdpo.verify.ParityReport.withAdapter(model, r.adapter(), w, io.jdpo.verify.ParityReport.sampleText(), 128, 2);
             System.out.printf("%s: held-out accuracy %.2f; Java policy + adapter vs llama.cpp + exported adapter: %s%n", type, after, deploy);
             assertTrue(deploy.meanAbs() <= 1e-4 && deploy.maxAbs() <= 2e-3 && deploy.top1Agreement() == 1.0, type + ": " + deploy);
         }
