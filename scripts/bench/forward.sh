@@ -24,7 +24,7 @@ echo
 if [ -x /usr/bin/time ]; then
   native=$("$root/native/build.sh" | tail -1)
   text=target/bench/perplexity-text.txt
-  for i in $(seq 1 $(( T / 100 + 2 ))); do cat "$root/src/main/resources/io/jdpo/train/parity-sample.txt"; done > "$text"
+  for i in $(seq 1 $(( T / 100 + 2 ))); do cat "$root/src/main/resources/io/jdpo/verify/parity-sample.txt"; done > "$text"
   kib=$(LD_LIBRARY_PATH="$native/lib" /usr/bin/time -f '%M' "$native/bin/llama-perplexity" \
           -m "target/bench/LLAMA-1024x16-s1.${types[0]}.gguf" -f "$text" -c "$T" -b "$T" -t "$threads" --chunks 1 2>&1 >/dev/null | tail -1)
   echo "llama-perplexity on the same file (c = b = $T, $threads threads): peak RSS $(( kib / 1024 )) MiB"

@@ -11,7 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * ggml's integer block dot products of one quantized weight row with one row of activations
  * quantized to its vec_dot_type, in the float combination of ggml-cpu's portable kernels
  * ({@code ggml_vec_dot_*_generic} in ggml-cpu/quants.c): integer sums per block (per 16 or 32
- * values for the K-quants, scaled by their integer scales), then one float term per block.
+ * values for the K-quants, scaled by their integer scales), then one float term per block
+ * (within a few ulps of the compiled generic kernels, whose float steps the C compiler fuses
+ * into multiply-adds).
  * <p>
  * This is the definition the deployed arithmetic of {@link QuantMatrix} is held to: the
  * matrix product computes the same sums from the decoded weights and the rounded activations
