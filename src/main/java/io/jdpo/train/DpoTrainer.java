@@ -327,7 +327,7 @@ public final class DpoTrainer {
             m.put("float_ref_gap/max", floatGap.max);
             if (trained != Arithmetic.FLOAT) {
                 listener.message(String.format(Locale.ROOT, "step 0: float arithmetic vs reference: mean %.2e, max %.2e"
-                        + " (llama.cpp rounds activations before each quantized product; the %s arithmetic does too)",
+                        + " (activations unrounded; the %s arithmetic rounds them as llama.cpp's CPU backend does)",
                         floatGap.mean, floatGap.max, trained));
             }
             Path dir = Files.createTempDirectory("jdpo-step0-");
