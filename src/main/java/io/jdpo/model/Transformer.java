@@ -258,8 +258,9 @@ public final class Transformer implements AutoCloseable {
         Dropout dropout = lora != null && lora.config().dropout() > 0 ? new Dropout(lora.config().dropout(), dropoutSeed, layout.positions) : null;
         float[] x = run(layout, rope, acts, inputs, dropout);
         float[] unit = new float[layout.sources.length * cfg.dim()];
-        float[] lp = completionLogProbs(x, layout, unit);
-        return new ForwardPass(layout, lp, x, rope, acts, inputs, unit, dropout);
+        float[] logSquares = new float[layout.sources.length];
+        float[] lp = completionLogProbs(x, layout, unit, logSquares);
+        return new ForwardPass(layout, lp, x, rope, acts, inputs, unit, dropout, logSquares);
     }
 
     /**
@@ -331,6 +332,11 @@ public final class Transformer implements AutoCloseable {
      * so the backward needs no second pass over the vocabulary.
      */
     private float[] completionLogProbs(float[] x, Layout layout, float[] unit) {
+        return completionLogProbs(x, layout, unit, null);
+    }
+
+    /** As above; when training, {@code logSquares[i]} receives log Σ_v p_v² of row i (WPO's per-token normaliser). */
+    private float[] completionLogProbs(float[] x, Layout layout, float[] unit, float[] logSquares) {
         int n = layout.sources.length, d = cfg.dim(), V = cfg.vocab();
         if (unit == null) {
             // Inference needs only each row's normaliser and one logit: reduce the logits
@@ -354,8 +360,14 @@ public final class Transformer implements AutoCloseable {
                     int o = i * V, target = layout.targets[first + i];
                     double lse = VectorMath.logSumExp(logits, o, V);
                     out[first + i] = (float) (logits[o + target] - lse);
-                    for (int v = 0; v < V; v++) logits[o + v] = -(float) Math.exp(logits[o + v] - lse);
+                    double squares = 0;
+                    for (int v = 0; v < V; v++) {
+                        double p = Math.exp(logits[o + v] - lse);
+                        squares += p * p;
+                        logits[o + v] = -(float) p;
+                    }
                     logits[o + target] += 1;
+                    if (logSquares != null) logSquares[first + i] = (float) Math.log(squares);
                 }
             });
             output.matmulTransposedAdd(logits, m, unit, c0 * d, par);
