@@ -183,7 +183,8 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
         for (int i = 0; i < n; i++) values.add(new LinkedHashMap<>());
         for (Term t : terms) {
             double[] l = new double[n], gc = new double[n], gr = new double[n], gs = new double[n];
-            if (t.type() == LossType.AOT || t.type() == LossType.AOT_UNPAIRED) {
+            boolean sorted = t.type() == LossType.AOT || t.type() == LossType.AOT_UNPAIRED;
+            if (sorted) {
                 aot(t.type() == LossType.AOT, batch, l, gc, gr);
             } else {
                 for (int i = 0; i < n; i++) {
@@ -195,7 +196,8 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
                 }
             }
             for (int i = 0; i < n; i++) {
-                double w = batch.get(i).weight();
+                // AOT's slots are not pairs, so no pair weight applies to them (TRL refuses WPO with AOT; so does TrainConfig).
+                double w = sorted ? 1 : batch.get(i).weight();
                 values.get(i).put(t.type().optionName(), w * l[i]);
                 loss[i] += t.weight() * w * l[i];
                 dc[i] += t.weight() * w * gc[i];
