@@ -262,7 +262,7 @@ public final class DpoTrainer {
      * tail at ld_alpha, for policy and reference alike as TRL 1.x does), the chosen's plain
      * sum for the SFT terms, and the WPO weight when the pass carries log Σp².
      */
-    private DpoLoss.Pair lossPair(PreferencePair p, float[] lp, float[] logSquares, ReferenceScorer.Scores ref) {
+    DpoLoss.Pair lossPair(PreferencePair p, float[] lp, float[] logSquares, ReferenceScorer.Scores ref) {
         int nc = p.chosen().length, nr = p.rejected().length, shared = Math.min(nc, nr);
         double a = cfg.ldAlpha();
         double pc = ldSum(lp, 0, nc, shared, a), pr = ldSum(lp, nc, nc + nr, shared, a);
@@ -292,7 +292,7 @@ public final class DpoTrainer {
     }
 
     /** dLoss/dlogp per token of a pair pass: LD's token weights on the preference part, the SFT part on every chosen token. */
-    private float[] tokenGradients(PreferencePair p, DpoLoss.Result r, double scale) {
+    float[] tokenGradients(PreferencePair p, DpoLoss.Result r, double scale) {
         int nc = p.chosen().length, nr = p.rejected().length, shared = Math.min(nc, nr);
         double a = cfg.ldAlpha();
         float[] d = new float[nc + nr];
