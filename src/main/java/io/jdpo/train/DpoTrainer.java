@@ -223,6 +223,7 @@ public final class DpoTrainer {
             kto = true;
             n++;
             loss += r.loss();
+            r.terms().forEach((k, v) -> terms.merge(k, v, Double::sum));
             if (desirable) {
                 nChosen++;
                 rc += r.rewardChosen();
@@ -241,13 +242,13 @@ public final class DpoTrainer {
             m.put("epoch", epoch);
             m.put("loss", loss / n);
             terms.forEach((k, v) -> m.put("loss/" + k, v / n));
-            double c = nChosen == 0 ? Double.NaN : rc / nChosen, r = nRejected == 0 ? Double.NaN : rr / nRejected;
-            m.put("rewards/chosen", c);
-            m.put("rewards/rejected", r);
+            // A KTO step may hold only desirable or only undesirable examples: the other side's means are then absent (not NaN, which JSON lacks).
+            if (nChosen > 0) m.put("rewards/chosen", rc / nChosen);
+            if (nRejected > 0) m.put("rewards/rejected", rr / nRejected);
             if (!kto) m.put("rewards/accuracies", acc / n);
-            m.put("rewards/margins", c - r);
-            m.put("logps/chosen", nChosen == 0 ? Double.NaN : lpc / nChosen);
-            m.put("logps/rejected", nRejected == 0 ? Double.NaN : lpr / nRejected);
+            if (nChosen > 0 && nRejected > 0) m.put("rewards/margins", rc / nChosen - rr / nRejected);
+            if (nChosen > 0) m.put("logps/chosen", lpc / nChosen);
+            if (nRejected > 0) m.put("logps/rejected", lpr / nRejected);
             if (kto) m.put("kl", kl / batches);
             m.put("learning_rate", lr);
             m.put("grad_norm", gradNorm);
