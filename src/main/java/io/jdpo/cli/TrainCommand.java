@@ -110,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
     Double undesirableWeight;
     @Option(names = "--beta", description = "β (default 0.1)")
     Double beta;
-    @Option(names = "--label-smoothing", description = "ε for cDPO / robust (default 0)")
+    @Option(names = "--label-smoothing", description = "ε of cdpo, robust, exo_pair, aot, aot_unpaired, simpo, cpo (default 0)")
     Double labelSmoothing;
     @Option(names = "--simpo-gamma", description = "SimPO target margin γ (default 0.5)")
     Double simpoGamma;
