@@ -92,6 +92,20 @@ class DpoLossTest {
         assertEquals(1.25, rpo.terms().get("rpo") * 0.5, 1e-12);
     }
 
+    /**
+     * DiscoPOP with TRL's default τ = 0.05 rises from z = 0: dL/dz = −σ(0)(1−m) + (e⁰ − log 2)·m′ − e⁰·m with m = ½ and
+     * m′ = ¼/τ = 5, that is −¼ + 5(1 − log 2) − ½ = 0.784 > 0; a run that starts at the reference (z = 0) is pushed to
+     * negative margins until the local minimum near z ≈ −0.1. With τ = 1 the slope at 0 is negative.
+     */
+    @Test
+    void discopopSlopeAtTheReference() {
+        DpoLoss.Pair atRef = new DpoLoss.Pair(-10, -12, -10, -12, 4, 5);
+        double slope = -0.25 + 5 * (1 - Math.log(2)) - 0.5;
+        assertEquals(0.1 * slope, one(LossType.DISCOPOP).evaluate(atRef).dPolicyChosen(), 1e-12);
+        DpoLoss tau1 = new DpoLoss(List.of(new DpoLoss.Term(LossType.DISCOPOP, 1)), 0.1, 0, 0, 0, FDivergence.REVERSE_KL, 0.5, 1, 1, 1, 1);
+        assertEquals(0.1 * (-0.25 + 0.25 * (1 - Math.log(2)) - 0.5), tau1.evaluate(atRef).dPolicyChosen(), 1e-12);
+    }
+
     @Test
     void fDivergencesByHand() {
         DpoLoss dpo = DpoLoss.dpo();
