@@ -236,10 +236,14 @@ final class TrainCommand implements Callable<Integer> {
         System.out.printf("trained %d steps in %.0f s (%.0f tokens/s); adapter %s; metrics %s%n", r.steps(), r.seconds(),
                 r.tokensPerSecond(), r.adapter(), r.metrics());
         if (r.firstEval() != null && r.lastEval() != null) {
-            Object before = r.firstEval().get("eval_rewards/accuracies"), after = r.lastEval().get("eval_rewards/accuracies");
-            System.out.printf("held-out %smargin %.3f -> %.3f%n",
-                    before == null ? "" : String.format("reward accuracy %.3f -> %.3f, ", (double) before, (double) after),
-                    (double) r.firstEval().get("eval_rewards/margins"), (double) r.lastEval().get("eval_rewards/margins"));
+            // KTO logs no accuracy, and a held-out set with only one label has no margin either.
+            List<String> parts = new ArrayList<>();
+            for (String k : List.of("accuracies", "margins")) {
+                if (r.firstEval().get("eval_rewards/" + k) instanceof Double a && r.lastEval().get("eval_rewards/" + k) instanceof Double b) {
+                    parts.add(String.format("%s %.3f -> %.3f", k.equals("margins") ? "margin" : "reward accuracy", a, b));
+                }
+            }
+            if (!parts.isEmpty()) System.out.println("held-out " + String.join(", ", parts));
         }
         List<HtmlReport.Sample> shown = samples(prompts, r.adapter());
         Path report = out.resolve("report.html");
