@@ -1,5 +1,13 @@
 package io.jdpo.train;
 
+import io.jdpo.progress.TrainListener;
+
+import io.jdpo.data.PairEncoder;
+import io.jdpo.data.PreferenceExample;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.PreferenceReader;
+import io.jdpo.data.UnpairedSample;
+
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.Tokenizer;
 import io.jdpo.model.LoraTarget;
@@ -285,7 +293,9 @@ class DpoTrainerTest {
             tf.setAdapter(lora);
             float[] sq = tf.forwardPair(p.prompt(), p.chosen(), p.rejected(), false).logSquaredProbs();
             int V = tf.config().vocab();
-            int[] seq = PreferencePair.join(p.prompt(), p.rejected());
+            int[] seq = new int[p.prompt().length + p.rejected().length];
+            System.arraycopy(p.prompt(), 0, seq, 0, p.prompt().length);
+            System.arraycopy(p.rejected(), 0, seq, p.prompt().length, p.rejected().length);
             float[] logits = tf.logits(seq, p.prompt().length);
             for (int t = 0; t < p.rejected().length; t++) {
                 double max = Double.NEGATIVE_INFINITY;
