@@ -2,6 +2,7 @@ package io.jdpo.train;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -215,7 +216,8 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
                 ds[i] += -rpoAlpha / p.chosenTokens();
             }
             double[] rw = rewards(p);
-            out.add(new Result(loss[i], dc[i], dr[i], ds[i], rw[0], rw[1], Map.copyOf(values.get(i))));
+            // In the order of the terms, so metrics list them as the user gave them.
+            out.add(new Result(loss[i], dc[i], dr[i], ds[i], rw[0], rw[1], Collections.unmodifiableMap(values.get(i))));
         }
         return out;
     }
