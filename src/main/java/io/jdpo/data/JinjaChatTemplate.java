@@ -20,8 +20,8 @@ import java.util.Map;
 
 /**
  * A model's own chat template ({@code tokenizer.chat_template}, Jinja) rendered in Java with
- * Jinjava the way Hugging Face's {@code apply_chat_template} renders it: {@code trim_blocks} and
- * {@code lstrip_blocks} on; {@code messages}, {@code add_generation_prompt}, {@code bos_token} and
+ * Jinjava the way Hugging Face's {@code apply_chat_template} renders it: {@code trim_blocks} (applied
+ * by {@link JinjaSource}) and {@code lstrip_blocks} on; {@code messages}, {@code add_generation_prompt}, {@code bos_token} and
  * {@code eos_token} in scope; the helpers templates call ({@code raise_exception},
  * {@code strftime_now}, the {@code tojson} filter with Python's separators, Python's {@code str}
  * methods, {@code trim} as Python's {@code strip}). llama.cpp's C API only knows its built-in
@@ -29,6 +29,7 @@ import java.util.Map;
  */
 public final class JinjaChatTemplate implements ChatRenderer {
     private final String name;
+    private final String original;
     private final String source;
     private final Map<String, Object> specialTokens;
     private final Jinjava jinja;
@@ -40,12 +41,13 @@ public final class JinjaChatTemplate implements ChatRenderer {
      */
     public JinjaChatTemplate(String name, String source, Map<String, String> specialTokens) {
         this.name = name;
+        this.original = source;
         this.source = JinjaSource.forJinjava(source);
         this.specialTokens = Map.copyOf(specialTokens);
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new PythonStrings());
         resolver.add(com.hubspot.jinjava.el.JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
-        this.jinja = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
+        this.jinja = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(false).withLstripBlocks(true)
                 .withElResolver(resolver).build());
         var globals = jinja.getGlobalContext();
         globals.registerFunction(new ELFunctionDefinition("", "raise_exception", Helpers.class, "raiseException", String.class));
@@ -74,18 +76,31 @@ public final class JinjaChatTemplate implements ChatRenderer {
         RenderResult r = jinja.renderForResult(source, vars);
         for (TemplateError e : r.getErrors()) {
             if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
-                throw new TemplateException(name + ", line " + e.getLineno() + ": " + raised(e));
+                Raised raised = raised(e);
+                if (raised == null) throw new TemplateException(name + ", line " + e.getLineno() + ": " + e.getMessage());
+                throw new TemplateException(name + ", line " + lineOf(raised.getMessage(), e.getLineno()) + ": the template refuses"
+                        + " these messages (raise_exception): " + raised.getMessage());
             }
         }
         return r.getOutput();
     }
 
-    /** The template's own words when it called raise_exception, else Jinjava's message. */
-    private static String raised(TemplateError e) {
+    /** The template's own refusal when it called raise_exception, else null. */
+    private static Raised raised(TemplateError e) {
         for (Throwable t = e.getException(); t != null; t = t.getCause()) {
-            if (t instanceof Raised r) return "raise_exception: " + r.getMessage();
+            if (t instanceof Raised r) return r;
         }
-        return e.getMessage();
+        return null;
+    }
+
+    /**
+     * The template line that raises this message: Jinjava's line numbers drift inside branches
+     * it skipped, while the message text appears once in the template.
+     */
+    private int lineOf(String message, int jinjavaLine) {
+        int at = original.indexOf(message);
+        if (at < 0 || original.indexOf(message, at + 1) >= 0) return jinjavaLine;
+        return (int) original.substring(0, at).chars().filter(c -> c == '\n').count() + 1;
     }
 
     /** What raise_exception throws, to tell the template's own refusals from engine errors. */

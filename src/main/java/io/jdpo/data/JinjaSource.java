@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
  * not share into forms it reads the same way as Python's Jinja2: the reversing slice
  * {@code x[::-1]} (not in Jinjava's grammar) becomes {@code x|reverse|list}, and a named argument's
  * value is parenthesized ({@code namespace(n=messages|length - 1)}: Jinjava binds {@code n=}
- * tighter than {@code -}); the whitespace marks {@code {{-} and {@code -}}} (which Jinjava ignores
+ * tighter than {@code -}); {@code trim_blocks} and the whitespace marks {@code {{-} and {@code -}}} (which Jinjava ignores
  * on expressions) are applied to the text around the tag. Expressions are only rewritten inside
  * {@code {{ }}} and {@code {% %}}.
  */
@@ -68,6 +68,11 @@ final class JinjaSource {
                 int from = i;
                 while (i < n && PythonStrings.isSpace(template.charAt(i))) i++;
                 keepLineBreaks(template.subSequence(from, i));
+            } else if (kind != '{' && i < n && template.charAt(i) == '\n') {
+                // trim_blocks: the line break after a block or comment tag is dropped (done here,
+                // not by Jinjava, whose own trimming loses count of the template's lines).
+                i++;
+                keepLineBreaks("\n");
             }
         }
     }
