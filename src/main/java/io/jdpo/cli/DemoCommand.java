@@ -13,6 +13,7 @@ import io.jdpo.train.ConsoleProgress;
 import io.jdpo.demo.DemoPreferences;
 import io.jdpo.train.DpoTrainer;
 import io.jdpo.data.PairEncoder;
+import io.jdpo.data.RowFindings;
 import io.jdpo.data.PreferenceExample;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.data.PreferenceReader;
@@ -62,7 +63,11 @@ final class DemoCommand implements Callable<Integer> {
         List<PreferencePair> train = new ArrayList<>(), eval = new ArrayList<>();
         try (LlamaModel lm = LlamaModel.load(m, ModelParams.defaults().withVocabOnly(true))) {
             PairEncoder enc = new PairEncoder(lm.tokenizer(), null);
-            for (int i = 0; i < examples.size(); i++) (i % 8 == 7 ? eval : train).add(enc.encode(examples.get(i)));
+            RowFindings findings = new RowFindings(false);
+            for (int i = 0; i < examples.size(); i++) {
+                PreferencePair p = enc.encode(examples.get(i), findings);
+                if (p != null) (i % 8 == 7 ? eval : train).add(p);
+            }
         }
         System.out.printf("demo: %s, %d preference pairs (%d train, %d held out): chosen stories bring in a dog, rejected ones something else%n",
                 m, examples.size(), train.size(), eval.size());

@@ -1,10 +1,10 @@
 package io.jdpo.cli;
 
-import io.jdpo.llama.ChatTemplate;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.verify.BeforeAfter;
 import io.jdpo.train.ConsoleProgress;
+import io.jdpo.data.ChatTemplates;
 import io.jdpo.data.PairEncoder;
 import io.jdpo.verify.PreferenceEvaluator;
 import io.jdpo.data.PreferenceExample;
@@ -75,11 +75,11 @@ final class EvalCommand implements Callable<Integer> {
         PreferenceReader.Data d = PreferenceReader.read(data, format == null ? null : io.jdpo.data.PreferenceFormat.parse(format));
         List<PreferencePair> pairs = new ArrayList<>();
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
-            ChatTemplate t = ChatTemplate.forModel(m, template);
-            PairEncoder enc = new PairEncoder(m.tokenizer(), t);
+            PairEncoder enc = new PairEncoder(m.tokenizer(), ChatTemplates.forModel(m, template));
             for (PreferenceExample e : d.examples()) {
                 if (pairs.size() == maxPairs) break;
-                pairs.add(enc.encode(e));
+                PreferencePair p = enc.encode(e, d.findings());
+                if (p != null) pairs.add(p);
             }
         }
         PreferenceEvaluator.Result r = PreferenceEvaluator.evaluate(model, adapters, pairs, beta, common.threads(), new ConsoleProgress(System.out, quiet));

@@ -4,10 +4,10 @@ import io.jdpo.adapter.AdapterFile;
 import io.jdpo.verify.MergeVerifier;
 import io.jdpo.export.Merger;
 import io.jdpo.gguf.GgmlType;
-import io.jdpo.llama.ChatTemplate;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.train.ConsoleProgress;
+import io.jdpo.data.ChatTemplates;
 import io.jdpo.data.PairEncoder;
 import io.jdpo.data.PreferenceExample;
 import io.jdpo.data.PreferencePair;
@@ -78,12 +78,12 @@ final class MergeCommand implements Callable<Integer> {
         if (verify != null) {
             List<MergeVerifier.Pair> pairs = new ArrayList<>();
             try (LlamaModel m = LlamaModel.load(base, ModelParams.defaults().withVocabOnly(true))) {
-                ChatTemplate tmpl = ChatTemplate.forModel(m, template);
-                PairEncoder enc = new PairEncoder(m.tokenizer(), tmpl);
-                for (PreferenceExample e : PreferenceReader.read(verify, null).examples()) {
+                PairEncoder enc = new PairEncoder(m.tokenizer(), ChatTemplates.forModel(m, template));
+                PreferenceReader.Data d = PreferenceReader.read(verify, null);
+                for (PreferenceExample e : d.examples()) {
                     if (pairs.size() == verifyPairs) break;
-                    PreferencePair p = enc.encode(e);
-                    pairs.add(new MergeVerifier.Pair(p.prompt(), p.chosen(), p.rejected()));
+                    PreferencePair p = enc.encode(e, d.findings());
+                    if (p != null) pairs.add(new MergeVerifier.Pair(p.prompt(), p.chosen(), p.rejected()));
                 }
             }
             MergeVerifier.Report v = MergeVerifier.verify(base, scales, out, pairs, common.threads());

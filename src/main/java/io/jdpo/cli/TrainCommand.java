@@ -1,6 +1,5 @@
 package io.jdpo.cli;
 
-import io.jdpo.llama.ChatTemplate;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.model.LoraTarget;
@@ -10,8 +9,9 @@ import io.jdpo.train.ConsoleProgress;
 import io.jdpo.train.DpoTrainer;
 import io.jdpo.train.LossType;
 import io.jdpo.train.LrSchedule;
+import io.jdpo.data.ChatTemplates;
 import io.jdpo.data.PairEncoder;
-import io.jdpo.data.PreferenceExample;
+import io.jdpo.data.RowFindings;
 import io.jdpo.data.PreferenceFormat;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.data.PreferenceReader;
@@ -58,6 +58,8 @@ final class TrainCommand implements Callable<Integer> {
     String format;
     @Option(names = "--template", description = "chat template: the model's own by default, or a llama.cpp built-in name")
     String template;
+    @Option(names = "--strict", description = "stop at the first data row that needs a repair or a skip (default: repair or skip it, and count)")
+    boolean strict;
     @Option(names = "--resume", description = "continue from a checkpoint folder of the same run")
     Path resume;
     @Option(names = "--overwrite", description = "replace the results of an earlier run in the output folder")
@@ -156,26 +158,32 @@ final class TrainCommand implements Callable<Integer> {
         refuseToReplaceEarlierRun();
         TrainConfig cfg = config();
         PreferenceFormat fmt = format == null ? null : PreferenceFormat.parse(format);
-        PreferenceReader.Data train = PreferenceReader.read(data, fmt);
-        PreferenceReader.Data held = evalData == null ? null : PreferenceReader.read(evalData, fmt);
-        List<PreferencePair> trainPairs = new ArrayList<>(), evalPairs = new ArrayList<>();
-        int fallbacks;
+        PreferenceReader.Data train, held = null;
+        List<PreferencePair> trainPairs, evalPairs = new ArrayList<>();
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
-            ChatTemplate tmpl = ChatTemplate.forModel(m, template);
-            PairEncoder enc = new PairEncoder(m.tokenizer(), tmpl);
-            for (PreferenceExample e : train.examples()) trainPairs.add(enc.encode(e));
-            if (held != null) for (PreferenceExample e : held.examples()) evalPairs.add(enc.encode(e));
-            fallbacks = enc.boundaryFallbacks();
+            // The template is checked here, once, before any data is read.
+            PairEncoder enc = new PairEncoder(m.tokenizer(), ChatTemplates.forModel(m, template));
+            train = PreferenceReader.read(data, fmt, new RowFindings(strict));
+            trainPairs = enc.encodeAll(train.examples(), train.findings());
+            if (evalData != null) {
+                held = PreferenceReader.read(evalData, fmt, new RowFindings(strict));
+                evalPairs = enc.encodeAll(held.examples(), held.findings());
+            }
         }
         if (held == null && evalFraction > 0) split(trainPairs, evalPairs, evalFraction, cfg.seed());
         ConsoleProgress progress = new ConsoleProgress(System.out, quiet);
         System.out.println("data " + data + " (" + train.format().name().toLowerCase() + "): " + counts(train.counts())
                 + (held != null ? "; eval " + evalData + ": " + counts(held.counts()) : "")
-                + "; " + trainPairs.size() + " train / " + evalPairs.size() + " eval pairs"
-                + (fallbacks > 0 ? "; " + fallbacks + " completions tokenized apart from their prompt" : ""));
+                + "; " + trainPairs.size() + " train / " + evalPairs.size() + " eval pairs");
+        System.out.println("rows of " + data.getFileName() + ": " + train.findings().summary());
+        if (held != null) System.out.println("rows of " + evalData.getFileName() + ": " + held.findings().summary());
         Files.createDirectories(out);
         Files.writeString(out.resolve("config.txt"), cfg + System.lineSeparator());
-        DpoTrainer trainer = new DpoTrainer(cfg).cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir());
+        Map<String, Object> dataRecord = new java.util.LinkedHashMap<>();
+        dataRecord.put("data", dataSummary(data, train, trainPairs.size() + (held == null ? evalPairs.size() : 0)));
+        if (held != null) dataRecord.put("eval_data", dataSummary(evalData, held, evalPairs.size()));
+        DpoTrainer trainer = new DpoTrainer(cfg).cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir())
+                .dataSummary(dataRecord);
         TrainResult r = trainer.train(model, trainPairs, evalPairs, out, resume, progress);
         System.out.printf("trained %d steps in %.0f s (%.0f tokens/s); adapter %s; metrics %s%n", r.steps(), r.seconds(),
                 r.tokensPerSecond(), r.adapter(), r.metrics());
@@ -276,6 +284,17 @@ final class TrainCommand implements Callable<Integer> {
         List<PreferencePair> tail = train.subList(train.size() - n, train.size());
         eval.addAll(tail);
         tail.clear();
+    }
+
+    /** A data file's counts and row paths, as metrics.jsonl's first record and the report show them. */
+    private static Map<String, Object> dataSummary(Path file, PreferenceReader.Data d, int pairs) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("file", file.toString());
+        m.put("format", d.format().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("rows_read", d.counts().get("read"));
+        m.put("pairs", pairs);
+        m.put("paths", d.findings().toMap());
+        return m;
     }
 
     private static String counts(Map<String, Integer> c) {

@@ -41,6 +41,7 @@ public final class DpoTrainer {
     private final TrainConfig cfg;
     private final DpoLoss loss;
     private Path cacheDir = ReferenceScorer.defaultCacheDir();
+    private Map<String, Object> dataSummary = Map.of();
     private double maxMeanGap = MAX_MEAN_GAP, maxTokenGap = MAX_TOKEN_GAP;
 
     public DpoTrainer(TrainConfig cfg) {
@@ -49,6 +50,15 @@ public final class DpoTrainer {
     }
 
     /** Where reference log-probs are cached; null disables the cache. */
+    /**
+     * Fields added to metrics.jsonl's first record (for example what happened to the data's
+     * rows), so the run's log says what it trained on.
+     */
+    public DpoTrainer dataSummary(Map<String, Object> fields) {
+        this.dataSummary = Map.copyOf(fields);
+        return this;
+    }
+
     public DpoTrainer cacheDir(Path dir) {
         this.cacheDir = dir;
         return this;
@@ -106,7 +116,9 @@ public final class DpoTrainer {
             Map<String, Object> gap = start == 0 ? gapCheck(tf, train, refTrain, listener) : null;
             try (MetricsLog log = new MetricsLog(metricsFile, start)) {
                 if (start == 0) {
-                    emit(log, listener, gap);
+                    Map<String, Object> first = new LinkedHashMap<>(gap);
+                    first.putAll(dataSummary);
+                    emit(log, listener, first);
                     if (!eval.isEmpty()) emit(log, listener, firstEval = evaluate(tf, eval, refEval, 0, listener));
                 }
                 int total = cfg.totalSteps(train.size());
