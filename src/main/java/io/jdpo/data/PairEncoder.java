@@ -56,8 +56,17 @@ public final class PairEncoder {
     public PreferencePair encode(PreferenceExample e, RowFindings findings) {
         if (!e.conversational()) {
             int[] prompt = tok.tokenize(e.promptText(), true, false);
-            return new PreferencePair(prompt, withEos(textCompletion(e, findings, prompt, e.promptText(), e.chosen())),
-                    withEos(textCompletion(e, findings, prompt, e.promptText(), e.rejected())));
+            if (prompt.length == 0) {
+                findings.note(RowFindings.Kind.SKIPPED_EMPTY_PROMPT, e, null);
+                return null;
+            }
+            int[] c = withEos(textCompletion(e, findings, prompt, e.promptText(), e.chosen()));
+            int[] r = withEos(textCompletion(e, findings, prompt, e.promptText(), e.rejected()));
+            if (c.length == 0 || r.length == 0) {
+                findings.note(RowFindings.Kind.SKIPPED_EMPTY, e, "no tokens");
+                return null;
+            }
+            return new PreferencePair(prompt, c, r);
         }
         if (template == null) {
             throw new DataException(e.where() + ": a conversation needs a chat template; the model has none, name a built-in one with --template");
@@ -76,6 +85,10 @@ public final class PairEncoder {
             return null;
         }
         int[] promptTokens = tokenizeRendered(e, findings, prompt);
+        if (promptTokens.length == 0) {
+            findings.note(RowFindings.Kind.SKIPPED_EMPTY_PROMPT, e, null);
+            return null;
+        }
         int[] c = completion(e, findings, prompt, promptTokens, chosen, "chosen");
         int[] r = completion(e, findings, prompt, promptTokens, rejected, "rejected");
         if (!endsTurn(c) || !endsTurn(r)) {

@@ -22,6 +22,7 @@ public final class RowFindings {
         DOUBLED_BOS_REPAIRED(false, "doubled BOS removed (the rendered text carries a BOS and the tokenizer adds another)"),
         SKIPPED_EMPTY(true, "skipped: empty chosen or rejected reply"),
         SKIPPED_IDENTICAL(true, "skipped: chosen and rejected replies are identical"),
+        SKIPPED_EMPTY_PROMPT(true, "skipped: the prompt has no tokens (the tokenizer adds no BOS)"),
         SKIPPED_TEMPLATE_REFUSED(true, "skipped: the chat template refuses the conversation"),
         SKIPPED_PROMPT_NOT_PREFIX(true, "skipped: the template renders the prompt differently once the reply follows"),
         SKIPPED_NO_END_OF_TURN(true, "skipped: a reply renders without an end-of-turn token");

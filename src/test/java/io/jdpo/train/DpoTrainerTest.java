@@ -2,7 +2,6 @@ package io.jdpo.train;
 
 import io.jdpo.data.PairEncoder;
 import io.jdpo.data.RowFindings;
-import io.jdpo.data.PreferenceExample;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.data.PreferenceReader;
 
