@@ -24,7 +24,9 @@ import java.util.Map;
  * by {@link JinjaSource}) and {@code lstrip_blocks} on; {@code messages}, {@code add_generation_prompt}, {@code bos_token} and
  * {@code eos_token} in scope; the helpers templates call ({@code raise_exception},
  * {@code strftime_now}, the {@code tojson} filter with Python's separators, Python's {@code str}
- * methods, {@code trim} as Python's {@code strip}). llama.cpp's C API only knows its built-in
+ * methods, {@code trim} as Python's {@code strip}). One known difference: a boolean printed as a
+ * value reads "true", not Python's "True" (templates test booleans, they do not print them).
+ * llama.cpp's C API only knows its built-in
  * templates, guessed from the Jinja text, so this is what renders the model's template exactly.
  */
 public final class JinjaChatTemplate implements ChatRenderer {
