@@ -50,7 +50,9 @@ public final class JinjaChatTemplate implements ChatRenderer {
         resolver.add(new PythonStrings());
         resolver.add(com.hubspot.jinjava.el.JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         this.jinja = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(false).withLstripBlocks(true)
-                .withElResolver(resolver).build());
+                .withElResolver(resolver)
+                // Jinjava would otherwise render "{{ ... }}" found inside a message's text as a template of its own.
+                .withNestedInterpretationEnabled(false).build());
         var globals = jinja.getGlobalContext();
         globals.registerFunction(new ELFunctionDefinition("", "raise_exception", Helpers.class, "raiseException", String.class));
         globals.registerFunction(new ELFunctionDefinition("", "strftime_now", Helpers.class, "strftimeNow", String.class));

@@ -28,6 +28,8 @@ class JinjaChatTemplateTest {
         assertEquals("answer", render("{{ messages[2].content.split('</think>')[-1].lstrip('\\n') }}"));
         assertEquals("plan", render("{{ messages[2].content.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') }}"));
         assertEquals("a|b|c", render("{{ '|'.join(' a  b\\tc '.split()) }}"));
+        // Python's Jinja2 3.1.6 renders Qwen3's "content.lstrip('\n')" of " reply " keeping the space.
+        assertEquals("[ reply ]", render("[{{ ' reply '.lstrip('\\n') }}]"));
         assertEquals("x.y", render("{{ 'x|y'.replace('|', '.') }}"), "a literal, not a regex");
         assertEquals("hi there", render("{{ messages[1].content | trim }}"));
         assertEquals("nbsp", new JinjaChatTemplate("t", "{{ messages[0].content | trim }}", Map.of())

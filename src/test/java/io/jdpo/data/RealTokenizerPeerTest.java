@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.text.Normalizer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,11 +49,20 @@ class RealTokenizerPeerTest {
         JsonNode peer = peer(tokenizer, strings, conversations);
 
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
-            int differ = 0;
+            int differ = 0, unnormalized = 0;
             String firstDiff = null;
+            boolean nfc = tokenizer.normalizesNfc();
             for (int i = 0; i < strings.size(); i++) {
-                int[] ours = m.tokenizer().tokenize(strings.get(i), false, false);
+                String s = strings.get(i);
+                int[] ours = m.tokenizer().tokenize(s, false, false);
                 int[] theirs = ids(peer.get("ids").get(i));
+                // llama.cpp does not apply tokenizer.json's NFC normalizer (Qwen's): text not in NFC
+                // tokenizes differently there, and as the peer once composed.
+                if (nfc && !Normalizer.isNormalized(s, Normalizer.Form.NFC) && !Arrays.equals(ours, theirs)
+                        && Arrays.equals(m.tokenizer().tokenize(Normalizer.normalize(s, Normalizer.Form.NFC), false, false), theirs)) {
+                    unnormalized++;
+                    continue;
+                }
                 if (!Arrays.equals(ours, theirs)) {
                     differ++;
                     if (firstDiff == null) firstDiff = "string " + i + " " + JSON.writeValueAsString(strings.get(i))
@@ -89,12 +99,14 @@ class RealTokenizerPeerTest {
                             + ": jdpo " + JSON.writeValueAsString(ours) + "\npeer " + JSON.writeValueAsString(theirs.asText());
                 }
             }
-            System.out.printf("%s: %d strings tokenized, %d differ from @lenml/tokenizers; %d renderings of %d conversations"
-                            + " (%d refused by both), %d differ from @huggingface/jinja%n", tokenizer.id(), strings.size(), differ,
-                    renderings, conversations.size(), refused, renderDiffer);
-            assertTrue(strings.size() >= 1000 && conversations.size() >= 50);
+            System.out.printf("%s: %d strings tokenized, %d differ from @lenml/tokenizers (%d more only until NFC-normalized);"
+                            + " %d renderings of %d conversations (%d refused by both), %d differ from @huggingface/jinja%n",
+                    tokenizer.id(), strings.size(), differ, unnormalized, renderings, conversations.size(), refused, renderDiffer);
+            if (firstDiff != null) System.out.println("first token difference: " + firstDiff);
+            if (firstRenderDiff != null) System.out.println("first rendering difference: " + firstRenderDiff);
             assertEquals(0, differ, firstDiff);
             assertEquals(0, renderDiffer, firstRenderDiff);
+            assertTrue(strings.size() >= 1000 && conversations.size() >= 50, strings.size() + " strings, " + conversations.size() + " conversations");
             assertTrue(renderings >= 100, "prompt and full rendering of each conversation");
         }
     }
@@ -141,18 +153,26 @@ class RealTokenizerPeerTest {
         List<List<ChatMessage>> out = new ArrayList<>();
         PreferenceReader.Data lf = PreferenceReader.read(TestData.require("preferences/llamafactory-dpo-en-demo.json"), null);
         int system = 0, multi = 0;
+        // 20 rows with a system turn, 20 multi-turn rows, 15 more: 55 in all.
+        List<PreferenceExample> picked = new ArrayList<>();
         for (PreferenceExample e : lf.examples()) {
             boolean hasSystem = e.promptMessages().getFirst().role().equals("system"), isMulti = e.promptMessages().size() > 2;
-            if (out.size() >= 40 && !(hasSystem && system < 10) && !(isMulti && multi < 10)) continue;
-            if (hasSystem) system++;
-            if (isMulti) multi++;
+            if (hasSystem && system < 20 || !hasSystem && isMulti && multi < 20) {
+                picked.add(e);
+                if (hasSystem) system++;
+                else multi++;
+            }
+        }
+        for (PreferenceExample e : lf.examples()) if (picked.size() < 55 && !picked.contains(e)) picked.add(e);
+        for (PreferenceExample e : picked) {
             List<ChatMessage> c = new ArrayList<>(e.promptMessages());
             c.add(ChatMessage.assistant(e.chosen()));
             out.add(c);
-            if (out.size() >= 60) break;
         }
         assertTrue(system > 0 && multi > 0, "system turns and multi-turn rows among the conversations");
-        out.add(List.of(ChatMessage.system("  Padded system.  "), ChatMessage.user("\u00a0nbsp user\u00a0"), ChatMessage.assistant(" reply ")));
+        // (A reply with a leading space is left out: @huggingface/jinja 0.5.11's lstrip('\n') strips spaces too, unlike
+        // Python; JinjaChatTemplateTest holds jdpo to Python's Jinja2 there.)
+        out.add(List.of(ChatMessage.system("  Padded system.  "), ChatMessage.user("\u00a0nbsp user\u00a0"), ChatMessage.assistant("reply ")));
         out.add(List.of(ChatMessage.user("Think first."), ChatMessage.assistant("<think>\nstep one\n</think>\n\nThe answer.")));
         out.add(List.of(ChatMessage.user("a"), ChatMessage.assistant("b"), ChatMessage.user("c"), ChatMessage.assistant("d"),
                 ChatMessage.user("e"), ChatMessage.assistant("f")));

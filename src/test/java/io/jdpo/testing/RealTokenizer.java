@@ -84,6 +84,12 @@ public enum RealTokenizer {
         return id;
     }
 
+    /** Whether tokenizer.json normalizes text to NFC first (Qwen's does; llama.cpp has no such step). */
+    public boolean normalizesNfc() throws IOException {
+        JsonNode n = JSON.readTree(modelsDir().resolve("tokenizer.json").toFile()).path("normalizer");
+        return n.toString().contains("\"NFC\"");
+    }
+
     public JsonNode config() throws IOException {
         return JSON.readTree(modelsDir().resolve("tokenizer_config.json").toFile());
     }
