@@ -1,5 +1,8 @@
 package io.jdpo.train;
 
+import io.jdpo.progress.ConsoleProgress;
+import io.jdpo.progress.TrainListener;
+
 import io.jdpo.data.DataOrder;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.data.Truncation;
@@ -44,12 +47,23 @@ public final class DpoTrainer {
     private Map<String, Object> dataSummary = Map.of();
     private double maxMeanGap = MAX_MEAN_GAP, maxTokenGap = MAX_TOKEN_GAP;
 
+    private boolean overwrite;
+
     public DpoTrainer(TrainConfig cfg) {
         this.cfg = cfg;
         this.loss = cfg.dpoLoss();
     }
 
     /** Where reference log-probs are cached; null disables the cache. */
+    /**
+     * Whether a run may replace the results of an earlier run in its output folder (default
+     * false: such a folder is refused unless resuming; see {@link RunFolder}).
+     */
+    public DpoTrainer overwrite(boolean overwrite) {
+        this.overwrite = overwrite;
+        return this;
+    }
+
     /**
      * Fields added to metrics.jsonl's first record (for example what happened to the data's
      * rows), so the run's log says what it trained on.
@@ -79,6 +93,7 @@ public final class DpoTrainer {
      */
     public TrainResult train(Path model, List<PreferencePair> trainSet, List<PreferencePair> evalSet, Path outDir,
                              Path resumeFrom, TrainListener listener) throws IOException {
+        RunFolder.checkFree(outDir, resumeFrom != null, overwrite);
         long started = System.nanoTime();
         Truncation limits = cfg.truncation();
         List<PreferencePair> train = new ArrayList<>(), eval = new ArrayList<>();

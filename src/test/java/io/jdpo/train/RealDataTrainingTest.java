@@ -8,6 +8,7 @@ import io.jdpo.data.RowFindings;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.model.LoraTarget;
+import io.jdpo.progress.TrainListener;
 import io.jdpo.testing.RealTokenizer;
 import io.jdpo.testing.TestData;
 import io.jdpo.testing.TestModelFactory;
