@@ -26,7 +26,7 @@ public final class GgufWriter {
     private final Map<String, Pending> tensorNames = new LinkedHashMap<>();
 
     public GgufWriter put(String key, GgufValue value) {
-        metadata.put(key, value);
+        metadata.put(key, value.detached());
         return this;
     }
 
@@ -36,7 +36,7 @@ public final class GgufWriter {
 
     /** Copies every metadata entry of another file, keeping its order. */
     public GgufWriter putAll(Map<String, GgufValue> values) {
-        metadata.putAll(values);
+        values.forEach(this::put);
         return this;
     }
 
