@@ -20,13 +20,13 @@ public final class Tokenizer {
         this.vocab = vocab;
     }
 
-    private MemorySegment vocab() {
-        model.ptr(); // fails once the model is closed
-        return vocab;
+    /** The vocabulary lives inside the model: every call holds the model open (see NativeHandle). */
+    private <T> T withVocab(java.util.function.Function<MemorySegment, T> body) {
+        return model.call(m -> body.apply(vocab));
     }
 
     public int vocabularySize() {
-        return LlamaH.llama_vocab_n_tokens(vocab());
+        return withVocab(LlamaH::llama_vocab_n_tokens);
     }
 
     /**
@@ -34,7 +34,10 @@ public final class Tokenizer {
      * say so; {@code parseSpecial} lets text like "&lt;|im_start|&gt;" become control tokens.
      */
     public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
-        MemorySegment v = vocab();
+        return withVocab(v -> tokenize(v, text, addSpecial, parseSpecial));
+    }
+
+    private static int[] tokenize(MemorySegment v, String text, boolean addSpecial, boolean parseSpecial) {
         try (Arena arena = Arena.ofConfined()) {
             byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
             MemorySegment str = arena.allocate(Math.max(1, utf8.length));
@@ -61,7 +64,10 @@ public final class Tokenizer {
 
     /** Turns tokens back into text; {@code renderSpecial} prints control tokens instead of dropping them. */
     public String detokenize(int[] tokens, boolean removeSpecial, boolean renderSpecial) {
-        MemorySegment v = vocab();
+        return withVocab(v -> detokenize(v, tokens, removeSpecial, renderSpecial));
+    }
+
+    private static String detokenize(MemorySegment v, int[] tokens, boolean removeSpecial, boolean renderSpecial) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = arena.allocateFrom(ValueLayout.JAVA_INT, tokens.length == 0 ? new int[1] : tokens);
             int capacity = tokens.length * 8 + 16;
@@ -86,7 +92,10 @@ public final class Tokenizer {
      */
     public byte[] pieceBytes(int token, boolean renderSpecial) {
         checkToken(token);
-        MemorySegment v = vocab();
+        return withVocab(v -> pieceBytes(v, token, renderSpecial));
+    }
+
+    private static byte[] pieceBytes(MemorySegment v, int token, boolean renderSpecial) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(64);
             int n = LlamaH.llama_token_to_piece(v, token, buf, 64, 0, renderSpecial);
@@ -105,39 +114,39 @@ public final class Tokenizer {
     /** The token's text as stored in the vocabulary (e.g. "▁the"). */
     public String tokenText(int token) {
         checkToken(token);
-        return Native.string(LlamaH.llama_vocab_get_text(vocab(), token));
+        return withVocab(v -> Native.string(LlamaH.llama_vocab_get_text(v, token)));
     }
 
     /** -1 when the model has no such token. */
     public int bos() {
-        return LlamaH.llama_vocab_bos(vocab());
+        return withVocab(LlamaH::llama_vocab_bos);
     }
 
     public int eos() {
-        return LlamaH.llama_vocab_eos(vocab());
+        return withVocab(LlamaH::llama_vocab_eos);
     }
 
     public int eot() {
-        return LlamaH.llama_vocab_eot(vocab());
+        return withVocab(LlamaH::llama_vocab_eot);
     }
 
     /** True for every end-of-generation token (EOS, EOT, and the model's other stop tokens). */
     public boolean isEndOfGeneration(int token) {
-        return token >= 0 && LlamaH.llama_vocab_is_eog(vocab(), token);
+        return token >= 0 && withVocab(v -> LlamaH.llama_vocab_is_eog(v, token));
     }
 
     public boolean isControl(int token) {
         checkToken(token);
-        return LlamaH.llama_vocab_is_control(vocab(), token);
+        return withVocab(v -> LlamaH.llama_vocab_is_control(v, token));
     }
 
     /** Whether tokenizing with {@code addSpecial} prepends BOS for this model. */
     public boolean addsBos() {
-        return LlamaH.llama_vocab_get_add_bos(vocab());
+        return withVocab(LlamaH::llama_vocab_get_add_bos);
     }
 
     public boolean addsEos() {
-        return LlamaH.llama_vocab_get_add_eos(vocab());
+        return withVocab(LlamaH::llama_vocab_get_add_eos);
     }
 
     void checkToken(int token) {
