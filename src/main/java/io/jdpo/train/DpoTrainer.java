@@ -265,32 +265,21 @@ public final class DpoTrainer {
      */
     private Map<String, Object> gapCheck(Transformer tf, List<PreferencePair> train, List<ReferenceScorer.Scores> refs,
                                          TrainListener listener) {
-        double sum = 0, max = 0;
-        int tokens = 0, n = Math.min(GAP_PAIRS, train.size());
+        StepZeroGap.Meter meter = new StepZeroGap.Meter();
+        int n = Math.min(GAP_PAIRS, train.size());
         for (int i = 0; i < n; i++) {
             PreferencePair p = train.get(i);
             float[] lp = tf.logProbsPair(p.prompt(), p.chosen(), p.rejected());
-            float[][] ours = {Arrays.copyOf(lp, p.chosen().length), Arrays.copyOfRange(lp, p.chosen().length, lp.length)};
-            float[][] theirs = {refs.get(i).chosen(), refs.get(i).rejected()};
-            for (int k = 0; k < 2; k++) {
-                for (int t = 0; t < ours[k].length; t++) {
-                    double d = Math.abs(ours[k][t] - theirs[k][t]);
-                    sum += d;
-                    max = Math.max(max, d);
-                    tokens++;
-                }
-            }
+            meter.add(Arrays.copyOf(lp, p.chosen().length), refs.get(i).chosen());
+            meter.add(Arrays.copyOfRange(lp, p.chosen().length, lp.length), refs.get(i).rejected());
+            meter.pairDone();
         }
-        double mean = sum / tokens;
+        StepZeroGap gap = meter.result();
+        double mean = gap.mean(), max = gap.max();
         listener.message(String.format(Locale.ROOT,
-                "step 0: Java policy vs llama.cpp reference over %d tokens of %d pairs: mean |Δ log-prob| %.2e, max %.2e", tokens, n, mean, max));
-        if ((mean > maxMeanGap || max > maxTokenGap) && !cfg.force()) {
-            throw new IllegalStateException(String.format(Locale.ROOT,
-                    "the Java forward differs from llama.cpp by mean %.3g / max %.3g nats per token (bounds %.2g / %.2g) on this model;"
-                            + " training would start from that gap. `jdpo parity MODEL --dequantized` shows whether it is llama.cpp"
-                            + " rounding its activations (then the Java forward matches llama.cpp on an F32 copy of the weights)."
-                            + " Use force to train anyway.", mean, max, maxMeanGap, maxTokenGap));
-        }
+                "step 0: Java policy vs llama.cpp reference over %d tokens of %d pairs: mean |Δ log-prob| %.2e, max %.2e",
+                gap.tokens(), n, mean, max));
+        gap.check(maxMeanGap, maxTokenGap, cfg.force());
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", 0);
         m.put("policy_ref_gap/mean", mean);

@@ -78,7 +78,7 @@ class DpoTrainerTest {
         // whose Java forward drifts from llama.cpp.
         List<PreferencePair> few = train.subList(0, 4);
         Path refused = dir.resolve("refused");
-        var e = assertThrows(IllegalStateException.class, () -> new DpoTrainer(config().maxSteps(1).build()).cacheDir(cache)
+        var e = assertThrows(io.jdpo.JdpoException.class, () -> new DpoTrainer(config().maxSteps(1).build()).cacheDir(cache)
                 .parityBounds(1e-9, 1e-9).train(TestData.stories260K(), few, List.of(), refused, null, new Collecting(new ArrayList<>())));
         assertTrue(e.getMessage().contains("differs from llama.cpp") && e.getMessage().contains("--dequantized")
                 && e.getMessage().contains("force"), e.getMessage());
