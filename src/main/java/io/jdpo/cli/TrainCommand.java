@@ -6,6 +6,7 @@ import io.jdpo.llama.ModelParams;
 import io.jdpo.model.LoraTarget;
 import io.jdpo.report.HtmlReport;
 import io.jdpo.train.BeforeAfter;
+import io.jdpo.train.Checkpoint;
 import io.jdpo.train.ConsoleProgress;
 import io.jdpo.train.DpoTrainer;
 import io.jdpo.train.LossType;
@@ -17,6 +18,7 @@ import io.jdpo.train.PreferencePair;
 import io.jdpo.train.PreferenceReader;
 import io.jdpo.train.ReferenceScorer;
 import io.jdpo.train.RegexReward;
+import io.jdpo.train.RunFolder;
 import io.jdpo.train.TrainConfig;
 import io.jdpo.train.TrainResult;
 import io.jdpo.train.Truncation;
@@ -58,8 +60,9 @@ final class TrainCommand implements Callable<Integer> {
     String format;
     @Option(names = "--template", description = "chat template: the model's own by default, or a llama.cpp built-in name")
     String template;
-    @Option(names = "--resume", description = "continue from a checkpoint folder of the same run")
-    Path resume;
+    @Option(names = "--resume", arity = "0..1", fallbackValue = "latest", paramLabel = "CHECKPOINT",
+            description = "continue the run in -o: from its newest complete checkpoint (no value, or 'latest') or from a checkpoint folder")
+    String resume;
     @Option(names = "--overwrite", description = "replace the results of an earlier run in the output folder")
     boolean overwrite;
     @Option(names = "--quiet", description = "no progress, only the summary")
@@ -135,25 +138,18 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--ngl", description = "layers llama.cpp offloads to the GPU for reference scoring (default: all)")
     Integer gpuLayers;
 
-    /** Results a run writes into its folder: a new run there would replace them. */
-    private static final List<String> RESULTS = List.of("adapter.gguf", "metrics.jsonl", "report.html");
-
-    /**
-     * An output folder holding an earlier run is kept as it is unless the user resumes that
-     * run or asks to replace it: its metrics and report cannot be made again.
-     */
-    private void refuseToReplaceEarlierRun() {
-        if (resume != null || overwrite) return;
-        List<String> found = RESULTS.stream().filter(f -> Files.exists(out.resolve(f))).toList();
-        if (!found.isEmpty()) {
-            throw new IllegalArgumentException(out + " holds an earlier run (" + String.join(", ", found)
-                    + "): --resume CHECKPOINT continues it, --overwrite replaces it, or choose another -o");
-        }
+    /** The checkpoint to resume from: the newest complete one of -o for "latest". */
+    private Path resumeFrom() throws java.io.IOException {
+        if (resume == null) return null;
+        if (!resume.equals("latest")) return Path.of(resume);
+        return Checkpoint.latest(out).orElseThrow(() -> new IllegalArgumentException(
+                "no complete checkpoint in " + out.resolve("checkpoints") + " to resume from (--checkpoint-every N writes them)"));
     }
 
     @Override
     public Integer call() throws Exception {
-        refuseToReplaceEarlierRun();
+        RunFolder.checkReusable(out, resume != null, overwrite);
+        Path resumeFrom = resumeFrom();
         TrainConfig cfg = config();
         PreferenceFormat fmt = format == null ? null : PreferenceFormat.parse(format);
         PreferenceReader.Data train = PreferenceReader.read(data, fmt);
@@ -174,9 +170,13 @@ final class TrainCommand implements Callable<Integer> {
                 + "; " + trainPairs.size() + " train / " + evalPairs.size() + " eval pairs"
                 + (fallbacks > 0 ? "; " + fallbacks + " completions tokenized apart from their prompt" : ""));
         Files.createDirectories(out);
-        Files.writeString(out.resolve("config.txt"), cfg + System.lineSeparator());
-        DpoTrainer trainer = new DpoTrainer(cfg).cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir());
-        TrainResult r = trainer.train(model, trainPairs, evalPairs, out, resume, progress);
+        Path configTxt = out.resolve(".config.txt.partial");
+        Files.writeString(configTxt, cfg + System.lineSeparator());
+        Files.move(configTxt, out.resolve("config.txt"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        DpoTrainer trainer = new DpoTrainer(cfg).overwrite(overwrite)
+                .cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir());
+        TrainResult r = trainer.train(model, trainPairs, evalPairs, out, resumeFrom, progress);
         System.out.printf("trained %d steps in %.0f s (%.0f tokens/s); adapter %s; metrics %s%n", r.steps(), r.seconds(),
                 r.tokensPerSecond(), r.adapter(), r.metrics());
         if (r.firstEval() != null && r.lastEval() != null) {

@@ -38,6 +38,7 @@ public final class DpoTrainer {
     private final DpoLoss loss;
     private Path cacheDir = ReferenceScorer.defaultCacheDir();
     private double maxMeanGap = MAX_MEAN_GAP, maxTokenGap = MAX_TOKEN_GAP;
+    private boolean overwrite;
 
     public DpoTrainer(TrainConfig cfg) {
         this.cfg = cfg;
@@ -47,6 +48,15 @@ public final class DpoTrainer {
     /** Where reference log-probs are cached; null disables the cache. */
     public DpoTrainer cacheDir(Path dir) {
         this.cacheDir = dir;
+        return this;
+    }
+
+    /**
+     * Allows {@link #train} to replace an earlier run's results in its output folder; without
+     * it (and without resuming) such a folder is refused, as the CLI refuses it.
+     */
+    public DpoTrainer overwrite(boolean on) {
+        this.overwrite = on;
         return this;
     }
 
@@ -66,6 +76,7 @@ public final class DpoTrainer {
     public TrainResult train(Path model, List<PreferencePair> trainSet, List<PreferencePair> evalSet, Path outDir,
                              Path resumeFrom, TrainListener listener) throws IOException {
         long started = System.nanoTime();
+        RunFolder.checkReusable(outDir, resumeFrom != null, overwrite);
         Truncation limits = cfg.truncation();
         List<PreferencePair> train = new ArrayList<>(), eval = new ArrayList<>();
         int truncated = 0;
@@ -81,8 +92,9 @@ public final class DpoTrainer {
         // SimPO ignores the reference in its loss, but its rewards and the step-0 check still use it.
         List<ReferenceScorer.Scores> refs = new ReferenceScorer(model, cfg.threads(), cfg.gpuLayers(), cacheDir).score(all, modelHash, listener);
         List<ReferenceScorer.Scores> refTrain = refs.subList(0, train.size()), refEval = refs.subList(train.size(), refs.size());
-        Checkpoint.Identity id = new Checkpoint.Identity(Fingerprint.text(cfg.toString()), modelHash, Fingerprint.pairs(train));
+        Checkpoint.Identity id = new Checkpoint.Identity(cfg.resumeFingerprint(), modelHash, Fingerprint.pairs(train));
         Files.createDirectories(outDir);
+        RunFolder.clearLeftovers(outDir);
 
         try (Transformer tf = Transformer.load(model, cfg.threads());
              LoraWeights lora = LoraWeights.init(tf.config(), cfg.loraConfig(), cfg.seed());
@@ -122,7 +134,7 @@ public final class DpoTrainer {
                         emit(log, listener, lastEval = evaluate(tf, eval, refEval, step + 1, listener));
                     }
                     if (cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0) {
-                        Path dir = Checkpoint.save(outDir.resolve("checkpoints").resolve(String.format("step-%06d", step + 1)),
+                        Path dir = Checkpoint.save(Checkpoint.folder(outDir, step + 1),
                                 step + 1, lora, opt, id, arch, provenance(id, step + 1));
                         listener.message("checkpoint " + dir);
                     }

@@ -252,4 +252,21 @@ class CliTest {
         }
         assertTrue(demo.out().contains("held-out reward margin"), demo.out());
     }
+
+    @Test
+    void aMissingFileIsNamedAsMissing(@TempDir Path dir) {
+        Path missing = dir.resolve("no-adapter.gguf");
+        Run merge = run("merge", TestData.stories260K().toString(), missing.toString(), "-o", dir.resolve("m.gguf").toString());
+        assertEquals(1, merge.code(), merge.out());
+        assertEquals("jdpo: no such file: " + missing, merge.err().strip());
+    }
+
+    @Test
+    void fileSystemErrorsNameTheProblemBeforeThePath() {
+        assertEquals("no such file: a/b.gguf", Jdpo.message(new java.nio.file.NoSuchFileException("a/b.gguf")));
+        assertEquals("no such file: a/b.gguf",
+                Jdpo.message(new java.io.UncheckedIOException(new java.nio.file.NoSuchFileException("a/b.gguf"))));
+        assertEquals("permission denied: /root/x", Jdpo.message(new java.nio.file.AccessDeniedException("/root/x")));
+        assertEquals("plain message", Jdpo.message(new IllegalArgumentException("plain message")));
+    }
 }

@@ -1,0 +1,44 @@
+package io.jdpo.train;
+
+import io.jdpo.JdpoException;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The output folder of a training run, and the one policy for reusing it, shared by the CLI
+ * and the Java API: a folder holding an earlier run's results is kept as it is unless the
+ * run is being resumed or the caller asked to overwrite it (its metrics and report cannot be
+ * made again). Temporary files a killed run left behind ({@code .NAME.*.partial}, a
+ * checkpoint set aside as {@code .step-N.old}) never sit at an output path and are cleared.
+ */
+public final class RunFolder {
+    /** Results a run writes into its folder: a new run there would replace them. */
+    public static final List<String> RESULTS = List.of("adapter.gguf", "metrics.jsonl", "report.html");
+
+    private RunFolder() {
+    }
+
+    /** Refuses a folder holding an earlier run unless resuming or overwriting. */
+    public static void checkReusable(Path out, boolean resuming, boolean overwrite) {
+        if (resuming || overwrite) return;
+        List<String> found = RESULTS.stream().filter(f -> Files.exists(out.resolve(f))).toList();
+        if (!found.isEmpty()) {
+            throw new JdpoException(out + " holds an earlier run (" + String.join(", ", found)
+                    + "): resume it (--resume), overwrite it (--overwrite, DpoTrainer.overwrite(true)), or choose another folder");
+        }
+    }
+
+    /** Deletes what interrupted writes left in the folder and its checkpoints. */
+    static void clearLeftovers(Path out) throws IOException {
+        for (Path dir : List.of(out, out.resolve("checkpoints"))) {
+            if (!Files.isDirectory(dir)) continue;
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, ".*.{partial,old}")) {
+                for (Path p : s) Checkpoint.deleteTree(p);
+            }
+        }
+    }
+}
