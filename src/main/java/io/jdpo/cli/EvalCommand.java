@@ -3,17 +3,17 @@ package io.jdpo.cli;
 import io.jdpo.llama.ChatTemplate;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.ModelParams;
-import io.jdpo.train.BeforeAfter;
+import io.jdpo.verify.BeforeAfter;
 import io.jdpo.train.ConsoleProgress;
-import io.jdpo.train.PairEncoder;
-import io.jdpo.train.PreferenceEvaluator;
-import io.jdpo.train.PreferenceExample;
-import io.jdpo.train.PreferencePair;
-import io.jdpo.train.PreferenceReader;
-import io.jdpo.train.CommandReward;
-import io.jdpo.train.JudgeReward;
-import io.jdpo.train.RegexReward;
-import io.jdpo.train.Reward;
+import io.jdpo.data.PairEncoder;
+import io.jdpo.verify.PreferenceEvaluator;
+import io.jdpo.data.PreferenceExample;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.PreferenceReader;
+import io.jdpo.verify.CommandReward;
+import io.jdpo.verify.JudgeReward;
+import io.jdpo.verify.RegexReward;
+import io.jdpo.verify.Reward;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -72,7 +72,7 @@ final class EvalCommand implements Callable<Integer> {
             AdapterSpec a = AdapterSpec.parse(spec);
             adapters.put(a.path(), a.scale());
         }
-        PreferenceReader.Data d = PreferenceReader.read(data, format == null ? null : io.jdpo.train.PreferenceFormat.parse(format));
+        PreferenceReader.Data d = PreferenceReader.read(data, format == null ? null : io.jdpo.data.PreferenceFormat.parse(format));
         List<PreferencePair> pairs = new ArrayList<>();
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
             ChatTemplate t = ChatTemplate.forModel(m, template);

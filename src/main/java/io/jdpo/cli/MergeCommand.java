@@ -1,17 +1,17 @@
 package io.jdpo.cli;
 
-import io.jdpo.export.AdapterFile;
-import io.jdpo.export.MergeVerifier;
+import io.jdpo.adapter.AdapterFile;
+import io.jdpo.verify.MergeVerifier;
 import io.jdpo.export.Merger;
 import io.jdpo.gguf.GgmlType;
 import io.jdpo.llama.ChatTemplate;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.train.ConsoleProgress;
-import io.jdpo.train.PairEncoder;
-import io.jdpo.train.PreferenceExample;
-import io.jdpo.train.PreferencePair;
-import io.jdpo.train.PreferenceReader;
+import io.jdpo.data.PairEncoder;
+import io.jdpo.data.PreferenceExample;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.PreferenceReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -1,6 +1,10 @@
 package io.jdpo.train;
 
-import io.jdpo.export.AdapterExporter;
+import io.jdpo.data.DataOrder;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.Truncation;
+
+import io.jdpo.adapter.AdapterExporter;
 import io.jdpo.model.ForwardPass;
 import io.jdpo.model.LoraWeights;
 import io.jdpo.model.Transformer;

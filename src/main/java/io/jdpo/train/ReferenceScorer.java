@@ -1,5 +1,7 @@
 package io.jdpo.train;
 
+import io.jdpo.data.PreferencePair;
+
 import io.jdpo.llama.ContextParams;
 import io.jdpo.llama.Device;
 import io.jdpo.llama.LlamaContext;

@@ -1,5 +1,7 @@
 package io.jdpo.train;
 
+import io.jdpo.data.Truncation;
+
 import io.jdpo.model.LoraConfig;
 import io.jdpo.model.LoraTarget;
 

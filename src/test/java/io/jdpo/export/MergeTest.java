@@ -1,5 +1,9 @@
 package io.jdpo.export;
 
+import io.jdpo.adapter.AdapterExporter;
+import io.jdpo.adapter.AdapterFile;
+import io.jdpo.verify.MergeVerifier;
+
 import io.jdpo.gguf.GgmlType;
 import io.jdpo.gguf.GgufFile;
 import io.jdpo.gguf.GgufTensorInfo;

@@ -1,5 +1,10 @@
 package io.jdpo.train;
 
+import io.jdpo.data.PairEncoder;
+import io.jdpo.data.PreferenceExample;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.PreferenceReader;
+
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.Tokenizer;
 import io.jdpo.model.LoraTarget;
