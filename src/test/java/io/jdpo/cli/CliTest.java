@@ -184,7 +184,7 @@ class CliTest {
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": 7}\n");
         Run data = run("train", TestData.stories260K().toString(), "--data", bad.toString(), "-o", dir.resolve("o").toString());
         assertEquals(1, data.code());
-        assertEquals("jdpo: bad.jsonl:1: field 'rejected' must be a string, found number", data.err().strip());
+        assertEquals("jdpo: bad.jsonl:1:1: field 'rejected' must be a string, found number", data.err().strip());
         Path cfg = Files.writeString(dir.resolve("c.json"), "{\"beta\": }");
         Run config = run("train", TestData.stories260K().toString(), "--config", cfg.toString());
         assertEquals(2, config.code());
