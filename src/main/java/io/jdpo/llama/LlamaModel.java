@@ -49,10 +49,12 @@ public final class LlamaModel extends NativeHandle {
             llama_model_params.n_gpu_layers(p, params.nGpuLayers());
             llama_model_params.load_mode(p, params.useMmap() ? LlamaH.LLAMA_LOAD_MODE_MMAP() : LlamaH.LLAMA_LOAD_MODE_NONE());
             llama_model_params.vocab_only(p, params.vocabOnly());
+            NativeLog.clearProblems();
             MemorySegment model = LlamaH.llama_model_load_from_file(arena.allocateFrom(path.toString()), p);
             if (model.equals(MemorySegment.NULL)) {
-                throw new LlamaException("llama.cpp could not load model " + path
-                        + " (truncated or unsupported GGUF? enable logger io.jdpo.llama.native for details)");
+                String why = NativeLog.problems();
+                throw new LlamaException("llama.cpp could not load model " + path + ": "
+                        + (why.isEmpty() ? "truncated or unsupported GGUF? (logger io.jdpo.llama.native shows llama.cpp's log)" : why));
             }
             return new LlamaModel(path, model);
         }

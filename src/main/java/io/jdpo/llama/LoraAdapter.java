@@ -27,10 +27,12 @@ public final class LoraAdapter extends NativeHandle {
         LlamaModel.checkGgufFile(path);
         return model.call(m -> {
             try (Arena arena = Arena.ofConfined()) {
+                NativeLog.clearProblems();
                 MemorySegment p = LlamaH.llama_adapter_lora_init(m, arena.allocateFrom(path.toString()));
                 if (p.equals(MemorySegment.NULL)) {
+                    String why = NativeLog.problems();
                     throw new LlamaException("llama.cpp could not load LoRA adapter " + path + " for model "
-                            + model.path() + " (wrong architecture, or tensors that do not match the model?)");
+                            + model.path() + ": " + (why.isEmpty() ? "wrong architecture, or tensors that do not match the model?" : why));
                 }
                 LoraAdapter a = new LoraAdapter(model, path, p);
                 model.register(a);

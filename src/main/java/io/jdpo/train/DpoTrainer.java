@@ -4,6 +4,7 @@ import io.jdpo.data.DataOrder;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.data.Truncation;
 
+import io.jdpo.JdpoException;
 import io.jdpo.adapter.AdapterExporter;
 import io.jdpo.model.ForwardPass;
 import io.jdpo.model.LoraWeights;
@@ -44,7 +45,19 @@ public final class DpoTrainer {
     private double maxMeanGap = MAX_MEAN_GAP, maxTokenGap = MAX_TOKEN_GAP;
     private boolean overwrite;
 
+    /** The JVM flag the Java forward and backward need; checked here, not after the reference pass. */
+    public static final String VECTOR_FLAG = "--add-modules jdk.incubator.vector";
+
+    /**
+     * @throws JdpoException when the JVM runs without {@code jdk.incubator.vector} (the SIMD
+     *         kernels' module): training would otherwise fail with NoClassDefFoundError only
+     *         after minutes of reference scoring
+     */
     public DpoTrainer(TrainConfig cfg) {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            throw new JdpoException("jdk.incubator.vector is not in this JVM: start it with " + VECTOR_FLAG
+                    + " (and --enable-native-access=ALL-UNNAMED for llama.cpp)");
+        }
         this.cfg = cfg;
         this.loss = cfg.dpoLoss();
     }

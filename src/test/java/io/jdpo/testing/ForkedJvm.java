@@ -21,11 +21,18 @@ public final class ForkedJvm {
     }
 
     public static List<String> command(List<String> jvmOptions, Class<?> main, String... args) {
+        return command(true, jvmOptions, main, args);
+    }
+
+    /** {@code vectorModule} false leaves out --add-modules jdk.incubator.vector, as an application might. */
+    public static List<String> command(boolean vectorModule, List<String> jvmOptions, Class<?> main, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.add("--add-modules");
-        cmd.add("jdk.incubator.vector");
+        if (vectorModule) {
+            cmd.add("--add-modules");
+            cmd.add("jdk.incubator.vector");
+        }
         cmd.add("-XX:-CreateCoredumpOnCrash");
         cmd.add("-XX:ErrorFile=/dev/null");
         for (String prop : List.of("jdpo.native.dir", "jdpo.testdata")) {
@@ -42,7 +49,11 @@ public final class ForkedJvm {
 
     public static Result run(List<String> jvmOptions, Class<?> main, long timeoutSeconds, String... args)
             throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command(jvmOptions, main, args)).redirectErrorStream(true).start();
+        return runCommand(command(jvmOptions, main, args), main, timeoutSeconds);
+    }
+
+    public static Result runCommand(List<String> command, Class<?> main, long timeoutSeconds) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         byte[][] out = new byte[1][];
         Thread reader = Thread.ofVirtual().start(() -> {
             try {
