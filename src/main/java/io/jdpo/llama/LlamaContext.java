@@ -310,9 +310,9 @@ public final class LlamaContext extends NativeHandle {
 
     private AdapterSetter adapterSetter = LlamaH::llama_set_adapters_lora;
 
-    /** For tests: stands in for llama_set_adapters_lora on this context. */
+    /** For tests: stands in for llama_set_adapters_lora on this context (null: the real one again). */
     synchronized void adapterSetterForTest(AdapterSetter setter) {
-        this.adapterSetter = setter;
+        this.adapterSetter = setter != null ? setter : LlamaH::llama_set_adapters_lora;
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * llama.cpp's own tokenizer for a model: the exact token ids the model was trained with.
@@ -60,6 +61,28 @@ public final class Tokenizer {
     /** Tokenizes with the model's special-token rules and plain-text parsing of the input. */
     public int[] tokenize(String text) {
         return tokenize(text, true, false);
+    }
+
+    /**
+     * The tokens of {@code completion} as they fall when it follows {@code prompt}: the text is
+     * tokenized whole and the prompt's tokens are cut off. Tokenizing a completion on its own
+     * is not the same: SentencePiece turns the leading space of " 4" into a lone space token
+     * (or a different first piece), so its log-prob would score text the model never sees.
+     *
+     * @throws LlamaException when the prompt's last token merges with the completion's start,
+     *         so no token boundary falls between them
+     */
+    public int[] continuation(String prompt, String completion) {
+        int[] p = tokenize(prompt, true, false), all = tokenize(prompt + completion, true, false);
+        if (all.length < p.length || !Arrays.equals(all, 0, p.length, p, 0, p.length)) {
+            throw new LlamaException("the prompt's last token merges with the start of the completion " + quote(completion)
+                    + ": no token boundary lies between them (end the prompt with a space or newline, or start the completion with one)");
+        }
+        return Arrays.copyOfRange(all, p.length, all.length);
+    }
+
+    private static String quote(String s) {
+        return "\"" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "\"";
     }
 
     /** Turns tokens back into text; {@code renderSpecial} prints control tokens instead of dropping them. */

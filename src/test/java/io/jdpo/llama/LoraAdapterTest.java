@@ -135,6 +135,9 @@ class LoraAdapterTest {
             assertThrows(LlamaException.class, () -> ctx.attach(a, 0.5f));
             assertEquals(java.util.Map.of(a, 1f), ctx.adapters(), "a refused scale change keeps the old scale");
             assertArrayEquals(withA, lastLogits(ctx, tokens));
+            ctx.adapterSetterForTest(null);
+            ctx.attach(b, 1f);
+            assertEquals(2, ctx.adapters().size());
         }
     }
 }
