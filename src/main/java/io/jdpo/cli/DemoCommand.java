@@ -74,8 +74,8 @@ final class DemoCommand implements Callable<Integer> {
         // engines' rounding (about 1e-7) and an accuracy over them would be a coin toss: show
         // the margins, and the accuracy once there is something to rank.
         System.out.printf(Locale.ROOT, "trained %d steps in %.0f s (%.0f tokens/s); held-out reward margin %.3f -> %.3f, accuracy %.2f%n",
-                r.steps(), r.seconds(), r.tokensPerSecond(), roundedMargin((double) r.firstEval().get("eval_rewards/margins")),
-                (double) r.lastEval().get("eval_rewards/margins"), (double) r.lastEval().get("eval_rewards/accuracies"));
+                r.steps(), r.seconds(), r.tokensPerSecond(), roundedMargin(r.firstEval().rewardsMargin()),
+                r.lastEval().rewardsMargin(), r.lastEval().rewardsAccuracy());
 
         // Before/after generations from held-out prompts, scored by the demo reward.
         RegexReward reward = RegexReward.of(DemoPreferences.REWARD, null);

@@ -181,8 +181,8 @@ final class TrainCommand implements Callable<Integer> {
                 r.tokensPerSecond(), r.adapter(), r.metrics());
         if (r.firstEval() != null && r.lastEval() != null) {
             System.out.printf("held-out reward accuracy %.3f -> %.3f, margin %.3f -> %.3f%n",
-                    (double) r.firstEval().get("eval_rewards/accuracies"), (double) r.lastEval().get("eval_rewards/accuracies"),
-                    (double) r.firstEval().get("eval_rewards/margins"), (double) r.lastEval().get("eval_rewards/margins"));
+                    r.firstEval().rewardsAccuracy(), r.lastEval().rewardsAccuracy(),
+                    r.firstEval().rewardsMargin(), r.lastEval().rewardsMargin());
         }
         List<HtmlReport.Sample> shown = samples(evalPairs.isEmpty() ? trainPairs : evalPairs, r.adapter());
         Path report = out.resolve("report.html");

@@ -125,14 +125,15 @@ public final class DpoTrainer {
                 listener.message("resumed from " + resumeFrom + " at step " + start);
             }
             Path metricsFile = outDir.resolve("metrics.jsonl");
-            Map<String, Object> firstEval = null, lastEval = null, lastTrain = null;
+            EvalMetrics firstEval = null, lastEval = null;
+            StepMetrics lastTrain = null;
             long tokens = 0;
             // The check runs before the metrics file exists: a refused run leaves nothing behind.
             Map<String, Object> gap = start == 0 ? gapCheck(tf, train, refTrain, listener) : null;
             try (MetricsLog log = new MetricsLog(metricsFile, start)) {
                 if (start == 0) {
                     emit(log, listener, gap);
-                    if (!eval.isEmpty()) emit(log, listener, firstEval = evaluate(tf, eval, refEval, 0, listener));
+                    if (!eval.isEmpty()) emit(log, listener, (firstEval = evaluate(tf, eval, refEval, 0, listener)).row());
                 }
                 int total = cfg.totalSteps(train.size());
                 LrSchedule schedule = cfg.lrSchedule(train.size());
@@ -142,13 +143,13 @@ public final class DpoTrainer {
                     long stepStart = System.nanoTime();
                     StepStats s = step(tf, lora, grads, opt, train, refTrain, order, step, schedule.at(step));
                     tokens += s.tokens;
-                    lastTrain = s.row(step + 1, (double) (step + 1) * cfg.pairsPerStep() / train.size(), schedule.at(step),
+                    lastTrain = s.metrics(step + 1, (double) (step + 1) * cfg.pairsPerStep() / train.size(), schedule.at(step),
                             s.tokens / ((System.nanoTime() - stepStart) / 1e9));
-                    emit(log, listener, lastTrain);
+                    emit(log, listener, lastTrain.row());
                     listener.progress("train", step + 1 - start, total - start, tokens);
                     boolean last = step + 1 == total;
                     if (!eval.isEmpty() && (last || cfg.evalEvery() > 0 && (step + 1) % cfg.evalEvery() == 0)) {
-                        emit(log, listener, lastEval = evaluate(tf, eval, refEval, step + 1, listener));
+                        emit(log, listener, (lastEval = evaluate(tf, eval, refEval, step + 1, listener)).row());
                     }
                     if (cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0) {
                         Path dir = Checkpoint.save(Checkpoint.folder(outDir, step + 1),
@@ -202,22 +203,12 @@ public final class DpoTrainer {
             lpr += policyRejected;
         }
 
-        /** The row under TRL's names (means over the step's pairs). */
-        Map<String, Object> row(int step, double epoch, double lr, double tokensPerSecond) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("step", step);
-            m.put("epoch", epoch);
-            m.put("loss", loss / n);
-            m.put("rewards/chosen", rc / n);
-            m.put("rewards/rejected", rr / n);
-            m.put("rewards/accuracies", acc / n);
-            m.put("rewards/margins", (rc - rr) / n);
-            m.put("logps/chosen", lpc / n);
-            m.put("logps/rejected", lpr / n);
-            m.put("learning_rate", lr);
-            m.put("grad_norm", gradNorm);
-            m.put("tokens_per_second", tokensPerSecond);
-            return m;
+        StepMetrics metrics(int step, double epoch, double lr, double tokensPerSecond) {
+            return new StepMetrics(step, epoch, loss / n, rc / n, rr / n, acc / n, lpc / n, lpr / n, lr, gradNorm, tokensPerSecond);
+        }
+
+        EvalMetrics eval(int step) {
+            return new EvalMetrics(step, loss / n, rc / n, rr / n, acc / n, lpc / n, lpr / n);
         }
     }
 
@@ -267,7 +258,7 @@ public final class DpoTrainer {
     }
 
     /** Loss, rewards and accuracy of the current adapter on held-out pairs (forward only), as eval_* metrics. */
-    private Map<String, Object> evaluate(Transformer tf, List<PreferencePair> pairs, List<ReferenceScorer.Scores> refs, int step,
+    private EvalMetrics evaluate(Transformer tf, List<PreferencePair> pairs, List<ReferenceScorer.Scores> refs, int step,
                                          TrainListener listener) {
         StepStats s = new StepStats();
         for (int i = 0; i < pairs.size(); i++) {
@@ -279,12 +270,7 @@ public final class DpoTrainer {
             s.tokens += 2L * p.prompt().length + p.chosen().length + p.rejected().length;
             listener.progress("eval", i + 1, pairs.size(), s.tokens);
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("step", step);
-        s.row(step, 0, 0, 0).forEach((k, v) -> {
-            if (k.equals("loss") || k.startsWith("rewards/") || k.startsWith("logps/")) m.put("eval_" + k, v);
-        });
-        return m;
+        return s.eval(step);
     }
 
     /**

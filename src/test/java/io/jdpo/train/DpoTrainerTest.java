@@ -95,6 +95,15 @@ class DpoTrainerTest {
         assertEquals(1, forced.steps());
         String first = Files.readAllLines(forced.metrics()).getFirst();
         assertTrue(first.contains("policy_ref_gap/max"), "the gap is logged even when forced: " + first);
+
+        // The Java API keeps an earlier run's results as the CLI does: refused unless resumed or overwritten.
+        byte[] metrics = Files.readAllBytes(forced.metrics());
+        var again = assertThrows(io.jdpo.JdpoException.class, () -> new DpoTrainer(config().maxSteps(1).force(true).build())
+                .cacheDir(cache).train(TestData.stories260K(), few, List.of(), dir.resolve("forced"), null, new Collecting(new ArrayList<>())));
+        assertTrue(again.getMessage().contains("holds an earlier run (adapter.gguf, metrics.jsonl)"), again.getMessage());
+        assertArrayEquals(metrics, Files.readAllBytes(forced.metrics()));
+        new DpoTrainer(config().maxSteps(1).force(true).build()).overwrite(true).cacheDir(cache)
+                .train(TestData.stories260K(), few, List.of(), dir.resolve("forced"), null, new Collecting(new ArrayList<>()));
     }
 
     static TrainConfig.Builder config() {
@@ -113,15 +122,15 @@ class DpoTrainerTest {
         };
         TrainResult r = new DpoTrainer(config().maxSteps(30).evalEvery(10).build()).cacheDir(cache)
                 .train(TestData.stories260K(), train, eval, out, null, listener);
-        double marginBefore = (double) r.firstEval().get("eval_rewards/margins"), marginAfter = (double) r.lastEval().get("eval_rewards/margins");
-        double after = (double) r.lastEval().get("eval_rewards/accuracies");
-        double chosenBefore = (double) r.firstEval().get("eval_logps/chosen"), chosenAfter = (double) r.lastEval().get("eval_logps/chosen");
+        double marginBefore = r.firstEval().rewardsMargin(), marginAfter = r.lastEval().rewardsMargin();
+        double after = r.lastEval().rewardsAccuracy();
+        double chosenBefore = r.firstEval().logpsChosen(), chosenAfter = r.lastEval().logpsChosen();
         System.out.printf("held-out margin %.2e -> %.3f, accuracy %.2f, chosen log-prob %.2f -> %.2f, reward/chosen %.3f, %.0f tokens/s%n",
-                marginBefore, marginAfter, after, chosenBefore, chosenAfter, (double) r.lastEval().get("eval_rewards/chosen"), r.tokensPerSecond());
+                marginBefore, marginAfter, after, chosenBefore, chosenAfter, r.lastEval().rewardsChosen(), r.tokensPerSecond());
         // Before training the policy is the reference: margins are only the engines' rounding.
         assertTrue(Math.abs(marginBefore) < 1e-4, "step-0 margin " + marginBefore);
         assertTrue(after >= 0.9, "held-out accuracy after training " + after);
-        assertTrue((double) r.lastEval().get("eval_rewards/chosen") > 0, "the chosen log-prob rises against the reference");
+        assertTrue(r.lastEval().rewardsChosen() > 0, "the chosen log-prob rises against the reference");
         assertTrue(messages.stream().anyMatch(s -> s.startsWith("step 0: Java policy vs llama.cpp reference")), String.valueOf(messages));
         assertTrue(Files.size(r.adapter()) > 0);
         List<String> lines = Files.readAllLines(r.metrics());
@@ -148,7 +157,7 @@ class DpoTrainerTest {
         TrainConfig other = config().maxSteps(6).checkpointEvery(3).gradientAccumulation(2).batchSize(2).beta(0.2).build();
         IOException e = assertThrows(IOException.class, () -> new DpoTrainer(other).cacheDir(cache)
                 .train(TestData.stories260K(), train, eval, dir.resolve("other"), checkpoint, TrainListener.SILENT));
-        assertTrue(e.getMessage().contains("configuration differs"), e.getMessage());
+        assertTrue(e.getMessage().contains("a setting that changes the result differs"), e.getMessage());
     }
 
     /** Real data: HH-RLHF's long multi-turn transcripts (implicit prompt) on the random Llama-2 with the full vocabulary. */
@@ -168,11 +177,11 @@ class DpoTrainerTest {
         TrainResult r = new DpoTrainer(cfg).cacheDir(cache)
                 .train(TestData.tinyRandomLlama2(), pairs.subList(0, 40), pairs.subList(40, 48), out, null, listener);
         System.out.printf("hh-rlhf: %d pairs, %d truncated, %d boundary fallbacks, %d steps, last loss %.4f, %.0f tokens/s%n",
-                pairs.size(), r.truncatedPairs(), fallbacks, r.steps(), (double) r.lastTrain().get("loss"), r.tokensPerSecond());
+                pairs.size(), r.truncatedPairs(), fallbacks, r.steps(), r.lastTrain().loss(), r.tokensPerSecond());
         assertEquals(4, r.steps());
         assertTrue(r.truncatedPairs() > 0, "HH-RLHF transcripts exceed 256 tokens");
         assertTrue(messages.stream().anyMatch(s -> s.startsWith(r.truncatedPairs() + " of 48 pairs truncated to max_length 256")), String.valueOf(messages));
-        assertTrue(Double.isFinite((double) r.lastTrain().get("loss")));
-        assertTrue(Double.isFinite((double) r.lastEval().get("eval_loss")));
+        assertTrue(Double.isFinite(r.lastTrain().loss()));
+        assertTrue(Double.isFinite(r.lastEval().loss()));
     }
 }
