@@ -21,6 +21,7 @@ module io.jdpo {
     exports io.jdpo.gguf;
     exports io.jdpo.llama;
     exports io.jdpo.model;
+    exports io.jdpo.progress;
     exports io.jdpo.report;
     exports io.jdpo.tensor;
     exports io.jdpo.train;

@@ -7,7 +7,7 @@ import io.jdpo.data.PreferenceReader;
 import io.jdpo.llama.ChatTemplate;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.ModelParams;
-import io.jdpo.train.ConsoleProgress;
+import io.jdpo.progress.ConsoleProgress;
 import io.jdpo.train.DpoTrainer;
 import io.jdpo.train.TrainConfig;
 import io.jdpo.train.TrainResult;

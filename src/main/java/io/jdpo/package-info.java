@@ -8,7 +8,8 @@
  *
  * <p>Packages, from the bottom up: {@code gguf} (file format), {@code tensor} (kernels),
  * {@code llama} (the llama.cpp binding), {@code model} (the Java forward and backward),
- * {@code data} (preference data), {@code adapter} (LoRA adapter files), {@code train},
+ * {@code data} (preference data), {@code adapter} (LoRA adapter files), {@code progress},
+ * {@code train},
  * {@code verify}, {@code export}, {@code report}, {@code demo}. The JVM needs
  * {@code --enable-native-access=ALL-UNNAMED} and {@code --add-modules jdk.incubator.vector}.
  */

@@ -5,7 +5,7 @@ import io.jdpo.llama.ModelParams;
 import io.jdpo.demo.LlamaInit;
 import io.jdpo.demo.SpmVocabulary;
 import io.jdpo.demo.FullParameterModel;
-import io.jdpo.train.ConsoleProgress;
+import io.jdpo.progress.ConsoleProgress;
 import io.jdpo.demo.DemoCorpus;
 import io.jdpo.demo.DemoPreferences;
 import io.jdpo.demo.Pretrainer;

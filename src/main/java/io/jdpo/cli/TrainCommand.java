@@ -1,19 +1,18 @@
 package io.jdpo.cli;
 
-import io.jdpo.llama.ChatTemplate;
-import io.jdpo.llama.LlamaModel;
-import io.jdpo.llama.ModelParams;
 import io.jdpo.model.LoraTarget;
 import io.jdpo.report.HtmlReport;
 import io.jdpo.verify.BeforeAfter;
 import io.jdpo.train.Checkpoint;
-import io.jdpo.train.ConsoleProgress;
+import io.jdpo.progress.ConsoleProgress;
 import io.jdpo.train.DpoTrainer;
 import io.jdpo.train.LossType;
 import io.jdpo.train.LrSchedule;
-import io.jdpo.data.PairEncoder;
-import io.jdpo.data.PreferenceExample;
+import io.jdpo.data.HeldOutSplit;
+import io.jdpo.data.PairLoader;
 import io.jdpo.data.PreferenceFormat;
+import io.jdpo.train.MetricsLog;
+import io.jdpo.train.RunFolder;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.data.PreferenceReader;
 import io.jdpo.train.ReferenceScorer;
@@ -33,7 +32,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /** DPO training of a LoRA adapter on a GGUF model: the main job. */
@@ -148,22 +146,20 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RunFolder.checkReusable(out, resume != null, overwrite);
+        RunFolder.checkFree(out, resume != null, overwrite);
         Path resumeFrom = resumeFrom();
         TrainConfig cfg = config();
         PreferenceFormat fmt = format == null ? null : PreferenceFormat.parse(format);
         PreferenceReader.Data train = PreferenceReader.read(data, fmt);
         PreferenceReader.Data held = evalData == null ? null : PreferenceReader.read(evalData, fmt);
-        List<PreferencePair> trainPairs = new ArrayList<>(), evalPairs = new ArrayList<>();
+        List<PreferencePair> trainPairs, evalPairs;
         int fallbacks;
-        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
-            ChatTemplate tmpl = ChatTemplate.forModel(m, template);
-            PairEncoder enc = new PairEncoder(m.tokenizer(), tmpl);
-            for (PreferenceExample e : train.examples()) trainPairs.add(enc.encode(e));
-            if (held != null) for (PreferenceExample e : held.examples()) evalPairs.add(enc.encode(e));
-            fallbacks = enc.boundaryFallbacks();
+        try (PairLoader loader = PairLoader.open(model, template)) {
+            trainPairs = new ArrayList<>(loader.encode(train.examples()));
+            evalPairs = held == null ? new ArrayList<>() : new ArrayList<>(loader.encode(held.examples()));
+            fallbacks = loader.boundaryFallbacks();
         }
-        if (held == null && evalFraction > 0) split(trainPairs, evalPairs, evalFraction, cfg.seed());
+        if (held == null && evalFraction > 0) HeldOutSplit.apply(trainPairs, evalPairs, evalFraction, cfg.seed());
         ConsoleProgress progress = new ConsoleProgress(System.out, quiet);
         System.out.println("data " + data + " (" + train.format().name().toLowerCase() + "): " + counts(train.counts())
                 + (held != null ? "; eval " + evalData + ": " + counts(held.counts()) : "")
@@ -186,42 +182,20 @@ final class TrainCommand implements Callable<Integer> {
         }
         List<HtmlReport.Sample> shown = samples(evalPairs.isEmpty() ? trainPairs : evalPairs, r.adapter());
         Path report = out.resolve("report.html");
-        HtmlReport.write(report, "jdpo train: " + model.getFileName() + " on " + data.getFileName(), readMetrics(r.metrics()),
-                configTable(cfg), shown);
+        HtmlReport.write(report, "jdpo train: " + model.getFileName() + " on " + data.getFileName(), MetricsLog.read(r.metrics()),
+                cfg.table(), shown);
         System.out.println("report " + report);
         return 0;
     }
 
     /** Greedy generations before and after training from the first prompts, scored by the regex reward when one is given. */
     private List<HtmlReport.Sample> samples(List<PreferencePair> pairs, Path adapter) {
-        List<HtmlReport.Sample> out = new ArrayList<>();
-        if (samples <= 0 || pairs.isEmpty()) return out;
+        if (samples <= 0 || pairs.isEmpty()) return List.of();
         List<int[]> prompts = new ArrayList<>();
         for (PreferencePair p : pairs.subList(0, Math.min(samples, pairs.size()))) prompts.add(p.prompt());
         RegexReward reward = rewardRegex == null && penaltyRegex == null ? null : RegexReward.of(rewardRegex, penaltyRegex);
-        for (BeforeAfter.Generation g : BeforeAfter.generate(model, adapter, prompts, sampleTokens, common.threads())) {
-            out.add(new HtmlReport.Sample(g.prompt(), g.before(), g.after(),
-                    reward == null ? Double.NaN : reward.score(g.before()), reward == null ? Double.NaN : reward.score(g.after())));
-        }
-        return out;
-    }
-
-    static List<Map<String, Object>> readMetrics(Path file) throws java.io.IOException {
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(file)) {
-            if (!line.isBlank()) rows.add(json.readValue(line, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { }));
-        }
-        return rows;
-    }
-
-    /** Every field of the configuration by name, for the report. */
-    static Map<String, String> configTable(TrainConfig cfg) throws ReflectiveOperationException {
-        Map<String, String> m = new java.util.LinkedHashMap<>();
-        for (java.lang.reflect.RecordComponent c : TrainConfig.class.getRecordComponents()) {
-            m.put(c.getName(), String.valueOf(c.getAccessor().invoke(cfg)));
-        }
-        return m;
+        return BeforeAfter.scored(model, adapter, prompts, sampleTokens, common.threads(), reward).samples().stream()
+                .map(g -> new HtmlReport.Sample(g.prompt(), g.before(), g.after(), g.rewardBefore(), g.rewardAfter())).toList();
     }
 
     /** Defaults, then every option given (on the command line or through --config, already merged by {@link Jdpo}). */
@@ -260,22 +234,6 @@ final class TrainCommand implements Callable<Integer> {
         if (force != null) b.force(force);
         if (gpuLayers != null) b.gpuLayers(gpuLayers);
         return b.build();
-    }
-
-    /** Moves a seeded random share of the pairs to the eval list. */
-    private static void split(List<PreferencePair> train, List<PreferencePair> eval, double fraction, long seed) {
-        int n = (int) Math.round(train.size() * fraction);
-        if (n == 0 || n >= train.size()) return;
-        SplittableRandom rnd = new SplittableRandom(seed ^ 0x5eedL);
-        for (int i = train.size() - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            PreferencePair t = train.get(i);
-            train.set(i, train.get(j));
-            train.set(j, t);
-        }
-        List<PreferencePair> tail = train.subList(train.size() - n, train.size());
-        eval.addAll(tail);
-        tail.clear();
     }
 
     private static String counts(Map<String, Integer> c) {

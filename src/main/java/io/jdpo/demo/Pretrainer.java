@@ -3,7 +3,7 @@ package io.jdpo.demo;
 import io.jdpo.train.AdamW;
 import io.jdpo.train.DpoTrainer;
 import io.jdpo.train.LrSchedule;
-import io.jdpo.train.TrainListener;
+import io.jdpo.progress.TrainListener;
 
 import io.jdpo.model.ForwardPass;
 import io.jdpo.model.Transformer;

@@ -1,5 +1,8 @@
 package io.jdpo.train;
 
+import io.jdpo.progress.ConsoleProgress;
+import io.jdpo.progress.TrainListener;
+
 import io.jdpo.data.DataOrder;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.data.Truncation;
@@ -62,18 +65,18 @@ public final class DpoTrainer {
         this.loss = cfg.dpoLoss();
     }
 
-    /** Where reference log-probs are cached; null disables the cache. */
-    public DpoTrainer cacheDir(Path dir) {
-        this.cacheDir = dir;
+    /**
+     * Whether a run may replace the results of an earlier run in its output folder (default
+     * false: such a folder is refused unless resuming; see {@link RunFolder}).
+     */
+    public DpoTrainer overwrite(boolean overwrite) {
+        this.overwrite = overwrite;
         return this;
     }
 
-    /**
-     * Allows {@link #train} to replace an earlier run's results in its output folder; without
-     * it (and without resuming) such a folder is refused, as the CLI refuses it.
-     */
-    public DpoTrainer overwrite(boolean on) {
-        this.overwrite = on;
+    /** Where reference log-probs are cached; null disables the cache. */
+    public DpoTrainer cacheDir(Path dir) {
+        this.cacheDir = dir;
         return this;
     }
 
@@ -92,8 +95,8 @@ public final class DpoTrainer {
      */
     public TrainResult train(Path model, List<PreferencePair> trainSet, List<PreferencePair> evalSet, Path outDir,
                              Path resumeFrom, TrainListener listener) throws IOException {
+        RunFolder.checkFree(outDir, resumeFrom != null, overwrite);
         long started = System.nanoTime();
-        RunFolder.checkReusable(outDir, resumeFrom != null, overwrite);
         Truncation limits = cfg.truncation();
         List<PreferencePair> train = new ArrayList<>(), eval = new ArrayList<>();
         int truncated = 0;

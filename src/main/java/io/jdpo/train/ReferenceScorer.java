@@ -1,5 +1,7 @@
 package io.jdpo.train;
 
+import io.jdpo.progress.TrainListener;
+
 import io.jdpo.data.PreferencePair;
 
 import io.jdpo.llama.ContextParams;

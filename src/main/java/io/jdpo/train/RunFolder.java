@@ -9,11 +9,11 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The output folder of a training run, and the one policy for reusing it, shared by the CLI
- * and the Java API: a folder holding an earlier run's results is kept as it is unless the
- * run is being resumed or the caller asked to overwrite it (its metrics and report cannot be
- * made again). Temporary files a killed run left behind ({@code .NAME.*.partial}, a
- * checkpoint set aside as {@code .step-N.old}) never sit at an output path and are cleared.
+ * The output folder of a training run. A folder holding an earlier run is kept as it is unless
+ * the caller resumes that run or asks to replace it: its metrics and report cannot be made
+ * again. The CLI and the Java API apply the same rule. Temporary files a killed run left
+ * behind ({@code .NAME.*.partial}, a checkpoint set aside as {@code .step-N.old}) never sit
+ * at an output path and are cleared.
  */
 public final class RunFolder {
     /** Results a run writes into its folder: a new run there would replace them. */
@@ -22,13 +22,13 @@ public final class RunFolder {
     private RunFolder() {
     }
 
-    /** Refuses a folder holding an earlier run unless resuming or overwriting. */
-    public static void checkReusable(Path out, boolean resuming, boolean overwrite) {
+    /** Fails naming the results found when {@code dir} holds an earlier run and neither resuming nor overwriting. */
+    public static void checkFree(Path dir, boolean resuming, boolean overwrite) {
         if (resuming || overwrite) return;
-        List<String> found = RESULTS.stream().filter(f -> Files.exists(out.resolve(f))).toList();
+        List<String> found = RESULTS.stream().filter(f -> Files.exists(dir.resolve(f))).toList();
         if (!found.isEmpty()) {
-            throw new JdpoException(out + " holds an earlier run (" + String.join(", ", found)
-                    + "): resume it (--resume), overwrite it (--overwrite, DpoTrainer.overwrite(true)), or choose another folder");
+            throw new JdpoException(dir + " holds an earlier run (" + String.join(", ", found)
+                    + "): resume it (--resume), replace it (--overwrite, DpoTrainer.overwrite(true)), or choose another output folder");
         }
     }
 

@@ -151,4 +151,17 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
                     threads, recompute, force, gpuLayers);
         }
     }
+
+    /** Every field by name, in declaration order, for reports. */
+    public java.util.Map<String, String> table() {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (java.lang.reflect.RecordComponent c : TrainConfig.class.getRecordComponents()) {
+            try {
+                m.put(c.getName(), String.valueOf(c.getAccessor().invoke(this)));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("record accessor " + c.getName(), e);
+            }
+        }
+        return m;
+    }
 }

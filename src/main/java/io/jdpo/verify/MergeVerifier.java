@@ -1,5 +1,6 @@
 package io.jdpo.verify;
 
+import io.jdpo.data.PreferencePair;
 import io.jdpo.llama.Batch;
 import io.jdpo.llama.ContextParams;
 import io.jdpo.llama.LlamaContext;
@@ -19,10 +20,6 @@ import java.util.Map;
  * merge into a low-bit type can lose the update; this is where users see it.
  */
 public final class MergeVerifier {
-    /** A held-out example: prompt and completions as tokens. */
-    public record Pair(int[] prompt, int[] chosen, int[] rejected) {
-    }
-
     public record Report(int pairs, int tokens, double meanKl, double maxKl, double accuracyAdapter, double accuracyMerged) {
     }
 
@@ -30,9 +27,9 @@ public final class MergeVerifier {
     }
 
     /** adapters: path to scale, as merged. */
-    public static Report verify(Path base, Map<Path, Float> adapters, Path merged, List<Pair> pairs, int threads) {
+    public static Report verify(Path base, Map<Path, Float> adapters, Path merged, List<PreferencePair> pairs, int threads) {
         int longest = 8;
-        for (Pair p : pairs) longest = Math.max(longest, p.prompt().length + Math.max(p.chosen().length, p.rejected().length));
+        for (PreferencePair p : pairs) longest = Math.max(longest, p.prompt().length + Math.max(p.chosen().length, p.rejected().length));
         ContextParams params = ContextParams.of(longest).withBatch(longest).withThreads(threads);
         try (LlamaModel b = LlamaModel.load(base); LlamaModel m = LlamaModel.load(merged);
              LlamaContext withAdapter = LlamaContext.create(b, params); LlamaContext reference = LlamaContext.create(b, params);
@@ -45,8 +42,10 @@ public final class MergeVerifier {
                     withAdapter.attach(a, e.getValue());
                 }
                 double klSum = 0, klMax = 0;
-                int tokens = 0, rightAdapter = 0, rightMerged = 0;
-                for (Pair p : pairs) {
+                int tokens = 0;
+                // Accuracy does not depend on β > 0.
+                PreferenceMetrics.Tally adapterTally = new PreferenceMetrics.Tally(1), mergedTally = new PreferenceMetrics.Tally(1);
+                for (PreferencePair p : pairs) {
                     double[] sumsA = new double[2], sumsM = new double[2], sumsR = new double[2];
                     int[][] completions = {p.chosen(), p.rejected()};
                     for (int c = 0; c < 2; c++) {
@@ -72,11 +71,11 @@ public final class MergeVerifier {
                             tokens++;
                         }
                     }
-                    if (sumsA[0] - sumsR[0] > sumsA[1] - sumsR[1]) rightAdapter++;
-                    if (sumsM[0] - sumsR[0] > sumsM[1] - sumsR[1]) rightMerged++;
+                    adapterTally.add(sumsA[0], sumsA[1], sumsR[0], sumsR[1]);
+                    mergedTally.add(sumsM[0], sumsM[1], sumsR[0], sumsR[1]);
                 }
                 return new Report(pairs.size(), tokens, klSum / Math.max(1, tokens), klMax,
-                        (double) rightAdapter / pairs.size(), (double) rightMerged / pairs.size());
+                        adapterTally.result().accuracy(), mergedTally.result().accuracy());
             } finally {
                 for (LoraAdapter a : loaded) a.close();
             }

@@ -1,7 +1,7 @@
 package io.jdpo.verify;
 
 import io.jdpo.data.PreferencePair;
-import io.jdpo.train.TrainListener;
+import io.jdpo.progress.TrainListener;
 
 import io.jdpo.llama.ContextParams;
 import io.jdpo.llama.LlamaContext;
@@ -18,23 +18,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Preference metrics of a model with adapters against the same model without them (the
- * reference), all scored by llama.cpp: implicit rewards β·(log π − log π_ref) of chosen and
- * rejected, their accuracy and margin, as TRL reports them for evaluation.
+ * Preference metrics ({@link PreferenceMetrics}) of a model with adapters against the same
+ * model without them (the reference), all scored by llama.cpp.
  */
 public final class PreferenceEvaluator {
-    public record Result(int pairs, double accuracy, double margin, double rewardChosen, double rewardRejected,
-                         double logpChosen, double logpRejected) {
-    }
-
     private PreferenceEvaluator() {
     }
 
-    public static Result evaluate(Path model, Map<Path, Float> adapters, List<PreferencePair> pairs, double beta, int threads,
+    public static PreferenceMetrics evaluate(Path model, Map<Path, Float> adapters, List<PreferencePair> pairs, double beta, int threads,
                                   TrainListener listener) {
         int cells = 64;
         for (PreferencePair p : pairs) cells = Math.max(cells, p.prompt().length + p.chosen().length + p.rejected().length);
-        double acc = 0, margin = 0, rc = 0, rr = 0, lc = 0, lr = 0;
+        PreferenceMetrics.Tally tally = new PreferenceMetrics.Tally(beta);
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults());
              LlamaContext ctx = LlamaContext.create(m, ContextParams.of(cells).withSequences(2).withThreads(threads))) {
             List<LoraAdapter> loaded = new ArrayList<>();
@@ -50,13 +45,7 @@ public final class PreferenceEvaluator {
                     int k = 0;
                     for (Float scale : adapters.values()) ctx.attach(loaded.get(k++), scale);
                     List<TokenLogProbs> pol = scorer.score(List.of(req)).getFirst();
-                    double c = beta * (pol.get(0).sum() - ref.get(0).sum()), r = beta * (pol.get(1).sum() - ref.get(1).sum());
-                    acc += c > r ? 1 : 0;
-                    margin += c - r;
-                    rc += c;
-                    rr += r;
-                    lc += pol.get(0).sum();
-                    lr += pol.get(1).sum();
+                    tally.add(pol.get(0).sum(), pol.get(1).sum(), ref.get(0).sum(), ref.get(1).sum());
                     tokens += p.prompt().length + p.chosen().length + p.rejected().length;
                     listener.progress("eval", i + 1, pairs.size(), tokens);
                 }
@@ -65,7 +54,6 @@ public final class PreferenceEvaluator {
                 for (LoraAdapter a : loaded) a.close();
             }
         }
-        int n = pairs.size();
-        return new Result(n, acc / n, margin / n, rc / n, rr / n, lc / n, lr / n);
+        return tally.result();
     }
 }

@@ -46,12 +46,12 @@ class ResumeTest {
 
     @Test
     void anEarlierRunIsRefusedUnlessResumedOrOverwritten(@TempDir Path out) throws Exception {
-        RunFolder.checkReusable(out, false, false);
+        RunFolder.checkFree(out, false, false);
         Files.writeString(out.resolve("metrics.jsonl"), "{}\n");
-        JdpoException e = assertThrows(JdpoException.class, () -> RunFolder.checkReusable(out, false, false));
+        JdpoException e = assertThrows(JdpoException.class, () -> RunFolder.checkFree(out, false, false));
         assertTrue(e.getMessage().contains("holds an earlier run (metrics.jsonl)"), e.getMessage());
-        RunFolder.checkReusable(out, true, false);
-        RunFolder.checkReusable(out, false, true);
+        RunFolder.checkFree(out, true, false);
+        RunFolder.checkFree(out, false, true);
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.jdpo.train;
+package io.jdpo.progress;
 
 import java.io.PrintStream;
 import java.util.Locale;

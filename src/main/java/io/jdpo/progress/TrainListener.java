@@ -1,4 +1,4 @@
-package io.jdpo.train;
+package io.jdpo.progress;
 
 import java.util.Map;
 
