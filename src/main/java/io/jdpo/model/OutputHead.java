@@ -43,6 +43,11 @@ final class OutputHead {
      * so the backward needs no second pass over the vocabulary.
      */
     float[] logProbs(float[] x, Layout layout, float[] unit) {
+        return logProbs(x, layout, unit, null);
+    }
+
+    /** As above; when training, {@code logSquares[i]} receives log Σ_v p_v² of row i (WPO's per-token normaliser). */
+    float[] logProbs(float[] x, Layout layout, float[] unit, float[] logSquares) {
         int n = layout.sources.length, d = cfg.dim(), V = cfg.vocab();
         if (unit == null) {
             // Inference needs only each row's normaliser and one logit: reduce the logits
@@ -66,8 +71,14 @@ final class OutputHead {
                     int o = i * V, target = layout.targets[first + i];
                     double lse = VectorMath.logSumExp(logits, o, V);
                     out[first + i] = (float) (logits[o + target] - lse);
-                    for (int v = 0; v < V; v++) logits[o + v] = -(float) Math.exp(logits[o + v] - lse);
+                    double squares = 0;
+                    for (int v = 0; v < V; v++) {
+                        double p = Math.exp(logits[o + v] - lse);
+                        squares += p * p;
+                        logits[o + v] = -(float) p;
+                    }
                     logits[o + target] += 1;
+                    if (logSquares != null) logSquares[first + i] = (float) Math.log(squares);
                 }
             });
             output.matmulTransposedAdd(logits, m, unit, c0 * d, par);

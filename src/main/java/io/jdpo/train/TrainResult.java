@@ -1,12 +1,13 @@
 package io.jdpo.train;
 
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
- * The outcome of a run: where the adapter and metrics went, the last training step's and the
- * first and last evaluations' metrics (null when there was none: no evaluation set, or a
- * resumed run with no step left), and the counts a user should see.
+ * The outcome of a run: where the adapter and metrics went, the last training and
+ * evaluation metrics (TRL names; evaluation keys prefixed {@code eval_}), and the counts a
+ * user should see.
  */
-public record TrainResult(Path adapter, Path metrics, int steps, StepMetrics lastTrain, EvalMetrics firstEval,
-                          EvalMetrics lastEval, int truncatedPairs, double seconds, double tokensPerSecond) {
+public record TrainResult(Path adapter, Path metrics, int steps, Map<String, Object> lastTrain, Map<String, Object> firstEval,
+                          Map<String, Object> lastEval, int truncatedPairs, double seconds, double tokensPerSecond) {
 }
