@@ -37,10 +37,7 @@ public final class PreferenceReader {
 
     /** format null = detect from the first record. */
     public static Data read(Path file, PreferenceFormat format) throws IOException {
-        byte[] bytes = load(file);
-        String name = file.getFileName().toString().replaceFirst("\\.gz$", "");
-        List<Located> rows = name.endsWith(".json") || firstNonSpace(bytes) == '[' ? array(file, bytes) : lines(file, bytes);
-        if (rows.isEmpty()) throw new DataException(file + ":1:1: no records");
+        List<Located> rows = records(file);
         PreferenceFormat f = format != null ? format : PreferenceFormat.detect(rows.getFirst().node, rows.getFirst().origin);
         Map<String, Integer> counts = new LinkedHashMap<>();
         counts.put("read", rows.size());
@@ -61,7 +58,7 @@ public final class PreferenceReader {
         return new Data(out, f, counts);
     }
 
-    /** A record and where it came from ("file:line"). */
+    /** A record and where it came from ("file:line:column" of its start). */
     record Located(JsonNode node, String origin) {
     }
 
@@ -70,7 +67,7 @@ public final class PreferenceReader {
         byte[] bytes = load(file);
         String name = file.getFileName().toString().replaceFirst("\\.gz$", "");
         List<Located> rows = name.endsWith(".json") || firstNonSpace(bytes) == '[' ? array(file, bytes) : lines(file, bytes);
-        if (rows.isEmpty()) throw new DataException(file + ": no records");
+        if (rows.isEmpty()) throw new DataException(file + ":1:1: no records");
         return rows;
     }
 

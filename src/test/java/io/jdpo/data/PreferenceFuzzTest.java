@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * 20,000 mutated preference files (truncation, bit flips, deep nesting, huge strings, wrong
- * types, invalid UTF-8), as JSONL, JSON and gzip of either, through the reader with the format
- * detected and with each format forced: a file either reads or fails with a DataException
+ * types, invalid UTF-8), as JSONL, JSON and gzip of either, through both readers (paired, with
+ * the format detected and with each format forced; unpaired): a file either reads or fails with a DataException
  * that names file:line:column (a damaged gzip stream, which has no lines, names the file).
  */
 class PreferenceFuzzTest {
@@ -48,7 +48,9 @@ class PreferenceFuzzTest {
             Files.write(file, bytes);
             PreferenceFormat forced = rnd.nextInt(3) == 0 ? null : formats[rnd.nextInt(formats.length)];
             try {
-                PreferenceReader.read(file, forced);
+                // Every reader: paired (detected or forced format) and unpaired (KTO).
+                if (rnd.nextInt(4) == 0) UnpairedReader.read(file, forced);
+                else PreferenceReader.read(file, forced);
                 read++;
             } catch (DataException e) {
                 refused++;
@@ -99,7 +101,7 @@ class PreferenceFuzzTest {
                         rnd.nextBoolean() ? open + "1" + close : open)).getBytes(StandardCharsets.UTF_8);
             }
             case 4 -> { // a huge string value
-                String huge = "x".repeat(rnd.nextInt(1 << 16, 1 << 22));
+                String huge = "x".repeat(rnd.nextInt(1 << 16, 1 << 20));
                 yield s.replaceFirst("\"rejected\": \"[^\"]*\"", "\"rejected\": \"" + huge + "\"")
                         .replaceFirst("\"content\": \"[^\"]*\"", "\"content\": \"" + huge + "\"").getBytes(StandardCharsets.UTF_8);
             }
