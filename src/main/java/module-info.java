@@ -8,10 +8,12 @@
 module io.jdpo {
     requires jdk.incubator.vector;
     requires java.logging;
+    requires java.desktop; // java.beans, for Jinjava's expression resolvers (data.PythonStrings)
     requires info.picocli;
     requires com.fasterxml.jackson.core;
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.dataformat.yaml;
+    requires jinjava;
 
     exports io.jdpo;
     exports io.jdpo.adapter;

@@ -46,6 +46,7 @@ public final class DpoTrainer {
     private final TrainConfig cfg;
     private final DpoLoss loss;
     private Path cacheDir = ReferenceScorer.defaultCacheDir();
+    private Map<String, Object> dataSummary = Map.of();
     private double maxMeanGap = MAX_MEAN_GAP, maxTokenGap = MAX_TOKEN_GAP;
 
     private boolean overwrite;
@@ -73,6 +74,15 @@ public final class DpoTrainer {
      */
     public DpoTrainer overwrite(boolean overwrite) {
         this.overwrite = overwrite;
+        return this;
+    }
+
+    /**
+     * Fields added to metrics.jsonl's first record (for example what happened to the data's
+     * rows), so the run's log says what it trained on.
+     */
+    public DpoTrainer dataSummary(Map<String, Object> fields) {
+        this.dataSummary = Map.copyOf(fields);
         return this;
     }
 
@@ -173,7 +183,10 @@ public final class DpoTrainer {
             Map<String, Object> gap = start == 0 && !loss.referenceFree() ? gapCheck(tf, train, tr.refs(), listener) : null;
             try (MetricsLog log = new MetricsLog(metricsFile, start)) {
                 if (start == 0) {
-                    if (gap != null) emit(log, listener, gap);
+                    Map<String, Object> first = new LinkedHashMap<>();
+                    if (gap != null) first.putAll(gap);
+                    first.putAll(dataSummary);
+                    if (!first.isEmpty()) emit(log, listener, first);
                     if (!eval.isEmpty()) emit(log, listener, firstEval = evaluate(tf, ev, 0, listener));
                 }
                 int total = cfg.totalSteps(train.size());

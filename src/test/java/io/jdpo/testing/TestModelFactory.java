@@ -13,11 +13,13 @@ import io.jdpo.tensor.SegmentMath;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
  * Writes Llama-family GGUF models of any shape with seeded random weights and a tokenizer
- * copied from another GGUF: {@code llama}, {@code qwen2} (Q/K/V biases; NEOX rope by
+ * copied from another GGUF or a released model's real one ({@link RealTokenizer}): {@code llama}, {@code qwen2} (Q/K/V biases; NEOX rope by
  * architecture) and {@code qwen3} (per-head Q/K RMS norms), with tied or separate output
  * embeddings. Weights are written as F32; {@link #quantized} has llama.cpp quantize them.
  */
@@ -60,34 +62,54 @@ public final class TestModelFactory {
     }
 
     public static Path write(Path tokenizerSource, Shape s, long seed, Path out) throws IOException {
+        Map<String, GgufValue> tokenizer = new LinkedHashMap<>();
+        try (GgufFile src = GgufFile.open(tokenizerSource)) {
+            for (var e : src.metadata().entrySet()) {
+                if (e.getKey().startsWith("tokenizer.")) tokenizer.put(e.getKey(), e.getValue());
+            }
+        }
+        GgufValue tokens = tokenizer.get("tokenizer.ggml.tokens");
+        if (tokens == null || tokens.elementType() != GgufValueType.STRING) {
+            throw new IOException(tokenizerSource + " has no tokenizer.ggml.tokens to copy");
+        }
+        return write(tokenizer, s, seed, out);
+    }
+
+    /**
+     * A model carrying a released model's real vocabulary and Jinja chat template (Llama 3.1,
+     * Qwen3, Gemma 3), so llama.cpp tokenizes and renders as it would for that model.
+     */
+    public static Path write(RealTokenizer tokenizer, Shape s, long seed, Path out) throws IOException {
+        return write(tokenizer.metadata(), s, seed, out);
+    }
+
+    /** The model with the given tokenizer.* metadata (its token list sets the vocabulary size), cached in {@code dir}. */
+    public static Path cached(RealTokenizer tokenizer, Shape s, long seed, Path dir) throws IOException {
+        Path f = dir.resolve(tokenizer.id() + "-" + s.arch() + "-" + s.dim() + "x" + s.layers() + (s.tied() ? "-tied" : "") + "-s" + seed + ".gguf");
+        if (!Files.exists(f)) write(tokenizer, s, seed, f);
+        return f;
+    }
+
+    private static Path write(Map<String, GgufValue> tokenizer, Shape s, long seed, Path out) throws IOException {
         String arch = s.arch().name().toLowerCase(java.util.Locale.ROOT);
         GgufWriter w = new GgufWriter();
-        int vocab;
-        try (GgufFile src = GgufFile.open(tokenizerSource)) {
-            w.put("general.architecture", arch);
-            w.put("general.name", "jdpo-test-" + arch);
-            w.put(arch + ".context_length", GgufValue.u32(s.context()));
-            w.put(arch + ".embedding_length", GgufValue.u32(s.dim()));
-            w.put(arch + ".block_count", GgufValue.u32(s.layers()));
-            w.put(arch + ".feed_forward_length", GgufValue.u32(s.ffn()));
-            w.put(arch + ".attention.head_count", GgufValue.u32(s.heads()));
-            w.put(arch + ".attention.head_count_kv", GgufValue.u32(s.kvHeads()));
-            w.put(arch + ".rope.dimension_count", GgufValue.u32(s.headDim()));
-            w.put(arch + ".rope.freq_base", GgufValue.f32(s.arch() == Arch.LLAMA ? 10000f : 1000000f));
-            w.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32(1e-6f));
-            if (s.arch() == Arch.QWEN3) {
-                w.put(arch + ".attention.key_length", GgufValue.u32(s.headDim()));
-                w.put(arch + ".attention.value_length", GgufValue.u32(s.headDim()));
-            }
-            for (var e : src.metadata().entrySet()) {
-                if (e.getKey().startsWith("tokenizer.")) w.put(e.getKey(), e.getValue());
-            }
-            GgufValue tokens = src.get("tokenizer.ggml.tokens");
-            if (tokens == null || tokens.elementType() != GgufValueType.STRING) {
-                throw new IOException(tokenizerSource + " has no tokenizer.ggml.tokens to copy");
-            }
-            vocab = tokens.asList().size();
+        w.put("general.architecture", arch);
+        w.put("general.name", "jdpo-test-" + arch);
+        w.put(arch + ".context_length", GgufValue.u32(s.context()));
+        w.put(arch + ".embedding_length", GgufValue.u32(s.dim()));
+        w.put(arch + ".block_count", GgufValue.u32(s.layers()));
+        w.put(arch + ".feed_forward_length", GgufValue.u32(s.ffn()));
+        w.put(arch + ".attention.head_count", GgufValue.u32(s.heads()));
+        w.put(arch + ".attention.head_count_kv", GgufValue.u32(s.kvHeads()));
+        w.put(arch + ".rope.dimension_count", GgufValue.u32(s.headDim()));
+        w.put(arch + ".rope.freq_base", GgufValue.f32(s.arch() == Arch.LLAMA ? 10000f : 1000000f));
+        w.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32(1e-6f));
+        if (s.arch() == Arch.QWEN3) {
+            w.put(arch + ".attention.key_length", GgufValue.u32(s.headDim()));
+            w.put(arch + ".attention.value_length", GgufValue.u32(s.headDim()));
         }
+        w.putAll(tokenizer);
+        int vocab = tokenizer.get("tokenizer.ggml.tokens").asList().size();
         SplittableRandom rnd = new SplittableRandom(seed);
         int d = s.dim(), kv = s.headDim() * s.kvHeads(), hd = s.headDim();
         double wStd = 1 / Math.sqrt(d);

@@ -3,7 +3,7 @@ package io.jdpo.train;
 import io.jdpo.progress.TrainListener;
 
 import io.jdpo.data.PairEncoder;
-import io.jdpo.data.PreferenceExample;
+import io.jdpo.data.RowFindings;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.data.PreferenceReader;
 import io.jdpo.data.UnpairedSample;
@@ -329,8 +329,9 @@ class DpoTrainerTest {
         int fallbacks;
         try (LlamaModel m = LlamaModel.load(TestData.tinyRandomLlama2())) {
             PairEncoder enc = new PairEncoder(m.tokenizer(), null);
-            for (PreferenceExample e : data.examples().subList(0, 48)) pairs.add(enc.encode(e));
-            fallbacks = enc.boundaryFallbacks();
+            RowFindings findings = new RowFindings(false);
+            pairs.addAll(enc.encodeAll(data.examples().subList(0, 48), findings));
+            fallbacks = findings.count(RowFindings.Kind.BOUNDARY_RETOKENIZED);
         }
         List<String> messages = new ArrayList<>();
         TrainListener listener = new Collecting(messages);
