@@ -1,12 +1,8 @@
 package example;
 
-import io.jdpo.data.PairEncoder;
-import io.jdpo.data.PreferenceExample;
+import io.jdpo.data.PairLoader;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.data.PreferenceReader;
-import io.jdpo.llama.ChatTemplate;
-import io.jdpo.llama.LlamaModel;
-import io.jdpo.llama.ModelParams;
 import io.jdpo.progress.ConsoleProgress;
 import io.jdpo.train.DpoTrainer;
 import io.jdpo.train.TrainConfig;
@@ -14,7 +10,6 @@ import io.jdpo.train.TrainResult;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -24,11 +19,11 @@ import java.util.List;
 public final class TrainDpo {
     public static void main(String[] args) throws IOException {
         Path model = Path.of(args[0]);
-        List<PreferencePair> pairs = new ArrayList<>();
-        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
-            // The model's chat template when it has one; null tokenizes plain-text data as it is.
-            PairEncoder enc = new PairEncoder(m.tokenizer(), ChatTemplate.forModel(m, null));
-            for (PreferenceExample e : PreferenceReader.read(Path.of(args[1]), null).examples()) pairs.add(enc.encode(e));
+        List<PreferencePair> pairs;
+        try (PairLoader loader = PairLoader.open(model, null)) {   // the model's own chat template, checked here
+            PreferenceReader.Data d = PreferenceReader.read(Path.of(args[1]), null);
+            pairs = loader.encode(d);                                // rows repaired or skipped are counted
+            System.out.println(d.findings().summary());
         }
         TrainConfig cfg = TrainConfig.defaults().toBuilder().beta(0.1).learningRate(5e-4).maxSteps(20).build();
         TrainResult r = new DpoTrainer(cfg).train(model, pairs, List.of(), Path.of(args[2]), null,
