@@ -15,3 +15,5 @@ fi
 native=$(native/build.sh | tail -1)
 scripts/check-bindings.sh
 mvn -B -ntp install -Djdpo.native.dir="$native/lib" "$@"
+# The examples are an application of their own: built against the artifact just installed.
+mvn -B -ntp -f examples/pom.xml package

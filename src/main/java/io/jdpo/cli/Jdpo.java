@@ -27,7 +27,7 @@ public final class Jdpo {
         }
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             boolean verbose = parsed.originalArgs().contains("--verbose");
-            cmd.getErr().println("jdpo: " + e.getMessage());
+            cmd.getErr().println("jdpo: " + message(e));
             if (verbose) e.printStackTrace(cmd.getErr());
             return 1;
         });
@@ -42,6 +42,28 @@ public final class Jdpo {
                     + "; -Djdpo.simd=scalar (in JAVA_TOOL_OPTIONS) selects the scalar kernels");
             return 1;
         }
+    }
+
+    /**
+     * The line a failure prints. The JDK's file-system exceptions carry only the path as
+     * their message ("runs/x/adapter.gguf"), which reads as no explanation at all; they get
+     * the problem named in front of it.
+     */
+    static String message(Throwable e) {
+        Throwable t = e instanceof java.io.UncheckedIOException u && u.getCause() != null ? u.getCause() : e;
+        if (t instanceof java.nio.file.FileSystemException f && f.getFile() != null) {
+            String what = switch (f) {
+                case java.nio.file.NoSuchFileException n -> "no such file";
+                case java.nio.file.AccessDeniedException a -> "permission denied";
+                case java.nio.file.FileAlreadyExistsException a -> "file already exists";
+                case java.nio.file.NotDirectoryException n -> "not a directory";
+                case java.nio.file.DirectoryNotEmptyException d -> "directory not empty";
+                default -> f.getReason() != null ? f.getReason() : "file system error";
+            };
+            String other = f.getOtherFile() != null ? " -> " + f.getOtherFile() : "";
+            return what + ": " + f.getFile() + other;
+        }
+        return String.valueOf(e.getMessage());
     }
 
     /**

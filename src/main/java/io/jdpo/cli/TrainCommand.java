@@ -3,6 +3,7 @@ package io.jdpo.cli;
 import io.jdpo.model.LoraTarget;
 import io.jdpo.report.HtmlReport;
 import io.jdpo.verify.BeforeAfter;
+import io.jdpo.train.Checkpoint;
 import io.jdpo.progress.ConsoleProgress;
 import io.jdpo.train.DpoLoss;
 import io.jdpo.train.DpoTrainer;
@@ -21,6 +22,7 @@ import io.jdpo.data.PreferencePair;
 import io.jdpo.data.PreferenceReader;
 import io.jdpo.train.ReferenceScorer;
 import io.jdpo.verify.RegexReward;
+import io.jdpo.train.RunFolder;
 import io.jdpo.train.TrainConfig;
 import io.jdpo.train.TrainResult;
 import io.jdpo.data.Truncation;
@@ -66,8 +68,9 @@ final class TrainCommand implements Callable<Integer> {
     String template;
     @Option(names = "--strict", description = "stop at the first data row that needs a repair or a skip (default: repair or skip it, and count)")
     boolean strict;
-    @Option(names = "--resume", description = "continue from a checkpoint folder of the same run")
-    Path resume;
+    @Option(names = "--resume", arity = "0..1", fallbackValue = "latest", paramLabel = "CHECKPOINT",
+            description = "continue the run in -o: from its newest complete checkpoint (no value, or 'latest') or from a checkpoint folder")
+    String resume;
     @Option(names = "--overwrite", description = "replace the results of an earlier run in the output folder")
     boolean overwrite;
     @Option(names = "--quiet", description = "no progress, only the summary")
@@ -165,9 +168,18 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--ngl", description = "layers llama.cpp offloads to the GPU for reference scoring (default: all)")
     Integer gpuLayers;
 
+    /** The checkpoint to resume from: the newest complete one of -o for "latest". */
+    private Path resumeFrom() throws java.io.IOException {
+        if (resume == null) return null;
+        if (!resume.equals("latest")) return Path.of(resume);
+        return Checkpoint.latest(out).orElseThrow(() -> new IllegalArgumentException(
+                "no complete checkpoint in " + out.resolve("checkpoints") + " to resume from (--checkpoint-every N writes them)"));
+    }
+
     @Override
     public Integer call() throws Exception {
         RunFolder.checkFree(out, resume != null, overwrite);
+        Path resumeFrom = resumeFrom();
         TrainConfig cfg = config();
         if (cfg.dpoLoss().kto()) return callUnpaired(cfg);
         PreferenceFormat fmt = format == null ? null : PreferenceFormat.parse(format);
@@ -191,14 +203,14 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println("rows of " + data.getFileName() + ": " + train.findings().summary());
         if (held != null) System.out.println("rows of " + evalData.getFileName() + ": " + held.findings().summary());
         Files.createDirectories(out);
-        Files.writeString(out.resolve("config.txt"), cfg + System.lineSeparator());
+        writeConfig(cfg);
         Map<String, Object> dataRecord = new java.util.LinkedHashMap<>();
         dataRecord.put("data", dataSummary(data, train, trainedFromFile));
         if (held != null) dataRecord.put("eval_data", dataSummary(evalData, held, evalPairs.size()));
         DpoTrainer trainer = new DpoTrainer(cfg).overwrite(overwrite)
                 .cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir())
                 .dataSummary(dataRecord);
-        TrainResult r = trainer.train(model, trainPairs, evalPairs, out, resume, progress);
+        TrainResult r = trainer.train(model, trainPairs, evalPairs, out, resumeFrom, progress);
         return finish(cfg, r, (evalPairs.isEmpty() ? trainPairs : evalPairs).stream().map(PreferencePair::prompt).toList());
     }
 
@@ -217,11 +229,19 @@ final class TrainCommand implements Callable<Integer> {
                 + (held != null ? "; eval " + evalData + ": " + counts(held.counts()) : "")
                 + "; " + trainSet.size() + " train / " + evalSet.size() + " eval examples");
         Files.createDirectories(out);
-        Files.writeString(out.resolve("config.txt"), cfg + System.lineSeparator());
+        writeConfig(cfg);
         DpoTrainer trainer = new DpoTrainer(cfg).overwrite(overwrite)
                 .cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir());
-        TrainResult r = trainer.trainUnpaired(model, trainSet, evalSet, out, resume, new ConsoleProgress(System.out, quiet));
+        TrainResult r = trainer.trainUnpaired(model, trainSet, evalSet, out, resumeFrom(), new ConsoleProgress(System.out, quiet));
         return finish(cfg, r, (evalSet.isEmpty() ? trainSet : evalSet).stream().map(UnpairedSample::prompt).toList());
+    }
+
+    /** config.txt, written beside and renamed, so a kill never leaves half of it. */
+    private void writeConfig(TrainConfig cfg) throws java.io.IOException {
+        Path tmp = out.resolve(".config.txt.partial");
+        Files.writeString(tmp, cfg + System.lineSeparator());
+        Files.move(tmp, out.resolve("config.txt"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** The summary, the samples and the report of a finished run. */

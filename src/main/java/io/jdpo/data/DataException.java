@@ -1,7 +1,9 @@
 package io.jdpo.data;
 
+import io.jdpo.JdpoException;
+
 /** Bad preference data, with the file, line (and column or field) it was found at. */
-public final class DataException extends RuntimeException {
+public final class DataException extends JdpoException {
     public DataException(String message) {
         super(message);
     }

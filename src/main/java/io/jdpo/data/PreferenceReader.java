@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -21,8 +20,9 @@ import java.util.zip.GZIPInputStream;
 /**
  * Reads preference files: JSON Lines ({@code .jsonl}), a JSON array ({@code .json}), either
  * gzip-compressed ({@code .gz}). The format is detected from the first record unless given.
- * Errors name the file, line and column (malformed JSON, invalid UTF-8) or the field (missing,
- * wrongly typed). Empty and identical chosen/rejected pairs are skipped and counted, never
+ * Every error is a {@link DataException} naming the file, line and column: of the fault for
+ * malformed JSON and invalid UTF-8, of the record (with the field) for a missing or wrongly
+ * typed field. Empty and identical chosen/rejected pairs are skipped and counted, never
  * dropped silently.
  */
 public final class PreferenceReader {
@@ -45,10 +45,7 @@ public final class PreferenceReader {
 
     /** As {@link #read(Path, PreferenceFormat)}, noting skipped rows in {@code findings} (fatal when it is strict). */
     public static Data read(Path file, PreferenceFormat format, RowFindings findings) throws IOException {
-        byte[] bytes = load(file);
-        String name = file.getFileName().toString().replaceFirst("\\.gz$", "");
-        List<Located> rows = name.endsWith(".json") || firstNonSpace(bytes) == '[' ? array(file, bytes) : lines(file, bytes);
-        if (rows.isEmpty()) throw new DataException(file + ": no records");
+        List<Located> rows = records(file);
         PreferenceFormat f = format != null ? format : PreferenceFormat.detect(rows.getFirst().node, rows.getFirst().origin);
         Map<String, Integer> counts = new LinkedHashMap<>();
         counts.put("read", rows.size());
@@ -72,7 +69,7 @@ public final class PreferenceReader {
         return new Data(out, f, counts, findings);
     }
 
-    /** A record and where it came from ("file:line"). */
+    /** A record and where it came from ("file:line:column" of its start). */
     record Located(JsonNode node, String origin) {
     }
 
@@ -81,16 +78,19 @@ public final class PreferenceReader {
         byte[] bytes = load(file);
         String name = file.getFileName().toString().replaceFirst("\\.gz$", "");
         List<Located> rows = name.endsWith(".json") || firstNonSpace(bytes) == '[' ? array(file, bytes) : lines(file, bytes);
-        if (rows.isEmpty()) throw new DataException(file + ": no records");
+        if (rows.isEmpty()) throw new DataException(file + ":1:1: no records");
         return rows;
     }
 
     private static byte[] load(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new DataException("data file not found: " + file);
-        try (InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(Files.newInputStream(file)) : Files.newInputStream(file)) {
+        boolean gz = file.toString().endsWith(".gz");
+        try (InputStream in = gz ? new GZIPInputStream(Files.newInputStream(file)) : Files.newInputStream(file)) {
             return in.readAllBytes();
-        } catch (java.util.zip.ZipException e) {
-            throw new DataException(file + ": not a valid gzip file (" + e.getMessage() + ")");
+        } catch (IOException e) {
+            // A damaged gzip stream (bad header, bad CRC, cut short) has no line to point at.
+            if (gz) throw new DataException(file + ": not a valid gzip file (" + e.getMessage() + ")", e);
+            throw e;
         }
     }
 
@@ -107,12 +107,15 @@ public final class PreferenceReader {
                 if (i > start && !blank(bytes, start, i)) {
                     try (JsonParser p = JSON.getFactory().createParser(bytes, start, i - start)) {
                         JsonNode node = JSON.readTree(p);
-                        if (p.nextToken() != null) throw new DataException(file + ":" + line + ": more than one JSON value on the line");
-                        out.add(new Located(node, file.getFileName() + ":" + line));
+                        if (p.nextToken() != null) {
+                            throw new DataException(file + ":" + line + ":" + p.currentTokenLocation().getColumnNr()
+                                    + ": more than one JSON value on the line");
+                        }
+                        out.add(new Located(node, file.getFileName() + ":" + line + ":" + (1 + leadingSpace(bytes, start, i))));
                     } catch (JsonProcessingException e) {
                         throw malformed(file, line, e);
                     } catch (IOException e) {
-                        throw new DataException(file + ":" + line + ": " + e.getMessage(), e);
+                        throw new DataException(file + ":" + line + ":1: " + e.getMessage(), e);
                     }
                 }
                 line++;
@@ -124,26 +127,43 @@ public final class PreferenceReader {
 
     private static List<Located> array(Path file, byte[] bytes) {
         List<Located> out = new ArrayList<>();
-        try (JsonParser p = JSON.getFactory().createParser(new ByteArrayInputStream(bytes))) {
-            if (p.nextToken() != JsonToken.START_ARRAY) throw new DataException(file + ":1: expected a JSON array of records");
-            while (p.nextToken() != JsonToken.END_ARRAY) {
-                if (p.currentToken() == null) throw new DataException(file + ": unexpected end of file inside the array");
-                int line = p.currentTokenLocation().getLineNr();
-                out.add(new Located(JSON.readTree(p), file.getFileName() + ":" + line));
+        try (JsonParser p = JSON.getFactory().createParser(bytes)) {
+            try {
+                if (p.nextToken() != JsonToken.START_ARRAY) {
+                    JsonLocation at = p.currentTokenLocation();
+                    throw new DataException(file + ":" + at.getLineNr() + ":" + at.getColumnNr() + ": expected a JSON array of records");
+                }
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                    JsonLocation at = p.currentTokenLocation();
+                    if (p.currentToken() == null) {
+                        throw new DataException(file + ":" + at.getLineNr() + ":" + at.getColumnNr()
+                                + ": unexpected end of file inside the array");
+                    }
+                    out.add(new Located(JSON.readTree(p), file.getFileName() + ":" + at.getLineNr() + ":" + at.getColumnNr()));
+                }
+            } catch (JsonProcessingException e) {
+                JsonLocation loc = e.getLocation();
+                throw malformed(file, loc == null ? p.currentLocation().getLineNr() : loc.getLineNr(), e);
+            } catch (IOException e) {
+                JsonLocation loc = p.currentLocation();
+                throw new DataException(file + ":" + loc.getLineNr() + ":" + loc.getColumnNr() + ": " + e.getMessage(), e);
             }
-        } catch (JsonProcessingException e) {
-            JsonLocation loc = e.getLocation();
-            throw malformed(file, loc == null ? 0 : loc.getLineNr(), e);
         } catch (IOException e) {
-            throw new DataException(file + ": " + e.getMessage(), e);
+            throw new DataException(file + ":1:1: " + e.getMessage(), e);
         }
         return out;
+    }
+
+    private static int leadingSpace(byte[] b, int from, int to) {
+        int n = 0;
+        while (from + n < to && Character.isWhitespace(b[from + n])) n++;
+        return n;
     }
 
     /** "file:line:column: what" from a Jackson error, without Jackson's source dump. */
     private static DataException malformed(Path file, int line, JsonProcessingException e) {
         JsonLocation loc = e.getLocation();
-        String col = loc == null ? "" : ":" + loc.getColumnNr();
+        String col = ":" + (loc == null ? 1 : Math.max(1, loc.getColumnNr()));
         String what = e.getOriginalMessage();
         if (what.contains("UTF-8")) what = "invalid UTF-8 (" + what + ")";
         return new DataException(file + ":" + line + col + ": malformed JSON: " + what, e);

@@ -255,6 +255,13 @@ public final class GgufFile implements AutoCloseable {
     private final class Cursor {
         long pos;
 
+        Cursor() {
+        }
+
+        Cursor(long pos) {
+            this.pos = pos;
+        }
+
         long remaining() {
             return file.byteSize() - pos;
         }
@@ -337,12 +344,38 @@ public final class GgufFile implements AutoCloseable {
             if (n < 0 || n > remaining() / minSize) {
                 throw fail(at + 4, "array of " + Long.toUnsignedString(n) + " " + elem + " values runs past the end of the file");
             }
-            List<Object> values = new ArrayList<>((int) n);
-            for (long i = 0; i < n; i++) {
-                GgufValue v = value(elem, depth + 1);
-                values.add(elem == GgufValueType.ARRAY ? v : v.value());
+            if (n > Integer.MAX_VALUE - 8) {
+                throw fail(at + 4, "array of " + n + " values is longer than a Java list can index");
             }
-            return new GgufValue(GgufValueType.ARRAY, Collections.unmodifiableList(values), elem);
+            int count = (int) n;
+            long start = pos;
+            GgufArray view;
+            if (elem.size > 0) {
+                // Fixed-size elements: validate (bools must be 0 or 1), then read on demand.
+                if (elem == GgufValueType.BOOL) {
+                    for (long i = 0; i < n; i++) {
+                        byte b = file.get(ValueLayout.JAVA_BYTE, start + i);
+                        if (b != 0 && b != 1) throw fail(start + i, "bool value " + b + " is neither 0 nor 1");
+                    }
+                }
+                pos += n * elem.size;
+                view = new GgufArray(elem, count, i -> new Cursor(start + (long) i * elem.size).value(elem, depth + 1).value());
+            } else {
+                // Strings and nested arrays vary in size: parse each once to validate it and
+                // keep only where it starts, relative to the array.
+                int[] starts = new int[count];
+                for (int i = 0; i < count; i++) {
+                    long rel = pos - start;
+                    if (rel > Integer.MAX_VALUE) throw fail(at, "array spans more than 2 GiB of the file");
+                    starts[i] = (int) rel;
+                    value(elem, depth + 1);
+                }
+                view = new GgufArray(elem, count, i -> {
+                    GgufValue v = new Cursor(start + starts[i]).value(elem, depth + 1);
+                    return elem == GgufValueType.ARRAY ? v : v.value();
+                });
+            }
+            return new GgufValue(GgufValueType.ARRAY, view, elem);
         }
     }
 }

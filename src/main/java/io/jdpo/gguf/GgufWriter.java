@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +27,7 @@ public final class GgufWriter {
     private final Map<String, Pending> tensorNames = new LinkedHashMap<>();
 
     public GgufWriter put(String key, GgufValue value) {
-        metadata.put(key, value);
+        metadata.put(key, value.detached());
         return this;
     }
 
@@ -36,7 +37,7 @@ public final class GgufWriter {
 
     /** Copies every metadata entry of another file, keeping its order. */
     public GgufWriter putAll(Map<String, GgufValue> values) {
-        metadata.putAll(values);
+        values.forEach(this::put);
         return this;
     }
 
@@ -83,9 +84,12 @@ public final class GgufWriter {
     public void write(Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".partial");
+        // Not Files.createTempFile: its 0600 mode would survive the rename, and a model or
+        // adapter is a file for other users and tools to read (CREATE_NEW follows the umask).
+        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".partial");
         try {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE), 1 << 20)) {
                 writeTo(out);
             }
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -27,11 +27,15 @@ public final class Batch extends NativeHandle {
     }
 
     private Batch(Arena arena, int capacity, int maxSeqPerToken) {
-        super("batch", init(arena, capacity, maxSeqPerToken));
+        this(arena, capacity, maxSeqPerToken, init(arena, capacity, maxSeqPerToken));
+    }
+
+    private Batch(Arena arena, int capacity, int maxSeqPerToken, MemorySegment init) {
+        super("batch", init);
         this.arena = arena;
         this.capacity = capacity;
         this.maxSeqPerToken = maxSeqPerToken;
-        MemorySegment b = ptr();
+        MemorySegment b = init;
         token = llama_batch.token(b).reinterpret((long) capacity * Integer.BYTES);
         pos = llama_batch.pos(b).reinterpret((long) capacity * Integer.BYTES);
         nSeqId = llama_batch.n_seq_id(b).reinterpret((long) capacity * Integer.BYTES);
@@ -49,7 +53,12 @@ public final class Batch extends NativeHandle {
 
     /** Adds one token; returns its index in the batch (the index logits are read by). */
     public int add(int tokenId, int position, boolean wantLogits, int... sequences) {
-        ptr();
+        try (Hold b = hold()) {
+            return add(b.ptr(), tokenId, position, wantLogits, sequences);
+        }
+    }
+
+    private int add(MemorySegment b, int tokenId, int position, boolean wantLogits, int... sequences) {
         if (size == capacity) {
             throw new IllegalStateException("batch is full (" + capacity + " tokens)");
         }
@@ -66,13 +75,15 @@ public final class Batch extends NativeHandle {
             ids.setAtIndex(ValueLayout.JAVA_INT, s, sequences[s]);
         }
         logits.set(ValueLayout.JAVA_BYTE, i, (byte) (wantLogits ? 1 : 0));
-        llama_batch.n_tokens(ptr(), size);
+        llama_batch.n_tokens(b, size);
         return i;
     }
 
     public void clear() {
-        size = 0;
-        llama_batch.n_tokens(ptr(), 0);
+        try (Hold b = hold()) {
+            size = 0;
+            llama_batch.n_tokens(b.ptr(), 0);
+        }
     }
 
     public int size() {
@@ -106,10 +117,6 @@ public final class Batch extends NativeHandle {
 
     boolean wantsLogits(int i) {
         return logits.get(ValueLayout.JAVA_BYTE, i) != 0;
-    }
-
-    MemorySegment struct() {
-        return ptr();
     }
 
     @Override

@@ -17,7 +17,17 @@ public record GenerationOptions(int maxTokens, SamplerConfig sampler, List<Strin
     }
 
     public static GenerationOptions greedy(int maxTokens) {
-        return new GenerationOptions(maxTokens, SamplerConfig.greedy(), List.of(), true);
+        return of(maxTokens, SamplerConfig.greedy());
+    }
+
+    /** Up to {@code maxTokens} tokens chosen by {@code sampler}, no stop strings, control tokens parsed in the prompt. */
+    public static GenerationOptions of(int maxTokens, SamplerConfig sampler) {
+        return new GenerationOptions(maxTokens, sampler, List.of(), true);
+    }
+
+    /** Sampling at a temperature with a seed (llama.cpp's usual filters, see {@link SamplerConfig#sampling}). */
+    public static GenerationOptions sampling(int maxTokens, float temperature, long seed) {
+        return of(maxTokens, SamplerConfig.sampling(temperature, seed));
     }
 
     public GenerationOptions withSampler(SamplerConfig s) {

@@ -6,20 +6,24 @@ import io.jdpo.bindings.llama_context_params;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * An inference context on a model: the KV cache, decode of token batches, logits, KV
- * sequence operations and attached LoRA adapters. One thread at a time; several contexts on
- * one model may run on separate threads. Inputs are checked in Java before any call that
- * llama.cpp would answer with an abort.
+ * sequence operations and attached LoRA adapters. llama.cpp contexts are not thread-safe, so
+ * calls on one context are serialised (a second thread waits); several contexts on one model
+ * run in parallel. Inputs are checked in Java before any call that llama.cpp would answer
+ * with an abort.
  */
 public final class LlamaContext extends NativeHandle {
     private final LlamaModel model;
     private final ContextParams params;
     private final int vocabSize;
-    private final Map<LoraAdapter, Float> adapters = new LinkedHashMap<>();
+    private Map<LoraAdapter, Float> adapters = Map.of();
 
     private LlamaContext(LlamaModel model, ContextParams params, MemorySegment pointer) {
         super("context", pointer);
@@ -53,14 +57,16 @@ public final class LlamaContext extends NativeHandle {
                 llama_context_params.type_k(p, LlamaH.GGML_TYPE_F32());
                 llama_context_params.type_v(p, LlamaH.GGML_TYPE_F32());
             }
-            MemorySegment ctx = LlamaH.llama_init_from_model(model.ptr(), p);
-            if (ctx.equals(MemorySegment.NULL)) {
-                throw new LlamaException("llama.cpp could not create a context of " + params.nCtx()
-                        + " tokens for " + model.path());
-            }
-            LlamaContext c = new LlamaContext(model, params, ctx);
-            model.register(c);
-            return c;
+            return model.call(m -> {
+                MemorySegment ctx = LlamaH.llama_init_from_model(m, p);
+                if (ctx.equals(MemorySegment.NULL)) {
+                    throw new LlamaException("llama.cpp could not create a context of " + params.nCtx()
+                            + " tokens for " + model.path());
+                }
+                LlamaContext c = new LlamaContext(model, params, ctx);
+                model.register(c);
+                return c;
+            });
         }
     }
 
@@ -74,7 +80,7 @@ public final class LlamaContext extends NativeHandle {
 
     /** The KV capacity llama.cpp actually allocated (it may round nCtx up). */
     public int contextLength() {
-        return LlamaH.llama_n_ctx(ptr());
+        return call(LlamaH::llama_n_ctx);
     }
 
     public int vocabularySize() {
@@ -85,8 +91,25 @@ public final class LlamaContext extends NativeHandle {
      * Runs the model over a batch. Logits of the tokens marked for it are then readable by
      * their batch index until the next decode.
      */
-    public void decode(Batch batch) {
-        MemorySegment ctx = ptr();
+    public synchronized void decode(Batch batch) {
+        int rc;
+        try (Hold ctx = hold(); Hold b = batch.hold()) {
+            check(batch);
+            rc = LlamaH.llama_decode(ctx.ptr(), b.ptr());
+        }
+        if (rc != 0) {
+            throw new LlamaException(switch (rc) {
+                case 1 -> "KV cache full: no room for " + batch.size() + " more tokens in a context of "
+                        + params.nCtx() + " (decoding past n_ctx)";
+                case 2 -> "decode aborted";
+                case -1 -> "llama.cpp rejected the batch as invalid (positions not continuing their sequence?)";
+                default -> "llama_decode failed with code " + rc;
+            });
+        }
+    }
+
+    /** What llama.cpp would abort on, checked in Java (the batch is held open by the caller). */
+    private void check(Batch batch) {
         if (batch.size() == 0) {
             throw new IllegalArgumentException("empty batch");
         }
@@ -106,16 +129,6 @@ public final class LlamaContext extends NativeHandle {
             }
             for (int s = 0; s < batch.sequenceCount(i); s++) checkSeq(batch.sequence(i, s));
         }
-        int rc = LlamaH.llama_decode(ctx, batch.struct());
-        if (rc != 0) {
-            throw new LlamaException(switch (rc) {
-                case 1 -> "KV cache full: no room for " + batch.size() + " more tokens in a context of "
-                        + params.nCtx() + " (decoding past n_ctx)";
-                case 2 -> "decode aborted";
-                case -1 -> "llama.cpp rejected the batch as invalid (positions not continuing their sequence?)";
-                default -> "llama_decode failed with code " + rc;
-            });
-        }
     }
 
     /** Copies the logits of the token at {@code batchIndex} of the last decode. */
@@ -130,7 +143,7 @@ public final class LlamaContext extends NativeHandle {
      * the logits that predict tokens[from..n): n − from rows of vocabulary values, one after
      * another. {@code batch} must hold n tokens; from is at least 1.
      */
-    public float[] sequenceLogits(Batch batch, int[] tokens, int from) {
+    public synchronized float[] sequenceLogits(Batch batch, int[] tokens, int from) {
         int n = tokens.length;
         if (from < 1 || from > n) throw new IllegalArgumentException("from must lie in [1, " + n + "], got " + from);
         clearMemory();
@@ -145,25 +158,40 @@ public final class LlamaContext extends NativeHandle {
         return out;
     }
 
-    public void logitsInto(int batchIndex, float[] dst) {
-        MemorySegment row = LlamaH.llama_get_logits_ith(ptr(), batchIndex);
-        if (row.equals(MemorySegment.NULL)) {
-            throw new LlamaException("no logits for batch index " + batchIndex + " (not requested in the last decode)");
+    public synchronized void logitsInto(int batchIndex, float[] dst) {
+        try (Hold ctx = hold()) {
+            MemorySegment row = LlamaH.llama_get_logits_ith(ctx.ptr(), batchIndex);
+            if (row.equals(MemorySegment.NULL)) {
+                throw new LlamaException("no logits for batch index " + batchIndex + " (not requested in the last decode)");
+            }
+            MemorySegment.copy(row.reinterpret((long) vocabSize * Float.BYTES), ValueLayout.JAVA_FLOAT, 0, dst, 0, vocabSize);
         }
-        MemorySegment.copy(row.reinterpret((long) vocabSize * Float.BYTES), ValueLayout.JAVA_FLOAT, 0, dst, 0, vocabSize);
+    }
+
+    /** Runs a sampler over this context's logits, serialised with the context's other calls. */
+    synchronized int sample(MemorySegment sampler, int batchIndex) {
+        return call(ctx -> LlamaH.llama_sampler_sample(sampler, ctx, batchIndex));
+    }
+
+    /** A call on the context's KV memory. */
+    private synchronized <T> T onMemory(java.util.function.Function<MemorySegment, T> body) {
+        return call(ctx -> body.apply(LlamaH.llama_get_memory(ctx)));
     }
 
     // ---- KV cache ----
 
     /** Empties the KV cache of every sequence. */
     public void clearMemory() {
-        LlamaH.llama_memory_clear(LlamaH.llama_get_memory(ptr()), true);
+        onMemory(mem -> {
+            LlamaH.llama_memory_clear(mem, true);
+            return null;
+        });
     }
 
     /** Removes positions [from, to) of a sequence (to &lt; 0: to the end). */
     public void removeSequence(int seq, int from, int to) {
         checkSeq(seq);
-        if (!LlamaH.llama_memory_seq_rm(LlamaH.llama_get_memory(ptr()), seq, from, to)) {
+        if (!onMemory(mem -> LlamaH.llama_memory_seq_rm(mem, seq, from, to))) {
             throw new LlamaException("cannot remove positions [" + from + ", " + to + ") of sequence " + seq);
         }
     }
@@ -176,19 +204,25 @@ public final class LlamaContext extends NativeHandle {
     public void copySequence(int src, int dst) {
         checkSeq(src);
         checkSeq(dst);
-        LlamaH.llama_memory_seq_cp(LlamaH.llama_get_memory(ptr()), src, dst, -1, -1);
+        onMemory(mem -> {
+            LlamaH.llama_memory_seq_cp(mem, src, dst, -1, -1);
+            return null;
+        });
     }
 
     /** Drops every sequence except this one. */
     public void keepSequence(int seq) {
         checkSeq(seq);
-        LlamaH.llama_memory_seq_keep(LlamaH.llama_get_memory(ptr()), seq);
+        onMemory(mem -> {
+            LlamaH.llama_memory_seq_keep(mem, seq);
+            return null;
+        });
     }
 
     /** The highest position stored for a sequence, -1 when it is empty. */
     public int sequenceEnd(int seq) {
         checkSeq(seq);
-        return LlamaH.llama_memory_seq_pos_max(LlamaH.llama_get_memory(ptr()), seq);
+        return onMemory(mem -> LlamaH.llama_memory_seq_pos_max(mem, seq));
     }
 
     private void checkSeq(int seq) {
@@ -197,53 +231,68 @@ public final class LlamaContext extends NativeHandle {
         }
     }
 
-    public void setThreads(int threads, int threadsBatch) {
-        LlamaH.llama_set_n_threads(ptr(), threads, threadsBatch);
+    public synchronized void setThreads(int threads, int threadsBatch) {
+        call(ctx -> {
+            LlamaH.llama_set_n_threads(ctx, threads, threadsBatch);
+            return null;
+        });
     }
 
     // ---- LoRA ----
 
-    /** Attaches an adapter (or changes its scale); takes effect from the next decode. */
-    public void attach(LoraAdapter adapter, float scale) {
+    /**
+     * Attaches an adapter (or changes its scale); takes effect from the next decode. When
+     * llama.cpp refuses the set, the adapters attached before stay as they were.
+     */
+    public synchronized void attach(LoraAdapter adapter, float scale) {
         if (adapter.model() != model) {
             throw new IllegalArgumentException("adapter " + adapter.path() + " was loaded for another model");
         }
-        adapter.ptr();
-        adapters.put(adapter, scale);
-        applyAdapters();
+        adapter.checkOpen();
+        Map<LoraAdapter, Float> next = new LinkedHashMap<>(adapters);
+        next.put(adapter, scale);
+        apply(next);
     }
 
-    public void detach(LoraAdapter adapter) {
-        if (adapters.remove(adapter) != null) {
-            applyAdapters();
+    public synchronized void detach(LoraAdapter adapter) {
+        if (adapters.containsKey(adapter)) {
+            Map<LoraAdapter, Float> next = new LinkedHashMap<>(adapters);
+            next.remove(adapter);
+            apply(next);
         }
     }
 
-    public void detachAll() {
-        adapters.clear();
-        applyAdapters();
+    public synchronized void detachAll() {
+        apply(Map.of());
     }
 
     /** The adapters attached now, with their scales. */
-    public Map<LoraAdapter, Float> adapters() {
-        return Map.copyOf(adapters);
+    public synchronized Map<LoraAdapter, Float> adapters() {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(adapters));
     }
 
-    private void applyAdapters() {
-        MemorySegment ctx = ptr();
-        try (Arena arena = Arena.ofConfined()) {
-            int n = adapters.size();
+    /** Hands llama.cpp the whole set; only once it accepts does {@link #adapters} change. */
+    private void apply(Map<LoraAdapter, Float> next) {
+        List<Hold> held = new ArrayList<>(next.size());
+        try (Hold ctx = hold(); Arena arena = Arena.ofConfined()) {
+            int n = next.size();
             MemorySegment ptrs = arena.allocate(ValueLayout.ADDRESS, Math.max(1, n));
             MemorySegment scales = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, n));
             int i = 0;
-            for (var e : adapters.entrySet()) {
-                ptrs.setAtIndex(ValueLayout.ADDRESS, i, e.getKey().ptr());
+            for (var e : next.entrySet()) {
+                Hold a = e.getKey().hold();
+                held.add(a);
+                ptrs.setAtIndex(ValueLayout.ADDRESS, i, a.ptr());
                 scales.setAtIndex(ValueLayout.JAVA_FLOAT, i, e.getValue());
                 i++;
             }
-            if (LlamaH.llama_set_adapters_lora(ctx, ptrs, n, scales) != 0) {
-                throw new LlamaException("llama.cpp refused the LoRA adapters " + adapters.keySet());
+            if (adapterSetter.set(ctx.ptr(), ptrs, n, scales) != 0) {
+                throw new LlamaException("llama.cpp refused the LoRA adapters " + next.keySet()
+                        + "; still attached: " + adapters.keySet());
             }
+            adapters = next;
+        } finally {
+            for (Hold a : held) a.close();
         }
     }
 
@@ -252,6 +301,18 @@ public final class LlamaContext extends NativeHandle {
         if (!isClosed()) {
             detach(adapter);
         }
+    }
+
+    /** llama_set_adapters_lora, replaceable so a test can make llama.cpp refuse. */
+    interface AdapterSetter {
+        int set(MemorySegment ctx, MemorySegment adapters, int n, MemorySegment scales);
+    }
+
+    private AdapterSetter adapterSetter = LlamaH::llama_set_adapters_lora;
+
+    /** For tests: stands in for llama_set_adapters_lora on this context (null: the real one again). */
+    synchronized void adapterSetterForTest(AdapterSetter setter) {
+        this.adapterSetter = setter != null ? setter : LlamaH::llama_set_adapters_lora;
     }
 
     @Override

@@ -49,10 +49,12 @@ public final class LlamaModel extends NativeHandle {
             llama_model_params.n_gpu_layers(p, params.nGpuLayers());
             llama_model_params.load_mode(p, params.useMmap() ? LlamaH.LLAMA_LOAD_MODE_MMAP() : LlamaH.LLAMA_LOAD_MODE_NONE());
             llama_model_params.vocab_only(p, params.vocabOnly());
+            NativeLog.clearProblems();
             MemorySegment model = LlamaH.llama_model_load_from_file(arena.allocateFrom(path.toString()), p);
             if (model.equals(MemorySegment.NULL)) {
-                throw new LlamaException("llama.cpp could not load model " + path
-                        + " (truncated or unsupported GGUF? enable logger io.jdpo.llama.native for details)");
+                String why = NativeLog.problems();
+                throw new LlamaException("llama.cpp could not load model " + path + ": "
+                        + (why.isEmpty() ? "truncated or unsupported GGUF? (logger io.jdpo.llama.native shows llama.cpp's log)" : why));
             }
             return new LlamaModel(path, model);
         }
@@ -86,25 +88,26 @@ public final class LlamaModel extends NativeHandle {
 
     /** All GGUF metadata as llama.cpp renders it (arrays summarised by llama.cpp). */
     public Map<String, String> metadata() {
-        MemorySegment m = ptr();
-        int n = LlamaH.llama_model_meta_count(m);
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < n; i++) {
-            int idx = i;
-            String key = readString((buf, len) -> LlamaH.llama_model_meta_key_by_index(m, idx, buf, len));
-            String val = readString((buf, len) -> LlamaH.llama_model_meta_val_str_by_index(m, idx, buf, len));
-            out.put(key, val);
-        }
-        return out;
+        return call(m -> {
+            int n = LlamaH.llama_model_meta_count(m);
+            Map<String, String> out = new LinkedHashMap<>();
+            for (int i = 0; i < n; i++) {
+                int idx = i;
+                String key = readString((buf, len) -> LlamaH.llama_model_meta_key_by_index(m, idx, buf, len));
+                String val = readString((buf, len) -> LlamaH.llama_model_meta_val_str_by_index(m, idx, buf, len));
+                out.put(key, val);
+            }
+            return out;
+        });
     }
 
     public Optional<String> metadata(String key) {
-        MemorySegment m = ptr();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment k = arena.allocateFrom(key);
-            String v = readString((buf, len) -> LlamaH.llama_model_meta_val_str(m, k, buf, len));
-            return v == null ? Optional.empty() : Optional.of(v);
-        }
+        return call(m -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment k = arena.allocateFrom(key);
+                return Optional.ofNullable(readString((buf, len) -> LlamaH.llama_model_meta_val_str(m, k, buf, len)));
+            }
+        });
     }
 
     /** general.architecture, e.g. "llama", "qwen2". */
@@ -114,47 +117,56 @@ public final class LlamaModel extends NativeHandle {
 
     /** llama.cpp's one-line description, e.g. "llama 260K all F32". */
     public String description() {
-        MemorySegment m = ptr();
-        return readString((buf, len) -> LlamaH.llama_model_desc(m, buf, len));
+        return call(m -> readString((buf, len) -> LlamaH.llama_model_desc(m, buf, len)));
     }
 
     public long parameterCount() {
-        return LlamaH.llama_model_n_params(ptr());
+        return call(LlamaH::llama_model_n_params);
     }
 
     public long sizeBytes() {
-        return LlamaH.llama_model_size(ptr());
+        return call(LlamaH::llama_model_size);
     }
 
     public int trainingContextLength() {
-        return LlamaH.llama_model_n_ctx_train(ptr());
+        return call(LlamaH::llama_model_n_ctx_train);
     }
 
     public int embeddingLength() {
-        return LlamaH.llama_model_n_embd(ptr());
+        return call(LlamaH::llama_model_n_embd);
     }
 
     public int layerCount() {
-        return LlamaH.llama_model_n_layer(ptr());
+        return call(LlamaH::llama_model_n_layer);
     }
 
     public int headCount() {
-        return LlamaH.llama_model_n_head(ptr());
+        return call(LlamaH::llama_model_n_head);
     }
 
     public int kvHeadCount() {
-        return LlamaH.llama_model_n_head_kv(ptr());
+        return call(LlamaH::llama_model_n_head_kv);
     }
 
     /** The model's own chat template (tokenizer.chat_template), if it has one. */
     public Optional<String> chatTemplate() {
-        MemorySegment t = LlamaH.llama_model_chat_template(ptr(), MemorySegment.NULL);
-        return t.equals(MemorySegment.NULL) ? Optional.empty() : Optional.of(Native.string(t));
+        return call(m -> {
+            MemorySegment t = LlamaH.llama_model_chat_template(m, MemorySegment.NULL);
+            return t.equals(MemorySegment.NULL) ? Optional.empty() : Optional.of(Native.string(t));
+        });
     }
 
-    // Contexts and adapters live inside the model's native memory: they are closed first.
+    /**
+     * Contexts, adapters and samplers live inside the model's native memory: they are closed
+     * first. Called while the creator holds the model, so a close that has begun (and already
+     * listed the children) refuses the newcomer instead of freeing the model under it.
+     */
     void register(NativeHandle child) {
         synchronized (children) {
+            if (isClosed()) {
+                child.close();
+                throw new IllegalStateException("model " + path + " is closed");
+            }
             children.add(child);
         }
     }
@@ -180,13 +192,17 @@ public final class LlamaModel extends NativeHandle {
     }
 
     @Override
-    void free(MemorySegment pointer) {
+    void beforeFree() {
         List<NativeHandle> open = childrenSnapshot();
         // Contexts first: they may still reference the adapters.
         open.sort(Comparator.comparing(h -> h instanceof LlamaContext ? 0 : 1));
         for (NativeHandle child : open) {
             child.close();
         }
+    }
+
+    @Override
+    void free(MemorySegment pointer) {
         LlamaH.llama_model_free(pointer);
     }
 

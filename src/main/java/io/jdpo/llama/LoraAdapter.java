@@ -25,16 +25,20 @@ public final class LoraAdapter extends NativeHandle {
 
     public static LoraAdapter load(LlamaModel model, Path path) {
         LlamaModel.checkGgufFile(path);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment p = LlamaH.llama_adapter_lora_init(model.ptr(), arena.allocateFrom(path.toString()));
-            if (p.equals(MemorySegment.NULL)) {
-                throw new LlamaException("llama.cpp could not load LoRA adapter " + path + " for model "
-                        + model.path() + " (wrong architecture, or tensors that do not match the model?)");
+        return model.call(m -> {
+            try (Arena arena = Arena.ofConfined()) {
+                NativeLog.clearProblems();
+                MemorySegment p = LlamaH.llama_adapter_lora_init(m, arena.allocateFrom(path.toString()));
+                if (p.equals(MemorySegment.NULL)) {
+                    String why = NativeLog.problems();
+                    throw new LlamaException("llama.cpp could not load LoRA adapter " + path + " for model "
+                            + model.path() + ": " + (why.isEmpty() ? "wrong architecture, or tensors that do not match the model?" : why));
+                }
+                LoraAdapter a = new LoraAdapter(model, path, p);
+                model.register(a);
+                return a;
             }
-            LoraAdapter a = new LoraAdapter(model, path, p);
-            model.register(a);
-            return a;
-        }
+        });
     }
 
     public LlamaModel model() {
@@ -47,15 +51,16 @@ public final class LoraAdapter extends NativeHandle {
 
     /** The adapter's GGUF metadata as llama.cpp read it. */
     public Map<String, String> metadata() {
-        MemorySegment a = ptr();
-        int n = LlamaH.llama_adapter_meta_count(a);
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < n; i++) {
-            int idx = i;
-            out.put(LlamaModel.readString((b, l) -> LlamaH.llama_adapter_meta_key_by_index(a, idx, b, l)),
-                    LlamaModel.readString((b, l) -> LlamaH.llama_adapter_meta_val_str_by_index(a, idx, b, l)));
-        }
-        return out;
+        return call(a -> {
+            int n = LlamaH.llama_adapter_meta_count(a);
+            Map<String, String> out = new LinkedHashMap<>();
+            for (int i = 0; i < n; i++) {
+                int idx = i;
+                out.put(LlamaModel.readString((b, l) -> LlamaH.llama_adapter_meta_key_by_index(a, idx, b, l)),
+                        LlamaModel.readString((b, l) -> LlamaH.llama_adapter_meta_val_str_by_index(a, idx, b, l)));
+            }
+            return out;
+        });
     }
 
     public Optional<String> metadata(String key) {
@@ -63,9 +68,13 @@ public final class LoraAdapter extends NativeHandle {
     }
 
     @Override
+    void beforeFree() {
+        model.detachEverywhere(this);
+    }
+
+    @Override
     void free(MemorySegment pointer) {
         model.unregister(this);
-        model.detachEverywhere(this);
         // An adapter still alive when its model is freed is freed by llama.cpp with it.
         if (!model.isClosed()) {
             LlamaH.llama_adapter_lora_free(pointer);

@@ -24,6 +24,9 @@ final class NativeLog {
     // ggml_log_level values (ggml.h): NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5.
     private static final int CONT = 5;
     private static final ThreadLocal<Pending> PENDING = ThreadLocal.withInitial(Pending::new);
+    /** The last warnings and errors llama.cpp logged on each thread, for the message of a failed call. */
+    private static final ThreadLocal<java.util.ArrayDeque<String>> PROBLEMS = ThreadLocal.withInitial(java.util.ArrayDeque::new);
+    private static final int KEPT_PROBLEMS = 6;
 
     private NativeLog() {
     }
@@ -54,12 +57,32 @@ final class NativeLog {
                 String line = pending.text.substring(0, newline);
                 pending.text.delete(0, newline + 1);
                 if (!line.isBlank()) {
+                    if (pending.level == 3 || pending.level == 4) {
+                        java.util.ArrayDeque<String> kept = PROBLEMS.get();
+                        if (kept.size() == KEPT_PROBLEMS) kept.removeFirst();
+                        kept.addLast(line.strip());
+                    }
                     LOGGER.log(toJava(pending.level), line);
                 }
             }
         } catch (Throwable ignored) {
             // Nothing may leave an upcall; a lost log line is the lesser harm.
         }
+    }
+
+    /** Forgets this thread's logged problems: call before the native call whose failure is to be explained. */
+    static void clearProblems() {
+        PROBLEMS.get().clear();
+    }
+
+    /**
+     * The warnings and errors llama.cpp logged on this thread since {@link #clearProblems()},
+     * joined for an exception message ("" when none): its own reason for a refusal, which it
+     * prints but does not return.
+     */
+    static String problems() {
+        java.util.ArrayDeque<String> kept = PROBLEMS.get();
+        return kept.isEmpty() ? "" : String.join("; ", kept);
     }
 
     static Level toJava(int ggmlLevel) {

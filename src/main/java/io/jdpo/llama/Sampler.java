@@ -9,12 +9,17 @@ import java.lang.foreign.MemorySegment;
 public final class Sampler extends NativeHandle {
     private final SamplerConfig config;
 
+    private final LlamaModel model;
+
+    /** A grammar sampler keeps the model's vocabulary: the sampler is closed with its model. */
     public Sampler(LlamaModel model, SamplerConfig config) {
-        super("sampler", build(model, config));
+        super("sampler", model.call(m -> build(m, config)));
         this.config = config;
+        this.model = model;
+        model.register(this);
     }
 
-    private static MemorySegment build(LlamaModel model, SamplerConfig c) {
+    private static MemorySegment build(MemorySegment model, SamplerConfig c) {
         LlamaRuntime.get();
         MemorySegment chain;
         try (Arena arena = Arena.ofConfined()) {
@@ -22,13 +27,13 @@ public final class Sampler extends NativeHandle {
         }
         try {
             if (c.hasPenalties()) {
-                int nVocab = LlamaH.llama_vocab_n_tokens(LlamaH.llama_model_get_vocab(model.ptr()));
+                int nVocab = LlamaH.llama_vocab_n_tokens(LlamaH.llama_model_get_vocab(model));
                 add(chain, LlamaH.llama_sampler_init_penalties(nVocab, c.penaltyLastN(), c.repeatPenalty(),
                         c.frequencyPenalty(), c.presencePenalty()), "penalties");
             }
             if (c.grammar() != null) {
                 try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment vocab = LlamaH.llama_model_get_vocab(model.ptr());
+                    MemorySegment vocab = LlamaH.llama_model_get_vocab(model);
                     add(chain, LlamaH.llama_sampler_init_grammar(vocab, arena.allocateFrom(c.grammar()),
                             arena.allocateFrom(c.grammarRoot())), "grammar (does the GBNF parse, with rule '" + c.grammarRoot() + "'?)");
                 }
@@ -62,16 +67,22 @@ public final class Sampler extends NativeHandle {
 
     /** Picks a token from the logits at {@code batchIndex} of the context's last decode (-1: the last one) and records it. */
     public int sample(LlamaContext ctx, int batchIndex) {
-        return LlamaH.llama_sampler_sample(ptr(), ctx.ptr(), batchIndex);
+        try (Hold s = hold()) {
+            return ctx.sample(s.ptr(), batchIndex);
+        }
     }
 
     /** Forgets history and grammar state; the RNG continues. */
     public void reset() {
-        LlamaH.llama_sampler_reset(ptr());
+        call(s -> {
+            LlamaH.llama_sampler_reset(s);
+            return null;
+        });
     }
 
     @Override
     void free(MemorySegment pointer) {
+        model.unregister(this);
         LlamaH.llama_sampler_free(pointer);
     }
 }

@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * llama.cpp's own tokenizer for a model: the exact token ids the model was trained with.
@@ -20,13 +21,13 @@ public final class Tokenizer {
         this.vocab = vocab;
     }
 
-    private MemorySegment vocab() {
-        model.ptr(); // fails once the model is closed
-        return vocab;
+    /** The vocabulary lives inside the model: every call holds the model open (see NativeHandle). */
+    private <T> T withVocab(java.util.function.Function<MemorySegment, T> body) {
+        return model.call(m -> body.apply(vocab));
     }
 
     public int vocabularySize() {
-        return LlamaH.llama_vocab_n_tokens(vocab());
+        return withVocab(LlamaH::llama_vocab_n_tokens);
     }
 
     /**
@@ -34,7 +35,10 @@ public final class Tokenizer {
      * say so; {@code parseSpecial} lets text like "&lt;|im_start|&gt;" become control tokens.
      */
     public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
-        MemorySegment v = vocab();
+        return withVocab(v -> tokenize(v, text, addSpecial, parseSpecial));
+    }
+
+    private static int[] tokenize(MemorySegment v, String text, boolean addSpecial, boolean parseSpecial) {
         try (Arena arena = Arena.ofConfined()) {
             byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
             MemorySegment str = arena.allocate(Math.max(1, utf8.length));
@@ -59,9 +63,34 @@ public final class Tokenizer {
         return tokenize(text, true, false);
     }
 
+    /**
+     * The tokens of {@code completion} as they fall when it follows {@code prompt}: the text is
+     * tokenized whole and the prompt's tokens are cut off. Tokenizing a completion on its own
+     * is not the same: SentencePiece turns the leading space of " 4" into a lone space token
+     * (or a different first piece), so its log-prob would score text the model never sees.
+     *
+     * @throws LlamaException when the prompt's last token merges with the completion's start,
+     *         so no token boundary falls between them
+     */
+    public int[] continuation(String prompt, String completion) {
+        int[] p = tokenize(prompt, true, false), all = tokenize(prompt + completion, true, false);
+        if (all.length < p.length || !Arrays.equals(all, 0, p.length, p, 0, p.length)) {
+            throw new LlamaException("the prompt's last token merges with the start of the completion " + quote(completion)
+                    + ": no token boundary lies between them (end the prompt with a space or newline, or start the completion with one)");
+        }
+        return Arrays.copyOfRange(all, p.length, all.length);
+    }
+
+    private static String quote(String s) {
+        return "\"" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "\"";
+    }
+
     /** Turns tokens back into text; {@code renderSpecial} prints control tokens instead of dropping them. */
     public String detokenize(int[] tokens, boolean removeSpecial, boolean renderSpecial) {
-        MemorySegment v = vocab();
+        return withVocab(v -> detokenize(v, tokens, removeSpecial, renderSpecial));
+    }
+
+    private static String detokenize(MemorySegment v, int[] tokens, boolean removeSpecial, boolean renderSpecial) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = arena.allocateFrom(ValueLayout.JAVA_INT, tokens.length == 0 ? new int[1] : tokens);
             int capacity = tokens.length * 8 + 16;
@@ -86,7 +115,10 @@ public final class Tokenizer {
      */
     public byte[] pieceBytes(int token, boolean renderSpecial) {
         checkToken(token);
-        MemorySegment v = vocab();
+        return withVocab(v -> pieceBytes(v, token, renderSpecial));
+    }
+
+    private static byte[] pieceBytes(MemorySegment v, int token, boolean renderSpecial) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(64);
             int n = LlamaH.llama_token_to_piece(v, token, buf, 64, 0, renderSpecial);
@@ -105,39 +137,39 @@ public final class Tokenizer {
     /** The token's text as stored in the vocabulary (e.g. "▁the"). */
     public String tokenText(int token) {
         checkToken(token);
-        return Native.string(LlamaH.llama_vocab_get_text(vocab(), token));
+        return withVocab(v -> Native.string(LlamaH.llama_vocab_get_text(v, token)));
     }
 
     /** -1 when the model has no such token. */
     public int bos() {
-        return LlamaH.llama_vocab_bos(vocab());
+        return withVocab(LlamaH::llama_vocab_bos);
     }
 
     public int eos() {
-        return LlamaH.llama_vocab_eos(vocab());
+        return withVocab(LlamaH::llama_vocab_eos);
     }
 
     public int eot() {
-        return LlamaH.llama_vocab_eot(vocab());
+        return withVocab(LlamaH::llama_vocab_eot);
     }
 
     /** True for every end-of-generation token (EOS, EOT, and the model's other stop tokens). */
     public boolean isEndOfGeneration(int token) {
-        return token >= 0 && LlamaH.llama_vocab_is_eog(vocab(), token);
+        return token >= 0 && withVocab(v -> LlamaH.llama_vocab_is_eog(v, token));
     }
 
     public boolean isControl(int token) {
         checkToken(token);
-        return LlamaH.llama_vocab_is_control(vocab(), token);
+        return withVocab(v -> LlamaH.llama_vocab_is_control(v, token));
     }
 
     /** Whether tokenizing with {@code addSpecial} prepends BOS for this model. */
     public boolean addsBos() {
-        return LlamaH.llama_vocab_get_add_bos(vocab());
+        return withVocab(LlamaH::llama_vocab_get_add_bos);
     }
 
     public boolean addsEos() {
-        return LlamaH.llama_vocab_get_add_eos(vocab());
+        return withVocab(LlamaH::llama_vocab_get_add_eos);
     }
 
     void checkToken(int token) {

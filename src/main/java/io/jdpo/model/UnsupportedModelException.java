@@ -1,7 +1,9 @@
 package io.jdpo.model;
 
+import io.jdpo.JdpoException;
+
 /** A model the Java forward cannot run: unknown architecture, missing tensor, or unsupported settings. */
-public final class UnsupportedModelException extends RuntimeException {
+public final class UnsupportedModelException extends JdpoException {
     public UnsupportedModelException(String message) {
         super(message);
     }

@@ -72,9 +72,11 @@ public final class HtmlReport {
         h.append("</table>\n</body></html>\n");
         Path dir = out.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".partial");
+        // CREATE_NEW follows the umask; Files.createTempFile's 0600 would survive the rename.
+        Path tmp = dir.resolve("." + out.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".partial");
         try {
-            Files.writeString(tmp, h, StandardCharsets.UTF_8);
+            Files.writeString(tmp, h, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE);
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);

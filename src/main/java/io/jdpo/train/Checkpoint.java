@@ -15,6 +15,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -66,6 +68,29 @@ public final class Checkpoint {
         return dir;
     }
 
+    /**
+     * The newest complete checkpoint of a run's output folder ({@code checkpoints/step-N}
+     * with the highest N holding all its files), as {@code resume_from_checkpoint=True} picks
+     * one in peers; empty when there is none.
+     */
+    public static Optional<Path> latest(Path outDir) throws IOException {
+        Path dir = outDir.resolve("checkpoints");
+        if (!Files.isDirectory(dir)) return Optional.empty();
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> STEP_DIR.matcher(p.getFileName().toString()).matches())
+                    .filter(p -> Files.isRegularFile(p.resolve("trainer.json")) && Files.isRegularFile(p.resolve("state.bin"))
+                            && Files.isRegularFile(p.resolve("adapter.gguf")))
+                    .max(Comparator.comparingInt(p -> Integer.parseInt(p.getFileName().toString().substring(5))));
+        }
+    }
+
+    /** The folder a checkpoint of {@code step} goes to. */
+    public static Path folder(Path outDir, int step) {
+        return outDir.resolve("checkpoints").resolve(String.format("step-%06d", step));
+    }
+
+    private static final Pattern STEP_DIR = Pattern.compile("step-\\d{6,}");
+
     /** Restores adapter and optimizer from a checkpoint of the same run; returns the step it was taken at. */
     public static int load(Path dir, LoraWeights lora, AdamW opt, Identity expected) throws IOException {
         Path json = dir.resolve("trainer.json"), state = dir.resolve("state.bin");
@@ -73,7 +98,7 @@ public final class Checkpoint {
             throw new IOException("not a jdpo checkpoint (no trainer.json/state.bin): " + dir);
         }
         String text = Files.readString(json);
-        check(text, "config", expected.config(), dir, "the training configuration differs (seed, threads, limits, optimizer...)");
+        check(text, "config", expected.config(), dir, "a setting that changes the result differs (seed, threads, limits, optimizer...)");
         check(text, "model", expected.model(), dir, "the base model file differs");
         check(text, "data", expected.data(), dir, "the training data differs");
         try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(state, StandardOpenOption.READ)) {

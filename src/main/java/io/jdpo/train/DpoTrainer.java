@@ -8,6 +8,7 @@ import io.jdpo.data.PreferencePair;
 import io.jdpo.data.Truncation;
 import io.jdpo.data.UnpairedSample;
 
+import io.jdpo.JdpoException;
 import io.jdpo.adapter.AdapterExporter;
 import io.jdpo.model.DequantizedCopy;
 import io.jdpo.tensor.Arithmetic;
@@ -53,12 +54,23 @@ public final class DpoTrainer {
 
     private boolean overwrite;
 
+    /** The JVM flag the Java forward and backward need; checked here, not after the reference pass. */
+    public static final String VECTOR_FLAG = "--add-modules jdk.incubator.vector";
+
+    /**
+     * @throws JdpoException when the JVM runs without {@code jdk.incubator.vector} (the SIMD
+     *         kernels' module): training would otherwise fail with NoClassDefFoundError only
+     *         after minutes of reference scoring
+     */
     public DpoTrainer(TrainConfig cfg) {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            throw new JdpoException("jdk.incubator.vector is not in this JVM: start it with " + VECTOR_FLAG
+                    + " (and --enable-native-access=ALL-UNNAMED for llama.cpp)");
+        }
         this.cfg = cfg;
         this.loss = cfg.dpoLoss();
     }
 
-    /** Where reference log-probs are cached; null disables the cache. */
     /**
      * Whether a run may replace the results of an earlier run in its output folder (default
      * false: such a folder is refused unless resuming; see {@link RunFolder}).
@@ -77,6 +89,7 @@ public final class DpoTrainer {
         return this;
     }
 
+    /** Where reference log-probs are cached; null disables the cache. */
     public DpoTrainer cacheDir(Path dir) {
         this.cacheDir = dir;
         return this;
@@ -152,8 +165,9 @@ public final class DpoTrainer {
         Split tr = new Split(train, refs.subList(0, train.size()), trainLabels);
         Split ev = new Split(eval, refs.subList(train.size(), refs.size()), evalLabels);
         String data = Fingerprint.pairs(train) + (trainLabels == null ? "" : Fingerprint.text(Arrays.toString(trainLabels)));
-        Checkpoint.Identity id = new Checkpoint.Identity(Fingerprint.text(cfg.toString()), modelHash, data);
+        Checkpoint.Identity id = new Checkpoint.Identity(cfg.resumeFingerprint(), modelHash, data);
         Files.createDirectories(outDir);
+        RunFolder.clearLeftovers(outDir);
 
         try (Transformer tf = Transformer.load(model, cfg.threads()).arithmetic(cfg.arithmetic());
              LoraWeights lora = LoraWeights.init(tf.config(), cfg.loraConfig(), cfg.seed());
@@ -197,7 +211,7 @@ public final class DpoTrainer {
                         emit(log, listener, lastEval = evaluate(tf, ev, step + 1, listener));
                     }
                     if (cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0) {
-                        Path dir = Checkpoint.save(outDir.resolve("checkpoints").resolve(String.format("step-%06d", step + 1)),
+                        Path dir = Checkpoint.save(Checkpoint.folder(outDir, step + 1),
                                 step + 1, lora, opt, id, arch, provenance(id, step + 1));
                         listener.message("checkpoint " + dir);
                     }
@@ -479,19 +493,19 @@ public final class DpoTrainer {
         int n = Math.min(GAP_PAIRS, train.size());
         List<PreferencePair> first = train.subList(0, n);
         List<float[][]> policy = logProbs(tf, first);
-        Gap policyGap = Gap.of(policy, refs);
+        StepZeroGap policyGap = StepZeroGap.of(policy, refs);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", 0);
-        m.put("policy_ref_gap/mean", policyGap.mean);
-        m.put("policy_ref_gap/max", policyGap.max);
+        m.put("policy_ref_gap/mean", policyGap.mean());
+        m.put("policy_ref_gap/max", policyGap.max());
         listener.message(String.format(Locale.ROOT, "step 0: Java policy (%s arithmetic) vs reference (%s) over %d tokens of %d pairs: "
-                + "mean |Δ log-prob| %.2e, max %.2e", tf.arithmetic(), backend, policyGap.tokens, n, policyGap.mean, policyGap.max));
-        Gap check;
+                + "mean |Δ log-prob| %.2e, max %.2e", tf.arithmetic(), backend, policyGap.tokens(), n, policyGap.mean(), policyGap.max()));
+        StepZeroGap check;
         String against;
         if (!tf.roundsActivations()) {
             // All projections F32: both arithmetics are the float one, checked against llama.cpp on the file.
             against = "llama.cpp on the CPU on this file";
-            check = backend.equals(CPU) ? policyGap : Gap.of(policy, cpuScores(model, first, listener));
+            check = backend.equals(CPU) ? policyGap : StepZeroGap.of(policy, cpuScores(model, first, listener));
         } else {
             Arithmetic trained = tf.arithmetic();
             List<float[][]> floats;
@@ -500,36 +514,30 @@ public final class DpoTrainer {
             } finally {
                 tf.arithmetic(trained);
             }
-            Gap floatGap = Gap.of(floats, refs);
-            m.put("float_ref_gap/mean", floatGap.mean);
-            m.put("float_ref_gap/max", floatGap.max);
+            StepZeroGap floatGap = StepZeroGap.of(floats, refs);
+            m.put("float_ref_gap/mean", floatGap.mean());
+            m.put("float_ref_gap/max", floatGap.max());
             if (trained != Arithmetic.FLOAT) {
                 listener.message(String.format(Locale.ROOT, "step 0: float arithmetic vs reference: mean %.2e, max %.2e"
                         + " (activations unrounded; the %s arithmetic rounds them as llama.cpp's CPU backend does)",
-                        floatGap.mean, floatGap.max, trained));
+                        floatGap.mean(), floatGap.max(), trained));
             }
             Path dir = Files.createTempDirectory("jdpo-step0-");
             Path copy = dir.resolve("f32-copy.gguf");
             try {
                 DequantizedCopy.write(model, copy);
-                check = Gap.of(floats, cpuScores(copy, first, listener));
+                check = StepZeroGap.of(floats, cpuScores(copy, first, listener));
             } finally {
                 Files.deleteIfExists(copy);
                 Files.deleteIfExists(dir);
             }
             against = "llama.cpp on the CPU on an F32 copy of its weights";
         }
-        m.put("java_check/mean", check.mean);
-        m.put("java_check/max", check.max);
+        m.put("java_check/mean", check.mean());
+        m.put("java_check/max", check.max());
         listener.message(String.format(Locale.ROOT, "step 0: Java forward (float arithmetic) vs %s: mean %.2e, max %.2e (bounds %.1e / %.1e)",
-                against, check.mean, check.max, maxMeanGap, maxTokenGap));
-        if ((check.mean > maxMeanGap || check.max > maxTokenGap) && !cfg.force()) {
-            throw new IllegalStateException(String.format(Locale.ROOT,
-                    "the Java forward differs from %s by mean %.3g / max %.3g nats per token (bounds %.2g / %.2g):"
-                            + " its gradients would not be those of the model llama.cpp runs. Please report it with the model;"
-                            + " --force (force: true in a config file) trains anyway.",
-                    against, check.mean, check.max, maxMeanGap, maxTokenGap));
-        }
+                against, check.mean(), check.max(), maxMeanGap, maxTokenGap));
+        check.check(maxMeanGap, maxTokenGap, cfg.force(), against);
         return m;
     }
 
@@ -551,24 +559,6 @@ public final class DpoTrainer {
     }
 
     /** Mean and max |Δ log-prob| per token between the Java forward's and llama.cpp's scores. */
-    private record Gap(double mean, double max, int tokens) {
-        static Gap of(List<float[][]> ours, List<ReferenceScorer.Scores> theirs) {
-            double sum = 0, max = 0;
-            int tokens = 0;
-            for (int i = 0; i < ours.size(); i++) {
-                float[][] t = {theirs.get(i).chosen(), theirs.get(i).rejected()};
-                for (int k = 0; k < 2; k++) {
-                    for (int j = 0; j < ours.get(i)[k].length; j++) {
-                        double d = Math.abs(ours.get(i)[k][j] - t[k][j]);
-                        sum += d;
-                        max = Math.max(max, d);
-                        tokens++;
-                    }
-                }
-            }
-            return new Gap(sum / tokens, max, tokens);
-        }
-    }
 
     private static double sum(float[] a, int from, int to) {
         double s = 0;

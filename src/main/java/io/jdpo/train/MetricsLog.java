@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,16 +25,26 @@ public final class MetricsLog implements AutoCloseable {
     MetricsLog(Path file, int resumeStep) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         if (resumeStep > 0 && Files.exists(file)) {
-            List<String> keep = new ArrayList<>();
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                if (line.isBlank()) continue;
-                if (JSON.readTree(line).path("step").asInt() <= resumeStep) keep.add(line);
-            }
-            Files.write(file, keep, StandardCharsets.UTF_8);
+            // Rewritten beside and renamed, so a kill now leaves the old file or the new one.
+            Path tmp = file.resolveSibling("." + file.getFileName() + ".resume.partial");
+            Files.write(tmp, rowsUpTo(file, resumeStep), StandardCharsets.UTF_8);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         } else {
             out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
         }
+    }
+
+    /** The complete rows logged up to a step; a last line a kill cut short (no newline) is dropped. */
+    private static List<String> rowsUpTo(Path file, int step) throws IOException {
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        int end = text.lastIndexOf('\n') + 1;
+        List<String> keep = new ArrayList<>();
+        for (String line : text.substring(0, end).split("\n")) {
+            if (line.isBlank()) continue;
+            if (JSON.readTree(line).path("step").asInt() <= step) keep.add(line);
+        }
+        return keep;
     }
 
     /** Every row of a metrics.jsonl file, in order (for reports). */

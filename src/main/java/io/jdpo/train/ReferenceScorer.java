@@ -5,8 +5,10 @@ import io.jdpo.progress.TrainListener;
 import io.jdpo.data.PreferencePair;
 
 import io.jdpo.llama.ContextParams;
+import io.jdpo.llama.Device;
 import io.jdpo.llama.LlamaContext;
 import io.jdpo.llama.LlamaModel;
+import io.jdpo.llama.LlamaRuntime;
 import io.jdpo.llama.LogProbScorer;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.llama.ScoreRequest;
@@ -26,9 +28,10 @@ import java.util.List;
 /**
  * The reference model's log-probs of every pair, computed by llama.cpp on the frozen base
  * (on the GPU when built for it and {@code gpuLayers} allows), the prompt's KV cells shared
- * by chosen and rejected. Results are cached on disk under a key made of the model file's
- * SHA-256 and the pairs' tokens, which already carry the chat template and the length
- * limits, so a later run on the same model and data skips the scoring.
+ * by chosen and rejected. Results are cached on disk under a {@link ReferenceCacheKey}: the
+ * model file's SHA-256, the pairs' tokens (which carry the chat template and the length
+ * limits), the llama.cpp commit, the backend and the context settings, so a later run on the
+ * same model, data and setup skips the scoring.
  */
 public final class ReferenceScorer {
     private static final long MAGIC = 0x4a44504f52454631L; // "JDPOREF1"
@@ -85,50 +88,66 @@ public final class ReferenceScorer {
 
     /** As {@link #score(List, TrainListener)} with the model file's SHA-256 already known (a caller that hashed it). */
     public List<Scores> score(List<PreferencePair> pairs, String modelSha256, TrainListener listener) throws IOException {
-        Path file = null;
-        if (cacheDir != null) {
-            String key = Fingerprint.text(modelSha256 + "\n" + Fingerprint.pairs(pairs) + "\nf32-kv no-flash-attention");
-            file = cacheDir.resolve("reference-" + key.substring(0, 32) + ".bin");
-            if (Files.exists(file)) {
+        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withGpuLayers(gpuLayers))) {
+            Plan plan = plan(m, pairs);
+            Path file = cacheDir == null ? null : cacheDir.resolve(cacheKey(modelSha256, pairs, plan).fileName());
+            if (file != null && Files.exists(file)) {
                 List<Scores> cached = read(file, pairs);
                 if (cached != null) {
                     listener.message("reference log-probs: " + pairs.size() + " pairs from cache " + file);
                     return cached;
                 }
             }
+            List<Scores> out = new ArrayList<>(pairs.size());
+            scoreAll(m, plan, pairs, out, listener);
+            if (file != null) write(file, out);
+            return out;
         }
-        List<Scores> out = compute(pairs, listener);
-        if (file != null) write(file, out);
-        return out;
     }
 
-    private List<Scores> compute(List<PreferencePair> pairs, TrainListener listener) {
+    /** The context a scoring run uses, and whether chosen and rejected share the prompt's cells. */
+    record Plan(ContextParams context, boolean share) {
+    }
+
+    ReferenceCacheKey cacheKey(String modelSha256, List<PreferencePair> pairs, Plan plan) {
+        return new ReferenceCacheKey(modelSha256, Fingerprint.pairs(pairs), LlamaRuntime.llamaCppCommit(),
+                backend(gpuLayers), plan.context(), plan.share());
+    }
+
+    /** The CPU kernels in use (they follow this processor's features) and any GPU that takes layers. */
+    static String backend(int gpuLayers) {
+        LlamaRuntime r = LlamaRuntime.get();
+        StringBuilder b = new StringBuilder(r.systemInfo().strip());
+        if (gpuLayers != 0 && r.hasGpu()) {
+            b.append(" | gpu_layers=").append(gpuLayers);
+            for (Device d : r.devices()) if (d.isGpu()) b.append(" | ").append(d.name()).append(": ").append(d.description());
+        }
+        return b.toString();
+    }
+
+    private Plan plan(LlamaModel m, List<PreferencePair> pairs) {
         int shared = 0, separate = 0;
         for (PreferencePair p : pairs) {
             shared = Math.max(shared, p.prompt().length + p.chosen().length + p.rejected().length);
             separate = Math.max(separate, p.longestSequence());
         }
-        List<Scores> out = new ArrayList<>(pairs.size());
-        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withGpuLayers(gpuLayers))) {
-            int trained = m.trainingContextLength();
-            if (separate > trained) {
-                throw new IllegalArgumentException("a pair needs " + separate + " positions; " + model + " was trained for "
-                        + trained + " (lower max_length)");
-            }
-            // Several pairs per call within the trained context; the prompt's cells are shared by
-            // chosen and rejected when a whole pair fits, else each sequence is scored on its own.
-            boolean share = shared <= trained;
-            int cells = share ? shared : separate;
-            int nCtx = Math.max(cells, Math.min(Math.max(512, Math.min(cells * PAIRS_PER_CALL, 8192)), trained));
-            scoreAll(m, nCtx, share, pairs, out, listener);
+        int trained = m.trainingContextLength();
+        if (separate > trained) {
+            throw new IllegalArgumentException("a pair needs " + separate + " positions; " + model + " was trained for "
+                    + trained + " (lower max_length)");
         }
-        return out;
+        // Several pairs per call within the trained context; the prompt's cells are shared by
+        // chosen and rejected when a whole pair fits, else each sequence is scored on its own.
+        boolean share = shared <= trained;
+        int cells = Math.max(1, share ? shared : separate);
+        int nCtx = Math.max(cells, Math.min(Math.max(512, Math.min(cells * PAIRS_PER_CALL, 8192)), trained));
+        return new Plan(ContextParams.of(nCtx).withSequences(2 * PAIRS_PER_CALL).withBatch(Math.min(nCtx, 2048))
+                .withThreads(threads), share);
     }
 
-    private void scoreAll(LlamaModel m, int nCtx, boolean share, List<PreferencePair> pairs, List<Scores> out, TrainListener listener) {
-        try (LlamaContext ctx = LlamaContext.create(m, ContextParams.of(nCtx).withSequences(2 * PAIRS_PER_CALL)
-                     .withBatch(Math.min(nCtx, 2048)).withThreads(threads))) {
-            LogProbScorer scorer = new LogProbScorer(ctx, share);
+    private void scoreAll(LlamaModel m, Plan plan, List<PreferencePair> pairs, List<Scores> out, TrainListener listener) {
+        try (LlamaContext ctx = LlamaContext.create(m, plan.context())) {
+            LogProbScorer scorer = new LogProbScorer(ctx, plan.share());
             long tokens = 0;
             for (int i = 0; i < pairs.size(); i += PAIRS_PER_CALL) {
                 List<ScoreRequest> reqs = new ArrayList<>();

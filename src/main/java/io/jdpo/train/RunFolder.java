@@ -1,5 +1,9 @@
 package io.jdpo.train;
 
+import io.jdpo.JdpoException;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -7,7 +11,9 @@ import java.util.List;
 /**
  * The output folder of a training run. A folder holding an earlier run is kept as it is unless
  * the caller resumes that run or asks to replace it: its metrics and report cannot be made
- * again. The CLI and the Java API apply the same rule.
+ * again. The CLI and the Java API apply the same rule. Temporary files a killed run left
+ * behind ({@code .NAME.*.partial}, a checkpoint set aside as {@code .step-N.old}) never sit
+ * at an output path and are cleared.
  */
 public final class RunFolder {
     /** Results a run writes into its folder: a new run there would replace them. */
@@ -21,8 +27,18 @@ public final class RunFolder {
         if (resuming || overwrite) return;
         List<String> found = RESULTS.stream().filter(f -> Files.exists(dir.resolve(f))).toList();
         if (!found.isEmpty()) {
-            throw new IllegalArgumentException(dir + " holds an earlier run (" + String.join(", ", found)
-                    + "): resume it (--resume), replace it (--overwrite), or choose another output folder");
+            throw new JdpoException(dir + " holds an earlier run (" + String.join(", ", found)
+                    + "): resume it (--resume), replace it (--overwrite, DpoTrainer.overwrite(true)), or choose another output folder");
+        }
+    }
+
+    /** Deletes what interrupted writes left in the folder and its checkpoints. */
+    static void clearLeftovers(Path out) throws IOException {
+        for (Path dir : List.of(out, out.resolve("checkpoints"))) {
+            if (!Files.isDirectory(dir)) continue;
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, ".*.{partial,old}")) {
+                for (Path p : s) Checkpoint.deleteTree(p);
+            }
         }
     }
 }

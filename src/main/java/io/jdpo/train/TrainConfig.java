@@ -74,6 +74,15 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         return new Truncation(maxLength, maxPromptLength, truncationMode);
     }
 
+    /**
+     * What a resumed run must share with the run that wrote the checkpoint: every field that
+     * changes the adapter. How often to evaluate or checkpoint, and whether the step-0 gap
+     * was forced, change nothing that is trained, so they may differ between the two runs.
+     */
+    public String resumeFingerprint() {
+        return Fingerprint.text(toBuilder().evalEvery(0).checkpointEvery(0).force(false).build().toString());
+    }
+
     /** Pairs per optimizer step. */
     public int pairsPerStep() {
         return batchSize * gradientAccumulation;

@@ -184,7 +184,7 @@ class CliTest {
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": 7}\n");
         Run data = run("train", TestData.stories260K().toString(), "--data", bad.toString(), "-o", dir.resolve("o").toString());
         assertEquals(1, data.code());
-        assertEquals("jdpo: bad.jsonl:1: field 'rejected' must be a string, found number", data.err().strip());
+        assertEquals("jdpo: bad.jsonl:1:1: field 'rejected' must be a string, found number", data.err().strip());
         Path cfg = Files.writeString(dir.resolve("c.json"), "{\"beta\": }");
         Run config = run("train", TestData.stories260K().toString(), "--config", cfg.toString());
         assertEquals(2, config.code());
@@ -251,5 +251,22 @@ class CliTest {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
         assertTrue(demo.out().contains("held-out reward margin"), demo.out());
+    }
+
+    @Test
+    void aMissingFileIsNamedAsMissing(@TempDir Path dir) {
+        Path missing = dir.resolve("no-adapter.gguf");
+        Run merge = run("merge", TestData.stories260K().toString(), missing.toString(), "-o", dir.resolve("m.gguf").toString());
+        assertEquals(1, merge.code(), merge.out());
+        assertEquals("jdpo: no such file: " + missing, merge.err().strip());
+    }
+
+    @Test
+    void fileSystemErrorsNameTheProblemBeforeThePath() {
+        assertEquals("no such file: a/b.gguf", Jdpo.message(new java.nio.file.NoSuchFileException("a/b.gguf")));
+        assertEquals("no such file: a/b.gguf",
+                Jdpo.message(new java.io.UncheckedIOException(new java.nio.file.NoSuchFileException("a/b.gguf"))));
+        assertEquals("permission denied: /root/x", Jdpo.message(new java.nio.file.AccessDeniedException("/root/x")));
+        assertEquals("plain message", Jdpo.message(new IllegalArgumentException("plain message")));
     }
 }

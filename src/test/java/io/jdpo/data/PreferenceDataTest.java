@@ -62,10 +62,10 @@ class PreferenceDataTest {
             assertEquals(d.examples().size(), pairs.size(), "no row lost");
             int first = f.firstRows(RowFindings.Kind.BOUNDARY_RETOKENIZED).getFirst();
             PreferenceExample moved = d.examples().stream().filter(e -> e.row() == first).findFirst().orElseThrow();
-            assertTrue(moved.origin().equals("llamafactory-dpo-en-demo.json:206"), moved.origin());
+            assertTrue(moved.origin().matches("llamafactory-dpo-en-demo\\.json:206:\\d+"), moved.origin());
             for (PreferencePair p : pairs) assertEquals(m.tokenizer().eos(), p.chosen()[p.chosen().length - 1], "replies closed by </s>");
             DataException e = assertThrows(DataException.class, () -> llama2.encodeAll(d.examples(), new RowFindings(true)));
-            assertTrue(e.getMessage().startsWith("row " + first + " (llamafactory-dpo-en-demo.json:206): completion tokenized on its own"), e.getMessage());
+            assertTrue(e.getMessage().matches("(?s)row " + first + " \\(llamafactory-dpo-en-demo\\.json:206:\\d+\\): completion tokenized on its own.*"), e.getMessage());
         }
     }
 
@@ -116,15 +116,15 @@ class PreferenceDataTest {
 
         Path missing = write("missing.jsonl", "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"c\"}\n{\"prompt\": \"a\", \"chosen\": \"b\"}\n");
         e = assertThrows(DataException.class, () -> PreferenceReader.read(missing, null));
-        assertEquals("missing.jsonl:2: missing field 'rejected'", e.getMessage());
+        assertEquals("missing.jsonl:2:1: missing field 'rejected'", e.getMessage());
 
         Path typed = write("typed.jsonl", "{\"prompt\": \"a\", \"chosen\": 3, \"rejected\": \"c\"}\n");
         e = assertThrows(DataException.class, () -> PreferenceReader.read(typed, null));
-        assertEquals("typed.jsonl:1: field 'chosen' must be a string, found number", e.getMessage());
+        assertEquals("typed.jsonl:1:1: field 'chosen' must be a string, found number", e.getMessage());
 
         Path share = write("share.json", "[{\"conversations\": [{\"from\": \"robot\", \"value\": \"x\"}], \"chosen\": {\"from\": \"gpt\", \"value\": \"a\"}, \"rejected\": {\"from\": \"gpt\", \"value\": \"b\"}}]");
         e = assertThrows(DataException.class, () -> PreferenceReader.read(share, null));
-        assertTrue(e.getMessage().contains("share.json:1: field 'conversations[0].from' is 'robot'"), e.getMessage());
+        assertTrue(e.getMessage().contains("share.json:1:2: field 'conversations[0].from' is 'robot'"), e.getMessage());
 
         Path utf = dir.resolve("utf.jsonl");
         byte[] good = "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"c\"}\n".getBytes(StandardCharsets.UTF_8);
@@ -138,7 +138,7 @@ class PreferenceDataTest {
 
         Path unknown = write("unknown.jsonl", "{\"question\": \"a\", \"answer\": \"b\"}\n");
         e = assertThrows(DataException.class, () -> PreferenceReader.read(unknown, null));
-        assertTrue(e.getMessage().startsWith("unknown.jsonl:1: cannot tell the format from fields [question, answer]"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("unknown.jsonl:1:1: cannot tell the format from fields [question, answer]"), e.getMessage());
     }
 
     private Path write(String name, String text) throws IOException {

@@ -92,4 +92,14 @@ class GgufRoundTripTest {
             assertEquals(1, files.count(), "no temporary file left behind");
         }
     }
+
+    @Test
+    void writtenFilesGetTheUsualPermissionsNotATempFiles0600(@TempDir Path dir) throws Exception {
+        Path probe = Files.createFile(dir.resolve("probe"));
+        Path out = dir.resolve("w.gguf");
+        new GgufWriter().put("general.name", "perm").write(out);
+        var expected = Files.getPosixFilePermissions(probe);
+        assertEquals(expected, Files.getPosixFilePermissions(out),
+                "a model or adapter is written like any other file (umask), for other users and tools to read");
+    }
 }

@@ -34,6 +34,8 @@ class BadInputTest {
             Files.write(cut, java.util.Arrays.copyOf(all, keep));
             LlamaException e = assertThrows(LlamaException.class, () -> LlamaModel.load(cut), "kept " + keep + " bytes");
             assertTrue(e.getMessage().contains(cut.getFileName().toString()), e.getMessage());
+            // llama.cpp's own reason, which it only logs, is in the message.
+            assertTrue(e.getMessage().contains("error loading model"), e.getMessage());
         }
     }
 

@@ -114,4 +114,30 @@ class LoraAdapterTest {
             assertTrue(e.getMessage().contains("other.gguf"), e.getMessage());
         }
     }
+
+    @Test
+    void anAdapterSetLlamaCppRefusesLeavesTheEarlierSetAttached(@TempDir Path dir) throws Exception {
+        Path base = TestData.stories260K();
+        Path first = writeAdapter(base, dir.resolve("first.gguf"), 0.5f, 5);
+        Path second = writeAdapter(base, dir.resolve("second.gguf"), 0.5f, 6);
+        try (LlamaModel model = LlamaModel.load(base);
+             LlamaContext ctx = LlamaContext.create(model, ContextParams.of(64).withThreads(2));
+             LoraAdapter a = LoraAdapter.load(model, first);
+             LoraAdapter b = LoraAdapter.load(model, second)) {
+            int[] tokens = model.tokenizer().tokenize("Once upon a time", true, false);
+            ctx.attach(a, 1f);
+            float[] withA = lastLogits(ctx, tokens);
+            // This llama.cpp always accepts; stand in for a version that refuses (non-zero return).
+            ctx.adapterSetterForTest((c, ptrs, n, scales) -> -1);
+            LlamaException e = assertThrows(LlamaException.class, () -> ctx.attach(b, 1f));
+            assertTrue(e.getMessage().contains("second.gguf"), e.getMessage());
+            assertEquals(java.util.Map.of(a, 1f), ctx.adapters(), "the refused adapter must not be recorded");
+            assertThrows(LlamaException.class, () -> ctx.attach(a, 0.5f));
+            assertEquals(java.util.Map.of(a, 1f), ctx.adapters(), "a refused scale change keeps the old scale");
+            assertArrayEquals(withA, lastLogits(ctx, tokens));
+            ctx.adapterSetterForTest(null);
+            ctx.attach(b, 1f);
+            assertEquals(2, ctx.adapters().size());
+        }
+    }
 }

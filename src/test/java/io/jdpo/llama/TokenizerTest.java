@@ -59,4 +59,22 @@ class TokenizerTest {
         }
         assertThrows(LlamaException.class, () -> ChatTemplate.named("no-such-template").apply(List.of(ChatMessage.user("x")), true));
     }
+
+    @Test
+    void aCompletionIsCutFromTheWholeTextNotTokenizedAlone() {
+        try (LlamaModel m = LlamaModel.load(TestData.stories260K())) {
+            Tokenizer t = m.tokenizer();
+            String prompt = "Q: 2+2?\nA:";
+            int[] whole = t.tokenize(prompt + " 4", true, false), p = t.tokenize(prompt, true, false);
+            int[] cont = t.continuation(prompt, " 4");
+            assertArrayEquals(java.util.Arrays.copyOfRange(whole, p.length, whole.length), cont);
+            StringBuilder text = new StringBuilder();
+            for (int tok : cont) text.append(t.piece(tok));
+            assertEquals(" 4", text.toString());
+            // Alone, SentencePiece's added leading space makes " 4" start with a lone space token.
+            int[] alone = t.tokenize(" 4", false, false);
+            assertFalse(java.util.Arrays.equals(alone, cont), "alone " + java.util.Arrays.toString(alone));
+            assertEquals("▁", t.tokenText(alone[0]), "the lone space token");
+        }
+    }
 }

@@ -97,7 +97,7 @@ class DpoTrainerTest {
         // whose Java forward drifts from llama.cpp.
         List<PreferencePair> few = train.subList(0, 4);
         Path refused = dir.resolve("refused");
-        var e = assertThrows(IllegalStateException.class, () -> new DpoTrainer(config().maxSteps(1).build()).cacheDir(cache)
+        var e = assertThrows(io.jdpo.JdpoException.class, () -> new DpoTrainer(config().maxSteps(1).build()).cacheDir(cache)
                 .parityBounds(1e-9, 1e-9).train(TestData.stories260K(), few, List.of(), refused, null, new Collecting(new ArrayList<>())));
         assertTrue(e.getMessage().contains("differs from llama.cpp on the CPU on this file") && e.getMessage().contains("--force"),
                 e.getMessage());
@@ -109,6 +109,15 @@ class DpoTrainerTest {
         assertEquals(1, forced.steps());
         String first = Files.readAllLines(forced.metrics()).getFirst();
         assertTrue(first.contains("policy_ref_gap/max") && first.contains("java_check/max"), "the gaps are logged even when forced: " + first);
+
+        // The Java API keeps an earlier run's results as the CLI does: refused unless resumed or overwritten.
+        byte[] metrics = Files.readAllBytes(forced.metrics());
+        var again = assertThrows(io.jdpo.JdpoException.class, () -> new DpoTrainer(config().maxSteps(1).force(true).build())
+                .cacheDir(cache).train(TestData.stories260K(), few, List.of(), dir.resolve("forced"), null, new Collecting(new ArrayList<>())));
+        assertTrue(again.getMessage().contains("holds an earlier run (adapter.gguf, metrics.jsonl)"), again.getMessage());
+        assertArrayEquals(metrics, Files.readAllBytes(forced.metrics()));
+        new DpoTrainer(config().maxSteps(1).force(true).build()).overwrite(true).cacheDir(cache)
+                .train(TestData.stories260K(), few, List.of(), dir.resolve("forced"), null, new Collecting(new ArrayList<>()));
     }
 
     /**
@@ -201,7 +210,7 @@ class DpoTrainerTest {
         TrainConfig other = config().maxSteps(6).checkpointEvery(3).gradientAccumulation(2).batchSize(2).beta(0.2).build();
         IOException e = assertThrows(IOException.class, () -> new DpoTrainer(other).cacheDir(cache)
                 .train(TestData.stories260K(), train, eval, dir.resolve("other"), checkpoint, TrainListener.SILENT));
-        assertTrue(e.getMessage().contains("configuration differs"), e.getMessage());
+        assertTrue(e.getMessage().contains("a setting that changes the result differs"), e.getMessage());
     }
 
     /**
