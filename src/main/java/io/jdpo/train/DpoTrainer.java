@@ -160,7 +160,7 @@ public final class DpoTrainer {
             listener.message("reference-free loss " + loss.describe() + ": no reference scoring");
             refs = all.stream().map(p -> new ReferenceScorer.Scores(new float[p.chosen().length], new float[p.rejected().length])).toList();
         } else {
-            refs = scorer.score(all, modelHash, listener);
+            refs = scoreUsed(scorer, train, eval, modelHash, listener);
         }
         Split tr = new Split(train, refs.subList(0, train.size()), trainLabels);
         Split ev = new Split(eval, refs.subList(train.size(), refs.size()), evalLabels);
@@ -488,6 +488,40 @@ public final class DpoTrainer {
      * arithmetic.</li>
      * </ol>
      */
+    /**
+     * Reference log-probs of the pairs this run reads: every held-out pair, and of the training
+     * pairs those the steps visit (the data order is a function of the seed, so they are known
+     * up front) plus the first ones the step-0 check compares. A short run on a large file
+     * then waits only for what it trains on. The list has train.size() + eval.size() entries,
+     * null for training pairs no step reads.
+     */
+    private List<ReferenceScorer.Scores> scoreUsed(ReferenceScorer scorer, List<PreferencePair> train, List<PreferencePair> eval,
+                                                   String modelHash, TrainListener listener) throws IOException {
+        int n = train.size();
+        boolean[] used = new boolean[n];
+        long visits = (long) cfg.totalSteps(n) * cfg.pairsPerStep();
+        if (visits >= n) {
+            Arrays.fill(used, true);
+        } else {
+            DataOrder order = new DataOrder(n, cfg.seed());
+            for (long k = 0; k < visits; k++) used[order.at(k)] = true;
+            for (int i = 0; i < Math.min(GAP_PAIRS, n); i++) used[i] = true;
+        }
+        List<Integer> wanted = new ArrayList<>();
+        for (int i = 0; i < n; i++) if (used[i]) wanted.add(i);
+        for (int i = 0; i < eval.size(); i++) wanted.add(n + i);
+        if (wanted.size() - eval.size() < n) {
+            listener.message("reference scoring: the " + (wanted.size() - eval.size()) + " of " + n
+                    + " training pairs this run's steps read (and " + eval.size() + " held out)");
+        }
+        List<PreferencePair> toScore = new ArrayList<>(wanted.size());
+        for (int i : wanted) toScore.add(i < n ? train.get(i) : eval.get(i - n));
+        List<ReferenceScorer.Scores> scored = scorer.score(toScore, modelHash, listener);
+        ReferenceScorer.Scores[] refs = new ReferenceScorer.Scores[n + eval.size()];
+        for (int k = 0; k < wanted.size(); k++) refs[wanted.get(k)] = scored.get(k);
+        return Arrays.asList(refs);
+    }
+
     private Map<String, Object> gapCheck(Path model, Transformer tf, List<PreferencePair> train, List<ReferenceScorer.Scores> refs,
                                          String backend, TrainListener listener) throws IOException {
         int n = Math.min(GAP_PAIRS, train.size());
