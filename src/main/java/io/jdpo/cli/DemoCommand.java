@@ -102,7 +102,7 @@ final class DemoCommand implements Callable<Integer> {
         Path f16 = out.resolve("adapter-f16.gguf");
         AdapterExporter.write(f16, adapter.architecture(), adapter.alpha(), adapter.pairs(), adapter.provenance(), GgmlType.F16);
         Path merged = out.resolve("merged.gguf");
-        Merger.Result mr = Merger.merge(m, List.of(new Merger.Input(adapter, 1f)), merged, null, Map.of(), null);
+        Merger.Result mr = Merger.merge(m, List.of(new Merger.Input(adapter, 1f)), merged, Merger.Options.defaults(), Map.of(), null);
         List<MergeVerifier.Pair> check = new ArrayList<>();
         for (PreferencePair p : eval) check.add(new MergeVerifier.Pair(p.prompt(), p.chosen(), p.rejected()));
         MergeVerifier.Report v = MergeVerifier.verify(m, Map.of(r.adapter(), 1f), merged, check, common.threads());

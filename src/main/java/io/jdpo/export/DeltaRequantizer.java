@@ -1,0 +1,131 @@
+package io.jdpo.export;
+
+import io.jdpo.gguf.GgmlType;
+import io.jdpo.llama.RowQuantizer;
+import io.jdpo.tensor.BlockCodes;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Writes W + Δ in the base tensor's own quantized type by moving codes under the base's
+ * scales, instead of fitting every block afresh.
+ *
+ * <p>Each block of the base decodes as y = step·q + offset (its d, min and sub-block scales).
+ * W + Δ keeps those scale bytes and takes the codes q + round(Δ/step): a value moves by whole
+ * steps, only where the update crosses half a step, and a block the update leaves within half
+ * a step everywhere stays byte-identical. Only when a new code falls outside the type's code
+ * range (the update leaves the block's range) is the block fitted again, by ggml's quantizer
+ * with the importance of its columns when there is one; those blocks are counted.
+ *
+ * <p>Bias. Rounding Δ/step to the nearest code is deterministic and biased toward the base:
+ * a change smaller than half a step is dropped, so each value's error is at most
+ * min(|Δ|, step/2) and the merge keeps a share of the update that grows with |Δ|/step. It adds
+ * no noise where the update is small, which plain requantization does: ggml refits the
+ * block's scale from its new extreme, every code of the block is rounded again, and each
+ * value gets an error up to step/2 whether or not the update touched it (a second layer of
+ * quantization noise, about as large as the first). Stochastic rounding (round up with
+ * probability frac(Δ/step)) is unbiased, E[code change] = Δ/step, at the cost of an error
+ * variance step²·p(1−p) per value, larger than Δ² whenever |Δ| &lt; step; it is offered as
+ * {@link Rounding#STOCHASTIC}, seeded by the tensor and block so that a merge is reproducible.
+ */
+public final class DeltaRequantizer {
+    /** How a change of Δ/step codes becomes a whole number of codes. */
+    public enum Rounding { NEAREST, STOCHASTIC }
+
+    /** Blocks of one tensor: left byte-identical, with codes moved under the base's scales, and refitted. */
+    public record Stats(long blocks, long unchanged, long moved, long refit, long codesMoved) {
+        Stats plus(Stats o) {
+            return new Stats(blocks + o.blocks, unchanged + o.unchanged, moved + o.moved, refit + o.refit, codesMoved + o.codesMoved);
+        }
+    }
+
+    public record Result(byte[] data, Stats stats) {
+    }
+
+    private DeltaRequantizer() {
+    }
+
+    /** Whether jdpo can move codes of this type (else the merge refits with ggml's quantizer). */
+    public static boolean supports(GgmlType type) {
+        return BlockCodes.of(type) != null;
+    }
+
+    /**
+     * @param base       the base tensor's bytes, {@code rows × perRow} values of {@code type}
+     * @param delta      Δ, row-major, {@code rows × perRow}
+     * @param importance per-column weights for refitted blocks (an imatrix entry), or null
+     * @param seed       picks the stochastic rounding's draws (ignored for NEAREST)
+     */
+    public static Result requantize(GgmlType type, MemorySegment base, float[] delta, int rows, int perRow, float[] importance,
+                                    Rounding rounding, long seed) {
+        BlockCodes codes = BlockCodes.of(type);
+        if (codes == null) throw new IllegalArgumentException(type + " has no code-level encoder; refit it with ggml's quantizer");
+        int bs = type.blockSize(), bb = type.bytesPerBlock();
+        if (perRow % bs != 0) throw new IllegalArgumentException("rows of " + perRow + " values are not whole " + type + " blocks of " + bs);
+        if ((long) rows * perRow != delta.length) {
+            throw new IllegalArgumentException(rows + " rows of " + perRow + " need " + (long) rows * perRow + " update values, got " + delta.length);
+        }
+        if (importance != null && importance.length != perRow) {
+            throw new IllegalArgumentException("importance has " + importance.length + " columns, rows have " + perRow);
+        }
+        long bytes = type.bytesFor((long) rows * perRow);
+        if (base.byteSize() < bytes) throw new IllegalArgumentException(type + " tensor of " + rows + "x" + perRow + " needs " + bytes + " bytes, got " + base.byteSize());
+        byte[] out = base.asSlice(0, bytes).toArray(ValueLayout.JAVA_BYTE);
+        int[] q = new int[bs];
+        float[] step = new float[bs], offset = new float[bs];
+        long blocks = (long) rows * perRow / bs, unchanged = 0, moved = 0, refit = 0, codesMoved = 0;
+        int perRowBlocks = perRow / bs;
+        for (long b = 0; b < blocks; b++) {
+            int off = Math.toIntExact(b * bb), from = Math.toIntExact(b * bs);
+            boolean any = false;
+            for (int i = 0; i < bs; i++) if (delta[from + i] != 0) { any = true; break; }
+            if (!any) { unchanged++; continue; }
+            codes.unpack(out, off, q, step, offset);
+            int changed = 0;
+            boolean fits = true;
+            java.util.SplittableRandom rnd = rounding == Rounding.STOCHASTIC ? new java.util.SplittableRandom(seed ^ (b * 0x9E3779B97F4A7C15L)) : null;
+            for (int i = 0; i < bs && fits; i++) {
+                float dv = delta[from + i];
+                if (dv == 0) continue;
+                if (step[i] == 0) { fits = false; break; }
+                double x = dv / (double) step[i];
+                long k = rnd == null ? Math.round(x) : (long) Math.floor(x + rnd.nextDouble());
+                if (k == 0) continue;
+                long nq = q[i] + k;
+                if (nq < codes.min() || nq > codes.max()) { fits = false; break; }
+                q[i] = (int) nq;
+                changed++;
+            }
+            if (fits) {
+                if (changed == 0) { unchanged++; continue; }
+                codes.pack(q, out, off);
+                moved++;
+                codesMoved += changed;
+            } else {
+                codes.unpack(out, off, q, step, offset);
+                float[] v = new float[bs];
+                for (int i = 0; i < bs; i++) v[i] = step[i] * q[i] + offset[i] + delta[from + i];
+                float[] w = importance == null ? null : columnWeights(importance, (int) (b % perRowBlocks) * bs, bs);
+                byte[] fresh = RowQuantizer.quantize(type.id(), v, 1, bs, w);
+                System.arraycopy(fresh, 0, out, off, bb);
+                refit++;
+            }
+        }
+        return new Result(out, new Stats(blocks, unchanged, moved, refit, codesMoved));
+    }
+
+    /**
+     * The importance of columns [from, from+n), floored at a thousandth of their mean: a column
+     * the data never excited would otherwise weigh nothing at all in ggml's fit.
+     */
+    static float[] columnWeights(float[] importance, int from, int n) {
+        float[] w = java.util.Arrays.copyOfRange(importance, from, from + n);
+        double mean = 0;
+        for (float x : w) mean += x;
+        mean /= n;
+        float floor = (float) Math.max(1e-3 * mean, 1e-12);
+        for (int i = 0; i < n; i++) w[i] = Math.max(w[i], floor);
+        return w;
+    }
+}
