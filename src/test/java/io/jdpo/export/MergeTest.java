@@ -180,20 +180,20 @@ class MergeTest {
 
         AdapterFile wrongArch = new AdapterFile(lora, "qwen2", a.alpha(), a.pairs(), a.provenance());
         var e = assertThrows(IllegalArgumentException.class, () -> Merger.merge(base, List.of(new Merger.Input(wrongArch, 1f)),
-                dir.resolve("o.gguf"), null, Map.of(), null));
+                dir.resolve("o.gguf"), (GgmlType) null, Map.of(), null));
         assertTrue(e.getMessage().contains("architecture 'qwen2'") && e.getMessage().contains("'llama'"), e.getMessage());
 
         var generated = TestModelFactory.write(TestData.stories260K(), new TestModelFactory.Shape(32, 1, 4, 2, 64, 64), 2, dir.resolve("g.gguf"));
         AdapterFile otherShape = AdapterFile.read(adapter(generated, dir.resolve("g-lora.gguf"), 1, 2));
         e = assertThrows(IllegalArgumentException.class, () -> Merger.merge(base, List.of(new Merger.Input(otherShape, 1f)),
-                dir.resolve("o.gguf"), null, Map.of(), null));
+                dir.resolve("o.gguf"), (GgmlType) null, Map.of(), null));
         assertTrue(e.getMessage().contains("blk.0.attn_q.weight' is 32x32"), e.getMessage());
 
         Map<String, AdapterFile.Pair> extra = new java.util.LinkedHashMap<>(a.pairs());
         extra.put("blk.9.attn_q.weight", a.pairs().get("blk.0.attn_q.weight"));
         AdapterFile missing = new AdapterFile(lora, "llama", a.alpha(), extra, a.provenance());
         e = assertThrows(IllegalArgumentException.class, () -> Merger.merge(base, List.of(new Merger.Input(missing, 1f)),
-                dir.resolve("o.gguf"), null, Map.of(), null));
+                dir.resolve("o.gguf"), (GgmlType) null, Map.of(), null));
         assertTrue(e.getMessage().contains("'blk.9.attn_q.weight', which the base"), e.getMessage());
 
         // A Q8_0 adapter: its rounding would be merged into the weights.
