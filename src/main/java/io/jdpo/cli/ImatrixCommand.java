@@ -38,13 +38,16 @@ final class ImatrixCommand implements Callable<Integer> {
     int maxPairs;
     @Option(names = "--template", description = "chat template for conversational data")
     String template;
+    @Option(names = "--second-moments", description = "also store each input's full second-moment matrix (n² floats per tensor; GGUF only),"
+            + " for merge --rounding compensated")
+    boolean secondMoments;
 
     @Override
     public Integer call() throws Exception {
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true));
              Transformer tf = Transformer.load(model, common.threads())) {
             PairEncoder enc = new PairEncoder(m.tokenizer(), ChatTemplate.forModel(m, template));
-            ImportanceCollector c = new ImportanceCollector(tf);
+            ImportanceCollector c = new ImportanceCollector(tf, secondMoments);
             int n = 0;
             for (PreferenceExample e : PreferenceReader.read(data, null).examples()) {
                 if (n == maxPairs) break;

@@ -249,8 +249,9 @@ public final class Merger {
             byte[] q;
             DeltaRequantizer.Stats stats = null;
             if (type == t.type() && type.isQuantized() && options.requantization() == Requantization.DELTA && DeltaRequantizer.supports(type)) {
-                DeltaRequantizer.Result r = DeltaRequantizer.requantize(type, f.data(t), delta, nOut, nIn, importance, options.rounding(),
-                        t.name().hashCode());
+                double[] moments = options.importance() == null ? null : options.importance().secondMoments(t.name());
+                DeltaRequantizer.Result r = DeltaRequantizer.requantize(type, f.data(t), delta, nOut, nIn, importance, moments,
+                        options.rounding(), t.name().hashCode());
                 q = r.data();
                 stats = r.stats();
             } else {

@@ -30,8 +30,25 @@ import java.util.Map;
  * length and the name.
  */
 public record ImportanceMatrix(Map<String, Entry> entries, String dataset, int chunks, int chunkSize) {
-    /** One tensor's sum of squares per input column over {@code count} tokens. */
-    public record Entry(double[] sumSquares, long count) {
+    /**
+     * One tensor's sum of squares per input column over {@code count} tokens, and optionally
+     * (jdpo's addition, null when absent) the sums of products of every column pair, n × n
+     * row-major: the input's second-moment matrix, which lets a merge compensate one column's
+     * rounding with the others ({@code <name>.in_cov}, ignored by llama-quantize).
+     */
+    public record Entry(double[] sumSquares, long count, double[] crossSums) {
+        public Entry(double[] sumSquares, long count) {
+            this(sumSquares, count, null);
+        }
+
+        /** The second-moment matrix E[x xᵀ] (n × n), or null. */
+        public double[] secondMoments() {
+            if (crossSums == null) return null;
+            double[] m = crossSums.clone();
+            for (int i = 0; i < m.length; i++) m[i] = count == 0 ? 0 : m[i] / count;
+            return m;
+        }
+
         /** Per-column mean square: the weights ggml's quantizers take. */
         public float[] meanSquares() {
             float[] out = new float[sumSquares.length];
@@ -48,6 +65,12 @@ public record ImportanceMatrix(Map<String, Entry> entries, String dataset, int c
     public float[] weights(String tensor) {
         Entry e = entries.get(tensor);
         return e == null ? null : e.meanSquares();
+    }
+
+    /** E[x xᵀ] of a tensor's input (n × n), or null when the matrix has none for it. */
+    public double[] secondMoments(String tensor) {
+        Entry e = entries.get(tensor);
+        return e == null ? null : e.secondMoments();
     }
 
     /** Writes GGUF, or legacy .dat when the file name ends in ".dat"; atomically either way. */
@@ -67,6 +90,12 @@ public record ImportanceMatrix(Map<String, Entry> entries, String dataset, int c
             for (int i = 0; i < s.length; i++) sums[i] = (float) s[i];
             w.addTensor(e.getKey() + ".in_sum2", new long[]{s.length, 1}, sums);
             w.addTensor(e.getKey() + ".counts", new long[]{1, 1}, new float[]{e.getValue().count()});
+            double[] c = e.getValue().crossSums();
+            if (c != null) {
+                float[] cf = new float[c.length];
+                for (int i = 0; i < c.length; i++) cf[i] = (float) c[i];
+                w.addTensor(e.getKey() + ".in_cov", new long[]{s.length, s.length}, cf);
+            }
         }
         w.write(out);
     }
@@ -122,7 +151,17 @@ public record ImportanceMatrix(Map<String, Entry> entries, String dataset, int c
                 double[] sums = new double[(int) t.elementCount()];
                 for (int i = 0; i < sums.length; i++) sums[i] = s.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
                 long count = Math.round(f.data(c).get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0));
-                entries.put(name, new Entry(sums, count));
+                double[] cross = null;
+                if (f.hasTensor(name + ".in_cov")) {
+                    GgufTensorInfo ct = f.tensor(name + ".in_cov");
+                    if (ct.type() != GgmlType.F32 || ct.elementCount() != (long) sums.length * sums.length) {
+                        throw new IllegalArgumentException(path + ": '" + ct.name() + "' must be F32 of " + sums.length + "x" + sums.length);
+                    }
+                    MemorySegment cs = f.data(ct);
+                    cross = new double[sums.length * sums.length];
+                    for (int i = 0; i < cross.length; i++) cross[i] = cs.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+                }
+                entries.put(name, new Entry(sums, count, cross));
             }
             String ds = "";
             GgufValue d = f.get("imatrix.datasets");

@@ -16,18 +16,30 @@ import java.util.Map;
 public final class ImportanceCollector {
     private final Transformer model;
     private final double[][][] sums;
+    /** Per layer and input, the sums of x_i·x_j (n × n), when asked for. */
+    private final double[][][] cross;
     private long tokens;
     private int sequences;
 
     public ImportanceCollector(Transformer model) {
+        this(model, false);
+    }
+
+    /**
+     * @param secondMoments also accumulate every input's full second-moment matrix (n² values
+     *                      per input: for small models; a 4096-wide input takes 128 MiB)
+     */
+    public ImportanceCollector(Transformer model, boolean secondMoments) {
         this.model = model;
         ModelConfig c = model.config();
+        int[] widths = {c.dim(), c.qDim(), c.dim(), c.ffn()};
         this.sums = new double[c.layers()][4][];
-        for (double[][] layer : sums) {
-            layer[0] = new double[c.dim()];
-            layer[1] = new double[c.qDim()];
-            layer[2] = new double[c.dim()];
-            layer[3] = new double[c.ffn()];
+        this.cross = secondMoments ? new double[c.layers()][4][] : null;
+        for (int l = 0; l < c.layers(); l++) {
+            for (int k = 0; k < 4; k++) {
+                sums[l][k] = new double[widths[k]];
+                if (cross != null) cross[l][k] = new double[widths[k] * widths[k]];
+            }
         }
     }
 
@@ -46,10 +58,11 @@ public final class ImportanceCollector {
         ModelConfig c = model.config();
         for (int l = 0; l < sums.length; l++) {
             LayerActivations a = pass.layers[l];
-            accumulate(a.h1, T, c.dim(), sums[l][0]);
-            accumulate(a.att, T, c.qDim(), sums[l][1]);
-            accumulate(a.h2, T, c.dim(), sums[l][2]);
-            accumulate(a.act, T, c.ffn(), sums[l][3]);
+            float[][] inputs = {a.h1, a.att, a.h2, a.act};
+            for (int k = 0; k < 4; k++) {
+                accumulate(inputs[k], T, sums[l][k].length, sums[l][k]);
+                if (cross != null) accumulateCross(inputs[k], T, sums[l][k].length, cross[l][k]);
+            }
         }
         model.recycle(pass.layers);
         tokens += T;
@@ -60,6 +73,18 @@ public final class ImportanceCollector {
         for (int t = 0; t < T; t++) {
             int o = t * n;
             for (int i = 0; i < n; i++) into[i] += (double) x[o + i] * x[o + i];
+        }
+    }
+
+    private static void accumulateCross(float[] x, int T, int n, double[] into) {
+        for (int t = 0; t < T; t++) {
+            int o = t * n;
+            for (int i = 0; i < n; i++) {
+                double xi = x[o + i];
+                if (xi == 0) continue;
+                int r = i * n;
+                for (int j = 0; j < n; j++) into[r + j] += xi * x[o + j];
+            }
         }
     }
 
@@ -80,7 +105,8 @@ public final class ImportanceCollector {
         input.put(LoraTarget.FFN_DOWN, 3);
         for (int l = 0; l < sums.length; l++) {
             for (var e : input.entrySet()) {
-                entries.put("blk." + l + "." + e.getKey().tensor() + ".weight", new ImportanceMatrix.Entry(sums[l][e.getValue()].clone(), tokens));
+                entries.put("blk." + l + "." + e.getKey().tensor() + ".weight", new ImportanceMatrix.Entry(sums[l][e.getValue()].clone(), tokens,
+                        cross == null ? null : cross[l][e.getValue()].clone()));
             }
         }
         return new ImportanceMatrix(entries, dataset, sequences, 0);
