@@ -54,7 +54,7 @@ public final class Merger {
     public record Options(GgmlType outputType, Requantization requantization, double keepUpdate, ImportanceMatrix importance,
                           DeltaRequantizer.Rounding rounding) {
         public static Options defaults() {
-            return new Options(null, Requantization.DELTA, 0, null, DeltaRequantizer.Rounding.NEAREST);
+            return new Options(null, Requantization.DELTA, 0, null, DeltaRequantizer.Rounding.STOCHASTIC);
         }
 
         public Options withType(GgmlType t) {
