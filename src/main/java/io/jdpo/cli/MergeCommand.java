@@ -1,20 +1,16 @@
 package io.jdpo.cli;
 
-import io.jdpo.export.AdapterFile;
+import io.jdpo.adapter.AdapterFile;
 import io.jdpo.export.DeltaRequantizer;
 import io.jdpo.export.PeerMerge;
 import io.jdpo.gguf.ImportanceMatrix;
-import io.jdpo.export.MergeVerifier;
+import io.jdpo.verify.MergeVerifier;
 import io.jdpo.export.Merger;
 import io.jdpo.gguf.GgmlType;
-import io.jdpo.llama.ChatTemplate;
-import io.jdpo.llama.LlamaModel;
-import io.jdpo.llama.ModelParams;
-import io.jdpo.train.ConsoleProgress;
-import io.jdpo.train.PairEncoder;
-import io.jdpo.train.PreferenceExample;
-import io.jdpo.train.PreferencePair;
-import io.jdpo.train.PreferenceReader;
+import io.jdpo.progress.ConsoleProgress;
+import io.jdpo.data.PairLoader;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.PreferenceReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -111,15 +107,9 @@ final class MergeCommand implements Callable<Integer> {
             }
         }
         if (verify != null) {
-            List<MergeVerifier.Pair> pairs = new ArrayList<>();
-            try (LlamaModel m = LlamaModel.load(base, ModelParams.defaults().withVocabOnly(true))) {
-                ChatTemplate tmpl = ChatTemplate.forModel(m, template);
-                PairEncoder enc = new PairEncoder(m.tokenizer(), tmpl);
-                for (PreferenceExample e : PreferenceReader.read(verify, null).examples()) {
-                    if (pairs.size() == verifyPairs) break;
-                    PreferencePair p = enc.encode(e);
-                    pairs.add(new MergeVerifier.Pair(p.prompt(), p.chosen(), p.rejected()));
-                }
+            List<PreferencePair> pairs;
+            try (PairLoader loader = PairLoader.open(base, template)) {
+                pairs = loader.encode(PreferenceReader.read(verify, null).examples(), verifyPairs);
             }
             List<Path> merged = new ArrayList<>(List.of(out));
             Path peer = null;

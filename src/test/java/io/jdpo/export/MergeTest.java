@@ -1,5 +1,10 @@
 package io.jdpo.export;
 
+import io.jdpo.data.PreferencePair;
+import io.jdpo.adapter.AdapterExporter;
+import io.jdpo.adapter.AdapterFile;
+import io.jdpo.verify.MergeVerifier;
+
 import io.jdpo.gguf.GgmlType;
 import io.jdpo.gguf.GgufFile;
 import io.jdpo.gguf.GgufTensorInfo;
@@ -152,7 +157,7 @@ class MergeTest {
                 for (GgufTensorInfo t : b.tensors()) assertEquals(t.type(), o.tensor(t.name()).type(), "type kept: " + t.name());
                 assertEquals(b.metadata().get("general.architecture"), o.metadata().get("general.architecture"));
             }
-            List<MergeVerifier.Pair> pairs = pairs(out, 6);
+            List<PreferencePair> pairs = pairs(out, 6);
             MergeVerifier.Report v = MergeVerifier.verify(base, Map.of(lora, 1f), out, pairs, 2);
             System.out.printf("merge into %s: %d tensors merged, worst requantization error / update %.3f; KL %.2e mean / %.2e max over %d tokens; accuracy adapter %.2f, merged %.2f%n",
                     base.getFileName(), r.merged(), r.worstErrorToUpdate(), v.meanKl(), v.maxKl(), v.tokens(), v.accuracyAdapter(), v.accuracyMerged());
@@ -178,7 +183,7 @@ class MergeTest {
         Path lora40 = adapter(q40, dir.resolve("a40.gguf"), 4, 8);
         Merger.Result kept = Merger.merge(q40, List.of(new Merger.Input(AdapterFile.read(lora40), 1f)), dir.resolve("kept.gguf"),
                 Merger.Options.defaults().withKeepUpdate(0.9), Map.of(), null);
-        Merger.Result own = merge(q40, lora40, dir.resolve("own.gguf"), null);
+        Merger.Result own = merge(q40, lora40, dir.resolve("own.gguf"), (GgmlType) null);
         assertEquals(0, own.retyped(), "without --keep-update every tensor keeps its type");
         assertTrue(kept.retyped() > 0, "some Q4_0 tensors cannot carry 90% of a random update");
         for (Merger.TensorReport t : kept.tensors()) {
@@ -194,11 +199,11 @@ class MergeTest {
                 kept.retyped(), kept.merged(), kept.addedBytes());
     }
 
-    static List<MergeVerifier.Pair> pairs(Path model, int n) {
-        List<MergeVerifier.Pair> out = new ArrayList<>();
+    static List<PreferencePair> pairs(Path model, int n) {
+        List<PreferencePair> out = new ArrayList<>();
         try (LlamaModel m = LlamaModel.load(model)) {
             for (int i = 0; i < n; i++) {
-                out.add(new MergeVerifier.Pair(m.tokenizer().tokenize("Once upon a time, a child named Tom" + i + " went out.", true, false),
+                out.add(new PreferencePair(m.tokenizer().tokenize("Once upon a time, a child named Tom" + i + " went out.", true, false),
                         m.tokenizer().tokenize(" He saw a big dog and smiled.", false, false),
                         m.tokenizer().tokenize(" He saw a red box and sat down.", false, false)));
             }

@@ -1,5 +1,7 @@
 package io.jdpo.export;
 
+import io.jdpo.adapter.AdapterFile;
+import io.jdpo.verify.MergeVerifier;
 import io.jdpo.gguf.GgufFile;
 import io.jdpo.gguf.GgufTensorInfo;
 import io.jdpo.gguf.ImportanceMatrix;
@@ -13,9 +15,9 @@ import io.jdpo.model.Transformer;
 import io.jdpo.testing.TestData;
 import io.jdpo.testing.TestModelFactory;
 import io.jdpo.train.DpoTrainer;
-import io.jdpo.train.PreferencePair;
+import io.jdpo.data.PreferencePair;
 import io.jdpo.train.TrainConfig;
-import io.jdpo.train.TrainListener;
+import io.jdpo.progress.TrainListener;
 import io.jdpo.train.TrainResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -91,8 +93,7 @@ class QuantizedMergeTest {
                 .withRounding(DeltaRequantizer.Rounding.COMPENSATED), Map.of(), null);
         PeerMerge.write(base, Map.of(adapter, 1f), peer, 2);
         System.out.printf("%s: blocks nearest %s; stochastic %s; compensated %s%n", base.getFileName(), rd.blocks(), rs.blocks(), rc.blocks());
-        List<MergeVerifier.Pair> eval = new ArrayList<>();
-        for (PreferencePair p : data.get(1)) eval.add(new MergeVerifier.Pair(p.prompt(), p.chosen(), p.rejected()));
+        List<PreferencePair> eval = data.get(1);
         List<Path> files = List.of(base, plain, peer, delta, stochastic, compensated);
         List<String> names = List.of("no merge (the base itself)", "plain requantization (ggml refits every block)",
                 "peer: llama-export-lora F16 + llama-quantize", "delta, nearest", "delta, stochastic", "delta, compensated");
