@@ -114,9 +114,16 @@ final class MergeCommand implements Callable<Integer> {
             List<Path> merged = new ArrayList<>(List.of(out));
             Path peer = null;
             if (!noPeer) {
-                peer = java.nio.file.Files.createTempFile(out.toAbsolutePath().getParent(), "peer-merge-", ".gguf");
-                PeerMerge.write(base, scales, peer, common.threads());
-                merged.add(peer);
+                try {
+                    PeerMerge.fileType(base);
+                    peer = java.nio.file.Files.createTempFile(out.toAbsolutePath().getParent(), "peer-merge-", ".gguf");
+                    PeerMerge.write(base, scales, peer, common.threads());
+                    merged.add(peer);
+                } catch (IllegalArgumentException | java.io.IOException e) {
+                    if (peer != null) java.nio.file.Files.deleteIfExists(peer);
+                    peer = null;
+                    System.out.println("peer route skipped: " + e.getMessage());
+                }
             }
             List<MergeVerifier.Report> reports;
             try {
