@@ -26,8 +26,11 @@ import java.lang.foreign.ValueLayout;
  * value gets an error up to step/2 whether or not the update touched it (a second layer of
  * quantization noise, about as large as the first). Stochastic rounding (round up with
  * probability frac(Δ/step)) is unbiased, E[code change] = Δ/step, at the cost of an error
- * variance step²·p(1−p) per value, larger than Δ² whenever |Δ| &lt; step; it is offered as
- * {@link Rounding#STOCHASTIC}, seeded by the tensor and block so that a merge is reproducible.
+ * variance step²·p(1−p) per value, larger than Δ² whenever |Δ| &lt; step, but incoherent across
+ * a row while the update is coherent with the activations it was trained on. It is the merge's
+ * default ({@link Rounding#STOCHASTIC}, seeded by the tensor and block so that a merge is
+ * reproducible): measured in llama.cpp (QuantizedMergeTest, README "Merging") it is several
+ * times closer to base + adapter than nearest rounding and than plain requantization.
  */
 public final class DeltaRequantizer {
     /** How a change of Δ/step codes becomes a whole number of codes. */
