@@ -83,7 +83,7 @@ public final class DemoRun {
         Path f16 = out.resolve("adapter-f16.gguf");
         AdapterExporter.write(f16, adapter.architecture(), adapter.alpha(), adapter.pairs(), adapter.provenance(), GgmlType.F16);
         Path merged = out.resolve("merged.gguf");
-        Merger.Result mr = Merger.merge(model, List.of(new Merger.Input(adapter, 1f)), merged, null, Map.of(), null);
+        Merger.Result mr = Merger.merge(model, List.of(new Merger.Input(adapter, 1f)), merged, Merger.Options.defaults(), Map.of(), null);
         MergeVerifier.Report v = MergeVerifier.verify(model, Map.of(r.adapter(), 1f), merged, eval, threads);
         return new Result(model, train.size(), eval.size(), r, gens, report, f16, merged, mr, v);
     }

@@ -6,6 +6,7 @@ import io.jdpo.gguf.GgmlType;
 import io.jdpo.gguf.GgufFile;
 import io.jdpo.gguf.GgufTensorInfo;
 import io.jdpo.gguf.GgufWriter;
+import io.jdpo.gguf.ImportanceMatrix;
 import io.jdpo.llama.RowQuantizer;
 import io.jdpo.tensor.Dequantizer;
 import io.jdpo.tensor.PackedGemm;
@@ -22,26 +23,80 @@ import java.util.function.BiConsumer;
 
 /**
  * Merges LoRA adapters into a GGUF base: W' = W + Σ scale_k·(alpha_k/r_k)·B_k·A_k for every
- * adapted tensor, written in the tensor's own type (requantized by ggml's quantizer through
- * the binding) or one type for all merged tensors. Other tensors are copied byte for byte,
- * metadata is kept (plus provenance keys). Tensors are produced one at a time while the
- * file is written, so memory stays near one tensor; the output goes to a temporary file
- * renamed into place, so an interrupted merge leaves nothing at the output path.
+ * adapted tensor. Into the tensor's own quantized type the update is carried by
+ * {@link DeltaRequantizer} (the base's scales kept, codes moved where the update crosses them);
+ * into another type (--type, or an upgrade chosen by {@code keepUpdate}) W' is quantized by
+ * ggml's quantizer through the binding, with the importance matrix when there is one, and rows
+ * that do not divide the type's block size fall back as llama-quantize does
+ * ({@link TypeChoice}). Other tensors are copied byte for byte, metadata is kept (plus
+ * provenance keys). Tensors are produced one at a time while the file is written, so memory
+ * stays near one tensor; the output goes to a temporary file renamed into place, so an
+ * interrupted merge leaves nothing at the output path.
  */
 public final class Merger {
     /** One adapter and the scale it is merged with (1 = as trained). */
     public record Input(AdapterFile adapter, float scale) {
     }
 
+    /** How merged tensors are written into a quantized type. */
+    public enum Requantization {
+        /** Keep the base's block scales, move the codes the update crosses (the default). */
+        DELTA,
+        /** Dequantize, add the update and quantize afresh with ggml (what merges did before). */
+        PLAIN
+    }
+
+    /**
+     * @param outputType  null keeps each merged tensor's type; otherwise every merged tensor is
+     *                    written in this type (or its fallback for the tensor's rows)
+     * @param keepUpdate  0 keeps the chosen type; above 0 a tensor moves up ({@link TypeChoice#upgrade})
+     *                    until its type carries at least this share of its update
+     * @param importance  per-tensor column importance for every fit by ggml, or null
+     */
+    public record Options(GgmlType outputType, Requantization requantization, double keepUpdate, ImportanceMatrix importance,
+                          DeltaRequantizer.Rounding rounding) {
+        public static Options defaults() {
+            return new Options(null, Requantization.DELTA, 0, null, DeltaRequantizer.Rounding.STOCHASTIC);
+        }
+
+        public Options withType(GgmlType t) {
+            return new Options(t, requantization, keepUpdate, importance, rounding);
+        }
+
+        public Options withRequantization(Requantization r) {
+            return new Options(outputType, r, keepUpdate, importance, rounding);
+        }
+
+        public Options withKeepUpdate(double k) {
+            if (!(k >= 0 && k <= 1)) throw new IllegalArgumentException("keep-update " + k + " is not a share in [0, 1]");
+            return new Options(outputType, requantization, k, importance, rounding);
+        }
+
+        public Options withImportance(ImportanceMatrix m) {
+            return new Options(outputType, requantization, keepUpdate, m, rounding);
+        }
+
+        public Options withRounding(DeltaRequantizer.Rounding r) {
+            return new Options(outputType, requantization, keepUpdate, importance, r);
+        }
+    }
+
     /**
      * What merging did to one tensor: the norm of the update and of the requantization error
-     * (the written tensor decoded, minus W'). When the error is comparable to the update, the
-     * output type cannot hold the update: the known failure of merging into 4-bit weights.
+     * (the written tensor decoded, minus W'), its type before and after, its size before and
+     * after, and for delta requantization the block counts. When the error is comparable to
+     * the update, the output type cannot hold the update.
      */
-    public record TensorReport(String name, GgmlType type, double weightNorm, double updateNorm, double errorNorm) {
+    public record TensorReport(String name, GgmlType baseType, GgmlType type, double weightNorm, double updateNorm, double errorNorm,
+                               long baseBytes, long bytes, DeltaRequantizer.Stats blocks) {
         /** Requantization error relative to the update it had to carry. */
         public double errorToUpdate() {
             return errorNorm / Math.max(1e-30, updateNorm);
+        }
+
+        /** The share of the update the written tensor carries: 1 − error / update, at least 0. */
+        public double keptShare() {
+            return Math.max(0, 1 - errorToUpdate());
         }
     }
 
@@ -49,17 +104,36 @@ public final class Merger {
         public double worstErrorToUpdate() {
             return tensors.stream().mapToDouble(TensorReport::errorToUpdate).max().orElse(0);
         }
+
+        /** Block counts of every delta-requantized tensor together. */
+        public DeltaRequantizer.Stats blocks() {
+            DeltaRequantizer.Stats s = new DeltaRequantizer.Stats(0, 0, 0, 0, 0);
+            for (TensorReport t : tensors) if (t.blocks() != null) s = s.plus(t.blocks());
+            return s;
+        }
+
+        /** Bytes the merged tensors take in the output minus what they took in the base. */
+        public long addedBytes() {
+            return tensors.stream().mapToLong(t -> t.bytes() - t.baseBytes()).sum();
+        }
+
+        /** Merged tensors written in another type than the base's. */
+        public long retyped() {
+            return tensors.stream().filter(t -> t.type() != t.baseType()).count();
+        }
     }
 
     private Merger() {
     }
 
-    /**
-     * @param outputType null keeps each merged tensor's type; otherwise every merged tensor
-     *                   is written in this type
-     * @param progress   (done, total) tensors; may be null
-     */
+    /** As {@link #merge(Path, List, Path, Options, Map, BiConsumer)} with {@code outputType} and the default options otherwise. */
     public static Result merge(Path base, List<Input> adapters, Path out, GgmlType outputType, Map<String, String> provenance,
+                               BiConsumer<Integer, Integer> progress) throws IOException {
+        return merge(base, adapters, out, Options.defaults().withType(outputType), provenance, progress);
+    }
+
+    /** @param progress (done, total) tensors; may be null */
+    public static Result merge(Path base, List<Input> adapters, Path out, Options options, Map<String, String> provenance,
                                BiConsumer<Integer, Integer> progress) throws IOException {
         if (adapters.isEmpty()) throw new IllegalArgumentException("no adapter to merge");
         checkOutput(out, base, adapters);
@@ -85,12 +159,22 @@ public final class Merger {
                     byTensor.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(in);
                 }
             }
+            if (options.importance() != null) {
+                for (String name : byTensor.keySet()) {
+                    float[] w = options.importance().weights(name);
+                    if (w != null && w.length != f.tensor(name).ne()[0]) {
+                        throw new IllegalArgumentException("the importance matrix has " + w.length + " columns for '" + name
+                                + "', the base tensor has " + f.tensor(name).ne()[0] + ": it was computed on another model");
+                    }
+                }
+            }
             GgufWriter w = new GgufWriter();
             w.putAll(f.metadata());
             List<String> names = new ArrayList<>();
             for (Input in : adapters) names.add(in.adapter().path().getFileName() + ":" + in.scale());
             w.put("jdpo.merge.adapters", String.join(",", names));
-            if (outputType != null) w.put("jdpo.merge.type", outputType.ggmlName());
+            if (options.outputType() != null) w.put("jdpo.merge.type", options.outputType().ggmlName());
+            w.put("jdpo.merge.requantization", options.requantization().name().toLowerCase(java.util.Locale.ROOT));
             provenance.forEach(w::put);
             List<TensorReport> reports = new ArrayList<>();
             int total = f.tensors().size();
@@ -103,14 +187,20 @@ public final class Merger {
                         return f.data(t);
                     });
                 } else {
-                    GgmlType type = outputType != null ? outputType : t.type();
                     if (!Dequantizer.supports(t.type())) {
                         throw new IllegalArgumentException("base tensor '" + t.name() + "' is " + t.type() + ", which jdpo cannot decode to merge into");
                     }
+                    // The type is known up front unless --keep-update must try types; then a first
+                    // pass picks it and the tensor is produced again while the file is written.
+                    GgmlType type = options.keepUpdate() > 0 ? mergeTensor(f, t, ins, options, null).report().type()
+                            : TypeChoice.fallback(options.outputType() != null ? options.outputType() : t.type(), t.ne()[0]);
                     w.addTensor(t.name(), type, t.ne(), () -> {
-                        MemorySegment bytes = mergeTensor(f, t, ins, type, reports);
+                        Written written = mergeTensor(f, t, ins, options, type);
+                        synchronized (reports) {
+                            reports.add(written.report());
+                        }
                         tick(progress, ++done[0], total);
-                        return bytes;
+                        return MemorySegment.ofArray(written.bytes());
                     });
                 }
             }
@@ -127,8 +217,15 @@ public final class Merger {
         if (progress != null) progress.accept(done, total);
     }
 
-    /** W' = W + Σ s·B·A in floats, then written in {@code type}; the report compares the decoded result with W'. */
-    private static MemorySegment mergeTensor(GgufFile f, GgufTensorInfo t, List<Input> ins, GgmlType type, List<TensorReport> reports) {
+    private record Written(byte[] bytes, TensorReport report) {
+    }
+
+    /**
+     * W' = W + Σ s·B·A, written in {@code fixed}, or (null) in the first type that the options
+     * allow and that keeps the asked share of the update; the report compares the decoded
+     * result with W'.
+     */
+    private static Written mergeTensor(GgufFile f, GgufTensorInfo t, List<Input> ins, Options options, GgmlType fixed) {
         int nIn = (int) t.ne()[0], nOut = (int) t.ne()[1];
         float[] w = new float[nIn * nOut];
         Dequantizer.dequantize(t.type(), f.data(t), w, 0, w.length);
@@ -141,22 +238,39 @@ public final class Merger {
             PackedGemm.ab(sb, 0, p.rank(), nOut, p.a(), 0, nIn, p.rank(), nIn, delta, 0, nIn, true);
         }
         double wn = 0, un = 0;
+        float[] target = new float[w.length];
         for (int i = 0; i < w.length; i++) {
-            w[i] += delta[i];
-            wn += (double) w[i] * w[i];
+            target[i] = w[i] + delta[i];
+            wn += (double) target[i] * target[i];
             un += (double) delta[i] * delta[i];
         }
-        byte[] q = RowQuantizer.quantize(type.id(), w, nOut, nIn, null);
-        float[] back = RowQuantizer.dequantize(type.id(), q, w.length);
-        double en = 0;
-        for (int i = 0; i < w.length; i++) {
-            double d = back[i] - w[i];
-            en += d * d;
+        float[] importance = options.importance() == null ? null : options.importance().weights(t.name());
+        GgmlType type = fixed != null ? fixed : TypeChoice.fallback(options.outputType() != null ? options.outputType() : t.type(), nIn);
+        long baseBytes = t.type().bytesFor(t.elementCount());
+        while (true) {
+            byte[] q;
+            DeltaRequantizer.Stats stats = null;
+            if (type == t.type() && type.isQuantized() && options.requantization() == Requantization.DELTA && DeltaRequantizer.supports(type)) {
+                double[] moments = options.importance() == null ? null : options.importance().secondMoments(t.name());
+                DeltaRequantizer.Result r = DeltaRequantizer.requantize(type, f.data(t), delta, nOut, nIn, importance, moments,
+                        options.rounding(), t.name().hashCode());
+                q = r.data();
+                stats = r.stats();
+            } else {
+                q = RowQuantizer.quantize(type.id(), target, nOut, nIn, type.isQuantized() ? importance : null);
+            }
+            float[] back = new float[w.length];
+            Dequantizer.dequantize(type, MemorySegment.ofArray(q), back, 0, back.length);
+            double en = 0;
+            for (int i = 0; i < w.length; i++) {
+                double d = back[i] - target[i];
+                en += d * d;
+            }
+            TensorReport report = new TensorReport(t.name(), t.type(), type, Math.sqrt(wn), Math.sqrt(un), Math.sqrt(en), baseBytes, q.length, stats);
+            GgmlType next = fixed == null && options.keepUpdate() > 0 && report.keptShare() < options.keepUpdate() ? TypeChoice.upgrade(type, nIn) : null;
+            if (next == null) return new Written(q, report);
+            type = next;
         }
-        synchronized (reports) {
-            reports.add(new TensorReport(t.name(), type, Math.sqrt(wn), Math.sqrt(un), Math.sqrt(en)));
-        }
-        return MemorySegment.ofArray(q);
     }
 
     private static void checkOutput(Path out, Path base, List<Input> adapters) throws IOException {

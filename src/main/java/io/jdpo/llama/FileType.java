@@ -17,6 +17,12 @@ public enum FileType {
         this.id = id;
     }
 
+    /** The file type with llama_ftype id {@code id} (general.file_type), or null for none. */
+    public static FileType byId(long id) {
+        for (FileType t : values()) if (t.id == id) return t;
+        return null;
+    }
+
     /** Case-insensitive lookup by name ("q4_k_m"); the error lists the valid names. */
     public static FileType parse(String name) {
         for (FileType t : values()) {

@@ -28,6 +28,17 @@ public final class MergeVerifier {
 
     /** adapters: path to scale, as merged. */
     public static Report verify(Path base, Map<Path, Float> adapters, Path merged, List<PreferencePair> pairs, int threads) {
+        return verify(base, adapters, List.of(merged), pairs, threads).getFirst();
+    }
+
+    /** Several merges of the same adapters (jdpo's and a peer's, say), each against base + adapters, one report each. */
+    public static List<Report> verify(Path base, Map<Path, Float> adapters, List<Path> merged, List<PreferencePair> pairs, int threads) {
+        List<Report> out = new ArrayList<>();
+        for (Path m : merged) out.add(verifyOne(base, adapters, m, pairs, threads));
+        return out;
+    }
+
+    private static Report verifyOne(Path base, Map<Path, Float> adapters, Path merged, List<PreferencePair> pairs, int threads) {
         int longest = 8;
         for (PreferencePair p : pairs) longest = Math.max(longest, p.prompt().length + Math.max(p.chosen().length, p.rejected().length));
         ContextParams params = ContextParams.of(longest).withBatch(longest).withThreads(threads);

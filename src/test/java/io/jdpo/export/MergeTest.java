@@ -166,6 +166,39 @@ class MergeTest {
         }
     }
 
+    /** --type q8_0 on stories260K: the 172-wide ffn_down rows fall back to F16 as llama-quantize does, instead of stopping. */
+    @Test
+    void typesFallBackAndKeepUpdateUpgrades(@TempDir Path dir) throws Exception {
+        Path base = TestData.stories260K(), lora = adapter(base, dir.resolve("a.gguf"), 4, 8);
+        Path out = dir.resolve("q8.gguf");
+        Merger.Result r = merge(base, lora, out, GgmlType.Q8_0);
+        try (GgufFile o = GgufFile.open(out)) {
+            assertEquals(GgmlType.F16, o.tensor("blk.0.ffn_down.weight").type(), "172 values per row: F16, as llama-quantize falls back");
+            assertEquals(GgmlType.Q8_0, o.tensor("blk.0.ffn_up.weight").type());
+        }
+        assertEquals(35, r.merged());
+
+        Path q40 = dir.resolve("stories260K-Q4_0.gguf");
+        ModelQuantizer.quantize(base, q40, FileType.Q4_0, 2);
+        Path lora40 = adapter(q40, dir.resolve("a40.gguf"), 4, 8);
+        Merger.Result kept = Merger.merge(q40, List.of(new Merger.Input(AdapterFile.read(lora40), 1f)), dir.resolve("kept.gguf"),
+                Merger.Options.defaults().withKeepUpdate(0.9), Map.of(), null);
+        Merger.Result own = merge(q40, lora40, dir.resolve("own.gguf"), (GgmlType) null);
+        assertEquals(0, own.retyped(), "without --keep-update every tensor keeps its type");
+        assertTrue(kept.retyped() > 0, "some Q4_0 tensors cannot carry 90% of a random update");
+        for (Merger.TensorReport t : kept.tensors()) {
+            assertTrue(t.keptShare() >= 0.9 || t.type() == GgmlType.F16, t.name() + " " + t.type() + " keeps " + t.keptShare());
+            if (t.type() != t.baseType()) assertTrue(t.bytes() > t.baseBytes(), t.name() + " grows when upgraded");
+        }
+        long sizeKept = Files.size(dir.resolve("kept.gguf")), sizeOwn = Files.size(dir.resolve("own.gguf"));
+        assertEquals(kept.addedBytes(), sizeKept - sizeOwn, 64.0 * kept.tensors().size(), "the reported cost is the file's growth (up to alignment)");
+        try (GgufFile o = GgufFile.open(dir.resolve("kept.gguf"))) {
+            for (Merger.TensorReport t : kept.tensors()) assertEquals(t.type(), o.tensor(t.name()).type(), t.name());
+        }
+        System.out.printf("--keep-update 0.9 on stories260K Q4_0 with a random adapter: %d of %d tensors upgraded, %+d bytes%n",
+                kept.retyped(), kept.merged(), kept.addedBytes());
+    }
+
     static List<PreferencePair> pairs(Path model, int n) {
         List<PreferencePair> out = new ArrayList<>();
         try (LlamaModel m = LlamaModel.load(model)) {
@@ -185,20 +218,20 @@ class MergeTest {
 
         AdapterFile wrongArch = new AdapterFile(lora, "qwen2", a.alpha(), a.pairs(), a.provenance());
         var e = assertThrows(IllegalArgumentException.class, () -> Merger.merge(base, List.of(new Merger.Input(wrongArch, 1f)),
-                dir.resolve("o.gguf"), null, Map.of(), null));
+                dir.resolve("o.gguf"), (GgmlType) null, Map.of(), null));
         assertTrue(e.getMessage().contains("architecture 'qwen2'") && e.getMessage().contains("'llama'"), e.getMessage());
 
         var generated = TestModelFactory.write(TestData.stories260K(), new TestModelFactory.Shape(32, 1, 4, 2, 64, 64), 2, dir.resolve("g.gguf"));
         AdapterFile otherShape = AdapterFile.read(adapter(generated, dir.resolve("g-lora.gguf"), 1, 2));
         e = assertThrows(IllegalArgumentException.class, () -> Merger.merge(base, List.of(new Merger.Input(otherShape, 1f)),
-                dir.resolve("o.gguf"), null, Map.of(), null));
+                dir.resolve("o.gguf"), (GgmlType) null, Map.of(), null));
         assertTrue(e.getMessage().contains("blk.0.attn_q.weight' is 32x32"), e.getMessage());
 
         Map<String, AdapterFile.Pair> extra = new java.util.LinkedHashMap<>(a.pairs());
         extra.put("blk.9.attn_q.weight", a.pairs().get("blk.0.attn_q.weight"));
         AdapterFile missing = new AdapterFile(lora, "llama", a.alpha(), extra, a.provenance());
         e = assertThrows(IllegalArgumentException.class, () -> Merger.merge(base, List.of(new Merger.Input(missing, 1f)),
-                dir.resolve("o.gguf"), null, Map.of(), null));
+                dir.resolve("o.gguf"), (GgmlType) null, Map.of(), null));
         assertTrue(e.getMessage().contains("'blk.9.attn_q.weight', which the base"), e.getMessage());
 
         // A Q8_0 adapter: its rounding would be merged into the weights.

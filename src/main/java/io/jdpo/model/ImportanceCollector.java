@@ -1,0 +1,114 @@
+package io.jdpo.model;
+
+import io.jdpo.gguf.ImportanceMatrix;
+
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Accumulates an importance matrix from the Java forward: for every projection of every
+ * layer, the sum over tokens of the squares of its input's columns (the normalised residual
+ * for Q/K/V and gate/up, the attention output for attn_output, the gated MLP product for
+ * ffn_down), as llama-imatrix does from llama.cpp's graph. Q, K and V share one input, as do
+ * gate and up; each tensor still gets its own entry, as llama-imatrix writes them.
+ */
+public final class ImportanceCollector {
+    private final Transformer model;
+    private final double[][][] sums;
+    /** Per layer and input, the sums of x_i·x_j (n × n), when asked for. */
+    private final double[][][] cross;
+    private long tokens;
+    private int sequences;
+
+    public ImportanceCollector(Transformer model) {
+        this(model, false);
+    }
+
+    /**
+     * @param secondMoments also accumulate every input's full second-moment matrix (n² values
+     *                      per input: for small models; a 4096-wide input takes 128 MiB)
+     */
+    public ImportanceCollector(Transformer model, boolean secondMoments) {
+        this.model = model;
+        ModelConfig c = model.config();
+        int[] widths = {c.dim(), c.qDim(), c.dim(), c.ffn()};
+        this.sums = new double[c.layers()][4][];
+        this.cross = secondMoments ? new double[c.layers()][4][] : null;
+        for (int l = 0; l < c.layers(); l++) {
+            for (int k = 0; k < 4; k++) {
+                sums[l][k] = new double[widths[k]];
+                if (cross != null) cross[l][k] = new double[widths[k] * widths[k]];
+            }
+        }
+    }
+
+    /** Runs a preference pair (prompt once, both completions) and adds its activations. */
+    public void addPair(int[] prompt, int[] chosen, int[] rejected) {
+        add(model.forwardPair(prompt, chosen, rejected, false));
+    }
+
+    /** Runs a token sequence and adds its activations. */
+    public void addSequence(int[] tokens) {
+        add(model.forward(tokens, Math.max(1, tokens.length - 1), false));
+    }
+
+    private void add(ForwardPass pass) {
+        int T = pass.tokens();
+        ModelConfig c = model.config();
+        for (int l = 0; l < sums.length; l++) {
+            LayerActivations a = pass.layers[l];
+            float[][] inputs = {a.h1, a.att, a.h2, a.act};
+            for (int k = 0; k < 4; k++) {
+                accumulate(inputs[k], T, sums[l][k].length, sums[l][k]);
+                if (cross != null) accumulateCross(inputs[k], T, sums[l][k].length, cross[l][k]);
+            }
+        }
+        model.recycle(pass.layers);
+        tokens += T;
+        sequences++;
+    }
+
+    private static void accumulate(float[] x, int T, int n, double[] into) {
+        for (int t = 0; t < T; t++) {
+            int o = t * n;
+            for (int i = 0; i < n; i++) into[i] += (double) x[o + i] * x[o + i];
+        }
+    }
+
+    private static void accumulateCross(float[] x, int T, int n, double[] into) {
+        for (int t = 0; t < T; t++) {
+            int o = t * n;
+            for (int i = 0; i < n; i++) {
+                double xi = x[o + i];
+                if (xi == 0) continue;
+                int r = i * n;
+                for (int j = 0; j < n; j++) into[r + j] += xi * x[o + j];
+            }
+        }
+    }
+
+    public long tokens() {
+        return tokens;
+    }
+
+    /** The matrix so far; {@code dataset} names the data it was computed on. */
+    public ImportanceMatrix result(String dataset) {
+        Map<String, ImportanceMatrix.Entry> entries = new LinkedHashMap<>();
+        Map<LoraTarget, Integer> input = new EnumMap<>(LoraTarget.class);
+        input.put(LoraTarget.ATTN_Q, 0);
+        input.put(LoraTarget.ATTN_K, 0);
+        input.put(LoraTarget.ATTN_V, 0);
+        input.put(LoraTarget.ATTN_OUTPUT, 1);
+        input.put(LoraTarget.FFN_GATE, 2);
+        input.put(LoraTarget.FFN_UP, 2);
+        input.put(LoraTarget.FFN_DOWN, 3);
+        for (int l = 0; l < sums.length; l++) {
+            for (var e : input.entrySet()) {
+                entries.put("blk." + l + "." + e.getKey().tensor() + ".weight", new ImportanceMatrix.Entry(sums[l][e.getValue()].clone(), tokens,
+                        cross == null ? null : cross[l][e.getValue()].clone()));
+            }
+        }
+        return new ImportanceMatrix(entries, dataset, sequences, 0);
+    }
+}
