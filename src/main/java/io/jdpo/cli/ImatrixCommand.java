@@ -1,13 +1,9 @@
 package io.jdpo.cli;
 
 import io.jdpo.gguf.ImportanceMatrix;
-import io.jdpo.llama.ChatTemplate;
-import io.jdpo.llama.LlamaModel;
-import io.jdpo.llama.ModelParams;
 import io.jdpo.model.ImportanceCollector;
 import io.jdpo.model.Transformer;
-import io.jdpo.data.PairEncoder;
-import io.jdpo.data.PreferenceExample;
+import io.jdpo.data.PairLoader;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.data.PreferenceReader;
 import picocli.CommandLine.Command;
@@ -16,6 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -44,20 +41,16 @@ final class ImatrixCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true));
-             Transformer tf = Transformer.load(model, common.threads())) {
-            PairEncoder enc = new PairEncoder(m.tokenizer(), ChatTemplate.forModel(m, template));
+        List<PreferencePair> pairs;
+        try (PairLoader loader = PairLoader.open(model, template)) {
+            pairs = loader.encode(PreferenceReader.read(data, null), maxPairs);
+        }
+        try (Transformer tf = Transformer.load(model, common.threads())) {
             ImportanceCollector c = new ImportanceCollector(tf, secondMoments);
-            int n = 0;
-            for (PreferenceExample e : PreferenceReader.read(data, null).examples()) {
-                if (n == maxPairs) break;
-                PreferencePair p = enc.encode(e);
-                c.addPair(p.prompt(), p.chosen(), p.rejected());
-                n++;
-            }
+            for (PreferencePair p : pairs) c.addPair(p.prompt(), p.chosen(), p.rejected());
             ImportanceMatrix im = c.result(data.getFileName().toString());
             im.write(out);
-            System.out.printf(Locale.ROOT, "wrote %s: %d tensors, %d pairs, %d tokens%n", out, im.entries().size(), n, c.tokens());
+            System.out.printf(Locale.ROOT, "wrote %s: %d tensors, %d pairs, %d tokens%n", out, im.entries().size(), pairs.size(), c.tokens());
         }
         return 0;
     }
