@@ -65,7 +65,8 @@ public final class TestModelFactory {
         Map<String, GgufValue> tokenizer = new LinkedHashMap<>();
         try (GgufFile src = GgufFile.open(tokenizerSource)) {
             for (var e : src.metadata().entrySet()) {
-                if (e.getKey().startsWith("tokenizer.")) tokenizer.put(e.getKey(), e.getValue());
+                // Detached: the values must outlive the file they are read from.
+                if (e.getKey().startsWith("tokenizer.")) tokenizer.put(e.getKey(), e.getValue().detached());
             }
         }
         GgufValue tokens = tokenizer.get("tokenizer.ggml.tokens");
