@@ -9,8 +9,12 @@ cd "$root"
 # The HTML report is rendered in a real headless browser by the tests: Debian's chromium.
 if ! command -v chromium >/dev/null 2>&1; then
   echo "test.sh: installing Debian's chromium for the report rendering test ..." >&2
-  if [ "$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
-  else sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; fi
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  # A fresh machine may have empty package lists: update them when chromium has no candidate.
+  if ! apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    $sudo_ apt-get update -q >/dev/null
+  fi
+  $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
 fi
 native=$(native/build.sh | tail -1)
 scripts/check-bindings.sh

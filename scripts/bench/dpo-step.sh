@@ -18,8 +18,10 @@ shared=$root/../shared/testdata/models
 py=/usr/bin/python3
 if ! "$py" -c "import torch" 2>/dev/null || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
   echo "installing python3-torch and libopenblas0-pthread (Debian packages) ..." >&2
-  if [ "$(id -u)" = 0 ]; then apt-get install -y -q python3-torch libopenblas0-pthread >/dev/null
-  else sudo apt-get install -y -q python3-torch libopenblas0-pthread >/dev/null; fi
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  # A fresh machine may have empty package lists: update them when torch has no candidate.
+  if ! apt-cache policy python3-torch 2>/dev/null | grep -q 'Candidate: [0-9]'; then $sudo_ apt-get update -q >/dev/null; fi
+  $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch libopenblas0-pthread >/dev/null
 fi
 cd "$root"
 peak=$(bench_java io.jdpo.bench.PrintFmaPeak "$threads" 2>/dev/null | sed -n 's/^peak_gflops=//p')
