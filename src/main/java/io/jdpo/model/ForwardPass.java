@@ -11,7 +11,7 @@ public final class ForwardPass {
     final float[] logProbs;
     /** The residual stream after the last layer, before the output norm. */
     final float[] xFinal;
-    final Rope.Table rope;
+    final Rope.Tables rope;
     /** Every layer's activations, or null when recomputing. */
     final LayerActivations[] layers;
     /** Every layer's input, when recomputing. */
@@ -21,7 +21,7 @@ public final class ForwardPass {
     /** The LoRA dropout masks of this pass, or null. */
     final Dropout dropout;
 
-    ForwardPass(Layout layout, float[] logProbs, float[] xFinal, Rope.Table rope, LayerActivations[] layers,
+    ForwardPass(Layout layout, float[] logProbs, float[] xFinal, Rope.Tables rope, LayerActivations[] layers,
                 float[][] layerInputs, float[] unitGrad, Dropout dropout) {
         this.layout = layout;
         this.logProbs = logProbs;

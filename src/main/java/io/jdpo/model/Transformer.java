@@ -43,6 +43,12 @@ public final class Transformer implements AutoCloseable {
      * whole output matrix again, so chunks are kept few (two for 512 tokens of a 32k vocabulary).
      */
     private static final int LOGIT_CHUNK_FLOATS = 8 << 20;
+    /**
+     * GELU as the smooth function rather than llama.cpp's F16 table: for the gradient check
+     * only, whose finite differences cannot see through the table's steps (the backward uses
+     * the smooth slope either way).
+     */
+    private boolean smoothGelu;
     /** Rows per thread task in row-wise steps (norms, residual adds, activations). */
     static final int ROWS = 16;
 
@@ -51,24 +57,36 @@ public final class Transformer implements AutoCloseable {
         this.weights = trainable ? Arena.ofShared() : null;
         this.cfg = ModelConfig.from(file);
         this.par = new Parallel(threads);
+        ArchFeatures f = cfg.features();
         this.tokenEmbedding = matrix("token_embd.weight", cfg.dim(), cfg.vocab());
-        this.output = has("output.weight") ? matrix("output.weight", cfg.dim(), cfg.vocab()) : tokenEmbedding;
+        this.output = !f.outputIsEmbedding() && has("output.weight") ? matrix("output.weight", cfg.dim(), cfg.vocab()) : tokenEmbedding;
         this.outputNorm = vector("output_norm.weight", cfg.dim());
-        this.ropeFactors = has("rope_freqs.weight") ? vector("rope_freqs.weight", cfg.ropeDim() / 2) : null;
+        // Phi-3's long-context models carry short and long factors; llama.cpp takes the long
+        // ones only when its context exceeds rope.scaling.original_context_length. Training
+        // sequences and the parity contexts stay below that, so the Java forward uses the short ones.
+        this.ropeFactors = has("rope_freqs.weight") ? vector("rope_freqs.weight", cfg.ropeDim() / 2)
+                : has("rope_factors_short.weight") ? vector("rope_factors_short.weight", cfg.ropeDim() / 2) : null;
+        // Gemma's norm weights (attn, ffn, post-norms, Q/K norms, output) are stored already
+        // transformed: Gemma's RMSNorm multiplies by (1 + w), and convert_hf_to_gguf writes
+        // w + 1, so they are used here like any other norm weight.
         List<LayerWeights> ls = new ArrayList<>();
+        int d = cfg.dim(), qd = cfg.qDim(), kvd = cfg.kvDim(), ffn = cfg.ffn();
         for (int l = 0; l < cfg.layers(); l++) {
             String p = "blk." + l + ".";
-            boolean bias = cfg.arch() == Architecture.QWEN2;
-            boolean qk = cfg.arch() == Architecture.QWEN3;
-            ls.add(new LayerWeights(vector(p + "attn_norm.weight", cfg.dim()),
-                    matrix(p + "attn_q.weight", cfg.dim(), cfg.qDim()), matrix(p + "attn_k.weight", cfg.dim(), cfg.kvDim()),
-                    matrix(p + "attn_v.weight", cfg.dim(), cfg.kvDim()), matrix(p + "attn_output.weight", cfg.qDim(), cfg.dim()),
-                    bias ? vector(p + "attn_q.bias", cfg.qDim()) : null, bias ? vector(p + "attn_k.bias", cfg.kvDim()) : null,
-                    bias ? vector(p + "attn_v.bias", cfg.kvDim()) : null,
+            boolean bias = f.qkvBias(), qk = f.qkNorm(), fused = f.fusedQkv(), post = f.postNorms();
+            ls.add(new LayerWeights(vector(p + "attn_norm.weight", d),
+                    fused ? null : matrix(p + "attn_q.weight", d, qd), fused ? null : matrix(p + "attn_k.weight", d, kvd),
+                    fused ? null : matrix(p + "attn_v.weight", d, kvd), matrix(p + "attn_output.weight", qd, d),
+                    bias ? vector(p + "attn_q.bias", qd) : null, bias ? vector(p + "attn_k.bias", kvd) : null,
+                    bias ? vector(p + "attn_v.bias", kvd) : null,
                     qk ? vector(p + "attn_q_norm.weight", cfg.headDim()) : null, qk ? vector(p + "attn_k_norm.weight", cfg.headDim()) : null,
-                    vector(p + "ffn_norm.weight", cfg.dim()),
-                    matrix(p + "ffn_gate.weight", cfg.dim(), cfg.ffn()), matrix(p + "ffn_up.weight", cfg.dim(), cfg.ffn()),
-                    matrix(p + "ffn_down.weight", cfg.ffn(), cfg.dim())));
+                    vector(p + "ffn_norm.weight", d),
+                    f.fusedGateUp() ? null : matrix(p + "ffn_gate.weight", d, ffn),
+                    matrix(p + "ffn_up.weight", d, f.fusedGateUp() ? 2 * ffn : ffn),
+                    matrix(p + "ffn_down.weight", ffn, d),
+                    fused ? matrix(p + "attn_qkv.weight", d, qd + 2 * kvd) : null,
+                    post ? vector(p + "post_attention_norm.weight", d) : null,
+                    post ? vector(p + "post_ffw_norm.weight", d) : null));
         }
         this.layers = List.copyOf(ls);
     }
@@ -251,7 +269,7 @@ public final class Transformer implements AutoCloseable {
     }
 
     private ForwardPass forward(Layout layout, boolean recompute, long dropoutSeed) {
-        Rope.Table rope = ropeTable(layout);
+        Rope.Tables rope = ropeTable(layout);
         int L = layers.size();
         LayerActivations[] acts = recompute ? null : spareActivations(layout.length());
         float[][] inputs = recompute ? new float[L][] : null;
@@ -296,8 +314,8 @@ public final class Transformer implements AutoCloseable {
         if (acts != null && acts[0] != null && (spare == null || spare[0].capacity < acts[0].capacity)) spare = acts;
     }
 
-    private Rope.Table ropeTable(Layout layout) {
-        return Rope.table(layout.positions, cfg, ropeFactors);
+    private Rope.Tables ropeTable(Layout layout) {
+        return Rope.tables(layout.positions, cfg, ropeFactors);
     }
 
     /**
@@ -305,7 +323,7 @@ public final class Transformer implements AutoCloseable {
      * activations are kept; with {@code inputs} only each block's input (for recomputation).
      * Dropout (training forwards only) may be null.
      */
-    private float[] run(Layout layout, Rope.Table rope, LayerActivations[] acts, float[][] inputs, Dropout dropout) {
+    private float[] run(Layout layout, Rope.Tables rope, LayerActivations[] acts, float[][] inputs, Dropout dropout) {
         int T = layout.length();
         float[] x = embed(layout.tokens);
         LoraConfig lc = lora == null ? null : lora.config();
@@ -337,7 +355,7 @@ public final class Transformer implements AutoCloseable {
             // panel by panel as the product makes them, holding none of them whole.
             float[] rows = new float[n * d];
             outputRows(x, layout.sources, 0, n, rows);
-            return OnlineLogSoftmax.logProbs(output, rows, n, layout.targets, par);
+            return OnlineLogSoftmax.logProbs(output, rows, n, layout.targets, cfg.features().finalSoftcap(), par);
         }
         float[] out = new float[n];
         // Vocabulary logits a chunk of positions at a time: T × vocab floats would be the
@@ -348,14 +366,21 @@ public final class Transformer implements AutoCloseable {
             int m = Math.min(chunk, n - c0), first = c0;
             outputRows(x, layout.sources, first, m, rows);
             output.matmul(rows, m, logits, par);
-            // Each row on its own: the log-prob, then onehot − softmax in place.
+            float cap = cfg.features().finalSoftcap();
+            // Each row on its own: the log-prob, then onehot − softmax in place (times the
+            // soft cap's slope 1 − tanh² where the logits are capped).
             par.forRange(m, ROWS, (i0, i1) -> {
                 for (int i = i0; i < i1; i++) {
                     int o = i * V, target = layout.targets[first + i];
+                    if (cap > 0) SoftCap.apply(logits, o, V, cap);
                     double lse = VectorMath.logSumExp(logits, o, V);
                     out[first + i] = (float) (logits[o + target] - lse);
-                    for (int v = 0; v < V; v++) logits[o + v] = -(float) Math.exp(logits[o + v] - lse);
-                    logits[o + target] += 1;
+                    for (int v = 0; v < V; v++) {
+                        float z = logits[o + v];
+                        logits[o + v] = -(float) Math.exp(z - lse);
+                        if (v == target) logits[o + v] += 1;
+                        if (cap > 0) logits[o + v] *= SoftCap.slope(z, cap);
+                    }
                 }
             });
             output.matmulTransposedAdd(logits, m, unit, c0 * d, par);
@@ -395,6 +420,7 @@ public final class Transformer implements AutoCloseable {
         System.arraycopy(h, (from - 1) * d, rows, 0, n * d);
         float[] logits = new float[n * cfg.vocab()];
         output.matmul(rows, n, logits, par);
+        if (cfg.features().finalSoftcap() > 0) SoftCap.apply(logits, 0, logits.length, cfg.features().finalSoftcap());
         return logits;
     }
 
@@ -415,6 +441,10 @@ public final class Transformer implements AutoCloseable {
             checkToken(tokens[t], t);
             tokenEmbedding.decodeRow(tokens[t], x, t * d);
         }
+        float scale = cfg.features().embedScale();
+        if (scale != 1f) {
+            for (int i = 0; i < x.length; i++) x[i] *= scale;
+        }
         return x;
     }
 
@@ -423,19 +453,25 @@ public final class Transformer implements AutoCloseable {
      * T × dim scratch. When {@code a} is kept for the backward it also receives copies of the
      * block's input and mid-residual, and Q/K before their norms.
      */
-    void layer(int l, float[] x, Layout layout, Rope.Table rope, LayerActivations a, float[] o) {
+    void layer(int l, float[] x, Layout layout, Rope.Tables ropes, LayerActivations a, float[] o) {
         LayerWeights w = layers.get(l);
         int T = layout.length();
         int d = cfg.dim(), hd = cfg.headDim(), ffn = cfg.ffn();
         float eps = cfg.rmsEps();
+        ArchFeatures f = cfg.features();
         if (a.xIn != null) System.arraycopy(x, 0, a.xIn, 0, T * d);
         // Row-wise steps run on all threads too: with two cores, a serial tenth of the work would cost a fifth of the time.
         par.forRange(T, ROWS, (t0, t1) -> {
             for (int t = t0; t < t1; t++) Ops.rmsNorm(x, t * d, w.attnNorm(), a.h1, t * d, d, eps);
         });
-        project(l, LoraTarget.ATTN_Q, w.wq(), a.h1, T, a.q, a);
-        project(l, LoraTarget.ATTN_K, w.wk(), a.h1, T, a.k, a);
-        project(l, LoraTarget.ATTN_V, w.wv(), a.h1, T, a.v, a);
+        if (w.wqkv() != null) {
+            project(l, LoraTarget.ATTN_QKV, w.wqkv(), a.h1, T, a.qkv, a);
+            Fused.split(a.qkv, T, new float[][]{a.q, a.k, a.v}, new int[]{cfg.qDim(), cfg.kvDim(), cfg.kvDim()});
+        } else {
+            project(l, LoraTarget.ATTN_Q, w.wq(), a.h1, T, a.q, a);
+            project(l, LoraTarget.ATTN_K, w.wk(), a.h1, T, a.k, a);
+            project(l, LoraTarget.ATTN_V, w.wv(), a.h1, T, a.v, a);
+        }
         if (w.bq() != null) {
             Ops.addBias(a.q, w.bq(), T);
             Ops.addBias(a.k, w.bk(), T);
@@ -449,24 +485,50 @@ public final class Transformer implements AutoCloseable {
             for (int i = 0; i < T * cfg.heads(); i++) Ops.rmsNorm(a.q, i * hd, w.qNorm(), a.q, i * hd, hd, eps);
             for (int i = 0; i < T * cfg.kvHeads(); i++) Ops.rmsNorm(a.k, i * hd, w.kNorm(), a.k, i * hd, hd, eps);
         }
+        Rope.Table rope = ropes.forLayer(cfg, l);
         Rope.apply(a.q, T, cfg.heads(), cfg, rope);
         Rope.apply(a.k, T, cfg.kvHeads(), cfg, rope);
-        Attention.forward(a.q, a.k, a.v, a.att, layout, cfg, par);
+        Attention.forward(a.q, a.k, a.v, a.att, layout, cfg, par, attentionOptions(l));
         project(l, LoraTarget.ATTN_OUTPUT, w.wo(), a.att, T, o, a);
+        postNormAndAdd(x, o, w.attnPostNorm(), a.oAtt, T);
         par.forRange(T, ROWS, (t0, t1) -> {
-            for (int i = t0 * d; i < t1 * d; i++) x[i] += o[i];
             if (a.xMid != null) System.arraycopy(x, t0 * d, a.xMid, t0 * d, (t1 - t0) * d);
             for (int t = t0; t < t1; t++) Ops.rmsNorm(x, t * d, w.ffnNorm(), a.h2, t * d, d, eps);
         });
-        project(l, LoraTarget.FFN_GATE, w.gate(), a.h2, T, a.g, a);
-        project(l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.u, a);
+        if (w.gate() == null) {
+            project(l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.gu, a);
+            Fused.split(a.gu, T, new float[][]{a.g, a.u}, new int[]{ffn, ffn});
+        } else {
+            project(l, LoraTarget.FFN_GATE, w.gate(), a.h2, T, a.g, a);
+            project(l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.u, a);
+        }
+        boolean gelu = f.gelu();
         par.forRange(T, ROWS, (t0, t1) -> {
-            for (int i = t0 * ffn; i < t1 * ffn; i++) a.act[i] = Ops.silu(a.g[i]) * a.u[i];
+            for (int i = t0 * ffn; i < t1 * ffn; i++) a.act[i] = (gelu ? gelu(a.g[i]) : Ops.silu(a.g[i])) * a.u[i];
         });
         project(l, LoraTarget.FFN_DOWN, w.down(), a.act, T, o, a);
+        postNormAndAdd(x, o, w.ffnPostNorm(), a.oFfn, T);
+    }
+
+    /**
+     * x += o, or with a post-norm (Gemma) x += norm(o): o is normalised in place, its value
+     * before the norm kept in {@code keep} for the backward when that is not null.
+     */
+    private void postNormAndAdd(float[] x, float[] o, float[] norm, float[] keep, int T) {
+        int d = cfg.dim();
+        float eps = cfg.rmsEps();
         par.forRange(T, ROWS, (t0, t1) -> {
+            if (norm != null) {
+                if (keep != null) System.arraycopy(o, t0 * d, keep, t0 * d, (t1 - t0) * d);
+                for (int t = t0; t < t1; t++) Ops.rmsNorm(o, t * d, norm, o, t * d, d, eps);
+            }
             for (int i = t0 * d; i < t1 * d; i++) x[i] += o[i];
         });
+    }
+
+    /** Layer l's attention options: the scale, its sliding window (0 when global) and the logit soft cap. */
+    Attention.Options attentionOptions(int l) {
+        return new Attention.Options(cfg.attentionScale(), cfg.features().window(l), cfg.features().attnSoftcap());
     }
 
     /**
@@ -492,6 +554,16 @@ public final class Transformer implements AutoCloseable {
 
     ModelConfig cfg() {
         return cfg;
+    }
+
+    /** The MLP's GELU as this model computes it (llama.cpp's F16 table unless {@link #smoothGelu(boolean)}). */
+    float gelu(float x) {
+        return smoothGelu ? Gelu.exact(x) : Gelu.apply(x);
+    }
+
+    /** Switches the forward's GELU to the smooth function (gradient checks) or back to llama.cpp's table. */
+    void smoothGelu(boolean on) {
+        this.smoothGelu = on;
     }
 
     LayerWeights layerWeights(int l) {
