@@ -2,13 +2,13 @@ package io.jdpo.cli;
 
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.ModelParams;
-import io.jdpo.model.LlamaInit;
-import io.jdpo.model.SpmVocabulary;
-import io.jdpo.model.Transformer;
-import io.jdpo.train.ConsoleProgress;
-import io.jdpo.train.DemoCorpus;
-import io.jdpo.train.DemoPreferences;
-import io.jdpo.train.Pretrainer;
+import io.jdpo.demo.LlamaInit;
+import io.jdpo.demo.SpmVocabulary;
+import io.jdpo.demo.FullParameterModel;
+import io.jdpo.progress.ConsoleProgress;
+import io.jdpo.demo.DemoCorpus;
+import io.jdpo.demo.DemoPreferences;
+import io.jdpo.demo.Pretrainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -65,10 +65,10 @@ final class BuildDemoModelCommand implements Callable<Integer> {
         }
         int[] tokens = ids.stream().mapToInt(Integer::intValue).toArray();
         System.out.printf("corpus: %d stories, %d tokens, vocabulary of %d%n", stories, tokens.length, vocab.size());
-        try (Transformer tf = Transformer.loadTrainable(init, common.threads())) {
-            Pretrainer.train(tf, tokens, new Pretrainer.Config(128, 8, steps, 3e-3, 0.05, 0.01, seed),
+        try (FullParameterModel fm = FullParameterModel.load(init, common.threads())) {
+            Pretrainer.train(fm, tokens, new Pretrainer.Config(128, 8, steps, 3e-3, 0.05, 0.01, seed),
                     new ConsoleProgress(System.out, false));
-            tf.save(out);
+            fm.save(out);
         } finally {
             Files.deleteIfExists(init);
         }

@@ -1,19 +1,16 @@
 package io.jdpo.cli;
 
-import io.jdpo.llama.ChatTemplate;
-import io.jdpo.llama.LlamaModel;
-import io.jdpo.llama.ModelParams;
-import io.jdpo.train.BeforeAfter;
-import io.jdpo.train.ConsoleProgress;
-import io.jdpo.train.PairEncoder;
-import io.jdpo.train.PreferenceEvaluator;
-import io.jdpo.train.PreferenceExample;
-import io.jdpo.train.PreferencePair;
-import io.jdpo.train.PreferenceReader;
-import io.jdpo.train.CommandReward;
-import io.jdpo.train.JudgeReward;
-import io.jdpo.train.RegexReward;
-import io.jdpo.train.Reward;
+import io.jdpo.verify.BeforeAfter;
+import io.jdpo.progress.ConsoleProgress;
+import io.jdpo.verify.PreferenceEvaluator;
+import io.jdpo.data.PairLoader;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.verify.PreferenceMetrics;
+import io.jdpo.data.PreferenceReader;
+import io.jdpo.verify.CommandReward;
+import io.jdpo.verify.JudgeReward;
+import io.jdpo.verify.RegexReward;
+import io.jdpo.verify.Reward;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -72,17 +69,12 @@ final class EvalCommand implements Callable<Integer> {
             AdapterSpec a = AdapterSpec.parse(spec);
             adapters.put(a.path(), a.scale());
         }
-        PreferenceReader.Data d = PreferenceReader.read(data, format == null ? null : io.jdpo.train.PreferenceFormat.parse(format));
-        List<PreferencePair> pairs = new ArrayList<>();
-        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
-            ChatTemplate t = ChatTemplate.forModel(m, template);
-            PairEncoder enc = new PairEncoder(m.tokenizer(), t);
-            for (PreferenceExample e : d.examples()) {
-                if (pairs.size() == maxPairs) break;
-                pairs.add(enc.encode(e));
-            }
+        PreferenceReader.Data d = PreferenceReader.read(data, format == null ? null : io.jdpo.data.PreferenceFormat.parse(format));
+        List<PreferencePair> pairs;
+        try (PairLoader loader = PairLoader.open(model, template)) {
+            pairs = loader.encode(d.examples(), maxPairs);
         }
-        PreferenceEvaluator.Result r = PreferenceEvaluator.evaluate(model, adapters, pairs, beta, common.threads(), new ConsoleProgress(System.out, quiet));
+        PreferenceMetrics r = PreferenceEvaluator.evaluate(model, adapters, pairs, beta, common.threads(), new ConsoleProgress(System.out, quiet));
         System.out.printf(Locale.ROOT, "%d pairs: rewards/accuracies %.4f  rewards/margins %.4f  rewards/chosen %.4f  rewards/rejected %.4f"
                 + "  logps/chosen %.3f  logps/rejected %.3f%n", r.pairs(), r.accuracy(), r.margin(), r.rewardChosen(), r.rewardRejected(),
                 r.logpChosen(), r.logpRejected());
@@ -104,12 +96,8 @@ final class EvalCommand implements Callable<Integer> {
         if (adapters.size() != 1) throw new IllegalArgumentException("generation-based evaluation takes one --lora");
         List<int[]> prompts = new ArrayList<>();
         for (PreferencePair p : pairs) prompts.add(p.prompt());
-        double before = 0, after = 0;
-        for (BeforeAfter.Generation g : BeforeAfter.generate(model, adapters.keySet().iterator().next(), prompts, genTokens, common.threads())) {
-            before += reward.score(g.before());
-            after += reward.score(g.after());
-        }
+        BeforeAfter.Result r = BeforeAfter.scored(model, adapters.keySet().iterator().next(), prompts, genTokens, common.threads(), reward);
         System.out.printf(Locale.ROOT, "generation reward (greedy, %d tokens, %d prompts): base %.3f, with adapter %.3f%n",
-                genTokens, prompts.size(), before / prompts.size(), after / prompts.size());
+                genTokens, prompts.size(), r.meanBefore(), r.meanAfter());
     }
 }

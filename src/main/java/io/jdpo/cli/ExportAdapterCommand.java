@@ -1,7 +1,7 @@
 package io.jdpo.cli;
 
-import io.jdpo.export.AdapterExporter;
-import io.jdpo.export.AdapterFile;
+import io.jdpo.adapter.AdapterExporter;
+import io.jdpo.adapter.AdapterFile;
 import io.jdpo.gguf.GgmlType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

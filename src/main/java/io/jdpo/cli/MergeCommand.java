@@ -1,17 +1,13 @@
 package io.jdpo.cli;
 
-import io.jdpo.export.AdapterFile;
-import io.jdpo.export.MergeVerifier;
+import io.jdpo.adapter.AdapterFile;
+import io.jdpo.verify.MergeVerifier;
 import io.jdpo.export.Merger;
 import io.jdpo.gguf.GgmlType;
-import io.jdpo.llama.ChatTemplate;
-import io.jdpo.llama.LlamaModel;
-import io.jdpo.llama.ModelParams;
-import io.jdpo.train.ConsoleProgress;
-import io.jdpo.train.PairEncoder;
-import io.jdpo.train.PreferenceExample;
-import io.jdpo.train.PreferencePair;
-import io.jdpo.train.PreferenceReader;
+import io.jdpo.progress.ConsoleProgress;
+import io.jdpo.data.PairLoader;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.PreferenceReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -76,15 +72,9 @@ final class MergeCommand implements Callable<Integer> {
             }
         }
         if (verify != null) {
-            List<MergeVerifier.Pair> pairs = new ArrayList<>();
-            try (LlamaModel m = LlamaModel.load(base, ModelParams.defaults().withVocabOnly(true))) {
-                ChatTemplate tmpl = ChatTemplate.forModel(m, template);
-                PairEncoder enc = new PairEncoder(m.tokenizer(), tmpl);
-                for (PreferenceExample e : PreferenceReader.read(verify, null).examples()) {
-                    if (pairs.size() == verifyPairs) break;
-                    PreferencePair p = enc.encode(e);
-                    pairs.add(new MergeVerifier.Pair(p.prompt(), p.chosen(), p.rejected()));
-                }
+            List<PreferencePair> pairs;
+            try (PairLoader loader = PairLoader.open(base, template)) {
+                pairs = loader.encode(PreferenceReader.read(verify, null).examples(), verifyPairs);
             }
             MergeVerifier.Report v = MergeVerifier.verify(base, scales, out, pairs, common.threads());
             System.out.printf(Locale.ROOT, "verify on %d pairs (%d tokens): KL(base+adapters || merged) mean %.2e, max %.2e nats/token;"

@@ -1,7 +1,7 @@
 package io.jdpo.cli;
 
-import io.jdpo.export.DequantizedCopy;
-import io.jdpo.train.ParityReport;
+import io.jdpo.model.DequantizedCopy;
+import io.jdpo.verify.ParityReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

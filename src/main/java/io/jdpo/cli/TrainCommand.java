@@ -1,25 +1,24 @@
 package io.jdpo.cli;
 
-import io.jdpo.llama.ChatTemplate;
-import io.jdpo.llama.LlamaModel;
-import io.jdpo.llama.ModelParams;
 import io.jdpo.model.LoraTarget;
 import io.jdpo.report.HtmlReport;
-import io.jdpo.train.BeforeAfter;
-import io.jdpo.train.ConsoleProgress;
+import io.jdpo.verify.BeforeAfter;
+import io.jdpo.progress.ConsoleProgress;
 import io.jdpo.train.DpoTrainer;
 import io.jdpo.train.LossType;
 import io.jdpo.train.LrSchedule;
-import io.jdpo.train.PairEncoder;
-import io.jdpo.train.PreferenceExample;
-import io.jdpo.train.PreferenceFormat;
-import io.jdpo.train.PreferencePair;
-import io.jdpo.train.PreferenceReader;
+import io.jdpo.data.HeldOutSplit;
+import io.jdpo.data.PairLoader;
+import io.jdpo.data.PreferenceFormat;
+import io.jdpo.train.MetricsLog;
+import io.jdpo.train.RunFolder;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.PreferenceReader;
 import io.jdpo.train.ReferenceScorer;
-import io.jdpo.train.RegexReward;
+import io.jdpo.verify.RegexReward;
 import io.jdpo.train.TrainConfig;
 import io.jdpo.train.TrainResult;
-import io.jdpo.train.Truncation;
+import io.jdpo.data.Truncation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,7 +30,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /** DPO training of a LoRA adapter on a GGUF model: the main job. */
@@ -135,39 +133,21 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--ngl", description = "layers llama.cpp offloads to the GPU for reference scoring (default: all)")
     Integer gpuLayers;
 
-    /** Results a run writes into its folder: a new run there would replace them. */
-    private static final List<String> RESULTS = List.of("adapter.gguf", "metrics.jsonl", "report.html");
-
-    /**
-     * An output folder holding an earlier run is kept as it is unless the user resumes that
-     * run or asks to replace it: its metrics and report cannot be made again.
-     */
-    private void refuseToReplaceEarlierRun() {
-        if (resume != null || overwrite) return;
-        List<String> found = RESULTS.stream().filter(f -> Files.exists(out.resolve(f))).toList();
-        if (!found.isEmpty()) {
-            throw new IllegalArgumentException(out + " holds an earlier run (" + String.join(", ", found)
-                    + "): --resume CHECKPOINT continues it, --overwrite replaces it, or choose another -o");
-        }
-    }
-
     @Override
     public Integer call() throws Exception {
-        refuseToReplaceEarlierRun();
+        RunFolder.checkFree(out, resume != null, overwrite);
         TrainConfig cfg = config();
         PreferenceFormat fmt = format == null ? null : PreferenceFormat.parse(format);
         PreferenceReader.Data train = PreferenceReader.read(data, fmt);
         PreferenceReader.Data held = evalData == null ? null : PreferenceReader.read(evalData, fmt);
-        List<PreferencePair> trainPairs = new ArrayList<>(), evalPairs = new ArrayList<>();
+        List<PreferencePair> trainPairs, evalPairs;
         int fallbacks;
-        try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withVocabOnly(true))) {
-            ChatTemplate tmpl = ChatTemplate.forModel(m, template);
-            PairEncoder enc = new PairEncoder(m.tokenizer(), tmpl);
-            for (PreferenceExample e : train.examples()) trainPairs.add(enc.encode(e));
-            if (held != null) for (PreferenceExample e : held.examples()) evalPairs.add(enc.encode(e));
-            fallbacks = enc.boundaryFallbacks();
+        try (PairLoader loader = PairLoader.open(model, template)) {
+            trainPairs = new ArrayList<>(loader.encode(train.examples()));
+            evalPairs = held == null ? new ArrayList<>() : new ArrayList<>(loader.encode(held.examples()));
+            fallbacks = loader.boundaryFallbacks();
         }
-        if (held == null && evalFraction > 0) split(trainPairs, evalPairs, evalFraction, cfg.seed());
+        if (held == null && evalFraction > 0) HeldOutSplit.apply(trainPairs, evalPairs, evalFraction, cfg.seed());
         ConsoleProgress progress = new ConsoleProgress(System.out, quiet);
         System.out.println("data " + data + " (" + train.format().name().toLowerCase() + "): " + counts(train.counts())
                 + (held != null ? "; eval " + evalData + ": " + counts(held.counts()) : "")
@@ -175,7 +155,8 @@ final class TrainCommand implements Callable<Integer> {
                 + (fallbacks > 0 ? "; " + fallbacks + " completions tokenized apart from their prompt" : ""));
         Files.createDirectories(out);
         Files.writeString(out.resolve("config.txt"), cfg + System.lineSeparator());
-        DpoTrainer trainer = new DpoTrainer(cfg).cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir());
+        DpoTrainer trainer = new DpoTrainer(cfg).overwrite(overwrite)
+                .cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir());
         TrainResult r = trainer.train(model, trainPairs, evalPairs, out, resume, progress);
         System.out.printf("trained %d steps in %.0f s (%.0f tokens/s); adapter %s; metrics %s%n", r.steps(), r.seconds(),
                 r.tokensPerSecond(), r.adapter(), r.metrics());
@@ -186,42 +167,20 @@ final class TrainCommand implements Callable<Integer> {
         }
         List<HtmlReport.Sample> shown = samples(evalPairs.isEmpty() ? trainPairs : evalPairs, r.adapter());
         Path report = out.resolve("report.html");
-        HtmlReport.write(report, "jdpo train: " + model.getFileName() + " on " + data.getFileName(), readMetrics(r.metrics()),
-                configTable(cfg), shown);
+        HtmlReport.write(report, "jdpo train: " + model.getFileName() + " on " + data.getFileName(), MetricsLog.read(r.metrics()),
+                cfg.table(), shown);
         System.out.println("report " + report);
         return 0;
     }
 
     /** Greedy generations before and after training from the first prompts, scored by the regex reward when one is given. */
     private List<HtmlReport.Sample> samples(List<PreferencePair> pairs, Path adapter) {
-        List<HtmlReport.Sample> out = new ArrayList<>();
-        if (samples <= 0 || pairs.isEmpty()) return out;
+        if (samples <= 0 || pairs.isEmpty()) return List.of();
         List<int[]> prompts = new ArrayList<>();
         for (PreferencePair p : pairs.subList(0, Math.min(samples, pairs.size()))) prompts.add(p.prompt());
         RegexReward reward = rewardRegex == null && penaltyRegex == null ? null : RegexReward.of(rewardRegex, penaltyRegex);
-        for (BeforeAfter.Generation g : BeforeAfter.generate(model, adapter, prompts, sampleTokens, common.threads())) {
-            out.add(new HtmlReport.Sample(g.prompt(), g.before(), g.after(),
-                    reward == null ? Double.NaN : reward.score(g.before()), reward == null ? Double.NaN : reward.score(g.after())));
-        }
-        return out;
-    }
-
-    static List<Map<String, Object>> readMetrics(Path file) throws java.io.IOException {
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(file)) {
-            if (!line.isBlank()) rows.add(json.readValue(line, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { }));
-        }
-        return rows;
-    }
-
-    /** Every field of the configuration by name, for the report. */
-    static Map<String, String> configTable(TrainConfig cfg) throws ReflectiveOperationException {
-        Map<String, String> m = new java.util.LinkedHashMap<>();
-        for (java.lang.reflect.RecordComponent c : TrainConfig.class.getRecordComponents()) {
-            m.put(c.getName(), String.valueOf(c.getAccessor().invoke(cfg)));
-        }
-        return m;
+        return BeforeAfter.scored(model, adapter, prompts, sampleTokens, common.threads(), reward).samples().stream()
+                .map(g -> new HtmlReport.Sample(g.prompt(), g.before(), g.after(), g.rewardBefore(), g.rewardAfter())).toList();
     }
 
     /** Defaults, then every option given (on the command line or through --config, already merged by {@link Jdpo}). */
@@ -260,22 +219,6 @@ final class TrainCommand implements Callable<Integer> {
         if (force != null) b.force(force);
         if (gpuLayers != null) b.gpuLayers(gpuLayers);
         return b.build();
-    }
-
-    /** Moves a seeded random share of the pairs to the eval list. */
-    private static void split(List<PreferencePair> train, List<PreferencePair> eval, double fraction, long seed) {
-        int n = (int) Math.round(train.size() * fraction);
-        if (n == 0 || n >= train.size()) return;
-        SplittableRandom rnd = new SplittableRandom(seed ^ 0x5eedL);
-        for (int i = train.size() - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            PreferencePair t = train.get(i);
-            train.set(i, train.get(j));
-            train.set(j, t);
-        }
-        List<PreferencePair> tail = train.subList(train.size() - n, train.size());
-        eval.addAll(tail);
-        tail.clear();
     }
 
     private static String counts(Map<String, Integer> c) {

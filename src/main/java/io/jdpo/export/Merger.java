@@ -1,5 +1,7 @@
 package io.jdpo.export;
 
+import io.jdpo.adapter.AdapterFile;
+
 import io.jdpo.gguf.GgmlType;
 import io.jdpo.gguf.GgufFile;
 import io.jdpo.gguf.GgufTensorInfo;

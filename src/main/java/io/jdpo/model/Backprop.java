@@ -11,8 +11,8 @@ import io.jdpo.tensor.SegmentMath;
  * through the output projection, every block in reverse and into the LoRA gradients. The
  * residual-stream gradient dx is carried from block to block; inputs of frozen weights get
  * their gradient through the transposed quantized product, without dequantizing tensors.
- * In full-parameter mode ({@code full} non-null) every weight gets its gradient too: the
- * projections' dW = dyᵀ·x, the norms' weights, the embedding rows and the output matrix.
+ * In full-parameter training a {@link WeightGradients} sink receives what every weight's
+ * gradient is made from as the pass goes by.
  */
 final class Backprop {
     private final Transformer tf;
@@ -20,12 +20,12 @@ final class Backprop {
     private final ForwardPass pass;
     private final LoraWeights lora;
     private final LoraWeights grads;
-    /** Gradients of every weight by tensor name (full-parameter training), or null. */
-    private final java.util.Map<String, float[]> full;
+    /** Receives the model's own weight gradients (full-parameter training), or null. */
+    private final WeightGradients full;
     private final Parallel par;
     private final int T;
 
-    Backprop(Transformer tf, ForwardPass pass, LoraWeights grads, java.util.Map<String, float[]> full) {
+    Backprop(Transformer tf, ForwardPass pass, LoraWeights grads, WeightGradients full) {
         this.tf = tf;
         this.cfg = tf.cfg();
         this.pass = pass;
@@ -47,19 +47,15 @@ final class Backprop {
             } else {
                 a = shared;
                 a.dropout = pass.dropout;
-                tf.layer(l, pass.layerInputs[l].clone(), pass.layout, pass.rope, a, scratch);
+                tf.block().forward(l, pass.layerInputs[l].clone(), pass.layout, pass.rope, a, scratch);
             }
             layerBackward(l, a, dx);
         }
         if (full != null) {
-            // The embedding rows of the tokens get the gradient of the first block's input.
-            float[] dE = full.get("token_embd.weight");
-            int d = cfg.dim();
+            // Gemma scales the embedding rows by √d on the way in.
             float scale = cfg.features().embedScale();
-            for (int t = 0; t < T; t++) {
-                int row = pass.layout.tokens[t] * d;
-                for (int j = 0; j < d; j++) dE[row + j] += scale * dx[t * d + j];
-            }
+            if (scale != 1f) for (int i = 0; i < dx.length; i++) dx[i] *= scale;
+            full.embedding(pass.layout.tokens, dx, cfg.dim());
         }
         pass.consumed();
         tf.recycle(pass.layers);
@@ -72,43 +68,26 @@ final class Backprop {
      * both follow the prompt's last token) add into the same dx row.
      */
     private float[] outputBackward(float[] c) {
-        int d = cfg.dim();
+        int d = cfg.dim(), n = c.length;
         float[] dx = new float[T * d], dh = new float[d];
-        float[] norm = tf.outputNorm();
-        float[] dNorm = full == null ? null : full.get("output_norm.weight");
-        for (int i = 0; i < c.length; i++) {
+        float[] norm = tf.head().norm();
+        for (int i = 0; i < n; i++) {
             for (int j = 0; j < d; j++) dh[j] = c[i] * pass.unitGrad[i * d + j];
             int row = pass.layout.sources[i] * d;
-            Ops.rmsNormBackward(pass.xFinal, row, norm, dh, 0, dx, row, d, cfg.rmsEps(), dNorm);
+            Ops.rmsNormBackward(pass.xFinal, row, norm, dh, 0, dx, row, d, cfg.rmsEps());
         }
-        if (full != null) outputWeightGradient(c);
+        if (full != null) {
+            // The output norm's weight and the output matrix: their gradients need the
+            // normalised rows and dLoss/dnorm of every prediction.
+            float[] dhAll = new float[n * d], h = new float[n * d];
+            for (int i = 0; i < n * d; i++) dhAll[i] = c[i / d] * pass.unitGrad[i];
+            float[] src = new float[n * d];
+            for (int i = 0; i < n; i++) System.arraycopy(pass.xFinal, pass.layout.sources[i] * d, src, i * d, d);
+            full.norm("output_norm.weight", src, norm, dhAll, n, d, cfg.rmsEps());
+            tf.head().normalisedRows(pass.xFinal, pass.layout.sources, 0, n, h);
+            full.output(tf.head().matrix(), h, c, pass.layout.targets, par);
+        }
         return dx;
-    }
-
-    /**
-     * dW_out += Σ_i c_i·(onehot_i − softmax(z_i)) ⊗ norm(x[source_i]): the logits are
-     * recomputed here, the one place full-parameter training needs them again.
-     */
-    private void outputWeightGradient(float[] c) {
-        int d = cfg.dim(), V = cfg.vocab(), n = c.length;
-        QuantMatrix out = tf.outputMatrix();
-        float[] h = new float[n * d], z = new float[n * V];
-        for (int i = 0; i < n; i++) Ops.rmsNorm(pass.xFinal, pass.layout.sources[i] * d, tf.outputNorm(), h, i * d, d, cfg.rmsEps());
-        out.matmul(h, n, z, par);
-        float cap = cfg.features().finalSoftcap();
-        for (int i = 0; i < n; i++) {
-            int o = i * V;
-            if (cap > 0) SoftCap.apply(z, o, V, cap);
-            double lse = io.jdpo.tensor.VectorMath.logSumExp(z, o, V);
-            for (int v = 0; v < V; v++) {
-                float zv = z[o + v];
-                z[o + v] = -c[i] * (float) Math.exp(zv - lse);
-                if (v == pass.layout.targets[i]) z[o + v] += c[i];
-                if (cap > 0) z[o + v] *= SoftCap.slope(zv, cap);
-            }
-        }
-        float[] zT = transpose(z, n, V);
-        PackedGemm.ab(zT, 0, n, V, h, 0, d, n, d, full.get(out.name()), 0, d, true);
     }
 
     /** dx holds dLoss/d(block output) on entry and dLoss/d(block input) on return. */
@@ -122,12 +101,12 @@ final class Backprop {
         projectBackward(l, LoraTarget.FFN_DOWN, w.down(), a.act, dOut, dAct, a);
         float[] du = new float[n];
         boolean gelu = cfg.features().gelu();
-        par.forRange(T, Transformer.ROWS, (t0, t1) -> {
+        par.forRange(T, DecoderBlock.ROWS, (t0, t1) -> {
             for (int i = t0 * ffn; i < t1 * ffn; i++) {
                 float g = a.g[i];
                 if (gelu) {
                     // du takes the value the forward used (F16-rounded), dg the smooth slope.
-                    du[i] = dAct[i] * tf.gelu(g);
+                    du[i] = dAct[i] * tf.block().gelu(g);
                     dAct[i] *= a.u[i] * Gelu.derivative(g);
                     continue;
                 }
@@ -152,7 +131,7 @@ final class Backprop {
         dOut = postNormBackward(a.oAtt, w.attnPostNorm(), dx, "blk." + l + ".post_attention_norm.weight");
         projectBackward(l, LoraTarget.ATTN_OUTPUT, w.wo(), a.att, dOut, dAtt, a);
         float[] dq = new float[T * cfg.qDim()], dk = new float[T * cfg.kvDim()], dv = new float[T * cfg.kvDim()];
-        Attention.backward(a.q, a.k, a.v, dAtt, dq, dk, dv, pass.layout, cfg, par, tf.attentionOptions(l));
+        Attention.backward(a.q, a.k, a.v, dAtt, dq, dk, dv, pass.layout, cfg, par, tf.block().attentionOptions(l));
         Rope.Table rope = pass.rope.forLayer(cfg, l);
         Rope.applyInverse(dq, T, cfg.heads(), cfg, rope);
         Rope.applyInverse(dk, T, cfg.kvHeads(), cfg, rope);
@@ -189,13 +168,8 @@ final class Backprop {
     /** dx += the RMS norm's backward of dh for every row, rows split across threads. */
     private void normBackward(float[] x, float[] weight, float[] dh, float[] dx, String name) {
         int d = cfg.dim();
-        if (full != null) {
-            // One thread: the weight's gradient sums over rows.
-            float[] dw = full.get(name);
-            for (int t = 0; t < T; t++) Ops.rmsNormBackward(x, t * d, weight, dh, t * d, dx, t * d, d, cfg.rmsEps(), dw);
-            return;
-        }
-        par.forRange(T, Transformer.ROWS, (t0, t1) -> {
+        if (full != null) full.norm(name, x, weight, dh, T, d, cfg.rmsEps());
+        par.forRange(T, DecoderBlock.ROWS, (t0, t1) -> {
             for (int t = t0; t < t1; t++) Ops.rmsNormBackward(x, t * d, weight, dh, t * d, dx, t * d, d, cfg.rmsEps());
         });
     }
@@ -214,12 +188,7 @@ final class Backprop {
      */
     private void projectBackward(int l, LoraTarget target, QuantMatrix w, float[] x, float[] dy, float[] dx, LayerActivations a) {
         if (dx != null) w.matmulTransposedAdd(dy, T, dx, par);
-        if (full != null) {
-            // dW (n_out × n_in, the GGUF row layout) += dyᵀ·x.
-            int nOut = w.rows(), nIn = w.cols();
-            float[] dyT = transpose(dy, T, nOut), dW = full.get(w.name());
-            par.forRange(nOut, 4, (o0, o1) -> PackedGemm.ab(dyT, o0 * T, T, o1 - o0, x, 0, nIn, T, nIn, dW, o0 * nIn, nIn, true));
-        }
+        if (full != null) full.projection(w, x, dy, T, par);
         LoraPair p = lora == null ? null : lora.get(l, target);
         if (p == null) return;
         LoraPair gp = grads.get(l, target);

@@ -1,12 +1,12 @@
 package io.jdpo.model;
 
 /** Elementwise steps of the forward, written as llama.cpp computes them (sums in double). */
-final class Ops {
+public final class Ops {
     private Ops() {
     }
 
     /** out = x / sqrt(mean(x²) + eps) * w over n values. */
-    static void rmsNorm(float[] x, int xo, float[] w, float[] out, int oo, int n, float eps) {
+    public static void rmsNorm(float[] x, int xo, float[] w, float[] out, int oo, int n, float eps) {
         // ggml's order exactly: float squares summed in double, then mean and scale in float.
         double ss = 0;
         for (int i = 0; i < n; i++) ss += x[xo + i] * x[xo + i];
@@ -35,7 +35,7 @@ final class Ops {
     }
 
     /** As above, also adding the weight's gradient dw[i] += dy[i]·x[i]·s when dw is not null. */
-    static void rmsNormBackward(float[] x, int xo, float[] w, float[] dy, int yo, float[] dx, int dxo, int n, float eps, float[] dw) {
+    public static void rmsNormBackward(float[] x, int xo, float[] w, float[] dy, int yo, float[] dx, int dxo, int n, float eps, float[] dw) {
         double ss = 0, dot = 0;
         for (int i = 0; i < n; i++) {
             ss += (double) x[xo + i] * x[xo + i];

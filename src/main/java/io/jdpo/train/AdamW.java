@@ -3,26 +3,49 @@ package io.jdpo.train;
 import io.jdpo.model.LoraWeights;
 import io.jdpo.tensor.SegmentMath;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
- * AdamW (Loshchilov &amp; Hutter) over a LoRA adapter's slab: moments in two more slabs of the
- * same layout, bias-corrected, weight decay applied to the parameters directly (decoupled).
- * Plain scalar loop: the adapter is tiny next to the model, and a fixed order keeps updates
+ * AdamW (Loshchilov &amp; Hutter) over flat F32 tensors: a LoRA adapter's slab, or every
+ * weight of a model in full-parameter training (the demo model's pretraining). Moments live
+ * in segments of the same sizes, bias-corrected; weight decay is applied to the parameters
+ * directly (decoupled), per tensor. Plain scalar loop: a fixed order keeps updates
  * bit-identical.
  */
 public final class AdamW implements AutoCloseable {
-    private final double beta1, beta2, eps, weightDecay;
-    private final LoraWeights m, v;
+    private final double beta1, beta2, eps;
+    private final List<MemorySegment> params;
+    private final double[] weightDecay;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment[] m, v;
     private int steps;
 
-    public AdamW(LoraWeights params, double beta1, double beta2, double eps, double weightDecay) {
+    /**
+     * Optimizes {@code params} (F32 segments, updated in place) with one weight decay per
+     * tensor.
+     */
+    public AdamW(List<MemorySegment> params, double[] weightDecay, double beta1, double beta2, double eps) {
+        if (weightDecay.length != params.size()) {
+            throw new IllegalArgumentException(weightDecay.length + " weight decays for " + params.size() + " tensors");
+        }
+        this.params = List.copyOf(params);
+        this.weightDecay = weightDecay.clone();
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
-        this.weightDecay = weightDecay;
-        this.m = params.zerosLike();
-        this.v = params.zerosLike();
+        this.m = new MemorySegment[params.size()];
+        this.v = new MemorySegment[params.size()];
+        for (int i = 0; i < params.size(); i++) {
+            m[i] = arena.allocate(params.get(i).byteSize(), 64);
+            v[i] = arena.allocate(params.get(i).byteSize(), 64);
+        }
+    }
+
+    /** Optimizes an adapter's slab. */
+    public AdamW(LoraWeights params, double beta1, double beta2, double eps, double weightDecay) {
+        this(List.of(params.slab()), new double[]{weightDecay}, beta1, beta2, eps);
     }
 
     /** PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8) with TRL's weight decay of 0. */
@@ -30,22 +53,35 @@ public final class AdamW implements AutoCloseable {
         return new AdamW(params, 0.9, 0.999, 1e-8, 0);
     }
 
-    /** One update of params from grads at learning rate lr. */
+    /** One update of the adapter {@code params} from grads at learning rate lr. */
     public void step(LoraWeights params, LoraWeights grads, double lr) {
+        if (params.slab() != this.params.getFirst()) throw new IllegalArgumentException("not the adapter this optimizer was made for");
+        step(List.of(grads.slab()), lr, 1.0);
+    }
+
+    /**
+     * One update from {@code grads} (one segment per parameter tensor, in order) at learning
+     * rate lr, each gradient multiplied by {@code gradScale} first (gradient clipping).
+     */
+    public void step(List<MemorySegment> grads, double lr, double gradScale) {
+        if (grads.size() != params.size()) throw new IllegalArgumentException(grads.size() + " gradients for " + params.size() + " tensors");
         steps++;
         double c1 = 1 - Math.pow(beta1, steps), c2 = 1 - Math.pow(beta2, steps);
-        MemorySegment p = params.slab(), g = grads.slab(), ms = m.slab(), vs = v.slab();
-        long n = params.parameterCount();
-        for (long i = 0; i < n; i++) {
-            double gi = SegmentMath.get(g, i);
-            double mi = beta1 * SegmentMath.get(ms, i) + (1 - beta1) * gi;
-            double vi = beta2 * SegmentMath.get(vs, i) + (1 - beta2) * gi * gi;
-            SegmentMath.set(ms, i, (float) mi);
-            SegmentMath.set(vs, i, (float) vi);
-            double pi = SegmentMath.get(p, i);
-            pi -= lr * weightDecay * pi;
-            pi -= lr * (mi / c1) / (Math.sqrt(vi / c2) + eps);
-            SegmentMath.set(p, i, (float) pi);
+        for (int k = 0; k < params.size(); k++) {
+            MemorySegment p = params.get(k), g = grads.get(k), ms = m[k], vs = v[k];
+            double wd = weightDecay[k];
+            long n = p.byteSize() / Float.BYTES;
+            for (long i = 0; i < n; i++) {
+                double gi = SegmentMath.get(g, i) * gradScale;
+                double mi = beta1 * SegmentMath.get(ms, i) + (1 - beta1) * gi;
+                double vi = beta2 * SegmentMath.get(vs, i) + (1 - beta2) * gi * gi;
+                SegmentMath.set(ms, i, (float) mi);
+                SegmentMath.set(vs, i, (float) vi);
+                double pi = SegmentMath.get(p, i);
+                pi -= lr * wd * pi;
+                pi -= lr * (mi / c1) / (Math.sqrt(vi / c2) + eps);
+                SegmentMath.set(p, i, (float) pi);
+            }
         }
     }
 
@@ -54,12 +90,14 @@ public final class AdamW implements AutoCloseable {
         return steps;
     }
 
-    LoraWeights firstMoment() {
-        return m;
+    /** The first moment of parameter tensor k (checkpoints save and restore it as it is). */
+    MemorySegment firstMoment(int k) {
+        return m[k];
     }
 
-    LoraWeights secondMoment() {
-        return v;
+    /** The second moment of parameter tensor k. */
+    MemorySegment secondMoment(int k) {
+        return v[k];
     }
 
     void restore(int steps) {
@@ -68,7 +106,6 @@ public final class AdamW implements AutoCloseable {
 
     @Override
     public void close() {
-        m.close();
-        v.close();
+        arena.close();
     }
 }

@@ -1,6 +1,6 @@
 package io.jdpo.train;
 
-import io.jdpo.export.AdapterExporter;
+import io.jdpo.adapter.AdapterExporter;
 import io.jdpo.model.LoraWeights;
 
 import java.io.IOException;
@@ -48,8 +48,8 @@ public final class Checkpoint {
             ByteBuffer h = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
             h.putLong(MAGIC).putInt(step).putInt(opt.steps()).putLong(lora.parameterCount()).flip();
             ch.write(h);
-            for (LoraWeights w : new LoraWeights[]{lora, opt.firstMoment(), opt.secondMoment()}) {
-                ByteBuffer b = w.slab().asByteBuffer();
+            for (MemorySegment w : new MemorySegment[]{lora.slab(), opt.firstMoment(0), opt.secondMoment(0)}) {
+                ByteBuffer b = w.asByteBuffer();
                 while (b.hasRemaining()) ch.write(b);
             }
             ch.force(true);
@@ -87,8 +87,8 @@ public final class Checkpoint {
             int step = h.getInt(), optSteps = h.getInt();
             if (h.getLong() != lora.parameterCount()) throw new IOException(state + ": parameter count differs at byte 16");
             long off = HEADER, n = lora.slab().byteSize();
-            for (LoraWeights w : new LoraWeights[]{lora, opt.firstMoment(), opt.secondMoment()}) {
-                w.slab().copyFrom(all.asSlice(off, n));
+            for (MemorySegment w : new MemorySegment[]{lora.slab(), opt.firstMoment(0), opt.secondMoment(0)}) {
+                w.copyFrom(all.asSlice(off, n));
                 off += n;
             }
             opt.restore(optSteps);

@@ -1,6 +1,13 @@
 package io.jdpo.train;
 
-import io.jdpo.export.AdapterExporter;
+import io.jdpo.progress.ConsoleProgress;
+import io.jdpo.progress.TrainListener;
+
+import io.jdpo.data.DataOrder;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.Truncation;
+
+import io.jdpo.adapter.AdapterExporter;
 import io.jdpo.model.ForwardPass;
 import io.jdpo.model.LoraWeights;
 import io.jdpo.model.Transformer;
@@ -39,12 +46,23 @@ public final class DpoTrainer {
     private Path cacheDir = ReferenceScorer.defaultCacheDir();
     private double maxMeanGap = MAX_MEAN_GAP, maxTokenGap = MAX_TOKEN_GAP;
 
+    private boolean overwrite;
+
     public DpoTrainer(TrainConfig cfg) {
         this.cfg = cfg;
         this.loss = cfg.dpoLoss();
     }
 
     /** Where reference log-probs are cached; null disables the cache. */
+    /**
+     * Whether a run may replace the results of an earlier run in its output folder (default
+     * false: such a folder is refused unless resuming; see {@link RunFolder}).
+     */
+    public DpoTrainer overwrite(boolean overwrite) {
+        this.overwrite = overwrite;
+        return this;
+    }
+
     public DpoTrainer cacheDir(Path dir) {
         this.cacheDir = dir;
         return this;
@@ -65,6 +83,7 @@ public final class DpoTrainer {
      */
     public TrainResult train(Path model, List<PreferencePair> trainSet, List<PreferencePair> evalSet, Path outDir,
                              Path resumeFrom, TrainListener listener) throws IOException {
+        RunFolder.checkFree(outDir, resumeFrom != null, overwrite);
         long started = System.nanoTime();
         Truncation limits = cfg.truncation();
         List<PreferencePair> train = new ArrayList<>(), eval = new ArrayList<>();

@@ -1,5 +1,7 @@
 package io.jdpo.train;
 
+import io.jdpo.data.PreferencePair;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

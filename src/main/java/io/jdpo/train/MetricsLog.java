@@ -17,7 +17,7 @@ import java.util.Map;
  * so a crashed run keeps what it logged. A resumed run first drops the rows logged after
  * its checkpoint, so the file reads as one uninterrupted run.
  */
-final class MetricsLog implements AutoCloseable {
+public final class MetricsLog implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final BufferedWriter out;
 
@@ -34,6 +34,15 @@ final class MetricsLog implements AutoCloseable {
         } else {
             out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
         }
+    }
+
+    /** Every row of a metrics.jsonl file, in order (for reports). */
+    public static List<Map<String, Object>> read(Path file) throws IOException {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (!line.isBlank()) rows.add(JSON.readValue(line, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { }));
+        }
+        return rows;
     }
 
     void write(Map<String, Object> row) throws IOException {

@@ -1,5 +1,9 @@
 package io.jdpo.train;
 
+import io.jdpo.progress.TrainListener;
+
+import io.jdpo.data.PreferencePair;
+
 import io.jdpo.llama.ContextParams;
 import io.jdpo.llama.LlamaContext;
 import io.jdpo.llama.LlamaModel;

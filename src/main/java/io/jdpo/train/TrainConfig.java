@@ -1,5 +1,7 @@
 package io.jdpo.train;
 
+import io.jdpo.data.Truncation;
+
 import io.jdpo.model.LoraConfig;
 import io.jdpo.model.LoraTarget;
 
@@ -139,5 +141,18 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
                     gradientAccumulation, maxLength, maxPromptLength, truncationMode, evalEvery, checkpointEvery, seed,
                     threads, recompute, force, gpuLayers);
         }
+    }
+
+    /** Every field by name, in declaration order, for reports. */
+    public java.util.Map<String, String> table() {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (java.lang.reflect.RecordComponent c : TrainConfig.class.getRecordComponents()) {
+            try {
+                m.put(c.getName(), String.valueOf(c.getAccessor().invoke(this)));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("record accessor " + c.getName(), e);
+            }
+        }
+        return m;
     }
 }

@@ -1,5 +1,10 @@
 package io.jdpo.export;
 
+import io.jdpo.data.PreferencePair;
+import io.jdpo.adapter.AdapterExporter;
+import io.jdpo.adapter.AdapterFile;
+import io.jdpo.verify.MergeVerifier;
+
 import io.jdpo.gguf.GgmlType;
 import io.jdpo.gguf.GgufFile;
 import io.jdpo.gguf.GgufTensorInfo;
@@ -152,7 +157,7 @@ class MergeTest {
                 for (GgufTensorInfo t : b.tensors()) assertEquals(t.type(), o.tensor(t.name()).type(), "type kept: " + t.name());
                 assertEquals(b.metadata().get("general.architecture"), o.metadata().get("general.architecture"));
             }
-            List<MergeVerifier.Pair> pairs = pairs(out, 6);
+            List<PreferencePair> pairs = pairs(out, 6);
             MergeVerifier.Report v = MergeVerifier.verify(base, Map.of(lora, 1f), out, pairs, 2);
             System.out.printf("merge into %s: %d tensors merged, worst requantization error / update %.3f; KL %.2e mean / %.2e max over %d tokens; accuracy adapter %.2f, merged %.2f%n",
                     base.getFileName(), r.merged(), r.worstErrorToUpdate(), v.meanKl(), v.maxKl(), v.tokens(), v.accuracyAdapter(), v.accuracyMerged());
@@ -161,11 +166,11 @@ class MergeTest {
         }
     }
 
-    static List<MergeVerifier.Pair> pairs(Path model, int n) {
-        List<MergeVerifier.Pair> out = new ArrayList<>();
+    static List<PreferencePair> pairs(Path model, int n) {
+        List<PreferencePair> out = new ArrayList<>();
         try (LlamaModel m = LlamaModel.load(model)) {
             for (int i = 0; i < n; i++) {
-                out.add(new MergeVerifier.Pair(m.tokenizer().tokenize("Once upon a time, a child named Tom" + i + " went out.", true, false),
+                out.add(new PreferencePair(m.tokenizer().tokenize("Once upon a time, a child named Tom" + i + " went out.", true, false),
                         m.tokenizer().tokenize(" He saw a big dog and smiled.", false, false),
                         m.tokenizer().tokenize(" He saw a red box and sat down.", false, false)));
             }

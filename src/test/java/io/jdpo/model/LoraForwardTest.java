@@ -1,7 +1,7 @@
 package io.jdpo.model;
 
 import io.jdpo.tensor.VectorMath;
-import io.jdpo.export.AdapterExporter;
+import io.jdpo.adapter.AdapterExporter;
 import io.jdpo.llama.Batch;
 import io.jdpo.llama.ContextParams;
 import io.jdpo.llama.LlamaContext;

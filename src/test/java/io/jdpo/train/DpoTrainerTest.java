@@ -1,5 +1,12 @@
 package io.jdpo.train;
 
+import io.jdpo.progress.TrainListener;
+
+import io.jdpo.data.PairEncoder;
+import io.jdpo.data.PreferenceExample;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.PreferenceReader;
+
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.Tokenizer;
 import io.jdpo.model.LoraTarget;

@@ -1,5 +1,8 @@
 package io.jdpo.train;
 
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.Truncation;
+
 import io.jdpo.model.LoraConfig;
 import io.jdpo.model.LoraTarget;
 import io.jdpo.model.LoraWeights;

@@ -1,0 +1,47 @@
+package io.jdpo.data;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Length limits as TRL applies them: when prompt + the longer completion exceed
+ * {@code maxLength}, the prompt is first cut to {@code maxPromptLength} (keeping its end, or
+ * its start), then both completions are cut to what is left.
+ */
+public record Truncation(int maxLength, int maxPromptLength, Mode mode) {
+    public enum Mode {
+        /** Keep the end of the prompt (the turn just before the completion). */
+        KEEP_END,
+        /** Keep the start of the prompt. */
+        KEEP_START;
+
+        public static Mode parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT).replace('-', '_')) {
+                case "keep_end" -> KEEP_END;
+                case "keep_start" -> KEEP_START;
+                default -> throw new IllegalArgumentException("unknown truncation mode '" + s + "'; valid: keep_end, keep_start");
+            };
+        }
+    }
+
+    public Truncation {
+        if (maxPromptLength < 1 || maxLength <= maxPromptLength) {
+            throw new IllegalArgumentException("need 1 <= max prompt length < max length, got " + maxPromptLength + " and " + maxLength);
+        }
+    }
+
+    /** The pair within the limits, or the same pair when it already fits. */
+    public PreferencePair apply(PreferencePair p) {
+        if (p.longestSequence() <= maxLength) return p;
+        int[] prompt = p.prompt();
+        if (prompt.length > maxPromptLength) {
+            prompt = mode == Mode.KEEP_END
+                    ? Arrays.copyOfRange(prompt, prompt.length - maxPromptLength, prompt.length)
+                    : Arrays.copyOf(prompt, maxPromptLength);
+        }
+        int room = maxLength - prompt.length;
+        int[] chosen = p.chosen().length > room ? Arrays.copyOf(p.chosen(), room) : p.chosen();
+        int[] rejected = p.rejected().length > room ? Arrays.copyOf(p.rejected(), room) : p.rejected();
+        return new PreferencePair(prompt, chosen, rejected);
+    }
+}

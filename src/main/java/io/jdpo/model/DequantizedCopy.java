@@ -1,0 +1,46 @@
+package io.jdpo.model;
+
+import io.jdpo.gguf.GgmlType;
+import io.jdpo.gguf.GgufFile;
+import io.jdpo.gguf.GgufTensorInfo;
+import io.jdpo.gguf.GgufValue;
+import io.jdpo.gguf.GgufWriter;
+import io.jdpo.tensor.Dequantizer;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
+/**
+ * A copy of a model with every quantized tensor decoded to F32 (F32, F16 and BF16 tensors are
+ * copied as they are): the same weights, which llama.cpp then multiplies with float
+ * activations instead of rounding them to 8 bits first. Scoring this copy with llama.cpp
+ * separates llama.cpp's activation rounding from any difference in the Java forward
+ * ({@code jdpo parity --dequantized}). Written one tensor at a time, atomically.
+ */
+public final class DequantizedCopy {
+    private DequantizedCopy() {
+    }
+
+    public static void write(Path model, Path out) throws IOException {
+        if (model.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+            throw new IOException("the dequantized copy " + out + " would overwrite the model it is made from");
+        }
+        try (GgufFile f = GgufFile.open(model)) {
+            GgufWriter w = new GgufWriter().putAll(f.metadata());
+            w.put("general.file_type", GgufValue.u32(0)); // llama.cpp's "all F32" (mostly)
+            for (GgufTensorInfo t : f.tensors()) {
+                if (isFloat(t.type())) {
+                    w.addTensor(t.name(), t.type(), t.ne(), f.data(t));
+                } else {
+                    w.addTensor(t.name(), GgmlType.F32, t.ne(), () -> MemorySegment.ofArray(Dequantizer.dequantize(f, t)));
+                }
+            }
+            w.write(out);
+        }
+    }
+
+    private static boolean isFloat(GgmlType type) {
+        return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16;
+    }
+}

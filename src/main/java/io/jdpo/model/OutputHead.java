@@ -1,0 +1,101 @@
+package io.jdpo.model;
+
+import io.jdpo.tensor.Parallel;
+import io.jdpo.tensor.QuantMatrix;
+import io.jdpo.tensor.VectorMath;
+
+/**
+ * The final norm, the vocabulary projection and the log-softmax: from the last residual
+ * stream to the log-probs of the layout's predictions. Inference streams the logits through
+ * {@link OnlineLogSoftmax}; training also keeps, per prediction, the gradient of its log-prob
+ * by the normalised hidden state.
+ */
+final class OutputHead {
+    /**
+     * Logits computed at once in training: 32 MiB of floats. Each chunk decodes the whole
+     * output matrix again, so chunks are kept few (two for 512 tokens of a 32k vocabulary).
+     */
+    private static final int LOGIT_CHUNK_FLOATS = 8 << 20;
+    private final ModelConfig cfg;
+    private final QuantMatrix output;
+    private final float[] outputNorm;
+    private final Parallel par;
+
+    OutputHead(ModelConfig cfg, ModelWeights weights, Parallel par) {
+        this.cfg = cfg;
+        this.output = weights.output;
+        this.outputNorm = weights.outputNorm;
+        this.par = par;
+    }
+
+    QuantMatrix matrix() {
+        return output;
+    }
+
+    float[] norm() {
+        return outputNorm;
+    }
+
+    /**
+     * Log-probs of the layout's predictions from the final residual x. With {@code unit}
+     * (training) it works a chunk of positions at a time and also stores, per prediction,
+     * (onehot − softmax)·W_out: the gradient of that log-prob by the normalised hidden state,
+     * so the backward needs no second pass over the vocabulary.
+     */
+    float[] logProbs(float[] x, Layout layout, float[] unit) {
+        int n = layout.sources.length, d = cfg.dim(), V = cfg.vocab();
+        if (unit == null) {
+            // Inference needs only each row's normaliser and one logit: reduce the logits
+            // panel by panel as the product makes them, holding none of them whole.
+            float[] rows = new float[n * d];
+            normalisedRows(x, layout.sources, 0, n, rows);
+            return OnlineLogSoftmax.logProbs(output, rows, n, layout.targets, cfg.features().finalSoftcap(), par);
+        }
+        float[] out = new float[n];
+        // Vocabulary logits a chunk of positions at a time: T × vocab floats would be the
+        // largest buffer of the whole forward.
+        int chunk = Math.max(1, Math.min(n, LOGIT_CHUNK_FLOATS / V));
+        float[] rows = new float[chunk * d], logits = new float[chunk * V];
+        for (int c0 = 0; c0 < n; c0 += chunk) {
+            int m = Math.min(chunk, n - c0), first = c0;
+            normalisedRows(x, layout.sources, first, m, rows);
+            output.matmul(rows, m, logits, par);
+            float cap = cfg.features().finalSoftcap();
+            // Each row on its own: the log-prob, then onehot − softmax in place (times the
+            // soft cap's slope 1 − tanh² where the logits are capped).
+            par.forRange(m, DecoderBlock.ROWS, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    int o = i * V, target = layout.targets[first + i];
+                    if (cap > 0) SoftCap.apply(logits, o, V, cap);
+                    double lse = VectorMath.logSumExp(logits, o, V);
+                    out[first + i] = (float) (logits[o + target] - lse);
+                    for (int v = 0; v < V; v++) {
+                        float z = logits[o + v];
+                        logits[o + v] = -(float) Math.exp(z - lse);
+                        if (v == target) logits[o + v] += 1;
+                        if (cap > 0) logits[o + v] *= SoftCap.slope(z, cap);
+                    }
+                }
+            });
+            output.matmulTransposedAdd(logits, m, unit, c0 * d, par);
+        }
+        return out;
+    }
+
+    /** rows[i] = the final norm of residual row sources[first + i], for m rows, on all threads. */
+    void normalisedRows(float[] x, int[] sources, int first, int m, float[] rows) {
+        int d = cfg.dim();
+        par.forRange(m, DecoderBlock.ROWS, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) Ops.rmsNorm(x, sources[first + i] * d, outputNorm, rows, i * d, d, cfg.rmsEps());
+        });
+    }
+
+    /** Vocabulary logits of n normalised rows (n × vocab), soft-capped where the model caps them. */
+    float[] logits(float[] rows, int n) {
+        float[] logits = new float[n * cfg.vocab()];
+        output.matmul(rows, n, logits, par);
+        float cap = cfg.features().finalSoftcap();
+        if (cap > 0) SoftCap.apply(logits, 0, logits.length, cap);
+        return logits;
+    }
+}

@@ -1,0 +1,25 @@
+package io.jdpo.model;
+
+import io.jdpo.gguf.GgufTensorInfo;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Where {@link ModelWeights} keeps each tensor it loads. The forward reads weights in place
+ * from the file mapping ({@link #IN_PLACE}); full-parameter training (the demo model's
+ * pretraining) places them in writable memory it owns instead, and updates them there.
+ */
+public interface WeightPlacement {
+    /** Read-only, straight from the mapping: what every forward and LoRA training use. */
+    WeightPlacement IN_PLACE = new WeightPlacement() {
+    };
+
+    /** The segment the forward reads matrix {@code t} from, given its bytes in the file mapping. */
+    default MemorySegment matrix(GgufTensorInfo t, MemorySegment mapped) {
+        return mapped;
+    }
+
+    /** Called with each small vector (norm weights, biases, rope factors) once decoded to floats; the forward reads that array. */
+    default void vector(GgufTensorInfo t, float[] decoded) {
+    }
+}

@@ -1,0 +1,88 @@
+package io.jdpo.progress;
+
+import java.io.PrintStream;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Progress on a terminal: one line per stage update with done/total, tokens/s and ETA,
+ * redrawn in place (at most every 200 ms), and messages on their own lines.
+ */
+public final class ConsoleProgress implements TrainListener {
+    private final PrintStream out;
+    private final boolean quiet;
+    private final int rowsEvery;
+    private final java.util.Map<String, String> units = new java.util.HashMap<>();
+    private String stage;
+    private long stageStart, lastDraw;
+    private boolean lineOpen;
+
+    public ConsoleProgress(PrintStream out, boolean quiet) {
+        this(out, quiet, 1);
+    }
+
+    /** Prints every {@code rowsEvery}-th training row (evaluation rows always). */
+    public ConsoleProgress(PrintStream out, boolean quiet, int rowsEvery) {
+        this.out = out;
+        this.quiet = quiet;
+        this.rowsEvery = Math.max(1, rowsEvery);
+    }
+
+    /** The rate's unit for a stage whose counts are not tokens ("tensors/s" for a merge). */
+    public ConsoleProgress unit(String stage, String unit) {
+        units.put(stage, unit);
+        return this;
+    }
+
+    @Override
+    public synchronized void progress(String stage, long done, long total, long tokens) {
+        if (quiet) return;
+        long now = System.nanoTime();
+        if (!stage.equals(this.stage)) {
+            endLine();
+            this.stage = stage;
+            stageStart = now;
+            lastDraw = 0;
+        }
+        if (done < total && now - lastDraw < 200_000_000L) return;
+        lastDraw = now;
+        double secs = Math.max(1e-9, (now - stageStart) / 1e9);
+        double rate = secs < 0.05 ? 0 : tokens / secs;
+        String eta = done == 0 ? "?" : formatSeconds(secs * (total - done) / done);
+        out.printf(Locale.ROOT, "\r%-9s %d/%d  %.0f %s  %s elapsed  ETA %s   ", stage, done, total, rate,
+                units.getOrDefault(stage, "tok/s"), formatSeconds(secs), eta);
+        lineOpen = true;
+        if (done >= total) endLine();
+        out.flush();
+    }
+
+    @Override
+    public synchronized void metrics(Map<String, Object> row) {
+        boolean train = row.containsKey("loss"), eval = row.containsKey("eval_loss");
+        if (quiet || !(train || eval)) return;
+        if (train && row.get("step") instanceof Number n && n.intValue() % rowsEvery != 0) return;
+        endLine();
+        StringBuilder sb = new StringBuilder();
+        row.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : "  ").append(k).append('=')
+                .append(v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : v));
+        out.println(sb);
+    }
+
+    @Override
+    public synchronized void message(String line) {
+        if (quiet) return;
+        endLine();
+        out.println(line);
+    }
+
+    private void endLine() {
+        if (lineOpen) out.println();
+        lineOpen = false;
+    }
+
+    static String formatSeconds(double s) {
+        long t = Math.round(s);
+        return t >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", t / 3600, t / 60 % 60)
+                : String.format(Locale.ROOT, "%dm%02ds", t / 60, t % 60);
+    }
+}
