@@ -66,10 +66,11 @@ class ParityTest {
     }
 
     /**
-     * Gemma 2, Gemma 3 and Phi-3 at F32 within 1e-4 nats of llama.cpp, on the sample's lines
-     * and on the sample as one text cut into 128-token windows: eight times the generated
-     * Gemma models' sliding window of 16 positions, so most keys of the local layers are
-     * outside it. Phi-3 also with its short/long rope factors and attention factor.
+     * Gemma 2, Gemma 3 and Phi-3 at F32 against llama.cpp, on the sample's lines and on the
+     * sample as one text cut into 128-token windows: eight times the generated Gemma models'
+     * sliding window of 16 positions, so most keys of the local layers are outside it. Phi-3
+     * (also with its short/long rope factors and attention factor) within 1e-4 nats; Gemma
+     * within twice llama.cpp's own movement under one-ulp changes of the norm weights.
      */
     @Test
     void gemmaAndPhiAtF32AgreeWithinTheFamilyBound(@TempDir Path dir) throws Exception {
@@ -85,18 +86,31 @@ class ParityTest {
             }
         }
         shapes.add(shape.with(TestModelFactory.Arch.PHI3, false).withRopeFactors());
+        java.util.List<String> failures = new java.util.ArrayList<>();
         for (TestModelFactory.Shape s : shapes) {
             Path model = TestModelFactory.quantized(TestData.stories260K(), s, 3, FileType.F32, dir);
             ParityReport lines = ParityReport.measure(model, ParityReport.sampleText(), 128, 2);
             ParityReport windows = ParityReport.measure(model, oneText, 128, 2);
+            ParityReport floor = ParityReport.betweenFiles(model, TestModelFactory.nudgedVectors(model, dir.resolve("nudged-" + model.getFileName())),
+                    oneText, 128, 2);
             String what = String.format(Locale.ROOT, "%-6s %-6s%s", s.arch(), s.tied() || s.arch().alwaysTied() ? "tied" : "untied",
                     s.ropeFactors() ? " rope factors" : "");
-            table.append(String.format(Locale.ROOT, "%s lines: %s%n%s 128-token windows: %s%n", what, lines, what, windows));
+            table.append(String.format(Locale.ROOT, "%s lines: %s%n%s 128-token windows: %s%n%s llama.cpp vs itself, norm weights one ulp apart: %s%n",
+                    what, lines, what, windows, what, floor));
             for (ParityReport r : new ParityReport[]{lines, windows}) {
-                assertTrue(r.maxAbs() <= 1e-4 && r.top1Agreement() >= 0.99, what + ": " + r);
+                // Gemma's MLP goes through ggml's F16 GELU table: a one-ulp difference upstream
+                // flips a rounding there, and llama.cpp's own log-probs move by ~2e-4 under
+                // one-ulp changes of the norm weights. That floor, measured here, bounds Gemma;
+                // Phi-3 has no such table and meets the llama family's 1e-4.
+                boolean gemma = s.arch() != TestModelFactory.Arch.PHI3;
+                boolean ok = r.top1Agreement() >= 0.99 && (gemma
+                        ? r.maxAbs() <= 2 * floor.maxAbs() && r.meanAbs() <= 2 * floor.meanAbs()
+                        : r.maxAbs() <= 1e-4);
+                if (!ok) failures.add(what + ": " + r + (gemma ? " against llama.cpp's own floor " + floor : ""));
             }
         }
         System.out.print("parity of generated Gemma and Phi-3 models at F32:\n" + table);
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
     }
 
     private static String sci(double v) {
