@@ -37,6 +37,11 @@ final class Backprop {
     }
 
     void run(float[] dLogProbs) {
+        if (full != null && cfg.features().finalSoftcap() > 0) {
+            // WeightGradients.output recomputes plain logits: it knows nothing of the cap.
+            throw new UnsupportedModelException("full-parameter training of a model with soft-capped logits ("
+                    + cfg.arch().ggufName() + ") is not implemented; LoRA training is");
+        }
         float[] dx = outputBackward(dLogProbs);
         LayerActivations shared = pass.layers == null ? new LayerActivations(T, cfg, lora == null ? null : lora.config(), true) : null;
         float[] scratch = pass.layers == null ? new float[T * cfg.dim()] : null;
