@@ -119,7 +119,11 @@ class ArchitectureAdapterTest {
         System.out.printf("%s adapter (%d pairs): llama.cpp with it vs Java with it, max |Δ log-prob| %.2e over %d tokens; "
                         + "F32 merge of %d tensors, KL to base+adapter %.2e mean / %.2e max; F16 merge vs llama-export-lora max %d ulp over %d tensors%n",
                 arch, pairsExported, worst, scored, r.merged(), v.meanKl(), v.maxKl(), maxUlp, mergedTensors);
-        assertTrue(worst <= 1e-4, arch + ": llama.cpp with the adapter differs from the Java forward by " + worst);
+        // Gemma's MLP goes through ggml's F16 GELU table, where one-ulp differences upstream flip
+        // roundings: llama.cpp moves by ~2e-4 against itself under one-ulp changes (ParityTest),
+        // so Gemma is held to twice that floor and Phi-3 to the llama family's 1e-4.
+        double bound = arch == Arch.PHI3 ? 1e-4 : 4e-4;
+        assertTrue(worst <= bound, arch + ": llama.cpp with the adapter differs from the Java forward by " + worst);
         assertEquals(pairsExported, r.merged());
         assertTrue(v.meanKl() < 1e-6, "an F32 merge is the adapter: KL " + v.meanKl());
         assertEquals(pairsExported, mergedTensors);

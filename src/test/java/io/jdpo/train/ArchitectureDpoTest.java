@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * models (random weights, stories260K's tokenizer): held-out accuracy must reach 0.9, and
  * the trained adapter, loaded by llama.cpp, must change llama.cpp's greedy continuation
  * exactly as the Java forward with the same adapter predicts it (same tokens, log-probs
- * within 1e-4).
+ * within 1e-4 for Phi-3, within twice llama.cpp's own F16-GELU floor for Gemma).
  */
 class ArchitectureDpoTest {
     private static final TestModelFactory.Shape SHAPE = new TestModelFactory.Shape(64, 2, 4, 2, 128, 256);
@@ -89,7 +89,9 @@ class ArchitectureDpoTest {
         assertTrue(Math.abs(before) < 1e-4, "step-0 margin " + before);
         assertTrue(accuracy >= 0.9, arch + " held-out accuracy " + accuracy);
         assertTrue(changed > 0, "the adapter changes llama.cpp's greedy output");
-        assertTrue(worst <= 1e-4, arch + ": " + worst);
+        // Phi-3 within the llama family's 1e-4; Gemma within twice llama.cpp's own floor under
+        // one-ulp changes (its F16 GELU table, see ParityTest), 4e-4.
+        assertTrue(worst <= (arch == Arch.PHI3 ? 1e-4 : 4e-4), arch + ": " + worst);
     }
 
     /** DpoTrainerTest's pairs, tokenized with this model's tokenizer; the last five names held out. */
