@@ -102,19 +102,15 @@ public record ModelConfig(Architecture arch, int dim, int layers, int heads, int
                 swa == null ? 0 : window, swa, baseSwa, two ? freqScale : 1f, 1f, two);
     }
 
-    /** attention.sliding_window_pattern: a period (u32), or one flag per layer (true = sliding). */
+    /** attention.sliding_window_pattern: the period llama.cpp's Gemma loaders read (a number; arrays are refused). */
     private static boolean[] swaPattern(Keys k, GgufModel g, int layers, int defaultPeriod) {
         GgufValue v = g.get(k.prefix() + ".attention.sliding_window_pattern");
         if (v == null) return ArchFeatures.pattern(layers, defaultPeriod);
-        if (v.elementType() == null) return ArchFeatures.pattern(layers, Math.toIntExact(v.asLong()));
-        java.util.List<Object> flags = v.asList();
-        if (flags.size() != layers) {
-            throw new UnsupportedModelException(k.prefix() + ".attention.sliding_window_pattern has " + flags.size()
-                    + " entries for " + layers + " layers");
+        if (v.elementType() != null) {
+            throw new UnsupportedModelException(k.prefix() + ".attention.sliding_window_pattern is an array in "
+                    + g.paths().getFirst() + "; only a period is supported");
         }
-        boolean[] out = new boolean[layers];
-        for (int l = 0; l < layers; l++) out[l] = Boolean.TRUE.equals(flags.get(l));
-        return out;
+        return ArchFeatures.pattern(layers, Math.toIntExact(v.asLong()));
     }
 
     /** Reads {@code <arch>.<key>}, naming the key when it is missing. */
