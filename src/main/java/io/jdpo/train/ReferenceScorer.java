@@ -96,6 +96,13 @@ public final class ReferenceScorer {
         List<Scores> out = new ArrayList<>(pairs.size());
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withGpuLayers(gpuLayers))) {
             int trained = m.trainingContextLength();
+            // Phi-3's long-context models: llama.cpp rotates with the long rope factors once its
+            // context exceeds rope.scaling.original_context_length, the Java policy always with
+            // the short ones, so the reference stays within that length.
+            String arch = m.metadata("general.architecture").orElse("");
+            if (arch.equals("phi3")) {
+                trained = Math.min(trained, m.metadata("phi3.rope.scaling.original_context_length").map(Integer::parseInt).orElse(trained));
+            }
             if (separate > trained) {
                 throw new IllegalArgumentException("a pair needs " + separate + " positions; " + model + " was trained for "
                         + trained + " (lower max_length)");
