@@ -4,11 +4,15 @@ import io.jdpo.model.LoraTarget;
 import io.jdpo.report.HtmlReport;
 import io.jdpo.verify.BeforeAfter;
 import io.jdpo.progress.ConsoleProgress;
+import io.jdpo.train.DpoLoss;
 import io.jdpo.train.DpoTrainer;
+import io.jdpo.train.FDivergence;
 import io.jdpo.train.LossType;
 import io.jdpo.train.LrSchedule;
 import io.jdpo.data.HeldOutSplit;
 import io.jdpo.data.PairLoader;
+import io.jdpo.data.UnpairedReader;
+import io.jdpo.data.UnpairedSample;
 import io.jdpo.data.PreferenceFormat;
 import io.jdpo.train.MetricsLog;
 import io.jdpo.train.RunFolder;
@@ -34,9 +38,12 @@ import java.util.concurrent.Callable;
 
 /** DPO training of a LoRA adapter on a GGUF model: the main job. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Train a LoRA adapter with DPO (or IPO, hinge, robust, SimPO) on the frozen, quantized GGUF.",
+        description = {"Train a LoRA adapter with DPO or another preference loss (TRL's family, combinable; SimPO, CPO, ORPO; KTO on",
+                "unpaired data) on the frozen, quantized GGUF.",
                 "Options may also come from --config FILE (JSON or YAML, keys = long option names); flags override it."},
-        footer = {"", "Example:", "  jdpo train model.gguf --data prefs.jsonl -o runs/dpo --beta 0.1 --lr 5e-5 --max-steps 200"})
+        footer = {"", "Examples:", "  jdpo train model.gguf --data prefs.jsonl -o runs/dpo --beta 0.1 --lr 5e-5 --max-steps 200",
+                "  jdpo train model.gguf --data prefs.jsonl -o runs/mpo --loss sigmoid,bco_pair,sft --loss-weights 0.8,0.2,1",
+                "  jdpo train model.gguf --data labelled.jsonl -o runs/kto --loss kto   (prompt, completion, label rows)"})
 final class TrainCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common = new CommonOptions();
@@ -76,11 +83,31 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--penalty-regex", description = "dispreferred pattern: -1 per match in a sample")
     String penaltyRegex;
 
-    @Option(names = "--loss", description = "sigmoid (DPO), ipo, hinge, robust, simpo")
+    @Option(names = "--loss", description = {"one loss or several, comma-separated (default sigmoid): sigmoid, cdpo, hinge, ipo, exo_pair,",
+            "nca_pair, robust, bco_pair, sppo_hard, aot, aot_unpaired, apo_zero, apo_down, discopop, sft, sigmoid_norm,",
+            "simpo, cpo, orpo (reference-free: simpo, cpo, orpo, sft), kto (unpaired data)"})
     String loss;
+    @Option(names = "--loss-weights", description = "weights of the --loss terms, comma-separated (default 1 each); MPO: --loss sigmoid,bco_pair,sft --loss-weights 0.8,0.2,1")
+    String lossWeights;
+    @Option(names = "--f-divergence", description = "reverse_kl (default), forward_kl, js, alpha: the divergence the DPO-family losses regularise with")
+    String fDivergence;
+    @Option(names = "--f-alpha", description = "α of --f-divergence alpha (default 0.5)")
+    Double fAlpha;
+    @Option(names = "--use-weighting", description = "WPO: weight each pair by the policy's length-normalised probability of both completions")
+    Boolean useWeighting;
+    @Option(names = "--ld-alpha", description = "LD-DPO: weight of the longer completion's tokens past the shorter's length (default 1 = off)")
+    Double ldAlpha;
+    @Option(names = "--discopop-tau", description = "τ of discopop (default 0.05)")
+    Double discopopTau;
+    @Option(names = "--cpo-alpha", description = "weight of cpo's SFT term (default 1)")
+    Double cpoAlpha;
+    @Option(names = "--desirable-weight", description = "kto: weight of desirable examples' losses (default 1)")
+    Double desirableWeight;
+    @Option(names = "--undesirable-weight", description = "kto: weight of undesirable examples' losses (default 1)")
+    Double undesirableWeight;
     @Option(names = "--beta", description = "β (default 0.1)")
     Double beta;
-    @Option(names = "--label-smoothing", description = "ε for cDPO / robust (default 0)")
+    @Option(names = "--label-smoothing", description = "ε of cdpo, robust, exo_pair, aot, aot_unpaired, simpo, cpo (default 0)")
     Double labelSmoothing;
     @Option(names = "--simpo-gamma", description = "SimPO target margin γ (default 0.5)")
     Double simpoGamma;
@@ -137,6 +164,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         RunFolder.checkFree(out, resume != null, overwrite);
         TrainConfig cfg = config();
+        if (cfg.dpoLoss().kto()) return callUnpaired(cfg);
         PreferenceFormat fmt = format == null ? null : PreferenceFormat.parse(format);
         PreferenceReader.Data train = PreferenceReader.read(data, fmt);
         PreferenceReader.Data held = evalData == null ? null : PreferenceReader.read(evalData, fmt);
@@ -158,14 +186,46 @@ final class TrainCommand implements Callable<Integer> {
         DpoTrainer trainer = new DpoTrainer(cfg).overwrite(overwrite)
                 .cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir());
         TrainResult r = trainer.train(model, trainPairs, evalPairs, out, resume, progress);
+        return finish(cfg, r, (evalPairs.isEmpty() ? trainPairs : evalPairs).stream().map(PreferencePair::prompt).toList());
+    }
+
+    /** KTO: unpaired data (or pairs split into desirable and undesirable completions). */
+    private Integer callUnpaired(TrainConfig cfg) throws Exception {
+        PreferenceFormat fmt = format == null ? null : PreferenceFormat.parse(format);
+        UnpairedReader.Data train = UnpairedReader.read(data, fmt);
+        UnpairedReader.Data held = evalData == null ? null : UnpairedReader.read(evalData, fmt);
+        List<UnpairedSample> trainSet, evalSet;
+        try (PairLoader loader = PairLoader.open(model, template)) {
+            trainSet = new ArrayList<>(loader.encodeUnpaired(train.examples()));
+            evalSet = held == null ? new ArrayList<>() : new ArrayList<>(loader.encodeUnpaired(held.examples()));
+        }
+        if (held == null && evalFraction > 0) HeldOutSplit.apply(trainSet, evalSet, evalFraction, cfg.seed());
+        System.out.println("data " + data + " (" + train.format() + "): " + counts(train.counts())
+                + (held != null ? "; eval " + evalData + ": " + counts(held.counts()) : "")
+                + "; " + trainSet.size() + " train / " + evalSet.size() + " eval examples");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("config.txt"), cfg + System.lineSeparator());
+        DpoTrainer trainer = new DpoTrainer(cfg).overwrite(overwrite)
+                .cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir());
+        TrainResult r = trainer.trainUnpaired(model, trainSet, evalSet, out, resume, new ConsoleProgress(System.out, quiet));
+        return finish(cfg, r, (evalSet.isEmpty() ? trainSet : evalSet).stream().map(UnpairedSample::prompt).toList());
+    }
+
+    /** The summary, the samples and the report of a finished run. */
+    private Integer finish(TrainConfig cfg, TrainResult r, List<int[]> prompts) throws Exception {
         System.out.printf("trained %d steps in %.0f s (%.0f tokens/s); adapter %s; metrics %s%n", r.steps(), r.seconds(),
                 r.tokensPerSecond(), r.adapter(), r.metrics());
         if (r.firstEval() != null && r.lastEval() != null) {
-            System.out.printf("held-out reward accuracy %.3f -> %.3f, margin %.3f -> %.3f%n",
-                    (double) r.firstEval().get("eval_rewards/accuracies"), (double) r.lastEval().get("eval_rewards/accuracies"),
-                    (double) r.firstEval().get("eval_rewards/margins"), (double) r.lastEval().get("eval_rewards/margins"));
+            // KTO logs no accuracy, and a held-out set with only one label has no margin either.
+            List<String> parts = new ArrayList<>();
+            for (String k : List.of("accuracies", "margins")) {
+                if (r.firstEval().get("eval_rewards/" + k) instanceof Double a && r.lastEval().get("eval_rewards/" + k) instanceof Double b) {
+                    parts.add(String.format("%s %.3f -> %.3f", k.equals("margins") ? "margin" : "reward accuracy", a, b));
+                }
+            }
+            if (!parts.isEmpty()) System.out.println("held-out " + String.join(", ", parts));
         }
-        List<HtmlReport.Sample> shown = samples(evalPairs.isEmpty() ? trainPairs : evalPairs, r.adapter());
+        List<HtmlReport.Sample> shown = samples(prompts, r.adapter());
         Path report = out.resolve("report.html");
         HtmlReport.write(report, "jdpo train: " + model.getFileName() + " on " + data.getFileName(), MetricsLog.read(r.metrics()),
                 cfg.table(), shown);
@@ -174,10 +234,9 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Greedy generations before and after training from the first prompts, scored by the regex reward when one is given. */
-    private List<HtmlReport.Sample> samples(List<PreferencePair> pairs, Path adapter) {
-        if (samples <= 0 || pairs.isEmpty()) return List.of();
-        List<int[]> prompts = new ArrayList<>();
-        for (PreferencePair p : pairs.subList(0, Math.min(samples, pairs.size()))) prompts.add(p.prompt());
+    private List<HtmlReport.Sample> samples(List<int[]> allPrompts, Path adapter) {
+        if (samples <= 0 || allPrompts.isEmpty()) return List.of();
+        List<int[]> prompts = allPrompts.subList(0, Math.min(samples, allPrompts.size()));
         RegexReward reward = rewardRegex == null && penaltyRegex == null ? null : RegexReward.of(rewardRegex, penaltyRegex);
         return BeforeAfter.scored(model, adapter, prompts, sampleTokens, common.threads(), reward).samples().stream()
                 .map(g -> new HtmlReport.Sample(g.prompt(), g.before(), g.after(), g.rewardBefore(), g.rewardAfter())).toList();
@@ -186,7 +245,15 @@ final class TrainCommand implements Callable<Integer> {
     /** Defaults, then every option given (on the command line or through --config, already merged by {@link Jdpo}). */
     TrainConfig config() {
         TrainConfig.Builder b = TrainConfig.defaults().toBuilder().threads(common.threads());
-        if (loss != null) b.loss(LossType.parse(loss));
+        if (loss != null || lossWeights != null) b.losses(terms(loss == null ? "sigmoid" : loss, lossWeights));
+        if (fDivergence != null) b.fDivergence(FDivergence.parse(fDivergence));
+        if (fAlpha != null) b.fAlpha(fAlpha);
+        if (useWeighting != null) b.useWeighting(useWeighting);
+        if (ldAlpha != null) b.ldAlpha(ldAlpha);
+        if (discopopTau != null) b.discopopTau(discopopTau);
+        if (cpoAlpha != null) b.cpoAlpha(cpoAlpha);
+        if (desirableWeight != null) b.desirableWeight(desirableWeight);
+        if (undesirableWeight != null) b.undesirableWeight(undesirableWeight);
         if (beta != null) b.beta(beta);
         if (labelSmoothing != null) b.labelSmoothing(labelSmoothing);
         if (simpoGamma != null) b.simpoGamma(simpoGamma);
@@ -219,6 +286,26 @@ final class TrainCommand implements Callable<Integer> {
         if (force != null) b.force(force);
         if (gpuLayers != null) b.gpuLayers(gpuLayers);
         return b.build();
+    }
+
+    /** --loss a,b,c with --loss-weights x,y,z (or 1 each). */
+    static List<DpoLoss.Term> terms(String losses, String weights) {
+        String[] names = losses.split(",");
+        String[] w = weights == null ? null : weights.split(",");
+        if (w != null && w.length != names.length) {
+            throw new IllegalArgumentException("--loss-weights gives " + w.length + " weights for " + names.length + " losses (" + losses + ")");
+        }
+        List<DpoLoss.Term> out = new ArrayList<>();
+        for (int i = 0; i < names.length; i++) {
+            double weight;
+            try {
+                weight = w == null ? 1 : Double.parseDouble(w[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--loss-weights: '" + w[i].trim() + "' is not a number");
+            }
+            out.add(new DpoLoss.Term(LossType.parse(names[i]), weight));
+        }
+        return out;
     }
 
     private static String counts(Map<String, Integer> c) {

@@ -3,7 +3,7 @@ package io.jdpo.data;
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** A seeded random share of the training pairs set aside for evaluation, when no held-out file is given. */
+/** A seeded random share of the training pairs (or unpaired examples) set aside for evaluation, when no held-out file is given. */
 public final class HeldOutSplit {
     private HeldOutSplit() {
     }
@@ -12,17 +12,17 @@ public final class HeldOutSplit {
      * Shuffles {@code train} with the seed and moves its last round(fraction × n) pairs to
      * {@code eval}; nothing moves when that would leave either side empty.
      */
-    public static void apply(List<PreferencePair> train, List<PreferencePair> eval, double fraction, long seed) {
+    public static <T> void apply(List<T> train, List<T> eval, double fraction, long seed) {
         int n = (int) Math.round(train.size() * fraction);
         if (n == 0 || n >= train.size()) return;
         SplittableRandom rnd = new SplittableRandom(seed ^ 0x5eedL);
         for (int i = train.size() - 1; i > 0; i--) {
             int j = rnd.nextInt(i + 1);
-            PreferencePair t = train.get(i);
+            T t = train.get(i);
             train.set(i, train.get(j));
             train.set(j, t);
         }
-        List<PreferencePair> tail = train.subList(train.size() - n, train.size());
+        List<T> tail = train.subList(train.size() - n, train.size());
         eval.addAll(tail);
         tail.clear();
     }

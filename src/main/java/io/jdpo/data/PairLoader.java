@@ -54,6 +54,11 @@ public final class PairLoader implements AutoCloseable {
         return encode(examples, -1);
     }
 
+    /** Unpaired (KTO) examples encoded, in order, each with its KL completion (see {@link UnpairedEncoder}). */
+    public List<UnpairedSample> encodeUnpaired(List<UnpairedExample> examples) {
+        return new UnpairedEncoder(encoder).encode(examples);
+    }
+
     /** Completions tokenized apart from their prompt so far (see {@link PairEncoder#boundaryFallbacks()}). */
     public int boundaryFallbacks() {
         return encoder.boundaryFallbacks();

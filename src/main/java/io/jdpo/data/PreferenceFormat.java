@@ -105,14 +105,14 @@ public enum PreferenceFormat {
     }
 
     /** A completion given as a string, one message, or a list whose last message is the reply. */
-    private static String reply(JsonNode n, String where, String origin) {
+    static String reply(JsonNode n, String where, String origin) {
         if (n.isTextual()) return n.asText();
         if (n.isObject()) return text(n, "content", origin, where + ".content");
         if (n.isArray() && !n.isEmpty()) return messages(n, where, origin).getLast().content();
         throw new DataException(origin + ": field '" + where + "' must be a string, a message or a non-empty list of messages");
     }
 
-    private static List<ChatMessage> messages(JsonNode n, String where, String origin) {
+    static List<ChatMessage> messages(JsonNode n, String where, String origin) {
         if (!n.isArray()) throw new DataException(origin + ": field '" + where + "' must be a list of {role, content}, found " + kind(n));
         List<ChatMessage> out = new ArrayList<>();
         for (int i = 0; i < n.size(); i++) {

@@ -61,7 +61,17 @@ public final class PreferenceReader {
         return new Data(out, f, counts);
     }
 
-    private record Located(JsonNode node, String origin) {
+    /** A record and where it came from ("file:line"). */
+    record Located(JsonNode node, String origin) {
+    }
+
+    /** The file's records (JSONL or a JSON array, gzip or not), each with its origin; shared with {@link UnpairedReader}. */
+    static List<Located> records(Path file) throws IOException {
+        byte[] bytes = load(file);
+        String name = file.getFileName().toString().replaceFirst("\\.gz$", "");
+        List<Located> rows = name.endsWith(".json") || firstNonSpace(bytes) == '[' ? array(file, bytes) : lines(file, bytes);
+        if (rows.isEmpty()) throw new DataException(file + ": no records");
+        return rows;
     }
 
     private static byte[] load(Path file) throws IOException {

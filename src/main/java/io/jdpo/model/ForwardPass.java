@@ -20,9 +20,12 @@ public final class ForwardPass {
     final float[] unitGrad;
     /** The LoRA dropout masks of this pass, or null. */
     final Dropout dropout;
+    /** Per prediction, log Σ_v p_v²: the log-probability that two draws from the row agree. */
+    final float[] logSquares;
 
     ForwardPass(Layout layout, float[] logProbs, float[] xFinal, Rope.Tables rope, LayerActivations[] layers,
-                float[][] layerInputs, float[] unitGrad, Dropout dropout) {
+                float[][] layerInputs, float[] unitGrad, Dropout dropout, float[] logSquares) {
+        this.logSquares = logSquares;
         this.layout = layout;
         this.logProbs = logProbs;
         this.xFinal = xFinal;
@@ -64,6 +67,15 @@ public final class ForwardPass {
     /** The summed log-probability of all predictions (a sequence's completion). */
     public double sum() {
         return sum(0) + (layout.branchStarts.length > 2 ? sum(1) : 0);
+    }
+
+    /**
+     * log Σ_v p_v² per log-prob, in the order of {@link #logProbs()}: WPO subtracts it from each
+     * token's log-prob so a completion's weight measures how likely the policy is to produce it
+     * against how concentrated its distributions are.
+     */
+    public float[] logSquaredProbs() {
+        return logSquares.clone();
     }
 
     public int length() {

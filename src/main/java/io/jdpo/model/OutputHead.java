@@ -43,6 +43,11 @@ final class OutputHead {
      * so the backward needs no second pass over the vocabulary.
      */
     float[] logProbs(float[] x, Layout layout, float[] unit) {
+        return logProbs(x, layout, unit, null);
+    }
+
+    /** As above; when training, {@code logSquares[i]} receives log Σ_v p_v² of row i (WPO's per-token normaliser). */
+    float[] logProbs(float[] x, Layout layout, float[] unit, float[] logSquares) {
         int n = layout.sources.length, d = cfg.dim(), V = cfg.vocab();
         if (unit == null) {
             // Inference needs only each row's normaliser and one logit: reduce the logits
@@ -69,12 +74,16 @@ final class OutputHead {
                     if (cap > 0) SoftCap.apply(logits, o, V, cap);
                     double lse = VectorMath.logSumExp(logits, o, V);
                     out[first + i] = (float) (logits[o + target] - lse);
+                    double squares = 0;
                     for (int v = 0; v < V; v++) {
                         float z = logits[o + v];
-                        logits[o + v] = -(float) Math.exp(z - lse);
+                        double p = Math.exp(z - lse);
+                        squares += p * p;
+                        logits[o + v] = -(float) p;
                         if (v == target) logits[o + v] += 1;
                         if (cap > 0) logits[o + v] *= SoftCap.slope(z, cap);
                     }
+                    if (logSquares != null) logSquares[first + i] = (float) Math.log(squares);
                 }
             });
             output.matmulTransposedAdd(logits, m, unit, c0 * d, par);

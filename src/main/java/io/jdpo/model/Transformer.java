@@ -154,8 +154,9 @@ public final class Transformer implements AutoCloseable {
         Dropout dropout = lora != null && lora.config().dropout() > 0 ? new Dropout(lora.config().dropout(), dropoutSeed, layout.positions) : null;
         float[] x = run(layout, rope, acts, inputs, dropout);
         float[] unit = new float[layout.sources.length * cfg.dim()];
-        float[] lp = head.logProbs(x, layout, unit);
-        return new ForwardPass(layout, lp, x, rope, acts, inputs, unit, dropout);
+        float[] logSquares = new float[layout.sources.length];
+        float[] lp = head.logProbs(x, layout, unit, logSquares);
+        return new ForwardPass(layout, lp, x, rope, acts, inputs, unit, dropout, logSquares);
     }
 
     /**

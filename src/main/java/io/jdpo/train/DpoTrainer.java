@@ -6,6 +6,7 @@ import io.jdpo.progress.TrainListener;
 import io.jdpo.data.DataOrder;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.data.Truncation;
+import io.jdpo.data.UnpairedSample;
 
 import io.jdpo.adapter.AdapterExporter;
 import io.jdpo.model.ForwardPass;
@@ -25,7 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * DPO (and its variants) with a LoRA adapter on the frozen, still-quantized GGUF weights:
+ * DPO (and the rest of the preference-loss family: {@link DpoLoss}) with a LoRA adapter on the frozen, still-quantized GGUF weights:
  * llama.cpp scores the reference once (cached), the Java transformer computes the policy
  * and its gradient, AdamW updates the adapter. Usable without the CLI:
  * <pre>{@code
@@ -83,6 +84,35 @@ public final class DpoTrainer {
      */
     public TrainResult train(Path model, List<PreferencePair> trainSet, List<PreferencePair> evalSet, Path outDir,
                              Path resumeFrom, TrainListener listener) throws IOException {
+        if (loss.kto()) throw new IllegalArgumentException("kto trains on unpaired examples: use trainUnpaired (or split the pairs)");
+        return run(model, trainSet, null, evalSet, null, outDir, resumeFrom, listener);
+    }
+
+    /**
+     * KTO on unpaired examples (each a completion labelled desirable or not, with its
+     * mismatched KL completion); otherwise as {@link #train}. Metrics: rewards/chosen and
+     * rewards/rejected are the mean implicit rewards of the desirable and the undesirable
+     * examples, kl the batches' reference point.
+     */
+    public TrainResult trainUnpaired(Path model, List<UnpairedSample> trainSet, List<UnpairedSample> evalSet, Path outDir,
+                                     Path resumeFrom, TrainListener listener) throws IOException {
+        if (!loss.kto()) throw new IllegalArgumentException("unpaired examples train with the kto loss, not " + loss.describe());
+        return run(model, trainSet.stream().map(UnpairedSample::pair).toList(), labels(trainSet),
+                evalSet.stream().map(UnpairedSample::pair).toList(), labels(evalSet), outDir, resumeFrom, listener);
+    }
+
+    private static boolean[] labels(List<UnpairedSample> set) {
+        boolean[] b = new boolean[set.size()];
+        for (int i = 0; i < b.length; i++) b[i] = set.get(i).desirable();
+        return b;
+    }
+
+    /** The examples of one side of the run, truncated, with their reference scores and (KTO) labels. */
+    private record Split(List<PreferencePair> pairs, List<ReferenceScorer.Scores> refs, boolean[] labels) {
+    }
+
+    private TrainResult run(Path model, List<PreferencePair> trainSet, boolean[] trainLabels, List<PreferencePair> evalSet,
+                            boolean[] evalLabels, Path outDir, Path resumeFrom, TrainListener listener) throws IOException {
         RunFolder.checkFree(outDir, resumeFrom != null, overwrite);
         long started = System.nanoTime();
         Truncation limits = cfg.truncation();
@@ -97,10 +127,18 @@ public final class DpoTrainer {
         String modelHash = Fingerprint.file(model);
         List<PreferencePair> all = new ArrayList<>(train);
         all.addAll(eval);
-        // SimPO ignores the reference in its loss, but its rewards and the step-0 check still use it.
-        List<ReferenceScorer.Scores> refs = new ReferenceScorer(model, cfg.threads(), cfg.gpuLayers(), cacheDir).score(all, modelHash, listener);
-        List<ReferenceScorer.Scores> refTrain = refs.subList(0, train.size()), refEval = refs.subList(train.size(), refs.size());
-        Checkpoint.Identity id = new Checkpoint.Identity(Fingerprint.text(cfg.toString()), modelHash, Fingerprint.pairs(train));
+        List<ReferenceScorer.Scores> refs;
+        if (loss.referenceFree()) {
+            // No term reads the reference: llama.cpp never scores it (and there is no step-0 gap to check).
+            listener.message("reference-free loss " + loss.describe() + ": no reference scoring");
+            refs = all.stream().map(p -> new ReferenceScorer.Scores(new float[p.chosen().length], new float[p.rejected().length])).toList();
+        } else {
+            refs = new ReferenceScorer(model, cfg.threads(), cfg.gpuLayers(), cacheDir).score(all, modelHash, listener);
+        }
+        Split tr = new Split(train, refs.subList(0, train.size()), trainLabels);
+        Split ev = new Split(eval, refs.subList(train.size(), refs.size()), evalLabels);
+        String data = Fingerprint.pairs(train) + (trainLabels == null ? "" : Fingerprint.text(Arrays.toString(trainLabels)));
+        Checkpoint.Identity id = new Checkpoint.Identity(Fingerprint.text(cfg.toString()), modelHash, data);
         Files.createDirectories(outDir);
 
         try (Transformer tf = Transformer.load(model, cfg.threads());
@@ -118,11 +156,11 @@ public final class DpoTrainer {
             Map<String, Object> firstEval = null, lastEval = null, lastTrain = null;
             long tokens = 0;
             // The check runs before the metrics file exists: a refused run leaves nothing behind.
-            Map<String, Object> gap = start == 0 ? gapCheck(tf, train, refTrain, listener) : null;
+            Map<String, Object> gap = start == 0 && !loss.referenceFree() ? gapCheck(tf, train, tr.refs(), listener) : null;
             try (MetricsLog log = new MetricsLog(metricsFile, start)) {
                 if (start == 0) {
-                    emit(log, listener, gap);
-                    if (!eval.isEmpty()) emit(log, listener, firstEval = evaluate(tf, eval, refEval, 0, listener));
+                    if (gap != null) emit(log, listener, gap);
+                    if (!eval.isEmpty()) emit(log, listener, firstEval = evaluate(tf, ev, 0, listener));
                 }
                 int total = cfg.totalSteps(train.size());
                 LrSchedule schedule = cfg.lrSchedule(train.size());
@@ -130,7 +168,7 @@ public final class DpoTrainer {
                 long trainStart = System.nanoTime();
                 for (int step = start; step < total; step++) {
                     long stepStart = System.nanoTime();
-                    StepStats s = step(tf, lora, grads, opt, train, refTrain, order, step, schedule.at(step));
+                    StepStats s = step(tf, lora, grads, opt, tr, order, step, schedule.at(step));
                     tokens += s.tokens;
                     lastTrain = s.row(step + 1, (double) (step + 1) * cfg.pairsPerStep() / train.size(), schedule.at(step),
                             s.tokens / ((System.nanoTime() - stepStart) / 1e9));
@@ -138,7 +176,7 @@ public final class DpoTrainer {
                     listener.progress("train", step + 1 - start, total - start, tokens);
                     boolean last = step + 1 == total;
                     if (!eval.isEmpty() && (last || cfg.evalEvery() > 0 && (step + 1) % cfg.evalEvery() == 0)) {
-                        emit(log, listener, lastEval = evaluate(tf, eval, refEval, step + 1, listener));
+                        emit(log, listener, lastEval = evaluate(tf, ev, step + 1, listener));
                     }
                     if (cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0) {
                         Path dir = Checkpoint.save(outDir.resolve("checkpoints").resolve(String.format("step-%06d", step + 1)),
@@ -170,40 +208,68 @@ public final class DpoTrainer {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("jdpo.base.sha256", id.model());
         m.put("jdpo.data.sha256", id.data());
-        m.put("jdpo.loss", loss.type().name().toLowerCase(Locale.ROOT));
+        m.put("jdpo.loss", loss.describe());
         m.put("jdpo.beta", Double.toString(loss.beta()));
         m.put("jdpo.steps", Integer.toString(steps));
         return m;
     }
 
-    /** Sums over the pairs of one optimizer step. */
+    /**
+     * Sums over the examples of one optimizer step (or one evaluation). Paired runs count
+     * every pair on both sides; KTO counts desirable examples as "chosen" and undesirable ones
+     * as "rejected", as TRL's KTOTrainer logs them.
+     */
     private static final class StepStats {
-        int n;
+        int n, nChosen, nRejected, batches;
         long tokens;
-        double loss, rc, rr, acc, lpc, lpr, gradNorm;
+        double loss, rc, rr, acc, lpc, lpr, gradNorm, kl;
+        boolean kto;
+        final Map<String, Double> terms = new LinkedHashMap<>();
 
         void add(DpoLoss.Result r, double policyChosen, double policyRejected) {
             n++;
+            nChosen++;
+            nRejected++;
             loss += r.loss();
             rc += r.rewardChosen();
             rr += r.rewardRejected();
             acc += r.correct() ? 1 : 0;
             lpc += policyChosen;
             lpr += policyRejected;
+            r.terms().forEach((k, v) -> terms.merge(k, v, Double::sum));
         }
 
-        /** The row under TRL's names (means over the step's pairs). */
+        void addKto(DpoLoss.Result r, double policy, boolean desirable) {
+            kto = true;
+            n++;
+            loss += r.loss();
+            r.terms().forEach((k, v) -> terms.merge(k, v, Double::sum));
+            if (desirable) {
+                nChosen++;
+                rc += r.rewardChosen();
+                lpc += policy;
+            } else {
+                nRejected++;
+                rr += r.rewardChosen();
+                lpr += policy;
+            }
+        }
+
+        /** The row under TRL's names (means over the step's examples), each loss term as loss/NAME. */
         Map<String, Object> row(int step, double epoch, double lr, double tokensPerSecond) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("step", step);
             m.put("epoch", epoch);
             m.put("loss", loss / n);
-            m.put("rewards/chosen", rc / n);
-            m.put("rewards/rejected", rr / n);
-            m.put("rewards/accuracies", acc / n);
-            m.put("rewards/margins", (rc - rr) / n);
-            m.put("logps/chosen", lpc / n);
-            m.put("logps/rejected", lpr / n);
+            terms.forEach((k, v) -> m.put("loss/" + k, v / n));
+            // A KTO step may hold only desirable or only undesirable examples: the other side's means are then absent (not NaN, which JSON lacks).
+            if (nChosen > 0) m.put("rewards/chosen", rc / nChosen);
+            if (nRejected > 0) m.put("rewards/rejected", rr / nRejected);
+            if (!kto) m.put("rewards/accuracies", acc / n);
+            if (nChosen > 0 && nRejected > 0) m.put("rewards/margins", rc / nChosen - rr / nRejected);
+            if (nChosen > 0) m.put("logps/chosen", lpc / nChosen);
+            if (nRejected > 0) m.put("logps/rejected", lpr / nRejected);
+            if (kto) m.put("kl", kl / batches);
             m.put("learning_rate", lr);
             m.put("grad_norm", gradNorm);
             m.put("tokens_per_second", tokensPerSecond);
@@ -211,29 +277,120 @@ public final class DpoTrainer {
         }
     }
 
-    private StepStats step(Transformer tf, LoraWeights lora, LoraWeights grads, AdamW opt, List<PreferencePair> train,
-                           List<ReferenceScorer.Scores> refs, DataOrder order, int step, double lr) {
-        grads.clear();
-        int n = cfg.pairsPerStep();
-        StepStats s = new StepStats();
+    /**
+     * The loss's view of one pair from its per-token log-probs (chosen's then rejected's, as a
+     * pair pass gives them): LD-DPO sums (shared length at weight 1, the longer completion's
+     * tail at ld_alpha, for policy and reference alike as TRL 1.x does), the chosen's plain
+     * sum for the SFT terms, and the WPO weight when the pass carries log Σp².
+     */
+    DpoLoss.Pair lossPair(PreferencePair p, float[] lp, float[] logSquares, ReferenceScorer.Scores ref) {
+        int nc = p.chosen().length, nr = p.rejected().length, shared = Math.min(nc, nr);
+        double a = cfg.ldAlpha();
+        double pc = ldSum(lp, 0, nc, shared, a), pr = ldSum(lp, nc, nc + nr, shared, a);
+        double rc = ldSum(ref.chosen(), 0, nc, shared, a), rr = ldSum(ref.rejected(), 0, nr, shared, a);
+        double weight = 1;
+        if (cfg.useWeighting() && logSquares != null) {
+            // WPO eq. 2 as TRL computes it: w(y) = exp(mean_t (log p(y_t) − log Σ_v p_v²)), held constant; w = w(c)·w(r).
+            weight = Math.exp(aligned(lp, logSquares, 0, nc) + aligned(lp, logSquares, nc, nc + nr));
+        }
+        return new DpoLoss.Pair(pc, pr, rc, rr, nc, nr, sum(lp, 0, nc), weight);
+    }
+
+    private static double ldSum(float[] lp, int from, int to, int shared, double alpha) {
+        if (alpha == 1) return sum(lp, from, to);
+        double head = 0, tail = 0;
+        for (int i = from; i < to; i++) {
+            if (i - from < shared) head += lp[i];
+            else tail += lp[i];
+        }
+        return head + alpha * tail;
+    }
+
+    private static double aligned(float[] lp, float[] logSquares, int from, int to) {
+        double s = 0;
+        for (int i = from; i < to; i++) s += lp[i] - logSquares[i];
+        return s / (to - from);
+    }
+
+    /** dLoss/dlogp per token of a pair pass: LD's token weights on the preference part, the SFT part on every chosen token. */
+    float[] tokenGradients(PreferencePair p, DpoLoss.Result r, double scale) {
+        int nc = p.chosen().length, nr = p.rejected().length, shared = Math.min(nc, nr);
+        double a = cfg.ldAlpha();
+        float[] d = new float[nc + nr];
+        for (int t = 0; t < nc; t++) d[t] = (float) ((r.dPolicyChosen() * (t < shared ? 1 : a) + r.dSftChosen()) * scale);
+        for (int t = 0; t < nr; t++) d[nc + t] = (float) (r.dPolicyRejected() * (t < shared ? 1 : a) * scale);
+        return d;
+    }
+
+    /** Results of one group of examples (a micro-batch for batch-coupled losses, else one pair); adds the group's KL for KTO. */
+    private List<DpoLoss.Result> evaluateGroup(List<PreferencePair> pairs, List<float[]> lps, List<float[]> squares,
+                                               List<ReferenceScorer.Scores> refs, boolean[] labels, StepStats s) {
+        int n = pairs.size();
+        if (loss.kto()) {
+            List<DpoLoss.Unpaired> batch = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                PreferencePair p = pairs.get(i);
+                float[] lp = lps.get(i);
+                int nc = p.chosen().length;
+                batch.add(new DpoLoss.Unpaired(sum(lp, 0, nc), refs.get(i).chosenSum(), sum(lp, nc, lp.length),
+                        refs.get(i).rejectedSum(), nc, labels[i]));
+            }
+            DpoLoss.KtoBatch kb = loss.evaluateKto(batch);
+            s.kl += kb.kl();
+            s.batches++;
+            for (int i = 0; i < n; i++) s.addKto(kb.results().get(i), batch.get(i).policy(), labels[i]);
+            return kb.results();
+        }
+        List<DpoLoss.Pair> batch = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) batch.add(lossPair(pairs.get(i), lps.get(i), squares == null ? null : squares.get(i), refs.get(i)));
+        List<DpoLoss.Result> out = loss.evaluate(batch);
         for (int i = 0; i < n; i++) {
-            int idx = order.at((long) step * n + i);
-            PreferencePair p = train.get(idx);
-            ReferenceScorer.Scores ref = refs.get(idx);
-            // The prompt goes through the model once for both completions.
-            // The dropout masks of a pair are a function of (seed, step, slot), so a resumed run draws the same ones.
-            long dropoutSeed = cfg.seed() * 0x9E3779B97F4A7C15L + (long) step * n + i;
-            ForwardPass pass = tf.forwardPair(p.prompt(), p.chosen(), p.rejected(), cfg.recompute(), dropoutSeed);
-            double pc = pass.sum(0), pr = pass.sum(1);
-            DpoLoss.Result r = loss.evaluate(new DpoLoss.Pair(pc, pr, ref.chosenSum(), ref.rejectedSum(),
-                    p.chosen().length, p.rejected().length));
-            // The step's loss is the mean over its pairs: each pair's gradient is weighted 1/n.
-            float[] d = new float[pass.length()];
-            Arrays.fill(d, 0, p.chosen().length, (float) (r.dPolicyChosen() / n));
-            Arrays.fill(d, p.chosen().length, d.length, (float) (r.dPolicyRejected() / n));
-            tf.backward(pass, d, grads);
-            s.add(r, pc, pr);
-            s.tokens += 2L * p.prompt().length + p.chosen().length + p.rejected().length;
+            float[] lp = lps.get(i);
+            int nc = pairs.get(i).chosen().length;
+            s.add(out.get(i), sum(lp, 0, nc), sum(lp, nc, lp.length));
+        }
+        return out;
+    }
+
+    /**
+     * One optimizer step over {@code pairsPerStep} examples. A loss whose pairs depend on each
+     * other (AOT's sorts, KTO's KL point) sees a micro-batch at once: its forward passes are
+     * held until the batch's loss is known (memory grows with the batch size; --recompute
+     * bounds it). Every other loss runs forward, loss and backward one pair at a time.
+     */
+    private StepStats step(Transformer tf, LoraWeights lora, LoraWeights grads, AdamW opt, Split train, DataOrder order,
+                           int step, double lr) {
+        grads.clear();
+        int n = cfg.pairsPerStep(), group = loss.batchCoupled() ? cfg.batchSize() : 1;
+        StepStats s = new StepStats();
+        for (int g0 = 0; g0 < n; g0 += group) {
+            int m = Math.min(group, n - g0);
+            List<PreferencePair> pairs = new ArrayList<>(m);
+            List<ReferenceScorer.Scores> refs = new ArrayList<>(m);
+            List<ForwardPass> passes = new ArrayList<>(m);
+            List<float[]> lps = new ArrayList<>(m), squares = new ArrayList<>(m);
+            boolean[] labels = new boolean[m];
+            for (int j = 0; j < m; j++) {
+                int i = g0 + j, idx = order.at((long) step * n + i);
+                PreferencePair p = train.pairs().get(idx);
+                pairs.add(p);
+                refs.add(train.refs().get(idx));
+                if (train.labels() != null) labels[j] = train.labels()[idx];
+                // The prompt goes through the model once for both completions.
+                // The dropout masks of a pair are a function of (seed, step, slot), so a resumed run draws the same ones.
+                long dropoutSeed = cfg.seed() * 0x9E3779B97F4A7C15L + (long) step * n + i;
+                ForwardPass pass = tf.forwardPair(p.prompt(), p.chosen(), p.rejected(), cfg.recompute(), dropoutSeed);
+                passes.add(pass);
+                lps.add(pass.logProbs());
+                squares.add(pass.logSquaredProbs());
+                s.tokens += 2L * p.prompt().length + p.chosen().length + p.rejected().length;
+            }
+            List<DpoLoss.Result> results = evaluateGroup(pairs, lps, squares, refs, labels, s);
+            for (int j = 0; j < m; j++) {
+                // The step's loss is the mean over its examples: each one's gradient is weighted 1/n.
+                // KTO's KL completion (branch 1) gets none: the reference point is held constant.
+                tf.backward(passes.get(j), tokenGradients(pairs.get(j), results.get(j), 1.0 / n), grads);
+            }
         }
         s.gradNorm = norm(grads.slab());
         if (cfg.maxGradNorm() > 0 && s.gradNorm > cfg.maxGradNorm()) scale(grads.slab(), cfg.maxGradNorm() / s.gradNorm);
@@ -256,23 +413,30 @@ public final class DpoTrainer {
         for (long i = 0; i < n; i++) SegmentMath.set(g, i, (float) (SegmentMath.get(g, i) * f));
     }
 
-    /** Loss, rewards and accuracy of the current adapter on held-out pairs (forward only), as eval_* metrics. */
-    private Map<String, Object> evaluate(Transformer tf, List<PreferencePair> pairs, List<ReferenceScorer.Scores> refs, int step,
-                                         TrainListener listener) {
+    /**
+     * Loss, rewards and accuracy of the current adapter on held-out examples (forward only), as
+     * eval_* metrics; batch-coupled losses see the examples in micro-batches of the training
+     * batch size, in order. WPO weights need the training pass's softmax, so eval_loss is unweighted.
+     */
+    private Map<String, Object> evaluate(Transformer tf, Split set, int step, TrainListener listener) {
         StepStats s = new StepStats();
-        for (int i = 0; i < pairs.size(); i++) {
-            PreferencePair p = pairs.get(i);
-            float[] lp = tf.logProbsPair(p.prompt(), p.chosen(), p.rejected());
-            double pc = sum(lp, 0, p.chosen().length), pr = sum(lp, p.chosen().length, lp.length);
-            s.add(loss.evaluate(new DpoLoss.Pair(pc, pr, refs.get(i).chosenSum(), refs.get(i).rejectedSum(),
-                    p.chosen().length, p.rejected().length)), pc, pr);
-            s.tokens += 2L * p.prompt().length + p.chosen().length + p.rejected().length;
-            listener.progress("eval", i + 1, pairs.size(), s.tokens);
+        int group = loss.batchCoupled() ? cfg.batchSize() : 1, total = set.pairs().size();
+        for (int g0 = 0; g0 < total; g0 += group) {
+            int m = Math.min(group, total - g0);
+            List<PreferencePair> pairs = set.pairs().subList(g0, g0 + m);
+            List<float[]> lps = new ArrayList<>(m);
+            for (PreferencePair p : pairs) {
+                lps.add(tf.logProbsPair(p.prompt(), p.chosen(), p.rejected()));
+                s.tokens += 2L * p.prompt().length + p.chosen().length + p.rejected().length;
+            }
+            evaluateGroup(pairs, lps, null, set.refs().subList(g0, g0 + m),
+                    set.labels() == null ? new boolean[m] : Arrays.copyOfRange(set.labels(), g0, g0 + m), s);
+            listener.progress("eval", g0 + m, total, s.tokens);
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", step);
         s.row(step, 0, 0, 0).forEach((k, v) -> {
-            if (k.equals("loss") || k.startsWith("rewards/") || k.startsWith("logps/")) m.put("eval_" + k, v);
+            if (k.startsWith("loss") || k.startsWith("rewards/") || k.startsWith("logps/") || k.equals("kl")) m.put("eval_" + k, v);
         });
         return m;
     }

@@ -7,6 +7,7 @@ import io.jdpo.model.LoraTarget;
 
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -14,10 +15,14 @@ import java.util.Set;
  * schedule, batch sizes, length limits, seed and threads. A run with the same config, data
  * and model gives the same adapter bit for bit; resuming checks the config is unchanged.
  * Defaults follow TRL's DPOConfig where it has one (β 0.1, sigmoid loss, keep-end
- * truncation, max length 1024, max prompt 512) and common LoRA practice otherwise.
+ * truncation, max length 1024, max prompt 512, f-divergence α 0.5, DiscoPOP τ 0.05; CPO's
+ * α 1, KTO's weights 1) and common LoRA practice otherwise. {@code ldAlpha} 1 means no LD-DPO
+ * down-weighting (TRL's None).
  */
 public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget> targets, double loraDropout,
-                          LossType loss, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha,
+                          List<DpoLoss.Term> loss, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha,
+                          FDivergence fDivergence, double fAlpha, double discopopTau, double cpoAlpha,
+                          double desirableWeight, double undesirableWeight, double ldAlpha, boolean useWeighting,
                           double learningRate, LrSchedule.Kind schedule, double warmupRatio, double weightDecay,
                           double maxGradNorm, int epochs, int maxSteps, int batchSize, int gradientAccumulation,
                           int maxLength, int maxPromptLength, Truncation.Mode truncationMode,
@@ -34,12 +39,22 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         if (maxGradNorm < 0) throw new IllegalArgumentException("max grad norm must be >= 0 (0 disables clipping)");
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
         lora(rank, alpha, rsLora, targets, loraDropout);
-        dpoLoss(loss, beta, labelSmoothing, simpoGamma, rpoAlpha);
+        loss = List.copyOf(loss);
+        DpoLoss l = new DpoLoss(loss, beta, labelSmoothing, simpoGamma, rpoAlpha, fDivergence, fAlpha, discopopTau, cpoAlpha,
+                desirableWeight, undesirableWeight);
+        if (ldAlpha < 0 || ldAlpha > 1) throw new IllegalArgumentException("ld alpha must lie in [0, 1] (1 = no down-weighting), got " + ldAlpha);
+        if (l.kto() && (ldAlpha != 1 || useWeighting)) {
+            throw new IllegalArgumentException("kto is unpaired: LD-DPO's shared length and WPO's pair weight do not apply");
+        }
+        if (useWeighting && loss.stream().anyMatch(t -> t.type() == LossType.AOT || t.type() == LossType.AOT_UNPAIRED)) {
+            throw new IllegalArgumentException("WPO weighting does not apply to aot / aot_unpaired (their slots are not pairs), as in TRL");
+        }
         new Truncation(maxLength, maxPromptLength, truncationMode);
     }
 
     public static TrainConfig defaults() {
-        return new TrainConfig(16, 32, false, LoraTarget.all(), 0, LossType.SIGMOID, 0.1, 0, 0.5, 0,
+        return new TrainConfig(16, 32, false, LoraTarget.all(), 0, List.of(new DpoLoss.Term(LossType.SIGMOID, 1)), 0.1, 0, 0.5, 0,
+                FDivergence.REVERSE_KL, 0.5, 0.05, 1, 1, 1, 1, false,
                 5e-5, LrSchedule.Kind.COSINE, 0.1, 0, 1.0, 1, 0, 4, 1, 1024, 512, Truncation.Mode.KEEP_END,
                 0, 0, 42, Runtime.getRuntime().availableProcessors(), false, false, -1);
     }
@@ -49,7 +64,8 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
     }
 
     public DpoLoss dpoLoss() {
-        return dpoLoss(loss, beta, labelSmoothing, simpoGamma, rpoAlpha);
+        return new DpoLoss(loss, beta, labelSmoothing, simpoGamma, rpoAlpha, fDivergence, fAlpha, discopopTau, cpoAlpha,
+                desirableWeight, undesirableWeight);
     }
 
     public Truncation truncation() {
@@ -75,10 +91,6 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         return new LoraConfig(rank, (float) alpha, rs, targets, (float) dropout);
     }
 
-    private static DpoLoss dpoLoss(LossType t, double beta, double ls, double gamma, double rpo) {
-        return new DpoLoss(t, beta, ls, gamma, rpo);
-    }
-
     public Builder toBuilder() {
         return new Builder(this);
     }
@@ -88,9 +100,11 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         private int rank, epochs, maxSteps, batchSize, gradientAccumulation, maxLength, maxPromptLength, evalEvery,
                 checkpointEvery, threads, gpuLayers;
         private double alpha, loraDropout, beta, labelSmoothing, simpoGamma, rpoAlpha, learningRate, warmupRatio, weightDecay, maxGradNorm;
-        private boolean rsLora, recompute, force;
+        private double fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ldAlpha;
+        private boolean rsLora, recompute, force, useWeighting;
         private Set<LoraTarget> targets;
-        private LossType loss;
+        private List<DpoLoss.Term> loss;
+        private FDivergence fDivergence;
         private LrSchedule.Kind schedule;
         private Truncation.Mode truncationMode;
         private long seed;
@@ -98,6 +112,8 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         private Builder(TrainConfig c) {
             rank = c.rank; alpha = c.alpha; rsLora = c.rsLora; targets = c.targets; loraDropout = c.loraDropout;
             loss = c.loss; beta = c.beta; labelSmoothing = c.labelSmoothing; simpoGamma = c.simpoGamma; rpoAlpha = c.rpoAlpha;
+            fDivergence = c.fDivergence; fAlpha = c.fAlpha; discopopTau = c.discopopTau; cpoAlpha = c.cpoAlpha;
+            desirableWeight = c.desirableWeight; undesirableWeight = c.undesirableWeight; ldAlpha = c.ldAlpha; useWeighting = c.useWeighting;
             learningRate = c.learningRate; schedule = c.schedule; warmupRatio = c.warmupRatio; weightDecay = c.weightDecay;
             maxGradNorm = c.maxGradNorm; epochs = c.epochs; maxSteps = c.maxSteps; batchSize = c.batchSize;
             gradientAccumulation = c.gradientAccumulation; maxLength = c.maxLength; maxPromptLength = c.maxPromptLength;
@@ -110,7 +126,17 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         public Builder rsLora(boolean v) { rsLora = v; return this; }
         public Builder targets(Set<LoraTarget> v) { targets = v; return this; }
         public Builder loraDropout(double v) { loraDropout = v; return this; }
-        public Builder loss(LossType v) { loss = v; return this; }
+        public Builder loss(LossType v) { loss = List.of(new DpoLoss.Term(v, 1)); return this; }
+        /** Several losses with their weights (TRL's loss_type list and loss_weights). */
+        public Builder losses(List<DpoLoss.Term> v) { loss = v; return this; }
+        public Builder fDivergence(FDivergence v) { fDivergence = v; return this; }
+        public Builder fAlpha(double v) { fAlpha = v; return this; }
+        public Builder discopopTau(double v) { discopopTau = v; return this; }
+        public Builder cpoAlpha(double v) { cpoAlpha = v; return this; }
+        public Builder desirableWeight(double v) { desirableWeight = v; return this; }
+        public Builder undesirableWeight(double v) { undesirableWeight = v; return this; }
+        public Builder ldAlpha(double v) { ldAlpha = v; return this; }
+        public Builder useWeighting(boolean v) { useWeighting = v; return this; }
         public Builder beta(double v) { beta = v; return this; }
         public Builder labelSmoothing(double v) { labelSmoothing = v; return this; }
         public Builder simpoGamma(double v) { simpoGamma = v; return this; }
@@ -137,6 +163,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
 
         public TrainConfig build() {
             return new TrainConfig(rank, alpha, rsLora, targets, loraDropout, loss, beta, labelSmoothing, simpoGamma, rpoAlpha,
+                    fDivergence, fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ldAlpha, useWeighting,
                     learningRate, schedule, warmupRatio, weightDecay, maxGradNorm, epochs, maxSteps, batchSize,
                     gradientAccumulation, maxLength, maxPromptLength, truncationMode, evalEvery, checkpointEvery, seed,
                     threads, recompute, force, gpuLayers);

@@ -1,0 +1,40 @@
+package io.jdpo.data;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Tokenizes unpaired examples and gives each its KL completion: the completion of the nearest
+ * earlier example (cyclically) with another prompt, so (prompt, KL completion) is a
+ * mismatched pair as the KTO paper's estimate of the reference point needs. TRL cycles the
+ * completions of each batch by one; a fixed partner per example does the same job and lets
+ * the reference score it once, up front, with the example's own completion (one prompt, two
+ * branches). Split pairs never draw their own prompt's other completion.
+ */
+public final class UnpairedEncoder {
+    private final PairEncoder pairs;
+
+    public UnpairedEncoder(PairEncoder pairs) {
+        this.pairs = pairs;
+    }
+
+    public List<UnpairedSample> encode(List<UnpairedExample> examples) {
+        int n = examples.size();
+        if (n < 2) throw new DataException("KTO needs at least two examples (the KL estimate pairs each prompt with another's completion)");
+        List<UnpairedSample> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            UnpairedExample e = examples.get(i);
+            int j = (i + n - 1) % n;
+            for (int k = 1; k < n; k++) {
+                UnpairedExample c = examples.get((i + n - k) % n);
+                if (!c.samePrompt(e)) {
+                    j = (i + n - k) % n;
+                    break;
+                }
+            }
+            PreferencePair p = pairs.encode(e.withSecond(examples.get(j).completion()));
+            out.add(new UnpairedSample(p.prompt(), p.chosen(), p.rejected(), e.desirable()));
+        }
+        return out;
+    }
+}

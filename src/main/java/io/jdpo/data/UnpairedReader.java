@@ -1,0 +1,88 @@
+package io.jdpo.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jdpo.llama.ChatMessage;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads unpaired (KTO) data: TRL's unpaired preference format, {"prompt": str | messages,
+ * "completion": str | messages, "label": true | false}, as JSON Lines or a JSON array, gzip
+ * or not, with the errors of {@link PreferenceReader} (file:line:column for malformed JSON,
+ * the field for a missing or mistyped one). A file in any paired format is read by
+ * {@link PreferenceReader} and split: each pair gives its chosen completion as desirable and
+ * its rejected one as undesirable. Examples with an empty completion are skipped and counted.
+ */
+public final class UnpairedReader {
+    /** The examples kept, the layout read ("unpaired", or the paired format that was split) and the counts. */
+    public record Data(List<UnpairedExample> examples, String format, Map<String, Integer> counts) {
+    }
+
+    private UnpairedReader() {
+    }
+
+    /** pairedFormat: the layout of a paired file to split (null = detect); an unpaired file is recognised by its fields. */
+    public static Data read(Path file, PreferenceFormat pairedFormat) throws IOException {
+        List<PreferenceReader.Located> rows = PreferenceReader.records(file);
+        JsonNode first = rows.getFirst().node();
+        if (pairedFormat != null || !first.isObject() || !first.has("completion")) {
+            PreferenceReader.Data paired = PreferenceReader.read(file, pairedFormat);
+            List<UnpairedExample> out = new ArrayList<>();
+            for (PreferenceExample e : paired.examples()) out.addAll(UnpairedExample.split(e));
+            Map<String, Integer> counts = new LinkedHashMap<>(paired.counts());
+            counts.put("kept", out.size());
+            return new Data(out, paired.format().name().toLowerCase(Locale.ROOT) + " pairs split", counts);
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        counts.put("read", rows.size());
+        counts.put("skipped_empty", 0);
+        List<UnpairedExample> out = new ArrayList<>();
+        int desirable = 0;
+        for (PreferenceReader.Located r : rows) {
+            UnpairedExample e = parse(r.node(), r.origin());
+            if (e.completion().isBlank()) {
+                counts.merge("skipped_empty", 1, Integer::sum);
+            } else {
+                out.add(e);
+                if (e.desirable()) desirable++;
+            }
+        }
+        counts.put("kept", out.size());
+        counts.put("desirable", desirable);
+        counts.put("undesirable", out.size() - desirable);
+        return new Data(out, "unpaired", counts);
+    }
+
+    static UnpairedExample parse(JsonNode row, String origin) {
+        if (!row.isObject()) throw new DataException(origin + ": expected a JSON object, found " + kind(row));
+        JsonNode prompt = field(row, "prompt", origin), completion = field(row, "completion", origin), label = field(row, "label", origin);
+        if (!label.isBoolean()) throw new DataException(origin + ": field 'label' must be true or false, found " + kind(label));
+        if (prompt.isTextual()) {
+            if (!completion.isTextual()) {
+                throw new DataException(origin + ": field 'completion' must be a string when the prompt is one, found " + kind(completion));
+            }
+            return new UnpairedExample(origin, null, prompt.asText(), completion.asText(), label.asBoolean());
+        }
+        if (prompt.isArray()) {
+            List<ChatMessage> messages = PreferenceFormat.messages(prompt, "prompt", origin);
+            return new UnpairedExample(origin, messages, null, PreferenceFormat.reply(completion, "completion", origin), label.asBoolean());
+        }
+        throw new DataException(origin + ": field 'prompt' must be a string or a list of {role, content}, found " + kind(prompt));
+    }
+
+    private static JsonNode field(JsonNode row, String name, String origin) {
+        JsonNode n = row.get(name);
+        if (n == null || n.isNull()) throw new DataException(origin + ": missing field '" + name + "'");
+        return n;
+    }
+
+    private static String kind(JsonNode n) {
+        return n.getNodeType().name().toLowerCase(Locale.ROOT);
+    }
+}
