@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Java forward vs llama.cpp scoring through the binding (same model, threads, T), one run,
+# The Java forward (deployed arithmetic, the training default, and float arithmetic) vs
+# llama.cpp scoring through the binding (same model, threads, T), one run,
 # then the forward's peak resident memory in a fresh JVM on the first type (heap capped at 36 MiB:
 # the activations of T = 512 take 26 MiB of it).
 #   scripts/bench/forward.sh [threads] [T] [reps] [types...]

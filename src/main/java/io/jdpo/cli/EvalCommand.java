@@ -72,7 +72,7 @@ final class EvalCommand implements Callable<Integer> {
         PreferenceReader.Data d = PreferenceReader.read(data, format == null ? null : io.jdpo.data.PreferenceFormat.parse(format));
         List<PreferencePair> pairs;
         try (PairLoader loader = PairLoader.open(model, template)) {
-            pairs = loader.encode(d.examples(), maxPairs);
+            pairs = loader.encode(d, maxPairs);
         }
         PreferenceMetrics r = PreferenceEvaluator.evaluate(model, adapters, pairs, beta, common.threads(), new ConsoleProgress(System.out, quiet));
         System.out.printf(Locale.ROOT, "%d pairs: rewards/accuracies %.4f  rewards/margins %.4f  rewards/chosen %.4f  rewards/rejected %.4f"

@@ -31,7 +31,17 @@ public final class Jdpo {
             if (verbose) e.printStackTrace(cmd.getErr());
             return 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (LinkageError e) {
+            // A kernel class that cannot initialise on this JVM (its vector unit, its flags):
+            // one line naming the root cause and the way round it, not a stack trace.
+            Throwable root = e;
+            while (root.getCause() != null) root = root.getCause();
+            cl.getErr().println("jdpo: the Java engine cannot start: " + root
+                    + "; -Djdpo.simd=scalar (in JAVA_TOOL_OPTIONS) selects the scalar kernels");
+            return 1;
+        }
     }
 
     /**

@@ -74,7 +74,7 @@ final class MergeCommand implements Callable<Integer> {
         if (verify != null) {
             List<PreferencePair> pairs;
             try (PairLoader loader = PairLoader.open(base, template)) {
-                pairs = loader.encode(PreferenceReader.read(verify, null).examples(), verifyPairs);
+                pairs = loader.encode(PreferenceReader.read(verify, null), verifyPairs);
             }
             MergeVerifier.Report v = MergeVerifier.verify(base, scales, out, pairs, common.threads());
             System.out.printf(Locale.ROOT, "verify on %d pairs (%d tokens): KL(base+adapters || merged) mean %.2e, max %.2e nats/token;"

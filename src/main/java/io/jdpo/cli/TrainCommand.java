@@ -13,6 +13,7 @@ import io.jdpo.data.HeldOutSplit;
 import io.jdpo.data.PairLoader;
 import io.jdpo.data.UnpairedReader;
 import io.jdpo.data.UnpairedSample;
+import io.jdpo.data.RowFindings;
 import io.jdpo.data.PreferenceFormat;
 import io.jdpo.train.MetricsLog;
 import io.jdpo.train.RunFolder;
@@ -63,6 +64,8 @@ final class TrainCommand implements Callable<Integer> {
     String format;
     @Option(names = "--template", description = "chat template: the model's own by default, or a llama.cpp built-in name")
     String template;
+    @Option(names = "--strict", description = "stop at the first data row that needs a repair or a skip (default: repair or skip it, and count)")
+    boolean strict;
     @Option(names = "--resume", description = "continue from a checkpoint folder of the same run")
     Path resume;
     @Option(names = "--overwrite", description = "replace the results of an earlier run in the output folder")
@@ -157,6 +160,8 @@ final class TrainCommand implements Callable<Integer> {
     Boolean recompute;
     @Option(names = "--force", description = "train even when the Java forward and llama.cpp differ beyond the parity bounds")
     Boolean force;
+    @Option(names = "--arithmetic", description = "deployed (default: round activations before each quantized product as llama.cpp's CPU backend does) or float")
+    String arithmetic;
     @Option(names = "--ngl", description = "layers llama.cpp offloads to the GPU for reference scoring (default: all)")
     Integer gpuLayers;
 
@@ -166,25 +171,33 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig cfg = config();
         if (cfg.dpoLoss().kto()) return callUnpaired(cfg);
         PreferenceFormat fmt = format == null ? null : PreferenceFormat.parse(format);
-        PreferenceReader.Data train = PreferenceReader.read(data, fmt);
-        PreferenceReader.Data held = evalData == null ? null : PreferenceReader.read(evalData, fmt);
-        List<PreferencePair> trainPairs, evalPairs;
-        int fallbacks;
+        PreferenceReader.Data train, held = null;
+        List<PreferencePair> trainPairs, evalPairs = new ArrayList<>();
+        // The loader checks the chat template once, before any data is read.
         try (PairLoader loader = PairLoader.open(model, template)) {
-            trainPairs = new ArrayList<>(loader.encode(train.examples()));
-            evalPairs = held == null ? new ArrayList<>() : new ArrayList<>(loader.encode(held.examples()));
-            fallbacks = loader.boundaryFallbacks();
+            train = PreferenceReader.read(data, fmt, new RowFindings(strict));
+            trainPairs = new ArrayList<>(loader.encode(train));
+            if (evalData != null) {
+                held = PreferenceReader.read(evalData, fmt, new RowFindings(strict));
+                evalPairs = new ArrayList<>(loader.encode(held));
+            }
         }
+        int trainedFromFile = trainPairs.size();
         if (held == null && evalFraction > 0) HeldOutSplit.apply(trainPairs, evalPairs, evalFraction, cfg.seed());
         ConsoleProgress progress = new ConsoleProgress(System.out, quiet);
         System.out.println("data " + data + " (" + train.format().name().toLowerCase() + "): " + counts(train.counts())
                 + (held != null ? "; eval " + evalData + ": " + counts(held.counts()) : "")
-                + "; " + trainPairs.size() + " train / " + evalPairs.size() + " eval pairs"
-                + (fallbacks > 0 ? "; " + fallbacks + " completions tokenized apart from their prompt" : ""));
+                + "; " + trainPairs.size() + " train / " + evalPairs.size() + " eval pairs");
+        System.out.println("rows of " + data.getFileName() + ": " + train.findings().summary());
+        if (held != null) System.out.println("rows of " + evalData.getFileName() + ": " + held.findings().summary());
         Files.createDirectories(out);
         Files.writeString(out.resolve("config.txt"), cfg + System.lineSeparator());
+        Map<String, Object> dataRecord = new java.util.LinkedHashMap<>();
+        dataRecord.put("data", dataSummary(data, train, trainedFromFile));
+        if (held != null) dataRecord.put("eval_data", dataSummary(evalData, held, evalPairs.size()));
         DpoTrainer trainer = new DpoTrainer(cfg).overwrite(overwrite)
-                .cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir());
+                .cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir())
+                .dataSummary(dataRecord);
         TrainResult r = trainer.train(model, trainPairs, evalPairs, out, resume, progress);
         return finish(cfg, r, (evalPairs.isEmpty() ? trainPairs : evalPairs).stream().map(PreferencePair::prompt).toList());
     }
@@ -285,6 +298,7 @@ final class TrainCommand implements Callable<Integer> {
         if (recompute != null) b.recompute(recompute);
         if (force != null) b.force(force);
         if (gpuLayers != null) b.gpuLayers(gpuLayers);
+        if (arithmetic != null) b.arithmetic(io.jdpo.tensor.Arithmetic.parse(arithmetic));
         return b.build();
     }
 
@@ -306,6 +320,17 @@ final class TrainCommand implements Callable<Integer> {
             out.add(new DpoLoss.Term(LossType.parse(names[i]), weight));
         }
         return out;
+    }
+
+    /** A data file's counts and row paths, as metrics.jsonl's first record and the report show them. */
+    private static Map<String, Object> dataSummary(Path file, PreferenceReader.Data d, int pairs) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("file", file.toString());
+        m.put("format", d.format().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("rows_read", d.counts().get("read"));
+        m.put("pairs", pairs);
+        m.put("paths", d.findings().toMap());
+        return m;
     }
 
     private static String counts(Map<String, Integer> c) {

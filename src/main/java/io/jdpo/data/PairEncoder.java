@@ -1,7 +1,6 @@
 package io.jdpo.data;
 
 import io.jdpo.llama.ChatMessage;
-import io.jdpo.llama.ChatTemplate;
 import io.jdpo.llama.Tokenizer;
 
 import java.util.ArrayList;
@@ -12,81 +11,140 @@ import java.util.List;
  * Turns examples into the token sequences both engines score. Plain-text examples are
  * tokenized as they are (BOS by the tokenizer's rule) with EOS closing each completion, as
  * TRL does. Conversations are rendered by the chat template: the prompt with the assistant
- * opening, each completion as the rest of the full rendering. A lint fails clearly on the
- * template mistakes that silently spoil training: a doubled BOS, a prompt/completion
- * boundary that moves when the whole text is tokenized, and a reply without its
- * end-of-turn token.
+ * opening, each completion as the rest of the full rendering.
+ *
+ * <p>The template is checked once, when the encoder is made ({@link TemplateProbe}): a template
+ * that cannot work fails there, before any data is read. What is wrong with a single row never
+ * stops a run; the row is repaired or skipped and noted in {@link RowFindings}:
+ * <ul>
+ * <li>the prompt/completion boundary moves under tokenization (a reply beginning with {@code "}
+ * after llama2's {@code [/INST]}: SentencePiece merges {@code ]"}): the completion is tokenized
+ * on its own after the prompt's tokens, as TRL tokenizes every completion;</li>
+ * <li>a doubled BOS (the text carries the BOS and the tokenizer adds one): one is removed;</li>
+ * <li>the template refuses the conversation, renders its prompt differently once the reply
+ * follows, or leaves a reply without an end-of-turn token: the row is skipped.</li>
+ * </ul>
  */
 public final class PairEncoder {
     private final Tokenizer tok;
-    private final ChatTemplate template;
-    private int boundaryFallbacks;
+    private final ChatRenderer template;
+    /** Whether rendered conversations are tokenized with the tokenizer's BOS (false when the template writes it). */
+    private final boolean addSpecial;
 
-    /** template may be null when every example is plain text. */
-    public PairEncoder(Tokenizer tok, ChatTemplate template) {
+    /**
+     * template may be null when every example is plain text.
+     *
+     * @throws TemplateException when the template fails {@link TemplateProbe}'s check
+     */
+    public PairEncoder(Tokenizer tok, ChatRenderer template) {
         this.tok = tok;
         this.template = template;
+        this.addSpecial = template == null || !TemplateProbe.check(template, tok).writesBos();
     }
 
-    public PreferencePair encode(PreferenceExample e) {
+    /** Every example's pair, in order, leaving out the rows skipped (each noted in {@code findings}). */
+    public List<PreferencePair> encodeAll(List<PreferenceExample> examples, RowFindings findings) {
+        List<PreferencePair> out = new ArrayList<>(examples.size());
+        for (PreferenceExample e : examples) {
+            PreferencePair p = encode(e, findings);
+            if (p != null) out.add(p);
+        }
+        return out;
+    }
+
+    /** The example's pair, or null when the row is skipped; every repair or skip is noted in {@code findings}. */
+    public PreferencePair encode(PreferenceExample e, RowFindings findings) {
         if (!e.conversational()) {
             int[] prompt = tok.tokenize(e.promptText(), true, false);
-            return new PreferencePair(prompt, withEos(textCompletion(prompt, e.promptText(), e.chosen())),
-                    withEos(textCompletion(prompt, e.promptText(), e.rejected())));
+            if (prompt.length == 0) {
+                findings.note(RowFindings.Kind.SKIPPED_EMPTY_PROMPT, e, null);
+                return null;
+            }
+            int[] c = withEos(textCompletion(e, findings, prompt, e.promptText(), e.chosen()));
+            int[] r = withEos(textCompletion(e, findings, prompt, e.promptText(), e.rejected()));
+            if (c.length == 0 || r.length == 0) {
+                findings.note(RowFindings.Kind.SKIPPED_EMPTY, e, "no tokens");
+                return null;
+            }
+            return new PreferencePair(prompt, c, r);
         }
         if (template == null) {
-            throw new DataException(e.origin() + ": a conversation needs a chat template; the model has none, name a built-in one");
+            throw new DataException(e.where() + ": a conversation needs a chat template; the model has none, name a built-in one with --template");
         }
-        String prompt = template.apply(e.promptMessages(), true);
-        int[] promptTokens = tok.tokenize(prompt, true, true);
-        if (promptTokens.length >= 2 && promptTokens[0] == tok.bos() && promptTokens[1] == tok.bos()) {
-            throw new DataException(e.origin() + ": doubled BOS: the chat template writes the BOS text and the tokenizer adds another");
+        String prompt, chosen, rejected;
+        try {
+            prompt = template.render(e.promptMessages(), true);
+            chosen = template.render(withReply(e, e.chosen()), false);
+            rejected = template.render(withReply(e, e.rejected()), false);
+        } catch (TemplateException t) {
+            findings.note(RowFindings.Kind.SKIPPED_TEMPLATE_REFUSED, e, t.getMessage());
+            return null;
         }
-        return new PreferencePair(promptTokens, completion(e, prompt, promptTokens, e.chosen(), "chosen"),
-                completion(e, prompt, promptTokens, e.rejected(), "rejected"));
+        if (!chosen.startsWith(prompt) || !rejected.startsWith(prompt)) {
+            findings.note(RowFindings.Kind.SKIPPED_PROMPT_NOT_PREFIX, e, template.name());
+            return null;
+        }
+        int[] promptTokens = tokenizeRendered(e, findings, prompt);
+        if (promptTokens.length == 0) {
+            findings.note(RowFindings.Kind.SKIPPED_EMPTY_PROMPT, e, null);
+            return null;
+        }
+        int[] c = completion(e, findings, prompt, promptTokens, chosen, "chosen");
+        int[] r = completion(e, findings, prompt, promptTokens, rejected, "rejected");
+        if (!endsTurn(c) || !endsTurn(r)) {
+            findings.note(RowFindings.Kind.SKIPPED_NO_END_OF_TURN, e, template.name());
+            return null;
+        }
+        return new PreferencePair(promptTokens, c, r);
     }
 
-    private int[] completion(PreferenceExample e, String prompt, int[] promptTokens, String reply, String which) {
+    private static List<ChatMessage> withReply(PreferenceExample e, String reply) {
         List<ChatMessage> all = new ArrayList<>(e.promptMessages());
         all.add(ChatMessage.assistant(reply));
-        String full = template.apply(all, false);
-        if (!full.startsWith(prompt)) {
-            throw new DataException(e.origin() + ": the chat template renders the prompt differently once the " + which
-                    + " reply follows; the prompt/completion boundary is not a text prefix");
+        return all;
+    }
+
+    /** Rendered text as tokens, with one BOS at most (a second one is removed and noted). */
+    private int[] tokenizeRendered(PreferenceExample e, RowFindings findings, String text) {
+        int[] t = tok.tokenize(text, addSpecial, true);
+        if (t.length >= 2 && t[0] == tok.bos() && t[1] == tok.bos()) {
+            findings.note(RowFindings.Kind.DOUBLED_BOS_REPAIRED, e, null);
+            t = Arrays.copyOfRange(t, 1, t.length);
         }
-        int[] whole = tok.tokenize(full, true, true);
-        if (!startsWith(whole, promptTokens) || whole.length == promptTokens.length) {
-            throw new DataException(e.origin() + ": the prompt/completion boundary moves under tokenization (" + which
-                    + "): the whole conversation's tokens do not begin with the prompt's tokens");
+        return t;
+    }
+
+    /**
+     * The completion's tokens as they appear in the whole conversation's tokens; where the
+     * boundary moves (a token straddles it), the completion's text tokenized on its own.
+     */
+    private int[] completion(PreferenceExample e, RowFindings findings, String prompt, int[] promptTokens, String full, String which) {
+        int[] whole = tokenizeRendered(e, findings, full);
+        if (startsWith(whole, promptTokens) && whole.length > promptTokens.length) {
+            return Arrays.copyOfRange(whole, promptTokens.length, whole.length);
         }
-        int[] tokens = Arrays.copyOfRange(whole, promptTokens.length, whole.length);
-        boolean ended = false;
-        for (int t : tokens) ended |= tok.isEndOfGeneration(t);
-        if (!ended) {
-            throw new DataException(e.origin() + ": the " + which + " reply has no end-of-turn token after rendering;"
-                    + " the model would not learn to stop (check the chat template)");
-        }
-        return tokens;
+        findings.note(RowFindings.Kind.BOUNDARY_RETOKENIZED, e, which);
+        return tok.tokenize(full.substring(prompt.length()), false, true);
+    }
+
+    private boolean endsTurn(int[] tokens) {
+        for (int t : tokens) if (tok.isEndOfGeneration(t)) return true;
+        return false;
     }
 
     /**
      * The completion's tokens as they appear when prompt and completion are tokenized as one
      * text (a SentencePiece tokenizer would otherwise give the completion's first word a
      * second leading space). Where a token straddles the boundary, the completion is
-     * tokenized alone and the pair counted in {@link #boundaryFallbacks()}.
+     * tokenized alone and the row noted.
      */
-    private int[] textCompletion(int[] promptTokens, String prompt, String completion) {
+    private int[] textCompletion(PreferenceExample e, RowFindings findings, int[] promptTokens, String prompt, String completion) {
         int[] whole = tok.tokenize(prompt + completion, true, false);
         if (startsWith(whole, promptTokens) && whole.length > promptTokens.length) {
             return Arrays.copyOfRange(whole, promptTokens.length, whole.length);
         }
-        boundaryFallbacks++;
+        findings.note(RowFindings.Kind.BOUNDARY_RETOKENIZED, e, null);
         return tok.tokenize(completion, false, false);
-    }
-
-    /** Plain-text completions whose first token merged with the prompt's last, tokenized alone instead. */
-    public int boundaryFallbacks() {
-        return boundaryFallbacks;
     }
 
     private static boolean startsWith(int[] a, int[] prefix) {

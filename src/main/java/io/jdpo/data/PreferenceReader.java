@@ -28,15 +28,23 @@ import java.util.zip.GZIPInputStream;
 public final class PreferenceReader {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** The examples kept and a count of everything read, skipped and why. */
-    public record Data(List<PreferenceExample> examples, PreferenceFormat format, Map<String, Integer> counts) {
+    /**
+     * The examples kept, a count of everything read, skipped and why, and the findings of the
+     * file's rows (which the encoder goes on adding to).
+     */
+    public record Data(List<PreferenceExample> examples, PreferenceFormat format, Map<String, Integer> counts, RowFindings findings) {
     }
 
     private PreferenceReader() {
     }
 
-    /** format null = detect from the first record. */
+    /** format null = detect from the first record; skipped rows are counted, never fatal. */
     public static Data read(Path file, PreferenceFormat format) throws IOException {
+        return read(file, format, new RowFindings(false));
+    }
+
+    /** As {@link #read(Path, PreferenceFormat)}, noting skipped rows in {@code findings} (fatal when it is strict). */
+    public static Data read(Path file, PreferenceFormat format, RowFindings findings) throws IOException {
         byte[] bytes = load(file);
         String name = file.getFileName().toString().replaceFirst("\\.gz$", "");
         List<Located> rows = name.endsWith(".json") || firstNonSpace(bytes) == '[' ? array(file, bytes) : lines(file, bytes);
@@ -47,18 +55,21 @@ public final class PreferenceReader {
         counts.put("skipped_empty", 0);
         counts.put("skipped_identical", 0);
         List<PreferenceExample> out = new ArrayList<>();
-        for (Located r : rows) {
-            PreferenceExample e = f.read(r.node, r.origin);
+        for (int i = 0; i < rows.size(); i++) {
+            Located r = rows.get(i);
+            PreferenceExample e = f.read(r.node, r.origin).atRow(i + 1);
             if (e.chosen().isBlank() || e.rejected().isBlank()) {
+                findings.note(RowFindings.Kind.SKIPPED_EMPTY, e, null);
                 counts.merge("skipped_empty", 1, Integer::sum);
             } else if (e.chosen().equals(e.rejected())) {
+                findings.note(RowFindings.Kind.SKIPPED_IDENTICAL, e, null);
                 counts.merge("skipped_identical", 1, Integer::sum);
             } else {
                 out.add(e);
             }
         }
         counts.put("kept", out.size());
-        return new Data(out, f, counts);
+        return new Data(out, f, counts, findings);
     }
 
     /** A record and where it came from ("file:line"). */

@@ -18,7 +18,8 @@ public final class UnpairedEncoder {
         this.pairs = pairs;
     }
 
-    public List<UnpairedSample> encode(List<UnpairedExample> examples) {
+    /** Every example with its KL partner, leaving out those whose row is skipped (noted in {@code findings}). */
+    public List<UnpairedSample> encode(List<UnpairedExample> examples, RowFindings findings) {
         int n = examples.size();
         if (n < 2) throw new DataException("KTO needs at least two examples (the KL estimate pairs each prompt with another's completion)");
         List<UnpairedSample> out = new ArrayList<>(n);
@@ -32,8 +33,8 @@ public final class UnpairedEncoder {
                     break;
                 }
             }
-            PreferencePair p = pairs.encode(e.withSecond(examples.get(j).completion()));
-            out.add(new UnpairedSample(p.prompt(), p.chosen(), p.rejected(), e.desirable()));
+            PreferencePair p = pairs.encode(e.withSecond(examples.get(j).completion()), findings);
+            if (p != null) out.add(new UnpairedSample(p.prompt(), p.chosen(), p.rejected(), e.desirable()));
         }
         return out;
     }

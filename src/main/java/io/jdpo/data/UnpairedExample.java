@@ -31,6 +31,7 @@ public record UnpairedExample(String origin, List<ChatMessage> promptMessages, S
 
     /** This prompt followed by {@code completion} and {@code other} (another example's completion), as a pair to encode. */
     PreferenceExample withSecond(String other) {
-        return new PreferenceExample(origin, promptMessages, promptText, completion, other);
+        // Row 0: the findings name the example by its origin (file:line).
+        return new PreferenceExample(origin, promptMessages, promptText, completion, other, 0);
     }
 }

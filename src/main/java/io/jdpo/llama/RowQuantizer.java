@@ -81,6 +81,25 @@ public final class RowQuantizer {
         }
     }
 
+    /**
+     * One row through ggml's {@code from_float_ref} of the type: for Q8_K the very function
+     * llama.cpp's CPU backend rounds activations with, for Q8_0/Q8_1 the portable version of
+     * the AVX2 one it runs (1/d instead of 127/max, ties away from zero).
+     */
+    public static byte[] fromFloatRef(int type, float[] values) {
+        checkType(type);
+        long bytes = rowSize(type, values.length);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment src = arena.allocateFrom(ValueLayout.JAVA_FLOAT, values);
+            MemorySegment dst = arena.allocate(Math.max(1, bytes), 64);
+            MemorySegment traits = LlamaH.ggml_get_type_traits(type).reinterpret(ggml_type_traits.layout().byteSize());
+            MemorySegment fn = ggml_type_traits.from_float_ref(traits);
+            if (fn.equals(MemorySegment.NULL)) throw new LlamaException("ggml has no from_float_ref for " + typeName(type));
+            io.jdpo.bindings.ggml_from_float_t.invoke(fn, src, dst, values.length);
+            return dst.asSlice(0, bytes).toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
     /** Dequantizes {@code n} values with ggml's to_float of that type. */
     public static float[] dequantize(int type, byte[] data, int n) {
         checkType(type);

@@ -12,9 +12,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 
 /**
- * A copy of a model with every quantized tensor decoded to F32 (F32, F16 and BF16 tensors are
- * copied as they are): the same weights, which llama.cpp then multiplies with float
- * activations instead of rounding them to 8 bits first. Scoring this copy with llama.cpp
+ * A copy of a model with every tensor that is not F32 decoded to F32 (quantized, F16 and
+ * BF16 alike): the same weights, which llama.cpp then multiplies with float activations
+ * instead of rounding them first (to 8-bit blocks, or to F16/BF16 for those weights). Scoring this copy with llama.cpp
  * separates llama.cpp's activation rounding from any difference in the Java forward
  * ({@code jdpo parity --dequantized}). Written one tensor at a time, atomically.
  */
@@ -30,7 +30,7 @@ public final class DequantizedCopy {
             GgufWriter w = new GgufWriter().putAll(f.metadata());
             w.put("general.file_type", GgufValue.u32(0)); // llama.cpp's "all F32" (mostly)
             for (GgufTensorInfo t : f.tensors()) {
-                if (isFloat(t.type())) {
+                if (t.type() == GgmlType.F32) {
                     w.addTensor(t.name(), t.type(), t.ne(), f.data(t));
                 } else {
                     w.addTensor(t.name(), GgmlType.F32, t.ne(), () -> MemorySegment.ofArray(Dequantizer.dequantize(f, t)));
@@ -38,9 +38,5 @@ public final class DequantizedCopy {
             }
             w.write(out);
         }
-    }
-
-    private static boolean isFloat(GgmlType type) {
-        return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16;
     }
 }

@@ -1,7 +1,9 @@
 package io.jdpo.model;
 
 import io.jdpo.gguf.GgufModel;
+import io.jdpo.tensor.Arithmetic;
 import io.jdpo.tensor.Parallel;
+import io.jdpo.tensor.QuantMatrix;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -42,6 +44,8 @@ public final class Transformer implements AutoCloseable {
 
     /** As {@link #load(Path, int)}, with every tensor kept where {@code placement} says (full-parameter training). */
     public static Transformer load(Path path, int threads, WeightPlacement placement) throws IOException {
+        // Kernels that cannot run on this JVM fail here, as one line, not inside the first forward.
+        io.jdpo.tensor.Simd.check();
         GgufModel g = GgufModel.open(path);
         try {
             return new Transformer(g, threads, placement);
@@ -53,6 +57,36 @@ public final class Transformer implements AutoCloseable {
 
     public ModelConfig config() {
         return cfg;
+    }
+
+    /**
+     * How every later product treats its activations: {@link Arithmetic#DEPLOYED} (the
+     * default) rounds them as llama.cpp's CPU backend does before each quantized product,
+     * {@link Arithmetic#FLOAT} keeps them as floats. Gradients pass straight through the
+     * rounding either way.
+     */
+    public Transformer arithmetic(Arithmetic a) {
+        for (QuantMatrix m : matrices()) m.arithmetic(a);
+        return this;
+    }
+
+    public Arithmetic arithmetic() {
+        return weights.output.arithmetic();
+    }
+
+    /** Whether the two arithmetics differ on this model: some projection's weights are not F32. */
+    public boolean roundsActivations() {
+        for (QuantMatrix m : matrices()) {
+            if (m != weights.tokenEmbedding && m.type() != io.jdpo.gguf.GgmlType.F32) return true;
+        }
+        return false;
+    }
+
+    /** Every weight matrix (the token embedding too: tied models multiply with it). */
+    private java.util.List<QuantMatrix> matrices() {
+        java.util.List<QuantMatrix> all = new java.util.ArrayList<>(java.util.List.of(weights.tokenEmbedding, weights.output));
+        for (LayerWeights l : weights.layers) all.addAll(java.util.List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()));
+        return all;
     }
 
     /** The GGUF file the weights come from (its metadata and tensor table). */

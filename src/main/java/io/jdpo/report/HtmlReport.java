@@ -47,6 +47,7 @@ public final class HtmlReport {
             if (r.containsKey("eval_loss")) eval.add(r);
         }
         h.append(summary(train, eval));
+        h.append(dataSection(rows));
         h.append("<div class=\"charts\">\n");
         h.append(chart("Loss", List.of(series("train", "#1f77b4", train, "loss"), series("eval", "#ff7f0e", eval, "eval_loss"))));
         h.append(chart("Reward margin (chosen − rejected)", List.of(series("train", "#1f77b4", train, "rewards/margins"),
@@ -78,6 +79,35 @@ public final class HtmlReport {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * What happened to the data's rows (metrics.jsonl's first record carries it under "data" and
+     * "eval_data"): how many rows took each path, with the first row numbers of each.
+     */
+    static String dataSection(List<Map<String, Object>> rows) {
+        StringBuilder s = new StringBuilder();
+        for (Map<String, Object> r : rows) {
+            for (String key : List.of("data", "eval_data")) {
+                if (!(r.get(key) instanceof Map<?, ?> d) || !(d.get("paths") instanceof Map<?, ?> paths)) continue;
+                s.append("<h2>").append(key.equals("data") ? "Training data" : "Evaluation data").append(": ")
+                        .append(esc(String.valueOf(d.get("file")))).append("</h2>\n<p>").append(esc(String.valueOf(d.get("format"))))
+                        .append(" format, ").append(esc(String.valueOf(d.get("rows_read")))).append(" rows read, ")
+                        .append(esc(String.valueOf(d.get("pairs")))).append(" pairs used.</p>\n")
+                        .append("<table class=\"rows\"><tr><th>path</th><th>rows</th><th>first rows</th></tr>\n");
+                paths.forEach((k, v) -> {
+                    if (!(v instanceof Map<?, ?> p)) return;
+                    Object first = p.get("first_rows");
+                    String list = first instanceof List<?> l ? String.join(", ", l.stream().map(String::valueOf).toList()) : "";
+                    s.append("<tr><td title=\"").append(esc(String.valueOf(k))).append("\">").append(esc(String.valueOf(p.get("what"))))
+                            .append("</td><td class=\"value\" data-key=\"").append(esc(key + "/" + k)).append("\">")
+                            .append(esc(String.valueOf(p.get("rows")))).append("</td><td>").append(esc(list)).append("</td></tr>\n");
+                });
+                s.append("</table>\n");
+            }
+            if (!s.isEmpty()) break;
+        }
+        return s.toString();
     }
 
     /** The final training and evaluation numbers, as a table (the same values as the last rows of metrics.jsonl). */

@@ -44,7 +44,7 @@ public final class Dequantizer {
 
     /** Decodes {@code n} values of {@code type} from {@code src} (offset 0) into {@code dst[dstOff..]}. */
     public static void dequantize(GgmlType type, MemorySegment src, float[] dst, int dstOff, int n) {
-        run(type, src, dst, dstOff, n, true);
+        run(type, src, dst, dstOff, n, Simd.VECTOR);
     }
 
     /** The scalar reference of {@link #dequantize}. */

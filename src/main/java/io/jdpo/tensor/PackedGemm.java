@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Sums run over k in a fixed order, so results are the same on every run.
  */
 public final class PackedGemm {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = F.length();
     /** Output columns per packed strip: two vectors. */
     public static final int STRIP = 2 * L;
@@ -44,6 +44,11 @@ public final class PackedGemm {
     /** Both products: they differ only in how a block of B is packed. */
     private static void product(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, boolean bTransposed, int K, int N,
                                 float[] c, int co, int ldc, boolean accumulate) {
+        if (!Simd.VECTOR) {
+            if (bTransposed) abTScalar(a, ao, lda, M, b, bo, ldb, K, N, c, co, ldc, accumulate);
+            else abScalar(a, ao, lda, M, b, bo, ldb, K, N, c, co, ldc, accumulate);
+            return;
+        }
         float[] bp = PACKED.get(KB * STRIP);
         // k-blocks outside, strips inside: the block of A (M × KB) is reused by every strip while it sits in L2.
         for (int k0 = 0; k0 < K; k0 += KB) {

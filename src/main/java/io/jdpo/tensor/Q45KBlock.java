@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * nibbles). Eight runs of 32: y = d*sc * q - dmin*m.
  */
 final class Q45KBlock implements BlockDecoder {
-    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    /** 128 bits: the width every vector unit has, so the same code serves every machine. */
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private final boolean five;
 
     Q45KBlock(boolean five) {
@@ -33,20 +34,22 @@ final class Q45KBlock implements BlockDecoder {
         }
     }
 
-    private void unpack(byte[] s, int so, byte[] q, boolean vector) {
+    void unpack(byte[] s, int so, byte[] q, boolean vector) {
         int qs = so + (five ? 48 : 16);
         if (vector) {
             // 32 packed bytes per run pair: low nibbles, high nibbles, and for Q5_K each plus its
             // fifth bit from the 32 high-bit bytes (loaded once per block).
             if (five) {
-                ByteVector h = ByteVector.fromArray(B32, s, so + 16);
-                for (int j = 0; j < 4; j++) {
-                    ByteVector v = ByteVector.fromArray(B32, s, qs + 32 * j);
-                    v.and((byte) 0xF).add(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4))
-                            .intoArray(q, 64 * j);
-                    v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF)
-                            .add(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4))
-                            .intoArray(q, 64 * j + 32);
+                for (int half = 0; half < 32; half += 16) {
+                    ByteVector h = ByteVector.fromArray(B16, s, so + 16 + half);
+                    for (int j = 0; j < 4; j++) {
+                        ByteVector v = ByteVector.fromArray(B16, s, qs + 32 * j + half);
+                        v.and((byte) 0xF).add(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4))
+                                .intoArray(q, 64 * j + half);
+                        v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF)
+                                .add(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4))
+                                .intoArray(q, 64 * j + 32 + half);
+                    }
                 }
             } else {
                 for (int j = 0; j < 4; j++) Nibbles.vector(s, qs + 32 * j, 32, 0, q, 64 * j);

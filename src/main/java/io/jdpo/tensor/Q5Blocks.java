@@ -19,7 +19,7 @@ final class Q5Blocks implements BlockDecoder {
     private int size() { return withMin ? 24 : 22; }
 
     /** The 32 five-bit values of one block, minus the bias. */
-    private void unpack(byte[] s, int so, byte[] q) {
+    void unpack(byte[] s, int so, byte[] q) {
         int h = withMin ? 4 : 2;
         int qh = Bytes.i32(s, so + h);
         for (int j = 0; j < 16; j++) {

@@ -9,7 +9,7 @@ import io.jdpo.gguf.GgmlType;
 final class Q6KBlock implements BlockDecoder {
     public GgmlType type() { return GgmlType.Q6_K; }
 
-    private static void unpack(byte[] s, int so, byte[] q) {
+    static void unpack(byte[] s, int so, byte[] q) {
         for (int half = 0; half < 2; half++) {
             int ql = so + 64 * half, qh = so + 128 + 32 * half, o = 128 * half;
             for (int l = 0; l < 32; l++) {

@@ -26,6 +26,8 @@ public final class QuantMatrix {
     private final int rows;
     private final int cols;
     private final long rowBytes;
+    /** How products round their activations; set by the model that owns the matrix. */
+    private Arithmetic arithmetic = Arithmetic.DEPLOYED;
 
     public QuantMatrix(String name, GgmlType type, MemorySegment data, int cols, int rows) {
         if (!Dequantizer.supports(type)) throw new UnsupportedTypeException(name, type);
@@ -41,6 +43,12 @@ public final class QuantMatrix {
     }
 
     public String name() { return name; }
+    public Arithmetic arithmetic() { return arithmetic; }
+
+    /** How later products treat their activations (see {@link Arithmetic}). */
+    public void arithmetic(Arithmetic a) {
+        this.arithmetic = java.util.Objects.requireNonNull(a);
+    }
     public GgmlType type() { return type; }
     public int rows() { return rows; }
     public int cols() { return cols; }
@@ -52,14 +60,54 @@ public final class QuantMatrix {
 
     /**
      * y[t][r] = Σ_i W[r][i] · x[t][i] for t &lt; tokens (x is tokens × cols, y is tokens × rows).
-     * For F16 and BF16 weights the activations are first rounded to that type, as llama.cpp's
-     * CPU backend does (its vec_dot_type), so both engines multiply the same numbers.
+     * The activations are first rounded as {@link #arithmetic()} says: in the deployed
+     * arithmetic to the 8-bit blocks llama.cpp's CPU backend makes of them (so the product
+     * computes ggml's block sums), or to F16/BF16 for F16/BF16 weights; in the float
+     * arithmetic not at all.
      */
     public void matmul(float[] input, int tokens, float[] y, Parallel par) {
-        float[] x = ActivationRounding.forWeights(type, input, tokens * cols);
-        par.forRange(rows, PANEL, (r0, r1) -> decodePanels(r0, r1, (p, n, w) ->
-                PackedGemm.abT(x, 0, cols, tokens, w, 0, cols, cols, n, y, p, rows, false)));
+        Rounded x = round(input, tokens, Simd.VECTOR);
+        par.forRange(rows, PANEL, (r0, r1) -> decodePanels(r0, r1, (p, n, w) -> {
+            PackedGemm.abT(x.values, 0, cols, tokens, w, 0, cols, cols, n, y, p, rows, false);
+            if (x.sumDelta != null) addMinTerms(x.sumDelta, tokens, p, n, y, p, rows);
+        }));
     }
+
+    /** Activations as the products see them, and Q8_1's block-sum rounding (null unless the weights need it). */
+    private record Rounded(float[] values, float[] sumDelta) {
+    }
+
+    private Rounded round(float[] input, int tokens, boolean vector) {
+        int n = tokens * cols;
+        if (arithmetic == Arithmetic.FLOAT) return new Rounded(input, null);
+        ActivationQuantizer.Format f = ActivationQuantizer.formatFor(type);
+        if (f == null) return new Rounded(ActivationRounding.forWeights(type, input, n), null);
+        float[] out = new float[n];
+        float[] delta = f == ActivationQuantizer.Format.Q8_1 ? new float[n / f.block] : null;
+        ActivationQuantizer.roundTrip(f, input, n, out, delta, vector);
+        return new Rounded(out, delta);
+    }
+
+    /**
+     * Q4_1 and Q5_1 add each block's minimum m times the activations' block sum, which ggml
+     * takes from Q8_1's F16 field s rather than from its integers: y[t][r] += Σ_b m_rb ·
+     * (s_tb − d_tb·Σq_tb) for rows [r0, r0 + n), y[t][yo + k] for row r0 + k.
+     */
+    private void addMinTerms(float[] sumDelta, int tokens, int r0, int n, float[] y, int yo, int ldy) {
+        int blocks = cols / type.blockSize(), bytes = type.bytesPerBlock();
+        for (int k = 0; k < n; k++) {
+            long row = (r0 + k) * rowBytes;
+            for (int b = 0; b < blocks; b++) {
+                // Q4_1 and Q5_1 both start a block with F16 d, then F16 m.
+                float m = Float.float16ToFloat(data.get(HALF, row + (long) b * bytes + 2));
+                if (m == 0) continue;
+                for (int t = 0; t < tokens; t++) y[t * ldy + yo + k] += m * sumDelta[t * blocks + b];
+            }
+        }
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfShort HALF =
+            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     /** Receives one panel of y = W·x: rows [r0, r0 + n) of W against every token, as tokens × n values. */
     public interface PanelSink {
@@ -74,12 +122,13 @@ public final class QuantMatrix {
      * panels arrive in row order.
      */
     public void matmulPanels(float[] input, int tokens, Parallel par, java.util.function.IntFunction<PanelSink> sinkForRange) {
-        float[] x = ActivationRounding.forWeights(type, input, tokens * cols);
+        Rounded x = round(input, tokens, Simd.VECTOR);
         par.forRange(rows, PANEL, (r0, r1) -> {
             PanelSink sink = sinkForRange.apply(r0);
             float[] y = PANEL_OUT.get(tokens * PANEL);
             decodePanels(r0, r1, (p, n, w) -> {
-                PackedGemm.abT(x, 0, cols, tokens, w, 0, cols, cols, n, y, 0, n, false);
+                PackedGemm.abT(x.values, 0, cols, tokens, w, 0, cols, cols, n, y, 0, n, false);
+                if (x.sumDelta != null) addMinTerms(x.sumDelta, tokens, p, n, y, 0, n);
                 sink.accept(p, n, y);
             });
         });
@@ -99,9 +148,10 @@ public final class QuantMatrix {
         }
     }
 
-    /** Scalar reference of {@link #matmul}: decode with the scalar path, accumulate in double. */
+    /** Scalar reference of {@link #matmul}: round and decode with the scalar paths, accumulate in double. */
     public void matmulScalar(float[] input, int tokens, float[] y) {
-        float[] x = ActivationRounding.forWeights(type, input, tokens * cols);
+        Rounded rounded = round(input, tokens, false);
+        float[] x = rounded.values;
         float[] w = new float[cols];
         for (int r = 0; r < rows; r++) {
             Dequantizer.dequantizeScalar(type, data.asSlice(r * rowBytes, rowBytes), w, 0, cols);
@@ -110,12 +160,16 @@ public final class QuantMatrix {
                 for (int i = 0; i < cols; i++) s += (double) w[i] * x[t * cols + i];
                 y[t * rows + r] = (float) s;
             }
+            if (rounded.sumDelta != null) addMinTerms(rounded.sumDelta, tokens, r, 1, y, r, rows);
         }
     }
 
     /**
      * dx[t][i] += Σ_r dy[t][r] · W[r][i] (dy is tokens × rows, dx tokens × cols): the gradient
-     * of the input through the frozen weight. Threads own slices of columns, aligned to the
+     * of the input through the frozen weight. In the deployed arithmetic the forward rounded
+     * the input first; its gradient passes straight through that rounding (taken as the
+     * identity, the straight-through estimator of quantization-aware training), since the
+     * rounding's own derivative is zero almost everywhere. Threads own slices of columns, aligned to the
      * type's blocks so each decodes only its part of every row; each dx value is summed by
      * one thread in a fixed order, so results do not depend on timing.
      */

@@ -14,7 +14,7 @@ import java.nio.ByteOrder;
  * little-endian floats, GGUF's byte order, so they can be written to a file as they are.
  */
 public final class SegmentMath {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = Simd.F;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
@@ -31,6 +31,10 @@ public final class SegmentMath {
 
     /** s[so + i] += alpha · x[xo + i] for i &lt; n: accumulating into a gradient. */
     public static void axpy(float alpha, float[] x, int xo, MemorySegment s, long so, int n) {
+        if (!Simd.VECTOR) {
+            axpyScalar(alpha, x, xo, s, so, n);
+            return;
+        }
         FloatVector a = FloatVector.broadcast(F, alpha);
         int i = 0, bound = F.loopBound(n);
         for (; i < bound; i += F.length()) {

@@ -59,6 +59,21 @@ public final class ReferenceScorer {
         this.cacheDir = cacheDir;
     }
 
+    /**
+     * Where llama.cpp scores the reference: "llama.cpp on the CPU", or on the first GPU when
+     * layers are offloaded. Backends have arithmetic of their own (CUDA quantizes activations
+     * to Q8_1 for its quantized kernels and uses F16 through cuBLAS on large batches), so the
+     * step-0 report names the one it compared with.
+     */
+    public String backend() {
+        if (gpuLayers != 0) {
+            for (io.jdpo.llama.Device d : io.jdpo.llama.LlamaRuntime.get().devices()) {
+                if (d.isGpu()) return "llama.cpp on " + d.name() + " (" + d.description() + ")";
+            }
+        }
+        return "llama.cpp on the CPU";
+    }
+
     /** The default cache: ~/.cache/jdpo/reference. */
     public static Path defaultCacheDir() {
         return Path.of(System.getProperty("user.home"), ".cache", "jdpo", "reference");

@@ -4,6 +4,7 @@ import io.jdpo.data.Truncation;
 
 import io.jdpo.model.LoraConfig;
 import io.jdpo.model.LoraTarget;
+import io.jdpo.tensor.Arithmetic;
 
 import java.util.Collections;
 import java.util.EnumSet;
@@ -27,9 +28,10 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
                           double maxGradNorm, int epochs, int maxSteps, int batchSize, int gradientAccumulation,
                           int maxLength, int maxPromptLength, Truncation.Mode truncationMode,
                           int evalEvery, int checkpointEvery, long seed, int threads, boolean recompute,
-                          boolean force, int gpuLayers) {
+                          boolean force, int gpuLayers, Arithmetic arithmetic) {
 
     public TrainConfig {
+        java.util.Objects.requireNonNull(arithmetic, "arithmetic");
         if (targets.isEmpty()) throw new IllegalArgumentException("no LoRA target");
         // An EnumSet view iterates in declaration order, so toString (the resume fingerprint) is stable.
         targets = Collections.unmodifiableSet(EnumSet.copyOf(targets));
@@ -56,7 +58,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         return new TrainConfig(16, 32, false, LoraTarget.all(), 0, List.of(new DpoLoss.Term(LossType.SIGMOID, 1)), 0.1, 0, 0.5, 0,
                 FDivergence.REVERSE_KL, 0.5, 0.05, 1, 1, 1, 1, false,
                 5e-5, LrSchedule.Kind.COSINE, 0.1, 0, 1.0, 1, 0, 4, 1, 1024, 512, Truncation.Mode.KEEP_END,
-                0, 0, 42, Runtime.getRuntime().availableProcessors(), false, false, -1);
+                0, 0, 42, Runtime.getRuntime().availableProcessors(), false, false, -1, Arithmetic.DEPLOYED);
     }
 
     public LoraConfig loraConfig() {
@@ -108,6 +110,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         private LrSchedule.Kind schedule;
         private Truncation.Mode truncationMode;
         private long seed;
+        private Arithmetic arithmetic;
 
         private Builder(TrainConfig c) {
             rank = c.rank; alpha = c.alpha; rsLora = c.rsLora; targets = c.targets; loraDropout = c.loraDropout;
@@ -118,7 +121,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
             maxGradNorm = c.maxGradNorm; epochs = c.epochs; maxSteps = c.maxSteps; batchSize = c.batchSize;
             gradientAccumulation = c.gradientAccumulation; maxLength = c.maxLength; maxPromptLength = c.maxPromptLength;
             truncationMode = c.truncationMode; evalEvery = c.evalEvery; checkpointEvery = c.checkpointEvery; seed = c.seed;
-            threads = c.threads; recompute = c.recompute; force = c.force; gpuLayers = c.gpuLayers;
+            threads = c.threads; recompute = c.recompute; force = c.force; gpuLayers = c.gpuLayers; arithmetic = c.arithmetic;
         }
 
         public Builder rank(int v) { rank = v; return this; }
@@ -160,13 +163,15 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         public Builder recompute(boolean v) { recompute = v; return this; }
         public Builder force(boolean v) { force = v; return this; }
         public Builder gpuLayers(int v) { gpuLayers = v; return this; }
+        /** How the policy's forward rounds activations: llama.cpp's deployed arithmetic (default) or floats. */
+        public Builder arithmetic(Arithmetic v) { arithmetic = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(rank, alpha, rsLora, targets, loraDropout, loss, beta, labelSmoothing, simpoGamma, rpoAlpha,
                     fDivergence, fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ldAlpha, useWeighting,
                     learningRate, schedule, warmupRatio, weightDecay, maxGradNorm, epochs, maxSteps, batchSize,
                     gradientAccumulation, maxLength, maxPromptLength, truncationMode, evalEvery, checkpointEvery, seed,
-                    threads, recompute, force, gpuLayers);
+                    threads, recompute, force, gpuLayers, arithmetic);
         }
     }
 

@@ -9,6 +9,7 @@ import io.jdpo.llama.LlamaContext;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.Tokenizer;
 import io.jdpo.model.Transformer;
+import io.jdpo.tensor.Arithmetic;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,9 +40,30 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
      * compares. Lines longer than {@code window} tokens are cut into windows.
      */
     public static ParityReport measure(Path model, String text, int window, int threads) throws IOException {
+        return measure(model, text, window, threads, Arithmetic.DEPLOYED);
+    }
+
+    /** As {@link #measure(Path, String, int, int)} with the Java forward in the given arithmetic. */
+    public static ParityReport measure(Path model, String text, int window, int threads, Arithmetic arithmetic) throws IOException {
         try (LlamaModel lm = LlamaModel.load(model);
              LlamaScorer llama = new LlamaScorer(lm, window, threads);
+             Transformer tf = Transformer.load(model, threads).arithmetic(arithmetic)) {
+            return compare(sequences(lm.tokenizer(), text, window), llama, s -> tf.logits(s, 1), tf.config().vocab());
+        }
+    }
+
+    /**
+     * Train = deploy: the Java forward (deployed arithmetic) with {@code javaAdapter} against
+     * llama.cpp running the exported {@code adapter} file on the same model.
+     */
+    public static ParityReport withAdapter(Path model, Path adapter, io.jdpo.model.LoraWeights javaAdapter, String text, int window,
+                                           int threads) throws IOException {
+        try (LlamaModel lm = LlamaModel.load(model);
+             io.jdpo.llama.LoraAdapter la = io.jdpo.llama.LoraAdapter.load(lm, adapter);
+             LlamaScorer llama = new LlamaScorer(lm, window, threads);
              Transformer tf = Transformer.load(model, threads)) {
+            llama.ctx.attach(la, 1f);
+            tf.setAdapter(javaAdapter);
             return compare(sequences(lm.tokenizer(), text, window), llama, s -> tf.logits(s, 1), tf.config().vocab());
         }
     }
@@ -61,12 +83,13 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
     }
 
     /**
-     * Where a quantized model's gap comes from: the Java forward on {@code model} against
-     * llama.cpp on it and on {@code copy} (its weights in F32, from {@code DequantizedCopy}),
-     * and llama.cpp's copy against llama.cpp's quantized file. Each engine scores each
-     * sequence once.
+     * Where a quantized model's gap comes from: the Java forward on {@code model} in the
+     * deployed arithmetic against llama.cpp on it, in the float arithmetic against llama.cpp
+     * on it and on {@code copy} (its weights in F32, from {@code DequantizedCopy}), and
+     * llama.cpp's copy against llama.cpp's quantized file. Each engine scores each sequence
+     * once (the Java forward once per arithmetic).
      */
-    public record ThreeWay(ParityReport javaVsLlama, ParityReport javaVsCopy, ParityReport copyVsLlama) {
+    public record ThreeWay(ParityReport javaVsLlama, ParityReport floatVsLlama, ParityReport javaVsCopy, ParityReport copyVsLlama) {
     }
 
     public static ThreeWay againstCopy(Path model, Path copy, String text, int window, int threads) throws IOException {
@@ -76,14 +99,16 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
              LlamaScorer onCopy = new LlamaScorer(lc, window, threads);
              Transformer tf = Transformer.load(model, threads)) {
             int V = tf.config().vocab();
-            Tally javaLlama = new Tally(V), javaCopy = new Tally(V), copyLlama = new Tally(V);
+            Tally javaLlama = new Tally(V), floatLlama = new Tally(V), javaCopy = new Tally(V), copyLlama = new Tally(V);
             for (int[] s : sequences(lm.tokenizer(), text, window)) {
-                float[] j = tf.logits(s, 1), l = llama.of(s), c = onCopy.of(s);
+                float[] j = tf.arithmetic(Arithmetic.DEPLOYED).logits(s, 1), f = tf.arithmetic(Arithmetic.FLOAT).logits(s, 1);
+                float[] l = llama.of(s), c = onCopy.of(s);
                 javaLlama.add(s, l, j);
-                javaCopy.add(s, c, j);
+                floatLlama.add(s, l, f);
+                javaCopy.add(s, c, f);
                 copyLlama.add(s, c, l);
             }
-            return new ThreeWay(javaLlama.report(), javaCopy.report(), copyLlama.report());
+            return new ThreeWay(javaLlama.report(), floatLlama.report(), javaCopy.report(), copyLlama.report());
         }
     }
 

@@ -38,14 +38,17 @@ public final class ForwardBench {
         System.out.printf(Locale.ROOT, "model: generated %s, dim 1024, 16 layers, 16 heads (4 kv), ffn 2816, vocab of %s%n",
                 String.join("/", archs).toLowerCase(Locale.ROOT), tokenizer.getFileName());
         System.out.printf(Locale.ROOT, "T = %d, threads = %d, %d repetitions after a warm-up; measured FP32 FMA peak %.1f GFLOP/s%n%n", T, threads, reps, peak);
-        System.out.printf(Locale.ROOT, "%-7s %-7s %12s %12s %7s %10s %7s %12s%n", "arch", "type", "llama t/s", "jdpo t/s", "ratio", "GFLOP/s", "peak", "file MiB");
+        System.out.println("jdpo in its two arithmetics: deployed (activations rounded as llama.cpp's CPU backend does, the"
+                + " training default) and float; ratio and GFLOP/s of the deployed one");
+        System.out.printf(Locale.ROOT, "%-7s %-7s %12s %12s %12s %7s %10s %7s %12s%n", "arch", "type", "llama t/s", "jdpo t/s", "float t/s",
+                "ratio", "GFLOP/s", "peak", "file MiB");
         for (String archName : archs) {
             TestModelFactory.Arch arch = TestModelFactory.Arch.valueOf(archName.toUpperCase(Locale.ROOT));
             for (int a = 5; a < args.length; a++) {
                 FileType type = FileType.parse(args[a]);
                 Path model = TestModelFactory.quantized(tokenizer, shape.with(arch, false), 1, type, work);
                 Random rnd = new Random(3);
-                double llama, ours, flops;
+                double llama, ours, floats, flops;
                 try (LlamaModel m = LlamaModel.load(model)) {
                     int V = m.tokenizer().vocabularySize();
                     int[] tokens = new int[T];
@@ -58,11 +61,13 @@ public final class ForwardBench {
                     }
                     try (Transformer tf = Transformer.load(model, threads)) {
                         ours = time(reps, () -> tf.logProbs(tokens, 1));
+                        tf.arithmetic(io.jdpo.tensor.Arithmetic.FLOAT);
+                        floats = time(reps, () -> tf.logProbs(tokens, 1));
                         flops = flops(tf.config(), T);
                     }
                 }
-                System.out.printf(Locale.ROOT, "%-7s %-7s %12.1f %12.1f %7.2f %10.1f %6.0f%% %12.0f%n", arch, type, T / llama, T / ours,
-                        llama / ours, flops / ours / 1e9, 100 * flops / ours / 1e9 / peak, Files.size(model) / 1048576.0);
+                System.out.printf(Locale.ROOT, "%-7s %-7s %12.1f %12.1f %12.1f %7.2f %10.1f %6.0f%% %12.0f%n", arch, type, T / llama, T / ours,
+                        T / floats, llama / ours, flops / ours / 1e9, 100 * flops / ours / 1e9 / peak, Files.size(model) / 1048576.0);
             }
         }
     }

@@ -1,6 +1,5 @@
 package io.jdpo.data;
 
-import io.jdpo.llama.ChatTemplate;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.testing.TestData;
 import org.junit.jupiter.api.Test;
@@ -11,6 +10,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.zip.GZIPOutputStream;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -43,18 +43,29 @@ class PreferenceDataTest {
         assertTrue(d.examples().stream().allMatch(e -> e.promptMessages().getLast().role().equals("user")));
         // Rendered with a built-in template on the 32000-token Llama-2 vocabulary: the lint passes and replies end with EOS.
         try (LlamaModel m = LlamaModel.load(TestData.tinyRandomLlama2())) {
-            PairEncoder enc = new PairEncoder(m.tokenizer(), ChatTemplate.named("vicuna"));
+            PairEncoder enc = new PairEncoder(m.tokenizer(), new BuiltinChatTemplate("vicuna"));
+            RowFindings vicuna = new RowFindings(false);
             for (PreferenceExample e : d.examples()) {
-                PreferencePair p = enc.encode(e);
+                PreferencePair p = enc.encode(e, vicuna);
                 assertEquals(m.tokenizer().bos(), p.prompt()[0]);
                 assertNotEquals(m.tokenizer().bos(), p.prompt()[1], "one BOS");
                 assertTrue(java.util.Arrays.stream(p.chosen()).anyMatch(t -> t == m.tokenizer().eos()), "reply closed by </s>");
             }
+            assertEquals(0, vicuna.rowsTouched(), vicuna.summary());
             // llama.cpp's "llama2" template puts the reply right after "[/INST]": where a reply starts with "(",
-            // SentencePiece merges "](" across the boundary, and the lint says so instead of training on a shifted split.
-            PairEncoder llama2 = new PairEncoder(m.tokenizer(), ChatTemplate.named("llama2"));
-            DataException e = assertThrows(DataException.class, () -> d.examples().forEach(llama2::encode));
-            assertTrue(e.getMessage().startsWith("llamafactory-dpo-en-demo.json:206: the prompt/completion boundary moves"), e.getMessage());
+            // SentencePiece merges "](" across the boundary. That row's completion is tokenized on its own and
+            // counted; in strict mode the same row stops the run, named.
+            PairEncoder llama2 = new PairEncoder(m.tokenizer(), new BuiltinChatTemplate("llama2"));
+            RowFindings f = new RowFindings(false);
+            List<PreferencePair> pairs = llama2.encodeAll(d.examples(), f);
+            System.out.println("llama2 on LLaMA-Factory: " + pairs.size() + " pairs; " + f.summary());
+            assertEquals(d.examples().size(), pairs.size(), "no row lost");
+            int first = f.firstRows(RowFindings.Kind.BOUNDARY_RETOKENIZED).getFirst();
+            PreferenceExample moved = d.examples().stream().filter(e -> e.row() == first).findFirst().orElseThrow();
+            assertTrue(moved.origin().equals("llamafactory-dpo-en-demo.json:206"), moved.origin());
+            for (PreferencePair p : pairs) assertEquals(m.tokenizer().eos(), p.chosen()[p.chosen().length - 1], "replies closed by </s>");
+            DataException e = assertThrows(DataException.class, () -> llama2.encodeAll(d.examples(), new RowFindings(true)));
+            assertTrue(e.getMessage().startsWith("row " + first + " (llamafactory-dpo-en-demo.json:206): completion tokenized on its own"), e.getMessage());
         }
     }
 

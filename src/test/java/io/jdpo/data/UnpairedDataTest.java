@@ -110,7 +110,7 @@ class UnpairedDataTest {
         List<UnpairedExample> ex = UnpairedReader.read(f, null).examples();
         try (LlamaModel m = LlamaModel.load(TestData.stories260K())) {
             Tokenizer tok = m.tokenizer();
-            List<UnpairedSample> s = new UnpairedEncoder(new PairEncoder(tok, null)).encode(ex);
+            List<UnpairedSample> s = new UnpairedEncoder(new PairEncoder(tok, null)).encode(ex, new RowFindings(false));
             assertEquals(6, s.size());
             for (int i = 0; i < s.size(); i++) {
                 UnpairedSample a = s.get(i);
@@ -123,7 +123,7 @@ class UnpairedDataTest {
             // Example 2 (Tom, chosen): the nearest earlier example with another prompt is 1 (Lily, rejected).
             assertArrayEquals(s.get(1).completion(), s.get(2).klCompletion());
             assertArrayEquals(s.get(5).completion(), s.get(0).klCompletion(), "cyclic");
-            assertThrows(DataException.class, () -> new UnpairedEncoder(new PairEncoder(tok, null)).encode(ex.subList(0, 1)));
+            assertThrows(DataException.class, () -> new UnpairedEncoder(new PairEncoder(tok, null)).encode(ex.subList(0, 1), new RowFindings(false)));
         }
     }
 

@@ -13,11 +13,13 @@ import io.jdpo.tensor.SegmentMath;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
  * Writes GGUF models of any shape with seeded random weights and a tokenizer copied from
- * another GGUF: {@code llama}, {@code qwen2} (Q/K/V biases; NEOX rope by architecture),
+ * another GGUF or a released model's real one ({@link RealTokenizer}): {@code llama}, {@code qwen2} (Q/K/V biases; NEOX rope by architecture),
  * {@code qwen3} (per-head Q/K RMS norms), {@code gemma2} (post-norms, soft caps, sliding
  * window on even layers, always tied), {@code gemma3} (post-norms, Q/K norms, sliding window
  * with its own rope base on all but every {@link #GEMMA3_PATTERN}th layer) and {@code phi3}
@@ -79,57 +81,77 @@ public final class TestModelFactory {
     }
 
     public static Path write(Path tokenizerSource, Shape s, long seed, Path out) throws IOException {
+        Map<String, GgufValue> tokenizer = new LinkedHashMap<>();
+        try (GgufFile src = GgufFile.open(tokenizerSource)) {
+            for (var e : src.metadata().entrySet()) {
+                if (e.getKey().startsWith("tokenizer.")) tokenizer.put(e.getKey(), e.getValue());
+            }
+        }
+        GgufValue tokens = tokenizer.get("tokenizer.ggml.tokens");
+        if (tokens == null || tokens.elementType() != GgufValueType.STRING) {
+            throw new IOException(tokenizerSource + " has no tokenizer.ggml.tokens to copy");
+        }
+        return write(tokenizer, s, seed, out);
+    }
+
+    /**
+     * A model carrying a released model's real vocabulary and Jinja chat template (Llama 3.1,
+     * Qwen3, Gemma 3), so llama.cpp tokenizes and renders as it would for that model.
+     */
+    public static Path write(RealTokenizer tokenizer, Shape s, long seed, Path out) throws IOException {
+        return write(tokenizer.metadata(), s, seed, out);
+    }
+
+    /** The model with the given tokenizer.* metadata (its token list sets the vocabulary size), cached in {@code dir}. */
+    public static Path cached(RealTokenizer tokenizer, Shape s, long seed, Path dir) throws IOException {
+        Path f = dir.resolve(tokenizer.id() + "-" + s.arch() + "-" + s.dim() + "x" + s.layers() + (s.tied() ? "-tied" : "") + "-s" + seed + ".gguf");
+        if (!Files.exists(f)) write(tokenizer, s, seed, f);
+        return f;
+    }
+
+    private static Path write(Map<String, GgufValue> tokenizer, Shape s, long seed, Path out) throws IOException {
         String arch = s.arch().name().toLowerCase(java.util.Locale.ROOT);
         GgufWriter w = new GgufWriter();
-        int vocab;
-        try (GgufFile src = GgufFile.open(tokenizerSource)) {
-            w.put("general.architecture", arch);
-            // Not "...phi3": llama.cpp's vocabulary loader gives models so named Phi-3's special-token
-            // attributes, looking up tokens the copied tokenizer does not have.
-            w.put("general.name", "jdpo-test-" + (s.arch() == Arch.PHI3 ? "p3" : arch));
-            w.put(arch + ".context_length", GgufValue.u32(s.context()));
-            w.put(arch + ".embedding_length", GgufValue.u32(s.dim()));
-            w.put(arch + ".block_count", GgufValue.u32(s.layers()));
-            w.put(arch + ".feed_forward_length", GgufValue.u32(s.ffn()));
-            w.put(arch + ".attention.head_count", GgufValue.u32(s.heads()));
-            w.put(arch + ".attention.head_count_kv", GgufValue.u32(s.kvHeads()));
-            w.put(arch + ".rope.dimension_count", GgufValue.u32(s.headDim()));
-            w.put(arch + ".rope.freq_base", GgufValue.f32(s.arch() == Arch.LLAMA || s.arch() == Arch.PHI3 ? 10000f : 1000000f));
-            w.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32(1e-6f));
-            switch (s.arch()) {
-                case GEMMA2 -> {
-                    w.put(arch + ".attention.sliding_window", GgufValue.u32(SLIDING_WINDOW));
-                    w.put(arch + ".attn_logit_softcapping", GgufValue.f32(ATTN_SOFTCAP));
-                    w.put(arch + ".final_logit_softcapping", GgufValue.f32(FINAL_SOFTCAP));
-                }
-                case GEMMA3 -> {
-                    w.put(arch + ".attention.sliding_window", GgufValue.u32(SLIDING_WINDOW));
-                    w.put(arch + ".attention.sliding_window_pattern", GgufValue.u32(GEMMA3_PATTERN));
-                    w.put(arch + ".rope.freq_base_swa", GgufValue.f32(10000f));
-                    w.put(arch + ".final_logit_softcapping", GgufValue.f32(FINAL_SOFTCAP));
-                }
-                case PHI3 -> {
-                    if (s.ropeFactors()) {
-                        w.put(arch + ".rope.scaling.attn_factor", GgufValue.f32(1.19f));
-                        w.put(arch + ".rope.scaling.original_context_length", GgufValue.u32(s.context()));
-                    }
-                }
-                default -> {
+        w.put("general.architecture", arch);
+        // Not "...phi3": llama.cpp's vocabulary loader gives models so named Phi-3's special-token
+        // attributes, looking up tokens the copied tokenizer does not have.
+        w.put("general.name", "jdpo-test-" + (s.arch() == Arch.PHI3 ? "p3" : arch));
+        w.put(arch + ".context_length", GgufValue.u32(s.context()));
+        w.put(arch + ".embedding_length", GgufValue.u32(s.dim()));
+        w.put(arch + ".block_count", GgufValue.u32(s.layers()));
+        w.put(arch + ".feed_forward_length", GgufValue.u32(s.ffn()));
+        w.put(arch + ".attention.head_count", GgufValue.u32(s.heads()));
+        w.put(arch + ".attention.head_count_kv", GgufValue.u32(s.kvHeads()));
+        w.put(arch + ".rope.dimension_count", GgufValue.u32(s.headDim()));
+        w.put(arch + ".rope.freq_base", GgufValue.f32(s.arch() == Arch.LLAMA || s.arch() == Arch.PHI3 ? 10000f : 1000000f));
+        w.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32(1e-6f));
+        switch (s.arch()) {
+            case GEMMA2 -> {
+                w.put(arch + ".attention.sliding_window", GgufValue.u32(SLIDING_WINDOW));
+                w.put(arch + ".attn_logit_softcapping", GgufValue.f32(ATTN_SOFTCAP));
+                w.put(arch + ".final_logit_softcapping", GgufValue.f32(FINAL_SOFTCAP));
+            }
+            case GEMMA3 -> {
+                w.put(arch + ".attention.sliding_window", GgufValue.u32(SLIDING_WINDOW));
+                w.put(arch + ".attention.sliding_window_pattern", GgufValue.u32(GEMMA3_PATTERN));
+                w.put(arch + ".rope.freq_base_swa", GgufValue.f32(10000f));
+                w.put(arch + ".final_logit_softcapping", GgufValue.f32(FINAL_SOFTCAP));
+            }
+            case PHI3 -> {
+                if (s.ropeFactors()) {
+                    w.put(arch + ".rope.scaling.attn_factor", GgufValue.f32(1.19f));
+                    w.put(arch + ".rope.scaling.original_context_length", GgufValue.u32(s.context()));
                 }
             }
-            if (s.arch() == Arch.QWEN3 || s.arch() == Arch.GEMMA3) {
-                w.put(arch + ".attention.key_length", GgufValue.u32(s.headDim()));
-                w.put(arch + ".attention.value_length", GgufValue.u32(s.headDim()));
+            default -> {
             }
-            for (var e : src.metadata().entrySet()) {
-                if (e.getKey().startsWith("tokenizer.")) w.put(e.getKey(), e.getValue());
-            }
-            GgufValue tokens = src.get("tokenizer.ggml.tokens");
-            if (tokens == null || tokens.elementType() != GgufValueType.STRING) {
-                throw new IOException(tokenizerSource + " has no tokenizer.ggml.tokens to copy");
-            }
-            vocab = tokens.asList().size();
         }
+        if (s.arch() == Arch.QWEN3 || s.arch() == Arch.GEMMA3) {
+            w.put(arch + ".attention.key_length", GgufValue.u32(s.headDim()));
+            w.put(arch + ".attention.value_length", GgufValue.u32(s.headDim()));
+        }
+        w.putAll(tokenizer);
+        int vocab = tokenizer.get("tokenizer.ggml.tokens").asList().size();
         SplittableRandom rnd = new SplittableRandom(seed);
         int d = s.dim(), kv = s.headDim() * s.kvHeads(), hd = s.headDim();
         double wStd = 1 / Math.sqrt(d);

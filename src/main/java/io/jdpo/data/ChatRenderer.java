@@ -1,0 +1,22 @@
+package io.jdpo.data;
+
+import io.jdpo.llama.ChatMessage;
+
+import java.util.List;
+
+/**
+ * Turns a conversation into the text the model reads: either the model's own Jinja template
+ * ({@link JinjaChatTemplate}) or one of llama.cpp's built-ins ({@link BuiltinChatTemplate}).
+ */
+public interface ChatRenderer {
+    /** How messages name this template: "llama2", "the model's own template (tokenizer.chat_template)". */
+    String name();
+
+    /**
+     * The conversation as text; with {@code addGenerationPrompt} it ends with the opening of the
+     * assistant's reply, which is where a completion begins.
+     *
+     * @throws TemplateException when the template cannot render these messages
+     */
+    String render(List<ChatMessage> messages, boolean addGenerationPrompt);
+}

@@ -1,0 +1,156 @@
+package io.jdpo.tensor;
+
+import io.jdpo.gguf.GgmlType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * llama.cpp's CPU backend multiplies a quantized weight by activations it first quantizes
+ * itself, to the weight type's {@code vec_dot_type}: Q8_0 blocks of 32 for Q4_0, Q5_0, Q8_0
+ * and IQ4_NL, Q8_1 (Q8_0 plus a block sum) for Q4_1 and Q5_1, Q8_K blocks of 256 for the
+ * K-quants and IQ4_XS. This class does the same rounding, value for value, and hands back
+ * each activation as the number ggml multiplies (block scale × 8-bit integer), so the
+ * products that follow compute ggml's block sums. Definitions at the pinned commit:
+ * {@code quantize_row_q8_0}/{@code _q8_1} in ggml-cpu/arch/x86/quants.c (max |x| over the
+ * block; d = max/127 stored as F16; q = x·(127/max) rounded half to even),
+ * {@code quantize_row_q8_K_ref} in ggml-quants.c (the signed value of largest magnitude, the
+ * first one met; iscale = −127/max; q = min(127, round-half-even(iscale·x)); d = 1/iscale as
+ * an F32); repack.cpp's interleaved versions ({@code ggml_quantize_mat_q8_0_4x8},
+ * {@code _q8_K_4x8}) compute the same numbers in another layout.
+ */
+final class ActivationQuantizer {
+    /** ggml's vec_dot_type formats that round activations to 8 bits. */
+    enum Format {
+        Q8_0(32), Q8_1(32), Q8_K(256);
+
+        final int block;
+
+        Format(int block) {
+            this.block = block;
+        }
+    }
+
+    /**
+     * Adding then subtracting 1.5·2^23 rounds a float of magnitude below 2^22 half to even, as
+     * ggml's nearest_int does, and gives +0 for a zero, like an integer.
+     */
+    private static final float ROUNDER = 12582912f;
+    private static final VectorSpecies<Float> F = Simd.F;
+
+    private ActivationQuantizer() {
+    }
+
+    /** The format llama.cpp's CPU backend quantizes activations to before a product with these weights; null for none. */
+    static Format formatFor(GgmlType weights) {
+        return switch (weights) {
+            case Q4_0, Q5_0, Q8_0, IQ4_NL -> Format.Q8_0;
+            case Q4_1, Q5_1 -> Format.Q8_1;
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS -> Format.Q8_K;
+            default -> null;
+        };
+    }
+
+    /**
+     * The activations as ggml multiplies them: {@code out[i] = d_b · q_i} for each block b of
+     * x[0..n) (n a multiple of the block). For Q8_1, {@code sumDelta[b]} (when not null) gets
+     * s_b − d_b·Σq: ggml takes the block sum s from its F16 field, rounded, and the Q4_1/Q5_1
+     * minimum multiplies it, so a product on {@code out} is short of ggml's by m·sumDelta.
+     */
+    static void roundTrip(Format f, float[] x, int n, float[] out, float[] sumDelta, boolean vector) {
+        int blocks = n / f.block;
+        for (int b = 0; b < blocks; b++) {
+            int o = b * f.block;
+            if (f == Format.Q8_K) {
+                if (vector) q8KVector(x, o, out);
+                else q8KScalar(x, o, out);
+            } else {
+                float s = vector ? q8_0Vector(x, o, out) : q8_0Scalar(x, o, out);
+                if (sumDelta != null) sumDelta[b] = s;
+            }
+        }
+    }
+
+    /** One Q8_0/Q8_1 block; returns s − d·Σq (Q8_1's rounding of the block sum). */
+    private static float q8_0Scalar(float[] x, int o, float[] out) {
+        float amax = 0;
+        for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[o + i]));
+        float d = amax / 127f, id = amax != 0 ? 127f / amax : 0f;
+        float dq = f16(d);
+        int sum = 0;
+        for (int i = 0; i < 32; i++) {
+            // Through int, as ggml stores it: a rounded −0.3 is the integer 0, not −0.0.
+            float q = (int) Math.rint(x[o + i] * id);
+            sum += (int) q;
+            out[o + i] = dq * q;
+        }
+        return sumDelta(d, dq, sum);
+    }
+
+    private static float q8_0Vector(float[] x, int o, float[] out) {
+        int L = F.length();
+        FloatVector m = FloatVector.zero(F);
+        for (int i = 0; i < 32; i += L) m = m.max(FloatVector.fromArray(F, x, o + i).abs());
+        float amax = m.reduceLanes(VectorOperators.MAX);
+        float d = amax / 127f, id = amax != 0 ? 127f / amax : 0f;
+        float dq = f16(d);
+        FloatVector sum = FloatVector.zero(F);
+        for (int i = 0; i < 32; i += L) {
+            FloatVector q = FloatVector.fromArray(F, x, o + i).mul(id).add(ROUNDER).sub(ROUNDER);
+            sum = sum.add(q);
+            q.mul(dq).intoArray(out, o + i);
+        }
+        // The lanes hold small integers (|Σ| ≤ 32·127), so their float sum is exact.
+        return sumDelta(d, dq, (int) sum.reduceLanes(VectorOperators.ADD));
+    }
+
+    /** quantize_row_q8_1 stores s = F16(d · Σq) with d before its own rounding to F16. */
+    private static float sumDelta(float d, float dq, int sum) {
+        return (float) ((double) f16(d * sum) - (double) dq * sum);
+    }
+
+    private static void q8KScalar(float[] x, int o, float[] out) {
+        float amax = 0, max = 0;
+        for (int i = 0; i < 256; i++) {
+            float ax = Math.abs(x[o + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[o + i];
+            }
+        }
+        if (amax == 0) {
+            java.util.Arrays.fill(out, o, o + 256, 0f);
+            return;
+        }
+        float iscale = -127f / max, d = 1 / iscale;
+        for (int i = 0; i < 256; i++) out[o + i] = d * Math.min(127, (int) Math.rint(iscale * x[o + i]));
+    }
+
+    private static void q8KVector(float[] x, int o, float[] out) {
+        int L = F.length();
+        FloatVector m = FloatVector.zero(F);
+        for (int i = 0; i < 256; i += L) m = m.max(FloatVector.fromArray(F, x, o + i).abs());
+        float amax = m.reduceLanes(VectorOperators.MAX);
+        if (amax == 0) {
+            java.util.Arrays.fill(out, o, o + 256, 0f);
+            return;
+        }
+        // The sign of the scale is that of the first value of largest magnitude.
+        float max = 0;
+        for (int i = 0; i < 256; i++) {
+            if (Math.abs(x[o + i]) == amax) {
+                max = x[o + i];
+                break;
+            }
+        }
+        float iscale = -127f / max, d = 1 / iscale;
+        for (int i = 0; i < 256; i += L) {
+            FloatVector.fromArray(F, x, o + i).mul(iscale).add(ROUNDER).sub(ROUNDER).min(127f).mul(d).intoArray(out, o + i);
+        }
+    }
+
+    /** GGML_CPU_FP32_TO_FP16 (F16C, round to nearest even) and back. */
+    private static float f16(float v) {
+        return Float.float16ToFloat(Float.floatToFloat16(v));
+    }
+}
