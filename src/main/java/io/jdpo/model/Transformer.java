@@ -85,7 +85,12 @@ public final class Transformer implements AutoCloseable {
     /** Every weight matrix (the token embedding too: tied models multiply with it). */
     private java.util.List<QuantMatrix> matrices() {
         java.util.List<QuantMatrix> all = new java.util.ArrayList<>(java.util.List.of(weights.tokenEmbedding, weights.output));
-        for (LayerWeights l : weights.layers) all.addAll(java.util.List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()));
+        for (LayerWeights l : weights.layers) {
+            // Fused models (Phi-3) have attn_qkv instead of wq/wk/wv and no gate of their own.
+            for (QuantMatrix m : new QuantMatrix[]{l.wq(), l.wk(), l.wv(), l.wqkv(), l.wo(), l.gate(), l.up(), l.down()}) {
+                if (m != null) all.add(m);
+            }
+        }
         return all;
     }
 
