@@ -4,8 +4,9 @@
 # then the forward's peak resident memory in a fresh JVM on the first type (heap capped at 36 MiB:
 # the activations of T = 512 take 26 MiB of it).
 #   scripts/bench/forward.sh [threads] [T] [reps] [types...]
+#   JDPO_BENCH_ARCHS="LLAMA GEMMA2 GEMMA3 PHI3" scripts/bench/forward.sh ...   (default: LLAMA)
 # The model (dim 1024, 16 layers, 16 heads / 4 KV, ffn 2816, 32000-token Llama-2 vocabulary)
-# is generated once under target/bench and quantized there by llama.cpp.
+# is generated once per architecture under target/bench and quantized there by llama.cpp.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$root/scripts/lib.sh"
@@ -17,6 +18,9 @@ tokenizer=${JDPO_BENCH_TOKENIZER:-$root/../shared/testdata/models/llama-2-tiny-r
 cd "$root"
 JDPO_BENCH_JAVA_OPTS=-Xmx8g bench_java io.jdpo.bench.ForwardBench target/bench "$tokenizer" "$threads" "$T" "$reps" "${types[@]}"
 echo
+if [ ! -f "target/bench/LLAMA-1024x16-s1.${types[0]}.gguf" ]; then
+  echo "(memory measured on the llama model only: add LLAMA to JDPO_BENCH_ARCHS)"; exit 0
+fi
 JDPO_BENCH_JAVA_OPTS="-Xmx36m -XX:+UseSerialGC" bench_java io.jdpo.bench.ForwardMemory \
   "target/bench/LLAMA-1024x16-s1.${types[0]}.gguf" "$T" "$threads"
 echo

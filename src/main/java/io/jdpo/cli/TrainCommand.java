@@ -127,7 +127,7 @@ final class TrainCommand implements Callable<Integer> {
     Boolean rsLora;
     @Option(names = "--lora-dropout", description = "dropout on the adapter's input while training (default 0)")
     Double loraDropout;
-    @Option(names = "--targets", split = ",", description = "LoRA targets (default all): attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down")
+    @Option(names = "--targets", split = ",", description = "LoRA targets (default all): attn_q, attn_k, attn_v, attn_qkv, attn_output, ffn_gate, ffn_up, ffn_down (on fused models attn_q/k/v adapt attn_qkv and ffn_gate the fused ffn_up)")
     List<String> targets;
     @Option(names = "--lr", description = "peak learning rate (default 5e-5)")
     Double lr;

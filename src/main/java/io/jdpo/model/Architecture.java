@@ -13,7 +13,17 @@ public enum Architecture {
     /** Qwen2: Q/K/V biases, rope on halves (NEOX). */
     QWEN2(true),
     /** Qwen3: per-head RMS norms on Q and K, rope on halves (NEOX). */
-    QWEN3(true);
+    QWEN3(true),
+    /**
+     * Gemma 2: embeddings scaled by √d, GELU-tanh gated MLP, norms after attention and MLP
+     * too, soft-capped attention and output logits, sliding-window attention on every other
+     * layer; the output projection is always the token embedding.
+     */
+    GEMMA2(true),
+    /** Gemma 3 (text): Gemma 2's block with per-head Q/K norms instead of attention soft-capping, five local layers to one global. */
+    GEMMA3(true),
+    /** Phi-3, Phi-3.5, Phi-4-mini: Q, K and V in one fused attn_qkv, gate and up in one fused ffn_up (gate first). */
+    PHI3(true);
 
     /** Rope rotates (x[i], x[i + n/2]) instead of (x[2i], x[2i+1]). */
     public final boolean neoxRope;

@@ -10,6 +10,11 @@ import io.jdpo.tensor.Parallel;
  * and their own segment up to the block's end, laid side by side as the columns of one score
  * block. For a plain causal sequence the prefix is empty and this is ordinary blocked causal
  * attention.
+ * <p>
+ * Two Gemma options per layer: a sliding window (a query at rope position p sees only keys at
+ * positions above p − window, llama.cpp's LLAMA_SWA_TYPE_STANDARD; positions, not rows,
+ * decide, so a packed pair's rejected completion sees exactly the window it would see in its
+ * own sequence) and soft-capping of the scaled logits, cap·tanh(z/cap), before the softmax.
  */
 final class Attention {
     /** Queries per block: the keys a block sees end at its last query. */
@@ -28,6 +33,15 @@ final class Attention {
         int visible(int r) {
             return shared + t0 + r - start + 1;
         }
+
+        /** The sequence row (key) that column c stands for. */
+        int key(int c) {
+            return c < shared ? c : start + c - shared;
+        }
+    }
+
+    /** What a layer's scores go through besides the causal mask: a sliding window (0 = none) and a soft cap (0 = none). */
+    record Options(float scale, int window, float cap) {
     }
 
     private static java.util.List<Block> blocks(Layout layout) {
@@ -39,10 +53,9 @@ final class Attention {
     }
 
     /** out[t][h] = Σ_{s visible from t} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g the KV head of query head h. */
-    static void forward(float[] q, float[] k, float[] v, float[] out, Layout layout, ModelConfig cfg, Parallel par) {
+    static void forward(float[] q, float[] k, float[] v, float[] out, Layout layout, ModelConfig cfg, Parallel par, Options opt) {
         int heads = cfg.heads(), hd = cfg.headDim(), group = heads / cfg.kvHeads();
         int qd = cfg.qDim(), kvd = cfg.kvDim(), T = layout.length();
-        float scale = cfg.attentionScale();
         java.util.List<Block> blocks = blocks(layout);
         par.forRange(heads, 1, (h0, h1) -> {
             float[] p = new float[BLOCK * T];
@@ -51,7 +64,7 @@ final class Attention {
                 for (Block b : blocks) {
                     int n = b.t1 - b.t0, w = b.width(), qo = b.t0 * qd + h * hd;
                     scores(q, qo, qd, n, k, g * hd, kvd, hd, b, p);
-                    for (int r = 0; r < n; r++) softmaxCausal(p, r * w, b.visible(r), w, scale);
+                    for (int r = 0; r < n; r++) softmax(p, null, r * w, b, r, w, layout.positions, opt);
                     // out = P[:, prefix]·V[prefix] + P[:, own]·V[own]
                     boolean acc = false;
                     if (b.shared > 0) {
@@ -79,19 +92,20 @@ final class Attention {
      * their shared dK/dV in a fixed order.
      */
     static void backward(float[] q, float[] k, float[] v, float[] dOut, float[] dq, float[] dk, float[] dv,
-                         Layout layout, ModelConfig cfg, Parallel par) {
+                         Layout layout, ModelConfig cfg, Parallel par, Options opt) {
         int hd = cfg.headDim(), group = cfg.heads() / cfg.kvHeads();
         int qd = cfg.qDim(), kvd = cfg.kvDim(), T = layout.length();
-        float scale = cfg.attentionScale();
+        float scale = opt.scale();
         java.util.List<Block> blocks = blocks(layout);
         par.forRange(cfg.kvHeads(), 1, (g0, g1) -> {
             float[] p = new float[BLOCK * T], ds = new float[BLOCK * T], tr = new float[BLOCK * T];
+            float[] slope = opt.cap() > 0 ? new float[BLOCK * T] : null;
             for (int g = g0; g < g1; g++) {
                 for (int h = g * group; h < (g + 1) * group; h++) {
                     for (Block b : blocks) {
                         int n = b.t1 - b.t0, w = b.width(), qo = b.t0 * qd + h * hd;
                         scores(q, qo, qd, n, k, g * hd, kvd, hd, b, p);
-                        for (int r = 0; r < n; r++) softmaxCausal(p, r * w, b.visible(r), w, scale);
+                        for (int r = 0; r < n; r++) softmax(p, slope, r * w, b, r, w, layout.positions, opt);
                         scores(dOut, qo, qd, n, v, g * hd, kvd, hd, b, ds);
                         for (int r = 0; r < n; r++) {
                             int o = r * w, visible = b.visible(r);
@@ -99,6 +113,7 @@ final class Attention {
                             for (int s = 0; s < visible; s++) dot += (double) p[o + s] * ds[o + s];
                             float fd = (float) dot;
                             for (int s = 0; s < visible; s++) ds[o + s] = p[o + s] * (ds[o + s] - fd) * scale;
+                            if (slope != null) for (int s = 0; s < visible; s++) ds[o + s] *= slope[o + s];
                             for (int s = visible; s < w; s++) ds[o + s] = 0;
                         }
                         // dQ = dS·K over both ranges.
@@ -132,20 +147,38 @@ final class Attention {
         }
     }
 
-    /** Softmax of scale·p[off..off+visible), zeros for the masked rest up to width. */
-    private static void softmaxCausal(float[] p, int off, int visible, int width, float scale) {
+    /**
+     * Row r of a score block in place: z = scale·p, capped to cap·tanh(z/cap) when capping
+     * (the cap's slope 1 − tanh² kept in {@code slope} for the backward), masked outside the
+     * causal range and the window, then softmax; zeros for every masked column up to width.
+     */
+    private static void softmax(float[] p, float[] slope, int off, Block b, int r, int width, int[] pos, Options opt) {
+        int visible = b.visible(r), window = opt.window();
+        float scale = opt.scale(), cap = opt.cap(), inv = cap > 0 ? 1f / cap : 0;
+        int qPos = pos[b.t0 + r];
         float max = Float.NEGATIVE_INFINITY;
         for (int s = 0; s < visible; s++) {
-            p[off + s] *= scale;
-            max = Math.max(max, p[off + s]);
+            if (window > 0 && qPos - pos[b.key(s)] >= window) {
+                p[off + s] = Float.NEGATIVE_INFINITY;
+                continue;
+            }
+            float z = p[off + s] * scale;
+            if (cap > 0) {
+                // ggml: scale by 1/cap, tanh, scale by cap, each a float step.
+                float th = (float) Math.tanh(z * inv);
+                z = th * cap;
+                if (slope != null) slope[off + s] = 1f - th * th;
+            }
+            p[off + s] = z;
+            max = Math.max(max, z);
         }
         double sum = 0;
         for (int s = 0; s < visible; s++) {
-            p[off + s] = (float) Math.exp(p[off + s] - max);
+            p[off + s] = p[off + s] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(p[off + s] - max);
             sum += p[off + s];
         }
-        float inv = (float) (1 / sum);
-        for (int s = 0; s < visible; s++) p[off + s] *= inv;
+        float invSum = (float) (1 / sum);
+        for (int s = 0; s < visible; s++) p[off + s] *= invSum;
         for (int s = visible; s < width; s++) p[off + s] = 0;
     }
 }

@@ -37,6 +37,11 @@ final class Backprop {
     }
 
     void run(float[] dLogProbs) {
+        if (full != null && cfg.features().finalSoftcap() > 0) {
+            // WeightGradients.output recomputes plain logits: it knows nothing of the cap.
+            throw new UnsupportedModelException("full-parameter training of a model with soft-capped logits ("
+                    + cfg.arch().ggufName() + ") is not implemented; LoRA training is");
+        }
         float[] dx = outputBackward(dLogProbs);
         LayerActivations shared = pass.layers == null ? new LayerActivations(T, cfg, lora == null ? null : lora.config(), true) : null;
         float[] scratch = pass.layers == null ? new float[T * cfg.dim()] : null;
@@ -51,7 +56,12 @@ final class Backprop {
             }
             layerBackward(l, a, dx);
         }
-        if (full != null) full.embedding(pass.layout.tokens, dx, cfg.dim());
+        if (full != null) {
+            // Gemma scales the embedding rows by √d on the way in.
+            float scale = cfg.features().embedScale();
+            if (scale != 1f) for (int i = 0; i < dx.length; i++) dx[i] *= scale;
+            full.embedding(pass.layout.tokens, dx, cfg.dim());
+        }
         pass.consumed();
         tf.recycle(pass.layers);
     }
@@ -90,30 +100,46 @@ final class Backprop {
         LayerWeights w = tf.layerWeights(l);
         int d = cfg.dim(), hd = cfg.headDim(), ffn = cfg.ffn(), n = T * ffn;
 
-        // MLP: x_out = x_mid + down(silu(gate·h2) ⊙ up·h2), h2 = norm(x_mid)
+        // MLP: x_out = x_mid + post?(down(act(gate·h2) ⊙ up·h2)), h2 = norm(x_mid)
         float[] dAct = new float[n];
-        projectBackward(l, LoraTarget.FFN_DOWN, w.down(), a.act, dx, dAct, a);
+        float[] dOut = postNormBackward(a.oFfn, w.ffnPostNorm(), dx, "blk." + l + ".post_ffw_norm.weight");
+        projectBackward(l, LoraTarget.FFN_DOWN, w.down(), a.act, dOut, dAct, a);
         float[] du = new float[n];
+        boolean gelu = cfg.features().gelu();
         par.forRange(T, DecoderBlock.ROWS, (t0, t1) -> {
             for (int i = t0 * ffn; i < t1 * ffn; i++) {
+                float g = a.g[i];
+                if (gelu) {
+                    // du takes the value the forward used (F16-rounded), dg the smooth slope.
+                    du[i] = dAct[i] * tf.block().gelu(g);
+                    dAct[i] *= a.u[i] * Gelu.derivative(g);
+                    continue;
+                }
                 // One exponential for both: silu(g) = g·σ(g), silu'(g) = σ(g)·(1 + g·(1 − σ(g))).
-                float g = a.g[i], sig = 1f / (1f + (float) Math.exp(-g));
+                float sig = 1f / (1f + (float) Math.exp(-g));
                 du[i] = dAct[i] * (g * sig);
                 dAct[i] *= a.u[i] * (sig * (1f + g * (1f - sig)));
             }
         });
         float[] dh = new float[T * d];
-        projectBackward(l, LoraTarget.FFN_GATE, w.gate(), a.h2, dAct, dh, a);
-        projectBackward(l, LoraTarget.FFN_UP, w.up(), a.h2, du, dh, a);
+        if (w.gate() == null) {
+            float[] dgu = Fused.join(T, new float[][]{dAct, du}, new int[]{ffn, ffn});
+            projectBackward(l, LoraTarget.FFN_UP, w.up(), a.h2, dgu, dh, a);
+        } else {
+            projectBackward(l, LoraTarget.FFN_GATE, w.gate(), a.h2, dAct, dh, a);
+            projectBackward(l, LoraTarget.FFN_UP, w.up(), a.h2, du, dh, a);
+        }
         normBackward(a.xMid, w.ffnNorm(), dh, dx, "blk." + l + ".ffn_norm.weight");
 
-        // Attention: x_mid = x_in + wo·attention(rope(norm?(q)), rope(norm?(k)), v), q/k/v from h1 = norm(x_in)
+        // Attention: x_mid = x_in + post?(wo·attention(rope(norm?(q)), rope(norm?(k)), v)), q/k/v from h1 = norm(x_in)
         float[] dAtt = new float[T * cfg.qDim()];
-        projectBackward(l, LoraTarget.ATTN_OUTPUT, w.wo(), a.att, dx, dAtt, a);
+        dOut = postNormBackward(a.oAtt, w.attnPostNorm(), dx, "blk." + l + ".post_attention_norm.weight");
+        projectBackward(l, LoraTarget.ATTN_OUTPUT, w.wo(), a.att, dOut, dAtt, a);
         float[] dq = new float[T * cfg.qDim()], dk = new float[T * cfg.kvDim()], dv = new float[T * cfg.kvDim()];
-        Attention.backward(a.q, a.k, a.v, dAtt, dq, dk, dv, pass.layout, cfg, par);
-        Rope.applyInverse(dq, T, cfg.heads(), cfg, pass.rope);
-        Rope.applyInverse(dk, T, cfg.kvHeads(), cfg, pass.rope);
+        Attention.backward(a.q, a.k, a.v, dAtt, dq, dk, dv, pass.layout, cfg, par, tf.block().attentionOptions(l));
+        Rope.Table rope = pass.rope.forLayer(cfg, l);
+        Rope.applyInverse(dq, T, cfg.heads(), cfg, rope);
+        Rope.applyInverse(dk, T, cfg.kvHeads(), cfg, rope);
         if (w.qNorm() != null) {
             dq = headNormBackward(a.qPre, w.qNorm(), dq, T * cfg.heads(), hd);
             dk = headNormBackward(a.kPre, w.kNorm(), dk, T * cfg.kvHeads(), hd);
@@ -122,10 +148,26 @@ final class Backprop {
         // q/k/v products skip their input gradient and only feed the adapter's.
         boolean needDx = l > 0 || full != null;
         java.util.Arrays.fill(dh, 0f);
-        projectBackward(l, LoraTarget.ATTN_Q, w.wq(), a.h1, dq, needDx ? dh : null, a);
-        projectBackward(l, LoraTarget.ATTN_K, w.wk(), a.h1, dk, needDx ? dh : null, a);
-        projectBackward(l, LoraTarget.ATTN_V, w.wv(), a.h1, dv, needDx ? dh : null, a);
+        if (w.wqkv() != null) {
+            float[] dqkv = Fused.join(T, new float[][]{dq, dk, dv}, new int[]{cfg.qDim(), cfg.kvDim(), cfg.kvDim()});
+            projectBackward(l, LoraTarget.ATTN_QKV, w.wqkv(), a.h1, dqkv, needDx ? dh : null, a);
+        } else {
+            projectBackward(l, LoraTarget.ATTN_Q, w.wq(), a.h1, dq, needDx ? dh : null, a);
+            projectBackward(l, LoraTarget.ATTN_K, w.wk(), a.h1, dk, needDx ? dh : null, a);
+            projectBackward(l, LoraTarget.ATTN_V, w.wv(), a.h1, dv, needDx ? dh : null, a);
+        }
         if (needDx) normBackward(a.xIn, w.attnNorm(), dh, dx, "blk." + l + ".attn_norm.weight");
+    }
+
+    /**
+     * The gradient by a sub-block's output o given dy by norm(o) (Gemma's post-norms), or dy
+     * itself when there is no post-norm.
+     */
+    private float[] postNormBackward(float[] o, float[] weight, float[] dy, String name) {
+        if (weight == null) return dy;
+        float[] dOut = new float[dy.length];
+        normBackward(o, weight, dy, dOut, name);
+        return dOut;
     }
 
     /** dx += the RMS norm's backward of dh for every row, rows split across threads. */

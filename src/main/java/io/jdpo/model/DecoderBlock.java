@@ -9,9 +9,10 @@ import io.jdpo.tensor.SegmentMath;
 import java.util.function.Supplier;
 
 /**
- * The forward of one decoder block (pre-norm attention, then the SwiGLU MLP, each added to
- * the residual stream) with the adapter's LoRA branches where it has them. The backward of
- * the same block is {@link Backprop#layerBackward}.
+ * The forward of one decoder block (pre-norm attention, then the gated MLP, each added to
+ * the residual stream, with Gemma's post-norms before the adds) with the adapter's LoRA
+ * branches where it has them. What the architecture adds is read from
+ * {@link ModelConfig#features()}. The backward of the same block is {@link Backprop#layerBackward}.
  */
 final class DecoderBlock {
     /** Rows per thread task in row-wise steps (norms, residual adds, activations). */
@@ -20,6 +21,12 @@ final class DecoderBlock {
     private final ModelWeights weights;
     private final Parallel par;
     private final Supplier<LoraWeights> adapter;
+    /**
+     * GELU as the smooth function rather than llama.cpp's F16 table: for the gradient check
+     * only, whose finite differences cannot see through the table's steps (the backward uses
+     * the smooth slope either way).
+     */
+    private volatile boolean smoothGelu;
 
     DecoderBlock(ModelConfig cfg, ModelWeights weights, Parallel par, Supplier<LoraWeights> adapter) {
         this.cfg = cfg;
@@ -33,20 +40,26 @@ final class DecoderBlock {
      * T × dim scratch. When {@code a} is kept for the backward it also receives copies of the
      * block's input and mid-residual, and Q/K before their norms.
      */
-    void forward(int l, float[] x, Layout layout, Rope.Table rope, LayerActivations a, float[] o) {
+    void forward(int l, float[] x, Layout layout, Rope.Tables ropes, LayerActivations a, float[] o) {
         LayerWeights w = weights.layers.get(l);
         LoraWeights lora = adapter.get();
         int T = layout.length();
         int d = cfg.dim(), hd = cfg.headDim(), ffn = cfg.ffn();
         float eps = cfg.rmsEps();
+        ArchFeatures f = cfg.features();
         if (a.xIn != null) System.arraycopy(x, 0, a.xIn, 0, T * d);
         // Row-wise steps run on all threads too: with two cores, a serial tenth of the work would cost a fifth of the time.
         par.forRange(T, ROWS, (t0, t1) -> {
             for (int t = t0; t < t1; t++) Ops.rmsNorm(x, t * d, w.attnNorm(), a.h1, t * d, d, eps);
         });
-        project(lora, l, LoraTarget.ATTN_Q, w.wq(), a.h1, T, a.q, a);
-        project(lora, l, LoraTarget.ATTN_K, w.wk(), a.h1, T, a.k, a);
-        project(lora, l, LoraTarget.ATTN_V, w.wv(), a.h1, T, a.v, a);
+        if (w.wqkv() != null) {
+            project(lora, l, LoraTarget.ATTN_QKV, w.wqkv(), a.h1, T, a.qkv, a);
+            Fused.split(a.qkv, T, new float[][]{a.q, a.k, a.v}, new int[]{cfg.qDim(), cfg.kvDim(), cfg.kvDim()});
+        } else {
+            project(lora, l, LoraTarget.ATTN_Q, w.wq(), a.h1, T, a.q, a);
+            project(lora, l, LoraTarget.ATTN_K, w.wk(), a.h1, T, a.k, a);
+            project(lora, l, LoraTarget.ATTN_V, w.wv(), a.h1, T, a.v, a);
+        }
         if (w.bq() != null) {
             Ops.addBias(a.q, w.bq(), T);
             Ops.addBias(a.k, w.bk(), T);
@@ -60,24 +73,50 @@ final class DecoderBlock {
             for (int i = 0; i < T * cfg.heads(); i++) Ops.rmsNorm(a.q, i * hd, w.qNorm(), a.q, i * hd, hd, eps);
             for (int i = 0; i < T * cfg.kvHeads(); i++) Ops.rmsNorm(a.k, i * hd, w.kNorm(), a.k, i * hd, hd, eps);
         }
+        Rope.Table rope = ropes.forLayer(cfg, l);
         Rope.apply(a.q, T, cfg.heads(), cfg, rope);
         Rope.apply(a.k, T, cfg.kvHeads(), cfg, rope);
-        Attention.forward(a.q, a.k, a.v, a.att, layout, cfg, par);
+        Attention.forward(a.q, a.k, a.v, a.att, layout, cfg, par, attentionOptions(l));
         project(lora, l, LoraTarget.ATTN_OUTPUT, w.wo(), a.att, T, o, a);
+        postNormAndAdd(x, o, w.attnPostNorm(), a.oAtt, T);
         par.forRange(T, ROWS, (t0, t1) -> {
-            for (int i = t0 * d; i < t1 * d; i++) x[i] += o[i];
             if (a.xMid != null) System.arraycopy(x, t0 * d, a.xMid, t0 * d, (t1 - t0) * d);
             for (int t = t0; t < t1; t++) Ops.rmsNorm(x, t * d, w.ffnNorm(), a.h2, t * d, d, eps);
         });
-        project(lora, l, LoraTarget.FFN_GATE, w.gate(), a.h2, T, a.g, a);
-        project(lora, l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.u, a);
+        if (w.gate() == null) {
+            project(lora, l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.gu, a);
+            Fused.split(a.gu, T, new float[][]{a.g, a.u}, new int[]{ffn, ffn});
+        } else {
+            project(lora, l, LoraTarget.FFN_GATE, w.gate(), a.h2, T, a.g, a);
+            project(lora, l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.u, a);
+        }
+        boolean gelu = f.gelu();
         par.forRange(T, ROWS, (t0, t1) -> {
-            for (int i = t0 * ffn; i < t1 * ffn; i++) a.act[i] = Ops.silu(a.g[i]) * a.u[i];
+            for (int i = t0 * ffn; i < t1 * ffn; i++) a.act[i] = (gelu ? gelu(a.g[i]) : Ops.silu(a.g[i])) * a.u[i];
         });
         project(lora, l, LoraTarget.FFN_DOWN, w.down(), a.act, T, o, a);
+        postNormAndAdd(x, o, w.ffnPostNorm(), a.oFfn, T);
+    }
+
+    /**
+     * x += o, or with a post-norm (Gemma) x += norm(o): o is normalised in place, its value
+     * before the norm kept in {@code keep} for the backward when that is not null.
+     */
+    private void postNormAndAdd(float[] x, float[] o, float[] norm, float[] keep, int T) {
+        int d = cfg.dim();
+        float eps = cfg.rmsEps();
         par.forRange(T, ROWS, (t0, t1) -> {
+            if (norm != null) {
+                if (keep != null) System.arraycopy(o, t0 * d, keep, t0 * d, (t1 - t0) * d);
+                for (int t = t0; t < t1; t++) Ops.rmsNorm(o, t * d, norm, o, t * d, d, eps);
+            }
             for (int i = t0 * d; i < t1 * d; i++) x[i] += o[i];
         });
+    }
+
+    /** Layer l's attention options: the scale, its sliding window (0 when global) and the logit soft cap. */
+    Attention.Options attentionOptions(int l) {
+        return new Attention.Options(cfg.attentionScale(), cfg.features().window(l), cfg.features().attnSoftcap());
     }
 
     /**
@@ -99,5 +138,15 @@ final class DecoderBlock {
             PackedGemm.abT(ax, t0 * r, r, t1 - t0, B, 0, r, r, nOut, bax, t0 * nOut, nOut, false);
             for (int i = t0 * nOut; i < t1 * nOut; i++) y[i] += scale * bax[i];
         });
+    }
+
+    /** The MLP's GELU as this model computes it (llama.cpp's F16 table unless {@link #smoothGelu(boolean)}). */
+    float gelu(float x) {
+        return smoothGelu ? Gelu.exact(x) : Gelu.apply(x);
+    }
+
+    /** Switches the forward's GELU to the smooth function (gradient checks) or back to llama.cpp's table. */
+    void smoothGelu(boolean on) {
+        this.smoothGelu = on;
     }
 }

@@ -11,7 +11,7 @@ public final class ForwardPass {
     final float[] logProbs;
     /** The residual stream after the last layer, before the output norm. */
     final float[] xFinal;
-    final Rope.Table rope;
+    final Rope.Tables rope;
     /** Every layer's activations, or null when recomputing. */
     final LayerActivations[] layers;
     /** Every layer's input, when recomputing. */
@@ -23,7 +23,7 @@ public final class ForwardPass {
     /** Per prediction, log Σ_v p_v²: the log-probability that two draws from the row agree. */
     final float[] logSquares;
 
-    ForwardPass(Layout layout, float[] logProbs, float[] xFinal, Rope.Table rope, LayerActivations[] layers,
+    ForwardPass(Layout layout, float[] logProbs, float[] xFinal, Rope.Tables rope, LayerActivations[] layers,
                 float[][] layerInputs, float[] unitGrad, Dropout dropout, float[] logSquares) {
         this.logSquares = logSquares;
         this.layout = layout;

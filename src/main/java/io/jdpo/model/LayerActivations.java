@@ -15,6 +15,10 @@ final class LayerActivations {
     /** Q and K before their per-head RMS norms (Qwen3), kept for that norm's backward. */
     final float[] qPre, kPre;
     final float[] h2, g, u, act;
+    /** The fused Q/K/V and gate/up products (Phi-3), split into q/k/v and g/u; null otherwise. */
+    final float[] qkv, gu;
+    /** The attention and MLP outputs before their post-norms (Gemma), kept for the backward; null otherwise. */
+    final float[] oAtt, oFfn;
     final Map<LoraTarget, float[]> ax = new EnumMap<>(LoraTarget.class);
     /** The LoRA dropout these activations were computed with (training forwards), or null. */
     Dropout dropout;
@@ -34,7 +38,8 @@ final class LayerActivations {
         this.k = new float[T * c.kvDim()];
         this.v = new float[T * c.kvDim()];
         this.att = new float[T * c.qDim()];
-        boolean qkNorm = forBackward && c.arch() == Architecture.QWEN3;
+        ArchFeatures f = c.features();
+        boolean qkNorm = forBackward && f.qkNorm();
         this.qPre = qkNorm ? new float[T * c.qDim()] : null;
         this.kPre = qkNorm ? new float[T * c.kvDim()] : null;
         this.h2 = new float[T * d];
@@ -42,8 +47,12 @@ final class LayerActivations {
         this.u = new float[T * c.ffn()];
         // Inference computes silu(g)·u in place over g: nothing reads g afterwards.
         this.act = forBackward ? new float[T * c.ffn()] : g;
+        this.qkv = f.fusedQkv() ? new float[T * (c.qDim() + 2 * c.kvDim())] : null;
+        this.gu = f.fusedGateUp() ? new float[T * 2 * c.ffn()] : null;
+        this.oAtt = forBackward && f.postNorms() ? new float[T * d] : null;
+        this.oFfn = forBackward && f.postNorms() ? new float[T * d] : null;
         if (lora != null) {
-            for (LoraTarget t : lora.targets()) ax.put(t, new float[T * lora.rank()]);
+            for (LoraTarget t : LoraTarget.forModel(lora.targets(), f)) ax.put(t, new float[T * lora.rank()]);
         }
     }
 }

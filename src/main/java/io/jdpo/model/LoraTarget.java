@@ -6,7 +6,13 @@ import java.util.Set;
 
 /** The projections a LoRA adapter can adapt, named by their GGUF tensor ({@code blk.N.<name>.weight}). */
 public enum LoraTarget {
-    ATTN_Q, ATTN_K, ATTN_V, ATTN_OUTPUT, FFN_GATE, FFN_UP, FFN_DOWN;
+    ATTN_Q, ATTN_K, ATTN_V,
+    /** The fused Q/K/V projection of Phi-3: one adapter pair over all its rows, as llama.cpp applies it. */
+    ATTN_QKV,
+    ATTN_OUTPUT, FFN_GATE,
+    /** The up projection; on Phi-3 the fused gate-and-up matrix, adapted as one. */
+    FFN_UP,
+    FFN_DOWN;
 
     /** The tensor name part: "attn_q", "ffn_down", ... */
     public String tensor() {
@@ -18,10 +24,32 @@ public enum LoraTarget {
         return EnumSet.allOf(LoraTarget.class);
     }
 
+    /**
+     * The targets a model actually has for a requested set: on a model with a fused
+     * {@code attn_qkv}, asking for any of attn_q/attn_k/attn_v adapts attn_qkv (and attn_qkv
+     * on a model with separate matrices adapts all three); on a fused gate/up model, ffn_gate
+     * adapts the fused ffn_up. The result is what an adapter for that model holds.
+     */
+    public static Set<LoraTarget> forModel(Set<LoraTarget> requested, ArchFeatures f) {
+        Set<LoraTarget> out = EnumSet.noneOf(LoraTarget.class);
+        for (LoraTarget t : requested) {
+            switch (t) {
+                case ATTN_Q, ATTN_K, ATTN_V -> out.add(f.fusedQkv() ? ATTN_QKV : t);
+                case ATTN_QKV -> {
+                    if (f.fusedQkv()) out.add(ATTN_QKV);
+                    else out.addAll(EnumSet.of(ATTN_Q, ATTN_K, ATTN_V));
+                }
+                case FFN_GATE -> out.add(f.fusedGateUp() ? FFN_UP : FFN_GATE);
+                default -> out.add(t);
+            }
+        }
+        return out;
+    }
+
     public static LoraTarget parse(String name) {
         for (LoraTarget t : values()) {
             if (t.tensor().equals(name.toLowerCase(Locale.ROOT))) return t;
         }
-        throw new IllegalArgumentException("unknown LoRA target '" + name + "'; valid: attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down");
+        throw new IllegalArgumentException("unknown LoRA target '" + name + "'; valid: attn_q, attn_k, attn_v, attn_qkv, attn_output, ffn_gate, ffn_up, ffn_down");
     }
 }

@@ -28,8 +28,9 @@ public final class LoraWeights implements AutoCloseable {
     private LoraWeights(ModelConfig model, LoraConfig config) {
         this.config = config;
         long floats = 0;
+        java.util.Set<LoraTarget> targets = LoraTarget.forModel(config.targets(), model.features());
         for (int l = 0; l < model.layers(); l++) {
-            for (LoraTarget t : config.targets()) {
+            for (LoraTarget t : targets) {
                 int[] io = shape(model, t);
                 floats += (long) config.rank() * (io[0] + io[1]);
             }
@@ -39,7 +40,7 @@ public final class LoraWeights implements AutoCloseable {
         long off = 0;
         for (int l = 0; l < model.layers(); l++) {
             for (LoraTarget t : LoraTarget.values()) {
-                if (!config.targets().contains(t)) continue;
+                if (!targets.contains(t)) continue;
                 int[] io = shape(model, t);
                 long aBytes = (long) config.rank() * io[0] * Float.BYTES, bBytes = (long) config.rank() * io[1] * Float.BYTES;
                 LoraPair p = new LoraPair(slab.asSlice(off, aBytes), slab.asSlice(off + aBytes, bBytes), config.rank(), io[0], io[1]);
@@ -77,8 +78,10 @@ public final class LoraWeights implements AutoCloseable {
         return switch (t) {
             case ATTN_Q -> new int[]{m.dim(), m.qDim()};
             case ATTN_K, ATTN_V -> new int[]{m.dim(), m.kvDim()};
+            case ATTN_QKV -> new int[]{m.dim(), m.qDim() + 2 * m.kvDim()};
             case ATTN_OUTPUT -> new int[]{m.qDim(), m.dim()};
-            case FFN_GATE, FFN_UP -> new int[]{m.dim(), m.ffn()};
+            case FFN_GATE -> new int[]{m.dim(), m.ffn()};
+            case FFN_UP -> new int[]{m.dim(), m.features().fusedGateUp() ? 2 * m.ffn() : m.ffn()};
             case FFN_DOWN -> new int[]{m.ffn(), m.dim()};
         };
     }

@@ -9,7 +9,14 @@ import io.jdpo.gguf.GgufValue;
  */
 public record ModelConfig(Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                           int ffn, int vocab, int contextLength, float rmsEps, float ropeBase, int ropeDim,
-                          float ropeFreqScale, float attentionScale) {
+                          float ropeFreqScale, float attentionScale, ArchFeatures features) {
+
+    /** A config with no features beyond the Llama block's (hand-made configs in tests). */
+    public ModelConfig(Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim, int ffn, int vocab,
+                       int contextLength, float rmsEps, float ropeBase, int ropeDim, float ropeFreqScale, float attentionScale) {
+        this(arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, contextLength, rmsEps, ropeBase, ropeDim, ropeFreqScale,
+                attentionScale, ArchFeatures.plain(arch));
+    }
 
     public int kvDim() {
         return kvHeads * headDim;
@@ -43,12 +50,67 @@ public record ModelConfig(Architecture arch, int dim, int layers, int heads, int
             }
             freqScale = 1f / (float) k.realOr("rope.scaling.factor", 1);
         }
+        int layers = k.integer("block_count");
+        float ropeBase = (float) k.realOr("rope.freq_base", 10000);
         float attnScale = (float) k.realOr("attention.scale", 0);
-        return new ModelConfig(arch, dim, k.integer("block_count"), heads, kvHeads, headDim,
+        if (attnScale == 0) attnScale = (float) (1 / Math.sqrt(headDim));
+        ArchFeatures features = switch (arch) {
+            case LLAMA, QWEN2, QWEN3 -> ArchFeatures.plain(arch);
+            case GEMMA2, GEMMA3 -> gemma(arch, k, g, dim, layers, ropeBase, freqScale);
+            case PHI3 -> new ArchFeatures(1f, false, false, false, false, g.fileOf("blk.0.attn_qkv.weight") != null,
+                    g.fileOf("blk.0.ffn_gate.weight") == null, 0, 0,
+                    // llama_model_phi3 reads phi3.attention.sliding_window and then switches
+                    // sliding-window attention off ("currently disabled"): every layer sees everything.
+                    0, null, 0, 1, (float) k.realOr("rope.scaling.attn_factor", 1), false);
+        };
+        if (arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3) {
+            // llama_model_gemma{2,3}: 1/√head_dim, except the 27B models (62 or 46 layers), which
+            // use 1/√(d/heads); attention.scale is not read.
+            boolean big = layers == (arch == Architecture.GEMMA3 ? 62 : 46);
+            attnScale = (float) (1.0f / (float) Math.sqrt(big ? (float) (dim / heads) : (float) headDim));
+        } else if (arch == Architecture.PHI3) {
+            attnScale = 1.0f / (float) Math.sqrt((float) headDim);
+        }
+        return new ModelConfig(arch, dim, layers, heads, kvHeads, headDim,
                 k.integer("feed_forward_length"), vocab, k.integerOr("context_length", 2048),
-                (float) k.real("attention.layer_norm_rms_epsilon"), (float) k.realOr("rope.freq_base", 10000),
-                k.integerOr("rope.dimension_count", headDim), freqScale,
-                attnScale == 0 ? (float) (1 / Math.sqrt(headDim)) : attnScale);
+                (float) k.real("attention.layer_norm_rms_epsilon"), ropeBase,
+                k.integerOr("rope.dimension_count", headDim), freqScale, attnScale, features);
+    }
+
+    /** Gemma 2 and 3 as llama_model_gemma2/gemma3::load_arch_hparams read them. */
+    private static ArchFeatures gemma(Architecture arch, Keys k, GgufModel g, int dim, int layers, float ropeBase, float freqScale) {
+        boolean two = arch == Architecture.GEMMA2;
+        int window;
+        boolean[] swa;
+        float baseSwa;
+        if (two) {
+            // Gemma 2 always slides (window 4096 unless stated, every other layer), its local
+            // layers using the global rope base unless rope.freq_base_swa says otherwise.
+            window = k.integerOr("attention.sliding_window", 4096);
+            swa = swaPattern(k, g, layers, 2);
+            baseSwa = (float) k.realOr("rope.freq_base_swa", ropeBase);
+        } else {
+            window = k.integerOr("attention.sliding_window", 0);
+            swa = window > 0 ? swaPattern(k, g, layers, 6) : null;
+            // Gemma 3's local layers: rope.freq_base_swa, else llama.cpp's default of 10000.
+            baseSwa = (float) k.realOr("rope.freq_base_swa", 10000);
+        }
+        float finalCap = (float) k.realOr("final_logit_softcapping", two ? 30 : 0);
+        float attnCap = two ? (float) k.realOr("attn_logit_softcapping", 50) : 0;
+        // ggml_scale(inpL, sqrtf(n_embd)): the square root taken in float.
+        return new ArchFeatures((float) Math.sqrt((float) dim), true, true, !two, false, false, false, attnCap, finalCap,
+                swa == null ? 0 : window, swa, baseSwa, two ? freqScale : 1f, 1f, two);
+    }
+
+    /** attention.sliding_window_pattern: the period llama.cpp's Gemma loaders read (a number; arrays are refused). */
+    private static boolean[] swaPattern(Keys k, GgufModel g, int layers, int defaultPeriod) {
+        GgufValue v = g.get(k.prefix() + ".attention.sliding_window_pattern");
+        if (v == null) return ArchFeatures.pattern(layers, defaultPeriod);
+        if (v.elementType() != null) {
+            throw new UnsupportedModelException(k.prefix() + ".attention.sliding_window_pattern is an array in "
+                    + g.paths().getFirst() + "; only a period is supported");
+        }
+        return ArchFeatures.pattern(layers, Math.toIntExact(v.asLong()));
     }
 
     /** Reads {@code <arch>.<key>}, naming the key when it is missing. */

@@ -19,7 +19,7 @@ final class ModelWeights {
     final QuantMatrix tokenEmbedding;
     final QuantMatrix output;
     final float[] outputNorm;
-    /** Llama 3.1's per-dimension rope frequency factors, or null. */
+    /** Per-dimension rope frequency factors (Llama 3.1's rope_freqs, Phi-3's short factors), or null. */
     final float[] ropeFactors;
     final List<LayerWeights> layers;
     private final GgufModel file;
@@ -28,24 +28,36 @@ final class ModelWeights {
     ModelWeights(GgufModel file, ModelConfig cfg, WeightPlacement placement) {
         this.file = file;
         this.placement = placement;
+        ArchFeatures f = cfg.features();
         this.tokenEmbedding = matrix("token_embd.weight", cfg.dim(), cfg.vocab());
-        this.output = has("output.weight") ? matrix("output.weight", cfg.dim(), cfg.vocab()) : tokenEmbedding;
+        this.output = !f.outputIsEmbedding() && has("output.weight") ? matrix("output.weight", cfg.dim(), cfg.vocab()) : tokenEmbedding;
         this.outputNorm = vector("output_norm.weight", cfg.dim());
-        this.ropeFactors = has("rope_freqs.weight") ? vector("rope_freqs.weight", cfg.ropeDim() / 2) : null;
+        // Phi-3's long-context models carry short and long factors; llama.cpp takes the long
+        // ones only when its context exceeds rope.scaling.original_context_length. Training
+        // sequences and the parity contexts stay below that, so the Java forward uses the short ones.
+        this.ropeFactors = has("rope_freqs.weight") ? vector("rope_freqs.weight", cfg.ropeDim() / 2)
+                : has("rope_factors_short.weight") ? vector("rope_factors_short.weight", cfg.ropeDim() / 2) : null;
+        // Gemma's norm weights (attn, ffn, post-norms, Q/K norms, output) are stored already
+        // transformed: Gemma's RMSNorm multiplies by (1 + w), and convert_hf_to_gguf writes
+        // w + 1, so they are used here like any other norm weight.
         List<LayerWeights> ls = new ArrayList<>();
+        int d = cfg.dim(), qd = cfg.qDim(), kvd = cfg.kvDim(), ffn = cfg.ffn();
         for (int l = 0; l < cfg.layers(); l++) {
             String p = "blk." + l + ".";
-            boolean bias = cfg.arch() == Architecture.QWEN2;
-            boolean qk = cfg.arch() == Architecture.QWEN3;
-            ls.add(new LayerWeights(vector(p + "attn_norm.weight", cfg.dim()),
-                    matrix(p + "attn_q.weight", cfg.dim(), cfg.qDim()), matrix(p + "attn_k.weight", cfg.dim(), cfg.kvDim()),
-                    matrix(p + "attn_v.weight", cfg.dim(), cfg.kvDim()), matrix(p + "attn_output.weight", cfg.qDim(), cfg.dim()),
-                    bias ? vector(p + "attn_q.bias", cfg.qDim()) : null, bias ? vector(p + "attn_k.bias", cfg.kvDim()) : null,
-                    bias ? vector(p + "attn_v.bias", cfg.kvDim()) : null,
+            boolean bias = f.qkvBias(), qk = f.qkNorm(), fused = f.fusedQkv(), post = f.postNorms();
+            ls.add(new LayerWeights(vector(p + "attn_norm.weight", d),
+                    fused ? null : matrix(p + "attn_q.weight", d, qd), fused ? null : matrix(p + "attn_k.weight", d, kvd),
+                    fused ? null : matrix(p + "attn_v.weight", d, kvd), matrix(p + "attn_output.weight", qd, d),
+                    bias ? vector(p + "attn_q.bias", qd) : null, bias ? vector(p + "attn_k.bias", kvd) : null,
+                    bias ? vector(p + "attn_v.bias", kvd) : null,
                     qk ? vector(p + "attn_q_norm.weight", cfg.headDim()) : null, qk ? vector(p + "attn_k_norm.weight", cfg.headDim()) : null,
-                    vector(p + "ffn_norm.weight", cfg.dim()),
-                    matrix(p + "ffn_gate.weight", cfg.dim(), cfg.ffn()), matrix(p + "ffn_up.weight", cfg.dim(), cfg.ffn()),
-                    matrix(p + "ffn_down.weight", cfg.ffn(), cfg.dim())));
+                    vector(p + "ffn_norm.weight", d),
+                    f.fusedGateUp() ? null : matrix(p + "ffn_gate.weight", d, ffn),
+                    matrix(p + "ffn_up.weight", d, f.fusedGateUp() ? 2 * ffn : ffn),
+                    matrix(p + "ffn_down.weight", ffn, d),
+                    fused ? matrix(p + "attn_qkv.weight", d, qd + 2 * kvd) : null,
+                    post ? vector(p + "post_attention_norm.weight", d) : null,
+                    post ? vector(p + "post_ffw_norm.weight", d) : null));
         }
         this.layers = List.copyOf(ls);
     }

@@ -19,9 +19,12 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
     private final float[] max;
     private final double[] sum;
     private final float[] targetLogit;
+    /** Gemma's final-logit soft cap (0 = none), applied to each panel as it arrives. */
+    private final float cap;
 
-    private OnlineLogSoftmax(int[] targets, int rows) {
+    private OnlineLogSoftmax(int[] targets, int rows, float cap) {
         this.targets = targets;
+        this.cap = cap;
         this.max = new float[rows];
         this.sum = new double[rows];
         this.targetLogit = new float[rows];
@@ -31,12 +34,12 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
 
     /**
      * log-softmax(W·rows[i])[targets[i]] for the n rows (n × W.cols, already normalised), W
-     * the output projection.
+     * the output projection; with {@code cap} > 0 the logits are soft-capped first.
      */
-    static float[] logProbs(QuantMatrix output, float[] rows, int n, int[] targets, Parallel par) {
+    static float[] logProbs(QuantMatrix output, float[] rows, int n, int[] targets, float cap, Parallel par) {
         Map<Integer, OnlineLogSoftmax> ranges = new ConcurrentSkipListMap<>();
         output.matmulPanels(rows, n, par, r0 -> {
-            OnlineLogSoftmax s = new OnlineLogSoftmax(targets, n);
+            OnlineLogSoftmax s = new OnlineLogSoftmax(targets, n, cap);
             ranges.put(r0, s);
             return s;
         });
@@ -56,6 +59,7 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
 
     @Override
     public void accept(int r0, int n, float[] y) {
+        if (cap > 0) SoftCap.apply(y, 0, max.length * n, cap);
         for (int i = 0; i < max.length; i++) {
             int o = i * n;
             float m = max[i];

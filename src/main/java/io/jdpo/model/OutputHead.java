@@ -54,7 +54,7 @@ final class OutputHead {
             // panel by panel as the product makes them, holding none of them whole.
             float[] rows = new float[n * d];
             normalisedRows(x, layout.sources, 0, n, rows);
-            return OnlineLogSoftmax.logProbs(output, rows, n, layout.targets, par);
+            return OnlineLogSoftmax.logProbs(output, rows, n, layout.targets, cfg.features().finalSoftcap(), par);
         }
         float[] out = new float[n];
         // Vocabulary logits a chunk of positions at a time: T × vocab floats would be the
@@ -65,19 +65,24 @@ final class OutputHead {
             int m = Math.min(chunk, n - c0), first = c0;
             normalisedRows(x, layout.sources, first, m, rows);
             output.matmul(rows, m, logits, par);
-            // Each row on its own: the log-prob, then onehot − softmax in place.
+            float cap = cfg.features().finalSoftcap();
+            // Each row on its own: the log-prob, then onehot − softmax in place (times the
+            // soft cap's slope 1 − tanh² where the logits are capped).
             par.forRange(m, DecoderBlock.ROWS, (i0, i1) -> {
                 for (int i = i0; i < i1; i++) {
                     int o = i * V, target = layout.targets[first + i];
+                    if (cap > 0) SoftCap.apply(logits, o, V, cap);
                     double lse = VectorMath.logSumExp(logits, o, V);
                     out[first + i] = (float) (logits[o + target] - lse);
                     double squares = 0;
                     for (int v = 0; v < V; v++) {
-                        double p = Math.exp(logits[o + v] - lse);
+                        float z = logits[o + v];
+                        double p = Math.exp(z - lse);
                         squares += p * p;
                         logits[o + v] = -(float) p;
+                        if (v == target) logits[o + v] += 1;
+                        if (cap > 0) logits[o + v] *= SoftCap.slope(z, cap);
                     }
-                    logits[o + target] += 1;
                     if (logSquares != null) logSquares[first + i] = (float) Math.log(squares);
                 }
             });
@@ -94,10 +99,12 @@ final class OutputHead {
         });
     }
 
-    /** Vocabulary logits of n normalised rows (n × vocab). */
+    /** Vocabulary logits of n normalised rows (n × vocab), soft-capped where the model caps them. */
     float[] logits(float[] rows, int n) {
         float[] logits = new float[n * cfg.vocab()];
         output.matmul(rows, n, logits, par);
+        float cap = cfg.features().finalSoftcap();
+        if (cap > 0) SoftCap.apply(logits, 0, logits.length, cap);
         return logits;
     }
 }

@@ -13,19 +13,47 @@ final class Rope {
     record Table(float[] cos, float[] sin) {
     }
 
+    /**
+     * The tables a model's layers use: one for all, or (Gemma 2 and 3) one for the global
+     * layers and one for the sliding-window layers, which have their own base and scale.
+     */
+    record Tables(Table global, Table local) {
+        Table forLayer(ModelConfig cfg, int l) {
+            return local != null && cfg.features().slides(l) ? local : global;
+        }
+    }
+
+    /** The tables of a model over the given positions. */
+    static Tables tables(int[] positions, ModelConfig cfg, float[] factors) {
+        ArchFeatures f = cfg.features();
+        Table global = table(positions, cfg, factors, cfg.ropeBase(), cfg.ropeFreqScale());
+        Table local = f.swaLayers() == null ? null : table(positions, cfg, null, f.ropeBaseSwa(), f.ropeScaleSwa());
+        return new Tables(global, local);
+    }
+
     /** Row t of the table holds the angles of position positions[t]. */
     static Table table(int[] positions, ModelConfig cfg, float[] factors) {
+        return table(positions, cfg, factors, cfg.ropeBase(), cfg.ropeFreqScale());
+    }
+
+    /**
+     * As {@link #table(int[], ModelConfig, float[])} with an explicit base and scale; cos and
+     * sin are multiplied by the model's rope attention factor (ggml's mscale: 1 but for
+     * Phi-3's long-context models), which makes the backward's transposed rotation scale too.
+     */
+    static Table table(int[] positions, ModelConfig cfg, float[] factors, float base, float freqScale) {
         int half = cfg.ropeDim() / 2, T = positions.length;
+        float mscale = cfg.features().ropeAttnFactor();
         float[] cos = new float[T * half], sin = new float[T * half];
         // ggml_rope_cache_init's float arithmetic step for step (the angle of pair i is reached
         // by i float multiplications), so both engines rotate by the same float angles.
-        float thetaScale = (float) Math.pow(cfg.ropeBase(), -2.0f / cfg.ropeDim());
+        float thetaScale = (float) Math.pow(base, -2.0f / cfg.ropeDim());
         for (int t = 0; t < T; t++) {
             float theta = positions[t];
             for (int i = 0; i < half; i++) {
-                float angle = cfg.ropeFreqScale() * (factors == null ? theta : theta / factors[i]);
-                cos[t * half + i] = (float) Math.cos(angle);
-                sin[t * half + i] = (float) Math.sin(angle);
+                float angle = freqScale * (factors == null ? theta : theta / factors[i]);
+                cos[t * half + i] = (float) Math.cos(angle) * mscale;
+                sin[t * half + i] = (float) Math.sin(angle) * mscale;
                 theta *= thetaScale;
             }
         }

@@ -85,7 +85,12 @@ public final class Transformer implements AutoCloseable {
     /** Every weight matrix (the token embedding too: tied models multiply with it). */
     private java.util.List<QuantMatrix> matrices() {
         java.util.List<QuantMatrix> all = new java.util.ArrayList<>(java.util.List.of(weights.tokenEmbedding, weights.output));
-        for (LayerWeights l : weights.layers) all.addAll(java.util.List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()));
+        for (LayerWeights l : weights.layers) {
+            // Fused models (Phi-3) have attn_qkv instead of wq/wk/wv and no gate of their own.
+            for (QuantMatrix m : new QuantMatrix[]{l.wq(), l.wk(), l.wv(), l.wqkv(), l.wo(), l.gate(), l.up(), l.down()}) {
+                if (m != null) all.add(m);
+            }
+        }
         return all;
     }
 
@@ -181,7 +186,7 @@ public final class Transformer implements AutoCloseable {
     }
 
     private ForwardPass forward(Layout layout, boolean recompute, long dropoutSeed) {
-        Rope.Table rope = ropeTable(layout);
+        Rope.Tables rope = ropeTable(layout);
         int L = cfg.layers();
         LayerActivations[] acts = recompute ? null : spareActivations(layout.length());
         float[][] inputs = recompute ? new float[L][] : null;
@@ -240,8 +245,8 @@ public final class Transformer implements AutoCloseable {
         if (acts != null && acts[0] != null && (spare == null || spare[0].capacity < acts[0].capacity)) spare = acts;
     }
 
-    private Rope.Table ropeTable(Layout layout) {
-        return Rope.table(layout.positions, cfg, weights.ropeFactors);
+    private Rope.Tables ropeTable(Layout layout) {
+        return Rope.tables(layout.positions, cfg, weights.ropeFactors);
     }
 
     /**
@@ -249,7 +254,7 @@ public final class Transformer implements AutoCloseable {
      * activations are kept; with {@code inputs} only each block's input (for recomputation).
      * Dropout (training forwards only) may be null.
      */
-    private float[] run(Layout layout, Rope.Table rope, LayerActivations[] acts, float[][] inputs, Dropout dropout) {
+    private float[] run(Layout layout, Rope.Tables rope, LayerActivations[] acts, float[][] inputs, Dropout dropout) {
         int T = layout.length();
         float[] x = embed(layout.tokens);
         LoraConfig lc = lora == null ? null : lora.config();
@@ -282,6 +287,10 @@ public final class Transformer implements AutoCloseable {
         int T = tokens.length, d = cfg.dim();
         float[] x = new float[T * d];
         for (int t = 0; t < T; t++) weights.tokenEmbedding.decodeRow(tokens[t], x, t * d);
+        float scale = cfg.features().embedScale();
+        if (scale != 1f) {
+            for (int i = 0; i < x.length; i++) x[i] *= scale;
+        }
         return x;
     }
 
@@ -299,6 +308,11 @@ public final class Transformer implements AutoCloseable {
 
     DecoderBlock block() {
         return block;
+    }
+
+    /** Switches the MLP's GELU to the smooth function (true) or back to llama.cpp's F16 table: gradient checks only. */
+    void smoothGelu(boolean on) {
+        block.smoothGelu(on);
     }
 
     Parallel par() {

@@ -132,6 +132,12 @@ public final class ReferenceScorer {
             separate = Math.max(separate, p.longestSequence());
         }
         int trained = m.trainingContextLength();
+        // Phi-3's long-context models: llama.cpp rotates with the long rope factors once its
+        // context exceeds rope.scaling.original_context_length, the Java policy always with
+        // the short ones, so the reference stays within that length.
+        if (m.metadata("general.architecture").orElse("").equals("phi3")) {
+            trained = Math.min(trained, m.metadata("phi3.rope.scaling.original_context_length").map(Integer::parseInt).orElse(trained));
+        }
         if (separate > trained) {
             throw new IllegalArgumentException("a pair needs " + separate + " positions; " + model + " was trained for "
                     + trained + " (lower max_length)");

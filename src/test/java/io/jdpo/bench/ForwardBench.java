@@ -20,7 +20,9 @@ import java.util.Random;
  * one sequence of T tokens with the log-prob of every token, in one run. Prints tokens/s of
  * both, the ratio, jdpo's GFLOP/s and its share of this machine's measured FP32 FMA peak.
  *
- * <p>Run by scripts/bench/forward.sh: args = workdir tokenizerGguf threads T reps types...
+ * <p>Run by scripts/bench/forward.sh: args = workdir tokenizerGguf threads T reps types...;
+ * the environment variable JDPO_BENCH_ARCHS (default "LLAMA") lists the architectures of the
+ * generated model (LLAMA, GEMMA2, GEMMA3, PHI3, ...), each measured at every type.
  */
 public final class ForwardBench {
     public static void main(String[] args) throws Exception {
@@ -32,36 +34,41 @@ public final class ForwardBench {
         Files.createDirectories(work);
         var shape = new TestModelFactory.Shape(1024, 16, 16, 4, 2816, 2048);
         double peak = FmaPeak.measure(threads);
-        System.out.printf(Locale.ROOT, "model: generated llama dim 1024, 16 layers, 16 heads (4 kv), ffn 2816, vocab of %s%n", tokenizer.getFileName());
+        String[] archs = System.getenv().getOrDefault("JDPO_BENCH_ARCHS", "LLAMA").trim().split("[ ,]+");
+        System.out.printf(Locale.ROOT, "model: generated %s, dim 1024, 16 layers, 16 heads (4 kv), ffn 2816, vocab of %s%n",
+                String.join("/", archs).toLowerCase(Locale.ROOT), tokenizer.getFileName());
         System.out.printf(Locale.ROOT, "T = %d, threads = %d, %d repetitions after a warm-up; measured FP32 FMA peak %.1f GFLOP/s%n%n", T, threads, reps, peak);
         System.out.println("jdpo in its two arithmetics: deployed (activations rounded as llama.cpp's CPU backend does, the"
                 + " training default) and float; ratio and GFLOP/s of the deployed one");
-        System.out.printf(Locale.ROOT, "%-7s %12s %12s %12s %7s %10s %7s %12s%n", "type", "llama t/s", "jdpo t/s", "float t/s",
+        System.out.printf(Locale.ROOT, "%-7s %-7s %12s %12s %12s %7s %10s %7s %12s%n", "arch", "type", "llama t/s", "jdpo t/s", "float t/s",
                 "ratio", "GFLOP/s", "peak", "file MiB");
-        for (int a = 5; a < args.length; a++) {
-            FileType type = FileType.parse(args[a]);
-            Path model = TestModelFactory.quantized(tokenizer, shape, 1, type, work);
-            Random rnd = new Random(3);
-            double llama, ours, floats, flops;
-            try (LlamaModel m = LlamaModel.load(model)) {
-                int V = m.tokenizer().vocabularySize();
-                int[] tokens = new int[T];
-                for (int i = 0; i < T; i++) tokens[i] = 3 + rnd.nextInt(V - 3);
-                int[] prompt = {tokens[0]};
-                int[] completion = Arrays.copyOfRange(tokens, 1, T);
-                try (LlamaContext ctx = LlamaContext.create(m, new ContextParams(T, T, T, 1, threads, threads, false, true))) {
-                    LogProbScorer s = new LogProbScorer(ctx);
-                    llama = time(reps, () -> s.score(prompt, completion));
+        for (String archName : archs) {
+            TestModelFactory.Arch arch = TestModelFactory.Arch.valueOf(archName.toUpperCase(Locale.ROOT));
+            for (int a = 5; a < args.length; a++) {
+                FileType type = FileType.parse(args[a]);
+                Path model = TestModelFactory.quantized(tokenizer, shape.with(arch, false), 1, type, work);
+                Random rnd = new Random(3);
+                double llama, ours, floats, flops;
+                try (LlamaModel m = LlamaModel.load(model)) {
+                    int V = m.tokenizer().vocabularySize();
+                    int[] tokens = new int[T];
+                    for (int i = 0; i < T; i++) tokens[i] = 3 + rnd.nextInt(V - 3);
+                    int[] prompt = {tokens[0]};
+                    int[] completion = Arrays.copyOfRange(tokens, 1, T);
+                    try (LlamaContext ctx = LlamaContext.create(m, new ContextParams(T, T, T, 1, threads, threads, false, true))) {
+                        LogProbScorer s = new LogProbScorer(ctx);
+                        llama = time(reps, () -> s.score(prompt, completion));
+                    }
+                    try (Transformer tf = Transformer.load(model, threads)) {
+                        ours = time(reps, () -> tf.logProbs(tokens, 1));
+                        tf.arithmetic(io.jdpo.tensor.Arithmetic.FLOAT);
+                        floats = time(reps, () -> tf.logProbs(tokens, 1));
+                        flops = flops(tf.config(), T);
+                    }
                 }
-                try (Transformer tf = Transformer.load(model, threads)) {
-                    ours = time(reps, () -> tf.logProbs(tokens, 1));
-                    tf.arithmetic(io.jdpo.tensor.Arithmetic.FLOAT);
-                    floats = time(reps, () -> tf.logProbs(tokens, 1));
-                    flops = flops(tf.config(), T);
-                }
+                System.out.printf(Locale.ROOT, "%-7s %-7s %12.1f %12.1f %12.1f %7.2f %10.1f %6.0f%% %12.0f%n", arch, type, T / llama, T / ours,
+                        T / floats, llama / ours, flops / ours / 1e9, 100 * flops / ours / 1e9 / peak, Files.size(model) / 1048576.0);
             }
-            System.out.printf(Locale.ROOT, "%-7s %12.1f %12.1f %12.1f %7.2f %10.1f %6.0f%% %12.0f%n", type, T / llama, T / ours,
-                    T / floats, llama / ours, flops / ours / 1e9, 100 * flops / ours / 1e9 / peak, Files.size(model) / 1048576.0);
         }
     }
 

@@ -18,13 +18,32 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Writes Llama-family GGUF models of any shape with seeded random weights and a tokenizer
- * copied from another GGUF or a released model's real one ({@link RealTokenizer}): {@code llama}, {@code qwen2} (Q/K/V biases; NEOX rope by
- * architecture) and {@code qwen3} (per-head Q/K RMS norms), with tied or separate output
- * embeddings. Weights are written as F32; {@link #quantized} has llama.cpp quantize them.
+ * Writes GGUF models of any shape with seeded random weights and a tokenizer copied from
+ * another GGUF or a released model's real one ({@link RealTokenizer}): {@code llama}, {@code qwen2} (Q/K/V biases; NEOX rope by architecture),
+ * {@code qwen3} (per-head Q/K RMS norms), {@code gemma2} (post-norms, soft caps, sliding
+ * window on even layers, always tied), {@code gemma3} (post-norms, Q/K norms, sliding window
+ * with its own rope base on all but every {@link #GEMMA3_PATTERN}th layer) and {@code phi3}
+ * (fused attn_qkv and gate/up; with rope factors, short and long factor tensors and an
+ * attention factor), with tied or separate output embeddings. The Gemma soft caps and window
+ * are small ({@link #SLIDING_WINDOW} positions, caps {@link #ATTN_SOFTCAP} and
+ * {@link #FINAL_SOFTCAP}) so that short test sequences exercise them. Weights are written as
+ * F32; {@link #quantized} has llama.cpp quantize them.
  */
 public final class TestModelFactory {
-    public enum Arch { LLAMA, QWEN2, QWEN3 }
+    public enum Arch { LLAMA, QWEN2, QWEN3, GEMMA2, GEMMA3, PHI3;
+
+        /** Gemma 2 has no output tensor: llama.cpp always projects with the token embedding. */
+        public boolean alwaysTied() {
+            return this == GEMMA2;
+        }
+    }
+
+    /** The sliding window of the generated Gemma models, in positions. */
+    public static final int SLIDING_WINDOW = 16;
+    /** Gemma 3's local/global period in the generated models: layer 1 of each pair is global. */
+    public static final int GEMMA3_PATTERN = 2;
+    public static final float ATTN_SOFTCAP = 4f;
+    public static final float FINAL_SOFTCAP = 3f;
 
     /**
      * Shape of a generated model; {@code tied} shares token_embd as the output projection,
@@ -95,7 +114,9 @@ public final class TestModelFactory {
         String arch = s.arch().name().toLowerCase(java.util.Locale.ROOT);
         GgufWriter w = new GgufWriter();
         w.put("general.architecture", arch);
-        w.put("general.name", "jdpo-test-" + arch);
+        // Not "...phi3": llama.cpp's vocabulary loader gives models so named Phi-3's special-token
+        // attributes, looking up tokens the copied tokenizer does not have.
+        w.put("general.name", "jdpo-test-" + (s.arch() == Arch.PHI3 ? "p3" : arch));
         w.put(arch + ".context_length", GgufValue.u32(s.context()));
         w.put(arch + ".embedding_length", GgufValue.u32(s.dim()));
         w.put(arch + ".block_count", GgufValue.u32(s.layers()));
@@ -103,9 +124,30 @@ public final class TestModelFactory {
         w.put(arch + ".attention.head_count", GgufValue.u32(s.heads()));
         w.put(arch + ".attention.head_count_kv", GgufValue.u32(s.kvHeads()));
         w.put(arch + ".rope.dimension_count", GgufValue.u32(s.headDim()));
-        w.put(arch + ".rope.freq_base", GgufValue.f32(s.arch() == Arch.LLAMA ? 10000f : 1000000f));
+        w.put(arch + ".rope.freq_base", GgufValue.f32(s.arch() == Arch.LLAMA || s.arch() == Arch.PHI3 ? 10000f : 1000000f));
         w.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32(1e-6f));
-        if (s.arch() == Arch.QWEN3) {
+        switch (s.arch()) {
+            case GEMMA2 -> {
+                w.put(arch + ".attention.sliding_window", GgufValue.u32(SLIDING_WINDOW));
+                w.put(arch + ".attn_logit_softcapping", GgufValue.f32(ATTN_SOFTCAP));
+                w.put(arch + ".final_logit_softcapping", GgufValue.f32(FINAL_SOFTCAP));
+            }
+            case GEMMA3 -> {
+                w.put(arch + ".attention.sliding_window", GgufValue.u32(SLIDING_WINDOW));
+                w.put(arch + ".attention.sliding_window_pattern", GgufValue.u32(GEMMA3_PATTERN));
+                w.put(arch + ".rope.freq_base_swa", GgufValue.f32(10000f));
+                w.put(arch + ".final_logit_softcapping", GgufValue.f32(FINAL_SOFTCAP));
+            }
+            case PHI3 -> {
+                if (s.ropeFactors()) {
+                    w.put(arch + ".rope.scaling.attn_factor", GgufValue.f32(1.19f));
+                    w.put(arch + ".rope.scaling.original_context_length", GgufValue.u32(s.context()));
+                }
+            }
+            default -> {
+            }
+        }
+        if (s.arch() == Arch.QWEN3 || s.arch() == Arch.GEMMA3) {
             w.put(arch + ".attention.key_length", GgufValue.u32(s.headDim()));
             w.put(arch + ".attention.value_length", GgufValue.u32(s.headDim()));
         }
@@ -115,37 +157,60 @@ public final class TestModelFactory {
         int d = s.dim(), kv = s.headDim() * s.kvHeads(), hd = s.headDim();
         double wStd = 1 / Math.sqrt(d);
         // A tied embedding doubles as the output projection, so it gets the projection's scale.
-        w.addTensor("token_embd.weight", new long[]{d, vocab}, gaussian(rnd, (long) d * vocab, s.tied() ? wStd : 1.0, 0));
+        boolean tied = s.tied() || s.arch().alwaysTied();
+        boolean gemma = s.arch() == Arch.GEMMA2 || s.arch() == Arch.GEMMA3, phi = s.arch() == Arch.PHI3;
+        // Gemma multiplies the embedding by √d: its rows get the scale that makes that O(1).
+        double embStd = tied || gemma ? wStd : 1.0;
+        w.addTensor("token_embd.weight", new long[]{d, vocab}, gaussian(rnd, (long) d * vocab, embStd, 0));
         w.addTensor("output_norm.weight", new long[]{d}, gaussian(rnd, d, 0.1, 1));
         if (s.ropeFactors()) {
-            // Llama 3.1 divides the rope frequencies by factors from 1 (fast) to 8 (slow).
+            // Llama 3.1 divides the rope frequencies by factors from 1 (fast) to 8 (slow);
+            // Phi-3's long-context models carry a short and a long set.
             float[] f = new float[hd / 2];
             for (int i = 0; i < f.length; i++) f[i] = 1f + 7f * i / Math.max(1, f.length - 1);
-            w.addTensor("rope_freqs.weight", new long[]{hd / 2}, f);
+            if (phi) {
+                float[] shortF = new float[hd / 2];
+                for (int i = 0; i < f.length; i++) shortF[i] = 1f + 0.5f * i / Math.max(1, f.length - 1);
+                w.addTensor("rope_factors_long.weight", new long[]{hd / 2}, f);
+                w.addTensor("rope_factors_short.weight", new long[]{hd / 2}, shortF);
+            } else {
+                w.addTensor("rope_freqs.weight", new long[]{hd / 2}, f);
+            }
         }
-        if (!s.tied()) {
+        if (!tied) {
             w.addTensor("output.weight", new long[]{d, vocab}, gaussian(rnd, (long) d * vocab, wStd, 0));
         }
         for (int l = 0; l < s.layers(); l++) {
             String p = "blk." + l + ".";
             w.addTensor(p + "attn_norm.weight", new long[]{d}, gaussian(rnd, d, 0.1, 1));
-            w.addTensor(p + "attn_q.weight", new long[]{d, d}, gaussian(rnd, (long) d * d, wStd, 0));
-            w.addTensor(p + "attn_k.weight", new long[]{d, kv}, gaussian(rnd, (long) d * kv, wStd, 0));
-            w.addTensor(p + "attn_v.weight", new long[]{d, kv}, gaussian(rnd, (long) d * kv, wStd, 0));
+            if (phi) {
+                w.addTensor(p + "attn_qkv.weight", new long[]{d, d + 2L * kv}, gaussian(rnd, (long) d * (d + 2L * kv), wStd, 0));
+            } else {
+                w.addTensor(p + "attn_q.weight", new long[]{d, d}, gaussian(rnd, (long) d * d, wStd, 0));
+                w.addTensor(p + "attn_k.weight", new long[]{d, kv}, gaussian(rnd, (long) d * kv, wStd, 0));
+                w.addTensor(p + "attn_v.weight", new long[]{d, kv}, gaussian(rnd, (long) d * kv, wStd, 0));
+            }
             if (s.arch() == Arch.QWEN2) {
                 w.addTensor(p + "attn_q.bias", new long[]{d}, gaussian(rnd, d, 0.1, 0));
                 w.addTensor(p + "attn_k.bias", new long[]{kv}, gaussian(rnd, kv, 0.1, 0));
                 w.addTensor(p + "attn_v.bias", new long[]{kv}, gaussian(rnd, kv, 0.1, 0));
             }
-            if (s.arch() == Arch.QWEN3) {
+            if (s.arch() == Arch.QWEN3 || s.arch() == Arch.GEMMA3) {
                 w.addTensor(p + "attn_q_norm.weight", new long[]{hd}, gaussian(rnd, hd, 0.1, 1));
                 w.addTensor(p + "attn_k_norm.weight", new long[]{hd}, gaussian(rnd, hd, 0.1, 1));
             }
             w.addTensor(p + "attn_output.weight", new long[]{d, d}, gaussian(rnd, (long) d * d, wStd, 0));
+            // Gemma's norm weights as GGUF stores them: 1 + the checkpoint's weight.
+            if (gemma) w.addTensor(p + "post_attention_norm.weight", new long[]{d}, gaussian(rnd, d, 0.1, 1));
             w.addTensor(p + "ffn_norm.weight", new long[]{d}, gaussian(rnd, d, 0.1, 1));
-            w.addTensor(p + "ffn_gate.weight", new long[]{d, s.ffn()}, gaussian(rnd, (long) d * s.ffn(), wStd, 0));
-            w.addTensor(p + "ffn_up.weight", new long[]{d, s.ffn()}, gaussian(rnd, (long) d * s.ffn(), wStd, 0));
+            if (phi) {
+                w.addTensor(p + "ffn_up.weight", new long[]{d, 2L * s.ffn()}, gaussian(rnd, (long) d * 2 * s.ffn(), wStd, 0));
+            } else {
+                w.addTensor(p + "ffn_gate.weight", new long[]{d, s.ffn()}, gaussian(rnd, (long) d * s.ffn(), wStd, 0));
+                w.addTensor(p + "ffn_up.weight", new long[]{d, s.ffn()}, gaussian(rnd, (long) d * s.ffn(), wStd, 0));
+            }
             w.addTensor(p + "ffn_down.weight", new long[]{s.ffn(), d}, gaussian(rnd, (long) s.ffn() * d, 1 / Math.sqrt(s.ffn()), 0));
+            if (gemma) w.addTensor(p + "post_ffw_norm.weight", new long[]{d}, gaussian(rnd, d, 0.1, 1));
         }
         w.write(out);
         return out;
@@ -153,7 +218,7 @@ public final class TestModelFactory {
 
     /** The model written at F32 and quantized by llama.cpp to {@code type} (cached in {@code dir}). */
     public static Path quantized(Path tokenizerSource, Shape s, long seed, FileType type, Path dir) throws IOException {
-        String base = s.arch() + "-" + s.dim() + "x" + s.layers() + (s.tied() ? "-tied" : "") + (s.ropeFactors() ? "-rf" : "") + "-s" + seed;
+        String base = s.arch() + "-" + s.dim() + "x" + s.layers() + (s.tied() || s.arch().alwaysTied() ? "-tied" : "") + (s.ropeFactors() ? "-rf" : "") + "-s" + seed;
         Path f32 = dir.resolve(base + ".F32.gguf");
         if (!Files.exists(f32)) write(tokenizerSource, s, seed, f32);
         if (type == FileType.F32) return f32;
