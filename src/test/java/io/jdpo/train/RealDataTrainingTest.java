@@ -56,7 +56,9 @@ class RealDataTrainingTest {
             template = "llama2";
         } else {
             RealTokenizer t = RealTokenizer.valueOf(tokenizer);
-            TestModelFactory.Arch arch = t == RealTokenizer.QWEN3 ? TestModelFactory.Arch.QWEN3 : TestModelFactory.Arch.LLAMA;
+            // Each real vocabulary on its own architecture (Llama 3.1: llama, Qwen3: qwen3, Gemma 3: gemma3); Llama-2 on llama.
+            TestModelFactory.Arch arch = t == RealTokenizer.QWEN3 ? TestModelFactory.Arch.QWEN3
+                    : t == RealTokenizer.GEMMA3 ? TestModelFactory.Arch.GEMMA3 : TestModelFactory.Arch.LLAMA;
             model = TestModelFactory.cached(t, new TestModelFactory.Shape(32, 1, 2, 2, 64, 512, arch, true), 3, models);
             template = null; // the model's own Jinja template
         }
