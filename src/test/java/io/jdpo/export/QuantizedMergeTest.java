@@ -6,13 +6,12 @@ import io.jdpo.gguf.GgufFile;
 import io.jdpo.gguf.GgufTensorInfo;
 import io.jdpo.gguf.ImportanceMatrix;
 import io.jdpo.llama.FileType;
-import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.ModelQuantizer;
-import io.jdpo.llama.Tokenizer;
 import io.jdpo.model.ImportanceCollector;
 import io.jdpo.model.LoraTarget;
 import io.jdpo.model.Transformer;
 import io.jdpo.testing.TestData;
+import io.jdpo.testing.ThemePairs;
 import io.jdpo.testing.TestModelFactory;
 import io.jdpo.train.DpoTrainer;
 import io.jdpo.data.PreferencePair;
@@ -38,32 +37,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * and the peer route (llama-export-lora to F16, then llama-quantize to the base's type).
  */
 class QuantizedMergeTest {
-    static final String[] NAMES = {"Lily", "Tom", "Mia", "Ben", "Sue", "Max", "Anna", "Sam", "Lucy", "Tim", "Zoe", "Jack",
-            "Emma", "Leo", "Kate", "Joe", "Amy", "Dan", "Rose", "Bob"};
-    static final String[] PLACES = {"park", "garden", "beach", "forest"};
-    static final String[][] CHOSEN = {{" saw a big dog. The dog wagged its tail.", " and the dog played together."},
-            {" met a little dog. The dog was very happy.", " gave the dog a hug."}};
-    static final String[][] REJECTED = {{" saw a big tree. The tree was very tall.", " sat under the tree."},
-            {" found a red box. The box was very pretty.", " put the box on the bed."}};
-
     /** The dog task of DpoTrainerTest: the last five names are held out. */
     static List<List<PreferencePair>> pairs(Path model) {
-        List<PreferencePair> train = new ArrayList<>(), eval = new ArrayList<>();
-        try (LlamaModel m = LlamaModel.load(model)) {
-            Tokenizer tok = m.tokenizer();
-            int k = 0;
-            for (String name : NAMES) {
-                for (String place : PLACES) {
-                    int v = k++ % 2;
-                    String prompt = "Once upon a time, there was a child named " + name + ". One day, " + name + " went to the " + place + ".";
-                    PreferencePair p = new PreferencePair(tok.tokenize(prompt, true, false),
-                            tok.tokenize(" " + name + CHOSEN[v][0] + " " + name + CHOSEN[v][1], false, false),
-                            tok.tokenize(" " + name + REJECTED[v][0] + " " + name + REJECTED[v][1], false, false));
-                    (List.of("Joe", "Amy", "Dan", "Rose", "Bob").contains(name) ? eval : train).add(p);
-                }
-            }
-        }
-        return List.of(train, eval);
+        ThemePairs.Split s = ThemePairs.tokenized(model);
+        return List.of(s.train(), s.eval());
     }
 
     record Row(String route, MergeVerifier.Report report, long bytes) {

@@ -8,7 +8,6 @@ import io.jdpo.llama.FileType;
 import io.jdpo.llama.LlamaContext;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.LoraAdapter;
-import io.jdpo.llama.Tokenizer;
 import io.jdpo.model.LoraConfig;
 import io.jdpo.model.LoraTarget;
 import io.jdpo.model.LoraWeights;
@@ -17,6 +16,7 @@ import io.jdpo.progress.TrainListener;
 import io.jdpo.tensor.LoraPair;
 import io.jdpo.tensor.VectorMath;
 import io.jdpo.testing.TestData;
+import io.jdpo.testing.ThemePairs;
 import io.jdpo.testing.TestModelFactory;
 import io.jdpo.testing.TestModelFactory.Arch;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,22 +94,11 @@ class ArchitectureDpoTest {
         assertTrue(worst <= (arch == Arch.PHI3 ? 1e-4 : 4e-4), arch + ": " + worst);
     }
 
-    /** DpoTrainerTest's pairs, tokenized with this model's tokenizer; the last five names held out. */
+    /** The theme pairs ({@link ThemePairs}), tokenized with this model's tokenizer. */
     private static void pairs(Path model, List<PreferencePair> train, List<PreferencePair> eval) {
-        try (LlamaModel m = LlamaModel.load(model)) {
-            Tokenizer tok = m.tokenizer();
-            int k = 0;
-            for (String name : DpoTrainerTest.NAMES) {
-                for (String place : DpoTrainerTest.PLACES) {
-                    int v = k++ % 2;
-                    String prompt = "Once upon a time, there was a child named " + name + ". One day, " + name + " went to the " + place + ".";
-                    PreferencePair p = new PreferencePair(tok.tokenize(prompt, true, false),
-                            tok.tokenize(" " + name + DpoTrainerTest.CHOSEN[v][0] + " " + name + DpoTrainerTest.CHOSEN[v][1], false, false),
-                            tok.tokenize(" " + name + DpoTrainerTest.REJECTED[v][0] + " " + name + DpoTrainerTest.REJECTED[v][1], false, false));
-                    (List.of("Joe", "Amy", "Dan", "Rose", "Bob").contains(name) ? eval : train).add(p);
-                }
-            }
-        }
+        ThemePairs.Split s = ThemePairs.tokenized(model);
+        train.addAll(s.train());
+        eval.addAll(s.eval());
     }
 
     /** llama.cpp's greedy continuation of a prompt by n tokens (argmax of its logits each step). */

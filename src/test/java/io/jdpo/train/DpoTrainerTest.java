@@ -9,9 +9,9 @@ import io.jdpo.data.PreferenceReader;
 import io.jdpo.data.UnpairedSample;
 
 import io.jdpo.llama.LlamaModel;
-import io.jdpo.llama.Tokenizer;
 import io.jdpo.model.LoraTarget;
 import io.jdpo.testing.TestData;
+import io.jdpo.testing.ThemePairs;
 import org.junit.jupiter.api.BeforeAll;
 import io.jdpo.llama.FileType;
 import io.jdpo.llama.ModelQuantizer;
@@ -43,37 +43,15 @@ import static org.junit.jupiter.api.Assertions.*;
  * resumed run must end bit-identical to an uninterrupted one.
  */
 class DpoTrainerTest {
-    static final String[] NAMES = {"Lily", "Tom", "Mia", "Ben", "Sue", "Max", "Anna", "Sam", "Lucy", "Tim", "Zoe", "Jack",
-            "Emma", "Leo", "Kate", "Joe", "Amy", "Dan", "Rose", "Bob"};
-    static final String[] PLACES = {"park", "garden", "beach", "forest"};
-    static final String[][] CHOSEN = {{" saw a big dog. The dog wagged its tail.", " and the dog played together."},
-            {" met a little dog. The dog was very happy.", " gave the dog a hug."}};
-    static final String[][] REJECTED = {{" saw a big tree. The tree was very tall.", " sat under the tree."},
-            {" found a red box. The box was very pretty.", " put the box on the bed."}};
-
     @TempDir
     static Path cache;
     static List<PreferencePair> train = new ArrayList<>(), eval = new ArrayList<>();
 
     @BeforeAll
     static void buildPairs() {
-        try (LlamaModel m = LlamaModel.load(TestData.stories260K())) {
-            Tokenizer tok = m.tokenizer();
-            int k = 0;
-            for (String name : NAMES) {
-                for (String place : PLACES) {
-                    int v = k++ % 2;
-                    String prompt = "Once upon a time, there was a child named " + name + ". One day, " + name + " went to the " + place + ".";
-                    String chosen = " " + name + CHOSEN[v][0] + " " + name + CHOSEN[v][1];
-                    String rejected = " " + name + REJECTED[v][0] + " " + name + REJECTED[v][1];
-                    PreferencePair p = new PreferencePair(tok.tokenize(prompt, true, false), tok.tokenize(chosen, false, false),
-                            tok.tokenize(rejected, false, false));
-                    // The last four names are held out.
-                    (name.equals("Joe") || name.equals("Amy") || name.equals("Dan") || name.equals("Rose") || name.equals("Bob")
-                            ? eval : train).add(p);
-                }
-            }
-        }
+        ThemePairs.Split s = ThemePairs.tokenized(TestData.stories260K());
+        train.addAll(s.train());
+        eval.addAll(s.eval());
     }
 
     /** Keeps the trainer's messages (and prints them). */
