@@ -203,10 +203,10 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println("rows of " + data.getFileName() + ": " + train.findings().summary());
         if (held != null) System.out.println("rows of " + evalData.getFileName() + ": " + held.findings().summary());
         Files.createDirectories(out);
-        writeConfig(cfg);
+        RunFolder.writeConfig(out, cfg);
         Map<String, Object> dataRecord = new java.util.LinkedHashMap<>();
-        dataRecord.put("data", dataSummary(data, train, trainedFromFile));
-        if (held != null) dataRecord.put("eval_data", dataSummary(evalData, held, evalPairs.size()));
+        dataRecord.put("data", train.summary(data, trainedFromFile));
+        if (held != null) dataRecord.put("eval_data", held.summary(evalData, evalPairs.size()));
         DpoTrainer trainer = new DpoTrainer(cfg).overwrite(overwrite)
                 .cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir())
                 .dataSummary(dataRecord);
@@ -229,19 +229,11 @@ final class TrainCommand implements Callable<Integer> {
                 + (held != null ? "; eval " + evalData + ": " + counts(held.counts()) : "")
                 + "; " + trainSet.size() + " train / " + evalSet.size() + " eval examples");
         Files.createDirectories(out);
-        writeConfig(cfg);
+        RunFolder.writeConfig(out, cfg);
         DpoTrainer trainer = new DpoTrainer(cfg).overwrite(overwrite)
                 .cacheDir(noCache ? null : cacheDir != null ? cacheDir : ReferenceScorer.defaultCacheDir());
         TrainResult r = trainer.trainUnpaired(model, trainSet, evalSet, out, resumeFrom(), new ConsoleProgress(System.out, quiet));
         return finish(cfg, r, (evalSet.isEmpty() ? trainSet : evalSet).stream().map(UnpairedSample::prompt).toList());
-    }
-
-    /** config.txt, written beside and renamed, so a kill never leaves half of it. */
-    private void writeConfig(TrainConfig cfg) throws java.io.IOException {
-        Path tmp = out.resolve(".config.txt.partial");
-        Files.writeString(tmp, cfg + System.lineSeparator());
-        Files.move(tmp, out.resolve("config.txt"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** The summary, the samples and the report of a finished run. */
@@ -340,17 +332,6 @@ final class TrainCommand implements Callable<Integer> {
             out.add(new DpoLoss.Term(LossType.parse(names[i]), weight));
         }
         return out;
-    }
-
-    /** A data file's counts and row paths, as metrics.jsonl's first record and the report show them. */
-    private static Map<String, Object> dataSummary(Path file, PreferenceReader.Data d, int pairs) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        m.put("file", file.toString());
-        m.put("format", d.format().name().toLowerCase(java.util.Locale.ROOT));
-        m.put("rows_read", d.counts().get("read"));
-        m.put("pairs", pairs);
-        m.put("paths", d.findings().toMap());
-        return m;
     }
 
     private static String counts(Map<String, Integer> c) {

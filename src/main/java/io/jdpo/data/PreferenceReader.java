@@ -33,6 +33,16 @@ public final class PreferenceReader {
      * file's rows (which the encoder goes on adding to).
      */
     public record Data(List<PreferenceExample> examples, PreferenceFormat format, Map<String, Integer> counts, RowFindings findings) {
+        /** This file's counts and row paths, as metrics.jsonl's first record and the report show them. */
+        public Map<String, Object> summary(Path file, int pairs) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("file", file.toString());
+            m.put("format", format.name().toLowerCase(java.util.Locale.ROOT));
+            m.put("rows_read", counts.get("read"));
+            m.put("pairs", pairs);
+            m.put("paths", findings.toMap());
+            return m;
+        }
     }
 
     private PreferenceReader() {

@@ -41,4 +41,12 @@ public final class RunFolder {
             }
         }
     }
+
+    /** Writes {@code config.txt} (the run's configuration) beside and renames it, so a kill never leaves half of it. */
+    public static void writeConfig(Path dir, Object config) throws java.io.IOException {
+        Path tmp = dir.resolve(".config.txt.partial");
+        Files.writeString(tmp, config + System.lineSeparator());
+        Files.move(tmp, dir.resolve("config.txt"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
 }
