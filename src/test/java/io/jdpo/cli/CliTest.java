@@ -99,7 +99,8 @@ class CliTest {
         // left comes from the tensors llama.cpp kept in F16, whose columns do not fill Q8_0 blocks).
         Run p = run("parity", out.toString(), "--dequantized", "-t", "2");
         assertEquals(0, p.code(), p.err());
-        double direct = meanGap(p.out(), "q8.gguf, Java vs llama.cpp"), onCopy = meanGap(p.out(), "Java vs llama.cpp on the F32 copy");
+        double direct = meanGap(p.out(), "Java (float arithmetic) vs llama.cpp:"),
+                onCopy = meanGap(p.out(), "Java (float arithmetic) vs llama.cpp on the F32 copy");
         assertTrue(onCopy < direct / 10, p.out());
         assertTrue(p.out().contains("llama.cpp, F32 copy vs this file"), p.out());
         Run bad = run("quantize", TestData.stories260K().toString(), out.toString(), "q9_9");

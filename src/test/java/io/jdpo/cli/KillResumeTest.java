@@ -43,11 +43,13 @@ class KillResumeTest {
         while (true) {
             Process p = train(dir, data, killed, resume);
             Optional<Path> before = Checkpoint.latest(killed);
-            // Wait for a new checkpoint, so each attempt makes progress, then kill at a random moment.
+            // Wait for a new checkpoint, so each attempt makes progress, then kill at a random moment
+            // soon after: a step of this model takes tens of milliseconds on an idle machine, so a
+            // longer wait would let the run finish before the third kill.
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
             while (p.isAlive() && Checkpoint.latest(killed).equals(before) && System.nanoTime() < deadline) Thread.sleep(20);
             if (kills < KILLS && p.isAlive()) {
-                Thread.sleep(rnd.nextInt(1500));
+                Thread.sleep(rnd.nextInt(150));
                 p.destroyForcibly(); // SIGKILL: no shutdown hook, no finally block runs
                 p.waitFor();
                 kills++;
@@ -73,7 +75,7 @@ class KillResumeTest {
 
     private static Process train(Path dir, Path data, Path out, boolean resume) throws IOException {
         List<String> args = new ArrayList<>(List.of("train", TestData.stories260K().toAbsolutePath().toString(),
-                "--data", data.toString(), "-o", out.toString(), "--max-steps", "14", "--rank", "4", "--lr", "2e-3",
+                "--data", data.toString(), "-o", out.toString(), "--max-steps", "30", "--rank", "4", "--lr", "2e-3",
                 "--batch-size", "2", "--eval-fraction", "0", "--checkpoint-every", "1", "--samples", "0",
                 "--cache-dir", dir.resolve("cache").toString(), "--quiet", "-t", "1"));
         if (resume) args.add("--resume");

@@ -71,6 +71,6 @@ class LossOptionsCliTest {
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"prompt\": \"a\", \"completion\": \"b\", \"label\": 1}\n");
         CliTest.Run e = run("train", TestData.stories260K().toString(), "--data", bad.toString(), "-o", dir.resolve("o").toString(), "--loss", "kto");
         assertEquals(1, e.code());
-        assertEquals("jdpo: bad.jsonl:1: field 'label' must be true or false, found number", e.err().strip());
+        assertEquals("jdpo: bad.jsonl:1:1: field 'label' must be true or false, found number", e.err().strip());
     }
 }

@@ -53,7 +53,7 @@ class ProblemRowTest {
         CliTest.Run strict = CliTest.run("train", model.toString(), "--data", data.toString(), "--template", "llama2",
                 "-o", dir.resolve("strict").toString(), "--strict", "--max-steps", "1", "--no-cache", "--quiet");
         assertEquals(1, strict.code(), strict.out());
-        assertTrue(strict.err().startsWith("jdpo: row 14 (openai.jsonl:14): completion tokenized on its own"), strict.err());
+        assertTrue(strict.err().startsWith("jdpo: row 14 (openai.jsonl:14:1): completion tokenized on its own"), strict.err());
         assertFalse(Files.exists(dir.resolve("strict").resolve("metrics.jsonl")), "a refused run leaves nothing behind");
     }
 

@@ -37,7 +37,7 @@ class UnpairedDataTest {
         assertEquals(1, d.counts().get("skipped_empty"));
         assertEquals(1, d.counts().get("desirable"));
         UnpairedExample first = d.examples().getFirst();
-        assertEquals("kto.jsonl.gz:1", first.origin());
+        assertEquals("kto.jsonl.gz:1:1", first.origin());
         assertEquals("The sky is", first.promptText());
         assertEquals(" blue.", first.completion());
         assertTrue(first.desirable());
@@ -52,7 +52,7 @@ class UnpairedDataTest {
         assertEquals("user", d.examples().getFirst().promptMessages().getFirst().role());
         assertEquals("Hello!", d.examples().getFirst().completion());
         assertEquals("Go away.", d.examples().get(1).completion());
-        assertEquals("kto.json:2", d.examples().get(1).origin());
+        assertEquals("kto.json:2:2", d.examples().get(1).origin());
     }
 
     @Test
@@ -76,19 +76,19 @@ class UnpairedDataTest {
 
         Path missing = write("missing.jsonl", "{\"prompt\": \"a\", \"completion\": \"b\", \"label\": true}\n{\"prompt\": \"a\", \"completion\": \"b\"}\n");
         e = assertThrows(DataException.class, () -> UnpairedReader.read(missing, null));
-        assertEquals("missing.jsonl:2: missing field 'label'", e.getMessage());
+        assertEquals("missing.jsonl:2:1: missing field 'label'", e.getMessage());
 
         Path label = write("label.jsonl", "{\"prompt\": \"a\", \"completion\": \"b\", \"label\": \"yes\"}\n");
         e = assertThrows(DataException.class, () -> UnpairedReader.read(label, null));
-        assertEquals("label.jsonl:1: field 'label' must be true or false, found string", e.getMessage());
+        assertEquals("label.jsonl:1:1: field 'label' must be true or false, found string", e.getMessage());
 
         Path mixed = write("mixed.jsonl", "{\"prompt\": \"a\", \"completion\": [{\"role\": \"assistant\", \"content\": \"b\"}], \"label\": true}\n");
         e = assertThrows(DataException.class, () -> UnpairedReader.read(mixed, null));
-        assertEquals("mixed.jsonl:1: field 'completion' must be a string when the prompt is one, found array", e.getMessage());
+        assertEquals("mixed.jsonl:1:1: field 'completion' must be a string when the prompt is one, found array", e.getMessage());
 
         Path role = write("role.jsonl", "{\"prompt\": [{\"role\": \"user\"}], \"completion\": \"b\", \"label\": false}\n");
         e = assertThrows(DataException.class, () -> UnpairedReader.read(role, null));
-        assertEquals("role.jsonl:1: missing field 'prompt[0].content'", e.getMessage());
+        assertEquals("role.jsonl:1:1: missing field 'prompt[0].content'", e.getMessage());
 
         Path utf = dir.resolve("utf.jsonl");
         try (OutputStream out = Files.newOutputStream(utf)) {
