@@ -592,6 +592,134 @@ public final class DpoTrainer {
         return new ReferenceScorer(model, cfg.threads(), 0, null).score(pairs, new TrainListener() { });
     }
 
+    /**
+     * Opens a training session on {@code model} for a caller that makes its own pairs as it
+     * goes (online DPO, the reward–KL frontier): the Java policy with a fresh adapter
+     * (initialised from the config's seed) and its AdamW state stay in memory between calls,
+     * and every call to {@link Session#train} runs optimizer steps exactly as {@link #train}
+     * does, on pairs and reference log-probs the caller hands in.
+     *
+     * @param model the GGUF file the policy reads (frozen, memory-mapped)
+     * @return a session the caller closes (it owns off-heap adapter, gradient and optimizer memory)
+     * @throws IOException when the model cannot be read
+     */
+    public Session session(Path model) throws IOException {
+        return new Session(model);
+    }
+
+    /**
+     * Optimizer steps on pairs supplied a batch at a time. The learning-rate schedule runs
+     * over {@code cfg.maxSteps()} steps in all (warm-up and decay span every call together),
+     * and the data order of a call is a function of the seed and the session's step, so a
+     * session fed the same pairs gives the same adapter bit for bit.
+     */
+    public final class Session implements AutoCloseable {
+        private final Transformer tf;
+        private final LoraWeights lora, grads;
+        private final AdamW opt;
+        private final LrSchedule schedule;
+        private final String arch;
+        private int step;
+
+        private Session(Path model) throws IOException {
+            if (cfg.maxSteps() < 1) throw new IllegalArgumentException("a session needs max steps >= 1 (the schedule's length)");
+            Transformer t = Transformer.load(model, cfg.threads()).arithmetic(cfg.arithmetic());
+            LoraWeights l = null, g = null;
+            try {
+                l = LoraWeights.init(t.config(), cfg.loraConfig(), cfg.seed());
+                g = l.zerosLike();
+                opt = new AdamW(l, 0.9, 0.999, 1e-8, cfg.weightDecay());
+            } catch (RuntimeException e) {
+                if (g != null) g.close();
+                if (l != null) l.close();
+                t.close();
+                throw e;
+            }
+            tf = t;
+            lora = l;
+            grads = g;
+            tf.setAdapter(lora);
+            arch = tf.config().arch().ggufName();
+            schedule = cfg.lrSchedule(cfg.maxSteps());
+        }
+
+        /**
+         * Optimizer steps since the session opened.
+         *
+         * @return the number of steps taken so far (0 before the first call to {@link #train})
+         */
+        public int step() {
+            return step;
+        }
+
+        /**
+         * Runs {@code steps} optimizer steps of {@code cfg.pairsPerStep()} pairs each, drawn
+         * from {@code pairs} in a seeded order (epochs repeat as needed).
+         *
+         * @param pairs the pairs to train on (tokenized; no pair may exceed the config's length limits)
+         * @param refs the reference's per-token log-probs of each pair, in the same order
+         *             (zeros for reference-free losses)
+         * @param steps how many optimizer steps to run (the session's step may not pass {@code cfg.maxSteps()})
+         * @return one metric row per step, under the names {@link #train} logs
+         * @throws IllegalArgumentException when the lists differ in length, a pair would be
+         *         truncated (its reference would no longer match it), or the steps overrun the schedule
+         */
+        public List<Map<String, Object>> train(List<PreferencePair> pairs, List<ReferenceScorer.Scores> refs, int steps) {
+            if (pairs.size() != refs.size() || pairs.isEmpty()) {
+                throw new IllegalArgumentException(pairs.size() + " pairs but " + refs.size() + " reference scores (need the same, at least one)");
+            }
+            if (step + steps > cfg.maxSteps()) {
+                throw new IllegalArgumentException("steps " + step + " + " + steps + " run past the schedule's " + cfg.maxSteps());
+            }
+            Truncation limits = cfg.truncation();
+            for (int i = 0; i < pairs.size(); i++) {
+                PreferencePair p = pairs.get(i);
+                if (limits.apply(p) != p) {
+                    throw new IllegalArgumentException("pair " + i + " (" + p.longestSequence() + " tokens) exceeds max_length "
+                            + cfg.maxLength() + " / max_prompt_length " + cfg.maxPromptLength());
+                }
+                if (refs.get(i).chosen().length != p.chosen().length || refs.get(i).rejected().length != p.rejected().length) {
+                    throw new IllegalArgumentException("pair " + i + ": reference scores cover " + refs.get(i).chosen().length + "/"
+                            + refs.get(i).rejected().length + " tokens, the completions have " + p.chosen().length + "/" + p.rejected().length);
+                }
+            }
+            Split set = new Split(pairs, refs, null);
+            DataOrder order = new DataOrder(pairs.size(), cfg.seed() + step);
+            List<Map<String, Object>> rows = new ArrayList<>(steps);
+            for (int k = 0; k < steps; k++, step++) {
+                long t0 = System.nanoTime();
+                StepStats s = DpoTrainer.this.step(tf, lora, grads, opt, set, order, step, schedule.at(step));
+                rows.add(s.row(step + 1, (double) (step + 1) * cfg.pairsPerStep() / pairs.size(), schedule.at(step),
+                        s.tokens / ((System.nanoTime() - t0) / 1e9)));
+            }
+            return rows;
+        }
+
+        /**
+         * Writes the adapter as it stands as a llama.cpp LoRA GGUF (F32, atomically).
+         *
+         * @param out the file to write (replaced when whole)
+         * @return {@code out}
+         * @throws IOException when the file cannot be written
+         */
+        public Path writeAdapter(Path out) throws IOException {
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("jdpo.loss", loss.describe());
+            meta.put("jdpo.beta", Double.toString(loss.beta()));
+            meta.put("jdpo.steps", Integer.toString(step));
+            AdapterExporter.write(out, arch, lora.config().exportedAlpha(), lora.byTensorName(), meta);
+            return out;
+        }
+
+        /** Frees the policy's adapter, gradient, optimizer and model mapping. */
+        @Override
+        public void close() {
+            try (tf; lora; grads; opt) {
+                tf.setAdapter(null);
+            }
+        }
+    }
+
     /** Mean and max |Δ log-prob| per token between the Java forward's and llama.cpp's scores. */
 
     private static double sum(float[] a, int from, int to) {

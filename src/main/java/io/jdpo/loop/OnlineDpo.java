@@ -1,0 +1,205 @@
+package io.jdpo.loop;
+
+import io.jdpo.progress.TrainListener;
+import io.jdpo.train.DpoTrainer;
+import io.jdpo.train.MetricsLog;
+import io.jdpo.train.RunFolder;
+import io.jdpo.train.TrainConfig;
+import io.jdpo.verify.Reward;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Online DPO (Guo et al. 2024, as TRL's OnlineDPOTrainer runs it, with a reward function in
+ * place of a reward model). Each round: llama.cpp samples K completions of every training
+ * prompt from base + the current adapter, the reward ranks them, the best and the worst of
+ * each prompt become a pair (ties dropped and counted), their reference log-probs come from
+ * the same context with the adapter detached, and the DPO trainer takes its steps on the
+ * round's pairs; the adapter is then exported and hot-swapped into the context for the next
+ * round. Held-out prompts are sampled before the first round and after each one, with the
+ * same seeds every time, for the reward and the KL(π‖π_ref) it costs.
+ */
+public final class OnlineDpo {
+    /**
+     * The loop's own settings (the trainer's are a {@link TrainConfig}).
+     *
+     * @param rounds sample–rank–train rounds (>= 1)
+     * @param samplesPerPrompt K, completions sampled per training prompt each round (>= 2)
+     * @param stepsPerRound optimizer steps on each round's pairs (>= 1)
+     * @param evalSamples completions sampled per held-out prompt at each evaluation (>= 1)
+     * @param sampling temperature, top-p, length, stop strings and seed of every sample
+     */
+    public record Config(int rounds, int samplesPerPrompt, int stepsPerRound, int evalSamples, Sampling sampling) {
+        /**
+         * @throws IllegalArgumentException when a count is below its minimum
+         */
+        public Config {
+            if (rounds < 1 || stepsPerRound < 1 || evalSamples < 1) throw new IllegalArgumentException("rounds, steps per round and eval samples must be >= 1");
+            if (samplesPerPrompt < 2) throw new IllegalArgumentException("online DPO ranks K >= 2 samples per prompt, got K = " + samplesPerPrompt);
+        }
+    }
+
+    /**
+     * One round's numbers.
+     *
+     * @param round 1-based round
+     * @param step the trainer's step after the round
+     * @param pairs pairs trained on
+     * @param ties prompts dropped because all K samples had the same reward
+     * @param train statistics of the round's training samples (drawn before its steps)
+     * @param eval statistics of the held-out samples after the round's steps
+     * @param swapSeconds time to load the new adapter into the running context and attach it
+     * @param sampleSeconds time to sample and score the round's training completions
+     * @param trainSeconds time of the round's optimizer steps
+     */
+    public record Round(int round, int step, int pairs, int ties, RolloutStats train, RolloutStats eval,
+                        double swapSeconds, double sampleSeconds, double trainSeconds) {
+    }
+
+    /**
+     * What a run made.
+     *
+     * @param adapter the final adapter (llama.cpp LoRA GGUF)
+     * @param metrics metrics.jsonl: a row per optimizer step, a row per round
+     * @param before held-out statistics of the base model (before any round)
+     * @param rounds every round's numbers
+     */
+    public record Result(Path adapter, Path metrics, RolloutStats before, List<Round> rounds) {
+    }
+
+    private OnlineDpo() {
+    }
+
+    /**
+     * Runs online DPO into {@code out} (adapter.gguf, metrics.jsonl, config.txt).
+     *
+     * @param model the base GGUF (policy base and reference)
+     * @param trainPrompts prompt texts sampled from each round (tokenized with BOS, as llama.cpp's tools do)
+     * @param evalPrompts held-out prompt texts (may be empty: no evaluation)
+     * @param reward the ground-truth reward of a completion's text
+     * @param train the trainer's settings; its max steps are set to rounds × steps per round
+     * @param cfg the loop's settings
+     * @param out the run folder
+     * @param overwrite whether an earlier run's results in {@code out} may be replaced
+     * @param listener progress (stage "online": work units of the whole run), messages and metric rows
+     * @return the adapter, the metrics and each round's numbers
+     * @throws IOException when the model, the adapter or the metrics cannot be read or written
+     */
+    public static Result run(Path model, List<String> trainPrompts, List<String> evalPrompts, Reward reward, TrainConfig train,
+                             Config cfg, Path out, boolean overwrite, TrainListener listener) throws IOException {
+        if (trainPrompts.isEmpty()) throw new IllegalArgumentException("no training prompt");
+        RunFolder.checkFree(out, false, overwrite);
+        Files.createDirectories(out);
+        TrainConfig tc = train.toBuilder().maxSteps(cfg.rounds() * cfg.stepsPerRound()).build();
+        RunFolder.writeConfig(out, cfg + System.lineSeparator() + tc);
+        Sampling sampling = cfg.sampling();
+        int k = Math.max(cfg.samplesPerPrompt(), cfg.evalSamples());
+        long units = (long) cfg.rounds() * (trainPrompts.size() + cfg.stepsPerRound() + evalPrompts.size()) + evalPrompts.size();
+        RunProgress progress = new RunProgress(listener, "online", units);
+        Path adapter = out.resolve("adapter.gguf");
+        List<Round> rounds = new ArrayList<>();
+        try (RolloutSampler sampler = new RolloutSampler(model, maxPromptTokens(trainPrompts, evalPrompts), k, sampling.maxTokens(), tc.threads());
+             DpoTrainer.Session session = new DpoTrainer(tc).session(model);
+             MetricsLog log = MetricsLog.create(out.resolve("metrics.jsonl"))) {
+            List<int[]> trainTok = tokenize(sampler, trainPrompts), evalTok = tokenize(sampler, evalPrompts);
+            RolloutStats before = evaluate(sampler, evalTok, cfg, reward, progress);
+            if (before != null) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("step", 0);
+                row.put("round", 0);
+                row.putAll(before.row("eval_", tc.beta()));
+                emit(log, listener, row);
+                listener.message(String.format(Locale.ROOT, "round 0 (base): held-out reward %.3f, KL %.4f nats over %d samples",
+                        before.scores(), before.kl(), before.samples()));
+            }
+            for (int r = 1; r <= cfg.rounds(); r++) {
+                long t0 = System.nanoTime();
+                List<List<Rollout>> groups = sampler.sample(trainTok, cfg.samplesPerPrompt(), sampling, r, reward, progress.samplingUnits());
+                RolloutStats stats = RolloutStats.of(groups);
+                RankedPairs ranked = RankedPairs.of(trainTok, groups);
+                long t1 = System.nanoTime();
+                List<Map<String, Object>> steps = ranked.pairs().isEmpty() ? List.of()
+                        : session.train(ranked.pairs(), ranked.refs(), cfg.stepsPerRound());
+                for (Map<String, Object> s : steps) {
+                    Map<String, Object> row = new LinkedHashMap<>(s);
+                    row.put("round", r);
+                    emit(log, listener, row);
+                }
+                progress.advance(cfg.stepsPerRound(), 0);
+                long t2 = System.nanoTime();
+                if (steps.isEmpty()) {
+                    listener.message("round " + r + ": every prompt's " + cfg.samplesPerPrompt() + " samples tied: no pair, no step");
+                }
+                session.writeAdapter(adapter);
+                double swap = sampler.swap(adapter);
+                RolloutStats eval = evaluate(sampler, evalTok, cfg, reward, progress);
+                Round round = new Round(r, session.step(), ranked.pairs().size(), ranked.ties(), stats, eval, swap,
+                        (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+                rounds.add(round);
+                emit(log, listener, roundRow(round, ranked, steps, tc.beta()));
+                listener.message(String.format(Locale.ROOT, "round %d: %d pairs (%d ties), samples' reward %.3f, KL %.4f;%s adapter swap %.1f ms",
+                        r, round.pairs(), round.ties(), stats.scores(), stats.kl(),
+                        eval == null ? "" : String.format(Locale.ROOT, " held-out reward %.3f, KL %.4f;", eval.scores(), eval.kl()), swap * 1e3));
+            }
+            return new Result(adapter, out.resolve("metrics.jsonl"), before, List.copyOf(rounds));
+        }
+    }
+
+    /** The round's row: TRL's online names for its samples and pairs, the mean of its steps' DPO metrics, timings, held-out numbers. */
+    private static Map<String, Object> roundRow(Round round, RankedPairs ranked, List<Map<String, Object>> steps, double beta) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", round.step());
+        m.put("round", round.round());
+        m.putAll(round.train().row("", beta));
+        m.put("objective/scores_margin", ranked.scoresMargin());
+        m.put("pairs", round.pairs());
+        m.put("ties", round.ties());
+        for (String key : List.of("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected")) {
+            double s = 0;
+            int n = 0;
+            for (Map<String, Object> row : steps) {
+                if (row.get(key) instanceof Number v) {
+                    s += v.doubleValue();
+                    n++;
+                }
+            }
+            if (n > 0) m.put(key, s / n);
+        }
+        m.put("beta", beta);
+        m.put("adapter_swap_seconds", round.swapSeconds());
+        m.put("sample_seconds", round.sampleSeconds());
+        m.put("train_seconds", round.trainSeconds());
+        if (round.eval() != null) m.putAll(round.eval().row("eval_", beta));
+        return m;
+    }
+
+    /** Held-out samples with the same seeds at every evaluation (round id -1), so rounds differ only by the adapter; null without held-out prompts. */
+    private static RolloutStats evaluate(RolloutSampler sampler, List<int[]> prompts, Config cfg, Reward reward, RunProgress progress) {
+        if (prompts.isEmpty()) return null;
+        return RolloutStats.of(sampler.sample(prompts, cfg.evalSamples(), cfg.sampling(), -1, reward, progress.samplingUnits()));
+    }
+
+    static List<int[]> tokenize(RolloutSampler sampler, List<String> prompts) {
+        return prompts.stream().map(p -> sampler.tokenizer().tokenize(p, true, false)).toList();
+    }
+
+    /** An upper bound of any prompt's token count (a token holds at least one UTF-8 byte; BOS and a spare on top). */
+    static int maxPromptTokens(List<String> a, List<String> b) {
+        int m = 0;
+        for (List<String> l : List.of(a, b)) for (String s : l) m = Math.max(m, s.getBytes(StandardCharsets.UTF_8).length + 2);
+        return m;
+    }
+
+    private static void emit(MetricsLog log, TrainListener listener, Map<String, Object> row) throws IOException {
+        log.write(row);
+        listener.metrics(row);
+    }
+}
