@@ -106,7 +106,7 @@ public final class OnlineDpo {
         RunProgress progress = new RunProgress(listener, "online", units);
         Path adapter = out.resolve("adapter.gguf");
         List<Round> rounds = new ArrayList<>();
-        try (RolloutSampler sampler = new RolloutSampler(model, maxPromptTokens(trainPrompts, evalPrompts), k, sampling.maxTokens(), tc.threads());
+        try (RolloutSampler sampler = new RolloutSampler(model, maxPromptTokens(trainPrompts, evalPrompts), k, sampling.maxTokens(), sampling.threads());
              DpoTrainer.Session session = new DpoTrainer(tc).session(model);
              MetricsLog log = MetricsLog.create(out.resolve("metrics.jsonl"))) {
             List<int[]> trainTok = tokenize(sampler, trainPrompts), evalTok = tokenize(sampler, evalPrompts);

@@ -47,8 +47,13 @@ public final class RolloutSampler implements AutoCloseable {
     public RolloutSampler(Path model, int maxPromptTokens, int samples, int maxTokens, int threads) {
         this.model = LlamaModel.load(model, ModelParams.defaults());
         try {
+            // The context never exceeds the model's trained length (llama.cpp refuses it); larger sets of samples are scored in chunks.
             int cells = maxPromptTokens + samples * (maxTokens + 1) + 8;
-            int nCtx = Math.max(256, Integer.highestOneBit(cells - 1) << 1);
+            int nCtx = Math.min(this.model.trainingContextLength(), Math.max(256, Integer.highestOneBit(cells - 1) << 1));
+            if (maxPromptTokens + maxTokens + 2 > nCtx) {
+                throw new IllegalArgumentException("prompts of up to " + maxPromptTokens + " tokens and " + maxTokens
+                        + " new tokens do not fit the model's context of " + nCtx);
+            }
             this.ctx = LlamaContext.create(this.model, ContextParams.of(nCtx).withSequences(samples).withThreads(threads));
         } catch (RuntimeException e) {
             this.model.close();
@@ -117,7 +122,7 @@ public final class RolloutSampler implements AutoCloseable {
                 texts.add(g.text());
                 tokens += t.length;
             }
-            List<TokenLogProbs> policy = scorer.score(List.of(new ScoreRequest(prompt, completions))).getFirst();
+            List<TokenLogProbs> policy = score(prompt, completions);
             List<TokenLogProbs> reference = referenceScores(prompt, completions);
             List<Rollout> group = new ArrayList<>(k);
             for (int j = 0; j < k; j++) {
@@ -139,13 +144,34 @@ public final class RolloutSampler implements AutoCloseable {
      * @return per completion, its per-token log-probs under the reference
      */
     public List<TokenLogProbs> referenceScores(int[] prompt, List<int[]> completions) {
-        if (adapter == null) return scorer.score(List.of(new ScoreRequest(prompt, completions))).getFirst();
+        if (adapter == null) return score(prompt, completions);
         ctx.detach(adapter);
         try {
-            return scorer.score(List.of(new ScoreRequest(prompt, completions))).getFirst();
+            return score(prompt, completions);
         } finally {
             ctx.attach(adapter, 1f);
         }
+    }
+
+    /** Scores completions of one prompt under what is attached now, as requests that each fit the context (the prompt's cells shared within a request). */
+    private List<TokenLogProbs> score(int[] prompt, List<int[]> completions) {
+        int nCtx = ctx.params().nCtx(), nSeq = ctx.params().nSeqMax();
+        List<ScoreRequest> requests = new ArrayList<>();
+        List<int[]> chunk = new ArrayList<>();
+        int cells = prompt.length;
+        for (int[] c : completions) {
+            if (!chunk.isEmpty() && (cells + c.length > nCtx || chunk.size() == nSeq)) {
+                requests.add(new ScoreRequest(prompt, chunk));
+                chunk = new ArrayList<>();
+                cells = prompt.length;
+            }
+            chunk.add(c);
+            cells += c.length;
+        }
+        requests.add(new ScoreRequest(prompt, chunk));
+        List<TokenLogProbs> out = new ArrayList<>(completions.size());
+        for (List<TokenLogProbs> r : scorer.score(requests)) out.addAll(r);
+        return out;
     }
 
     private static int[] append(int[] a, int v) {

@@ -17,15 +17,19 @@ import java.util.List;
  * @param maxTokens new tokens per completion (>= 1)
  * @param stopStrings texts that end a completion (not included in its text)
  * @param seed the run's sampling seed
+ * @param threads llama.cpp threads for sampling and scoring (a model of a few MB decodes
+ *                fastest on one: more threads then only wait on each other, and on a
+ *                loaded machine ggml's spinning workers slowed it 30-fold, measured)
  */
-public record Sampling(float temperature, float topP, int maxTokens, List<String> stopStrings, long seed) {
+public record Sampling(float temperature, float topP, int maxTokens, List<String> stopStrings, long seed, int threads) {
     /**
-     * @throws IllegalArgumentException on a temperature <= 0, top-p outside (0, 1], or maxTokens < 1
+     * @throws IllegalArgumentException on a temperature <= 0, top-p outside (0, 1], maxTokens < 1 or threads < 1
      */
     public Sampling {
         if (!(temperature > 0)) throw new IllegalArgumentException("sampling temperature must be > 0, got " + temperature);
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must lie in (0, 1], got " + topP);
         if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be >= 1, got " + maxTokens);
+        if (threads < 1) throw new IllegalArgumentException("sampling threads must be >= 1, got " + threads);
         stopStrings = List.copyOf(stopStrings);
     }
 

@@ -70,6 +70,11 @@ public final class HtmlReport {
         h.append("<h2>Configuration</h2>\n<table>\n");
         config.forEach((k, v) -> h.append("<tr><th>").append(esc(k)).append("</th><td>").append(esc(v)).append("</td></tr>\n"));
         h.append("</table>\n</body></html>\n");
+        writeAtomically(out, h);
+    }
+
+    /** Writes a page beside {@code out} and renames it into place, so a reader never sees half of it. */
+    static void writeAtomically(Path out, CharSequence h) throws IOException {
         Path dir = out.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         // CREATE_NEW follows the umask; Files.createTempFile's 0600 would survive the rename.
@@ -189,7 +194,7 @@ public final class HtmlReport {
         return svg.append("</svg>\n").toString();
     }
 
-    private static String label(int x, int y, String text, String anchor) {
+    static String label(int x, int y, String text, String anchor) {
         return "<text x=\"" + x + "\" y=\"" + y + "\" font-size=\"11\" text-anchor=\"" + anchor + "\">" + esc(text) + "</text>";
     }
 
