@@ -3,8 +3,8 @@ package io.jdpo.progress;
 import java.util.Map;
 
 /**
- * One row of a trainer's metrics. Each trainer reports its own record (the DPO trainer's is
- * {@code io.jdpo.train.DpoMetrics}) whose fields a program reads directly; {@link #row()} is the
+ * One row of a trainer's metrics. Each trainer reports its own record (the DPO trainer's
+ * {@code DpoMetrics}) whose fields a program reads directly; {@link #row()} is the
  * same row under TRL's names, as written to {@code metrics.jsonl} and shown on the console.
  */
 public interface StepMetrics {
