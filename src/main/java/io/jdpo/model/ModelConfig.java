@@ -20,7 +20,8 @@ import io.jdpo.gguf.GgufValue;
  * @param ropeBase       rope's frequency base θ ({@code rope.freq_base}, else 10000)
  * @param ropeDim        dimensions of each head that rope rotates (≤ headDim)
  * @param ropeFreqScale  multiplies rope's positions: 1 / the linear scaling factor, 1 without scaling
- * @param attentionScale multiplies q·k before the softmax (1/√headDim unless the architecture says otherwise)
+ * @param attentionScale multiplies q·k before the softmax: {@code attention.scale}, else 1/√headDim
+ *                       (Gemma and Phi-3: as their llama.cpp loaders compute it)
  * @param features       what the block does beyond the Llama block
  */
 public record ModelConfig(Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,

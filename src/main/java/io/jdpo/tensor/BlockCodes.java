@@ -34,7 +34,7 @@ public interface BlockCodes {
     /**
      * Writes codes q (each within [min, max]) into the block at {@code off}; the scale bytes are left as they are.
      *
-     * @param q   the block's codes, one per value; a code outside [min, max] corrupts its neighbours' bits
+     * @param q   the block's codes, one per value; not checked: a code outside [min, max] is wrapped or spoils its neighbours' bits
      * @param s   the bytes holding the block; its code bytes are overwritten in place
      * @param off index in {@code s} of the block's first byte
      */
