@@ -20,4 +20,21 @@ public final class VectorMath {
         for (int i = 0; i < n; i++) s += Math.exp(z[o + i] - max);
         return max + Math.log(s);
     }
+
+    /**
+     * A row-major matrix transposed (the backward's products want the activations' columns
+     * as rows).
+     *
+     * @param m    rows × cols, row-major
+     * @param rows rows of {@code m}
+     * @param cols columns of {@code m}
+     * @return a new cols × rows row-major array
+     */
+    public static float[] transpose(float[] m, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j];
+        }
+        return t;
+    }
 }
