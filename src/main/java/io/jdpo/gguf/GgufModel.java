@@ -132,11 +132,11 @@ public final class GgufModel implements AutoCloseable {
     }
 
     /**
-     * {@return its bytes, a slice of its shard's mapping, valid until {@link #close()}}
+     * {@return its bytes, a slice of its shard's mapping; reading them after {@link #close()}
+     * throws IllegalStateException}
      *
      * @param t a tensor info of this model
      * @throws IllegalArgumentException if no shard has a tensor of that name
-     * @throws IllegalStateException if the model is closed
      */
     public MemorySegment data(GgufTensorInfo t) {
         GgufFile f = owner.get(t.name());
