@@ -22,7 +22,7 @@ public interface TrainListener {
      * The metrics of one training step or evaluation (also written to metrics.jsonl as
      * {@link StepMetrics#row()}).
      *
-     * @param row the step's metrics; a trainer's own record type, e.g. io.jdpo.train.DpoMetrics
+     * @param row the step's metrics; a trainer's own record type (the DPO trainer's DpoMetrics)
      */
     default void metrics(StepMetrics row) {
     }
