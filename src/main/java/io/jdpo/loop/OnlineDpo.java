@@ -1,6 +1,8 @@
 package io.jdpo.loop;
 
+import io.jdpo.progress.StepMetrics;
 import io.jdpo.progress.TrainListener;
+import io.jdpo.train.DpoMetrics;
 import io.jdpo.train.DpoTrainer;
 import io.jdpo.train.MetricsLog;
 import io.jdpo.train.RunFolder;
@@ -48,20 +50,90 @@ public final class OnlineDpo {
     }
 
     /**
-     * One round's numbers.
+     * One round's numbers; its {@link #row()} is the round's line of metrics.jsonl, under TRL's
+     * OnlineDPOTrainer names.
      *
      * @param round 1-based round
      * @param step the trainer's step after the round
      * @param pairs pairs trained on
      * @param ties prompts dropped because all K samples had the same reward
+     * @param scoresMargin mean reward(chosen) − reward(rejected) of the pairs (objective/scores_margin)
      * @param train statistics of the round's training samples (drawn before its steps)
-     * @param eval statistics of the held-out samples after the round's steps
+     * @param eval statistics of the held-out samples after the round's steps (null without held-out prompts)
+     * @param dpo the means over the round's steps of the trainer's DPO metrics (loss, rewards/*, logps/*); empty without a step
+     * @param beta the DPO β (and the KL coefficient of objective/rlhf_reward)
      * @param swapSeconds time to load the new adapter into the running context and attach it
      * @param sampleSeconds time to sample and score the round's training completions
      * @param trainSeconds time of the round's optimizer steps
      */
-    public record Round(int round, int step, int pairs, int ties, RolloutStats train, RolloutStats eval,
-                        double swapSeconds, double sampleSeconds, double trainSeconds) {
+    public record Round(int round, int step, int pairs, int ties, double scoresMargin, RolloutStats train, RolloutStats eval,
+                        Map<String, Double> dpo, double beta, double swapSeconds, double sampleSeconds, double trainSeconds) implements StepMetrics {
+        /** Copies {@code dpo}: the record is immutable. */
+        public Round {
+            dpo = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(dpo));
+        }
+
+        /** {@return false: the round's row describes its training samples (held-out numbers carry the eval_ prefix inside it)} */
+        @Override
+        public boolean eval() {
+            return false;
+        }
+
+        /** {@return the mean DPO loss of the round's steps (NaN without a step)} */
+        @Override
+        public double loss() {
+            return dpo.getOrDefault("loss", Double.NaN);
+        }
+
+        @Override
+        public Map<String, Object> row() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("step", step);
+            m.put("round", round);
+            m.putAll(train.row("", beta));
+            m.put("objective/scores_margin", scoresMargin);
+            m.put("pairs", pairs);
+            m.put("ties", ties);
+            m.putAll(dpo);
+            m.put("beta", beta);
+            m.put("adapter_swap_seconds", swapSeconds);
+            m.put("sample_seconds", sampleSeconds);
+            m.put("train_seconds", trainSeconds);
+            if (eval != null) m.putAll(eval.row("eval_", beta));
+            return m;
+        }
+    }
+
+    /**
+     * The held-out numbers of the base model, before the first round (metrics.jsonl's first row).
+     *
+     * @param stats statistics of the held-out samples
+     * @param beta the KL coefficient of objective/rlhf_reward
+     */
+    record Before(RolloutStats stats, double beta) implements StepMetrics {
+        @Override
+        public int step() {
+            return 0;
+        }
+
+        @Override
+        public boolean eval() {
+            return true;
+        }
+
+        @Override
+        public double loss() {
+            return Double.NaN;
+        }
+
+        @Override
+        public Map<String, Object> row() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("step", 0);
+            m.put("round", 0);
+            m.putAll(stats.row("eval_", beta));
+            return m;
+        }
     }
 
     /**
@@ -112,11 +184,7 @@ public final class OnlineDpo {
             List<int[]> trainTok = tokenize(sampler, trainPrompts), evalTok = tokenize(sampler, evalPrompts);
             RolloutStats before = evaluate(sampler, evalTok, cfg, reward, progress);
             if (before != null) {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("step", 0);
-                row.put("round", 0);
-                row.putAll(before.row("eval_", tc.beta()));
-                emit(log, listener, row);
+                emit(log, listener, new Before(before, tc.beta()), Map.of());
                 listener.message(String.format(Locale.ROOT, "round 0 (base): held-out reward %.3f, KL %.4f nats over %d samples",
                         before.scores(), before.kl(), before.samples()));
             }
@@ -126,13 +194,9 @@ public final class OnlineDpo {
                 RolloutStats stats = RolloutStats.of(groups);
                 RankedPairs ranked = RankedPairs.of(trainTok, groups);
                 long t1 = System.nanoTime();
-                List<Map<String, Object>> steps = ranked.pairs().isEmpty() ? List.of()
+                List<DpoMetrics> steps = ranked.pairs().isEmpty() ? List.of()
                         : session.train(ranked.pairs(), ranked.refs(), cfg.stepsPerRound());
-                for (Map<String, Object> s : steps) {
-                    Map<String, Object> row = new LinkedHashMap<>(s);
-                    row.put("round", r);
-                    emit(log, listener, row);
-                }
+                for (DpoMetrics s : steps) emit(log, listener, s, Map.of("round", r));
                 progress.advance(cfg.stepsPerRound(), 0);
                 long t2 = System.nanoTime();
                 if (steps.isEmpty()) {
@@ -141,10 +205,10 @@ public final class OnlineDpo {
                 session.writeAdapter(adapter);
                 double swap = sampler.swap(adapter);
                 RolloutStats eval = evaluate(sampler, evalTok, cfg, reward, progress);
-                Round round = new Round(r, session.step(), ranked.pairs().size(), ranked.ties(), stats, eval, swap,
-                        (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+                Round round = new Round(r, session.step(), ranked.pairs().size(), ranked.ties(), ranked.scoresMargin(), stats, eval,
+                        means(steps), tc.beta(), swap, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
                 rounds.add(round);
-                emit(log, listener, roundRow(round, ranked, steps, tc.beta()));
+                emit(log, listener, round, Map.of());
                 listener.message(String.format(Locale.ROOT, "round %d: %d pairs (%d ties), samples' reward %.3f, KL %.4f;%s adapter swap %.1f ms",
                         r, round.pairs(), round.ties(), stats.scores(), stats.kl(),
                         eval == null ? "" : String.format(Locale.ROOT, " held-out reward %.3f, KL %.4f;", eval.scores(), eval.kl()), swap * 1e3));
@@ -153,31 +217,20 @@ public final class OnlineDpo {
         }
     }
 
-    /** The round's row: TRL's online names for its samples and pairs, the mean of its steps' DPO metrics, timings, held-out numbers. */
-    private static Map<String, Object> roundRow(Round round, RankedPairs ranked, List<Map<String, Object>> steps, double beta) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("step", round.step());
-        m.put("round", round.round());
-        m.putAll(round.train().row("", beta));
-        m.put("objective/scores_margin", ranked.scoresMargin());
-        m.put("pairs", round.pairs());
-        m.put("ties", round.ties());
+    /** The means over a round's steps of the DPO metrics TRL's online trainer logs (loss, rewards/*, logps/*). */
+    private static Map<String, Double> means(List<DpoMetrics> steps) {
+        Map<String, Double> m = new LinkedHashMap<>();
         for (String key : List.of("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected")) {
             double s = 0;
             int n = 0;
-            for (Map<String, Object> row : steps) {
-                if (row.get(key) instanceof Number v) {
+            for (DpoMetrics row : steps) {
+                if (row.row().get(key) instanceof Number v) {
                     s += v.doubleValue();
                     n++;
                 }
             }
             if (n > 0) m.put(key, s / n);
         }
-        m.put("beta", beta);
-        m.put("adapter_swap_seconds", round.swapSeconds());
-        m.put("sample_seconds", round.sampleSeconds());
-        m.put("train_seconds", round.trainSeconds());
-        if (round.eval() != null) m.putAll(round.eval().row("eval_", beta));
         return m;
     }
 
@@ -198,8 +251,11 @@ public final class OnlineDpo {
         return m;
     }
 
-    private static void emit(MetricsLog log, TrainListener listener, Map<String, Object> row) throws IOException {
-        log.write(row);
+    /** Writes a row (with {@code extra} fields added to the file's copy) and shows it. */
+    private static void emit(MetricsLog log, TrainListener listener, StepMetrics row, Map<String, Object> extra) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>(row.row());
+        m.putAll(extra);
+        log.write(m);
         listener.metrics(row);
     }
 }
