@@ -2,7 +2,6 @@ package io.jdpo.progress;
 
 import java.io.PrintStream;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Progress on a terminal: one line per stage update with done/total, tokens/s and ETA,
@@ -57,13 +56,11 @@ public final class ConsoleProgress implements TrainListener {
     }
 
     @Override
-    public synchronized void metrics(Map<String, Object> row) {
-        boolean train = row.containsKey("loss"), eval = row.containsKey("eval_loss");
-        if (quiet || !(train || eval)) return;
-        if (train && row.get("step") instanceof Number n && n.intValue() % rowsEvery != 0) return;
+    public synchronized void metrics(StepMetrics metrics) {
+        if (quiet || !metrics.eval() && metrics.step() % rowsEvery != 0) return;
         endLine();
         StringBuilder sb = new StringBuilder();
-        row.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : "  ").append(k).append('=')
+        metrics.row().forEach((k, v) -> sb.append(sb.isEmpty() ? "" : "  ").append(k).append('=')
                 .append(v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : v));
         out.println(sb);
     }

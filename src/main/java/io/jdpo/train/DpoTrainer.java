@@ -182,14 +182,14 @@ public final class DpoTrainer {
         provenance.put("jdpo.loss", loss.describe());
         provenance.put("jdpo.beta", Double.toString(loss.beta()));
         if (init != null) provenance.put("jdpo.init_adapter.sha256", init.sha256());
-        TrainingLoop.Objective objective = new TrainingLoop.Objective() {
+        TrainingLoop.Objective<DpoMetrics> objective = new TrainingLoop.Objective<>() {
             @Override
             public int trainSize() {
                 return train.size();
             }
 
             @Override
-            public TrainingLoop.StepOutcome step(Transformer tf, LoraWeights grads, int step, DataOrder order) {
+            public TrainingLoop.StepOutcome<DpoMetrics> step(Transformer tf, LoraWeights grads, int step, DataOrder order) {
                 return DpoTrainer.this.step(tf, grads, tr, order, step);
             }
 
@@ -199,7 +199,7 @@ public final class DpoTrainer {
             }
 
             @Override
-            public Map<String, Object> evaluate(Transformer tf, int step, TrainListener l) {
+            public DpoMetrics evaluate(Transformer tf, int step, TrainListener l) {
                 return DpoTrainer.this.evaluate(tf, ev, step, l);
             }
 
@@ -208,8 +208,10 @@ public final class DpoTrainer {
                 return loss.referenceFree() ? Map.of() : gapCheck(model, tf, train, tr.refs(), scorer.backend(), listener);
             }
         };
-        return new TrainingLoop(cfg).run(model, objective, id, initAdapter, outDir, resumeFrom, dataSummary, provenance,
-                truncated, started, listener);
+        TrainingLoop.Outcome<DpoMetrics> o = new TrainingLoop(cfg).run(model, objective, id, initAdapter, outDir, resumeFrom,
+                dataSummary, provenance, listener);
+        return new TrainResult(o.adapter(), o.metrics(), o.steps(), o.lastTrain(), o.firstEval(), o.lastEval(), truncated,
+                (System.nanoTime() - started) / 1e9, o.tokensPerSecond());
     }
 
     private static int add(Truncation limits, PreferencePair p, List<PreferencePair> to) {
@@ -223,7 +225,7 @@ public final class DpoTrainer {
      * every pair on both sides; KTO counts desirable examples as "chosen" and undesirable ones
      * as "rejected", as TRL's KTOTrainer logs them.
      */
-    private static final class StepStats implements TrainingLoop.StepOutcome {
+    private static final class StepStats implements TrainingLoop.StepOutcome<DpoMetrics> {
         int n, nChosen, nRejected, batches;
         long tokens;
         double loss, rc, rr, acc, lpc, lpr, kl;
@@ -264,26 +266,19 @@ public final class DpoTrainer {
             return tokens;
         }
 
-        /** The row under TRL's names (means over the step's examples), each loss term as loss/NAME. */
+        /** The step's means; a side the step had no example of, and KTO's accuracy, are NaN (absent from the row). */
         @Override
-        public Map<String, Object> row(int step, double epoch, double lr, double gradNorm, double tokensPerSecond) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("step", step);
-            m.put("epoch", epoch);
-            m.put("loss", loss / n);
-            terms.forEach((k, v) -> m.put("loss/" + k, v / n));
-            // A KTO step may hold only desirable or only undesirable examples: the other side's means are then absent (not NaN, which JSON lacks).
-            if (nChosen > 0) m.put("rewards/chosen", rc / nChosen);
-            if (nRejected > 0) m.put("rewards/rejected", rr / nRejected);
-            if (!kto) m.put("rewards/accuracies", acc / n);
-            if (nChosen > 0 && nRejected > 0) m.put("rewards/margins", rc / nChosen - rr / nRejected);
-            if (nChosen > 0) m.put("logps/chosen", lpc / nChosen);
-            if (nRejected > 0) m.put("logps/rejected", lpr / nRejected);
-            if (kto) m.put("kl", kl / batches);
-            m.put("learning_rate", lr);
-            m.put("grad_norm", gradNorm);
-            m.put("tokens_per_second", tokensPerSecond);
-            return m;
+        public DpoMetrics metrics(int step, double epoch, double lr, double gradNorm, double tokensPerSecond) {
+            return metrics(false, step, epoch, lr, gradNorm, tokensPerSecond);
+        }
+
+        DpoMetrics metrics(boolean eval, int step, double epoch, double lr, double gradNorm, double tokensPerSecond) {
+            Map<String, Double> means = new LinkedHashMap<>();
+            terms.forEach((k, v) -> means.put(k, v / n));
+            double chosen = nChosen > 0 ? rc / nChosen : Double.NaN, rejected = nRejected > 0 ? rr / nRejected : Double.NaN;
+            return new DpoMetrics(eval, step, epoch, loss / n, means, chosen, rejected, kto ? Double.NaN : acc / n,
+                    chosen - rejected, nChosen > 0 ? lpc / nChosen : Double.NaN, nRejected > 0 ? lpr / nRejected : Double.NaN,
+                    kto ? kl / batches : Double.NaN, lr, gradNorm, tokensPerSecond);
         }
     }
 
@@ -416,7 +411,7 @@ public final class DpoTrainer {
      * eval_* metrics; batch-coupled losses see the examples in micro-batches of the training
      * batch size, in order. WPO weights need the training pass's softmax, so eval_loss is unweighted.
      */
-    private Map<String, Object> evaluate(Transformer tf, Split set, int step, TrainListener listener) {
+    private DpoMetrics evaluate(Transformer tf, Split set, int step, TrainListener listener) {
         StepStats s = new StepStats();
         int group = loss.batchCoupled() ? cfg.batchSize() : 1, total = set.pairs().size();
         for (int g0 = 0; g0 < total; g0 += group) {
@@ -431,12 +426,7 @@ public final class DpoTrainer {
                     set.labels() == null ? new boolean[m] : Arrays.copyOfRange(set.labels(), g0, g0 + m), s);
             listener.progress("eval", g0 + m, total, s.tokens);
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("step", step);
-        s.row(step, 0, 0, 0, 0).forEach((k, v) -> {
-            if (k.startsWith("loss") || k.startsWith("rewards/") || k.startsWith("logps/") || k.equals("kl")) m.put("eval_" + k, v);
-        });
-        return m;
+        return s.metrics(true, step, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
     }
 
     /**

@@ -88,7 +88,7 @@ public final class SftTrainer {
      * @return where the adapter and metrics went, and the last metrics
      * @throws IOException when a file cannot be read or written
      */
-    public TrainResult train(Path model, List<SftSample> trainSet, List<SftSample> evalSet, Path outDir, Path resumeFrom,
+    public SftResult train(Path model, List<SftSample> trainSet, List<SftSample> evalSet, Path outDir, Path resumeFrom,
                              TrainListener listener) throws IOException {
         RunFolder.checkFree(outDir, resumeFrom != null, overwrite);
         if (trainSet.isEmpty()) throw new IllegalArgumentException("no training samples");
@@ -106,8 +106,10 @@ public final class SftTrainer {
                 Fingerprint.samples(train));
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("jdpo.loss", "sft");
-        return new TrainingLoop(cfg).run(model, new Objective(train, eval), id, null, outDir, resumeFrom, dataSummary, provenance,
-                truncated, started, listener);
+        TrainingLoop.Outcome<SftMetrics> o = new TrainingLoop(cfg).run(model, new Objective(train, eval), id, null, outDir,
+                resumeFrom, dataSummary, provenance, listener);
+        return new SftResult(o.adapter(), o.metrics(), o.steps(), o.lastTrain(), o.firstEval(), o.lastEval(), truncated,
+                (System.nanoTime() - started) / 1e9, o.tokensPerSecond());
     }
 
     private static int add(Truncation limits, SftSample s, List<SftSample> to) {
@@ -117,7 +119,7 @@ public final class SftTrainer {
     }
 
     /** Sums of one step (or one evaluation) over its samples. */
-    private static final class Stats implements TrainingLoop.StepOutcome {
+    private static final class Stats implements TrainingLoop.StepOutcome<SftMetrics> {
         int samples;
         long tokens, completionTokens, correct, numTokens;
         double nll;
@@ -138,23 +140,14 @@ public final class SftTrainer {
         }
 
         @Override
-        public Map<String, Object> row(int step, double epoch, double lr, double gradNorm, double tokensPerSecond) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("step", step);
-            m.put("epoch", epoch);
-            m.put("loss", nll / completionTokens);
-            m.put("mean_token_accuracy", (double) correct / completionTokens);
-            m.put("num_tokens", numTokens);
-            m.put("logps/completion", -nll / samples);
-            m.put("learning_rate", lr);
-            m.put("grad_norm", gradNorm);
-            m.put("tokens_per_second", tokensPerSecond);
-            return m;
+        public SftMetrics metrics(int step, double epoch, double lr, double gradNorm, double tokensPerSecond) {
+            return new SftMetrics(false, step, epoch, nll / completionTokens, (double) correct / completionTokens, numTokens,
+                    -nll / samples, lr, gradNorm, tokensPerSecond);
         }
     }
 
     /** The SFT loss in the shared loop. */
-    private final class Objective implements TrainingLoop.Objective {
+    private final class Objective implements TrainingLoop.Objective<SftMetrics> {
         private final List<SftSample> train, eval;
         /** Prompt and completion tokens of the steps trained so far (TRL's num_tokens). */
         private long numTokens;
@@ -182,7 +175,7 @@ public final class SftTrainer {
         }
 
         @Override
-        public TrainingLoop.StepOutcome step(Transformer tf, LoraWeights grads, int step, DataOrder order) {
+        public Stats step(Transformer tf, LoraWeights grads, int step, DataOrder order) {
             int n = cfg.pairsPerStep();
             SftSample[] batch = new SftSample[n];
             long completionTokens = 0;
@@ -214,7 +207,7 @@ public final class SftTrainer {
         }
 
         @Override
-        public Map<String, Object> evaluate(Transformer tf, int step, TrainListener listener) {
+        public SftMetrics evaluate(Transformer tf, int step, TrainListener listener) {
             Stats s = new Stats();
             for (int i = 0; i < eval.size(); i++) {
                 SftSample smp = eval.get(i);
@@ -223,12 +216,8 @@ public final class SftTrainer {
                 s.add(smp, lp, top);
                 listener.progress("eval", i + 1, eval.size(), s.tokens);
             }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("step", step);
-            m.put("eval_loss", s.nll / s.completionTokens);
-            m.put("eval_mean_token_accuracy", (double) s.correct / s.completionTokens);
-            m.put("eval_logps/completion", -s.nll / s.samples);
-            return m;
+            return new SftMetrics(true, step, Double.NaN, s.nll / s.completionTokens, (double) s.correct / s.completionTokens, 0,
+                    -s.nll / s.samples, Double.NaN, Double.NaN, Double.NaN);
         }
     }
 }

@@ -5,6 +5,7 @@ import io.jdpo.adapter.AdapterExporter;
 import io.jdpo.data.DataOrder;
 import io.jdpo.model.LoraWeights;
 import io.jdpo.model.Transformer;
+import io.jdpo.progress.StepMetrics;
 import io.jdpo.progress.TrainListener;
 import io.jdpo.tensor.SegmentMath;
 
@@ -24,8 +25,8 @@ import java.util.Map;
  * {@link Objective}'s.
  */
 final class TrainingLoop {
-    /** What a trainer plugs into the loop. */
-    interface Objective {
+    /** What a trainer plugs into the loop; M is its metrics record. */
+    interface Objective<M extends StepMetrics> {
         /** Training examples: the number of steps and the epoch column follow from it. */
         int trainSize();
 
@@ -33,13 +34,13 @@ final class TrainingLoop {
          * Adds the gradient of step {@code step}'s loss into {@code grads} (cleared before the
          * call) and returns what the step's metrics row is made from.
          */
-        StepOutcome step(Transformer tf, LoraWeights grads, int step, DataOrder order);
+        StepOutcome<M> step(Transformer tf, LoraWeights grads, int step, DataOrder order);
 
         /** Whether there is a held-out set to evaluate. */
         boolean hasEval();
 
-        /** The eval_* row of the current adapter at {@code step}. */
-        Map<String, Object> evaluate(Transformer tf, int step, TrainListener listener);
+        /** The held-out metrics of the current adapter at {@code step}. */
+        M evaluate(Transformer tf, int step, TrainListener listener);
 
         /**
          * Runs before anything is written on a run that starts at step 0 (a refused run leaves
@@ -55,12 +56,26 @@ final class TrainingLoop {
     }
 
     /** One optimizer step as the objective saw it. */
-    interface StepOutcome {
+    interface StepOutcome<M extends StepMetrics> {
         /** Tokens through the model in this step (for progress and throughput). */
         long tokens();
 
-        /** The step's metrics row, under the objective's names. */
-        Map<String, Object> row(int step, double epoch, double learningRate, double gradNorm, double tokensPerSecond);
+        /** The step's metrics. */
+        M metrics(int step, double epoch, double learningRate, double gradNorm, double tokensPerSecond);
+    }
+
+    /**
+     * What a finished run made.
+     *
+     * @param adapter         the trained adapter
+     * @param metrics         metrics.jsonl
+     * @param steps           optimizer steps of the whole run
+     * @param lastTrain       the last step's metrics (null when none was left to run)
+     * @param firstEval       the evaluation before training (null without held-out data, or on resume)
+     * @param lastEval        the evaluation after the last step (null without held-out data)
+     * @param tokensPerSecond tokens through the forward and backward per second of training
+     */
+    record Outcome<M>(Path adapter, Path metrics, int steps, M lastTrain, M firstEval, M lastEval, double tokensPerSecond) {
     }
 
     private final TrainConfig cfg;
@@ -88,12 +103,10 @@ final class TrainingLoop {
      * @param initAdapter   an adapter file the policy starts from (null = a fresh adapter)
      * @param firstFields   fields for metrics.jsonl's first record (the data summary), after the objective's own
      * @param provenance    the adapter's metadata besides base, data and steps (loss, β, ...)
-     * @param truncated     examples truncated on the way in (reported in the result)
-     * @param started       System.nanoTime() when the run began (the result's seconds)
      */
-    TrainResult run(Path model, Objective obj, Checkpoint.Identity id, Path initAdapter, Path outDir, Path resumeFrom,
-                    Map<String, Object> firstFields, Map<String, String> provenance, int truncated, long started,
-                    TrainListener listener) throws IOException {
+    <M extends StepMetrics> Outcome<M> run(Path model, Objective<M> obj, Checkpoint.Identity id, Path initAdapter, Path outDir,
+                                           Path resumeFrom, Map<String, Object> firstFields, Map<String, String> provenance,
+                                           TrainListener listener) throws IOException {
         Files.createDirectories(outDir);
         RunFolder.clearLeftovers(outDir);
         try (Transformer tf = Transformer.load(model, cfg.threads()).arithmetic(cfg.arithmetic());
@@ -113,14 +126,15 @@ final class TrainingLoop {
             }
             obj.startAt(start);
             Path metricsFile = outDir.resolve("metrics.jsonl");
-            Map<String, Object> firstEval = null, lastEval = null, lastTrain = null;
+            M firstEval = null, lastEval = null, lastTrain = null;
             long tokens = 0;
             Map<String, Object> checked = start == 0 ? obj.beforeFirstStep(tf) : Map.of();
             try (MetricsLog log = new MetricsLog(metricsFile, start)) {
                 if (start == 0) {
                     Map<String, Object> first = new LinkedHashMap<>(checked);
                     first.putAll(firstFields);
-                    if (!first.isEmpty()) emit(log, listener, first);
+                    // The run's opening row (step-0 checks, data summary) goes to the file only: it is no step's metrics.
+                    if (!first.isEmpty()) log.write(first);
                     if (obj.hasEval()) emit(log, listener, firstEval = obj.evaluate(tf, 0, listener));
                 }
                 int n = obj.trainSize(), total = cfg.totalSteps(n);
@@ -131,12 +145,12 @@ final class TrainingLoop {
                     long stepStart = System.nanoTime();
                     double lr = schedule.at(step);
                     grads.clear();
-                    StepOutcome s = obj.step(tf, grads, step, order);
+                    StepOutcome<M> s = obj.step(tf, grads, step, order);
                     double gradNorm = norm(grads.slab());
                     if (cfg.maxGradNorm() > 0 && gradNorm > cfg.maxGradNorm()) scale(grads.slab(), cfg.maxGradNorm() / gradNorm);
                     opt.step(lora, grads, lr);
                     tokens += s.tokens();
-                    lastTrain = s.row(step + 1, (double) (step + 1) * cfg.pairsPerStep() / n, lr, gradNorm,
+                    lastTrain = s.metrics(step + 1, (double) (step + 1) * cfg.pairsPerStep() / n, lr, gradNorm,
                             s.tokens() / ((System.nanoTime() - stepStart) / 1e9));
                     emit(log, listener, lastTrain);
                     listener.progress("train", step + 1 - start, total - start, tokens);
@@ -153,14 +167,13 @@ final class TrainingLoop {
                 Path adapter = outDir.resolve("adapter.gguf");
                 AdapterExporter.write(adapter, arch, lora.config().exportedAlpha(), lora.byTensorName(), provenance(id, provenance, total));
                 double trainSecs = (System.nanoTime() - trainStart) / 1e9;
-                return new TrainResult(adapter, metricsFile, total, lastTrain, firstEval, lastEval, truncated,
-                        (System.nanoTime() - started) / 1e9, tokens / Math.max(1e-9, trainSecs));
+                return new Outcome<>(adapter, metricsFile, total, lastTrain, firstEval, lastEval, tokens / Math.max(1e-9, trainSecs));
             }
         }
     }
 
-    private static void emit(MetricsLog log, TrainListener listener, Map<String, Object> row) throws IOException {
-        log.write(row);
+    private static void emit(MetricsLog log, TrainListener listener, StepMetrics row) throws IOException {
+        log.write(row.row());
         listener.metrics(row);
     }
 
