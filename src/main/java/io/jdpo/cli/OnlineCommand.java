@@ -54,7 +54,7 @@ final class OnlineCommand implements Callable<Integer> {
             if (r.before() != null) {
                 OnlineDpo.Round last = r.rounds().getLast();
                 System.out.printf(Locale.ROOT, "held-out reward %.3f -> %.3f over %d rounds (%d prompts x %d samples); KL(policy || base) %.4f nats per completion%n",
-                        r.before().scores(), last.eval().scores(), rounds, p.eval().size(), evalSamples, last.eval().kl());
+                        r.before().scores(), last.heldOut().scores(), rounds, p.eval().size(), evalSamples, last.heldOut().kl());
             }
             double swap = r.rounds().stream().mapToDouble(OnlineDpo.Round::swapSeconds).average().orElse(0);
             System.out.printf(Locale.ROOT, "adapter hot-swap: %.1f ms on average; outputs: %s, %s%n", swap * 1e3, r.adapter(), r.metrics());

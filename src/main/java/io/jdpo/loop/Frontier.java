@@ -83,8 +83,10 @@ public final class Frontier {
     }
 
     /**
-     * The paper's methods on a base configuration: DPO at β ∈ {0.05, 0.1, 1, 5} and
-     * Preferred-FT (supervised fine-tuning on the chosen completions: TRL's {@code sft} term alone).
+     * The paper's methods on a base configuration: DPO at β ∈ {0.05, 0.1, 1, 5},
+     * Preferred-FT (supervised fine-tuning on the chosen completions: the {@code sft} term
+     * alone, each pair's mean token NLL) and Unlikelihood (the chosen's NLL plus α times the
+     * rejected tokens' −log(1 − p), α the base configuration's ulAlpha).
      *
      * @param base the shared settings (adapter shape, learning rate, batch, seed, threads)
      * @return the methods, in legend order
@@ -96,6 +98,7 @@ public final class Frontier {
                     base.toBuilder().loss(LossType.SIGMOID).beta(beta).build()));
         }
         m.add(new Method("Preferred-FT", base.toBuilder().loss(LossType.SFT).build()));
+        m.add(new Method("Unlikelihood", base.toBuilder().loss(LossType.UNLIKELIHOOD).build()));
         return m;
     }
 

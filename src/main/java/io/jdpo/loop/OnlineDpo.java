@@ -59,14 +59,14 @@ public final class OnlineDpo {
      * @param ties prompts dropped because all K samples had the same reward
      * @param scoresMargin mean reward(chosen) − reward(rejected) of the pairs (objective/scores_margin)
      * @param train statistics of the round's training samples (drawn before its steps)
-     * @param eval statistics of the held-out samples after the round's steps (null without held-out prompts)
+     * @param heldOut statistics of the held-out samples after the round's steps (null without held-out prompts)
      * @param dpo the means over the round's steps of the trainer's DPO metrics (loss, rewards/*, logps/*); empty without a step
      * @param beta the DPO β (and the KL coefficient of objective/rlhf_reward)
      * @param swapSeconds time to load the new adapter into the running context and attach it
      * @param sampleSeconds time to sample and score the round's training completions
      * @param trainSeconds time of the round's optimizer steps
      */
-    public record Round(int round, int step, int pairs, int ties, double scoresMargin, RolloutStats train, RolloutStats eval,
+    public record Round(int round, int step, int pairs, int ties, double scoresMargin, RolloutStats train, RolloutStats heldOut,
                         Map<String, Double> dpo, double beta, double swapSeconds, double sampleSeconds, double trainSeconds) implements StepMetrics {
         /** Copies {@code dpo}: the record is immutable. */
         public Round {
@@ -99,7 +99,7 @@ public final class OnlineDpo {
             m.put("adapter_swap_seconds", swapSeconds);
             m.put("sample_seconds", sampleSeconds);
             m.put("train_seconds", trainSeconds);
-            if (eval != null) m.putAll(eval.row("eval_", beta));
+            if (heldOut != null) m.putAll(heldOut.row("eval_", beta));
             return m;
         }
     }

@@ -37,6 +37,15 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
      * the output projection; with {@code cap} > 0 the logits are soft-capped first.
      */
     static float[] logProbs(QuantMatrix output, float[] rows, int n, int[] targets, float cap, Parallel par) {
+        return logProbs(output, rows, n, targets, cap, par, null);
+    }
+
+    /**
+     * As above; {@code top[i]} (when top is not null) receives row i's largest log-prob, computed
+     * as the target's is, so the target is the row's most likely token exactly when its log-prob
+     * equals that value.
+     */
+    static float[] logProbs(QuantMatrix output, float[] rows, int n, int[] targets, float cap, Parallel par, float[] top) {
         Map<Integer, OnlineLogSoftmax> ranges = new ConcurrentSkipListMap<>();
         output.matmulPanels(rows, n, par, r0 -> {
             OnlineLogSoftmax s = new OnlineLogSoftmax(targets, n, cap);
@@ -53,6 +62,7 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
             double total = 0;
             for (OnlineLogSoftmax s : ranges.values()) total += s.sum[i] * Math.exp(s.max[i] - m);
             out[i] = (float) (target - (m + Math.log(total)));
+            if (top != null) top[i] = (float) (m - (m + Math.log(total)));
         }
         return out;
     }

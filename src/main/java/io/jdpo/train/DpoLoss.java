@@ -43,6 +43,11 @@ import java.util.stream.Collectors;
  * z = β·(πc − πr)</li>
  * <li>orpo (reference-free, ORPO eq. 6–7; λ is β as in TRL): −πc/|c| − β·log σ(log odds(c) − log odds(r)),
  * log odds(y) = p̄ − log(1 − e^p̄), p̄ = π/|y|</li>
+ * <li>unlikelihood (reference-free; Welleck et al. 2019, the DPO paper's baseline): −πc/|c| + α_ul·U/|r|,
+ * U = −Σ_t log(1 − p(r_t)) over the rejected completion's tokens ({@link Unlikelihood}; both parts
+ * are per-token means, as Welleck et al.'s code normalises both by the token count). Its gradient by
+ * each rejected token's log-prob is α_ul/|r|·p_t/(1 − p_t), which the trainer applies token by token
+ * through {@link Result#dUnlikelihood()}</li>
  * </ul>
  * The batch's loss is Σ_k w_k · mean over its pairs of term k; with WPO weighting each pair's
  * terms are first multiplied by its weight w = wc·wr (detached). With LD-DPO the sums π and r
@@ -52,7 +57,7 @@ import java.util.stream.Collectors;
  */
 public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha,
                       FDivergence divergence, double fAlpha, double discopopTau, double cpoAlpha,
-                      double desirableWeight, double undesirableWeight) {
+                      double desirableWeight, double undesirableWeight, double ulAlpha) {
 
     /** One loss of a combination and its weight. */
     public record Term(LossType type, double weight) {
@@ -73,6 +78,7 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
         if (!(discopopTau > 0)) throw new IllegalArgumentException("discopop tau must be positive, got " + discopopTau);
         if (cpoAlpha < 0) throw new IllegalArgumentException("cpo alpha must be >= 0, got " + cpoAlpha);
         if (desirableWeight < 0 || undesirableWeight < 0) throw new IllegalArgumentException("KTO weights must be >= 0");
+        if (!(ulAlpha >= 0) || Double.isInfinite(ulAlpha)) throw new IllegalArgumentException("unlikelihood alpha must be finite and >= 0, got " + ulAlpha);
         java.util.Set<LossType> seen = java.util.EnumSet.noneOf(LossType.class);
         for (Term t : terms) {
             if (!seen.add(t.type())) throw new IllegalArgumentException("loss " + t.type().optionName() + " given twice");
@@ -96,9 +102,30 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
         }
     }
 
+    /**
+     * Every setting but the unlikelihood weight, which is 1.
+     *
+     * @param terms the losses and their weights
+     * @param beta β, > 0
+     * @param labelSmoothing ε in [0, 0.5)
+     * @param simpoGamma SimPO's target margin γ
+     * @param rpoAlpha weight of the RPO term (0 = none)
+     * @param divergence the f-divergence of the DPO-family scores
+     * @param fAlpha α of the alpha divergence
+     * @param discopopTau DiscoPOP's τ, > 0
+     * @param cpoAlpha weight of CPO's SFT term
+     * @param desirableWeight KTO's λ_D
+     * @param undesirableWeight KTO's λ_U
+     */
+    public DpoLoss(List<Term> terms, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha,
+                   FDivergence divergence, double fAlpha, double discopopTau, double cpoAlpha,
+                   double desirableWeight, double undesirableWeight) {
+        this(terms, beta, labelSmoothing, simpoGamma, rpoAlpha, divergence, fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, 1);
+    }
+
     /** One loss with the usual settings of everything else. */
     public DpoLoss(LossType type, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha) {
-        this(List.of(new Term(type, 1)), beta, labelSmoothing, simpoGamma, rpoAlpha, FDivergence.REVERSE_KL, 0.5, 0.05, 1, 1, 1);
+        this(List.of(new Term(type, 1)), beta, labelSmoothing, simpoGamma, rpoAlpha, FDivergence.REVERSE_KL, 0.5, 0.05, 1, 1, 1, 1);
     }
 
     /** Plain DPO with the paper's β = 0.1. */
@@ -108,12 +135,12 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
 
     /** The same loss under another f-divergence. */
     public DpoLoss withDivergence(FDivergence f, double alpha) {
-        return new DpoLoss(terms, beta, labelSmoothing, simpoGamma, rpoAlpha, f, alpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight);
+        return new DpoLoss(terms, beta, labelSmoothing, simpoGamma, rpoAlpha, f, alpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ulAlpha);
     }
 
     /** Other terms, the rest unchanged. */
     public DpoLoss withTerms(List<Term> t) {
-        return new DpoLoss(t, beta, labelSmoothing, simpoGamma, rpoAlpha, divergence, fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight);
+        return new DpoLoss(t, beta, labelSmoothing, simpoGamma, rpoAlpha, divergence, fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ulAlpha);
     }
 
     /** True when no term reads the reference: the run needs no reference scoring. */
@@ -124,6 +151,11 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
     /** True when a pair's loss depends on the rest of its micro-batch. */
     public boolean batchCoupled() {
         return terms.stream().anyMatch(t -> t.type().batchCoupled());
+    }
+
+    /** True when a term reads the rejected completion's unlikelihood sum ({@link Pair#rejectedUnlikelihood()}). */
+    public boolean readsUnlikelihood() {
+        return terms.stream().anyMatch(t -> t.type() == LossType.UNLIKELIHOOD);
     }
 
     public boolean kto() {
@@ -138,14 +170,21 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
     /**
      * One pair's sums under policy and reference (LD-DPO-weighted when that is on), its
      * completion lengths in tokens, the chosen completion's plain policy sum (the SFT terms'
-     * input) and its WPO weight (1 without weighting).
+     * input), its WPO weight (1 without weighting) and the rejected completion's unlikelihood
+     * sum U = −Σ_t log(1 − p(r_t)) ({@link Unlikelihood#sum}; 0 when no term reads it).
      */
     public record Pair(double policyChosen, double policyRejected, double refChosen, double refRejected,
-                       int chosenTokens, int rejectedTokens, double sftChosen, double weight) {
+                       int chosenTokens, int rejectedTokens, double sftChosen, double weight, double rejectedUnlikelihood) {
         public Pair {
             if (chosenTokens <= 0 || rejectedTokens <= 0) {
                 throw new IllegalArgumentException("completions need at least one token");
             }
+        }
+
+        /** Without an unlikelihood sum (no term reads it). */
+        public Pair(double policyChosen, double policyRejected, double refChosen, double refRejected,
+                    int chosenTokens, int rejectedTokens, double sftChosen, double weight) {
+            this(policyChosen, policyRejected, refChosen, refRejected, chosenTokens, rejectedTokens, sftChosen, weight, 0);
         }
 
         /** Without LD-DPO or WPO: the SFT sum is the chosen sum, the weight 1. */
@@ -158,10 +197,18 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
      * A pair's share of the batch loss (the batch loss is the mean of these), its derivatives
      * by πc and πr (the LD-weighted sums) and by the plain chosen sum (SFT terms), the implicit
      * rewards and each term's (unweighted by its loss weight) value. Rewards are β·(π − r); with
-     * no reference, β·π/|y| (SimPO, ORPO, SFT) or β·π (CPO), as TRL logs them.
+     * no reference, β·π/|y| (SimPO, ORPO, SFT, unlikelihood) or β·π (CPO), as TRL logs them.
+     * {@code dUnlikelihood} is dLoss/dU of the rejected completion's unlikelihood sum U (0 when no
+     * term reads it): the trainer turns it into per-token gradients, dU/dlog p_t = p_t/(1 − p_t).
      */
     public record Result(double loss, double dPolicyChosen, double dPolicyRejected, double dSftChosen, double rewardChosen,
-                         double rewardRejected, Map<String, Double> terms) {
+                         double rewardRejected, Map<String, Double> terms, double dUnlikelihood) {
+        /** A result without an unlikelihood part. */
+        public Result(double loss, double dPolicyChosen, double dPolicyRejected, double dSftChosen, double rewardChosen,
+                      double rewardRejected, Map<String, Double> terms) {
+            this(loss, dPolicyChosen, dPolicyRejected, dSftChosen, rewardChosen, rewardRejected, terms, 0);
+        }
+
         public double margin() {
             return rewardChosen - rewardRejected;
         }
@@ -179,11 +226,11 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
     public List<Result> evaluate(List<Pair> batch) {
         if (kto()) throw new IllegalStateException("kto is unpaired: use evaluateKto");
         int n = batch.size();
-        double[] loss = new double[n], dc = new double[n], dr = new double[n], ds = new double[n];
+        double[] loss = new double[n], dc = new double[n], dr = new double[n], ds = new double[n], du = new double[n];
         List<Map<String, Double>> values = new ArrayList<>();
         for (int i = 0; i < n; i++) values.add(new LinkedHashMap<>());
         for (Term t : terms) {
-            double[] l = new double[n], gc = new double[n], gr = new double[n], gs = new double[n];
+            double[] l = new double[n], gc = new double[n], gr = new double[n], gs = new double[n], gu = new double[n];
             boolean sorted = t.type() == LossType.AOT || t.type() == LossType.AOT_UNPAIRED;
             if (sorted) {
                 aot(t.type() == LossType.AOT, batch, l, gc, gr);
@@ -194,16 +241,24 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
                     gc[i] = r[1];
                     gr[i] = r[2];
                     gs[i] = r[3];
+                    gu[i] = r.length > 4 ? r[4] : 0;
                 }
             }
             for (int i = 0; i < n; i++) {
                 // AOT's slots are not pairs, so no pair weight applies to them (TRL refuses WPO with AOT; so does TrainConfig).
                 double w = sorted ? 1 : batch.get(i).weight();
                 values.get(i).put(t.type().optionName(), w * l[i]);
+                if (t.type() == LossType.UNLIKELIHOOD) {
+                    // Each part on its own, so the log shows which one moves.
+                    Pair p = batch.get(i);
+                    values.get(i).put("unlikelihood/chosen_nll", w * -p.sftChosen() / p.chosenTokens());
+                    values.get(i).put("unlikelihood/rejected_ul", w * p.rejectedUnlikelihood() / p.rejectedTokens());
+                }
                 loss[i] += t.weight() * w * l[i];
                 dc[i] += t.weight() * w * gc[i];
                 dr[i] += t.weight() * w * gr[i];
                 ds[i] += t.weight() * w * gs[i];
+                du[i] += t.weight() * w * gu[i];
             }
         }
         List<Result> out = new ArrayList<>(n);
@@ -217,7 +272,7 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
             }
             double[] rw = rewards(p);
             // In the order of the terms, so metrics list them as the user gave them.
-            out.add(new Result(loss[i], dc[i], dr[i], ds[i], rw[0], rw[1], Collections.unmodifiableMap(values.get(i))));
+            out.add(new Result(loss[i], dc[i], dr[i], ds[i], rw[0], rw[1], Collections.unmodifiableMap(values.get(i)), du[i]));
         }
         return out;
     }
@@ -228,7 +283,7 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
         return new double[]{beta * p.policyChosen() / p.chosenTokens(), beta * p.policyRejected() / p.rejectedTokens()};
     }
 
-    /** {loss, ∂/∂πc, ∂/∂πr, ∂/∂sftChosen} of one term on one pair. */
+    /** {loss, ∂/∂πc, ∂/∂πr, ∂/∂sftChosen[, ∂/∂U]} of one term on one pair. */
     private double[] single(LossType type, Pair p) {
         double eps = labelSmoothing, b = beta;
         double uc = p.policyChosen() - p.refChosen(), ur = p.policyRejected() - p.refRejected();
@@ -331,6 +386,10 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
                 // d log odds(y)/d p̄ = 1 + e^p̄/(1 − e^p̄) = 1/(1 − e^p̄) = −1/expm1(p̄).
                 double dOdds = -b * sigmoid(-odds);
                 return new double[]{l, dOdds * (-1 / Math.expm1(mc)) / nc, dOdds * (1 / Math.expm1(mr)) / nr, -1.0 / nc};
+            }
+            case UNLIKELIHOOD -> {
+                l = -p.sftChosen() / nc + ulAlpha * p.rejectedUnlikelihood() / nr;
+                return new double[]{l, 0, 0, -1.0 / nc, ulAlpha / nr};
             }
             default -> throw new AssertionError(type);
         }

@@ -15,10 +15,8 @@ import io.jdpo.tensor.Arithmetic;
 import io.jdpo.model.ForwardPass;
 import io.jdpo.model.LoraWeights;
 import io.jdpo.model.Transformer;
-import io.jdpo.tensor.SegmentMath;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,6 +51,7 @@ public final class DpoTrainer {
     private double maxMeanGap = MAX_MEAN_GAP, maxTokenGap = MAX_TOKEN_GAP;
 
     private boolean overwrite;
+    private Path initAdapter;
 
     /** The JVM flag the Java forward and backward need; checked here, not after the reference pass. */
     public static final String VECTOR_FLAG = "--add-modules jdk.incubator.vector";
@@ -63,10 +62,7 @@ public final class DpoTrainer {
      *         after minutes of reference scoring
      */
     public DpoTrainer(TrainConfig cfg) {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            throw new JdpoException("jdk.incubator.vector is not in this JVM: start it with " + VECTOR_FLAG
-                    + " (and --enable-native-access=ALL-UNNAMED for llama.cpp)");
-        }
+        TrainingLoop.requireVectorModule();
         this.cfg = cfg;
         this.loss = cfg.dpoLoss();
     }
@@ -86,6 +82,20 @@ public final class DpoTrainer {
      */
     public DpoTrainer dataSummary(Map<String, Object> fields) {
         this.dataSummary = Map.copyOf(fields);
+        return this;
+    }
+
+    /**
+     * Starts the policy from an adapter file (an SFT adapter, say) instead of a fresh adapter,
+     * and scores the reference as base + that adapter in llama.cpp: DPO after SFT, with the SFT
+     * model as reference. The config's rank, alpha and targets must be the file's
+     * ({@link InitAdapter#fit} makes them so).
+     *
+     * @param adapter an F32/F16/BF16 LoRA adapter GGUF of this base model; null for a fresh adapter
+     * @return this trainer
+     */
+    public DpoTrainer initAdapter(Path adapter) {
+        this.initAdapter = adapter;
         return this;
     }
 
@@ -151,10 +161,11 @@ public final class DpoTrainer {
                     + cfg.maxLength() + " / max_prompt_length " + cfg.maxPromptLength() + " (" + cfg.truncationMode().name().toLowerCase(Locale.ROOT) + ")");
         }
         String modelHash = Fingerprint.file(model);
+        InitAdapter init = initAdapter == null ? null : InitAdapter.read(initAdapter);
         List<PreferencePair> all = new ArrayList<>(train);
         all.addAll(eval);
         List<ReferenceScorer.Scores> refs;
-        ReferenceScorer scorer = new ReferenceScorer(model, cfg.threads(), cfg.gpuLayers(), cacheDir);
+        ReferenceScorer scorer = new ReferenceScorer(model, cfg.threads(), cfg.gpuLayers(), cacheDir).adapter(initAdapter);
         if (loss.referenceFree()) {
             // No term reads the reference: llama.cpp never scores it (and there is no step-0 gap to check).
             listener.message("reference-free loss " + loss.describe() + ": no reference scoring");
@@ -165,65 +176,43 @@ public final class DpoTrainer {
         Split tr = new Split(train, refs.subList(0, train.size()), trainLabels);
         Split ev = new Split(eval, refs.subList(train.size(), refs.size()), evalLabels);
         String data = Fingerprint.pairs(train) + (trainLabels == null ? "" : Fingerprint.text(Arrays.toString(trainLabels)));
-        Checkpoint.Identity id = new Checkpoint.Identity(cfg.resumeFingerprint(), modelHash, data);
-        Files.createDirectories(outDir);
-        RunFolder.clearLeftovers(outDir);
+        // The adapter the policy starts from changes every result: a checkpoint of another start is refused.
+        String config = init == null ? cfg.resumeFingerprint() : Fingerprint.text(cfg.resumeFingerprint() + " init " + init.sha256());
+        Checkpoint.Identity id = new Checkpoint.Identity(config, modelHash, data);
+        Map<String, String> provenance = new LinkedHashMap<>();
+        provenance.put("jdpo.loss", loss.describe());
+        provenance.put("jdpo.beta", Double.toString(loss.beta()));
+        if (init != null) provenance.put("jdpo.init_adapter.sha256", init.sha256());
+        TrainingLoop.Objective<DpoMetrics> objective = new TrainingLoop.Objective<>() {
+            @Override
+            public int trainSize() {
+                return train.size();
+            }
 
-        try (Transformer tf = Transformer.load(model, cfg.threads()).arithmetic(cfg.arithmetic());
-             LoraWeights lora = LoraWeights.init(tf.config(), cfg.loraConfig(), cfg.seed());
-             LoraWeights grads = lora.zerosLike();
-             AdamW opt = new AdamW(lora, 0.9, 0.999, 1e-8, cfg.weightDecay())) {
-            tf.setAdapter(lora);
-            String arch = tf.config().arch().ggufName();
-            int start = 0;
-            if (resumeFrom != null) {
-                start = Checkpoint.load(resumeFrom, lora, opt, id);
-                listener.message("resumed from " + resumeFrom + " at step " + start);
+            @Override
+            public TrainingLoop.StepOutcome<DpoMetrics> step(Transformer tf, LoraWeights grads, int step, DataOrder order) {
+                return DpoTrainer.this.step(tf, grads, tr, order, step);
             }
-            Path metricsFile = outDir.resolve("metrics.jsonl");
-            DpoMetrics firstEval = null, lastEval = null, lastTrain = null;
-            long tokens = 0;
-            // The check runs before the metrics file exists: a refused run leaves nothing behind.
-            Map<String, Object> gap = start == 0 && !loss.referenceFree()
-                    ? gapCheck(model, tf, train, tr.refs(), scorer.backend(), listener) : null;
-            try (MetricsLog log = new MetricsLog(metricsFile, start)) {
-                if (start == 0) {
-                    Map<String, Object> first = new LinkedHashMap<>();
-                    if (gap != null) first.putAll(gap);
-                    first.putAll(dataSummary);
-                    // The run's opening row (step-0 gaps, data summary) goes to the file only: it is no step's metrics.
-                    if (!first.isEmpty()) log.write(first);
-                    if (!eval.isEmpty()) emit(log, listener, firstEval = evaluate(tf, ev, 0, listener));
-                }
-                int total = cfg.totalSteps(train.size());
-                LrSchedule schedule = cfg.lrSchedule(train.size());
-                DataOrder order = new DataOrder(train.size(), cfg.seed());
-                long trainStart = System.nanoTime();
-                for (int step = start; step < total; step++) {
-                    long stepStart = System.nanoTime();
-                    StepStats s = step(tf, lora, grads, opt, tr, order, step, schedule.at(step));
-                    tokens += s.tokens;
-                    lastTrain = s.metrics(false, step + 1, (double) (step + 1) * cfg.pairsPerStep() / train.size(), schedule.at(step),
-                            s.tokens / ((System.nanoTime() - stepStart) / 1e9));
-                    emit(log, listener, lastTrain);
-                    listener.progress("train", step + 1 - start, total - start, tokens);
-                    boolean last = step + 1 == total;
-                    if (!eval.isEmpty() && (last || cfg.evalEvery() > 0 && (step + 1) % cfg.evalEvery() == 0)) {
-                        emit(log, listener, lastEval = evaluate(tf, ev, step + 1, listener));
-                    }
-                    if (cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0) {
-                        Path dir = Checkpoint.save(Checkpoint.folder(outDir, step + 1),
-                                step + 1, lora, opt, id, arch, provenance(id, step + 1));
-                        listener.message("checkpoint " + dir);
-                    }
-                }
-                Path adapter = outDir.resolve("adapter.gguf");
-                AdapterExporter.write(adapter, arch, lora.config().exportedAlpha(), lora.byTensorName(), provenance(id, total));
-                double trainSecs = (System.nanoTime() - trainStart) / 1e9;
-                return new TrainResult(adapter, metricsFile, total, lastTrain, firstEval, lastEval, truncated,
-                        (System.nanoTime() - started) / 1e9, tokens / Math.max(1e-9, trainSecs));
+
+            @Override
+            public boolean hasEval() {
+                return !eval.isEmpty();
             }
-        }
+
+            @Override
+            public DpoMetrics evaluate(Transformer tf, int step, TrainListener l) {
+                return DpoTrainer.this.evaluate(tf, ev, step, l);
+            }
+
+            @Override
+            public Map<String, Object> beforeFirstStep(Transformer tf) throws IOException {
+                return loss.referenceFree() ? Map.of() : gapCheck(model, tf, train, tr.refs(), scorer.backend(), listener);
+            }
+        };
+        TrainingLoop.Outcome<DpoMetrics> o = new TrainingLoop(cfg).run(model, objective, id, initAdapter, outDir, resumeFrom,
+                dataSummary, provenance, listener);
+        return new TrainResult(o.adapter(), o.metrics(), o.steps(), o.lastTrain(), o.firstEval(), o.lastEval(), truncated,
+                (System.nanoTime() - started) / 1e9, o.tokensPerSecond());
     }
 
     private static int add(Truncation limits, PreferencePair p, List<PreferencePair> to) {
@@ -232,30 +221,15 @@ public final class DpoTrainer {
         return q == p ? 0 : 1;
     }
 
-    private static void emit(MetricsLog log, TrainListener listener, DpoMetrics row) throws IOException {
-        log.write(row.row());
-        listener.metrics(row);
-    }
-
-    private Map<String, String> provenance(Checkpoint.Identity id, int steps) {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("jdpo.base.sha256", id.model());
-        m.put("jdpo.data.sha256", id.data());
-        m.put("jdpo.loss", loss.describe());
-        m.put("jdpo.beta", Double.toString(loss.beta()));
-        m.put("jdpo.steps", Integer.toString(steps));
-        return m;
-    }
-
     /**
      * Sums over the examples of one optimizer step (or one evaluation). Paired runs count
      * every pair on both sides; KTO counts desirable examples as "chosen" and undesirable ones
      * as "rejected", as TRL's KTOTrainer logs them.
      */
-    private static final class StepStats {
+    private static final class StepStats implements TrainingLoop.StepOutcome<DpoMetrics> {
         int n, nChosen, nRejected, batches;
         long tokens;
-        double loss, rc, rr, acc, lpc, lpr, gradNorm, kl;
+        double loss, rc, rr, acc, lpc, lpr, kl;
         boolean kto;
         final Map<String, Double> terms = new LinkedHashMap<>();
 
@@ -288,8 +262,18 @@ public final class DpoTrainer {
             }
         }
 
+        @Override
+        public long tokens() {
+            return tokens;
+        }
+
         /** The step's means; a side the step had no example of, and KTO's accuracy, are NaN (absent from the row). */
-        DpoMetrics metrics(boolean eval, int step, double epoch, double lr, double tokensPerSecond) {
+        @Override
+        public DpoMetrics metrics(int step, double epoch, double lr, double gradNorm, double tokensPerSecond) {
+            return metrics(false, step, epoch, lr, gradNorm, tokensPerSecond);
+        }
+
+        DpoMetrics metrics(boolean eval, int step, double epoch, double lr, double gradNorm, double tokensPerSecond) {
             Map<String, Double> means = new LinkedHashMap<>();
             terms.forEach((k, v) -> means.put(k, v / n));
             double chosen = nChosen > 0 ? rc / nChosen : Double.NaN, rejected = nRejected > 0 ? rr / nRejected : Double.NaN;
@@ -315,7 +299,8 @@ public final class DpoTrainer {
             // WPO eq. 2 as TRL computes it: w(y) = exp(mean_t (log p(y_t) − log Σ_v p_v²)), held constant; w = w(c)·w(r).
             weight = Math.exp(aligned(lp, logSquares, 0, nc) + aligned(lp, logSquares, nc, nc + nr));
         }
-        return new DpoLoss.Pair(pc, pr, rc, rr, nc, nr, sum(lp, 0, nc), weight);
+        double ul = loss.readsUnlikelihood() ? Unlikelihood.sum(lp, nc, nc + nr) : 0;
+        return new DpoLoss.Pair(pc, pr, rc, rr, nc, nr, sum(lp, 0, nc), weight, ul);
     }
 
     private static double ldSum(float[] lp, int from, int to, int shared, double alpha) {
@@ -334,13 +319,20 @@ public final class DpoTrainer {
         return s / (to - from);
     }
 
-    /** dLoss/dlogp per token of a pair pass: LD's token weights on the preference part, the SFT part on every chosen token. */
-    float[] tokenGradients(PreferencePair p, DpoLoss.Result r, double scale) {
+    /**
+     * dLoss/dlogp per token of a pair pass: LD's token weights on the preference part, the SFT
+     * part on every chosen token, and the unlikelihood part on every rejected token (its own
+     * slope p_t/(1 − p_t) at that token's log-prob, read from {@code lp}).
+     */
+    float[] tokenGradients(PreferencePair p, float[] lp, DpoLoss.Result r, double scale) {
         int nc = p.chosen().length, nr = p.rejected().length, shared = Math.min(nc, nr);
         double a = cfg.ldAlpha();
         float[] d = new float[nc + nr];
         for (int t = 0; t < nc; t++) d[t] = (float) ((r.dPolicyChosen() * (t < shared ? 1 : a) + r.dSftChosen()) * scale);
-        for (int t = 0; t < nr; t++) d[nc + t] = (float) (r.dPolicyRejected() * (t < shared ? 1 : a) * scale);
+        for (int t = 0; t < nr; t++) {
+            double ul = r.dUnlikelihood() == 0 ? 0 : r.dUnlikelihood() * Unlikelihood.slope(lp[nc + t]);
+            d[nc + t] = (float) ((r.dPolicyRejected() * (t < shared ? 1 : a) + ul) * scale);
+        }
         return d;
     }
 
@@ -380,9 +372,7 @@ public final class DpoTrainer {
      * held until the batch's loss is known (memory grows with the batch size; --recompute
      * bounds it). Every other loss runs forward, loss and backward one pair at a time.
      */
-    private StepStats step(Transformer tf, LoraWeights lora, LoraWeights grads, AdamW opt, Split train, DataOrder order,
-                           int step, double lr) {
-        grads.clear();
+    private StepStats step(Transformer tf, LoraWeights grads, Split train, DataOrder order, int step) {
         int n = cfg.pairsPerStep(), group = loss.batchCoupled() ? cfg.batchSize() : 1;
         StepStats s = new StepStats();
         for (int g0 = 0; g0 < n; g0 += group) {
@@ -411,28 +401,10 @@ public final class DpoTrainer {
             for (int j = 0; j < m; j++) {
                 // The step's loss is the mean over its examples: each one's gradient is weighted 1/n.
                 // KTO's KL completion (branch 1) gets none: the reference point is held constant.
-                tf.backward(passes.get(j), tokenGradients(pairs.get(j), results.get(j), 1.0 / n), grads);
+                tf.backward(passes.get(j), tokenGradients(pairs.get(j), lps.get(j), results.get(j), 1.0 / n), grads);
             }
         }
-        s.gradNorm = norm(grads.slab());
-        if (cfg.maxGradNorm() > 0 && s.gradNorm > cfg.maxGradNorm()) scale(grads.slab(), cfg.maxGradNorm() / s.gradNorm);
-        opt.step(lora, grads, lr);
         return s;
-    }
-
-    private static double norm(MemorySegment g) {
-        double s = 0;
-        long n = g.byteSize() / Float.BYTES;
-        for (long i = 0; i < n; i++) {
-            double v = SegmentMath.get(g, i);
-            s += v * v;
-        }
-        return Math.sqrt(s);
-    }
-
-    private static void scale(MemorySegment g, double f) {
-        long n = g.byteSize() / Float.BYTES;
-        for (long i = 0; i < n; i++) SegmentMath.set(g, i, (float) (SegmentMath.get(g, i) * f));
     }
 
     /**
@@ -455,7 +427,7 @@ public final class DpoTrainer {
                     set.labels() == null ? new boolean[m] : Arrays.copyOfRange(set.labels(), g0, g0 + m), s);
             listener.progress("eval", g0 + m, total, s.tokens);
         }
-        return s.metrics(true, step, Double.NaN, Double.NaN, Double.NaN);
+        return s.metrics(true, step, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
     }
 
     /**
@@ -574,7 +546,7 @@ public final class DpoTrainer {
 
     /** llama.cpp's log-probs of the pairs on the CPU, uncached (a check, not a reference). */
     private List<ReferenceScorer.Scores> cpuScores(Path model, List<PreferencePair> pairs, TrainListener listener) throws IOException {
-        return new ReferenceScorer(model, cfg.threads(), 0, null).score(pairs, new TrainListener() { });
+        return new ReferenceScorer(model, cfg.threads(), 0, null).adapter(initAdapter).score(pairs, new TrainListener() { });
     }
 
     /**
@@ -669,13 +641,31 @@ public final class DpoTrainer {
                 }
             }
             Split set = new Split(pairs, refs, null);
+            TrainingLoop.Objective<DpoMetrics> objective = new TrainingLoop.Objective<>() {
+                @Override
+                public int trainSize() {
+                    return pairs.size();
+                }
+
+                @Override
+                public TrainingLoop.StepOutcome<DpoMetrics> step(Transformer t, LoraWeights g, int at, DataOrder order) {
+                    return DpoTrainer.this.step(t, g, set, order, at);
+                }
+
+                @Override
+                public boolean hasEval() {
+                    return false;
+                }
+
+                @Override
+                public DpoMetrics evaluate(Transformer t, int at, TrainListener listener) {
+                    throw new UnsupportedOperationException("a session's caller evaluates");
+                }
+            };
             DataOrder order = new DataOrder(pairs.size(), cfg.seed() + step);
             List<DpoMetrics> rows = new ArrayList<>(steps);
             for (int k = 0; k < steps; k++, step++) {
-                long t0 = System.nanoTime();
-                StepStats s = DpoTrainer.this.step(tf, lora, grads, opt, set, order, step, schedule.at(step));
-                rows.add(s.metrics(false, step + 1, (double) (step + 1) * cfg.pairsPerStep() / pairs.size(), schedule.at(step),
-                        s.tokens / ((System.nanoTime() - t0) / 1e9)));
+                rows.add(TrainingLoop.optimizerStep(cfg, objective, tf, lora, grads, opt, order, step, schedule.at(step)).metrics());
             }
             return rows;
         }

@@ -49,11 +49,16 @@ public enum LossType {
     /** ORPO: reference-free odds-ratio term plus SFT. */
     ORPO,
     /** KTO: unpaired desirable/undesirable completions against a KL reference point. */
-    KTO;
+    KTO,
+    /**
+     * Unlikelihood (Welleck et al. 2019; a baseline of the DPO paper): the chosen completion's
+     * mean NLL plus α times the rejected completion's mean −log(1 − p(token)). Reference-free.
+     */
+    UNLIKELIHOOD;
 
     /** The loss needs no reference model at all: a run made only of such terms skips llama.cpp's reference scoring. */
     public boolean referenceFree() {
-        return this == SFT || this == SIMPO || this == CPO || this == ORPO;
+        return this == SFT || this == SIMPO || this == CPO || this == ORPO || this == UNLIKELIHOOD;
     }
 
     /** The loss of a pair depends on the other pairs of its micro-batch (the sorts of AOT, KTO's KL estimate). */

@@ -10,6 +10,7 @@ import io.jdpo.llama.LlamaContext;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.LlamaRuntime;
 import io.jdpo.llama.LogProbScorer;
+import io.jdpo.llama.LoraAdapter;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.llama.ScoreRequest;
 import io.jdpo.llama.TokenLogProbs;
@@ -29,7 +30,7 @@ import java.util.List;
  * The reference model's log-probs of every pair, computed by llama.cpp on the frozen base
  * (on the GPU when built for it and {@code gpuLayers} allows), the prompt's KV cells shared
  * by chosen and rejected. Results are cached on disk under a {@link ReferenceCacheKey}: the
- * model file's SHA-256, the pairs' tokens (which carry the chat template and the length
+ * model file's SHA-256 (and that of an adapter scored with it, {@link #adapter}), the pairs' tokens (which carry the chat template and the length
  * limits), the llama.cpp commit, the backend and the context settings, so a later run on the
  * same model, data and setup skips the scoring.
  */
@@ -53,6 +54,8 @@ public final class ReferenceScorer {
     private final int threads;
     private final int gpuLayers;
     private final Path cacheDir;
+    /** An adapter attached while scoring (the SFT model as reference), or null for the base. */
+    private Path adapter;
 
     /** cacheDir null disables the cache. */
     public ReferenceScorer(Path model, int threads, int gpuLayers, Path cacheDir) {
@@ -60,6 +63,18 @@ public final class ReferenceScorer {
         this.threads = threads;
         this.gpuLayers = gpuLayers;
         this.cacheDir = cacheDir;
+    }
+
+    /**
+     * Scores base + {@code adapter} instead of the base: llama.cpp attaches the adapter (scale 1)
+     * to its context, and the cache key holds the adapter file's SHA-256.
+     *
+     * @param adapter a LoRA adapter GGUF of this model, or null for the base alone
+     * @return this scorer
+     */
+    public ReferenceScorer adapter(Path adapter) {
+        this.adapter = adapter;
+        return this;
     }
 
     /**
@@ -111,7 +126,16 @@ public final class ReferenceScorer {
 
     ReferenceCacheKey cacheKey(String modelSha256, List<PreferencePair> pairs, Plan plan) {
         return new ReferenceCacheKey(modelSha256, Fingerprint.pairs(pairs), LlamaRuntime.llamaCppCommit(),
-                backend(gpuLayers), plan.context(), plan.share());
+                backend(gpuLayers), plan.context(), plan.share(), adapterSha256());
+    }
+
+    /** The attached adapter's SHA-256, or null without one. */
+    private String adapterSha256() {
+        try {
+            return adapter == null ? null : Fingerprint.file(adapter);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read reference adapter " + adapter, e);
+        }
     }
 
     /** The CPU kernels in use (they follow this processor's features) and any GPU that takes layers. */
@@ -152,7 +176,10 @@ public final class ReferenceScorer {
     }
 
     private void scoreAll(LlamaModel m, Plan plan, List<PreferencePair> pairs, List<Scores> out, TrainListener listener) {
-        try (LlamaContext ctx = LlamaContext.create(m, plan.context())) {
+        // The context closes before the adapter it holds.
+        try (LoraAdapter lora = adapter == null ? null : LoraAdapter.load(m, adapter);
+             LlamaContext ctx = LlamaContext.create(m, plan.context())) {
+            if (lora != null) ctx.attach(lora, 1f);
             LogProbScorer scorer = new LogProbScorer(ctx, plan.share());
             long tokens = 0;
             for (int i = 0; i < pairs.size(); i += PAIRS_PER_CALL) {

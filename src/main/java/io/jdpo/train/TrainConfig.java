@@ -17,13 +17,13 @@ import java.util.Set;
  * and model gives the same adapter bit for bit; resuming checks the config is unchanged.
  * Defaults follow TRL's DPOConfig where it has one (β 0.1, sigmoid loss, keep-end
  * truncation, max length 1024, max prompt 512, f-divergence α 0.5, DiscoPOP τ 0.05; CPO's
- * α 1, KTO's weights 1) and common LoRA practice otherwise. {@code ldAlpha} 1 means no LD-DPO
+ * α 1, KTO's weights 1, unlikelihood α 1) and common LoRA practice otherwise. {@code ldAlpha} 1 means no LD-DPO
  * down-weighting (TRL's None).
  */
 public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget> targets, double loraDropout,
                           List<DpoLoss.Term> loss, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha,
                           FDivergence fDivergence, double fAlpha, double discopopTau, double cpoAlpha,
-                          double desirableWeight, double undesirableWeight, double ldAlpha, boolean useWeighting,
+                          double desirableWeight, double undesirableWeight, double ulAlpha, double ldAlpha, boolean useWeighting,
                           double learningRate, LrSchedule.Kind schedule, double warmupRatio, double weightDecay,
                           double maxGradNorm, int epochs, int maxSteps, int batchSize, int gradientAccumulation,
                           int maxLength, int maxPromptLength, Truncation.Mode truncationMode,
@@ -43,7 +43,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         lora(rank, alpha, rsLora, targets, loraDropout);
         loss = List.copyOf(loss);
         DpoLoss l = new DpoLoss(loss, beta, labelSmoothing, simpoGamma, rpoAlpha, fDivergence, fAlpha, discopopTau, cpoAlpha,
-                desirableWeight, undesirableWeight);
+                desirableWeight, undesirableWeight, ulAlpha);
         if (ldAlpha < 0 || ldAlpha > 1) throw new IllegalArgumentException("ld alpha must lie in [0, 1] (1 = no down-weighting), got " + ldAlpha);
         if (l.kto() && (ldAlpha != 1 || useWeighting)) {
             throw new IllegalArgumentException("kto is unpaired: LD-DPO's shared length and WPO's pair weight do not apply");
@@ -56,7 +56,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
 
     public static TrainConfig defaults() {
         return new TrainConfig(16, 32, false, LoraTarget.all(), 0, List.of(new DpoLoss.Term(LossType.SIGMOID, 1)), 0.1, 0, 0.5, 0,
-                FDivergence.REVERSE_KL, 0.5, 0.05, 1, 1, 1, 1, false,
+                FDivergence.REVERSE_KL, 0.5, 0.05, 1, 1, 1, 1, 1, false,
                 5e-5, LrSchedule.Kind.COSINE, 0.1, 0, 1.0, 1, 0, 4, 1, 1024, 512, Truncation.Mode.KEEP_END,
                 0, 0, 42, Runtime.getRuntime().availableProcessors(), false, false, -1, Arithmetic.DEPLOYED);
     }
@@ -67,7 +67,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
 
     public DpoLoss dpoLoss() {
         return new DpoLoss(loss, beta, labelSmoothing, simpoGamma, rpoAlpha, fDivergence, fAlpha, discopopTau, cpoAlpha,
-                desirableWeight, undesirableWeight);
+                desirableWeight, undesirableWeight, ulAlpha);
     }
 
     public Truncation truncation() {
@@ -111,7 +111,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         private int rank, epochs, maxSteps, batchSize, gradientAccumulation, maxLength, maxPromptLength, evalEvery,
                 checkpointEvery, threads, gpuLayers;
         private double alpha, loraDropout, beta, labelSmoothing, simpoGamma, rpoAlpha, learningRate, warmupRatio, weightDecay, maxGradNorm;
-        private double fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ldAlpha;
+        private double fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ulAlpha, ldAlpha;
         private boolean rsLora, recompute, force, useWeighting;
         private Set<LoraTarget> targets;
         private List<DpoLoss.Term> loss;
@@ -125,7 +125,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
             rank = c.rank; alpha = c.alpha; rsLora = c.rsLora; targets = c.targets; loraDropout = c.loraDropout;
             loss = c.loss; beta = c.beta; labelSmoothing = c.labelSmoothing; simpoGamma = c.simpoGamma; rpoAlpha = c.rpoAlpha;
             fDivergence = c.fDivergence; fAlpha = c.fAlpha; discopopTau = c.discopopTau; cpoAlpha = c.cpoAlpha;
-            desirableWeight = c.desirableWeight; undesirableWeight = c.undesirableWeight; ldAlpha = c.ldAlpha; useWeighting = c.useWeighting;
+            desirableWeight = c.desirableWeight; undesirableWeight = c.undesirableWeight; ulAlpha = c.ulAlpha; ldAlpha = c.ldAlpha; useWeighting = c.useWeighting;
             learningRate = c.learningRate; schedule = c.schedule; warmupRatio = c.warmupRatio; weightDecay = c.weightDecay;
             maxGradNorm = c.maxGradNorm; epochs = c.epochs; maxSteps = c.maxSteps; batchSize = c.batchSize;
             gradientAccumulation = c.gradientAccumulation; maxLength = c.maxLength; maxPromptLength = c.maxPromptLength;
@@ -147,6 +147,8 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         public Builder cpoAlpha(double v) { cpoAlpha = v; return this; }
         public Builder desirableWeight(double v) { desirableWeight = v; return this; }
         public Builder undesirableWeight(double v) { undesirableWeight = v; return this; }
+        /** Weight α of the unlikelihood loss's rejected-token term (default 1). */
+        public Builder ulAlpha(double v) { ulAlpha = v; return this; }
         public Builder ldAlpha(double v) { ldAlpha = v; return this; }
         public Builder useWeighting(boolean v) { useWeighting = v; return this; }
         public Builder beta(double v) { beta = v; return this; }
@@ -177,7 +179,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
 
         public TrainConfig build() {
             return new TrainConfig(rank, alpha, rsLora, targets, loraDropout, loss, beta, labelSmoothing, simpoGamma, rpoAlpha,
-                    fDivergence, fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ldAlpha, useWeighting,
+                    fDivergence, fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ulAlpha, ldAlpha, useWeighting,
                     learningRate, schedule, warmupRatio, weightDecay, maxGradNorm, epochs, maxSteps, batchSize,
                     gradientAccumulation, maxLength, maxPromptLength, truncationMode, evalEvery, checkpointEvery, seed,
                     threads, recompute, force, gpuLayers, arithmetic);

@@ -48,15 +48,15 @@ class OnlineDpoTest {
         for (OnlineDpo.Round round : r.rounds()) {
             System.out.printf("  round %d (step %d): %d pairs, %d ties; samples' reward %.3f; held-out reward %.3f, KL %.4f, eos %.2f; "
                             + "swap %.2f ms, sampling %.1f s, training %.1f s%n",
-                    round.round(), round.step(), round.pairs(), round.ties(), round.train().scores(), round.eval().scores(),
-                    round.eval().kl(), round.eval().containEos(), round.swapSeconds() * 1e3, round.sampleSeconds(), round.trainSeconds());
+                    round.round(), round.step(), round.pairs(), round.ties(), round.train().scores(), round.heldOut().scores(),
+                    round.heldOut().kl(), round.heldOut().containEos(), round.swapSeconds() * 1e3, round.sampleSeconds(), round.trainSeconds());
         }
         // At round 0 the policy is the base: the KL estimate is zero up to the identical scoring of one context.
         assertEquals(0, r.before().kl(), 1e-6);
         OnlineDpo.Round last = r.rounds().getLast();
-        assertTrue(last.eval().scores() > r.before().scores() + 0.25,
-                "held-out reward " + r.before().scores() + " -> " + last.eval().scores());
-        assertTrue(last.eval().kl() > 0, "moving the policy costs KL: " + last.eval().kl());
+        assertTrue(last.heldOut().scores() > r.before().scores() + 0.25,
+                "held-out reward " + r.before().scores() + " -> " + last.heldOut().scores());
+        assertTrue(last.heldOut().kl() > 0, "moving the policy costs KL: " + last.heldOut().kl());
         assertTrue(r.rounds().stream().allMatch(x -> x.swapSeconds() > 0 && x.pairs() + x.ties() == 24));
 
         List<Map<String, Object>> rows = MetricsLog.read(r.metrics());
@@ -70,6 +70,6 @@ class OnlineDpoTest {
 
         Result b = run(dir.resolve("b"));
         assertArrayEquals(Files.readAllBytes(r.adapter()), Files.readAllBytes(b.run().adapter()), "same seed, same adapter bytes");
-        assertEquals(r.rounds().getLast().eval().scores(), b.run().rounds().getLast().eval().scores());
+        assertEquals(r.rounds().getLast().heldOut().scores(), b.run().rounds().getLast().heldOut().scores());
     }
 }

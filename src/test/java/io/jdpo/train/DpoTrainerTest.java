@@ -231,7 +231,8 @@ class DpoTrainerTest {
                 method("alpha", b -> b.fDivergence(FDivergence.ALPHA_DIVERGENCE).fAlpha(0.5)),
                 method("cpo", b -> b.loss(LossType.CPO)),
                 // λ (β) 0.5 rather than 0.1: with 12 steps the odds-ratio term at 0.1 ends at exactly 0.90 held-out accuracy.
-                method("orpo", b -> b.loss(LossType.ORPO).beta(0.5)));
+                method("orpo", b -> b.loss(LossType.ORPO).beta(0.5)),
+                method("unlikelihood", b -> b.loss(LossType.UNLIKELIHOOD)));
     }
 
     private static Arguments method(String name, UnaryOperator<TrainConfig.Builder> setup) {
@@ -293,19 +294,23 @@ class DpoTrainerTest {
     }
 
     /**
-     * The plumbing from per-token log-probs to the loss and back: with LD-DPO (α = 0.3) the
-     * gradient the trainer hands the backward, token by token, matches central differences of
-     * the loss as a function of each token's log-prob.
+     * The plumbing from per-token log-probs to the loss and back: with LD-DPO (α = 0.3), and
+     * with unlikelihood (whose rejected tokens each have a slope of their own), the gradient the
+     * trainer hands the backward, token by token, matches central differences of the loss as a
+     * function of each token's log-prob.
      */
     @Test
     void ldDpoTokenGradientsMatchCentralDifferences() {
         PreferencePair p = new PreferencePair(new int[]{1, 2}, new int[]{3, 4, 5, 6, 7}, new int[]{8, 9});
         float[] lp = {-1.5f, -2.25f, -0.5f, -3f, -1f, -2f, -0.75f};
         ReferenceScorer.Scores ref = new ReferenceScorer.Scores(new float[]{-1.25f, -2f, -1f, -2.5f, -1.5f}, new float[]{-1f, -1f});
-        for (TrainConfig cfg : new TrainConfig[]{config().ldAlpha(0.3).build(), config().ldAlpha(0.3).rpoAlpha(0.5).loss(LossType.IPO).build()}) {
+        // Unlikelihood: each rejected token's gradient is α/|r|·p_t/(1 − p_t) at its own log-prob.
+        TrainConfig ul = config().ldAlpha(0.3).ulAlpha(0.7)
+                .losses(List.of(new DpoLoss.Term(LossType.UNLIKELIHOOD, 1), new DpoLoss.Term(LossType.SIGMOID, 0.5))).build();
+        for (TrainConfig cfg : new TrainConfig[]{config().ldAlpha(0.3).build(), config().ldAlpha(0.3).rpoAlpha(0.5).loss(LossType.IPO).build(), ul}) {
             DpoTrainer t = new DpoTrainer(cfg);
             DpoLoss loss = cfg.dpoLoss();
-            float[] g = t.tokenGradients(p, loss.evaluate(t.lossPair(p, lp, null, ref)), 1);
+            float[] g = t.tokenGradients(p, lp, loss.evaluate(t.lossPair(p, lp, null, ref)), 1);
             double e = 1e-3;
             for (int i = 0; i < lp.length; i++) {
                 float[] up = lp.clone(), down = lp.clone();
