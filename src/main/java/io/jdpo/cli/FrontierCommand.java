@@ -32,7 +32,7 @@ final class FrontierCommand implements Callable<Integer> {
     Path model;
     @Option(names = {"-o", "--output"}, defaultValue = "runs/frontier", description = "output folder (default ${DEFAULT-VALUE})")
     Path out;
-    @Option(names = "-k", defaultValue = "4", description = "reference samples per training prompt ranked into a pair (default ${DEFAULT-VALUE})")
+    @Option(names = "-k", defaultValue = "8", description = "reference samples per training prompt ranked into a pair (default ${DEFAULT-VALUE})")
     int k;
     @Option(names = "--steps", defaultValue = "60", description = "optimizer steps per method (default ${DEFAULT-VALUE})")
     int steps;
