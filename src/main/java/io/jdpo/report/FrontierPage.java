@@ -50,7 +50,14 @@ public final class FrontierPage {
                 .append("svg{background:#fafafa;border:1px solid #ddd;margin:0.5em 0}table{border-collapse:collapse;margin:0.5em 0}")
                 .append("td,th{border:1px solid #ccc;padding:3px 8px;font-size:0.9em;text-align:left}</style>\n")
                 .append("</head><body>\n<h1>").append(HtmlReport.esc(title)).append("</h1>\n");
-        h.append(plot(series));
+        h.append(plot(series, Double.POSITIVE_INFINITY));
+        double zoom = zoomLimit(points);
+        long beyond = points.stream().filter(p -> p.kl() > zoom).count();
+        if (beyond > 0) {
+            // A method that runs far from the reference squeezes the rest into the axis: the same plot again without it.
+            h.append("<p class=\"note\">Zoomed to KL ≤ ").append(HtmlReport.fmt(zoom)).append(" nats (").append(beyond)
+                    .append(" points beyond it left out):</p>\n").append(plot(series, zoom));
+        }
         for (String n : notes) h.append("<p class=\"note\">").append(HtmlReport.esc(n)).append("</p>\n");
         h.append("<h2>Points</h2>\n<table class=\"points\"><tr><th>method</th><th>step / N</th><th>KL(π‖π_ref) nats</th><th>mean reward</th></tr>\n");
         for (Point p : points) {
@@ -64,8 +71,19 @@ public final class FrontierPage {
         HtmlReport.writeAtomically(out, h);
     }
 
-    /** Reward against KL: a polyline with a marker per point for each series, axes with five ticks each, a legend on the right. */
-    static String plot(Map<String, List<Point>> series) {
+    /** 1.25 times the 80th percentile of the points' KL: the zoomed plot's right edge. */
+    static double zoomLimit(List<Point> points) {
+        double[] kl = points.stream().mapToDouble(Point::kl).sorted().toArray();
+        return kl.length == 0 ? 0 : 1.25 * kl[(int) Math.floor(0.8 * (kl.length - 1))];
+    }
+
+    /**
+     * Reward against KL: a polyline with a marker per point for each series, axes with five
+     * ticks each, a legend on the right; points with KL above {@code maxKl} are left out.
+     */
+    static String plot(Map<String, List<Point>> all, double maxKl) {
+        Map<String, List<Point>> series = new LinkedHashMap<>();
+        all.forEach((k, v) -> series.put(k, v.stream().filter(p -> p.kl() <= maxKl).toList()));
         int w = 900, ht = 520, left = 70, right = 220, top = 40, bottom = 55;
         double x0 = 0, x1 = -Double.MAX_VALUE, y0 = Double.MAX_VALUE, y1 = -Double.MAX_VALUE;
         for (List<Point> s : series.values()) {
@@ -78,7 +96,7 @@ public final class FrontierPage {
         svg.append("<svg class=\"frontier\" xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(w).append("\" height=\"").append(ht)
                 .append("\" viewBox=\"0 0 ").append(w).append(' ').append(ht).append("\" role=\"img\" aria-label=\"reward against KL\">\n")
                 .append("<text x=\"").append((left + w - right) / 2).append("\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">")
-                .append("Mean reward against KL(π‖π_ref)</text>\n");
+                .append("Mean reward against KL(π‖π_ref)").append(Double.isInfinite(maxKl) ? "" : " (zoomed)").append("</text>\n");
         if (y0 > y1) return svg.append("<text x=\"").append(w / 2).append("\" y=\"").append(ht / 2).append("\" text-anchor=\"middle\">no data</text></svg>\n").toString();
         if (x1 <= x0) x1 = x0 + 1;
         if (y1 == y0) { y1 += 0.5; y0 -= 0.5; }
@@ -99,7 +117,7 @@ public final class FrontierPage {
                 .append(top + ph / 2).append(")\">mean reward</text>\n");
         int c = 0, ly = top + 10;
         for (Map.Entry<String, List<Point>> e : series.entrySet()) {
-            String color = COLORS[c++ % COLORS.length];
+            String color = COLORS[c % COLORS.length];
             boolean dashed = e.getKey().startsWith("Best-of-N");
             StringBuilder path = new StringBuilder(), marks = new StringBuilder();
             for (Point p : e.getValue()) {
@@ -108,12 +126,17 @@ public final class FrontierPage {
                 marks.append(String.format(Locale.ROOT, "<circle class=\"mark\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>%s step %d: KL %s, reward %s</title></circle>%n",
                         x, y, color, HtmlReport.esc(e.getKey()), p.step(), HtmlReport.fmt(p.kl()), HtmlReport.fmt(p.reward())));
             }
+            if (e.getValue().isEmpty()) {
+                c++;
+                continue;
+            }
             svg.append("<path class=\"series\" data-name=\"").append(HtmlReport.esc(e.getKey())).append("\" d=\"").append(path)
                     .append("\" fill=\"none\" stroke=\"").append(color).append("\" stroke-width=\"2\"")
                     .append(dashed ? " stroke-dasharray=\"6 4\"" : "").append("/>\n").append(marks);
             svg.append("<rect x=\"").append(left + pw + 15).append("\" y=\"").append(ly - 5).append("\" width=\"14\" height=\"4\" fill=\"")
                     .append(color).append("\"/>").append(HtmlReport.label(left + pw + 34, ly, e.getKey(), "start")).append('\n');
             ly += 18;
+            c++;
         }
         return svg.append("</svg>\n").toString();
     }
