@@ -58,6 +58,21 @@ class BadInputTest {
     }
 
     @Test
+    void rowsThatAreNotWholeBlocksAreRefusedBeforeGgmlSeesThem() {
+        // ggml asserts whole blocks (an abort of the process) or reads past the row.
+        int q80 = RowQuantizer.typeId("q8_0");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RowQuantizer.fromFloatRef(q80, new float[33]));
+        assertTrue(e.getMessage().contains("33 values are not whole blocks of q8_0 (32 values each)"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> RowQuantizer.rowSize(q80, 31));
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            var src = arena.allocate(RowQuantizer.rowSize(q80, 32) - 1);
+            var dst = arena.allocate(32 * Float.BYTES);
+            assertThrows(IllegalArgumentException.class, () -> RowQuantizer.toFloat(q80, src, dst, 32), "a source one byte short");
+        }
+        assertEquals(34, RowQuantizer.fromFloatRef(q80, new float[32]).length, "a whole block still works");
+    }
+
+    @Test
     void contextLongerThanTheModelAllows() {
         try (LlamaModel m = LlamaModel.load(TestData.stories260K())) {
             LlamaException e = assertThrows(LlamaException.class,
