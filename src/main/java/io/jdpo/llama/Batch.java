@@ -30,7 +30,7 @@ public final class Batch extends NativeHandle {
      * @param maxSeqPerToken the most sequences one token may belong to (1 unless tokens of a
      *        shared prompt are decoded once for several sequences)
      * @throws IllegalArgumentException if either is not positive
-     * @throws LlamaException if llama.cpp cannot be loaded or allocates nothing
+     * @throws LlamaException if llama.cpp cannot be loaded
      */
     public Batch(int capacity, int maxSeqPerToken) {
         this(Arena.ofShared(), capacity, maxSeqPerToken);

@@ -45,7 +45,7 @@ public final class ChatTemplate {
      * @param model an open model
      * @param nameOrNull a built-in name or Jinja text (see {@link #named}), or null
      * @return the template, or null when none is named and the model has none
-     * @throws IllegalStateException if the model is closed
+     * @throws IllegalStateException if no name is given and the model is closed
      */
     public static ChatTemplate forModel(LlamaModel model, String nameOrNull) {
         if (nameOrNull != null) return named(nameOrNull);

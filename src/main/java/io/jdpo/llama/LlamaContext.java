@@ -18,7 +18,9 @@ import java.util.Map;
  * calls on one context are serialised (a second thread waits); several contexts on one model
  * run in parallel. Inputs are checked in Java before any call that llama.cpp would answer
  * with an abort. Owns the KV cache's native memory until {@link #close()}; closing its model
- * closes it first. After close every method throws {@link IllegalStateException}.
+ * closes it first. After close every method that reaches llama.cpp throws
+ * {@link IllegalStateException}; the Java-side getters ({@link #model()}, {@link #params()},
+ * {@link #vocabularySize()}, {@link #adapters()}) still answer.
  */
 public final class LlamaContext extends NativeHandle {
     private final LlamaModel model;

@@ -23,7 +23,8 @@ import java.util.Optional;
  * A GGUF model loaded by llama.cpp (weights memory-mapped, optionally offloaded to the GPU).
  * Owns the weights' native memory until {@link #close()}, which first closes the contexts,
  * adapters and samplers made from it. Safe to use from several threads at once: llama.cpp only
- * reads a loaded model. After close every method throws {@link IllegalStateException}.
+ * reads a loaded model. After close every method but {@link #path()} and {@link #tokenizer()}
+ * throws {@link IllegalStateException} (and so do the tokenizer's).
  */
 public final class LlamaModel extends NativeHandle {
     private static final byte[] GGUF_MAGIC = {'G', 'G', 'U', 'F'};

@@ -44,7 +44,7 @@ public final class HtmlReport {
      *
      * @param out the HTML file to write
      * @param title the page's title and heading
-     * @param rows metric rows under TRL's names ({@code StepMetrics.row()} (package progress)),
+     * @param rows metric rows under TRL's names (as a trainer's {@code StepMetrics.row()} gives them),
      *        in step order; rows with a numeric "step" are charted; a "data"/"eval_data" entry
      *        (as metrics.jsonl's first record carries) adds a table of what happened to the data's rows
      * @param config settings to list, in order
