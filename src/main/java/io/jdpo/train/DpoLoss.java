@@ -172,16 +172,38 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
      * completion lengths in tokens, the chosen completion's plain policy sum (the SFT terms'
      * input), its WPO weight (1 without weighting) and the rejected completion's unlikelihood
      * sum U = −Σ_t log(1 − p(r_t)) ({@link Unlikelihood#sum}; 0 when no term reads it).
+     *
+     * @param policyChosen         πc, the policy's summed log-prob of the chosen completion, nats
+     * @param policyRejected       πr, the same for the rejected completion
+     * @param refChosen            rc, the reference's summed log-prob of the chosen completion
+     * @param refRejected          rr, the same for the rejected completion
+     * @param chosenTokens         |c|, at least 1
+     * @param rejectedTokens       |r|, at least 1
+     * @param sftChosen            the chosen completion's plain policy sum (what the SFT terms read)
+     * @param weight               the pair's WPO weight (1 without weighting)
+     * @param rejectedUnlikelihood U of the rejected completion, ≥ 0
      */
     public record Pair(double policyChosen, double policyRejected, double refChosen, double refRejected,
                        int chosenTokens, int rejectedTokens, double sftChosen, double weight, double rejectedUnlikelihood) {
+        /** @throws IllegalArgumentException when a completion has no token */
         public Pair {
             if (chosenTokens <= 0 || rejectedTokens <= 0) {
                 throw new IllegalArgumentException("completions need at least one token");
             }
         }
 
-        /** Without an unlikelihood sum (no term reads it). */
+        /**
+         * Without an unlikelihood sum (no term reads it).
+         *
+         * @param policyChosen         πc, the policy's summed log-prob of the chosen completion, nats
+         * @param policyRejected       πr, the same for the rejected completion
+         * @param refChosen            rc, the reference's summed log-prob of the chosen completion
+         * @param refRejected          rr, the same for the rejected completion
+         * @param chosenTokens         |c|, at least 1
+         * @param rejectedTokens       |r|, at least 1
+         * @param sftChosen            the chosen completion's plain policy sum (what the SFT terms read)
+         * @param weight               the pair's WPO weight (1 without weighting)
+         */
         public Pair(double policyChosen, double policyRejected, double refChosen, double refRejected,
                     int chosenTokens, int rejectedTokens, double sftChosen, double weight) {
             this(policyChosen, policyRejected, refChosen, refRejected, chosenTokens, rejectedTokens, sftChosen, weight, 0);
@@ -200,10 +222,29 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
      * no reference, β·π/|y| (SimPO, ORPO, SFT, unlikelihood) or β·π (CPO), as TRL logs them.
      * {@code dUnlikelihood} is dLoss/dU of the rejected completion's unlikelihood sum U (0 when no
      * term reads it): the trainer turns it into per-token gradients, dU/dlog p_t = p_t/(1 − p_t).
+     *
+     * @param loss            the pair's loss (its share of the batch loss)
+     * @param dPolicyChosen   dLoss/dπc (the LD-weighted chosen sum)
+     * @param dPolicyRejected dLoss/dπr
+     * @param dSftChosen      dLoss/d(the chosen's plain sum)
+     * @param rewardChosen    the chosen completion's implicit reward
+     * @param rewardRejected  the rejected completion's implicit reward
+     * @param terms           each term's value by its option name (unlikelihood adds its two parts)
+     * @param dUnlikelihood   dLoss/dU
      */
     public record Result(double loss, double dPolicyChosen, double dPolicyRejected, double dSftChosen, double rewardChosen,
                          double rewardRejected, Map<String, Double> terms, double dUnlikelihood) {
-        /** A result without an unlikelihood part. */
+        /**
+         * A result without an unlikelihood part.
+         *
+         * @param loss            the pair's loss (its share of the batch loss)
+         * @param dPolicyChosen   dLoss/dπc (the LD-weighted chosen sum)
+         * @param dPolicyRejected dLoss/dπr
+         * @param dSftChosen      dLoss/d(the chosen's plain sum)
+         * @param rewardChosen    the chosen completion's implicit reward
+         * @param rewardRejected  the rejected completion's implicit reward
+         * @param terms           each term's value by its option name (unlikelihood adds its two parts)
+         */
         public Result(double loss, double dPolicyChosen, double dPolicyRejected, double dSftChosen, double rewardChosen,
                       double rewardRejected, Map<String, Double> terms) {
             this(loss, dPolicyChosen, dPolicyRejected, dSftChosen, rewardChosen, rewardRejected, terms, 0);
