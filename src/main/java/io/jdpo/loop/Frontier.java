@@ -51,7 +51,9 @@ public final class Frontier {
      */
     public record Config(int pairSamples, int steps, int evalEvery, int evalSamples, List<Integer> bestOfN, Sampling sampling) {
         /**
-         * @throws IllegalArgumentException when a count is out of range or an N does not divide the largest
+         * Checks the settings.
+         *
+ when a count is out of range or an N does not divide the largest
          */
         public Config {
             if (pairSamples < 2) throw new IllegalArgumentException("pairs need K >= 2 samples per prompt, got " + pairSamples);

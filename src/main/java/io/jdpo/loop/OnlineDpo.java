@@ -41,7 +41,9 @@ public final class OnlineDpo {
      */
     public record Config(int rounds, int samplesPerPrompt, int stepsPerRound, int evalSamples, Sampling sampling) {
         /**
-         * @throws IllegalArgumentException when a count is below its minimum
+         * Checks the settings.
+         *
+ when a count is below its minimum
          */
         public Config {
             if (rounds < 1 || stepsPerRound < 1 || evalSamples < 1) throw new IllegalArgumentException("rounds, steps per round and eval samples must be >= 1");

@@ -23,7 +23,9 @@ import java.util.List;
  */
 public record Sampling(float temperature, float topP, int maxTokens, List<String> stopStrings, long seed, int threads) {
     /**
-     * @throws IllegalArgumentException on a temperature <= 0, top-p outside (0, 1], maxTokens < 1 or threads < 1
+     * Checks the settings.
+     *
+ ≤ 0, top-p outside (0, 1], maxTokens or threads below 1
      */
     public Sampling {
         if (!(temperature > 0)) throw new IllegalArgumentException("sampling temperature must be > 0, got " + temperature);
