@@ -567,8 +567,9 @@ public final class DpoTrainer {
     /**
      * Optimizer steps on pairs supplied a batch at a time. The learning-rate schedule runs
      * over {@code cfg.maxSteps()} steps in all (warm-up and decay span every call together),
-     * and the data order of a call is a function of the seed and the session's step, so a
-     * session fed the same pairs gives the same adapter bit for bit.
+     * and the data order is a function of the seed, the number of pairs and the session's
+     * step, so a session fed the same pairs gives the adapter {@link DpoTrainer#train} gives,
+     * bit for bit, however its steps are split into calls.
      */
     public final class Session implements AutoCloseable {
         private final Transformer tf;
@@ -662,7 +663,8 @@ public final class DpoTrainer {
                     throw new UnsupportedOperationException("a session's caller evaluates");
                 }
             };
-            DataOrder order = new DataOrder(pairs.size(), cfg.seed() + step);
+            // Indexed by the session's step, as train() indexes its order: the same pairs in two calls visit what one call would.
+            DataOrder order = new DataOrder(pairs.size(), cfg.seed());
             List<DpoMetrics> rows = new ArrayList<>(steps);
             for (int k = 0; k < steps; k++, step++) {
                 rows.add(TrainingLoop.optimizerStep(cfg, objective, tf, lora, grads, opt, order, step, schedule.at(step)).metrics());
