@@ -63,13 +63,17 @@ public final class OnlineDpo {
      * @param train statistics of the round's training samples (drawn before its steps)
      * @param heldOut statistics of the held-out samples after the round's steps (null without held-out prompts)
      * @param dpo the means over the round's steps of the trainer's DPO metrics (loss, rewards/*, logps/*); empty without a step
+     * @param policyGap the largest |log-prob| difference per token between llama.cpp with the
+     *                  swapped-in adapter and the Java policy that was trained, over the first
+     *                  held-out samples (NaN without held-out prompts): the check that llama.cpp
+     *                  samples from the policy the trainer holds
      * @param beta the DPO β (and the KL coefficient of objective/rlhf_reward)
      * @param swapSeconds time to load the new adapter into the running context and attach it
      * @param sampleSeconds time to sample and score the round's training completions
      * @param trainSeconds time of the round's optimizer steps
      */
     public record Round(int round, int step, int pairs, int ties, double scoresMargin, RolloutStats train, RolloutStats heldOut,
-                        Map<String, Double> dpo, double beta, double swapSeconds, double sampleSeconds, double trainSeconds) implements StepMetrics {
+                        Map<String, Double> dpo, double policyGap, double beta, double swapSeconds, double sampleSeconds, double trainSeconds) implements StepMetrics {
         /** Copies {@code dpo}: the record is immutable. */
         public Round {
             dpo = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(dpo));
@@ -98,6 +102,7 @@ public final class OnlineDpo {
             m.put("ties", ties);
             m.putAll(dpo);
             m.put("beta", beta);
+            if (!Double.isNaN(policyGap)) m.put("policy_gap/max", policyGap);
             m.put("adapter_swap_seconds", swapSeconds);
             m.put("sample_seconds", sampleSeconds);
             m.put("train_seconds", trainSeconds);
@@ -206,9 +211,12 @@ public final class OnlineDpo {
                 }
                 session.writeAdapter(adapter);
                 double swap = sampler.swap(adapter);
-                RolloutStats eval = evaluate(sampler, evalTok, cfg, reward, progress);
+                List<List<Rollout>> held = evalTok.isEmpty() ? List.of()
+                        : sampler.sample(evalTok, cfg.evalSamples(), sampling, -1, reward, progress.samplingUnits());
+                RolloutStats eval = held.isEmpty() ? null : RolloutStats.of(held);
+                double gap = held.isEmpty() ? Double.NaN : policyGap(session, evalTok, held);
                 Round round = new Round(r, session.step(), ranked.pairs().size(), ranked.ties(), ranked.scoresMargin(), stats, eval,
-                        means(steps), tc.beta(), swap, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+                        means(steps), gap, tc.beta(), swap, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
                 rounds.add(round);
                 emit(log, listener, round, Map.of());
                 listener.message(String.format(Locale.ROOT, "round %d: %d pairs (%d ties), samples' reward %.3f, KL %.4f;%s adapter swap %.1f ms",
@@ -234,6 +242,16 @@ public final class OnlineDpo {
             if (n > 0) m.put(key, s / n);
         }
         return m;
+    }
+
+    /** Max |llama.cpp − Java| per-token policy log-prob over the first held-out prompt's samples. */
+    private static double policyGap(DpoTrainer.Session session, List<int[]> prompts, List<List<Rollout>> held) {
+        double max = 0;
+        for (Rollout r : held.getFirst()) {
+            float[] java = session.logProbs(prompts.get(r.prompt()), r.tokens());
+            for (int t = 0; t < java.length; t++) max = Math.max(max, Math.abs(java[t] - r.policy()[t]));
+        }
+        return max;
     }
 
     /** Held-out samples with the same seeds at every evaluation (round id -1), so rounds differ only by the adapter; null without held-out prompts. */

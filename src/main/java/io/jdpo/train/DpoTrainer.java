@@ -673,6 +673,20 @@ public final class DpoTrainer {
         }
 
         /**
+         * The current policy's per-token log-probs of a completion (the Java forward with the
+         * adapter as it stands): what llama.cpp must give with the exported adapter attached.
+         *
+         * @param prompt the prompt's tokens (at least one)
+         * @param completion the completion's tokens
+         * @return log p(completion[t] | prompt, completion[0..t)) for each t, in nats
+         */
+        public float[] logProbs(int[] prompt, int[] completion) {
+            int[] seq = java.util.Arrays.copyOf(prompt, prompt.length + completion.length);
+            System.arraycopy(completion, 0, seq, prompt.length, completion.length);
+            return tf.logProbs(seq, prompt.length);
+        }
+
+        /**
          * Writes the adapter as it stands as a llama.cpp LoRA GGUF (F32, atomically).
          *
          * @param out the file to write (replaced when whole)
