@@ -1,7 +1,6 @@
 package io.jdpo.cli;
 
 import io.jdpo.loop.Frontier;
-import io.jdpo.loop.Sampling;
 import io.jdpo.progress.ConsoleProgress;
 import io.jdpo.report.FrontierPage;
 import io.jdpo.verify.Reward;
@@ -50,21 +49,18 @@ final class FrontierCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LoopOptions.Prompts p = loop.prompts();
-        Sampling sampling = loop.sampling();
-        if (quick) {
-            p = new LoopOptions.Prompts(p.train().subList(0, Math.min(16, p.train().size())), p.eval().subList(0, Math.min(4, p.eval().size())));
-            steps = 12;
-            evalEvery = 6;
-            evalSamples = 4;
-            maxN = 16;
-            sampling = new Sampling(sampling.temperature(), sampling.topP(), Math.min(12, sampling.maxTokens()), sampling.stopStrings(), sampling.seed(), sampling.threads());
-        }
         List<Integer> ns = new ArrayList<>();
         for (int n = 1; n <= maxN; n *= 2) ns.add(n);
+        Frontier.Config cfg = new Frontier.Config(k, steps, evalEvery, evalSamples, ns, loop.sampling());
+        if (quick) {
+            p = new LoopOptions.Prompts(p.train().subList(0, Math.min(Frontier.QUICK_TRAIN_PROMPTS, p.train().size())),
+                    p.eval().subList(0, Math.min(Frontier.QUICK_EVAL_PROMPTS, p.eval().size())));
+            cfg = Frontier.quick(cfg);
+        }
         Reward reward = loop.reward(common.threads());
         try {
             Frontier.Result r = Frontier.run(model, p.train(), p.eval(), reward, Frontier.paperMethods(loop.trainConfig(common.threads())),
-                    new Frontier.Config(k, steps, evalEvery, evalSamples, ns, sampling), out, new ConsoleProgress(System.out, quiet));
+                    cfg, out, new ConsoleProgress(System.out, quiet));
             for (FrontierPage.Point pt : r.points()) {
                 System.out.printf(Locale.ROOT, "%-14s %4d  KL %8.4f  reward %.4f%n", pt.method(), pt.step(), pt.kl(), pt.reward());
             }

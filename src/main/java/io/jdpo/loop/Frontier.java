@@ -64,6 +64,23 @@ public final class Frontier {
         }
     }
 
+    /** Prompts the quick setting keeps: the first 16 training and the first 4 held-out ones. */
+    public static final int QUICK_TRAIN_PROMPTS = 16, QUICK_EVAL_PROMPTS = 4;
+
+    /**
+     * The quick setting ({@code jdpo frontier --quick}, and the test suite's): 12 steps
+     * evaluated every 6, M = 4, N up to 16, at most 12 tokens per sample; K and the rest of the
+     * sampling as given. Run it on {@link #QUICK_TRAIN_PROMPTS} and {@link #QUICK_EVAL_PROMPTS} prompts.
+     *
+     * @param full the settings to shrink
+     * @return the quick settings
+     */
+    public static Config quick(Config full) {
+        Sampling s = full.sampling();
+        return new Config(full.pairSamples(), 12, 6, 4, List.of(1, 2, 4, 8, 16),
+                new Sampling(s.temperature(), s.topP(), Math.min(12, s.maxTokens()), s.stopStrings(), s.seed(), s.threads()));
+    }
+
     /**
      * What a frontier run measured.
      *

@@ -28,8 +28,10 @@ class FrontierTest {
         TrainConfig base = TrainConfig.defaults().toBuilder().rank(8).alpha(16).learningRate(1e-3).batchSize(4)
                 .schedule(LrSchedule.Kind.CONSTANT).warmupRatio(0).threads(2).seed(7).build();
         List<Frontier.Method> methods = Frontier.paperMethods(base);
-        Frontier.Config cfg = new Frontier.Config(4, 12, 6, 4, List.of(1, 2, 4, 8, 16), new Sampling(1f, 1f, 12, List.of(), 7, 1));
-        Frontier.Result r = Frontier.run(OnlineDpoTest.DEMO, prompts.subList(0, 16), prompts.subList(prompts.size() - 4, prompts.size()),
+        // The CLI's --quick on its defaults (K 8, 24 tokens, seed 7, one sampling thread).
+        Frontier.Config cfg = Frontier.quick(new Frontier.Config(8, 60, 10, 8, List.of(1, 2, 4, 8, 16, 32, 64), new Sampling(1f, 1f, 24, List.of(), 7, 1)));
+        Frontier.Result r = Frontier.run(OnlineDpoTest.DEMO, prompts.subList(0, Frontier.QUICK_TRAIN_PROMPTS),
+                prompts.subList(prompts.size() - Frontier.QUICK_EVAL_PROMPTS, prompts.size()),
                 RegexReward.of(DemoPreferences.REWARD, null), methods, cfg, dir, TrainListener.SILENT);
         System.out.printf("quick frontier: %d pairs, %d ties, %.1f s%n", r.pairs(), r.ties(), r.seconds());
         r.points().forEach(p -> System.out.printf("  %-14s %3d  KL %.4f  reward %.4f%n", p.method(), p.step(), p.kl(), p.reward()));
