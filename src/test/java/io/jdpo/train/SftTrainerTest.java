@@ -107,6 +107,38 @@ class SftTrainerTest {
         assertTrue(e.getMessage().contains("a setting that changes the result differs"), e.getMessage());
     }
 
+    /**
+     * mean_token_accuracy's top-1 test (a token's log-prob equals its row's largest) in both the
+     * training forward and the inference forward, against the argmax of the full logits.
+     */
+    @Test
+    void topOneMatchesTheArgmaxOfTheLogits() throws IOException {
+        try (io.jdpo.model.Transformer tf = io.jdpo.model.Transformer.load(MODEL, 2);
+             io.jdpo.model.LoraWeights lora = io.jdpo.model.LoraWeights.init(tf.config(), config().build().loraConfig(), 7)) {
+            tf.setAdapter(lora);
+            int V = tf.config().vocab(), hits = 0, tokens = 0;
+            for (SftSample s : eval) {
+                int from = s.prompt().length;
+                float[] logits = tf.logits(s.sequence(), from);
+                float[] top = new float[s.completion().length];
+                float[] lp = tf.logProbs(s.sequence(), from, top);
+                io.jdpo.model.ForwardPass pass = tf.forward(s.sequence(), from, false);
+                float[] lpTrain = pass.logProbs(), topTrain = pass.topLogProbs();
+                for (int t = 0; t < lp.length; t++) {
+                    int best = 0;
+                    for (int v = 1; v < V; v++) if (logits[t * V + v] > logits[t * V + best]) best = v;
+                    boolean argmax = best == s.completion()[t];
+                    assertEquals(argmax, lp[t] >= top[t], "inference, token " + t);
+                    assertEquals(argmax, lpTrain[t] >= topTrain[t], "training forward, token " + t);
+                    hits += argmax ? 1 : 0;
+                    tokens++;
+                }
+            }
+            System.out.printf("top-1 on the held-out completions: %d of %d tokens%n", hits, tokens);
+            assertTrue(hits > 0 && hits < tokens, "both cases occur");
+        }
+    }
+
     /** Mean over the held-out samples of the completion's summed log-prob, scored by llama.cpp (with the adapter when given). */
     static double meanLogProb(Path adapter) {
         try (LlamaModel m = LlamaModel.load(MODEL, ModelParams.defaults());
