@@ -62,11 +62,12 @@ public final class RowQuantizer {
      * {@return the bytes one row of {@code n} values takes}
      *
      * @param type a ggml_type id
-     * @param n values in the row, a multiple of {@link #blockSize} (not checked)
-     * @throws IllegalArgumentException if the id is out of range
+     * @param n values in the row, a multiple of {@link #blockSize}
+     * @throws IllegalArgumentException if the id is out of range or n is not whole blocks
      */
     public static long rowSize(int type, long n) {
         checkType(type);
+        checkBlocks(type, n);
         return LlamaH.ggml_row_size(type, n);
     }
 
@@ -130,9 +131,10 @@ public final class RowQuantizer {
      * the AVX2 one it runs (1/d instead of 127/max, ties away from zero).
      *
      * @param type a ggml_type id
-     * @param values one row; its length must be a multiple of the type's block size (not checked)
+     * @param values one row; its length must be a multiple of the type's block size
      * @return the row in the type's layout, {@code rowSize(type, values.length)} bytes
-     * @throws IllegalArgumentException if the id is out of range
+     * @throws IllegalArgumentException if the id is out of range or the row is not whole blocks
+     *                                  (ggml would abort the process on it)
      * @throws LlamaException if ggml has no reference quantizer for the type
      */
     public static byte[] fromFloatRef(int type, float[] values) {
@@ -175,19 +177,24 @@ public final class RowQuantizer {
     }
 
     /**
-     * ggml's to_float over native memory; for benchmarks and bulk checks without copies. The
-     * sizes are the caller's to get right: ggml reads {@code rowSize(type, n)} bytes and writes
-     * {@code n} floats without bounds checks.
+     * ggml's to_float over native memory; for benchmarks and bulk checks without copies. ggml
+     * reads {@code rowSize(type, n)} bytes and writes {@code n} floats without bounds checks,
+     * so the segments' sizes are checked here first.
      *
      * @param type the data's ggml_type id
      * @param src at least {@code rowSize(type, n)} bytes
      * @param dst room for at least {@code n} floats
      * @param n values, a multiple of the type's block size
-     * @throws IllegalArgumentException if the id is out of range
+     * @throws IllegalArgumentException if the id is out of range, n is not whole blocks, or a
+     *                                  segment is too small
      * @throws LlamaException if ggml has no dequantizer for the type
      */
     public static void toFloat(int type, MemorySegment src, MemorySegment dst, long n) {
-        checkType(type);
+        long bytes = rowSize(type, n);
+        if (src.byteSize() < bytes || dst.byteSize() < n * Float.BYTES) {
+            throw new IllegalArgumentException(n + " values of " + typeName(type) + " read " + bytes + " bytes and write "
+                    + n * Float.BYTES + ": the segments hold " + src.byteSize() + " and " + dst.byteSize());
+        }
         if (type == LlamaH.GGML_TYPE_F32()) {
             // ggml has no to_float for F32: its data already is floats.
             MemorySegment.copy(src, 0, dst, 0, n * Float.BYTES);
@@ -205,6 +212,13 @@ public final class RowQuantizer {
         LlamaRuntime.get();
         if (type < 0 || type >= LlamaH.GGML_TYPE_COUNT()) {
             throw new IllegalArgumentException("ggml type id " + type + " outside [0, " + LlamaH.GGML_TYPE_COUNT() + ")");
+        }
+    }
+
+    private static void checkBlocks(int type, long n) {
+        long block = blockSize(type);
+        if (n < 0 || n % block != 0) {
+            throw new IllegalArgumentException(n + " values are not whole blocks of " + typeName(type) + " (" + block + " values each)");
         }
     }
 }

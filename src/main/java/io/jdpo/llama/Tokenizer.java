@@ -112,15 +112,19 @@ public final class Tokenizer {
     }
 
     /**
-     * Turns tokens back into text. Ids must lie in the vocabulary (not checked here).
+     * Turns tokens back into text.
      *
      * @param tokens the token ids
      * @param removeSpecial whether to drop a leading BOS and trailing EOS where the model adds them
      * @param renderSpecial whether control tokens are printed as their text instead of dropped
      * @return the text; bytes that are not valid UTF-8 become U+FFFD
+     * @throws IllegalArgumentException if an id is outside the vocabulary
      * @throws IllegalStateException if the model is closed
      */
     public String detokenize(int[] tokens, boolean removeSpecial, boolean renderSpecial) {
+        // llama.cpp looks ids up with a bounds-checked at(): its C++ exception would cross the C
+        // boundary and abort the JVM, so ids are checked here.
+        for (int t : tokens) checkToken(t);
         return withVocab(v -> detokenize(v, tokens, removeSpecial, renderSpecial));
     }
 
@@ -143,8 +147,9 @@ public final class Tokenizer {
      * Turns tokens back into text, keeping BOS/EOS and dropping control tokens:
      * {@code detokenize(tokens, false, false)}.
      *
-     * @param tokens the token ids, in the vocabulary (not checked here)
+     * @param tokens the token ids
      * @return the text
+     * @throws IllegalArgumentException if an id is outside the vocabulary
      * @throws IllegalStateException if the model is closed
      */
     public String detokenize(int[] tokens) {
