@@ -489,7 +489,8 @@ public final class DpoTrainer {
         m.put("policy_ref_gap/mean", policyGap.mean());
         m.put("policy_ref_gap/max", policyGap.max());
         listener.message(String.format(Locale.ROOT, "step 0: Java policy (%s arithmetic) vs reference (%s) over %d tokens of %d pairs: "
-                + "mean |Δ log-prob| %.2e, max %.2e", tf.arithmetic(), backend, policyGap.tokens(), n, policyGap.mean(), policyGap.max()));
+                + "mean |Δ log-prob| %.2e, max %.2e", tf.arithmetic(), backend + (initAdapter == null ? "" : ", base + " + initAdapter.getFileName()),
+                policyGap.tokens(), n, policyGap.mean(), policyGap.max()));
         StepZeroGap check;
         String against;
         if (!tf.roundsActivations()) {
