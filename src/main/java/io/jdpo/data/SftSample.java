@@ -10,6 +10,8 @@ package io.jdpo.data;
  */
 public record SftSample(int[] prompt, int[] completion) {
     /**
+     * Checks both parts hold tokens.
+     *
      * @throws IllegalArgumentException when the prompt or the completion is empty
      */
     public SftSample {

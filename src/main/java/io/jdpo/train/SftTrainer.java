@@ -42,6 +42,8 @@ public final class SftTrainer {
     private boolean overwrite;
 
     /**
+     * A trainer with these settings.
+     *
      * @param cfg adapter shape, optimizer, schedule, batch, limits, seed and threads
      * @throws io.jdpo.JdpoException when the JVM runs without {@code jdk.incubator.vector}
      */
