@@ -8,32 +8,17 @@ import java.util.Map;
  * same row under TRL's names, as written to {@code metrics.jsonl} and shown on the console.
  */
 public interface StepMetrics {
-    /**
-     * The optimizer step the row belongs to.
-     *
-     * @return steps taken (0 for an evaluation before training)
-     */
+    /** {@return the optimizer step the row belongs to (0 for an evaluation before training)} */
     int step();
 
-    /**
-     * Whether this is an evaluation.
-     *
-     * @return true for an evaluation on held-out data, false for a training step
-     */
+    /** {@return true for an evaluation on held-out data, false for a training step} */
     boolean eval();
 
-    /**
-     * The loss.
-     *
-     * @return the mean over the step's or the evaluation's examples
-     */
+    /** {@return the loss (the mean over the step's or the evaluation's examples)} */
     double loss();
 
     /**
-     * The row as written to {@code metrics.jsonl}.
-     *
-     * @return the row under TRL's names, in a stable order; evaluation keys carry the
-     *         {@code eval_} prefix, and a value the step did not have is absent (JSON has no NaN)
+     * {@return the row under TRL's names, in a stable order; evaluation keys carry the {@code eval_} prefix, and a value the step did not have is absent (JSON has no NaN)}
      */
     Map<String, Object> row();
 }

@@ -40,6 +40,24 @@ class BadInputTest {
     }
 
     @Test
+    void tokenIdsOutsideTheVocabularyAreRefusedNotPassedToLlamaCpp() {
+        // llama.cpp's detokenizer reads ids through a bounds-checked lookup that throws a C++
+        // exception: unchecked, that aborts the JVM.
+        try (LlamaModel m = LlamaModel.load(TestData.stories260K())) {
+            Tokenizer t = m.tokenizer();
+            int n = t.vocabularySize();
+            for (int bad : new int[]{n, -1, Integer.MAX_VALUE}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.detokenize(new int[]{1, bad}));
+                assertTrue(e.getMessage().contains("token id " + bad + " outside the vocabulary"), e.getMessage());
+                assertThrows(IllegalArgumentException.class, () -> t.piece(bad));
+                assertThrows(IllegalArgumentException.class, () -> t.isControl(bad));
+            }
+            assertFalse(t.isEndOfGeneration(n), "a set lookup in llama.cpp: no check needed");
+            assertEquals("Once", t.detokenize(t.tokenize("Once", false, false)));
+        }
+    }
+
+    @Test
     void contextLongerThanTheModelAllows() {
         try (LlamaModel m = LlamaModel.load(TestData.stories260K())) {
             LlamaException e = assertThrows(LlamaException.class,
