@@ -26,11 +26,14 @@ public final class ForwardPass {
     final float[] logSquares;
     /** Per prediction, the largest log-prob of its row. */
     final float[] top;
+    /** Per prediction, the entropy of its row's distribution. */
+    final float[] entropy;
 
     ForwardPass(Layout layout, float[] logProbs, float[] xFinal, Rope.Tables rope, LayerActivations[] layers,
-                float[][] layerInputs, float[] unitGrad, Dropout dropout, float[] logSquares, float[] top) {
+                float[][] layerInputs, float[] unitGrad, Dropout dropout, float[] logSquares, float[] top, float[] entropy) {
         this.logSquares = logSquares;
         this.top = top;
+        this.entropy = entropy;
         this.layout = layout;
         this.logProbs = logProbs;
         this.xFinal = xFinal;
@@ -61,6 +64,16 @@ public final class ForwardPass {
      */
     public float[] topLogProbs() {
         return top.clone();
+    }
+
+    /**
+     * Per log-prob (in the order of {@link #logProbs()}), the entropy of the model's distribution
+     * over the vocabulary at that position, −Σ_v p_v·log p_v in nats (TRL's SFT {@code entropy}).
+     *
+     * @return a copy, one value per prediction
+     */
+    public float[] entropies() {
+        return entropy.clone();
     }
 
     /** {@return every log-prob of the pass, a sequence's completion or a pair's chosen then rejected (a copy)} */

@@ -34,6 +34,10 @@ import java.util.Map;
  * TrainConfig cfg = TrainConfig.defaults().toBuilder().beta(0.1).maxSteps(100).build();
  * TrainResult r = new DpoTrainer(cfg).train(model, trainPairs, evalPairs, outDir, null, new ConsoleProgress(System.out, false));
  * }</pre>
+ *
+ * <p>A trainer holds only its settings: configure it, then call {@code train} from one thread
+ * (it is not thread-safe); it may run several trainings one after another. Each run loads and
+ * frees its own native models.
  */
 public final class DpoTrainer {
     /**
@@ -57,6 +61,9 @@ public final class DpoTrainer {
     public static final String VECTOR_FLAG = "--add-modules jdk.incubator.vector";
 
     /**
+     * A trainer with this configuration; its loss is built here ({@link TrainConfig#dpoLoss()}).
+     *
+     * @param cfg the run's settings
      * @throws JdpoException when the JVM runs without {@code jdk.incubator.vector} (the SIMD
      *         kernels' module): training would otherwise fail with NoClassDefFoundError only
      *         after minutes of reference scoring
@@ -70,6 +77,10 @@ public final class DpoTrainer {
     /**
      * Whether a run may replace the results of an earlier run in its output folder (default
      * false: such a folder is refused unless resuming; see {@link RunFolder}).
+     *
+     * @param overwrite true to let a new run replace {@code adapter.gguf}, {@code metrics.jsonl}
+     *        and {@code report.html} of an earlier one
+     * @return this trainer
      */
     public DpoTrainer overwrite(boolean overwrite) {
         this.overwrite = overwrite;
@@ -78,7 +89,10 @@ public final class DpoTrainer {
 
     /**
      * Fields added to metrics.jsonl's first record (for example what happened to the data's
-     * rows), so the run's log says what it trained on.
+     * rows), so the run's log says what it trained on. Default: none.
+     *
+     * @param fields names and JSON-writable values, in the order they are written (copied)
+     * @return this trainer
      */
     public DpoTrainer dataSummary(Map<String, Object> fields) {
         this.dataSummary = Map.copyOf(fields);
@@ -99,13 +113,28 @@ public final class DpoTrainer {
         return this;
     }
 
-    /** Where reference log-probs are cached; null disables the cache. */
+    /**
+     * Where reference log-probs are cached (default {@link ReferenceScorer#defaultCacheDir()});
+     * a later run on the same model, data and llama.cpp setup reads them instead of scoring.
+     *
+     * @param dir the cache folder (created when first written), or null to disable the cache
+     * @return this trainer
+     */
     public DpoTrainer cacheDir(Path dir) {
         this.cacheDir = dir;
         return this;
     }
 
-    /** Other step-0 bounds (mean and max |Δ log-prob| per token) than the forward's parity bounds. */
+    /**
+     * Other step-0 bounds than {@link #MAX_MEAN_GAP} and {@link #MAX_TOKEN_GAP}: the largest
+     * mean and largest single-token |Δ log-prob| (nats) between the Java forward and llama.cpp
+     * that a run accepts before its first step. Beyond them the run is refused unless the
+     * config forces it.
+     *
+     * @param maxMean bound on the mean per-token gap, in nats
+     * @param maxToken bound on any one token's gap, in nats
+     * @return this trainer
+     */
     public DpoTrainer parityBounds(double maxMean, double maxToken) {
         this.maxMeanGap = maxMean;
         this.maxTokenGap = maxToken;
@@ -116,7 +145,27 @@ public final class DpoTrainer {
      * Trains on {@code trainSet}, evaluating on {@code evalSet} (may be empty); writes
      * {@code adapter.gguf}, {@code metrics.jsonl} and checkpoints under outDir. With
      * {@code resumeFrom} (a checkpoint directory of the same run) it continues exactly where
-     * that run was.
+     * that run was. Pairs longer than the config's length limits are truncated first (the
+     * count is in the result). Before the first step a run scores the reference with llama.cpp
+     * (unless the loss is reference-free) and checks the Java forward against llama.cpp (step 0);
+     * a run refused there writes no result.
+     *
+     * @param model the base model's GGUF file (kept quantized; never modified)
+     * @param trainSet the tokenized training pairs
+     * @param evalSet held-out pairs evaluated before training, every
+     *        {@link TrainConfig#evalEvery()} steps and after the last;
+     *        may be empty
+     * @param outDir the run's folder (created); must not hold an earlier run's results unless
+     *        resuming or {@link #overwrite(boolean)} allows it
+     * @param resumeFrom a checkpoint folder of this run to continue from, or null to start at step 0
+     * @param listener receives progress, messages and each step's metrics, on the calling thread
+     * @return where the adapter and metrics went, and the last and held-out metrics
+     * @throws IOException if a file cannot be read or written, or {@code resumeFrom} is not a
+     *         checkpoint of this run (other settings, model or data)
+     * @throws IllegalArgumentException if the loss is KTO (use {@link #trainUnpaired}), or a pair
+     *         is longer than the model's trained context
+     * @throws JdpoException if {@code outDir} holds an earlier run, or the step-0 check fails
+     *         (non-finite log-probs, or a gap beyond the parity bounds without force)
      */
     public TrainResult train(Path model, List<PreferencePair> trainSet, List<PreferencePair> evalSet, Path outDir,
                              Path resumeFrom, TrainListener listener) throws IOException {
@@ -129,6 +178,18 @@ public final class DpoTrainer {
      * mismatched KL completion); otherwise as {@link #train}. Metrics: rewards/chosen and
      * rewards/rejected are the mean implicit rewards of the desirable and the undesirable
      * examples, kl the batches' reference point.
+     *
+     * @param model the base model's GGUF file (kept quantized; never modified)
+     * @param trainSet the tokenized, labelled training examples
+     * @param evalSet held-out examples; may be empty
+     * @param outDir the run's folder, as for {@link #train}
+     * @param resumeFrom a checkpoint folder of this run to continue from, or null to start at step 0
+     * @param listener receives progress, messages and each step's metrics, on the calling thread
+     * @return where the adapter and metrics went, and the last and held-out metrics
+     * @throws IOException if a file cannot be read or written, or {@code resumeFrom} is not a
+     *         checkpoint of this run
+     * @throws IllegalArgumentException if the loss is not KTO (paired losses use {@link #train})
+     * @throws JdpoException if {@code outDir} holds an earlier run, or the step-0 check fails
      */
     public TrainResult trainUnpaired(Path model, List<UnpairedSample> trainSet, List<UnpairedSample> evalSet, Path outDir,
                                      Path resumeFrom, TrainListener listener) throws IOException {
@@ -431,21 +492,6 @@ public final class DpoTrainer {
     }
 
     /**
-     * Step 0, before any update (B = 0, so the base model), on the first pairs. Two questions,
-     * kept apart:
-     * <ol>
-     * <li>Is the Java forward right? Its float arithmetic against llama.cpp on the CPU on the
-     * same weights without activation rounding: the file itself when all its projections are
-     * F32, else an F32 copy of it ({@link DequantizedCopy}, written to a temporary folder and
-     * deleted). Beyond the parity bounds the run is refused unless forced.</li>
-     * <li>How far apart are the arithmetics on this file? The policy's own arithmetic and
-     * the float one against the reference (llama.cpp on the backend that scored it):
-     * reported, never refused. In the deployed arithmetic on the CPU this gap is the
-     * Java forward's rounding noise; against a GPU reference it includes the GPU's own
-     * arithmetic.</li>
-     * </ol>
-     */
-    /**
      * Reference log-probs of the pairs this run reads: every held-out pair, and of the training
      * pairs those the steps visit (the data order is a function of the seed, so they are known
      * up front) plus the first ones the step-0 check compares. A short run on a large file
@@ -479,6 +525,21 @@ public final class DpoTrainer {
         return Arrays.asList(refs);
     }
 
+    /**
+     * Step 0, before any update (B = 0, so the base model), on the first pairs. Two questions,
+     * kept apart:
+     * <ol>
+     * <li>Is the Java forward right? Its float arithmetic against llama.cpp on the CPU on the
+     * same weights without activation rounding: the file itself when all its projections are
+     * F32, else an F32 copy of it ({@link DequantizedCopy}, written to a temporary folder and
+     * deleted). Beyond the parity bounds the run is refused unless forced.</li>
+     * <li>How far apart are the arithmetics on this file? The policy's own arithmetic and
+     * the float one against the reference (llama.cpp on the backend that scored it):
+     * reported, never refused. In the deployed arithmetic on the CPU this gap is the
+     * Java forward's rounding noise; against a GPU reference it includes the GPU's own
+     * arithmetic.</li>
+     * </ol>
+     */
     private Map<String, Object> gapCheck(Path model, Transformer tf, List<PreferencePair> train, List<ReferenceScorer.Scores> refs,
                                          String backend, TrainListener listener) throws IOException {
         int n = Math.min(GAP_PAIRS, train.size());
@@ -490,7 +551,8 @@ public final class DpoTrainer {
         m.put("policy_ref_gap/mean", policyGap.mean());
         m.put("policy_ref_gap/max", policyGap.max());
         listener.message(String.format(Locale.ROOT, "step 0: Java policy (%s arithmetic) vs reference (%s) over %d tokens of %d pairs: "
-                + "mean |Δ log-prob| %.2e, max %.2e", tf.arithmetic(), backend, policyGap.tokens(), n, policyGap.mean(), policyGap.max()));
+                + "mean |Δ log-prob| %.2e, max %.2e", tf.arithmetic(), backend + (initAdapter == null ? "" : ", base + " + initAdapter.getFileName()),
+                policyGap.tokens(), n, policyGap.mean(), policyGap.max()));
         StepZeroGap check;
         String against;
         if (!tf.roundsActivations()) {
@@ -710,8 +772,6 @@ public final class DpoTrainer {
             }
         }
     }
-
-    /** Mean and max |Δ log-prob| per token between the Java forward's and llama.cpp's scores. */
 
     private static double sum(float[] a, int from, int to) {
         double s = 0;

@@ -15,13 +15,14 @@ import java.util.Map;
  * @param epoch             passes over the training set so far (NaN for an evaluation)
  * @param loss              mean negative log-likelihood per completion token, nats
  * @param meanTokenAccuracy share of completion tokens that are the policy's most likely token
+ * @param entropy           the policy's predictive entropy at the completion tokens, mean per token, nats
  * @param numTokens         prompt and completion tokens trained on so far (TRL's num_tokens; 0 for an evaluation)
  * @param logpsCompletion   the policy's summed log-probability of a completion, mean over the samples, nats
  * @param learningRate      the learning rate of the step
  * @param gradNorm          the L2 norm of the step's gradient, before clipping
  * @param tokensPerSecond   tokens through the forward and backward per second of the step
  */
-public record SftMetrics(boolean eval, int step, double epoch, double loss, double meanTokenAccuracy, long numTokens,
+public record SftMetrics(boolean eval, int step, double epoch, double loss, double meanTokenAccuracy, double entropy, long numTokens,
                          double logpsCompletion, double learningRate, double gradNorm, double tokensPerSecond) implements StepMetrics {
 
     @Override
@@ -32,6 +33,7 @@ public record SftMetrics(boolean eval, int step, double epoch, double loss, doub
         if (!eval) m.put("epoch", epoch);
         m.put(p + "loss", loss);
         m.put(p + "mean_token_accuracy", meanTokenAccuracy);
+        m.put(p + "entropy", entropy);
         if (!eval) m.put("num_tokens", numTokens);
         m.put(p + "logps/completion", logpsCompletion);
         if (!eval) {

@@ -27,8 +27,9 @@ import java.util.Map;
  * resume and metrics.jsonl are the DPO trainer's ({@link TrainingLoop}); metric names are
  * TRL's SFT ones: {@code loss}, {@code mean_token_accuracy} (share of completion tokens that are
  * the policy's top-1), {@code num_tokens} (prompt and completion tokens trained on so far),
+ * {@code entropy} (the policy's predictive entropy at the completion tokens, nats per token),
  * {@code learning_rate}, {@code grad_norm}, {@code epoch}, and {@code eval_loss},
- * {@code eval_mean_token_accuracy}; besides them {@code logps/completion} (the mean summed
+ * {@code eval_mean_token_accuracy}, {@code eval_entropy}; besides them {@code logps/completion} (the mean summed
  * log-prob of a completion) and {@code tokens_per_second}. Usable without the CLI:
  * <pre>{@code
  * TrainConfig cfg = TrainConfig.defaults().toBuilder().learningRate(1e-3).maxSteps(50).build();
@@ -124,14 +125,15 @@ public final class SftTrainer {
     private static final class Stats implements TrainingLoop.StepOutcome<SftMetrics> {
         int samples;
         long tokens, completionTokens, correct, numTokens;
-        double nll;
+        double nll, entropy;
 
-        void add(SftSample s, float[] lp, float[] top) {
+        void add(SftSample s, float[] lp, float[] top, float[] h) {
             samples++;
             tokens += s.prompt().length + s.completion().length;
             completionTokens += lp.length;
             for (int t = 0; t < lp.length; t++) {
                 nll -= lp[t];
+                entropy += h[t];
                 if (lp[t] >= top[t]) correct++;
             }
         }
@@ -143,7 +145,8 @@ public final class SftTrainer {
 
         @Override
         public SftMetrics metrics(int step, double epoch, double lr, double gradNorm, double tokensPerSecond) {
-            return new SftMetrics(false, step, epoch, nll / completionTokens, (double) correct / completionTokens, numTokens,
+            return new SftMetrics(false, step, epoch, nll / completionTokens, (double) correct / completionTokens,
+                    entropy / completionTokens, numTokens,
                     -nll / samples, lr, gradNorm, tokensPerSecond);
         }
     }
@@ -193,7 +196,7 @@ public final class SftTrainer {
                 long dropoutSeed = cfg.seed() * 0x9E3779B97F4A7C15L + (long) step * n + i;
                 ForwardPass pass = tf.forward(smp.sequence(), smp.prompt().length, cfg.recompute(), dropoutSeed);
                 float[] lp = pass.logProbs();
-                s.add(smp, lp, pass.topLogProbs());
+                s.add(smp, lp, pass.topLogProbs(), pass.entropies());
                 float[] d = new float[lp.length];
                 Arrays.fill(d, g);
                 tf.backward(pass, d, grads);
@@ -213,12 +216,13 @@ public final class SftTrainer {
             Stats s = new Stats();
             for (int i = 0; i < eval.size(); i++) {
                 SftSample smp = eval.get(i);
-                float[] top = new float[smp.completion().length];
-                float[] lp = tf.logProbs(smp.sequence(), smp.prompt().length, top);
-                s.add(smp, lp, top);
+                float[] top = new float[smp.completion().length], h = new float[top.length];
+                float[] lp = tf.logProbs(smp.sequence(), smp.prompt().length, top, h);
+                s.add(smp, lp, top, h);
                 listener.progress("eval", i + 1, eval.size(), s.tokens);
             }
-            return new SftMetrics(true, step, Double.NaN, s.nll / s.completionTokens, (double) s.correct / s.completionTokens, 0,
+            return new SftMetrics(true, step, Double.NaN, s.nll / s.completionTokens, (double) s.correct / s.completionTokens,
+                    s.entropy / s.completionTokens, 0,
                     -s.nll / s.samples, Double.NaN, Double.NaN, Double.NaN);
         }
     }

@@ -19,15 +19,20 @@ import static org.junit.jupiter.api.Assertions.*;
  * chosen completions, then {@code jdpo train --init-adapter} from its adapter. At DPO's step 0
  * the Java policy (base + the SFT adapter) meets a reference that llama.cpp scored as base + the
  * same adapter: had the reference been the base alone, the gap would be the whole SFT update.
+ * The SFT run, resumed from a checkpoint, ends on the same adapter and metrics.
  */
 class SftChainCliTest {
     static final String MODEL = "models/demo.gguf", DATA = "models/demo-prefs.jsonl";
+
+    private static List<String> withoutSpeed(List<String> rows) {
+        return rows.stream().map(r -> r.replaceAll("\"tokens_per_second\":[-0-9.Ee]+", "")).toList();
+    }
 
     @Test
     void sftThenDpoFromItsAdapter(@TempDir Path dir) throws Exception {
         Path sft = dir.resolve("sft"), dpo = dir.resolve("dpo");
         CliTest.Run s = CliTest.run("sft", MODEL, "--data", DATA, "-o", sft.toString(), "--lr", "1e-3", "--rank", "8", "--alpha", "16",
-                "--batch-size", "4", "--max-steps", "12", "--samples", "0", "--quiet", "-t", "2");
+                "--batch-size", "4", "--max-steps", "12", "--checkpoint-every", "6", "--samples", "0", "--quiet", "-t", "2");
         assertEquals(0, s.code(), s.err() + s.out());
         System.out.print(s.out());
         Matcher m = Pattern.compile("held-out loss ([0-9.]+) -> ([0-9.]+), token accuracy ([0-9.]+) -> ([0-9.]+), completion log-prob (-?[0-9.]+) -> (-?[0-9.]+)")
@@ -41,6 +46,15 @@ class SftChainCliTest {
         assertTrue(report.contains("Token accuracy") && !report.contains("Reward margin"), "the SFT report charts what SFT logs");
 
         Path sftAdapter = sft.resolve("adapter.gguf");
+        // Resumed from its step-6 checkpoint, the SFT run ends on the same adapter and the same metrics (speeds aside).
+        byte[] adapter = Files.readAllBytes(sftAdapter);
+        List<String> before = withoutSpeed(Files.readAllLines(sft.resolve("metrics.jsonl")));
+        CliTest.Run again = CliTest.run("sft", MODEL, "--data", DATA, "-o", sft.toString(), "--lr", "1e-3", "--rank", "8", "--alpha", "16",
+                "--batch-size", "4", "--max-steps", "12", "--checkpoint-every", "6", "--samples", "0", "--quiet", "-t", "2",
+                "--resume", sft.resolve("checkpoints/step-000006").toString());
+        assertEquals(0, again.code(), again.err() + again.out());
+        assertArrayEquals(adapter, Files.readAllBytes(sftAdapter), "adapter after resume");
+        assertEquals(before, withoutSpeed(Files.readAllLines(sft.resolve("metrics.jsonl"))), "metrics after resume");
         CliTest.Run d = CliTest.run("train", MODEL, "--data", DATA, "-o", dpo.toString(), "--init-adapter", sftAdapter.toString(),
                 "--lr", "1e-3", "--batch-size", "4", "--max-steps", "8", "--samples", "0", "--quiet", "-t", "2",
                 "--cache-dir", dir.resolve("cache").toString());

@@ -84,7 +84,9 @@ class SftTrainerTest {
         List<String> lines = Files.readAllLines(r.metrics());
         assertTrue(lines.stream().anyMatch(l -> l.contains("\"mean_token_accuracy\"") && l.contains("\"num_tokens\"")
                 && l.contains("\"grad_norm\"") && l.contains("\"learning_rate\"") && l.contains("\"epoch\"")), "TRL's SFT names");
-        assertTrue(lines.stream().anyMatch(l -> l.contains("\"eval_loss\"") && l.contains("\"eval_mean_token_accuracy\"")));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("\"eval_loss\"") && l.contains("\"eval_mean_token_accuracy\"")
+                && l.contains("\"eval_entropy\"")));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("\"entropy\"")));
     }
 
     @Test
@@ -105,6 +107,46 @@ class SftTrainerTest {
         IOException e = assertThrows(IOException.class, () -> new SftTrainer(other)
                 .train(MODEL, train, eval, dir.resolve("other"), checkpoint, TrainListener.SILENT));
         assertTrue(e.getMessage().contains("a setting that changes the result differs"), e.getMessage());
+    }
+
+    /**
+     * mean_token_accuracy's top-1 test (a token's log-prob equals its row's largest) and the
+     * entropy, in both the training forward and the inference forward, against the argmax and the
+     * entropy of the full logits (computed here in double).
+     */
+    @Test
+    void topOneAndEntropyMatchTheFullLogits() throws IOException {
+        try (io.jdpo.model.Transformer tf = io.jdpo.model.Transformer.load(MODEL, 2);
+             io.jdpo.model.LoraWeights lora = io.jdpo.model.LoraWeights.init(tf.config(), config().build().loraConfig(), 7)) {
+            tf.setAdapter(lora);
+            int V = tf.config().vocab(), hits = 0, tokens = 0;
+            for (SftSample s : eval) {
+                int from = s.prompt().length;
+                float[] logits = tf.logits(s.sequence(), from);
+                float[] top = new float[s.completion().length], h = new float[top.length];
+                float[] lp = tf.logProbs(s.sequence(), from, top, h);
+                io.jdpo.model.ForwardPass pass = tf.forward(s.sequence(), from, false);
+                float[] lpTrain = pass.logProbs(), topTrain = pass.topLogProbs(), hTrain = pass.entropies();
+                for (int t = 0; t < lp.length; t++) {
+                    int best = 0;
+                    for (int v = 1; v < V; v++) if (logits[t * V + v] > logits[t * V + best]) best = v;
+                    double m = logits[t * V + best], sum = 0, pz = 0;
+                    for (int v = 0; v < V; v++) sum += Math.exp(logits[t * V + v] - m);
+                    double lse = m + Math.log(sum);
+                    for (int v = 0; v < V; v++) pz += Math.exp(logits[t * V + v] - lse) * logits[t * V + v];
+                    double entropy = lse - pz;
+                    assertEquals(entropy, h[t], 1e-4 * Math.max(1, entropy), "inference entropy, token " + t);
+                    assertEquals(entropy, hTrain[t], 1e-4 * Math.max(1, entropy), "training entropy, token " + t);
+                    boolean argmax = best == s.completion()[t];
+                    assertEquals(argmax, lp[t] >= top[t], "inference, token " + t);
+                    assertEquals(argmax, lpTrain[t] >= topTrain[t], "training forward, token " + t);
+                    hits += argmax ? 1 : 0;
+                    tokens++;
+                }
+            }
+            System.out.printf("top-1 on the held-out completions: %d of %d tokens%n", hits, tokens);
+            assertTrue(hits > 0 && hits < tokens, "both cases occur");
+        }
     }
 
     /** Mean over the held-out samples of the completion's summed log-prob, scored by llama.cpp (with the adapter when given). */
