@@ -60,7 +60,7 @@ final class FrontierCommand implements Callable<Integer> {
         Reward reward = loop.reward(common.threads());
         try {
             Frontier.Result r = Frontier.run(model, p.train(), p.eval(), reward, Frontier.paperMethods(loop.trainConfig(common.threads())),
-                    cfg, out, new ConsoleProgress(System.out, quiet));
+                    cfg, out, loop.initAdapter, new ConsoleProgress(System.out, quiet));
             for (FrontierPage.Point pt : r.points()) {
                 System.out.printf(Locale.ROOT, "%-14s %4d  KL %8.4f  reward %.4f%n", pt.method(), pt.step(), pt.kl(), pt.reward());
             }

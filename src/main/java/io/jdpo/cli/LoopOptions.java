@@ -30,6 +30,8 @@ final class LoopOptions {
     boolean demoTask;
     @Mixin
     RewardOptions reward = new RewardOptions();
+    @Option(names = "--init-adapter", description = "an SFT adapter (jdpo sft): the reference becomes base + it and the policy starts from it")
+    Path initAdapter;
     @Option(names = "--temp", defaultValue = "1.0", description = "sampling temperature (default ${DEFAULT-VALUE})")
     float temperature;
     @Option(names = "--top-p", defaultValue = "1.0", description = "sampling top-p (default ${DEFAULT-VALUE})")

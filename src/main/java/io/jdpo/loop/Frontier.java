@@ -3,6 +3,7 @@ package io.jdpo.loop;
 import io.jdpo.progress.TrainListener;
 import io.jdpo.report.FrontierPage;
 import io.jdpo.train.DpoTrainer;
+import io.jdpo.train.InitAdapter;
 import io.jdpo.train.LossType;
 import io.jdpo.train.TrainConfig;
 import io.jdpo.verify.Reward;
@@ -131,12 +132,15 @@ public final class Frontier {
      * @param methods the trained series
      * @param cfg the frontier's settings
      * @param out the output folder (its three files are replaced)
+     * @param initAdapter an SFT adapter: the reference becomes base + it (pairs and Best-of-N
+     *                    sample from it, KL is measured against it) and every method starts
+     *                    from it; null for the base and fresh adapters
      * @param listener progress (stage "frontier": work units of the whole run) and messages
      * @return the points and where they were written
      * @throws IOException when a file cannot be read or written
      */
     public static Result run(Path model, List<String> trainPrompts, List<String> evalPrompts, Reward reward, List<Method> methods,
-                             Config cfg, Path out, TrainListener listener) throws IOException {
+                             Config cfg, Path out, Path initAdapter, TrainListener listener) throws IOException {
         if (trainPrompts.isEmpty() || evalPrompts.isEmpty()) throw new IllegalArgumentException("need training and held-out prompts");
         long started = System.nanoTime();
         Files.createDirectories(out);
@@ -151,6 +155,7 @@ public final class Frontier {
         int pairCount, ties;
         try (RolloutSampler sampler = new RolloutSampler(model, OnlineDpo.maxPromptTokens(trainPrompts, evalPrompts),
                 Math.max(Math.max(cfg.pairSamples(), cfg.evalSamples()), maxN), s.maxTokens(), s.threads())) {
+            if (initAdapter != null) sampler.referenceAdapter(initAdapter);
             List<int[]> trainTok = OnlineDpo.tokenize(sampler, trainPrompts), evalTok = OnlineDpo.tokenize(sampler, evalPrompts);
             RankedPairs ranked = RankedPairs.of(trainTok, sampler.sample(trainTok, cfg.pairSamples(), s, 0, reward, progress.samplingUnits()));
             pairCount = ranked.pairs().size();
@@ -162,8 +167,9 @@ public final class Frontier {
             points.add(new FrontierPage.Point(REFERENCE, 0, ref.kl(), ref.scores()));
             if (maxN > 0) points.addAll(bestOfN(sampler.sample(evalTok, maxN, s, -2, reward, progress.samplingUnits()), cfg.bestOfN()));
             for (Method m : methods) {
-                TrainConfig tc = m.config().toBuilder().maxSteps(cfg.steps()).build();
-                try (DpoTrainer.Session session = new DpoTrainer(tc).session(model)) {
+                TrainConfig tc = (initAdapter == null ? m.config() : InitAdapter.read(initAdapter).fit(m.config())).toBuilder()
+                        .maxSteps(cfg.steps()).build();
+                try (DpoTrainer.Session session = new DpoTrainer(tc).session(model, initAdapter)) {
                     while (session.step() < cfg.steps()) {
                         int n = Math.min(cfg.evalEvery(), cfg.steps() - session.step());
                         session.train(ranked.pairs(), ranked.refs(), n);

@@ -4,6 +4,7 @@ import io.jdpo.progress.StepMetrics;
 import io.jdpo.progress.TrainListener;
 import io.jdpo.train.DpoMetrics;
 import io.jdpo.train.DpoTrainer;
+import io.jdpo.train.InitAdapter;
 import io.jdpo.train.MetricsLog;
 import io.jdpo.train.RunFolder;
 import io.jdpo.train.TrainConfig;
@@ -167,17 +168,21 @@ public final class OnlineDpo {
      * @param train the trainer's settings; its max steps are set to rounds × steps per round
      * @param cfg the loop's settings
      * @param out the run folder
+     * @param initAdapter an SFT adapter the policy starts from and the reference keeps (base +
+     *                    it), or null for the base and a fresh adapter; the trainer's rank,
+     *                    alpha and targets become the adapter's
      * @param overwrite whether an earlier run's results in {@code out} may be replaced
      * @param listener progress (stage "online": work units of the whole run), messages and metric rows
      * @return the adapter, the metrics and each round's numbers
      * @throws IOException when the model, the adapter or the metrics cannot be read or written
      */
     public static Result run(Path model, List<String> trainPrompts, List<String> evalPrompts, Reward reward, TrainConfig train,
-                             Config cfg, Path out, boolean overwrite, TrainListener listener) throws IOException {
+                             Config cfg, Path out, Path initAdapter, boolean overwrite, TrainListener listener) throws IOException {
         if (trainPrompts.isEmpty()) throw new IllegalArgumentException("no training prompt");
         RunFolder.checkFree(out, false, overwrite);
         Files.createDirectories(out);
-        TrainConfig tc = train.toBuilder().maxSteps(cfg.rounds() * cfg.stepsPerRound()).build();
+        TrainConfig tc = (initAdapter == null ? train : InitAdapter.read(initAdapter).fit(train)).toBuilder()
+                .maxSteps(cfg.rounds() * cfg.stepsPerRound()).build();
         RunFolder.writeConfig(out, cfg + System.lineSeparator() + tc);
         Sampling sampling = cfg.sampling();
         int k = Math.max(cfg.samplesPerPrompt(), cfg.evalSamples());
@@ -186,8 +191,9 @@ public final class OnlineDpo {
         Path adapter = out.resolve("adapter.gguf");
         List<Round> rounds = new ArrayList<>();
         try (RolloutSampler sampler = new RolloutSampler(model, maxPromptTokens(trainPrompts, evalPrompts), k, sampling.maxTokens(), sampling.threads());
-             DpoTrainer.Session session = new DpoTrainer(tc).session(model);
+             DpoTrainer.Session session = new DpoTrainer(tc).session(model, initAdapter);
              MetricsLog log = MetricsLog.create(out.resolve("metrics.jsonl"))) {
+            if (initAdapter != null) sampler.referenceAdapter(initAdapter);
             List<int[]> trainTok = tokenize(sampler, trainPrompts), evalTok = tokenize(sampler, evalPrompts);
             RolloutStats before = evaluate(sampler, evalTok, cfg, reward, progress);
             if (before != null) {

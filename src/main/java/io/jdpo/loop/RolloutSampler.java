@@ -32,7 +32,7 @@ public final class RolloutSampler implements AutoCloseable {
     private final Generator generator;
     private final LogProbScorer scorer;
     private final Tokenizer tokenizer;
-    private LoraAdapter adapter;
+    private LoraAdapter adapter, referenceAdapter;
 
     /**
      * Loads the model and opens a context big enough to score {@code samples} completions of
@@ -74,6 +74,18 @@ public final class RolloutSampler implements AutoCloseable {
     }
 
     /**
+     * Makes the reference base + {@code file} (an SFT adapter) instead of the base alone: it
+     * is attached whenever the policy's adapter is not. Call before sampling.
+     *
+     * @param file a llama.cpp LoRA GGUF for this model
+     */
+    public void referenceAdapter(Path file) {
+        if (referenceAdapter != null) throw new IllegalStateException("the reference adapter is set once");
+        referenceAdapter = LoraAdapter.load(model, file);
+        if (adapter == null) ctx.attach(referenceAdapter, 1f);
+    }
+
+    /**
      * Hot-swaps the policy's adapter: loads {@code file} into the running model, detaches and
      * frees the previous adapter, attaches the new one at scale 1. The context keeps its
      * memory and settings; only the adapter's tensors are read.
@@ -89,6 +101,11 @@ public final class RolloutSampler implements AutoCloseable {
             adapter.close();
         }
         adapter = next;
+        // The policy's adapter replaces the reference's (a policy started from it carries it whole).
+        if (referenceAdapter != null) {
+            if (adapter == null) ctx.attach(referenceAdapter, 1f);
+            else ctx.detach(referenceAdapter);
+        }
         if (adapter != null) ctx.attach(adapter, 1f);
         return (System.nanoTime() - t0) / 1e9;
     }
@@ -136,8 +153,9 @@ public final class RolloutSampler implements AutoCloseable {
     }
 
     /**
-     * llama.cpp's log-probs of completions under the base alone: the adapter is detached for
-     * the call and attached again after it, in the same context.
+     * llama.cpp's log-probs of completions under the reference (the base, or base + the
+     * reference adapter): the policy's adapter is detached for the call and attached again
+     * after it, in the same context.
      *
      * @param prompt the tokenized prompt
      * @param completions the completions to score
@@ -146,9 +164,11 @@ public final class RolloutSampler implements AutoCloseable {
     public List<TokenLogProbs> referenceScores(int[] prompt, List<int[]> completions) {
         if (adapter == null) return score(prompt, completions);
         ctx.detach(adapter);
+        if (referenceAdapter != null) ctx.attach(referenceAdapter, 1f);
         try {
             return score(prompt, completions);
         } finally {
+            if (referenceAdapter != null) ctx.detach(referenceAdapter);
             ctx.attach(adapter, 1f);
         }
     }
@@ -185,6 +205,7 @@ public final class RolloutSampler implements AutoCloseable {
     public void close() {
         try (model; ctx) {
             if (adapter != null) adapter.close();
+            if (referenceAdapter != null) referenceAdapter.close();
         }
     }
 }

@@ -623,7 +623,22 @@ public final class DpoTrainer {
      * @throws IOException when the model cannot be read
      */
     public Session session(Path model) throws IOException {
-        return new Session(model);
+        return new Session(model, null);
+    }
+
+    /**
+     * As {@link #session(Path)}, the policy starting from an adapter file (an SFT adapter: the
+     * SFT → DPO chain, whose reference is base + that adapter) instead of a fresh adapter. The
+     * config must have the adapter's shape ({@link InitAdapter#fit}).
+     *
+     * @param model the GGUF file the policy reads
+     * @param initAdapter the adapter the policy starts from, or null for a fresh one
+     * @return a session the caller closes
+     * @throws IOException when the model or the adapter cannot be read
+     * @throws IllegalArgumentException when the adapter's shape is not the config's
+     */
+    public Session session(Path model, Path initAdapter) throws IOException {
+        return new Session(model, initAdapter);
     }
 
     /**
@@ -641,15 +656,16 @@ public final class DpoTrainer {
         private final String arch;
         private int step;
 
-        private Session(Path model) throws IOException {
+        private Session(Path model, Path initAdapter) throws IOException {
             if (cfg.maxSteps() < 1) throw new IllegalArgumentException("a session needs max steps >= 1 (the schedule's length)");
             Transformer t = Transformer.load(model, cfg.threads()).arithmetic(cfg.arithmetic());
             LoraWeights l = null, g = null;
             try {
                 l = LoraWeights.init(t.config(), cfg.loraConfig(), cfg.seed());
                 g = l.zerosLike();
+                if (initAdapter != null) InitAdapter.apply(initAdapter, l);
                 opt = new AdamW(l, 0.9, 0.999, 1e-8, cfg.weightDecay());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | IOException e) {
                 if (g != null) g.close();
                 if (l != null) l.close();
                 t.close();

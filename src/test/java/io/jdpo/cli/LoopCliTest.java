@@ -38,6 +38,26 @@ class LoopCliTest {
     }
 
     @Test
+    void onlineStartsFromAnSftAdapterWithItAsTheReference(@TempDir Path dir) throws Exception {
+        CliTest.Run sft = CliTest.run("sft", DEMO, "--data", "models/demo-prefs.jsonl", "-o", dir.resolve("sft").toString(), "--lr", "1e-3",
+                "--rank", "8", "--alpha", "16", "--batch-size", "4", "--max-steps", "6", "--samples", "0", "--quiet", "-t", "2");
+        assertEquals(0, sft.code(), sft.err() + sft.out());
+        CliTest.Run r = CliTest.run("online", DEMO, "--demo-task", "--init-adapter", dir.resolve("sft/adapter.gguf").toString(),
+                "--rounds", "2", "-k", "2", "--steps-per-round", "2", "--eval-samples", "2", "-n", "8", "-t", "2", "--quiet",
+                "-o", dir.resolve("run").toString());
+        assertEquals(0, r.code(), r.err());
+        List<Map<String, Object>> rows = MetricsLog.read(dir.resolve("run/metrics.jsonl"));
+        // Before the first round the policy is base + the SFT adapter, which is the reference.
+        assertEquals(0, ((Number) rows.getFirst().get("eval_objective/kl")).doubleValue(), 1e-6);
+        for (Map<String, Object> round : rows.stream().filter(m -> m.containsKey("objective/scores")).toList()) {
+            // llama.cpp's policy (the exported adapter, started from the SFT one) is the Java policy.
+            assertTrue(((Number) round.get("policy_gap/max")).doubleValue() < 1e-3, round.toString());
+            // Samples of the round's policy against base + SFT: the first round samples from the reference itself.
+            if (((Number) round.get("round")).intValue() == 1) assertEquals(0, ((Number) round.get("objective/kl")).doubleValue(), 1e-6);
+        }
+    }
+
+    @Test
     void usageAndDataErrors(@TempDir Path dir) throws Exception {
         CliTest.Run none = CliTest.run("frontier", DEMO, "-o", dir.toString());
         assertEquals(2, none.code());

@@ -32,7 +32,7 @@ class FrontierTest {
         Frontier.Config cfg = Frontier.quick(new Frontier.Config(8, 60, 10, 8, List.of(1, 2, 4, 8, 16, 32, 64), new Sampling(1f, 1f, 24, List.of(), 7, 1)));
         Frontier.Result r = Frontier.run(OnlineDpoTest.DEMO, prompts.subList(0, Frontier.QUICK_TRAIN_PROMPTS),
                 prompts.subList(prompts.size() - Frontier.QUICK_EVAL_PROMPTS, prompts.size()),
-                RegexReward.of(DemoPreferences.REWARD, null), methods, cfg, dir, TrainListener.SILENT);
+                RegexReward.of(DemoPreferences.REWARD, null), methods, cfg, dir, null, TrainListener.SILENT);
         System.out.printf("quick frontier: %d pairs, %d ties, %.1f s%n", r.pairs(), r.ties(), r.seconds());
         r.points().forEach(p -> System.out.printf("  %-14s %3d  KL %.4f  reward %.4f%n", p.method(), p.step(), p.kl(), p.reward()));
 

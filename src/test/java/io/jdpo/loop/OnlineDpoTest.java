@@ -31,7 +31,7 @@ class OnlineDpoTest {
                 .schedule(io.jdpo.train.LrSchedule.Kind.CONSTANT).warmupRatio(0).threads(2).seed(7).build();
         OnlineDpo.Config cfg = new OnlineDpo.Config(3, 4, 6, 4, new Sampling(1f, 1f, 16, List.of(), 11, 1));
         long t0 = System.nanoTime();
-        OnlineDpo.Result r = OnlineDpo.run(DEMO, train, held, RegexReward.of(DemoPreferences.REWARD, null), tc, cfg, out, false,
+        OnlineDpo.Result r = OnlineDpo.run(DEMO, train, held, RegexReward.of(DemoPreferences.REWARD, null), tc, cfg, out, null, false,
                 TrainListener.SILENT);
         return new Result(r, (System.nanoTime() - t0) / 1e9);
     }
