@@ -56,7 +56,7 @@ public final class Merger {
     public record Options(GgmlType outputType, Requantization requantization, double keepUpdate, ImportanceMatrix importance,
                           DeltaRequantizer.Rounding rounding) {
         public static Options defaults() {
-            return new Options(null, Requantization.DELTA, 0, null, DeltaRequantizer.Rounding.STOCHASTIC);
+            return new Options(null, Requantization.DELTA, 0, null, DeltaRequantizer.Rounding.ALIGNED);
         }
 
         public Options withType(GgmlType t) {
