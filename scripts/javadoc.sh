@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the javadoc of every package module-info.java exports, with javadoc's default lint,
 # and fails when javadoc prints any warning (the library promises documented API).
-# Usage: scripts/javadoc.sh [--count]   (--count: print the warnings per package, never fail)
+# Usage: scripts/javadoc.sh [--count|--files]   (the warnings per package or per file; never fails)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/scripts/lib.sh"
@@ -22,8 +22,9 @@ javadoc -quiet -Xmaxwarns 100000 -d "$work/doc" --source-path "$work/src" -cp "$
   --add-modules jdk.incubator.vector $packages > "$work/log" 2>&1 || { cat "$work/log" >&2; exit 1; }
 warnings=$(grep -v 'incubating module' "$work/log" | grep 'warning:' || true)
 count=$(printf '%s' "$warnings" | grep -c 'warning:' || true)
-if [ "${1:-}" = --count ]; then
-  printf '%s\n' "$warnings" | sed -n "s|^$work/src/\(.*\)/[^/]*\.java:.*|\1|p" | sort | uniq -c
+if [ "${1:-}" = --count ] || [ "${1:-}" = --files ]; then
+  if [ "$1" = --count ]; then pattern="s|^$work/src/\(.*\)/[^/]*\.java:.*|\1|p"; else pattern="s|^$work/src/\([^:]*\):.*|\1|p"; fi
+  printf '%s\n' "$warnings" | sed -n "$pattern" | sort | uniq -c
   echo "javadoc: $count warnings"
   exit 0
 fi

@@ -18,6 +18,8 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 native=$(native/build.sh | tail -1)
 scripts/check-bindings.sh
+# The exported API is documented: javadoc's default lint, no warning allowed.
+scripts/javadoc.sh
 mvn -B -ntp install -Djdpo.native.dir="$native/lib" "$@"
 # The examples are an application of their own: built against the artifact just installed.
 mvn -B -ntp -f examples/pom.xml package

@@ -29,6 +29,6 @@ public final class TrainDpo {
         TrainResult r = new DpoTrainer(cfg).train(model, pairs, List.of(), Path.of(args[2]), null,
                 new ConsoleProgress(System.out, false));
         System.out.printf("adapter %s after %d steps: loss %.4f, reward margin %.4f%n",
-                r.adapter(), r.steps(), (double) r.lastTrain().get("loss"), (double) r.lastTrain().get("rewards/margins"));
+                r.adapter(), r.steps(), r.lastTrain().loss(), r.lastTrain().rewardsMargins());
     }
 }

@@ -8,10 +8,21 @@ package io.jdpo;
  * IllegalArgumentException and IllegalStateException.
  */
 public class JdpoException extends RuntimeException {
+    /**
+     * An error without an underlying cause.
+     *
+     * @param message what failed, naming the file, line, field or offset at fault
+     */
     public JdpoException(String message) {
         super(message);
     }
 
+    /**
+     * An error caused by another exception (an I/O error, a parse error).
+     *
+     * @param message what failed, naming the file, line, field or offset at fault
+     * @param cause the underlying failure
+     */
     public JdpoException(String message, Throwable cause) {
         super(message, cause);
     }

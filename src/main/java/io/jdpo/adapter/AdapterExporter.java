@@ -29,7 +29,17 @@ public final class AdapterExporter {
     private AdapterExporter() {
     }
 
-    /** {@code pairs} maps base tensor names ("blk.0.attn_q.weight") to their A/B matrices; written as F32. */
+    /**
+     * Writes an F32 adapter from the trainer's off-heap matrices (copied to the heap first).
+     *
+     * @param out the file to write; an existing file is replaced once the new one is whole
+     * @param architecture the base model's {@code general.architecture}; llama.cpp refuses an
+     *        adapter whose architecture differs from the model's
+     * @param alpha {@code adapter.lora.alpha}: llama.cpp scales B·A by alpha / rank
+     * @param pairs base tensor names ("blk.0.attn_q.weight") to their A/B matrices, in the order written
+     * @param extra string metadata (provenance) written under the keys given
+     * @throws IOException if the file cannot be written
+     */
     public static void write(Path out, String architecture, float alpha, Map<String, LoraPair> pairs,
                              Map<String, String> extra) throws IOException {
         Map<String, AdapterFile.Pair> floats = new LinkedHashMap<>();
@@ -38,6 +48,22 @@ public final class AdapterExporter {
         write(out, architecture, alpha, floats, extra, GgmlType.F32);
     }
 
+    /**
+     * Writes an adapter from heap matrices in the given tensor type. F16, BF16 and Q8_0 are
+     * converted by ggml's quantizer, so they need the llama.cpp libraries; Q8_0 needs both
+     * {@code nIn} and the rank to be multiples of 32.
+     *
+     * @param out the file to write; an existing file is replaced once the new one is whole
+     * @param architecture the base model's {@code general.architecture}
+     * @param alpha {@code adapter.lora.alpha}: llama.cpp scales B·A by alpha / rank
+     * @param pairs base tensor names to their A/B matrices, in the order written
+     * @param extra string metadata (provenance) written under the keys given
+     * @param type the tensor type, one of {@link #TYPES}
+     * @throws IllegalArgumentException if the type is not in {@link #TYPES}, or a row length is
+     *         not a multiple of its block size (the message names the tensor)
+     * @throws IOException if the file cannot be written
+     * @throws io.jdpo.llama.LlamaException if a conversion needs llama.cpp and it cannot be loaded
+     */
     public static void write(Path out, String architecture, float alpha, Map<String, AdapterFile.Pair> pairs,
                              Map<String, String> extra, GgmlType type) throws IOException {
         if (!TYPES.contains(type)) throw new IllegalArgumentException("an adapter can be exported as f32, f16, bf16 or q8_0, not " + type);

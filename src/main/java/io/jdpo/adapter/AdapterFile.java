@@ -17,15 +17,42 @@ import java.util.Set;
  * tensor its A (r × n_in) and B (n_out × r) as floats, plus jdpo's provenance keys. F32, F16 and BF16 adapters are read
  * (decoded exactly as ggml does); a quantized adapter (its rounding would be merged into the
  * weights), a non-adapter file or a tensor pair whose shapes disagree is refused with the
- * file and tensor named.
+ * file and tensor named. Everything is copied to the heap: the record outlives the file.
+ *
+ * @param path the file read
+ * @param architecture its {@code general.architecture}, or null when absent
+ * @param alpha {@code adapter.lora.alpha}, or the first pair's rank when absent (llama.cpp's
+ *        default: scale 1)
+ * @param pairs per adapted base tensor name (e.g. "blk.0.attn_q.weight"), its A and B, in file order
+ * @param provenance every metadata key starting with "jdpo." and its value as text
  */
 public record AdapterFile(Path path, String architecture, float alpha, Map<String, Pair> pairs, Map<String, String> provenance) {
     private static final Set<GgmlType> READABLE = Set.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16);
 
-    /** One adapted tensor: A is rank × nIn, B is nOut × rank, row-major. */
+    /**
+     * One adapted tensor: A is rank × nIn, B is nOut × rank, row-major, so the update of W·x is
+     * scale·B·(A·x). The arrays are not copied.
+     *
+     * @param a A's rank × nIn values
+     * @param b B's nOut × rank values
+     * @param rank the LoRA rank r
+     * @param nIn the base weight's input width (columns of W)
+     * @param nOut the base weight's output width (rows of W)
+     */
     public record Pair(float[] a, float[] b, int rank, int nIn, int nOut) {
     }
 
+    /**
+     * Reads an adapter file.
+     *
+     * @param path a GGUF LoRA adapter in F32, F16 or BF16
+     * @return its contents
+     * @throws IOException if the file cannot be read
+     * @throws io.jdpo.gguf.GgufFormatException if it is not valid GGUF
+     * @throws IllegalArgumentException if it is not a LoRA adapter, holds no pairs, holds a
+     *         tensor that is not lora_a/lora_b, an unmatched or mis-shaped pair, or a quantized
+     *         tensor; the message names the file and tensor
+     */
     public static AdapterFile read(Path path) throws IOException {
         try (GgufFile f = GgufFile.open(path)) {
             String type = text(f, "general.type"), kind = text(f, "adapter.type");
@@ -62,7 +89,12 @@ public record AdapterFile(Path path, String architecture, float alpha, Map<Strin
         }
     }
 
-    /** The factor llama.cpp multiplies B·A by: alpha / r (times the user's scale). */
+    /**
+     * The factor llama.cpp multiplies B·A by: alpha / r (times the user's scale).
+     *
+     * @param p one of this adapter's pairs
+     * @return alpha divided by the pair's rank
+     */
     public float scale(Pair p) {
         return alpha / p.rank();
     }

@@ -40,8 +40,8 @@ final class DemoCommand implements Callable<Integer> {
         // engines' rounding (about 1e-7) and an accuracy over them would be a coin toss: show
         // the margins, and the accuracy once there is something to rank.
         System.out.printf(Locale.ROOT, "trained %d steps in %.0f s (%.0f tokens/s); held-out reward margin %.3f -> %.3f, accuracy %.2f%n",
-                r.steps(), r.seconds(), r.tokensPerSecond(), roundedMargin((double) r.firstEval().get("eval_rewards/margins")),
-                (double) r.lastEval().get("eval_rewards/margins"), (double) r.lastEval().get("eval_rewards/accuracies"));
+                r.steps(), r.seconds(), r.tokensPerSecond(), roundedMargin(r.firstEval().rewardsMargins()),
+                r.lastEval().rewardsMargins(), r.lastEval().rewardsAccuracies());
         BeforeAfter.Scored first = d.generations().samples().getFirst();
         System.out.printf("prompt: %s%n  before: %s%n  after:  %s%n", first.prompt(), first.before().strip(), first.after().strip());
         System.out.printf(Locale.ROOT, "demo reward (dogs per generation, %d held-out prompts, greedy, %d tokens): before %.2f -> after %.2f%n",

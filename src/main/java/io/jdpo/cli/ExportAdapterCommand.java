@@ -23,6 +23,8 @@ final class ExportAdapterCommand implements Callable<Integer> {
     Path source;
     @Option(names = {"-o", "--output"}, required = true, description = "adapter GGUF to write")
     Path out;
+    @Mixin
+    OutputFileOption outputFile = new OutputFileOption();
     @Option(names = "--type", defaultValue = "f32", description = "f32, f16, bf16 or q8_0 (default ${DEFAULT-VALUE})")
     String type;
 
@@ -32,7 +34,7 @@ final class ExportAdapterCommand implements Callable<Integer> {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("no adapter at " + file);
         GgmlType t = GgmlType.parse(type);
         AdapterFile a = AdapterFile.read(file);
-        if (Files.exists(out) && Files.isSameFile(out, file)) throw new IllegalArgumentException("the output " + out + " is the input; choose another path");
+        outputFile.checkFree("export", out, file);
         AdapterExporter.write(out, a.architecture(), a.alpha(), a.pairs(), a.provenance(), t);
         System.out.printf("wrote %s: %d adapted tensors, %s, alpha %.4g, %d bytes%n", out, a.pairs().size(), t, a.alpha(), Files.size(out));
         return 0;

@@ -31,6 +31,8 @@ final class ImatrixCommand implements Callable<Integer> {
     Path data;
     @Option(names = {"-o", "--output"}, required = true, description = "importance matrix to write (.gguf, or .dat)")
     Path out;
+    @Mixin
+    OutputFileOption outputFile = new OutputFileOption();
     @Option(names = "--max-pairs", defaultValue = "1000", description = "pairs used at most (default ${DEFAULT-VALUE})")
     int maxPairs;
     @Option(names = "--template", description = "chat template for conversational data")
@@ -41,6 +43,7 @@ final class ImatrixCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        outputFile.checkFree("importance matrix", out, model, data);
         List<PreferencePair> pairs;
         try (PairLoader loader = PairLoader.open(model, template)) {
             pairs = loader.encode(PreferenceReader.read(data, null), maxPairs);

@@ -41,6 +41,8 @@ final class MergeCommand implements Callable<Integer> {
     List<String> adapters;
     @Option(names = {"-o", "--output"}, required = true, description = "merged GGUF to write")
     Path out;
+    @Mixin
+    OutputFileOption outputFile = new OutputFileOption();
     @Option(names = "--type", description = "one type for every merged tensor: f32, f16, bf16, q8_0, q4_k, ... (default: each tensor's own);"
             + " rows that do not divide its block size fall back as llama-quantize does")
     String type;
@@ -69,6 +71,7 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        outputFile.checkFree("merge", out, base);
         List<Merger.Input> inputs = new ArrayList<>();
         Map<Path, Float> scales = new LinkedHashMap<>();
         for (String spec : adapters) {

@@ -25,6 +25,8 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Parameters(index = "1", description = "output GGUF")
     Path output;
+    @Mixin
+    OutputFileOption outputFile = new OutputFileOption();
 
     @Parameters(index = "2", description = "target type, e.g. Q4_K_M")
     String type;
@@ -32,6 +34,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         FileType t = FileType.parse(type);
+        outputFile.checkFree("quantization", output, input);
         long start = System.nanoTime();
         ModelQuantizer.quantize(input, output, t, common.threads());
         System.out.printf(Locale.ROOT, "%s -> %s (%s): %.1f MiB -> %.1f MiB in %.1f s%n", input, output, t,

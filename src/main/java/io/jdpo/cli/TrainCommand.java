@@ -236,6 +236,10 @@ final class TrainCommand implements Callable<Integer> {
         return finish(cfg, r, (evalSet.isEmpty() ? trainSet : evalSet).stream().map(UnpairedSample::prompt).toList());
     }
 
+    private static void change(List<String> parts, String name, double before, double after) {
+        if (!Double.isNaN(before) && !Double.isNaN(after)) parts.add(String.format("%s %.3f -> %.3f", name, before, after));
+    }
+
     /** The summary, the samples and the report of a finished run. */
     private Integer finish(TrainConfig cfg, TrainResult r, List<int[]> prompts) throws Exception {
         System.out.printf("trained %d steps in %.0f s (%.0f tokens/s); adapter %s; metrics %s%n", r.steps(), r.seconds(),
@@ -243,11 +247,8 @@ final class TrainCommand implements Callable<Integer> {
         if (r.firstEval() != null && r.lastEval() != null) {
             // KTO logs no accuracy, and a held-out set with only one label has no margin either.
             List<String> parts = new ArrayList<>();
-            for (String k : List.of("accuracies", "margins")) {
-                if (r.firstEval().get("eval_rewards/" + k) instanceof Double a && r.lastEval().get("eval_rewards/" + k) instanceof Double b) {
-                    parts.add(String.format("%s %.3f -> %.3f", k.equals("margins") ? "margin" : "reward accuracy", a, b));
-                }
-            }
+            change(parts, "reward accuracy", r.firstEval().rewardsAccuracies(), r.lastEval().rewardsAccuracies());
+            change(parts, "margin", r.firstEval().rewardsMargins(), r.lastEval().rewardsMargins());
             if (!parts.isEmpty()) System.out.println("held-out " + String.join(", ", parts));
         }
         List<HtmlReport.Sample> shown = samples(prompts, r.adapter());

@@ -11,6 +11,12 @@ public final class BuiltinChatTemplate implements ChatRenderer {
     private final String name;
     private final ChatTemplate template;
 
+    /**
+     * Looks the template up by name.
+     *
+     * @param name a llama.cpp built-in name, e.g. "chatml"
+     * @throws TemplateException listing the built-ins when {@code name} is none of them
+     */
     public BuiltinChatTemplate(String name) {
         if (!ChatTemplate.builtinNames().contains(name)) {
             throw new TemplateException("unknown chat template '" + name + "'; llama.cpp's built-ins: "

@@ -14,6 +14,11 @@ public final class ChatTemplates {
     /**
      * The named built-in when a name is given, else the model's own {@code tokenizer.chat_template}
      * rendered by Jinja, else null (the model has none: plain-text data only).
+     *
+     * @param model       the model, whose metadata and token texts (bos_token, eos_token) the Jinja template reads
+     * @param builtinName a llama.cpp built-in template name, or null for the model's own
+     * @return the renderer, or null when no name is given and the model has no template
+     * @throws TemplateException when {@code builtinName} is not a llama.cpp built-in
      */
     public static ChatRenderer forModel(LlamaModel model, String builtinName) {
         if (builtinName != null) return new BuiltinChatTemplate(builtinName);

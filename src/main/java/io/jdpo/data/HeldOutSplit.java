@@ -10,7 +10,14 @@ public final class HeldOutSplit {
 
     /**
      * Shuffles {@code train} with the seed and moves its last round(fraction × n) pairs to
-     * {@code eval}; nothing moves when that would leave either side empty.
+     * {@code eval}; nothing moves (and {@code train} keeps its order) when that would leave either
+     * side empty.
+     *
+     * @param <T>      the element type: pairs or unpaired examples
+     * @param train    the training elements; shuffled and shortened in place, so it must be modifiable
+     * @param eval     receives the moved elements, appended
+     * @param fraction the share to move, in [0, 1]
+     * @param seed     the shuffle's seed: the same seed moves the same elements
      */
     public static <T> void apply(List<T> train, List<T> eval, double fraction, long seed) {
         int n = (int) Math.round(train.size() * fraction);

@@ -37,6 +37,8 @@ public final class JinjaChatTemplate implements ChatRenderer {
     private final Jinjava jinja;
 
     /**
+     * Prepares a template for rendering; errors in the Jinja text surface on the first render.
+     *
      * @param name          how messages name the template
      * @param source        the Jinja text
      * @param specialTokens the variables such as bos_token and eos_token (values are token texts)
@@ -119,11 +121,23 @@ public final class JinjaChatTemplate implements ChatRenderer {
         private Helpers() {
         }
 
+        /**
+         * The template's {@code raise_exception(message)}: its refusal of a conversation, reported as
+         * a {@link TemplateException} naming the template line.
+         *
+         * @param message the template's reason
+         * @return never returns
+         */
         public static String raiseException(String message) {
             throw new Raised(message);
         }
 
-        /** The current local time formatted with Python's strftime codes. */
+        /**
+         * The current local time formatted with Python's strftime codes (templates that write a date).
+         *
+         * @param format a strftime pattern, e.g. "%d %b %Y"
+         * @return the formatted time
+         */
         public static String strftimeNow(String format) {
             return StrftimeFormatter.format(ZonedDateTime.now(), format);
         }

@@ -32,8 +32,10 @@ public final class PairEncoder {
     private final boolean addSpecial;
 
     /**
-     * template may be null when every example is plain text.
+     * An encoder; the template is checked here.
      *
+     * @param tok      the model's tokenizer, which must stay open while the encoder is used
+     * @param template the chat template, or null when every example is plain text
      * @throws TemplateException when the template fails {@link TemplateProbe}'s check
      */
     public PairEncoder(Tokenizer tok, ChatRenderer template) {
@@ -42,7 +44,14 @@ public final class PairEncoder {
         this.addSpecial = template == null || !TemplateProbe.check(template, tok).writesBos();
     }
 
-    /** Every example's pair, in order, leaving out the rows skipped (each noted in {@code findings}). */
+    /**
+     * Every example's pair, in order, leaving out the rows skipped (each noted in {@code findings}).
+     *
+     * @param examples the examples
+     * @param findings where repairs and skips are noted
+     * @return the pairs
+     * @throws DataException as {@link #encode(PreferenceExample, RowFindings)}
+     */
     public List<PreferencePair> encodeAll(List<PreferenceExample> examples, RowFindings findings) {
         List<PreferencePair> out = new ArrayList<>(examples.size());
         for (PreferenceExample e : examples) {
@@ -52,7 +61,15 @@ public final class PairEncoder {
         return out;
     }
 
-    /** The example's pair, or null when the row is skipped; every repair or skip is noted in {@code findings}. */
+    /**
+     * The example's pair; every repair or skip is noted in {@code findings}.
+     *
+     * @param e        the example
+     * @param findings where repairs and skips are noted
+     * @return the pair, or null when the row is skipped
+     * @throws DataException when {@code findings} is strict and the row would be repaired or skipped,
+     *                       or the example is a conversation and the encoder has no template
+     */
     public PreferencePair encode(PreferenceExample e, RowFindings findings) {
         if (!e.conversational()) {
             int[] prompt = tok.tokenize(e.promptText(), true, false);

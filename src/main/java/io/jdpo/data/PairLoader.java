@@ -12,6 +12,9 @@ import java.util.List;
  * examples into token pairs: the set-up every command that reads preference data shares. The
  * template is checked when the loader opens ({@link TemplateProbe}), before any data is read;
  * rows repaired or skipped are noted in the data's {@link RowFindings}.
+ *
+ * <p>The loader owns the vocabulary-only llama.cpp model it loads; {@link #close()} frees it.
+ * Not thread-safe.
  */
 public final class PairLoader implements AutoCloseable {
     private final LlamaModel vocab;
@@ -33,13 +36,23 @@ public final class PairLoader implements AutoCloseable {
      * Conversations rendered with {@code template} (a llama.cpp built-in name), or the model's
      * own Jinja template when null; plain-text examples tokenized as they are.
      *
-     * @throws TemplateException when the template fails its check
+     * @param model    the GGUF model whose tokenizer and template are used (only its vocabulary is loaded)
+     * @param template a llama.cpp built-in template name ("chatml", "llama2", ...), or null for the model's own
+     * @return the loader, which the caller closes
+     * @throws TemplateException when the template is unknown or fails its check
+     * @throws io.jdpo.llama.LlamaException when the model file is missing, not GGUF, or refused by llama.cpp
      */
     public static PairLoader open(Path model, String template) {
         return new PairLoader(model, template, false);
     }
 
-    /** Plain-text examples only (no chat template). */
+    /**
+     * Plain-text examples only (no chat template): a conversation fails to encode.
+     *
+     * @param model the GGUF model whose tokenizer is used
+     * @return the loader, which the caller closes
+     * @throws io.jdpo.llama.LlamaException when the model file is missing, not GGUF, or refused by llama.cpp
+     */
     public static PairLoader plainText(Path model) {
         return new PairLoader(model, null, true);
     }
@@ -47,6 +60,13 @@ public final class PairLoader implements AutoCloseable {
     /**
      * The first {@code limit} pairs (all of them when limit is negative) of the examples, in
      * order, leaving out the rows skipped; every repair or skip is noted in {@code findings}.
+     *
+     * @param examples the examples, in file order
+     * @param findings where repairs and skips are noted
+     * @param limit    the most pairs to return, or negative for all
+     * @return the pairs, in order
+     * @throws DataException when {@code findings} is strict and a row would be repaired or
+     *                       skipped, or a conversation meets a loader without a template
      */
     public List<PreferencePair> encode(List<PreferenceExample> examples, RowFindings findings, int limit) {
         List<PreferencePair> out = new ArrayList<>();
@@ -58,36 +78,70 @@ public final class PairLoader implements AutoCloseable {
         return out;
     }
 
-    /** A data file's pairs, noted in its findings. */
+    /**
+     * A data file's pairs, noted in its findings.
+     *
+     * @param data what {@link PreferenceReader} read
+     * @return every pair, in order, skipped rows left out
+     * @throws DataException as {@link #encode(List, RowFindings, int)}
+     */
     public List<PreferencePair> encode(PreferenceReader.Data data) {
         return encode(data.examples(), data.findings(), -1);
     }
 
-    /** Unpaired (KTO) examples encoded, in order, each with its KL completion (see {@link UnpairedEncoder}). */
+    /**
+     * Unpaired (KTO) examples encoded, in order, each with its KL completion (see {@link UnpairedEncoder}).
+     * Findings go to {@link #findings()}.
+     *
+     * @param examples the examples, at least two
+     * @return the samples, skipped rows left out
+     * @throws DataException when there are fewer than two examples, or as {@link #encode(List, RowFindings, int)}
+     */
     public List<UnpairedSample> encodeUnpaired(List<UnpairedExample> examples) {
         return new UnpairedEncoder(encoder).encode(examples, own);
     }
 
-    /** The first {@code limit} pairs of a data file, noted in its findings. */
+    /**
+     * The first {@code limit} pairs of a data file, noted in its findings.
+     *
+     * @param data  what {@link PreferenceReader} read
+     * @param limit the most pairs to return, or negative for all
+     * @return the pairs, in order
+     * @throws DataException as {@link #encode(List, RowFindings, int)}
+     */
     public List<PreferencePair> encode(PreferenceReader.Data data, int limit) {
         return encode(data.examples(), data.findings(), limit);
     }
 
-    /** The first {@code limit} pairs of examples from no file; findings in {@link #findings()}. */
+    /**
+     * The first {@code limit} pairs of examples from no file; findings in {@link #findings()}.
+     *
+     * @param examples the examples
+     * @param limit    the most pairs to return, or negative for all
+     * @return the pairs, in order
+     * @throws DataException as {@link #encode(List, RowFindings, int)}
+     */
     public List<PreferencePair> encode(List<PreferenceExample> examples, int limit) {
         return encode(examples, own, limit);
     }
 
-    /** All pairs of examples from no file, in order; findings in {@link #findings()}. */
+    /**
+     * All pairs of examples from no file, in order; findings in {@link #findings()}.
+     *
+     * @param examples the examples
+     * @return the pairs, in order
+     * @throws DataException as {@link #encode(List, RowFindings, int)}
+     */
     public List<PreferencePair> encode(List<PreferenceExample> examples) {
         return encode(examples, own, -1);
     }
 
-    /** What happened to the rows of examples encoded without their own findings. */
+    /** {@return what happened to the rows of examples encoded without their own findings (never strict)} */
     public RowFindings findings() {
         return own;
     }
 
+    /** Frees the vocabulary; the loader cannot encode after. */
     @Override
     public void close() {
         vocab.close();

@@ -21,11 +21,27 @@ import java.util.Locale;
  * </ul>
  */
 public enum PreferenceFormat {
-    STANDARD, CONVERSATIONAL, IMPLICIT, OPENAI, SHAREGPT;
+    /** TRL's standard layout: prompt, chosen and rejected strings. */
+    STANDARD,
+    /** TRL's conversational layout: prompt, chosen and rejected as message lists. */
+    CONVERSATIONAL,
+    /** HH-RLHF: two whole transcripts whose common prefix is the prompt. */
+    IMPLICIT,
+    /** OpenAI's preference fine-tuning layout. */
+    OPENAI,
+    /** LLaMA-Factory's ShareGPT layout. */
+    SHAREGPT;
 
     /** The split point of implicit-prompt transcripts: the prompt ends after the last assistant tag of the shared prefix. */
     private static final String ASSISTANT_TAG = "\n\nAssistant:";
 
+    /**
+     * A format by its CLI name.
+     *
+     * @param name "standard", "conversational", "implicit", "openai" or "sharegpt", in any case
+     * @return the format
+     * @throws IllegalArgumentException listing the valid names when {@code name} is none of them
+     */
     public static PreferenceFormat parse(String name) {
         try {
             return valueOf(name.toUpperCase(Locale.ROOT));
@@ -34,7 +50,16 @@ public enum PreferenceFormat {
         }
     }
 
-    /** The format a record is in, judged by its fields. */
+    /**
+     * The format a record is in, judged by its fields: "conversations" means ShareGPT, "input"
+     * with "preferred_output" OpenAI, "prompt" standard (conversational when it is a list), and
+     * chosen with rejected alone implicit.
+     *
+     * @param row    a parsed record
+     * @param origin its "file:line:column", for the error
+     * @return the format
+     * @throws DataException when the record is not an object or its fields fit no format
+     */
     public static PreferenceFormat detect(JsonNode row, String origin) {
         if (!row.isObject()) throw new DataException(origin + ": expected a JSON object, found " + row.getNodeType().name().toLowerCase(Locale.ROOT));
         if (row.has("conversations")) return SHAREGPT;
@@ -45,6 +70,15 @@ public enum PreferenceFormat {
                 + "; expected prompt/chosen/rejected, chosen/rejected, input/preferred_output/non_preferred_output or conversations/chosen/rejected");
     }
 
+    /**
+     * Maps one record of this format to an example (row 0; the reader sets the row).
+     *
+     * @param row    a parsed record
+     * @param origin its "file:line:column", for errors and the example's origin
+     * @return the example
+     * @throws DataException naming the origin and the field when a field is missing or of the wrong
+     *                       type, or (implicit) the transcripts share no prompt
+     */
     public PreferenceExample read(JsonNode row, String origin) {
         if (!row.isObject()) throw new DataException(origin + ": expected a JSON object");
         return switch (this) {

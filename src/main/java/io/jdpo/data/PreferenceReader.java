@@ -23,7 +23,7 @@ import java.util.zip.GZIPInputStream;
  * Every error is a {@link DataException} naming the file, line and column: of the fault for
  * malformed JSON and invalid UTF-8, of the record (with the field) for a missing or wrongly
  * typed field. Empty and identical chosen/rejected pairs are skipped and counted, never
- * dropped silently.
+ * dropped silently. Files are read whole into memory. Stateless and thread-safe.
  */
 public final class PreferenceReader {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -31,9 +31,20 @@ public final class PreferenceReader {
     /**
      * The examples kept, a count of everything read, skipped and why, and the findings of the
      * file's rows (which the encoder goes on adding to).
+     *
+     * @param examples the examples kept, in file order, each with its 1-based row
+     * @param format   the layout read (given or detected)
+     * @param counts   "read", "skipped_empty", "skipped_identical" and "kept" record counts
+     * @param findings the rows repaired or skipped so far
      */
     public record Data(List<PreferenceExample> examples, PreferenceFormat format, Map<String, Integer> counts, RowFindings findings) {
-        /** This file's counts and row paths, as metrics.jsonl's first record and the report show them. */
+        /**
+         * This file's counts and row paths, as metrics.jsonl's first record and the report show them.
+         *
+         * @param file  the file read, as the summary names it
+         * @param pairs the pairs its examples encoded to
+         * @return "file", "format", "rows_read", "pairs" and "paths" (see {@link RowFindings#toMap()})
+         */
         public Map<String, Object> summary(Path file, int pairs) {
             Map<String, Object> m = new java.util.LinkedHashMap<>();
             m.put("file", file.toString());
@@ -48,12 +59,33 @@ public final class PreferenceReader {
     private PreferenceReader() {
     }
 
-    /** format null = detect from the first record; skipped rows are counted, never fatal. */
+    /**
+     * Reads a file; skipped rows are counted, never fatal.
+     *
+     * @param file   the data, optionally gzip-compressed ({@code .gz}): a {@code .json} file, or any
+     *               file whose first non-blank byte is '[', is read as a JSON array, any other as JSON Lines
+     * @param format the layout, or null to detect it from the first record
+     * @return the examples and counts
+     * @throws DataException naming file:line:column (and the field) for a missing file, malformed JSON,
+     *                       invalid UTF-8, a broken gzip stream, an empty file or a record that does
+     *                       not fit the format
+     * @throws IOException   when the file exists but cannot be read
+     */
     public static Data read(Path file, PreferenceFormat format) throws IOException {
         return read(file, format, new RowFindings(false));
     }
 
-    /** As {@link #read(Path, PreferenceFormat)}, noting skipped rows in {@code findings} (fatal when it is strict). */
+    /**
+     * As {@link #read(Path, PreferenceFormat)}, noting skipped rows in {@code findings} (fatal when it is strict).
+     *
+     * @param file     a {@code .jsonl} or {@code .json} file, optionally {@code .gz}
+     * @param format   the layout, or null to detect it from the first record
+     * @param findings where skipped rows are noted; returned in the data for the encoder to go on with
+     * @return the examples and counts
+     * @throws DataException as {@link #read(Path, PreferenceFormat)}, or at the first skipped row when
+     *                       {@code findings} is strict
+     * @throws IOException   when the file exists but cannot be read
+     */
     public static Data read(Path file, PreferenceFormat format, RowFindings findings) throws IOException {
         List<Located> rows = records(file);
         PreferenceFormat f = format != null ? format : PreferenceFormat.detect(rows.getFirst().node, rows.getFirst().origin);

@@ -15,7 +15,13 @@ import java.util.List;
  * template writes the BOS text itself, in which case the tokenizer must not add another.
  */
 public final class TemplateProbe {
-    /** What the probe learnt: whether rendered text begins with BOS, and the text closing a reply. */
+    /**
+     * What the probe learnt.
+     *
+     * @param writesBos true if the rendered prompt begins with the BOS token's text, so the
+     *                  tokenizer must not add another
+     * @param endOfTurn the text the template writes after a reply (holds an end-of-turn token)
+     */
     public record Result(boolean writesBos, String endOfTurn) {
     }
 
@@ -26,7 +32,15 @@ public final class TemplateProbe {
     private TemplateProbe() {
     }
 
-    /** @throws TemplateException naming the template and what is wrong */
+    /**
+     * Renders a built-in conversation (with a system turn, or without when the template refuses one)
+     * and checks it.
+     *
+     * @param template the template to check
+     * @param tok      the model's tokenizer, which decides what an end-of-turn token is
+     * @return what the probe learnt
+     * @throws TemplateException naming the template and what is wrong
+     */
     public static Result check(ChatRenderer template, Tokenizer tok) {
         List<ChatMessage> conv = WITH_SYSTEM;
         String prompt, full;

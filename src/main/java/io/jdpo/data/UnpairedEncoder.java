@@ -14,11 +14,24 @@ import java.util.List;
 public final class UnpairedEncoder {
     private final PairEncoder pairs;
 
+    /**
+     * An encoder that tokenizes as {@code pairs} does.
+     *
+     * @param pairs the pair encoder (tokenizer and template)
+     */
     public UnpairedEncoder(PairEncoder pairs) {
         this.pairs = pairs;
     }
 
-    /** Every example with its KL partner, leaving out those whose row is skipped (noted in {@code findings}). */
+    /**
+     * Every example with its KL partner, leaving out those whose row is skipped (noted in {@code findings}).
+     *
+     * @param examples the examples, at least two, in order
+     * @param findings where repairs and skips are noted
+     * @return the samples, in order
+     * @throws DataException when there are fewer than two examples, or as
+     *                       {@link PairEncoder#encode(PreferenceExample, RowFindings)}
+     */
     public List<UnpairedSample> encode(List<UnpairedExample> examples, RowFindings findings) {
         int n = examples.size();
         if (n < 2) throw new DataException("KTO needs at least two examples (the KL estimate pairs each prompt with another's completion)");

@@ -20,14 +20,32 @@ import java.util.Map;
  * its rejected one as undesirable. Examples with an empty completion are skipped and counted.
  */
 public final class UnpairedReader {
-    /** The examples kept, the layout read ("unpaired", or the paired format that was split) and the counts. */
+    /**
+     * What a file held.
+     *
+     * @param examples the examples kept, in file order
+     * @param format   "unpaired", or the paired format that was split (e.g. "standard pairs split")
+     * @param counts   "read", "skipped_empty" and "kept" counts ("desirable" and "undesirable" too
+     *                 for an unpaired file; a split file's "kept" counts examples, two per pair)
+     */
     public record Data(List<UnpairedExample> examples, String format, Map<String, Integer> counts) {
     }
 
     private UnpairedReader() {
     }
 
-    /** pairedFormat: the layout of a paired file to split (null = detect); an unpaired file is recognised by its fields. */
+    /**
+     * Reads unpaired examples, or splits a paired file into them.
+     *
+     * @param file         the data (JSON Lines or a JSON array, optionally {@code .gz})
+     * @param pairedFormat the layout of a paired file to split, or null to detect it; when null, a file
+     *                     whose first record has a "completion" field is read as unpaired data
+     * @return the examples and counts
+     * @throws DataException naming file:line:column (and the field) for anything
+     *                       {@link PreferenceReader#read(Path, PreferenceFormat)} refuses, or a
+     *                       record without a boolean "label" or with mistyped fields
+     * @throws IOException   when the file exists but cannot be read
+     */
     public static Data read(Path file, PreferenceFormat pairedFormat) throws IOException {
         List<PreferenceReader.Located> rows = PreferenceReader.records(file);
         JsonNode first = rows.getFirst().node();

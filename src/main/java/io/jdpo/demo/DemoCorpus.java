@@ -24,6 +24,13 @@ public final class DemoCorpus {
     private DemoCorpus() {
     }
 
+    /**
+     * Generates stories.
+     *
+     * @param n    how many
+     * @param seed the seed: the same seed gives the same stories
+     * @return n stories, each ending "The end."
+     */
     public static List<String> stories(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         List<String> out = new ArrayList<>(n);

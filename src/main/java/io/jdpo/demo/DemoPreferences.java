@@ -16,6 +16,7 @@ import java.util.SplittableRandom;
 public final class DemoPreferences {
     /** Size and seed of the bundled set (models/demo-prefs.jsonl). */
     public static final int PAIRS = 96;
+    /** The seed of the bundled set. */
     public static final long SEED = 7;
 
     /** The demo reward: one point per dog in a generation. */
@@ -35,6 +36,10 @@ public final class DemoPreferences {
     /**
      * n examples in the standard (prompt/chosen/rejected) form: the prompt stops at "saw a big",
      * so the very next word decides whether the story gets its dog.
+     *
+     * @param n    how many examples
+     * @param seed the seed: the same seed gives the same examples
+     * @return plain-text examples with origins "demo:1", "demo:2", ...
      */
     public static List<PreferenceExample> generate(int n, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
@@ -55,7 +60,13 @@ public final class DemoPreferences {
         return form.contains("%s wanted") ? String.format(form, thing, name, thing) : form.replace("%s", thing);
     }
 
-    /** The same examples as JSON Lines, for `jdpo train --data` and for reading. */
+    /**
+     * The same examples as JSON Lines, for `jdpo train --data` and for reading.
+     *
+     * @param examples plain-text examples (only backslashes and quotes are escaped, so texts must hold
+     *                 no control characters such as newlines)
+     * @return one standard-format record per line
+     */
     public static String jsonl(List<PreferenceExample> examples) {
         StringBuilder sb = new StringBuilder();
         for (PreferenceExample e : examples) {

@@ -34,10 +34,23 @@ public final class DemoRun {
     /** Greedy tokens generated from each held-out prompt, before and after. */
     public static final int SAMPLE_TOKENS = 32;
 
-    /** What the run made and measured. */
+    /**
+     * What the run made and measured.
+     *
+     * @param model       the demo model trained from
+     * @param trainPairs  pairs trained on (7 of every 8 encoded)
+     * @param evalPairs   pairs held out (every 8th), whose prompts also seed the generations
+     * @param training    the trainer's result: adapter, metrics file, last metrics
+     * @param generations greedy generations from the held-out prompts before and after, with their rewards
+     * @param report      the HTML report, {@code out/report.html}
+     * @param adapterF16  the adapter re-exported in F16, {@code out/adapter-f16.gguf}
+     * @param merged      the model with the adapter merged in, {@code out/merged.gguf}
+     * @param merge       what the merge wrote
+     * @param mergeCheck  llama.cpp's scores of the merged model against base + adapter
+     */
     public record Result(Path model, int trainPairs, int evalPairs, TrainResult training, BeforeAfter.Result generations,
                          Path report, Path adapterF16, Path merged, Merger.Result merge, MergeVerifier.Report mergeCheck) {
-        /** Whether the preferred behaviour (dogs per generation) rose. */
+        /** {@return whether the preferred behaviour rose: more dogs per generation after training than before} */
         public boolean rewardRose() {
             return generations.meanAfter() > generations.meanBefore();
         }
@@ -49,6 +62,17 @@ public final class DemoRun {
     /**
      * Runs the pipeline into {@code out} (replacing an earlier demo there). {@code data} is the
      * preference set, or null for {@code demo-prefs.jsonl} beside the model (else generated).
+     * Loads the llama.cpp native library; takes tens of seconds on the bundled demo model.
+     *
+     * @param model    the demo model (a Llama GGUF with a SentencePiece vocabulary)
+     * @param data     a plain-text preference file, or null
+     * @param out      the output folder, created if needed; earlier demo files in it are overwritten
+     * @param steps    optimizer steps of the DPO run
+     * @param threads  worker threads for training, generation and verification
+     * @param progress receives progress and messages
+     * @return what was made and measured
+     * @throws IllegalArgumentException if {@code model} is not a file
+     * @throws IOException              if a file cannot be read or written
      */
     public static Result run(Path model, Path data, Path out, int steps, int threads, TrainListener progress) throws IOException {
         if (!Files.isRegularFile(model)) throw new IllegalArgumentException("demo model " + model + " not found; pass --model FILE.gguf");

@@ -25,7 +25,7 @@ final class FullGradients implements WeightGradients {
     public void projection(QuantMatrix w, float[] x, float[] dy, int T, Parallel par) {
         // dW (n_out × n_in, the GGUF row layout) += dyᵀ·x.
         int nOut = w.rows(), nIn = w.cols();
-        float[] dyT = transpose(dy, T, nOut), dW = grads.get(w.name());
+        float[] dyT = VectorMath.transpose(dy, T, nOut), dW = grads.get(w.name());
         par.forRange(nOut, 4, (o0, o1) -> PackedGemm.ab(dyT, o0 * T, T, o1 - o0, x, 0, nIn, T, nIn, dW, o0 * nIn, nIn, true));
     }
 
@@ -62,16 +62,7 @@ final class FullGradients implements WeightGradients {
             for (int v = 0; v < V; v++) z[o + v] = -c[i] * (float) Math.exp(z[o + v] - lse);
             z[o + targets[i]] += c[i];
         }
-        float[] zT = transpose(z, n, V);
+        float[] zT = VectorMath.transpose(z, n, V);
         PackedGemm.ab(zT, 0, n, V, h, 0, d, n, d, grads.get(out.name()), 0, d, true);
-    }
-
-    /** rows × cols → cols × rows. */
-    private static float[] transpose(float[] m, int rows, int cols) {
-        float[] t = new float[rows * cols];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j];
-        }
-        return t;
     }
 }

@@ -21,6 +21,9 @@ import java.util.Map;
  * weights are copied out of the file mapping into writable memory (matrices into an arena,
  * norm vectors are the float arrays the forward reads), so updating a parameter changes the
  * model; {@link #backward} fills one gradient array per tensor through {@link FullGradients}.
+ *
+ * <p>It owns the writable copies and the {@link Transformer}: {@link #close()} frees both, and
+ * every segment of {@link #parameters()} is unusable after. Not thread-safe.
  */
 public final class FullParameterModel implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
@@ -51,39 +54,66 @@ public final class FullParameterModel implements AutoCloseable {
         });
     }
 
-    /** Opens an F32 model with its weights copied into writable memory. */
+    /**
+     * Opens an F32 model with its weights copied into writable memory.
+     *
+     * @param model   a GGUF model whose every matrix is F32
+     * @param threads worker threads for the forward and backward, ≥ 1
+     * @return the model, which the caller closes
+     * @throws IOException               if the file cannot be read
+     * @throws UnsupportedModelException if a matrix is not F32, or the model is not one the Java forward supports
+     */
     public static FullParameterModel load(Path model, int threads) throws IOException {
         return new FullParameterModel(model, threads);
     }
 
-    /** The forward over the writable weights. */
+    /** {@return the forward over the writable weights; owned by this model} */
     public Transformer transformer() {
         return tf;
     }
 
-    /** Every weight by tensor name, in file order, as writable F32 segments. */
+    /** {@return every weight by tensor name, in file order, as writable little-endian F32 segments (an unmodifiable map)} */
     public Map<String, MemorySegment> parameters() {
         return Collections.unmodifiableMap(parameters);
     }
 
-    /** Whether the tensor is a matrix (weight decay applies) rather than a norm vector. */
+    /**
+     * Whether the tensor is a matrix (weight decay applies) rather than a norm vector.
+     *
+     * @param name a key of {@link #parameters()}
+     * @return true for a matrix
+     * @throws NullPointerException if {@code name} is not a parameter
+     */
     public boolean isMatrix(String name) {
         return isMatrix.get(name);
     }
 
-    /** One zeroed gradient array per parameter, in {@link #parameters()} order. */
+    /** {@return a new zeroed gradient array per parameter, of its size, in {@link #parameters()} order} */
     public Map<String, float[]> zeroGradients() {
         Map<String, float[]> g = new LinkedHashMap<>();
         parameters.forEach((k, v) -> g.put(k, new float[(int) (v.byteSize() / Float.BYTES)]));
         return g;
     }
 
-    /** Back-propagates dLoss/dlogp of the pass into {@code grads} (one array per parameter name). */
+    /**
+     * Back-propagates dLoss/dlogp of the pass into {@code grads} (one array per parameter name).
+     *
+     * @param pass      a forward of {@link #transformer()}, not yet through a backward
+     * @param dLogProbs dLoss/dlogp, one per log-prob of the pass
+     * @param grads     arrays from {@link #zeroGradients()}; gradients are added to them
+     * @throws IllegalStateException    if the pass has been through a backward already
+     * @throws IllegalArgumentException if {@code dLogProbs}' length does not match the pass
+     */
     public void backward(ForwardPass pass, float[] dLogProbs, Map<String, float[]> grads) {
         tf.backward(pass, dLogProbs, new FullGradients(grads));
     }
 
-    /** Writes the current weights as an F32 GGUF with the original metadata (atomically). */
+    /**
+     * Writes the current weights as an F32 GGUF with the original metadata (atomically: a temp file renamed).
+     *
+     * @param out the file to write; replaced if it exists
+     * @throws IOException if it cannot be written
+     */
     public void save(Path out) throws IOException {
         GgufWriter w = new GgufWriter();
         w.putAll(tf.file().metadata());
@@ -94,6 +124,7 @@ public final class FullParameterModel implements AutoCloseable {
         w.write(out);
     }
 
+    /** Frees the transformer and the writable copies. */
     @Override
     public void close() {
         tf.close();

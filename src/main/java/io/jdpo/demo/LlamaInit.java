@@ -14,7 +14,16 @@ import java.util.SplittableRandom;
  * scaled by 1/√(2·layers) so the residual stream starts near unit size.
  */
 public final class LlamaInit {
-    /** dim, layers, heads, kvHeads, ffn and context of the new model. */
+    /**
+     * The new model's size.
+     *
+     * @param dim     the embedding width d, a multiple of heads (Q is d wide)
+     * @param layers  decoder blocks
+     * @param heads   query heads; head size is dim / heads
+     * @param kvHeads key/value heads, dividing heads
+     * @param ffn     the MLP's hidden width
+     * @param context the context length written to the metadata, in tokens
+     */
     public record Shape(int dim, int layers, int heads, int kvHeads, int ffn, int context) {
         int headDim() {
             return dim / heads;
@@ -24,6 +33,16 @@ public final class LlamaInit {
     private LlamaInit() {
     }
 
+    /**
+     * Writes the model: weights drawn from the seed, norm weights all 1.
+     *
+     * @param out   the GGUF file to write (atomically; replaced if it exists)
+     * @param s     the model's size
+     * @param vocab its vocabulary, written as the tokenizer.* metadata
+     * @param name  {@code general.name}
+     * @param seed  the seed of the weights: the same seed writes the same file
+     * @throws IOException if the file cannot be written
+     */
     public static void write(Path out, Shape s, SpmVocabulary vocab, String name, long seed) throws IOException {
         GgufWriter w = new GgufWriter();
         w.put("general.architecture", "llama");

@@ -23,13 +23,35 @@ import java.util.SplittableRandom;
  * DPO itself trains LoRA adapters ({@link DpoTrainer}).
  */
 public final class Pretrainer {
+    /**
+     * The run's settings.
+     *
+     * @param seqLen      tokens predicted per window (the window holds one more)
+     * @param batch       windows per step
+     * @param steps       optimizer steps
+     * @param lr          the peak learning rate
+     * @param warmupRatio the share of steps warming up linearly before the cosine decay, in [0, 1]
+     * @param weightDecay AdamW's decoupled weight decay, applied to matrices only
+     * @param seed        the seed of the windows' positions
+     */
     public record Config(int seqLen, int batch, int steps, double lr, double warmupRatio, double weightDecay, long seed) {
     }
 
     private Pretrainer() {
     }
 
-    /** Trains in place and returns one metrics row per step (step, loss, learning_rate, grad_norm). */
+    /**
+     * Trains in place and returns one metrics row per step (step, loss, learning_rate, grad_norm).
+     * Gradients are clipped to a global norm of 1.
+     *
+     * @param model    the model, whose weights are updated
+     * @param tokens   the corpus as one token stream, longer than seqLen + 1
+     * @param c        the settings
+     * @param listener receives progress per step and a message every 50 steps
+     * @return one row per step: "step" (from 1), "loss" (mean next-token loss in nats, before the
+     *         update), "learning_rate" and "grad_norm" (before clipping)
+     * @throws IllegalArgumentException if the corpus is shorter than one window
+     */
     public static List<Map<String, Object>> train(FullParameterModel model, int[] tokens, Config c, TrainListener listener) {
         if (tokens.length < c.seqLen() + 2) throw new IllegalArgumentException("the corpus is shorter than one window");
         Transformer tf = model.transformer();

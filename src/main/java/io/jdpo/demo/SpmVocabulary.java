@@ -17,11 +17,23 @@ import java.util.TreeMap;
  * character of the corpus, and for every word every prefix of "▁word". llama.cpp merges
  * adjacent pieces by score, highest first; scoring longer pieces higher makes it grow each
  * word from its start, through the prefixes, into one token.
+ *
+ * @param tokens the token texts, indexed by id ("▁" stands for a space)
+ * @param scores each token's merge score: its length in chars, 0 for special and byte tokens
+ * @param types  each token's llama.cpp token type (1 normal, 2 unknown, 3 control, 6 byte)
  */
 public record SpmVocabulary(List<String> tokens, List<Float> scores, List<Integer> types) {
+    /** The ids of &lt;unk&gt;, of the BOS &lt;s&gt; and of the EOS &lt;/s&gt;. */
     public static final int UNK = 0, BOS = 1, EOS = 2;
     private static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, BYTE = 6;
 
+    /**
+     * Builds the vocabulary of a corpus: words are the runs of ASCII letters of each
+     * space-separated part.
+     *
+     * @param texts the corpus
+     * @return the vocabulary, tokens in the order the class comment lists them
+     */
     public static SpmVocabulary build(List<String> texts) {
         Map<String, Integer> words = new TreeMap<>();
         Set<String> cs = new java.util.TreeSet<>();
@@ -55,11 +67,16 @@ public record SpmVocabulary(List<String> tokens, List<Float> scores, List<Intege
         ty.add(type);
     }
 
+    /** {@return the number of tokens} */
     public int size() {
         return tokens.size();
     }
 
-    /** The tokenizer.* metadata llama.cpp needs. */
+    /**
+     * Writes the tokenizer.* metadata llama.cpp needs (adds BOS, never EOS).
+     *
+     * @param w the writer of the model file
+     */
     public void putInto(GgufWriter w) {
         w.put("tokenizer.ggml.model", "llama");
         w.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokens));

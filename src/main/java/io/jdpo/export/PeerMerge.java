@@ -24,7 +24,14 @@ public final class PeerMerge {
     private PeerMerge() {
     }
 
-    /** The llama-quantize type name of the base (Q4_0, Q4_K_M, ...). */
+    /**
+     * The llama-quantize type of a model file, from its {@code general.file_type}.
+     *
+     * @param base a GGUF model
+     * @return its file type (Q4_0, Q4_K_M, ...)
+     * @throws IOException if the file cannot be read
+     * @throws IllegalArgumentException if the key is missing or names no llama-quantize type
+     */
     public static FileType fileType(Path base) throws IOException {
         try (GgufFile f = GgufFile.open(base)) {
             GgufValue v = f.get("general.file_type");
@@ -35,7 +42,18 @@ public final class PeerMerge {
         }
     }
 
-    /** Writes the peer's merge of {@code adapters} (path to scale) into {@code base} at {@code out}; the F16 step goes to a temporary file. */
+    /**
+     * Writes the peer's merge; the F16 intermediate goes to a temporary file beside {@code out},
+     * deleted afterwards.
+     *
+     * @param base     the base model
+     * @param adapters adapter files and their scales
+     * @param out      the merged model to write (in the base's file type)
+     * @param threads  threads for both tools
+     * @throws IOException if a tool is missing from the native cache, fails (its log is in the
+     *                     message) or takes over 10 minutes
+     * @throws InterruptedException if interrupted while a tool runs
+     */
     public static void write(Path base, Map<Path, Float> adapters, Path out, int threads) throws IOException, InterruptedException {
         FileType type = fileType(base);
         LlamaRuntime rt = LlamaRuntime.get();

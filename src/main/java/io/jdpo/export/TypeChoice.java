@@ -14,7 +14,13 @@ public final class TypeChoice {
     private TypeChoice() {
     }
 
-    /** {@code target}, or what llama-quantize writes instead for rows of {@code perRow} values. */
+    /**
+     * The type a tensor is written in when {@code target} is asked for.
+     *
+     * @param target the type asked for
+     * @param perRow values per row of the tensor
+     * @return {@code target}, or what llama-quantize writes instead for rows of that length
+     */
     public static GgmlType fallback(GgmlType target, long perRow) {
         if (perRow % target.blockSize() == 0) return target;
         GgmlType next = switch (target) {
@@ -31,6 +37,10 @@ public final class TypeChoice {
     /**
      * The next type carrying more of an update than {@code type}, after the fallback for the
      * row length; null at F16 and above (F16, BF16, F32 are not upgraded).
+     *
+     * @param type   the tensor's type now
+     * @param perRow values per row of the tensor
+     * @return the next type up, or null
      */
     public static GgmlType upgrade(GgmlType type, long perRow) {
         GgmlType next = switch (type) {

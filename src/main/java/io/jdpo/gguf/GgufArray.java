@@ -27,10 +27,20 @@ public final class GgufArray extends AbstractList<Object> implements RandomAcces
         this.element = element;
     }
 
+    /** {@return the GGUF type of every element} */
     public GgufValueType elementType() {
         return elementType;
     }
 
+    /**
+     * Reads one element from the mapping.
+     *
+     * @param index the element's index, in [0, size())
+     * @return Long for every integer type, Float, Double, Boolean, String, or a
+     *         {@link GgufValue} holding a nested array
+     * @throws IndexOutOfBoundsException if the index is out of range
+     * @throws IllegalStateException if the file has been closed
+     */
     @Override
     public Object get(int index) {
         if (index < 0 || index >= size) {
@@ -39,6 +49,7 @@ public final class GgufArray extends AbstractList<Object> implements RandomAcces
         return element.apply(index);
     }
 
+    /** {@return the number of elements the file declares (checked to fit in it)} */
     @Override
     public int size() {
         return size;

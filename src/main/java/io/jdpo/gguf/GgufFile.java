@@ -28,9 +28,15 @@ import java.util.Map;
  * <p>Layout (GGUF v2/v3, little-endian): magic "GGUF", u32 version, u64 tensor count, u64
  * metadata count, the metadata key/value pairs, the tensor infos, padding to
  * {@code general.alignment} (default 32), then the data section.
+ *
+ * <p>The mapping is owned by a shared arena and unmapped by {@link #close()}; segments and
+ * array views taken from the file then throw {@link IllegalStateException} on access. An open
+ * file is immutable and may be read from any number of threads.
  */
 public final class GgufFile implements AutoCloseable {
-    public static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
+    /** The first four bytes, "GGUF", read as a little-endian u32. */
+    public static final int MAGIC = 0x46554747;
+    /** The data alignment in bytes when a file has no {@code general.alignment}. */
     public static final int DEFAULT_ALIGNMENT = 32;
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -167,7 +173,17 @@ public final class GgufFile implements AutoCloseable {
         byName = Collections.unmodifiableMap(names);
     }
 
-    /** Opens and validates a GGUF file; the mapping lives until {@link #close()}. */
+    /**
+     * Opens and validates a GGUF file: header, every metadata value, every tensor info, and
+     * that tensor data lies inside the file without overlapping. The mapping lives until
+     * {@link #close()}.
+     *
+     * @param path the file
+     * @return the open file; the caller closes it
+     * @throws IOException if the file cannot be opened or mapped
+     * @throws GgufFormatException if the file breaks the format; the message names the file
+     *         and byte offset
+     */
     public static GgufFile open(Path path) throws IOException {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -184,31 +200,49 @@ public final class GgufFile implements AutoCloseable {
         return (pos + alignment - 1) / alignment * alignment;
     }
 
+    /** {@return the path the file was opened from} */
     public Path path() {
         return path;
     }
 
+    /** {@return the GGUF version, 2 or 3} */
     public int version() {
         return version;
     }
 
+    /** {@return the data alignment in bytes: {@code general.alignment}, or 32} */
     public int alignment() {
         return alignment;
     }
 
-    /** Byte offset in the file where tensor data begins. */
+    /** {@return the byte offset in the file where tensor data begins} */
     public long dataStart() {
         return dataStart;
     }
 
+    /**
+     * {@return every metadata entry in file order (unmodifiable); array values are views valid
+     * until close}
+     */
     public Map<String, GgufValue> metadata() {
         return metadata;
     }
 
+    /**
+     * {@return its value, or null when the file has no such key}
+     *
+     * @param key a metadata key
+     */
     public GgufValue get(String key) {
         return metadata.get(key);
     }
 
+    /**
+     * {@return its string value}
+     *
+     * @param key a metadata key
+     * @throws GgufFormatException if the key is missing or not a string (offset 0)
+     */
     public String getString(String key) {
         GgufValue v = metadata.get(key);
         if (v == null || v.type() != GgufValueType.STRING) {
@@ -217,10 +251,17 @@ public final class GgufFile implements AutoCloseable {
         return v.asString();
     }
 
+    /** {@return the tensor infos in file order (unmodifiable)} */
     public List<GgufTensorInfo> tensors() {
         return tensors;
     }
 
+    /**
+     * {@return its info}
+     *
+     * @param name a tensor name
+     * @throws IllegalArgumentException if the file has no such tensor
+     */
     public GgufTensorInfo tensor(String name) {
         GgufTensorInfo t = byName.get(name);
         if (t == null) {
@@ -229,19 +270,42 @@ public final class GgufFile implements AutoCloseable {
         return t;
     }
 
+    /**
+     * {@return whether the file has a tensor of that name}
+     *
+     * @param name a tensor name
+     */
     public boolean hasTensor(String name) {
         return byName.containsKey(name);
     }
 
-    /** The tensor's bytes, a slice of the mapping (valid until close). */
+    /**
+     * The tensor's bytes, a read-only slice of the mapping (no copy).
+     *
+     * @param t a tensor info of this file
+     * @return its bytes; reading them after {@link #close()} throws IllegalStateException
+     */
     public MemorySegment data(GgufTensorInfo t) {
         return file.asSlice(dataStart + t.offset(), t.byteSize());
     }
 
+    /**
+     * The bytes of the named tensor, as {@link #data(GgufTensorInfo)}.
+     *
+     * @param name a tensor name
+     * @return its bytes; reading them after {@link #close()} throws IllegalStateException
+     * @throws IllegalArgumentException if the file has no such tensor
+     */
     public MemorySegment data(String name) {
         return data(tensor(name));
     }
 
+    /**
+     * Unmaps the file. Waits for nothing: a read on another thread at that moment fails with
+     * {@link IllegalStateException}, it does not crash.
+     *
+     * @throws IllegalStateException if the file is already closed
+     */
     @Override
     public void close() {
         arena.close();

@@ -15,7 +15,9 @@ import java.util.regex.Pattern;
 /**
  * A model in one GGUF file or split over {@code NAME-00001-of-0000N.gguf} shards (as
  * llama.cpp's gguf-split writes them), seen as one: the first shard's metadata and the
- * tensors of all shards, each still memory-mapped from its own file.
+ * tensors of all shards, each still memory-mapped from its own file. {@link #close()} unmaps
+ * every shard; data and array views then throw {@link IllegalStateException}. Immutable while
+ * open: any number of threads may read it.
  */
 public final class GgufModel implements AutoCloseable {
     private static final Pattern SPLIT = Pattern.compile("(.*)-(\\d{5})-of-(\\d{5})\\.gguf");
@@ -41,7 +43,15 @@ public final class GgufModel implements AutoCloseable {
         this.tensors = List.copyOf(all);
     }
 
-    /** Opens a file, or every shard of a split model when given any shard's path. */
+    /**
+     * Opens a file, or every shard of a split model when given any shard's path.
+     *
+     * @param path a GGUF file, or any shard named {@code NAME-0000i-of-0000N.gguf}
+     * @return the model; the caller closes it
+     * @throws IOException if a shard is missing or cannot be read
+     * @throws GgufFormatException if a shard breaks the format, two shards hold the same tensor,
+     *         or {@code split.count} disagrees with the file names
+     */
     public static GgufModel open(Path path) throws IOException {
         List<Path> paths = shards(path);
         List<GgufFile> opened = new ArrayList<>();
@@ -75,43 +85,75 @@ public final class GgufModel implements AutoCloseable {
         return out;
     }
 
+    /** {@return the files, in shard order} */
     public List<Path> paths() {
         return files.stream().map(GgufFile::path).toList();
     }
 
+    /** {@return the first shard's metadata, which describes the model} */
     public Map<String, GgufValue> metadata() {
         return files.getFirst().metadata();
     }
 
+    /**
+     * {@return the first shard's value, or null when absent}
+     *
+     * @param key a metadata key
+     */
     public GgufValue get(String key) {
         return files.getFirst().get(key);
     }
 
+    /**
+     * {@return the first shard's string value}
+     *
+     * @param key a metadata key
+     * @throws GgufFormatException if the key is missing or not a string
+     */
     public String getString(String key) {
         return files.getFirst().getString(key);
     }
 
+    /** {@return every shard's tensor infos, shard after shard} */
     public List<GgufTensorInfo> tensors() {
         return tensors;
     }
 
+    /**
+     * {@return its info (offsets relative to its own shard's data section)}
+     *
+     * @param name a tensor name
+     * @throws IllegalArgumentException if no shard has such a tensor
+     */
     public GgufTensorInfo tensor(String name) {
         GgufFile f = owner.get(name);
         if (f == null) throw new IllegalArgumentException("no tensor '" + name + "' in " + paths());
         return f.tensor(name);
     }
 
+    /**
+     * {@return its bytes, a slice of its shard's mapping; reading them after {@link #close()}
+     * throws IllegalStateException}
+     *
+     * @param t a tensor info of this model
+     * @throws IllegalArgumentException if no shard has a tensor of that name
+     */
     public MemorySegment data(GgufTensorInfo t) {
         GgufFile f = owner.get(t.name());
         if (f == null) throw new IllegalArgumentException("no tensor '" + t.name() + "' in " + paths());
         return f.data(t);
     }
 
-    /** The file a tensor lives in. */
+    /**
+     * {@return the shard it lives in, or null when none has it}
+     *
+     * @param tensor a tensor name
+     */
     public GgufFile fileOf(String tensor) {
         return owner.get(tensor);
     }
 
+    /** Unmaps every shard. */
     @Override
     public void close() {
         files.forEach(GgufFile::close);

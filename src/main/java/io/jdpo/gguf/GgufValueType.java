@@ -2,8 +2,32 @@ package io.jdpo.gguf;
 
 /** Metadata value types, ids as in the GGUF spec (gguf_type). */
 public enum GgufValueType {
-    UINT8(1), INT8(1), UINT16(2), INT16(2), UINT32(4), INT32(4), FLOAT32(4), BOOL(1), STRING(-1), ARRAY(-1),
-    UINT64(8), INT64(8), FLOAT64(8);
+    /** Unsigned 8-bit integer. */
+    UINT8(1),
+    /** Signed 8-bit integer. */
+    INT8(1),
+    /** Unsigned 16-bit integer. */
+    UINT16(2),
+    /** Signed 16-bit integer. */
+    INT16(2),
+    /** Unsigned 32-bit integer. */
+    UINT32(4),
+    /** Signed 32-bit integer. */
+    INT32(4),
+    /** IEEE 32-bit float. */
+    FLOAT32(4),
+    /** One byte, 0 or 1 (anything else is a format error). */
+    BOOL(1),
+    /** A u64 byte length followed by UTF-8 bytes, no terminator. */
+    STRING(-1),
+    /** A u32 element type, a u64 count, then the elements. */
+    ARRAY(-1),
+    /** Unsigned 64-bit integer. */
+    UINT64(8),
+    /** Signed 64-bit integer. */
+    INT64(8),
+    /** IEEE 64-bit float. */
+    FLOAT64(8);
 
     /** Bytes of one value, -1 for variable-length types. */
     final int size;
@@ -12,6 +36,7 @@ public enum GgufValueType {
         this.size = size;
     }
 
+    /** {@return the type's id in the file (gguf_type)} */
     public int id() {
         return ordinal();
     }

@@ -19,29 +19,66 @@ import java.util.Map;
  * Writes GGUF v3 files: metadata in insertion order, tensor infos, then tensor data, each
  * tensor aligned to {@code general.alignment}. The file is written beside the target under
  * a temporary name and renamed into place, so a failed write never leaves a broken file at
- * the target path.
+ * the target path. Metadata and tensors are held until {@link #write}; tensor data given as
+ * a segment is referenced, not copied, so it must stay valid (its arena open) until then.
+ * For one thread; a writer may write several files.
  */
 public final class GgufWriter {
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
     private final List<Pending> tensors = new ArrayList<>();
     private final Map<String, Pending> tensorNames = new LinkedHashMap<>();
 
+    /** An empty writer: no metadata, no tensors. */
+    public GgufWriter() {
+    }
+
+    /**
+     * Sets a metadata entry, replacing an earlier value of the key in its original place. An
+     * array read from a file is copied now, so the file may close before {@link #write}.
+     *
+     * @param key the key, e.g. "general.name"
+     * @param value the value; for {@code general.alignment} a power-of-two UINT32
+     * @return this writer
+     * @throws IllegalStateException if {@code value} is a view of a file already closed
+     */
     public GgufWriter put(String key, GgufValue value) {
         metadata.put(key, value.detached());
         return this;
     }
 
+    /**
+     * Sets a STRING metadata entry.
+     *
+     * @param key the key
+     * @param value the string
+     * @return this writer
+     */
     public GgufWriter put(String key, String value) {
         return put(key, GgufValue.of(value));
     }
 
-    /** Copies every metadata entry of another file, keeping its order. */
+    /**
+     * Copies every metadata entry of another file, keeping its order.
+     *
+     * @param values metadata such as {@link GgufFile#metadata()}; arrays are copied now
+     * @return this writer
+     * @throws IllegalStateException if a value is a view of a file already closed
+     */
     public GgufWriter putAll(Map<String, GgufValue> values) {
         values.forEach(this::put);
         return this;
     }
 
-    /** Adds a tensor; {@code data} must hold exactly the bytes its type and shape need. */
+    /**
+     * Adds a tensor after those added before. Its bytes are read at {@link #write}, not copied now.
+     *
+     * @param name the tensor's name, unique in the file
+     * @param type how {@code data} stores the values
+     * @param ne the shape, innermost first (copied)
+     * @param data exactly the bytes the type and shape need
+     * @return this writer
+     * @throws IllegalArgumentException if the size is wrong or the name is taken
+     */
     public GgufWriter addTensor(String name, GgmlType type, long[] ne, MemorySegment data) {
         GgufTensorInfo info = new GgufTensorInfo(name, type, ne.clone(), 0);
         if (data.byteSize() != info.byteSize()) {
@@ -60,12 +97,26 @@ public final class GgufWriter {
     /** Produces a tensor's bytes when the writer reaches it, so a file can be written one tensor in memory at a time. */
     @FunctionalInterface
     public interface TensorSource {
+        /**
+         * {@return the tensor's bytes, exactly as many as its type and shape need; read before the next tensor's source is called}
+         *
+         * @throws IOException if the bytes cannot be produced; the write fails with it
+         */
         MemorySegment bytes() throws IOException;
     }
 
     /**
      * Adds a tensor whose bytes are made only while it is written ({@code source} is called
-     * once, in tensor order, and must return exactly the bytes its type and shape need).
+     * once per {@link #write}, in tensor order, and must return exactly the bytes its type and
+     * shape need).
+     *
+     * @param name the tensor's name, unique in the file
+     * @param type how the bytes store the values
+     * @param ne the shape, innermost first (copied)
+     * @param source produces the bytes during the write
+     * @return this writer
+     * @throws IllegalArgumentException if the name is taken or the innermost dimension is not a
+     *         whole number of blocks
      */
     public GgufWriter addTensor(String name, GgmlType type, long[] ne, TensorSource source) {
         GgufTensorInfo info = new GgufTensorInfo(name, type, ne.clone(), 0);
@@ -76,11 +127,29 @@ public final class GgufWriter {
         return this;
     }
 
+    /**
+     * Adds an F32 tensor backed by a Java array (read at {@link #write}, not copied now).
+     *
+     * @param name the tensor's name, unique in the file
+     * @param ne the shape, innermost first; its product must equal {@code values.length}
+     * @param values the values, innermost dimension first
+     * @return this writer
+     * @throws IllegalArgumentException if the sizes disagree or the name is taken
+     */
     public GgufWriter addTensor(String name, long[] ne, float[] values) {
         return addTensor(name, GgmlType.F32, ne, MemorySegment.ofArray(values));
     }
 
-    /** Writes the file atomically (temp file + rename). */
+    /**
+     * Writes the file atomically: a temporary {@code .<name>.<hex>.partial} beside the target,
+     * renamed over it when whole (an existing file at the target is replaced). Missing parent
+     * folders are created. The file's permissions follow the umask.
+     *
+     * @param target the file to write
+     * @throws IOException if writing, a tensor source or the rename fails; the temporary file
+     *         is removed and the target is left as it was
+     * @throws IllegalStateException if a tensor source returns the wrong number of bytes
+     */
     public void write(Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);

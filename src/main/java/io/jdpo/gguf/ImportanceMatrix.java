@@ -28,6 +28,12 @@ import java.util.Map;
  * entry i32 name length, the name, i32 ncall, i32 value count, the values as f32 (the mean
  * square times ncall; the loader divides by ncall), then i32 chunk count, i32 dataset-name
  * length and the name.
+ *
+ * @param entries per weight tensor name (e.g. "blk.0.ffn_down.weight"), its statistics;
+ *        copied into an unmodifiable map in the given order
+ * @param dataset the name of the data the statistics came from (written to imatrix.datasets)
+ * @param chunks how many chunks of text were run (imatrix.chunk_count)
+ * @param chunkSize tokens per chunk (imatrix.chunk_size)
  */
 public record ImportanceMatrix(Map<String, Entry> entries, String dataset, int chunks, int chunkSize) {
     /**
@@ -35,13 +41,26 @@ public record ImportanceMatrix(Map<String, Entry> entries, String dataset, int c
      * (jdpo's addition, null when absent) the sums of products of every column pair, n × n
      * row-major: the input's second-moment matrix, which lets a merge compensate one column's
      * rounding with the others ({@code <name>.in_cov}, ignored by llama-quantize).
+     *
+     * @param sumSquares per input column, the sum of squares over the tokens; not copied
+     * @param count the number of tokens summed (0 makes every column weigh the same)
+     * @param crossSums n × n sums of column products, row-major, or null; not copied
      */
     public record Entry(double[] sumSquares, long count, double[] crossSums) {
+        /**
+         * An entry without cross sums.
+         *
+         * @param sumSquares per input column, the sum of squares over the tokens
+         * @param count the number of tokens summed
+         */
         public Entry(double[] sumSquares, long count) {
             this(sumSquares, count, null);
         }
 
-        /** The second-moment matrix E[x xᵀ] (n × n), or null. */
+        /**
+         * {@return the second-moment matrix E[x xᵀ] (n × n, row-major, a new array): the cross
+         * sums divided by the count (zeros when the count is 0), or null without cross sums}
+         */
         public double[] secondMoments() {
             if (crossSums == null) return null;
             double[] m = crossSums.clone();
@@ -49,7 +68,10 @@ public record ImportanceMatrix(Map<String, Entry> entries, String dataset, int c
             return m;
         }
 
-        /** Per-column mean square: the weights ggml's quantizers take. */
+        /**
+         * {@return per-column mean square, the weights ggml's quantizers take (a new array; all 1
+         * when the count is 0)}
+         */
         public float[] meanSquares() {
             float[] out = new float[sumSquares.length];
             for (int i = 0; i < out.length; i++) out[i] = count == 0 ? 1f : (float) (sumSquares[i] / count);
@@ -57,23 +79,39 @@ public record ImportanceMatrix(Map<String, Entry> entries, String dataset, int c
         }
     }
 
+    /** Copies the entries into an unmodifiable map, keeping their order. */
     public ImportanceMatrix {
         entries = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(entries));
     }
 
-    /** Mean squares of a tensor's input columns, or null when the matrix has none for it. */
+    /**
+     * {@return the mean squares of its input columns (see {@link Entry#meanSquares()}), or null when the matrix has none for it}
+     *
+     * @param tensor a weight tensor's name
+     */
     public float[] weights(String tensor) {
         Entry e = entries.get(tensor);
         return e == null ? null : e.meanSquares();
     }
 
-    /** E[x xᵀ] of a tensor's input (n × n), or null when the matrix has none for it. */
+    /**
+     * {@return E[x xᵀ] of its input (n × n, row-major), or null when the matrix has no entry or no cross sums for it}
+     *
+     * @param tensor a weight tensor's name
+     */
     public double[] secondMoments(String tensor) {
         Entry e = entries.get(tensor);
         return e == null ? null : e.secondMoments();
     }
 
-    /** Writes GGUF, or legacy .dat when the file name ends in ".dat"; atomically either way. */
+    /**
+     * Writes GGUF, or legacy .dat when the file name ends in ".dat"; atomically either way
+     * (temporary file, then renamed over any existing file). Values are stored as F32. The
+     * legacy form holds neither cross sums nor the chunk size.
+     *
+     * @param out the file to write
+     * @throws IOException if writing or the rename fails
+     */
     public void write(Path out) throws IOException {
         if (out.getFileName().toString().endsWith(".dat")) writeLegacy(out);
         else writeGguf(out);
@@ -128,7 +166,18 @@ public record ImportanceMatrix(Map<String, Entry> entries, String dataset, int c
         return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
     }
 
-    /** Reads the GGUF form (what {@link #write} writes by default and llama-imatrix writes). */
+    /**
+     * Reads the GGUF form (what {@link #write} writes by default and llama-imatrix writes).
+     * Everything is copied to the heap; the file is closed before this returns.
+     *
+     * @param path the GGUF importance matrix
+     * @return the matrix; tensors other than {@code .in_sum2/.counts/.in_cov} are ignored
+     * @throws IOException if the file cannot be read
+     * @throws GgufFormatException if the file is not valid GGUF
+     * @throws IllegalArgumentException if it is not an importance matrix
+     *         ({@code general.type}), or an entry lacks its counts, is not F32, or has per-expert
+     *         counts; the message names the file and tensor
+     */
     public static ImportanceMatrix read(Path path) throws IOException {
         try (GgufFile f = GgufFile.open(path)) {
             GgufValue type = f.get("general.type");

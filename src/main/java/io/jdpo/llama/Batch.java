@@ -22,6 +22,16 @@ public final class Batch extends NativeHandle {
     private final MemorySegment logits;
     private int size;
 
+    /**
+     * Allocates a batch in native memory, freed by {@link #close()}.
+     *
+     * @param capacity the most tokens the batch holds; at most the context's {@code nBatch} for
+     *        a decode to accept it
+     * @param maxSeqPerToken the most sequences one token may belong to (1 unless tokens of a
+     *        shared prompt are decoded once for several sequences)
+     * @throws IllegalArgumentException if either is not positive
+     * @throws LlamaException if llama.cpp cannot be loaded
+     */
     public Batch(int capacity, int maxSeqPerToken) {
         this(Arena.ofShared(), capacity, maxSeqPerToken);
     }
@@ -51,7 +61,20 @@ public final class Batch extends NativeHandle {
         return LlamaH.llama_batch_init(arena, capacity, 0, maxSeqPerToken);
     }
 
-    /** Adds one token; returns its index in the batch (the index logits are read by). */
+    /**
+     * Adds one token. Token ids and positions are checked against the context by
+     * {@link LlamaContext#decode}, not here.
+     *
+     * @param tokenId the token's vocabulary id
+     * @param position its 0-based position in its sequence(s); a sequence's positions must
+     *        continue the ones already in the KV cache
+     * @param wantLogits whether {@link LlamaContext#logits(int)} may read this token's logits
+     *        after the decode (each costs a vocabulary-sized row)
+     * @param sequences the sequence ids the token belongs to (1 to {@code maxSeqPerToken})
+     * @return the token's index in the batch, by which its logits are read
+     * @throws IllegalStateException if the batch is full or closed
+     * @throws IllegalArgumentException if {@code sequences} is empty or too long
+     */
     public int add(int tokenId, int position, boolean wantLogits, int... sequences) {
         try (Hold b = hold()) {
             return add(b.ptr(), tokenId, position, wantLogits, sequences);
@@ -79,6 +102,11 @@ public final class Batch extends NativeHandle {
         return i;
     }
 
+    /**
+     * Empties the batch for reuse; the native memory stays allocated.
+     *
+     * @throws IllegalStateException if the batch is closed
+     */
     public void clear() {
         try (Hold b = hold()) {
             size = 0;
@@ -86,14 +114,17 @@ public final class Batch extends NativeHandle {
         }
     }
 
+    /** {@return the number of tokens added since the last {@link #clear()}} */
     public int size() {
         return size;
     }
 
+    /** {@return the most tokens this batch holds} */
     public int capacity() {
         return capacity;
     }
 
+    /** {@return true when {@link #add} would fail for lack of room} */
     public boolean isFull() {
         return size == capacity;
     }

@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * Renders conversations into prompt text with llama.cpp's chat-template engine
  * ({@code llama_chat_apply_template}): either a model's own template or a named built-in
- * such as "chatml", "llama3" or "zephyr".
+ * such as "chatml", "llama3" or "zephyr". Immutable and thread-safe; it holds no native
+ * memory, so it outlives the model it was taken from.
  */
 public final class ChatTemplate {
     private final String template;
@@ -22,7 +23,15 @@ public final class ChatTemplate {
         this.template = template;
     }
 
-    /** The model's own template; fails with the model's path when it has none. */
+    /**
+     * The model's own template ({@code tokenizer.chat_template}).
+     *
+     * @param model an open model
+     * @return its template
+     * @throws LlamaException if the model has none; the message names the model's path and the
+     *         built-in names to choose from
+     * @throws IllegalStateException if the model is closed
+     */
     public static ChatTemplate of(LlamaModel model) {
         return new ChatTemplate(model.chatTemplate().orElseThrow(() -> new LlamaException(
                 "model " + model.path() + " has no chat template (tokenizer.chat_template); name a built-in one: "
@@ -32,22 +41,39 @@ public final class ChatTemplate {
     /**
      * The template a command should use: the named one when a name is given, else the
      * model's own, else null (the model has none: plain-text data only).
+     *
+     * @param model an open model
+     * @param nameOrNull a built-in name or Jinja text (see {@link #named}), or null
+     * @return the template, or null when none is named and the model has none
+     * @throws IllegalStateException if no name is given and the model is closed
      */
     public static ChatTemplate forModel(LlamaModel model, String nameOrNull) {
         if (nameOrNull != null) return named(nameOrNull);
         return model.chatTemplate().isPresent() ? of(model) : null;
     }
 
-    /** A built-in template by name (see {@link #builtinNames()}), or a full Jinja template text. */
+    /**
+     * A built-in template by name (see {@link #builtinNames()}), or a full Jinja template text.
+     * Nothing is checked until {@link #apply}.
+     *
+     * @param nameOrTemplate the name or template text
+     * @return the template
+     */
     public static ChatTemplate named(String nameOrTemplate) {
         return new ChatTemplate(nameOrTemplate);
     }
 
+    /** {@return the name or template text this was made from, as given} */
     public String source() {
         return template;
     }
 
-    /** The names llama.cpp accepts for {@link #named(String)}. */
+    /**
+     * The built-in names llama.cpp accepts for {@link #named(String)}.
+     *
+     * @return the names, in llama.cpp's order
+     * @throws LlamaException if llama.cpp cannot be loaded
+     */
     public static List<String> builtinNames() {
         LlamaRuntime.get();
         try (Arena arena = Arena.ofConfined()) {
@@ -64,7 +90,14 @@ public final class ChatTemplate {
 
     /**
      * Renders messages; with {@code addAssistantStart} the text ends with the tokens that open
-     * the assistant's reply, which is where a completion begins.
+     * the assistant's reply, which is where a completion begins. llama.cpp recognises a
+     * template by name or by known markers in its text; it does not run arbitrary Jinja.
+     *
+     * @param messages the turns in order (may be empty)
+     * @param addAssistantStart whether to append the opening of an assistant turn
+     * @return the rendered prompt text
+     * @throws LlamaException if llama.cpp does not support the template; the message shows
+     *         its first 60 characters
      */
     public String apply(List<ChatMessage> messages, boolean addAssistantStart) {
         LlamaRuntime.get();

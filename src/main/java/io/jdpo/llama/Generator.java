@@ -6,26 +6,65 @@ import java.util.function.Consumer;
 /**
  * Text generation on sequence 0 of a context: decodes the prompt, then samples token by
  * token, streaming text to a callback as characters complete, until an end-of-generation
- * token, a stop string, the token limit, or a full context.
+ * token, a stop string, the token limit, or a full context. Each generation empties the
+ * context's whole KV cache first and builds its own sampler and batch (closed before it
+ * returns). The generator holds no native memory of its own; for one thread at a time.
  */
 public final class Generator {
     private final LlamaContext ctx;
     private final Tokenizer tokenizer;
 
+    /**
+     * A generator on a context.
+     *
+     * @param ctx the context to generate in; it must stay open while the generator is used
+     */
     public Generator(LlamaContext ctx) {
         this.ctx = ctx;
         this.tokenizer = ctx.model().tokenizer();
     }
 
+    /**
+     * As {@link #generate(String, GenerationOptions, Consumer)}, without streaming.
+     *
+     * @param prompt the prompt text
+     * @param options limits, sampler and stop strings
+     * @return the generated text and tokens, and why generation stopped
+     * @throws LlamaException as the three-argument form
+     */
     public GenerationResult generate(String prompt, GenerationOptions options) {
         return generate(prompt, options, s -> { });
     }
 
-    /** Tokenizes the prompt the way llama.cpp's tools do (special tokens added), then generates. */
+    /**
+     * Tokenizes the prompt the way llama.cpp's tools do (BOS added per the model, control-token
+     * text parsed when {@link GenerationOptions#parseSpecial()}), then generates.
+     *
+     * @param prompt the prompt text
+     * @param options limits, sampler and stop strings
+     * @param onText receives the text in order as it becomes final, on the calling thread
+     * @return the generated text and tokens, and why generation stopped
+     * @throws IllegalArgumentException if the prompt tokenizes to nothing
+     * @throws LlamaException as {@link #generate(int[], GenerationOptions, Consumer)}
+     */
     public GenerationResult generate(String prompt, GenerationOptions options, Consumer<String> onText) {
         return generate(tokenizer.tokenize(prompt, true, options.parseSpecial()), options, onText);
     }
 
+    /**
+     * Decodes the prompt on sequence 0 (in chunks of {@code nBatch}) and samples from there.
+     * {@code onText} sees only text that can no longer become part of a stop string, and never
+     * the stop string itself; the pieces it sees join to the result's text.
+     *
+     * @param prompt the prompt's token ids, at least one and fewer than {@code nCtx}
+     * @param options limits, sampler and stop strings
+     * @param onText receives the text in order as it becomes final, on the calling thread
+     * @return the generated text and tokens (the end-of-generation token excluded), and why it stopped
+     * @throws IllegalArgumentException if the prompt is empty or holds an invalid token id
+     * @throws LlamaException if the prompt leaves no room in the context, the sampler cannot be
+     *         built, or a decode fails
+     * @throws IllegalStateException if the context or its model is closed
+     */
     public GenerationResult generate(int[] prompt, GenerationOptions options, Consumer<String> onText) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("empty prompt");

@@ -17,7 +17,10 @@ import java.util.Map;
  * sequence operations and attached LoRA adapters. llama.cpp contexts are not thread-safe, so
  * calls on one context are serialised (a second thread waits); several contexts on one model
  * run in parallel. Inputs are checked in Java before any call that llama.cpp would answer
- * with an abort.
+ * with an abort. Owns the KV cache's native memory until {@link #close()}; closing its model
+ * closes it first. After close every method that reaches llama.cpp throws
+ * {@link IllegalStateException}; the Java-side getters ({@link #model()}, {@link #params()},
+ * {@link #vocabularySize()}, {@link #adapters()}) still answer.
  */
 public final class LlamaContext extends NativeHandle {
     private final LlamaModel model;
@@ -32,6 +35,18 @@ public final class LlamaContext extends NativeHandle {
         this.vocabSize = model.tokenizer().vocabularySize();
     }
 
+    /**
+     * Creates a context on a model. The KV cache is unified (every sequence shares the
+     * {@code nCtx} cells); K/V are F32 when {@link ContextParams#f32Cache()} is set.
+     *
+     * @param model an open model, which must outlive the context (closing it closes the context)
+     * @param params the sizes; {@code nCtx} at most the model's trained context
+     * @return the context; the caller closes it
+     * @throws LlamaException if {@code nCtx} exceeds the trained context or llama.cpp cannot
+     *         create the context (out of memory, vocabulary-only model)
+     * @throws IllegalArgumentException if {@code nBatch} exceeds {@code nCtx}
+     * @throws IllegalStateException if the model is closed
+     */
     public static LlamaContext create(LlamaModel model, ContextParams params) {
         int trained = model.trainingContextLength();
         if (params.nCtx() > trained) {
@@ -70,26 +85,41 @@ public final class LlamaContext extends NativeHandle {
         }
     }
 
+    /** {@return the model this context runs} */
     public LlamaModel model() {
         return model;
     }
 
+    /** {@return the parameters the context was created with} */
     public ContextParams params() {
         return params;
     }
 
-    /** The KV capacity llama.cpp actually allocated (it may round nCtx up). */
+    /**
+     * {@return the KV capacity in tokens llama.cpp actually allocated (it may round nCtx up)}
+     *
+     * @throws IllegalStateException if the context is closed
+     */
     public int contextLength() {
         return call(LlamaH::llama_n_ctx);
     }
 
+    /** {@return the number of tokens in the vocabulary: the length of one logits row} */
     public int vocabularySize() {
         return vocabSize;
     }
 
     /**
      * Runs the model over a batch. Logits of the tokens marked for it are then readable by
-     * their batch index until the next decode.
+     * their batch index until the next decode. Each sequence's positions must continue from
+     * {@link #sequenceEnd(int)} + 1 (or start at 0 on an empty sequence).
+     *
+     * @param batch 1 to {@code nBatch} tokens; it is only read
+     * @throws IllegalArgumentException if the batch is empty or larger than {@code nBatch}, or a
+     *         token id or sequence id is out of range (the message names the batch index)
+     * @throws LlamaException if a position is outside the context, the KV cache is full, or
+     *         llama.cpp rejects the batch; the cache may then hold part of the batch
+     * @throws IllegalStateException if the context or the batch is closed
      */
     public synchronized void decode(Batch batch) {
         int rc;
@@ -131,7 +161,15 @@ public final class LlamaContext extends NativeHandle {
         }
     }
 
-    /** Copies the logits of the token at {@code batchIndex} of the last decode. */
+    /**
+     * Copies the logits of the token at {@code batchIndex} of the last decode.
+     *
+     * @param batchIndex the index {@link Batch#add} returned for a token added with
+     *        {@code wantLogits}
+     * @return a new array of {@link #vocabularySize()} raw (unnormalised) logits
+     * @throws LlamaException if that token's logits were not requested
+     * @throws IllegalStateException if the context is closed
+     */
     public float[] logits(int batchIndex) {
         float[] out = new float[vocabSize];
         logitsInto(batchIndex, out);
@@ -142,6 +180,17 @@ public final class LlamaContext extends NativeHandle {
      * Decodes {@code tokens} as one fresh sequence (the KV cache emptied first) and returns
      * the logits that predict tokens[from..n): n − from rows of vocabulary values, one after
      * another. {@code batch} must hold n tokens; from is at least 1.
+     *
+     * @param batch a scratch batch of capacity at least {@code tokens.length}; it is cleared
+     *        and refilled
+     * @param tokens the whole sequence, at most {@code nBatch} tokens
+     * @param from the first position whose token is predicted, in [1, tokens.length]
+     * @return {@code (tokens.length - from) * vocabularySize()} logits, row t - from predicting
+     *         {@code tokens[t]}
+     * @throws IllegalArgumentException if {@code from} is out of range or the tokens are
+     *         invalid for {@link #decode}
+     * @throws IllegalStateException if the batch is too small, or the context or batch is closed
+     * @throws LlamaException as {@link #decode}
      */
     public synchronized float[] sequenceLogits(Batch batch, int[] tokens, int from) {
         int n = tokens.length;
@@ -158,6 +207,15 @@ public final class LlamaContext extends NativeHandle {
         return out;
     }
 
+    /**
+     * As {@link #logits(int)}, into an array the caller reuses.
+     *
+     * @param batchIndex the batch index of a token added with {@code wantLogits}
+     * @param dst receives the logits in [0, vocabularySize())
+     * @throws IndexOutOfBoundsException if {@code dst} is shorter than {@link #vocabularySize()}
+     * @throws LlamaException if that token's logits were not requested
+     * @throws IllegalStateException if the context is closed
+     */
     public synchronized void logitsInto(int batchIndex, float[] dst) {
         try (Hold ctx = hold()) {
             MemorySegment row = LlamaH.llama_get_logits_ith(ctx.ptr(), batchIndex);
@@ -180,7 +238,11 @@ public final class LlamaContext extends NativeHandle {
 
     // ---- KV cache ----
 
-    /** Empties the KV cache of every sequence. */
+    /**
+     * Empties the KV cache of every sequence.
+     *
+     * @throws IllegalStateException if the context is closed
+     */
     public void clearMemory() {
         onMemory(mem -> {
             LlamaH.llama_memory_clear(mem, true);
@@ -188,7 +250,16 @@ public final class LlamaContext extends NativeHandle {
         });
     }
 
-    /** Removes positions [from, to) of a sequence (to &lt; 0: to the end). */
+    /**
+     * Removes positions [from, to) of a sequence from the KV cache.
+     *
+     * @param seq the sequence id, in [0, nSeqMax)
+     * @param from the first position removed (&lt; 0: from the start)
+     * @param to the position after the last removed (&lt; 0: to the end)
+     * @throws IllegalArgumentException if {@code seq} is out of range
+     * @throws LlamaException if llama.cpp cannot remove a partial range (e.g. from a recurrent model's state)
+     * @throws IllegalStateException if the context is closed
+     */
     public void removeSequence(int seq, int from, int to) {
         checkSeq(seq);
         if (!onMemory(mem -> LlamaH.llama_memory_seq_rm(mem, seq, from, to))) {
@@ -196,11 +267,26 @@ public final class LlamaContext extends NativeHandle {
         }
     }
 
+    /**
+     * Removes every position of a sequence from the KV cache.
+     *
+     * @param seq the sequence id, in [0, nSeqMax)
+     * @throws IllegalArgumentException if {@code seq} is out of range
+     * @throws IllegalStateException if the context is closed
+     */
     public void removeSequence(int seq) {
         removeSequence(seq, -1, -1);
     }
 
-    /** Makes {@code dst} share {@code src}'s cells (no copy in a unified cache): a shared prompt. */
+    /**
+     * Makes {@code dst} share all of {@code src}'s cells (no copy in a unified cache): a prompt
+     * decoded once, continued by several sequences.
+     *
+     * @param src the sequence whose cells are shared
+     * @param dst the sequence that gains them; both ids in [0, nSeqMax)
+     * @throws IllegalArgumentException if an id is out of range
+     * @throws IllegalStateException if the context is closed
+     */
     public void copySequence(int src, int dst) {
         checkSeq(src);
         checkSeq(dst);
@@ -210,7 +296,13 @@ public final class LlamaContext extends NativeHandle {
         });
     }
 
-    /** Drops every sequence except this one. */
+    /**
+     * Drops every sequence except this one from the KV cache.
+     *
+     * @param seq the sequence kept, in [0, nSeqMax)
+     * @throws IllegalArgumentException if {@code seq} is out of range
+     * @throws IllegalStateException if the context is closed
+     */
     public void keepSequence(int seq) {
         checkSeq(seq);
         onMemory(mem -> {
@@ -219,7 +311,13 @@ public final class LlamaContext extends NativeHandle {
         });
     }
 
-    /** The highest position stored for a sequence, -1 when it is empty. */
+    /**
+     * {@return the highest position stored for the sequence, -1 when it is empty}
+     *
+     * @param seq the sequence id, in [0, nSeqMax)
+     * @throws IllegalArgumentException if {@code seq} is out of range
+     * @throws IllegalStateException if the context is closed
+     */
     public int sequenceEnd(int seq) {
         checkSeq(seq);
         return onMemory(mem -> LlamaH.llama_memory_seq_pos_max(mem, seq));
@@ -231,6 +329,13 @@ public final class LlamaContext extends NativeHandle {
         }
     }
 
+    /**
+     * Changes the CPU thread counts for later decodes; {@link #params()} keeps the original ones.
+     *
+     * @param threads threads for single-token decodes
+     * @param threadsBatch threads for decodes of several tokens
+     * @throws IllegalStateException if the context is closed
+     */
     public synchronized void setThreads(int threads, int threadsBatch) {
         call(ctx -> {
             LlamaH.llama_set_n_threads(ctx, threads, threadsBatch);
@@ -242,7 +347,14 @@ public final class LlamaContext extends NativeHandle {
 
     /**
      * Attaches an adapter (or changes its scale); takes effect from the next decode. When
-     * llama.cpp refuses the set, the adapters attached before stay as they were.
+     * llama.cpp refuses the set, the adapters attached before stay as they were. The adapter
+     * stays attached until detached or closed (closing it detaches it everywhere).
+     *
+     * @param adapter an open adapter loaded for this context's model
+     * @param scale how much of the adapter's delta is added (1 = as trained, 0 = none)
+     * @throws IllegalArgumentException if the adapter belongs to another model
+     * @throws LlamaException if llama.cpp refuses the set
+     * @throws IllegalStateException if the context or the adapter is closed
      */
     public synchronized void attach(LoraAdapter adapter, float scale) {
         if (adapter.model() != model) {
@@ -254,6 +366,13 @@ public final class LlamaContext extends NativeHandle {
         apply(next);
     }
 
+    /**
+     * Detaches an adapter from later decodes; does nothing if it is not attached.
+     *
+     * @param adapter the adapter
+     * @throws LlamaException if llama.cpp refuses the remaining set
+     * @throws IllegalStateException if the context, or another attached adapter, is closed
+     */
     public synchronized void detach(LoraAdapter adapter) {
         if (adapters.containsKey(adapter)) {
             Map<LoraAdapter, Float> next = new LinkedHashMap<>(adapters);
@@ -262,11 +381,16 @@ public final class LlamaContext extends NativeHandle {
         }
     }
 
+    /**
+     * Detaches every adapter: later decodes use the base model.
+     *
+     * @throws IllegalStateException if the context is closed
+     */
     public synchronized void detachAll() {
         apply(Map.of());
     }
 
-    /** The adapters attached now, with their scales. */
+    /** {@return a copy of the adapters attached now, with their scales, in attach order} */
     public synchronized Map<LoraAdapter, Float> adapters() {
         return Collections.unmodifiableMap(new LinkedHashMap<>(adapters));
     }

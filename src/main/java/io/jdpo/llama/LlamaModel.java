@@ -19,7 +19,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
-/** A GGUF model loaded by llama.cpp (weights memory-mapped, optionally offloaded to the GPU). */
+/**
+ * A GGUF model loaded by llama.cpp (weights memory-mapped, optionally offloaded to the GPU).
+ * Owns the weights' native memory until {@link #close()}, which first closes the contexts,
+ * adapters and samplers made from it. Safe to use from several threads at once: llama.cpp only
+ * reads a loaded model. After close every method but {@link #path()} and {@link #tokenizer()}
+ * throws {@link IllegalStateException} (and so do the tokenizer's).
+ */
 public final class LlamaModel extends NativeHandle {
     private static final byte[] GGUF_MAGIC = {'G', 'G', 'U', 'F'};
 
@@ -33,6 +39,13 @@ public final class LlamaModel extends NativeHandle {
         this.tokenizer = new Tokenizer(this, LlamaH.llama_model_get_vocab(pointer));
     }
 
+    /**
+     * Loads a GGUF file with {@link ModelParams#defaults()} (CPU, memory-mapped).
+     *
+     * @param path the GGUF file
+     * @return the model; the caller closes it
+     * @throws LlamaException as {@link #load(Path, ModelParams)}
+     */
     public static LlamaModel load(Path path) {
         return load(path, ModelParams.defaults());
     }
@@ -40,6 +53,13 @@ public final class LlamaModel extends NativeHandle {
     /**
      * Loads a GGUF file. The file is checked in Java first (exists, readable, GGUF magic) so
      * the common mistakes get a clear message; llama.cpp then validates the rest.
+     *
+     * @param path the GGUF file
+     * @param params how to load it
+     * @return the model; the caller closes it
+     * @throws LlamaException if the file is missing, unreadable or not GGUF, if llama.cpp
+     *         cannot be loaded, or if llama.cpp refuses the file (the message carries the reason
+     *         llama.cpp logged)
      */
     public static LlamaModel load(Path path, ModelParams params) {
         checkGgufFile(path);
@@ -78,15 +98,22 @@ public final class LlamaModel extends NativeHandle {
         }
     }
 
+    /** {@return the file the model was loaded from, as given to {@link #load}} */
     public Path path() {
         return path;
     }
 
+    /** {@return the model's tokenizer, valid while the model is open} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** All GGUF metadata as llama.cpp renders it (arrays summarised by llama.cpp). */
+    /**
+     * All GGUF metadata as llama.cpp renders it (arrays summarised by llama.cpp, not listed).
+     *
+     * @return key to value text, in the file's order
+     * @throws IllegalStateException if the model is closed
+     */
     public Map<String, String> metadata() {
         return call(m -> {
             int n = LlamaH.llama_model_meta_count(m);
@@ -101,6 +128,13 @@ public final class LlamaModel extends NativeHandle {
         });
     }
 
+    /**
+     * One GGUF metadata value as llama.cpp renders it.
+     *
+     * @param key the key, e.g. "general.name"
+     * @return its value text, or empty when the file has no such key
+     * @throws IllegalStateException if the model is closed
+     */
     public Optional<String> metadata(String key) {
         return call(m -> {
             try (Arena arena = Arena.ofConfined()) {
@@ -110,45 +144,92 @@ public final class LlamaModel extends NativeHandle {
         });
     }
 
-    /** general.architecture, e.g. "llama", "qwen2". */
+    /**
+     * {@return {@code general.architecture}, e.g. "llama", "qwen2"; "unknown" if absent}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public String architecture() {
         return metadata("general.architecture").orElse("unknown");
     }
 
-    /** llama.cpp's one-line description, e.g. "llama 260K all F32". */
+    /**
+     * {@return llama.cpp's one-line description, e.g. "llama 260K all F32"}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public String description() {
         return call(m -> readString((buf, len) -> LlamaH.llama_model_desc(m, buf, len)));
     }
 
+    /**
+     * {@return the number of weights in all tensors}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public long parameterCount() {
         return call(LlamaH::llama_model_n_params);
     }
 
+    /**
+     * {@return the total size of the tensors in bytes}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public long sizeBytes() {
         return call(LlamaH::llama_model_size);
     }
 
+    /**
+     * {@return the context length the model was trained with, in tokens; the most a context may hold}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public int trainingContextLength() {
         return call(LlamaH::llama_model_n_ctx_train);
     }
 
+    /**
+     * {@return the width of the hidden state (n_embd)}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public int embeddingLength() {
         return call(LlamaH::llama_model_n_embd);
     }
 
+    /**
+     * {@return the number of transformer blocks}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public int layerCount() {
         return call(LlamaH::llama_model_n_layer);
     }
 
+    /**
+     * {@return the number of attention (query) heads}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public int headCount() {
         return call(LlamaH::llama_model_n_head);
     }
 
+    /**
+     * {@return the number of key/value heads (fewer than {@link #headCount()} with grouped-query attention)}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public int kvHeadCount() {
         return call(LlamaH::llama_model_n_head_kv);
     }
 
-    /** The model's own chat template (tokenizer.chat_template), if it has one. */
+    /**
+     * {@return the model's own chat template ({@code tokenizer.chat_template}), or empty}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public Optional<String> chatTemplate() {
         return call(m -> {
             MemorySegment t = LlamaH.llama_model_chat_template(m, MemorySegment.NULL);

@@ -14,7 +14,8 @@ import java.util.Optional;
 /**
  * The process-wide llama.cpp runtime: loads the shared libraries once, then every ggml
  * backend in their folder (the CPU variant for this processor, CUDA when built), and
- * initialises llama.cpp. Every wrapper in this package calls {@link #get()} first.
+ * initialises llama.cpp. Every wrapper in this package calls {@link #get()} first. Loaded
+ * libraries stay for the life of the process; the runtime is immutable and thread-safe.
  */
 public final class LlamaRuntime {
     private static volatile LlamaRuntime instance;
@@ -27,7 +28,16 @@ public final class LlamaRuntime {
         this.devices = listDevices();
     }
 
-    /** Loads llama.cpp on first use; later calls return the same runtime. */
+    /**
+     * Loads llama.cpp on first use; later calls return the same runtime. The library folder is
+     * the system property {@code jdpo.native.dir}, else the environment variable
+     * {@code JDPO_NATIVE_DIR}, else native/build.sh's cache for the pinned commit.
+     *
+     * @return the runtime
+     * @throws LlamaException if no folder holds the libraries (the message lists where it
+     *         looked), a library does not load, or no ggml backend loads; a failed load is
+     *         retried by the next call
+     */
     public static LlamaRuntime get() {
         LlamaRuntime r = instance;
         if (r == null) {
@@ -96,22 +106,22 @@ public final class LlamaRuntime {
         return Device.Kind.META;
     }
 
-    /** The folder the libraries were loaded from. */
+    /** {@return the folder the libraries were loaded from} */
     public Path libraryDir() {
         return libraryDir;
     }
 
-    /** The devices ggml's backends expose, CPU included. */
+    /** {@return the devices ggml's backends expose, CPU included (immutable)} */
     public List<Device> devices() {
         return devices;
     }
 
-    /** True when a GPU backend is loaded, so {@code nGpuLayers} has an effect. */
+    /** {@return true when a GPU backend is loaded, so {@code nGpuLayers} has an effect} */
     public boolean hasGpu() {
         return devices.stream().anyMatch(Device::isGpu);
     }
 
-    /** llama.cpp's own summary of the CPU features and backends in use. */
+    /** {@return llama.cpp's own summary of the CPU features and backends in use} */
     public String systemInfo() {
         return Native.string(LlamaH.llama_print_system_info());
     }
@@ -119,13 +129,18 @@ public final class LlamaRuntime {
     /**
      * A llama.cpp tool built beside the libraries (native/build.sh puts them in ../bin), such
      * as llama-quantize or llama-export-lora, for checks against llama.cpp's own programs.
+     *
+     * @param name the executable's file name
+     * @return its path, or empty when no executable of that name is there
      */
     public Optional<Path> tool(String name) {
         Path p = libraryDir.resolveSibling("bin").resolve(name);
         return Files.isExecutable(p) ? Optional.of(p) : Optional.empty();
     }
 
-    /** The llama.cpp commit jdpo is pinned to. */
+    /**
+     * {@return the llama.cpp commit jdpo is pinned to (native/llama.cpp.pin), whether or not the runtime is loaded}
+     */
     public static String llamaCppCommit() {
         return NativeLocator.pinnedCommit();
     }

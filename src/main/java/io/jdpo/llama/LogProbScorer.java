@@ -8,25 +8,61 @@ import java.util.List;
  * its prompt. Requests are packed into as few decode calls as the context allows (many
  * sequences per batch), and with {@code sharePrompt} the completions of one request reuse
  * the prompt's KV cells, so chosen/rejected pairs decode the prompt once.
+ *
+ * <p>Each round empties the context's whole KV cache, so the context should serve only this
+ * scorer while it runs. Holds no native memory of its own (each call makes and closes a batch
+ * of {@code nBatch} tokens); for one thread at a time.
  */
 public final class LogProbScorer {
     private final LlamaContext ctx;
     private final boolean sharePrompt;
 
+    /**
+     * A scorer on a context.
+     *
+     * @param ctx the context to decode in; {@code nSeqMax} bounds the completions per request
+     *        when prompts are shared, {@code nCtx} the cells a request's prompt and completions take
+     * @param sharePrompt whether a request's completions share one decode of its prompt (same
+     *        log-probs within float rounding; fewer tokens decoded)
+     */
     public LogProbScorer(LlamaContext ctx, boolean sharePrompt) {
         this.ctx = ctx;
         this.sharePrompt = sharePrompt;
     }
 
+    /**
+     * A scorer that shares prompts.
+     *
+     * @param ctx the context to decode in
+     */
     public LogProbScorer(LlamaContext ctx) {
         this(ctx, true);
     }
 
+    /**
+     * Scores one completion after one prompt.
+     *
+     * @param prompt the prompt's tokens (at least one, e.g. BOS)
+     * @param completion the completion's tokens, as they fall after the prompt
+     *        ({@link Tokenizer#continuation})
+     * @return the log-prob of each completion token
+     * @throws IllegalArgumentException if the prompt is empty or a token id is invalid
+     * @throws LlamaException as {@link #score(List)}
+     */
     public TokenLogProbs score(int[] prompt, int[] completion) {
         return score(List.of(ScoreRequest.of(prompt, completion))).getFirst().getFirst();
     }
 
-    /** Results in request order, each with one entry per completion. */
+    /**
+     * Scores many requests, packing as many into one KV cache fill as fit.
+     *
+     * @param requests prompts and completions; token ids are checked by the decode
+     * @return results in request order, each with one entry per completion in its order
+     * @throws LlamaException if one request alone needs more KV cells or sequences than the
+     *         context has (the message names the request's index), or a decode fails
+     * @throws IllegalArgumentException if a token id is outside the vocabulary
+     * @throws IllegalStateException if the context is closed
+     */
     public List<List<TokenLogProbs>> score(List<ScoreRequest> requests) {
         List<Unit> units = new ArrayList<>();
         float[][][] results = new float[requests.size()][][];

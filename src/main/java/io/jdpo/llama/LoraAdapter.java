@@ -11,7 +11,10 @@ import java.util.Optional;
 
 /**
  * A GGUF LoRA adapter loaded for one model. Attach it to contexts with a scale
- * ({@link LlamaContext#attach}); closing it detaches it everywhere first.
+ * ({@link LlamaContext#attach}); closing it detaches it everywhere first. Owns its tensors'
+ * native memory until {@link #close()}; closing its model frees it too. Thread-safe to read;
+ * after close every method but {@link #toString()}, {@link #path()} and {@link #model()}
+ * throws {@link IllegalStateException}.
  */
 public final class LoraAdapter extends NativeHandle {
     private final LlamaModel model;
@@ -23,6 +26,17 @@ public final class LoraAdapter extends NativeHandle {
         this.path = path;
     }
 
+    /**
+     * Loads a GGUF LoRA adapter (as {@code llama-export-lora} and {@code jdpo train} write them).
+     *
+     * @param model the open base model the adapter was trained for
+     * @param path the adapter file
+     * @return the adapter, attached nowhere; the caller closes it (or its model)
+     * @throws LlamaException if the file is missing, unreadable or not GGUF, or llama.cpp refuses
+     *         it (another architecture, tensors that do not match the model); the message carries
+     *         llama.cpp's logged reason
+     * @throws IllegalStateException if the model is closed
+     */
     public static LoraAdapter load(LlamaModel model, Path path) {
         LlamaModel.checkGgufFile(path);
         return model.call(m -> {
@@ -41,15 +55,21 @@ public final class LoraAdapter extends NativeHandle {
         });
     }
 
+    /** {@return the model the adapter was loaded for} */
     public LlamaModel model() {
         return model;
     }
 
+    /** {@return the file the adapter was loaded from, as given} */
     public Path path() {
         return path;
     }
 
-    /** The adapter's GGUF metadata as llama.cpp read it. */
+    /**
+     * {@return the adapter's GGUF metadata as llama.cpp read it, in file order}
+     *
+     * @throws IllegalStateException if the adapter is closed
+     */
     public Map<String, String> metadata() {
         return call(a -> {
             int n = LlamaH.llama_adapter_meta_count(a);
@@ -63,6 +83,12 @@ public final class LoraAdapter extends NativeHandle {
         });
     }
 
+    /**
+     * {@return its value text, or empty when absent}
+     *
+     * @param key a metadata key, e.g. "adapter.lora.alpha"
+     * @throws IllegalStateException if the adapter is closed
+     */
     public Optional<String> metadata(String key) {
         return Optional.ofNullable(metadata().get(key));
     }
@@ -81,6 +107,7 @@ public final class LoraAdapter extends NativeHandle {
         }
     }
 
+    /** {@return the adapter's path} */
     @Override
     public String toString() {
         return path.toString();

@@ -19,6 +19,18 @@ public final class ModelQuantizer {
     private ModelQuantizer() {
     }
 
+    /**
+     * Quantizes a GGUF model file. An existing file at {@code output} is replaced only once the
+     * new one is whole; the temporary file is {@code .<name>.partial} in the output's folder.
+     *
+     * @param input the source GGUF (usually F32, F16 or BF16)
+     * @param output where the quantized file goes; must not be the input
+     * @param type the target mix
+     * @param threads quantizing threads ({@code <= 0}: llama.cpp uses every hardware thread)
+     * @throws LlamaException if the input is missing or not GGUF, the output is the input,
+     *         llama.cpp fails (its reason goes to the {@code io.jdpo.llama.native} logger), or
+     *         the file cannot be moved into place
+     */
     public static void quantize(Path input, Path output, FileType type, int threads) {
         LlamaModel.checkGgufFile(input);
         try {

@@ -50,11 +50,21 @@ abstract class NativeHandle implements AutoCloseable {
         }
     }
 
-    /** True once {@link #close()} has begun: from then on every use fails. */
+    /**
+     * Whether {@link #close()} has begun; from then on every use fails. Safe from any thread.
+     *
+     * @return true once closing has begun
+     */
     public final boolean isClosed() {
         return closing;
     }
 
+    /**
+     * Frees the native object; safe to call from any thread and more than once (later calls
+     * return at once). Objects that live inside this one (a model's contexts, adapters and
+     * samplers; an adapter's attachments) are released first. Waits for native calls in flight
+     * on this object to return; calls that start afterwards throw {@link IllegalStateException}.
+     */
     @Override
     public final void close() {
         synchronized (this) {

@@ -5,13 +5,25 @@ import io.jdpo.bindings.LlamaH;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-/** A llama.cpp sampler chain built from a {@link SamplerConfig}; it keeps state (penalty history, grammar, RNG). */
+/**
+ * A llama.cpp sampler chain built from a {@link SamplerConfig}; it keeps state (penalty
+ * history, grammar, RNG). Owns native memory until {@link #close()}; closing its model closes
+ * it. For one thread at a time.
+ */
 public final class Sampler extends NativeHandle {
     private final SamplerConfig config;
 
     private final LlamaModel model;
 
-    /** A grammar sampler keeps the model's vocabulary: the sampler is closed with its model. */
+    /**
+     * Builds the chain. A grammar sampler keeps the model's vocabulary: the sampler is closed
+     * with its model.
+     *
+     * @param model the open model whose vocabulary the penalties and grammar use
+     * @param config the chain to build
+     * @throws LlamaException if llama.cpp refuses a stage (most often a grammar that does not parse)
+     * @throws IllegalStateException if the model is closed
+     */
     public Sampler(LlamaModel model, SamplerConfig config) {
         super("sampler", model.call(m -> build(m, config)));
         this.config = config;
@@ -61,18 +73,31 @@ public final class Sampler extends NativeHandle {
         LlamaH.llama_sampler_chain_add(chain, sampler);
     }
 
+    /** {@return the configuration the chain was built from} */
     public SamplerConfig config() {
         return config;
     }
 
-    /** Picks a token from the logits at {@code batchIndex} of the context's last decode (-1: the last one) and records it. */
+    /**
+     * Picks a token from the logits at {@code batchIndex} of the context's last decode and
+     * records it in the chain's state (penalty history, grammar).
+     *
+     * @param ctx the context that decoded, on the same model
+     * @param batchIndex the batch index of a token decoded with logits (-1: the last one)
+     * @return the chosen token id
+     * @throws IllegalStateException if the sampler or the context is closed
+     */
     public int sample(LlamaContext ctx, int batchIndex) {
         try (Hold s = hold()) {
             return ctx.sample(s.ptr(), batchIndex);
         }
     }
 
-    /** Forgets history and grammar state; the RNG continues. */
+    /**
+     * Forgets history and grammar state; the RNG continues.
+     *
+     * @throws IllegalStateException if the sampler is closed
+     */
     public void reset() {
         call(s -> {
             LlamaH.llama_sampler_reset(s);

@@ -10,7 +10,9 @@ import java.util.Arrays;
 
 /**
  * llama.cpp's own tokenizer for a model: the exact token ids the model was trained with.
- * Valid while its model is open.
+ * Valid while its model is open: every method holds the model open for its call and throws
+ * {@link IllegalStateException} once the model is closed. Thread-safe (llama.cpp only reads
+ * the vocabulary).
  */
 public final class Tokenizer {
     private final LlamaModel model;
@@ -26,6 +28,11 @@ public final class Tokenizer {
         return model.call(m -> body.apply(vocab));
     }
 
+    /**
+     * {@return the number of tokens; valid ids are [0, vocabularySize())}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public int vocabularySize() {
         return withVocab(LlamaH::llama_vocab_n_tokens);
     }
@@ -33,6 +40,14 @@ public final class Tokenizer {
     /**
      * Tokenizes text. {@code addSpecial} adds BOS (and EOS) where the model's add-BOS rules
      * say so; {@code parseSpecial} lets text like "&lt;|im_start|&gt;" become control tokens.
+     *
+     * @param text the text (any length; empty gives at most the BOS)
+     * @param addSpecial whether to add BOS/EOS as the model's metadata asks
+     * @param parseSpecial whether control-token text in {@code text} becomes control tokens
+     *        (leave off for untrusted text, so it cannot inject them)
+     * @return the token ids
+     * @throws LlamaException if the token count would overflow an int
+     * @throws IllegalStateException if the model is closed
      */
     public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
         return withVocab(v -> tokenize(v, text, addSpecial, parseSpecial));
@@ -58,7 +73,14 @@ public final class Tokenizer {
         }
     }
 
-    /** Tokenizes with the model's special-token rules and plain-text parsing of the input. */
+    /**
+     * Tokenizes with the model's BOS/EOS rules, reading control-token text as plain text:
+     * {@code tokenize(text, true, false)}.
+     *
+     * @param text the text
+     * @return the token ids
+     * @throws IllegalStateException if the model is closed
+     */
     public int[] tokenize(String text) {
         return tokenize(text, true, false);
     }
@@ -69,8 +91,12 @@ public final class Tokenizer {
      * is not the same: SentencePiece turns the leading space of " 4" into a lone space token
      * (or a different first piece), so its log-prob would score text the model never sees.
      *
+     * @param prompt the text before the completion, tokenized with BOS rules
+     * @param completion the text scored after it
+     * @return the completion's tokens (possibly empty)
      * @throws LlamaException when the prompt's last token merges with the completion's start,
      *         so no token boundary falls between them
+     * @throws IllegalStateException if the model is closed
      */
     public int[] continuation(String prompt, String completion) {
         int[] p = tokenize(prompt, true, false), all = tokenize(prompt + completion, true, false);
@@ -85,8 +111,20 @@ public final class Tokenizer {
         return "\"" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "\"";
     }
 
-    /** Turns tokens back into text; {@code renderSpecial} prints control tokens instead of dropping them. */
+    /**
+     * Turns tokens back into text.
+     *
+     * @param tokens the token ids
+     * @param removeSpecial whether to drop a leading BOS and trailing EOS where the model adds them
+     * @param renderSpecial whether control tokens are printed as their text instead of dropped
+     * @return the text; bytes that are not valid UTF-8 become U+FFFD
+     * @throws IllegalArgumentException if an id is outside the vocabulary
+     * @throws IllegalStateException if the model is closed
+     */
     public String detokenize(int[] tokens, boolean removeSpecial, boolean renderSpecial) {
+        // llama.cpp looks ids up with a bounds-checked at(): its C++ exception would cross the C
+        // boundary and abort the JVM, so ids are checked here.
+        for (int t : tokens) checkToken(t);
         return withVocab(v -> detokenize(v, tokens, removeSpecial, renderSpecial));
     }
 
@@ -105,6 +143,15 @@ public final class Tokenizer {
         }
     }
 
+    /**
+     * Turns tokens back into text, keeping BOS/EOS and dropping control tokens:
+     * {@code detokenize(tokens, false, false)}.
+     *
+     * @param tokens the token ids
+     * @return the text
+     * @throws IllegalArgumentException if an id is outside the vocabulary
+     * @throws IllegalStateException if the model is closed
+     */
     public String detokenize(int[] tokens) {
         return detokenize(tokens, false, false);
     }
@@ -112,6 +159,12 @@ public final class Tokenizer {
     /**
      * The raw bytes one token stands for. A piece can be part of a multi-byte UTF-8
      * character, which is why streaming decodes bytes, not per-token strings.
+     *
+     * @param token the token id
+     * @param renderSpecial whether a control token yields its text (else no bytes)
+     * @return the token's bytes
+     * @throws IllegalArgumentException if the id is outside the vocabulary
+     * @throws IllegalStateException if the model is closed
      */
     public byte[] pieceBytes(int token, boolean renderSpecial) {
         checkToken(token);
@@ -130,44 +183,94 @@ public final class Tokenizer {
         }
     }
 
+    /**
+     * The text of one token, control tokens rendered. A piece that is part of a multi-byte
+     * character decodes to U+FFFD: use {@link #pieceBytes} to join pieces.
+     *
+     * @param token the token id
+     * @return the token's text
+     * @throws IllegalArgumentException if the id is outside the vocabulary
+     * @throws IllegalStateException if the model is closed
+     */
     public String piece(int token) {
         return new String(pieceBytes(token, true), StandardCharsets.UTF_8);
     }
 
-    /** The token's text as stored in the vocabulary (e.g. "▁the"). */
+    /**
+     * {@return the token's text as stored in the vocabulary (e.g. "▁the")}
+     *
+     * @param token the token id
+     * @throws IllegalArgumentException if the id is outside the vocabulary
+     * @throws IllegalStateException if the model is closed
+     */
     public String tokenText(int token) {
         checkToken(token);
         return withVocab(v -> Native.string(LlamaH.llama_vocab_get_text(v, token)));
     }
 
-    /** -1 when the model has no such token. */
+    /**
+     * {@return the beginning-of-sequence token, -1 when the model has none}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public int bos() {
         return withVocab(LlamaH::llama_vocab_bos);
     }
 
+    /**
+     * {@return the end-of-sequence token, -1 when the model has none}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public int eos() {
         return withVocab(LlamaH::llama_vocab_eos);
     }
 
+    /**
+     * {@return the end-of-turn token of chat models, -1 when the model has none}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public int eot() {
         return withVocab(LlamaH::llama_vocab_eot);
     }
 
-    /** True for every end-of-generation token (EOS, EOT, and the model's other stop tokens). */
+    /**
+     * {@return true for every end-of-generation token (EOS, EOT, and the model's other stop tokens)}
+     *
+     * @param token a token id; negative ids give false
+     * @throws IllegalStateException if the model is closed
+     */
     public boolean isEndOfGeneration(int token) {
         return token >= 0 && withVocab(v -> LlamaH.llama_vocab_is_eog(v, token));
     }
 
+    /**
+     * {@return true for control tokens (BOS, EOS, chat markers), which plain detokenizing drops}
+     *
+     * @param token the token id
+     * @throws IllegalArgumentException if the id is outside the vocabulary
+     * @throws IllegalStateException if the model is closed
+     */
     public boolean isControl(int token) {
         checkToken(token);
         return withVocab(v -> LlamaH.llama_vocab_is_control(v, token));
     }
 
-    /** Whether tokenizing with {@code addSpecial} prepends BOS for this model. */
+    /**
+     * {@return whether tokenizing with {@code addSpecial} prepends BOS for this model}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public boolean addsBos() {
         return withVocab(LlamaH::llama_vocab_get_add_bos);
     }
 
+    /**
+     * {@return whether tokenizing with {@code addSpecial} appends EOS for this model}
+     *
+     * @throws IllegalStateException if the model is closed
+     */
     public boolean addsEos() {
         return withVocab(LlamaH::llama_vocab_get_add_eos);
     }

@@ -34,12 +34,22 @@ public record ArchFeatures(float embedScale, boolean postNorms, boolean gelu, bo
                 false, false, 0, 0, 0, null, 0, 1, 1, false);
     }
 
-    /** Whether layer l attends through the sliding window. */
+    /**
+     * Whether layer l attends through the sliding window.
+     *
+     * @param l the layer, from 0
+     * @return true if layer l slides
+     */
     public boolean slides(int l) {
         return swaLayers != null && swaLayers[l];
     }
 
-    /** The window of layer l in positions, or 0 when it sees the whole sequence. */
+    /**
+     * The window of layer l.
+     *
+     * @param l the layer, from 0
+     * @return the window in positions, or 0 when the layer sees the whole sequence
+     */
     public int window(int l) {
         return slides(l) ? slidingWindow : 0;
     }

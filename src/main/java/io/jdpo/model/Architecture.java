@@ -32,10 +32,18 @@ public enum Architecture {
         this.neoxRope = neoxRope;
     }
 
+    /** {@return the name {@code general.architecture} gives it, e.g. "qwen2"} */
     public String ggufName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * The family of a {@code general.architecture} value.
+     *
+     * @param name the metadata value, e.g. "llama"
+     * @return its family
+     * @throws UnsupportedModelException naming the supported names when {@code name} is none of them
+     */
     public static Architecture fromGguf(String name) {
         for (Architecture a : values()) {
             if (a.ggufName().equals(name)) return a;

@@ -1,5 +1,6 @@
 package io.jdpo.model;
 
+import io.jdpo.tensor.VectorMath;
 import io.jdpo.tensor.LoraPair;
 import io.jdpo.tensor.PackedGemm;
 import io.jdpo.tensor.Parallel;
@@ -213,20 +214,11 @@ final class Backprop {
             a.dropout.applyInPlace(dxLora, T, nIn, l, target);
             for (int i = 0; i < dxLora.length; i++) dx[i] += dxLora[i];
         }
-        float[] dyT = transpose(dy, T, nOut), dAxT = transpose(dAx, T, r);
+        float[] dyT = VectorMath.transpose(dy, T, nOut), dAxT = VectorMath.transpose(dAx, T, r);
         float[] dB = new float[nOut * r], dA = new float[r * nIn];
         par.forRange(nOut, 4, (o0, o1) -> PackedGemm.ab(dyT, o0 * T, T, o1 - o0, ax, 0, r, T, r, dB, o0 * r, r, false));
         par.forRange(nIn, PackedGemm.STRIP, (i0, i1) -> PackedGemm.ab(dAxT, 0, T, r, xl, i0, nIn, T, i1 - i0, dA, i0, nIn, false));
         SegmentMath.addScaled(gp.b(), s, dB);
         SegmentMath.addScaled(gp.a(), 1f, dA);
-    }
-
-    /** rows × cols → cols × rows. */
-    private static float[] transpose(float[] m, int rows, int cols) {
-        float[] t = new float[rows * cols];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j];
-        }
-        return t;
     }
 }

@@ -22,6 +22,16 @@ public final class DequantizedCopy {
     private DequantizedCopy() {
     }
 
+    /**
+     * Writes the copy.
+     *
+     * @param model the GGUF model (a single file)
+     * @param out   where the copy goes; written to a temporary file and renamed when whole, so an
+     *              interrupted run leaves no partial file
+     * @throws IOException if the model cannot be read, {@code out} cannot be written, or
+     *                     {@code out} is the model itself
+     * @throws io.jdpo.tensor.UnsupportedTypeException if a tensor's type cannot be decoded
+     */
     public static void write(Path model, Path out) throws IOException {
         if (model.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
             throw new IOException("the dequantized copy " + out + " would overwrite the model it is made from");

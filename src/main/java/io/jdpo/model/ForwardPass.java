@@ -4,7 +4,9 @@ package io.jdpo.model;
  * A training forward over one packed sequence (a plain sequence, or a preference pair with
  * its prompt shared): its log-probabilities and what the backward pass needs. With
  * recomputation only each layer's input is kept and the rest is recomputed layer by layer
- * during the backward, bounding memory on long sequences.
+ * during the backward, bounding memory on long sequences. Log-probabilities are natural logs.
+ * A pass belongs to the {@link Transformer} that made it and goes through at most one backward;
+ * it is not thread-safe.
  */
 public final class ForwardPass {
     final Layout layout;
@@ -47,24 +49,36 @@ public final class ForwardPass {
         return consumed;
     }
 
-    /** Every log-prob of the pass: a sequence's completion, or a pair's chosen then rejected. */
+    /** {@return every log-prob of the pass, a sequence's completion or a pair's chosen then rejected (a copy)} */
     public float[] logProbs() {
         return logProbs.clone();
     }
 
-    /** Log-probs of branch b (0 = chosen, 1 = rejected for a pair; 0 for a sequence). */
+    /**
+     * Log-probs of one branch.
+     *
+     * @param b 0 = chosen, 1 = rejected for a pair; 0 for a sequence
+     * @return a copy of the branch's log-probs
+     * @throws ArrayIndexOutOfBoundsException if the pass has no branch b
+     */
     public float[] logProbs(int b) {
         return java.util.Arrays.copyOfRange(logProbs, layout.branchStarts[b], layout.branchStarts[b + 1]);
     }
 
-    /** The summed log-probability of branch b, in double. */
+    /**
+     * The summed log-probability of branch b, in double.
+     *
+     * @param b 0 = chosen, 1 = rejected for a pair; 0 for a sequence
+     * @return the sum of the branch's log-probs
+     * @throws ArrayIndexOutOfBoundsException if the pass has no branch b
+     */
     public double sum(int b) {
         double s = 0;
         for (int i = layout.branchStarts[b]; i < layout.branchStarts[b + 1]; i++) s += logProbs[i];
         return s;
     }
 
-    /** The summed log-probability of all predictions (a sequence's completion). */
+    /** {@return the summed log-probability of all predictions (a sequence's completion; a pair's two branches together)} */
     public double sum() {
         return sum(0) + (layout.branchStarts.length > 2 ? sum(1) : 0);
     }
@@ -73,16 +87,19 @@ public final class ForwardPass {
      * log Σ_v p_v² per log-prob, in the order of {@link #logProbs()}: WPO subtracts it from each
      * token's log-prob so a completion's weight measures how likely the policy is to produce it
      * against how concentrated its distributions are.
+     *
+     * @return a new array, one value (≤ 0) per log-prob
      */
     public float[] logSquaredProbs() {
         return logSquares.clone();
     }
 
+    /** {@return the number of log-probs of the pass} */
     public int length() {
         return logProbs.length;
     }
 
-    /** Tokens the pass put through the model (a pair counts its prompt once). */
+    /** {@return the tokens the pass put through the model (a pair counts its prompt once)} */
     public int tokens() {
         return layout.length();
     }

@@ -12,6 +12,7 @@ import java.util.Map;
  * for Q/K/V and gate/up, the attention output for attn_output, the gated MLP product for
  * ffn_down), as llama-imatrix does from llama.cpp's graph. Q, K and V share one input, as do
  * gate and up; each tensor still gets its own entry, as llama-imatrix writes them.
+ * Not thread-safe; the model stays owned by the caller.
  */
 public final class ImportanceCollector {
     private final Transformer model;
@@ -21,11 +22,19 @@ public final class ImportanceCollector {
     private long tokens;
     private int sequences;
 
+    /**
+     * A collector of the per-column sums of squares only.
+     *
+     * @param model the model whose forward is run; used without an adapter unless one is set
+     */
     public ImportanceCollector(Transformer model) {
         this(model, false);
     }
 
     /**
+     * A collector, optionally of the full second moments too.
+     *
+     * @param model         the model whose forward is run
      * @param secondMoments also accumulate every input's full second-moment matrix (n² values
      *                      per input: for small models; a 4096-wide input takes 128 MiB)
      */
@@ -43,12 +52,24 @@ public final class ImportanceCollector {
         }
     }
 
-    /** Runs a preference pair (prompt once, both completions) and adds its activations. */
+    /**
+     * Runs a preference pair (prompt once, both completions) and adds its activations.
+     *
+     * @param prompt   the prompt's tokens, not empty
+     * @param chosen   the chosen completion's tokens
+     * @param rejected the rejected completion's tokens
+     * @throws IllegalArgumentException as {@link Transformer#forwardPair(int[], int[], int[], boolean)}
+     */
     public void addPair(int[] prompt, int[] chosen, int[] rejected) {
         add(model.forwardPair(prompt, chosen, rejected, false));
     }
 
-    /** Runs a token sequence and adds its activations. */
+    /**
+     * Runs a token sequence and adds its activations (every position's).
+     *
+     * @param tokens the sequence, at least one token
+     * @throws IllegalArgumentException if a token lies outside the vocabulary or the sequence exceeds the context
+     */
     public void addSequence(int[] tokens) {
         add(model.forward(tokens, Math.max(1, tokens.length - 1), false));
     }
@@ -88,11 +109,18 @@ public final class ImportanceCollector {
         }
     }
 
+    /** {@return the positions added so far (a pair counts its prompt once)} */
     public long tokens() {
         return tokens;
     }
 
-    /** The matrix so far; {@code dataset} names the data it was computed on. */
+    /**
+     * The matrix so far; later additions do not change it.
+     *
+     * @param dataset names the data it was computed on (written to the file's metadata)
+     * @return entries for attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up and ffn_down of every
+     *         layer (copies), with the token count; the sequences added are its chunk count
+     */
     public ImportanceMatrix result(String dataset) {
         Map<String, ImportanceMatrix.Entry> entries = new LinkedHashMap<>();
         Map<LoraTarget, Integer> input = new EnumMap<>(LoraTarget.class);

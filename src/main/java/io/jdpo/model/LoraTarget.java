@@ -6,20 +6,29 @@ import java.util.Set;
 
 /** The projections a LoRA adapter can adapt, named by their GGUF tensor ({@code blk.N.<name>.weight}). */
 public enum LoraTarget {
-    ATTN_Q, ATTN_K, ATTN_V,
+    /** The query projection, {@code attn_q}. */
+    ATTN_Q,
+    /** The key projection, {@code attn_k}. */
+    ATTN_K,
+    /** The value projection, {@code attn_v}. */
+    ATTN_V,
     /** The fused Q/K/V projection of Phi-3: one adapter pair over all its rows, as llama.cpp applies it. */
     ATTN_QKV,
-    ATTN_OUTPUT, FFN_GATE,
+    /** The attention's output projection, {@code attn_output}. */
+    ATTN_OUTPUT,
+    /** The MLP's gate projection, {@code ffn_gate}. */
+    FFN_GATE,
     /** The up projection; on Phi-3 the fused gate-and-up matrix, adapted as one. */
     FFN_UP,
+    /** The MLP's down projection, {@code ffn_down}. */
     FFN_DOWN;
 
-    /** The tensor name part: "attn_q", "ffn_down", ... */
+    /** {@return the tensor name part: "attn_q", "ffn_down", ...} */
     public String tensor() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Every attention and MLP projection: the default. */
+    /** {@return every attention and MLP projection, the default (a new, modifiable set)} */
     public static Set<LoraTarget> all() {
         return EnumSet.allOf(LoraTarget.class);
     }
@@ -29,6 +38,10 @@ public enum LoraTarget {
      * {@code attn_qkv}, asking for any of attn_q/attn_k/attn_v adapts attn_qkv (and attn_qkv
      * on a model with separate matrices adapts all three); on a fused gate/up model, ffn_gate
      * adapts the fused ffn_up. The result is what an adapter for that model holds.
+     *
+     * @param requested the targets asked for
+     * @param f         the model's features (whether it fuses Q/K/V and gate/up)
+     * @return a new set of the targets the model's tensors have
      */
     public static Set<LoraTarget> forModel(Set<LoraTarget> requested, ArchFeatures f) {
         Set<LoraTarget> out = EnumSet.noneOf(LoraTarget.class);
@@ -46,6 +59,13 @@ public enum LoraTarget {
         return out;
     }
 
+    /**
+     * A target by its tensor name part.
+     *
+     * @param name e.g. "attn_q" or "FFN_DOWN" (case-insensitive)
+     * @return the target
+     * @throws IllegalArgumentException listing the valid names when {@code name} is none of them
+     */
     public static LoraTarget parse(String name) {
         for (LoraTarget t : values()) {
             if (t.tensor().equals(name.toLowerCase(Locale.ROOT))) return t;

@@ -17,6 +17,11 @@ import java.util.SplittableRandom;
  * gradients and optimizer moments can share the layout ({@link #zerosLike()}), the optimizer
  * can walk them as one flat array, and checkpoints can write them as they are.
  * A starts Kaiming-uniform and B at zero, so a fresh adapter leaves the model unchanged.
+ *
+ * <p>The slab is owned by this object and freed by {@link #close()}: every segment handed out
+ * ({@link #slab()}, the pairs' A and B) is unusable after, and access throws
+ * {@link IllegalStateException}. The memory is shared across threads; writers to the same values
+ * must synchronise themselves.
  */
 public final class LoraWeights implements AutoCloseable {
     private final ModelConfig model;
@@ -51,12 +56,25 @@ public final class LoraWeights implements AutoCloseable {
         this.model = model;
     }
 
-    /** All zeros: an adapter that changes nothing, or a gradient / moment buffer. */
+    /**
+     * All zeros: an adapter that changes nothing, or a gradient / moment buffer.
+     *
+     * @param model  the model's shape
+     * @param config rank and targets; targets the model fuses are mapped as {@link LoraTarget#forModel} says
+     * @return a new adapter the caller closes
+     */
     public static LoraWeights zeros(ModelConfig model, LoraConfig config) {
         return new LoraWeights(model, config);
     }
 
-    /** A fresh adapter for a model: A ~ U(−1/√n_in, 1/√n_in) (Kaiming-uniform with a = √5), B = 0. */
+    /**
+     * A fresh adapter for a model: A ~ U(−1/√n_in, 1/√n_in) (Kaiming-uniform with a = √5), B = 0.
+     *
+     * @param model  the model's shape
+     * @param config rank and targets
+     * @param seed   the seed of A's values: the same seed gives the same adapter
+     * @return a new adapter the caller closes
+     */
     public static LoraWeights init(ModelConfig model, LoraConfig config, long seed) {
         LoraWeights w = new LoraWeights(model, config);
         SplittableRandom rnd = new SplittableRandom(seed);
@@ -68,7 +86,7 @@ public final class LoraWeights implements AutoCloseable {
         return w;
     }
 
-    /** A buffer of the same layout, all zeros. */
+    /** {@return a new buffer of the same layout, all zeros, which the caller closes} */
     public LoraWeights zerosLike() {
         return new LoraWeights(model, config);
     }
@@ -86,36 +104,44 @@ public final class LoraWeights implements AutoCloseable {
         };
     }
 
+    /** {@return the rank, scaling, targets and dropout the adapter was made with} */
     public LoraConfig config() {
         return config;
     }
 
-    /** The model shape this adapter was laid out for. */
+    /** {@return the model shape this adapter was laid out for} */
     public ModelConfig model() {
         return model;
     }
 
-    /** Every parameter, in layout order, as one segment of little-endian floats. */
+    /** {@return every parameter, in layout order, as one segment of little-endian floats (valid until close)} */
     public MemorySegment slab() {
         return slab;
     }
 
+    /** {@return the number of floats in the slab} */
     public long parameterCount() {
         return slab.byteSize() / Float.BYTES;
     }
 
-    /** The pair for a layer's projection, or null when it is not adapted. */
+    /**
+     * The pair for a layer's projection.
+     *
+     * @param layer the layer, from 0
+     * @param t     the projection
+     * @return its pair (slices of the slab), or null when it is not adapted
+     */
     public LoraPair get(int layer, LoraTarget t) {
         Map<LoraTarget, LoraPair> m = layers.get(layer);
         return m == null ? null : m.get(t);
     }
 
-    /** Every adapted projection by layer. */
+    /** {@return every adapted projection by layer, in layout order; the internal map, not to be modified} */
     public Map<Integer, Map<LoraTarget, LoraPair>> layers() {
         return layers;
     }
 
-    /** The pairs keyed by the base tensor they adapt ("blk.3.attn_q.weight"), for export. */
+    /** {@return the pairs keyed by the base tensor they adapt ("blk.3.attn_q.weight"), in layout order, for export} */
     public Map<String, LoraPair> byTensorName() {
         Map<String, LoraPair> out = new LinkedHashMap<>();
         layers.forEach((layer, pairs) -> pairs.forEach((t, p) -> out.put("blk." + layer + "." + t.tensor() + ".weight", p)));
@@ -127,12 +153,18 @@ public final class LoraWeights implements AutoCloseable {
         slab.fill((byte) 0);
     }
 
-    /** Copies every value of another buffer of the same layout. */
+    /**
+     * Copies every value of another buffer of the same layout.
+     *
+     * @param other a buffer of this layout (e.g. from {@link #zerosLike()})
+     * @throws IllegalArgumentException if its size differs
+     */
     public void copyFrom(LoraWeights other) {
         if (other.slab.byteSize() != slab.byteSize()) throw new IllegalArgumentException("LoRA layouts differ");
         slab.copyFrom(other.slab);
     }
 
+    /** Frees the slab; every segment of this adapter is unusable after. */
     @Override
     public void close() {
         arena.close();

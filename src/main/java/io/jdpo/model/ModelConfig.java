@@ -6,26 +6,74 @@ import io.jdpo.gguf.GgufValue;
 /**
  * Hyper-parameters of a model, read only from GGUF metadata under its own architecture
  * prefix ({@code <arch>.embedding_length}, ...), never assuming "llama.".
+ *
+ * @param arch           the transformer family
+ * @param dim            the residual stream's width d ({@code embedding_length})
+ * @param layers         the number of decoder blocks ({@code block_count})
+ * @param heads          query heads per layer
+ * @param kvHeads        key/value heads per layer; divides {@code heads} (grouped-query attention)
+ * @param headDim        values per head ({@code attention.key_length}, else d / heads)
+ * @param ffn            the MLP's hidden width ({@code feed_forward_length})
+ * @param vocab          vocabulary size: the tokenizer's token count, else {@code vocab_size}
+ * @param contextLength  the longest sequence in positions ({@code context_length}, else 2048)
+ * @param rmsEps         the ε added to the mean square in every RMS norm
+ * @param ropeBase       rope's frequency base θ ({@code rope.freq_base}, else 10000)
+ * @param ropeDim        dimensions of each head that rope rotates (≤ headDim)
+ * @param ropeFreqScale  multiplies rope's positions: 1 / the linear scaling factor, 1 without scaling
+ * @param attentionScale multiplies q·k before the softmax: {@code attention.scale}, else 1/√headDim
+ *                       (Gemma and Phi-3: as their llama.cpp loaders compute it)
+ * @param features       what the block does beyond the Llama block
  */
 public record ModelConfig(Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                           int ffn, int vocab, int contextLength, float rmsEps, float ropeBase, int ropeDim,
                           float ropeFreqScale, float attentionScale, ArchFeatures features) {
 
-    /** A config with no features beyond the Llama block's (hand-made configs in tests). */
+    /**
+     * A config with no features beyond the Llama block's (hand-made configs in tests); Qwen2's Q/K/V
+     * biases and Qwen3's Q/K norms still follow from {@code arch}.
+     *
+     * @param arch           the transformer family
+     * @param dim            the residual stream's width d
+     * @param layers         the number of decoder blocks
+     * @param heads          query heads per layer
+     * @param kvHeads        key/value heads per layer; divides {@code heads}
+     * @param headDim        values per head
+     * @param ffn            the MLP's hidden width
+     * @param vocab          vocabulary size
+     * @param contextLength  the longest sequence in positions
+     * @param rmsEps         the ε of every RMS norm
+     * @param ropeBase       rope's frequency base θ
+     * @param ropeDim        dimensions of each head that rope rotates
+     * @param ropeFreqScale  multiplies rope's positions (1 = no scaling)
+     * @param attentionScale multiplies q·k before the softmax
+     */
     public ModelConfig(Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim, int ffn, int vocab,
                        int contextLength, float rmsEps, float ropeBase, int ropeDim, float ropeFreqScale, float attentionScale) {
         this(arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, contextLength, rmsEps, ropeBase, ropeDim, ropeFreqScale,
                 attentionScale, ArchFeatures.plain(arch));
     }
 
+    /** {@return the width of K and of V per token: kvHeads × headDim} */
     public int kvDim() {
         return kvHeads * headDim;
     }
 
+    /** {@return the width of Q per token: heads × headDim (not always d, e.g. Gemma)} */
     public int qDim() {
         return heads * headDim;
     }
 
+    /**
+     * Reads a model's hyper-parameters from its metadata, as llama.cpp's loader for the architecture
+     * reads them (defaults included).
+     *
+     * @param g an open GGUF model
+     * @return the config
+     * @throws UnsupportedModelException if the architecture is not supported, a required key is
+     *                                   missing (named with the file), or a setting is one the
+     *                                   Java forward does not implement (other rope scaling than
+     *                                   linear, key and value head sizes that differ, ...)
+     */
     public static ModelConfig from(GgufModel g) {
         String archName = g.getString("general.architecture");
         Architecture arch = Architecture.fromGguf(archName);

@@ -5,7 +5,17 @@ public final class Ops {
     private Ops() {
     }
 
-    /** out = x / sqrt(mean(x²) + eps) * w over n values. */
+    /**
+     * out = x / sqrt(mean(x²) + eps) * w over n values.
+     *
+     * @param x   the input
+     * @param xo  index in {@code x} of the first value
+     * @param w   the norm weight, n values from index 0
+     * @param out receives n values; may be {@code x} itself
+     * @param oo  index in {@code out} of the first
+     * @param n   the number of values
+     * @param eps added to the mean square
+     */
     public static void rmsNorm(float[] x, int xo, float[] w, float[] out, int oo, int n, float eps) {
         // ggml's order exactly: float squares summed in double, then mean and scale in float.
         double ss = 0;
@@ -34,7 +44,21 @@ public final class Ops {
         rmsNormBackward(x, xo, w, dy, yo, dx, dxo, n, eps, null);
     }
 
-    /** As above, also adding the weight's gradient dw[i] += dy[i]·x[i]·s when dw is not null. */
+    /**
+     * Backward of {@link #rmsNorm} with s = 1/√(mean(x²) + eps): dx += s·w·dy − x·s³/n·Σ x·w·dy,
+     * and the weight's gradient dw[i] += dy[i]·x[i]·s when dw is not null.
+     *
+     * @param x   the forward's input
+     * @param xo  index in {@code x} of the first value
+     * @param w   the norm weight, n values from index 0
+     * @param dy  the gradient of the norm's output
+     * @param yo  index in {@code dy} of the first value
+     * @param dx  the input's gradient, added to
+     * @param dxo index in {@code dx} of the first value
+     * @param n   the number of values
+     * @param eps the forward's ε
+     * @param dw  the weight's gradient, n values added to; null to skip it
+     */
     public static void rmsNormBackward(float[] x, int xo, float[] w, float[] dy, int yo, float[] dx, int dxo, int n, float eps, float[] dw) {
         double ss = 0, dot = 0;
         for (int i = 0; i < n; i++) {

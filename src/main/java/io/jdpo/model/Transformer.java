@@ -16,6 +16,12 @@ import java.util.Objects;
  * back-propagates into a LoRA adapter. The parts have classes of their own: the weights
  * ({@link ModelWeights}), one block ({@link DecoderBlock}), the output head ({@link OutputHead}),
  * the packed pair sequence ({@link Layout}) and the backward ({@link Backprop}).
+ *
+ * <p>The transformer owns the opened GGUF file (its mapping) and its worker threads: both are
+ * released by {@link #close()}, after which no method may be called. It does not own the adapter
+ * given to {@link #setAdapter}. One forward or backward at a time: the adapter and arithmetic
+ * settings are read by every pass without locking, so callers that share an instance between
+ * threads serialise their calls. Token arrays hold vocabulary ids in [0, vocab).
  */
 public final class Transformer implements AutoCloseable {
     private final GgufModel file;
@@ -37,12 +43,35 @@ public final class Transformer implements AutoCloseable {
         this.head = new OutputHead(cfg, weights, par);
     }
 
-    /** Opens a GGUF model (any shard of a split one) for the Java forward with {@code threads} workers. */
+    /**
+     * Opens a GGUF model (any shard of a split one) for the Java forward with {@code threads} workers.
+     *
+     * @param path    the GGUF file, or any shard of a split model
+     * @param threads worker threads for the kernels, ≥ 1
+     * @return the model, weights read in place from the mapping
+     * @throws IOException              if a file cannot be opened or mapped
+     * @throws UnsupportedModelException if the architecture, a metadata value or a tensor's shape is
+     *                                   not one the Java forward supports (the message names it)
+     * @throws io.jdpo.tensor.UnsupportedTypeException if a tensor's type cannot be decoded
+     * @throws IllegalStateException    if this JVM cannot run the vector kernels (the message names
+     *                                  {@code -Djdpo.simd=scalar} as the way out)
+     */
     public static Transformer load(Path path, int threads) throws IOException {
         return load(path, threads, WeightPlacement.IN_PLACE);
     }
 
-    /** As {@link #load(Path, int)}, with every tensor kept where {@code placement} says (full-parameter training). */
+    /**
+     * As {@link #load(Path, int)}, with every tensor kept where {@code placement} says (full-parameter training).
+     *
+     * @param path      the GGUF file, or any shard of a split model
+     * @param threads   worker threads for the kernels, ≥ 1
+     * @param placement where each tensor is kept once loaded
+     * @return the model
+     * @throws IOException              if a file cannot be opened or mapped
+     * @throws UnsupportedModelException if the model is not one the Java forward supports
+     * @throws io.jdpo.tensor.UnsupportedTypeException if a tensor's type cannot be decoded
+     * @throws IllegalStateException    if this JVM cannot run the vector kernels
+     */
     public static Transformer load(Path path, int threads, WeightPlacement placement) throws IOException {
         // Kernels that cannot run on this JVM fail here, as one line, not inside the first forward.
         io.jdpo.tensor.Simd.check();
@@ -55,6 +84,7 @@ public final class Transformer implements AutoCloseable {
         }
     }
 
+    /** {@return the hyper-parameters read from the file's metadata} */
     public ModelConfig config() {
         return cfg;
     }
@@ -64,17 +94,25 @@ public final class Transformer implements AutoCloseable {
      * default) rounds them as llama.cpp's CPU backend does before each quantized product,
      * {@link Arithmetic#FLOAT} keeps them as floats. Gradients pass straight through the
      * rounding either way.
+     *
+     * @param a the arithmetic of every later product, not null
+     * @return this transformer
      */
     public Transformer arithmetic(Arithmetic a) {
         for (QuantMatrix m : matrices()) m.arithmetic(a);
         return this;
     }
 
+    /** {@return the arithmetic products use now} */
     public Arithmetic arithmetic() {
         return weights.output.arithmetic();
     }
 
-    /** Whether the two arithmetics differ on this model: some projection's weights are not F32. */
+    /**
+     * Whether the two arithmetics differ on this model.
+     *
+     * @return true if some projection's weights (the token embedding aside) are not F32
+     */
     public boolean roundsActivations() {
         for (QuantMatrix m : matrices()) {
             if (m != weights.tokenEmbedding && m.type() != io.jdpo.gguf.GgmlType.F32) return true;
@@ -94,12 +132,19 @@ public final class Transformer implements AutoCloseable {
         return all;
     }
 
-    /** The GGUF file the weights come from (its metadata and tensor table). */
+    /** {@return the GGUF file the weights come from (its metadata and tensor table); owned by this transformer} */
     public GgufModel file() {
         return file;
     }
 
-    /** Adds a LoRA adapter to every later forward (null removes it); its shapes must fit this model. */
+    /**
+     * Adds a LoRA adapter to every later forward (null removes it); its shapes must fit this model.
+     * The adapter is read, not copied: updates to its weights show in the next forward.
+     *
+     * @param adapter the adapter, or null for the base model alone
+     * @throws IllegalArgumentException if a pair's layer or shape does not fit this model; the
+     *                                  adapter in use is then left as it was
+     */
     public void setAdapter(LoraWeights adapter) {
         if (adapter != null) {
             adapter.layers().forEach((layer, pairs) -> pairs.forEach((t, p) -> {
@@ -116,6 +161,12 @@ public final class Transformer implements AutoCloseable {
     /**
      * log p(tokens[t] | tokens[0..t)) for every t in [from, tokens.length); from must be at
      * least 1 (the first token has no prediction).
+     *
+     * @param tokens the sequence
+     * @param from   the first position whose token is scored, in [1, tokens.length]
+     * @return tokens.length − from natural-log probabilities
+     * @throws IllegalArgumentException if {@code from} is out of range, a token lies outside the
+     *                                  vocabulary or the sequence exceeds the model's context
      */
     public float[] logProbs(int[] tokens, int from) {
         Layout layout = checkedSequence(tokens, from);
@@ -126,6 +177,14 @@ public final class Transformer implements AutoCloseable {
      * Log-probs of both completions of a preference pair, the chosen's then the rejected's,
      * with the prompt computed once (the inference twin of {@link #forwardPair}). They equal
      * those of the two sequences scored apart, bit for bit.
+     *
+     * @param prompt   the shared prompt, not empty
+     * @param chosen   the chosen completion
+     * @param rejected the rejected completion
+     * @return chosen.length + rejected.length log-probs: each completion token given the prompt and
+     *         the completion's earlier tokens
+     * @throws IllegalArgumentException if a token lies outside the vocabulary or prompt plus the
+     *                                  longer completion exceed the model's context
      */
     public float[] logProbsPair(int[] prompt, int[] chosen, int[] rejected) {
         Layout layout = checkedPair(prompt, chosen, rejected);
@@ -136,12 +195,27 @@ public final class Transformer implements AutoCloseable {
      * The training forward of one sequence: log-probs of tokens[from..T) plus what
      * {@link #backward} needs. With {@code recompute}, only each layer's input is kept
      * (T × dim floats per layer) and the backward recomputes the rest, one layer at a time.
+     *
+     * @param tokens    the sequence
+     * @param from      the first position whose token is scored, in [1, tokens.length]
+     * @param recompute true to keep only each layer's input, trading a second forward for memory
+     * @return the pass, to hand to one {@link #backward}
+     * @throws IllegalArgumentException as {@link #logProbs(int[], int)}
      */
     public ForwardPass forward(int[] tokens, int from, boolean recompute) {
         return forward(tokens, from, recompute, 0);
     }
 
-    /** As {@link #forward(int[], int, boolean)}; {@code dropoutSeed} picks the LoRA dropout masks (when the adapter has dropout). */
+    /**
+     * As {@link #forward(int[], int, boolean)}; {@code dropoutSeed} picks the LoRA dropout masks (when the adapter has dropout).
+     *
+     * @param tokens      the sequence
+     * @param from        the first position whose token is scored, in [1, tokens.length]
+     * @param recompute   true to keep only each layer's input
+     * @param dropoutSeed the seed of the dropout masks: the same seed gives the same masks
+     * @return the pass, to hand to one {@link #backward}
+     * @throws IllegalArgumentException as {@link #logProbs(int[], int)}
+     */
     public ForwardPass forward(int[] tokens, int from, boolean recompute, long dropoutSeed) {
         return forward(checkedSequence(tokens, from), recompute, dropoutSeed);
     }
@@ -151,12 +225,29 @@ public final class Transformer implements AutoCloseable {
      * chosen and rejected packed into one sequence where each completion attends to the prompt
      * and to itself. Log-probs come out as the chosen completion's then the rejected one's
      * (branches 0 and 1 of the pass); they equal those of two separate sequences.
+     *
+     * @param prompt    the shared prompt, not empty
+     * @param chosen    the chosen completion
+     * @param rejected  the rejected completion
+     * @param recompute true to keep only each layer's input
+     * @return the pass, to hand to one {@link #backward}
+     * @throws IllegalArgumentException as {@link #logProbsPair}
      */
     public ForwardPass forwardPair(int[] prompt, int[] chosen, int[] rejected, boolean recompute) {
         return forwardPair(prompt, chosen, rejected, recompute, 0);
     }
 
-    /** As {@link #forwardPair(int[], int[], int[], boolean)}; {@code dropoutSeed} picks the LoRA dropout masks. */
+    /**
+     * As {@link #forwardPair(int[], int[], int[], boolean)}; {@code dropoutSeed} picks the LoRA dropout masks.
+     *
+     * @param prompt      the shared prompt, not empty
+     * @param chosen      the chosen completion
+     * @param rejected    the rejected completion
+     * @param recompute   true to keep only each layer's input
+     * @param dropoutSeed the seed of the dropout masks: the same seed gives the same masks
+     * @return the pass, to hand to one {@link #backward}
+     * @throws IllegalArgumentException as {@link #logProbsPair}
+     */
     public ForwardPass forwardPair(int[] prompt, int[] chosen, int[] rejected, boolean recompute, long dropoutSeed) {
         return forward(checkedPair(prompt, chosen, rejected), recompute, dropoutSeed);
     }
@@ -202,7 +293,13 @@ public final class Transformer implements AutoCloseable {
      * Back-propagates dLoss/dlogp (one value per log-prob of the pass, both branches of a pair
      * in order) through the model, adding the gradient of every adapter parameter to
      * {@code grads} (the adapter's layout). The base weights are frozen: only the adapter gets
-     * gradients.
+     * gradients. A pass goes through one backward only.
+     *
+     * @param pass      a pass of this transformer's forward, with the adapter still set
+     * @param dLogProbs dLoss/dlogp, one per log-prob of {@code pass}
+     * @param grads     an adapter of the same layout as the one set; gradients are added to it
+     * @throws IllegalStateException    if no adapter is set, or the pass has been through a backward already
+     * @throws IllegalArgumentException if {@code grads}' layout or {@code dLogProbs}' length does not match
      */
     public void backward(ForwardPass pass, float[] dLogProbs, LoraWeights grads) {
         if (lora == null) throw new IllegalStateException("no adapter set: nothing to train");
@@ -214,6 +311,12 @@ public final class Transformer implements AutoCloseable {
     /**
      * Back-propagates dLoss/dlogp into the model's own weights (full-parameter training), each
      * weight's gradient handed to {@code sink}. The adapter, if one is set, is not trained.
+     *
+     * @param pass      a pass of this transformer's forward
+     * @param dLogProbs dLoss/dlogp, one per log-prob of {@code pass}
+     * @param sink      receives each weight's gradient
+     * @throws IllegalStateException    if the pass has been through a backward already
+     * @throws IllegalArgumentException if {@code dLogProbs}' length does not match the pass
      */
     public void backward(ForwardPass pass, float[] dLogProbs, WeightGradients sink) {
         checkBackward(pass, dLogProbs);
@@ -273,7 +376,15 @@ public final class Transformer implements AutoCloseable {
         return x;
     }
 
-    /** Vocabulary logits predicting tokens[from..T): (T - from) rows of vocab values. */
+    /**
+     * Vocabulary logits predicting tokens[from..T): (T - from) rows of vocab values.
+     *
+     * @param tokens the sequence
+     * @param from   the first position whose token is predicted, in [1, tokens.length]
+     * @return (T − from) × vocab logits, row-major; row i predicts tokens[from + i] (final
+     *         soft-capping applied where the model has it)
+     * @throws IllegalArgumentException as {@link #logProbs(int[], int)}
+     */
     public float[] logits(int[] tokens, int from) {
         Layout layout = checkedSequence(tokens, from);
         float[] x = run(layout, ropeTable(layout), null, null, null);
@@ -323,6 +434,7 @@ public final class Transformer implements AutoCloseable {
         return lora;
     }
 
+    /** Stops the worker threads and unmaps the file; the transformer and its matrices are unusable after. */
     @Override
     public void close() {
         par.close();

@@ -2,11 +2,11 @@ package io.jdpo.progress;
 
 import java.io.PrintStream;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Progress on a terminal: one line per stage update with done/total, tokens/s and ETA,
- * redrawn in place (at most every 200 ms), and messages on their own lines.
+ * redrawn in place (at most every 200 ms), and messages on their own lines. Thread-safe (its
+ * methods are synchronized), so several workers may share one.
  */
 public final class ConsoleProgress implements TrainListener {
     private final PrintStream out;
@@ -17,23 +17,47 @@ public final class ConsoleProgress implements TrainListener {
     private long stageStart, lastDraw;
     private boolean lineOpen;
 
+    /**
+     * A printer that shows every metric row.
+     *
+     * @param out where to print, usually System.err or System.out
+     * @param quiet whether to print nothing at all
+     */
     public ConsoleProgress(PrintStream out, boolean quiet) {
         this(out, quiet, 1);
     }
 
-    /** Prints every {@code rowsEvery}-th training row (evaluation rows always). */
+    /**
+     * A printer that shows every {@code rowsEvery}-th training row (evaluation rows always).
+     *
+     * @param out where to print
+     * @param quiet whether to print nothing at all
+     * @param rowsEvery show training rows whose step is a multiple of this; values below 1 mean 1
+     */
     public ConsoleProgress(PrintStream out, boolean quiet, int rowsEvery) {
         this.out = out;
         this.quiet = quiet;
         this.rowsEvery = Math.max(1, rowsEvery);
     }
 
-    /** The rate's unit for a stage whose counts are not tokens ("tensors/s" for a merge). */
+    /**
+     * Sets the rate's unit for a stage whose counts are not tokens ("tensors/s" for a merge).
+     * Not synchronized: call it before the run starts.
+     *
+     * @param stage the stage's name
+     * @param unit the unit printed after the rate (default "tok/s")
+     * @return this printer
+     */
     public ConsoleProgress unit(String stage, String unit) {
         units.put(stage, unit);
         return this;
     }
 
+    /**
+     * Redraws the stage's line: done/total, rate, elapsed time and ETA. Skipped when the last
+     * draw was under 200 ms ago, unless the stage is complete; a new stage starts a new line.
+     * Prints nothing when quiet.
+     */
     @Override
     public synchronized void progress(String stage, long done, long total, long tokens) {
         if (quiet) return;
@@ -56,18 +80,21 @@ public final class ConsoleProgress implements TrainListener {
         out.flush();
     }
 
+    /**
+     * Prints the row's TRL-named values on one line, doubles to 4 significant digits; skipped
+     * when quiet, or for a training step that is not a multiple of {@code rowsEvery}.
+     */
     @Override
-    public synchronized void metrics(Map<String, Object> row) {
-        boolean train = row.containsKey("loss"), eval = row.containsKey("eval_loss");
-        if (quiet || !(train || eval)) return;
-        if (train && row.get("step") instanceof Number n && n.intValue() % rowsEvery != 0) return;
+    public synchronized void metrics(StepMetrics metrics) {
+        if (quiet || !metrics.eval() && metrics.step() % rowsEvery != 0) return;
         endLine();
         StringBuilder sb = new StringBuilder();
-        row.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : "  ").append(k).append('=')
+        metrics.row().forEach((k, v) -> sb.append(sb.isEmpty() ? "" : "  ").append(k).append('=')
                 .append(v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : v));
         out.println(sb);
     }
 
+    /** Prints the line on its own, after closing any progress line; nothing when quiet. */
     @Override
     public synchronized void message(String line) {
         if (quiet) return;

@@ -17,7 +17,15 @@ import java.util.Map;
  * rewards over steps, the final numbers, the configuration, and before/after samples.
  */
 public final class HtmlReport {
-    /** A generation from the same prompt before and after training, with the demo reward of each. */
+    /**
+     * A generation from the same prompt before and after training, with the demo reward of each.
+     *
+     * @param prompt the prompt, shown as text (HTML-escaped)
+     * @param before the base model's completion
+     * @param after the trained model's completion
+     * @param rewardBefore the reward of {@code before}; NaN shows as "-"
+     * @param rewardAfter the reward of {@code after}; NaN shows as "-"
+     */
     public record Sample(String prompt, String before, String after, double rewardBefore, double rewardAfter) {
     }
 
@@ -31,6 +39,17 @@ public final class HtmlReport {
     /**
      * Writes the report (atomically) from the metric rows of metrics.jsonl (training rows carry
      * "loss", evaluation rows "eval_loss"), the configuration and samples (may be empty).
+     * Every text is HTML-escaped. The file is written as {@code .<name>.<hex>.partial} beside
+     * the target and renamed over it (an existing report is replaced); missing folders are created.
+     *
+     * @param out the HTML file to write
+     * @param title the page's title and heading
+     * @param rows metric rows under TRL's names (as a trainer's {@code StepMetrics.row()} gives them),
+     *        in step order; rows with a numeric "step" are charted; a "data"/"eval_data" entry
+     *        (as metrics.jsonl's first record carries) adds a table of what happened to the data's rows
+     * @param config settings to list, in order
+     * @param samples before/after generations to show (may be empty)
+     * @throws IOException if the file cannot be written
      */
     public static void write(Path out, String title, List<Map<String, Object>> rows, Map<String, String> config, List<Sample> samples)
             throws IOException {

@@ -16,8 +16,18 @@ import java.util.Locale;
  * through the rounding (the straight-through estimator of quantization-aware training).
  */
 public enum Arithmetic {
-    DEPLOYED, FLOAT;
+    /** Activations rounded as llama.cpp's CPU backend rounds them (the default). */
+    DEPLOYED,
+    /** Activations kept as floats: the exact product with the file's weights. */
+    FLOAT;
 
+    /**
+     * Reads the CLI's spelling of a mode, case-insensitively.
+     *
+     * @param s "deployed" or "float", in any case
+     * @return the mode
+     * @throws IllegalArgumentException naming the accepted values when {@code s} is neither
+     */
     public static Arithmetic parse(String s) {
         try {
             return valueOf(s.toUpperCase(Locale.ROOT));
@@ -26,6 +36,7 @@ public enum Arithmetic {
         }
     }
 
+    /** {@return the lower-case name, the spelling {@link #parse} accepts and the CLI prints} */
     @Override
     public String toString() {
         return name().toLowerCase(Locale.ROOT);

@@ -13,7 +13,7 @@ import java.util.Set;
 /**
  * Dequantizes GGUF tensor data (off-heap, e.g. a memory-mapped file) into floats, bit-identical
  * to ggml's own to_float. The Vector API path is the default; the scalar path is the
- * reference it is tested against.
+ * reference it is tested against. Thread-safe: each thread decodes through its own copy buffer.
  */
 public final class Dequantizer {
     private static final Map<GgmlType, BlockDecoder> DECODERS = new EnumMap<>(GgmlType.class);
@@ -34,25 +34,62 @@ public final class Dequantizer {
     private Dequantizer() {
     }
 
+    /**
+     * Whether jdpo can decode a type.
+     *
+     * @param type a ggml tensor type
+     * @return true for F32, F16, BF16, the legacy, K and IQ4 quants jdpo decodes
+     */
     public static boolean supports(GgmlType type) {
         return DECODERS.containsKey(type);
     }
 
+    /** {@return every type {@link #dequantize} decodes: a view of the internal table, not to be modified} */
     public static Set<GgmlType> supportedTypes() {
         return DECODERS.keySet();
     }
 
-    /** Decodes {@code n} values of {@code type} from {@code src} (offset 0) into {@code dst[dstOff..]}. */
+    /**
+     * Decodes {@code n} values of {@code type} from {@code src} (offset 0) into {@code dst[dstOff..]}.
+     *
+     * @param type   the data's ggml type
+     * @param src    the encoded blocks, from byte 0; the caller keeps it alive for the call
+     * @param dst    receives {@code n} floats
+     * @param dstOff index in {@code dst} of the first value
+     * @param n      values to decode: a whole number of {@code type}'s blocks
+     * @throws UnsupportedTypeException if jdpo cannot decode {@code type}
+     * @throws IllegalArgumentException if {@code n} is not a whole number of blocks or {@code src} is
+     *                                  shorter than their bytes
+     */
     public static void dequantize(GgmlType type, MemorySegment src, float[] dst, int dstOff, int n) {
         run(type, src, dst, dstOff, n, Simd.VECTOR);
     }
 
-    /** The scalar reference of {@link #dequantize}. */
+    /**
+     * The scalar reference of {@link #dequantize(GgmlType, MemorySegment, float[], int, int)}.
+     *
+     * @param type   the data's ggml type
+     * @param src    the encoded blocks, from byte 0
+     * @param dst    receives {@code n} floats
+     * @param dstOff index in {@code dst} of the first value
+     * @param n      values to decode: a whole number of {@code type}'s blocks
+     * @throws UnsupportedTypeException if jdpo cannot decode {@code type}
+     * @throws IllegalArgumentException if {@code n} is not a whole number of blocks or {@code src} is
+     *                                  shorter than their bytes
+     */
     public static void dequantizeScalar(GgmlType type, MemorySegment src, float[] dst, int dstOff, int n) {
         run(type, src, dst, dstOff, n, false);
     }
 
-    /** A whole tensor of a GGUF file as floats; unsupported types fail naming the tensor. */
+    /**
+     * A whole tensor of a GGUF file as floats; unsupported types fail naming the tensor.
+     *
+     * @param file an open GGUF file holding the tensor
+     * @param t    one of {@code file}'s tensors
+     * @return a new array of the tensor's elements, in the file's order (row-major, ne[0] fastest)
+     * @throws UnsupportedTypeException if jdpo cannot decode the tensor's type
+     * @throws ArithmeticException      if the tensor has more than {@code Integer.MAX_VALUE} elements
+     */
     public static float[] dequantize(GgufFile file, GgufTensorInfo t) {
         if (!supports(t.type())) throw new UnsupportedTypeException(t.name(), t.type());
         float[] out = new float[Math.toIntExact(t.elementCount())];

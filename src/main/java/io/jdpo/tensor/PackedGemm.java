@@ -11,13 +11,22 @@ import jdk.incubator.vector.VectorSpecies;
  * loads, and no horizontal reductions (each lane is its own output). A block of B
  * (KB × STRIP floats, 16 KiB with 256-bit vectors) stays in L1 while all rows of A pass.
  * Sums run over k in a fixed order, so results are the same on every run.
+ *
+ * <p>All matrices are row-major float arrays addressed by an offset and a leading dimension
+ * (the distance in floats between the starts of two rows), so a product can read or write a
+ * sub-matrix of a larger array. C must not overlap A or B. Without a usable vector width
+ * ({@link Simd#VECTOR} false) the products run the scalar references, whose sums are not fused
+ * multiply-adds, so their last bits can differ from the vector path's.
+ *
+ * <p>Thread-safe: the packing buffers are per thread, so any number of threads may run products
+ * at once on disjoint outputs.
  */
 public final class PackedGemm {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = F.length();
-    /** Output columns per packed strip: two vectors. */
+    /** Output columns per packed strip: two vectors of the running {@link Simd#F} width (16 floats with AVX2). */
     public static final int STRIP = 2 * L;
-    /** Reduction depth per packed block. */
+    /** Reduction depth per packed block, in floats: sums over k are done in blocks of this many. */
     public static final int KB = 256;
     /** The packed block of B (at most KB × STRIP floats): one per thread, reused by every call. */
     private static final ScratchBuffer<float[]> PACKED = ScratchBuffer.floats();
@@ -29,13 +38,45 @@ public final class PackedGemm {
     private PackedGemm() {
     }
 
-    /** C[M×N] (+)= A[M×K] · B[K×N], all row-major with leading dimensions lda, ldb, ldc. */
+    /**
+     * C[M×N] (+)= A[M×K] · B[K×N], all row-major with leading dimensions lda, ldb, ldc.
+     *
+     * @param a          holds A
+     * @param ao         index of A[0][0] in {@code a}
+     * @param lda        row stride of A in floats (≥ K)
+     * @param M          rows of A and of C
+     * @param b          holds B
+     * @param bo         index of B[0][0] in {@code b}
+     * @param ldb        row stride of B in floats (≥ N)
+     * @param K          the reduction length: columns of A, rows of B
+     * @param N          columns of B and of C
+     * @param c          receives C
+     * @param co         index of C[0][0] in {@code c}
+     * @param ldc        row stride of C in floats (≥ N)
+     * @param accumulate true to add the product to C's current values, false to overwrite them
+     */
     public static void ab(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                           float[] c, int co, int ldc, boolean accumulate) {
         product(a, ao, lda, M, b, bo, ldb, false, K, N, c, co, ldc, accumulate);
     }
 
-    /** C[M×N] (+)= A[M×K] · Bᵀ where B is N×K row-major (weight rows, as GGUF stores them). */
+    /**
+     * C[M×N] (+)= A[M×K] · Bᵀ where B is N×K row-major (weight rows, as GGUF stores them).
+     *
+     * @param a          holds A
+     * @param ao         index of A[0][0] in {@code a}
+     * @param lda        row stride of A in floats (≥ K)
+     * @param M          rows of A and of C
+     * @param b          holds B, one row of K values per output column
+     * @param bo         index of B[0][0] in {@code b}
+     * @param ldb        row stride of B in floats (≥ K)
+     * @param K          the reduction length: columns of A and of B
+     * @param N          rows of B, columns of C
+     * @param c          receives C
+     * @param co         index of C[0][0] in {@code c}
+     * @param ldc        row stride of C in floats (≥ N)
+     * @param accumulate true to add the product to C's current values, false to overwrite them
+     */
     public static void abT(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                            float[] c, int co, int ldc, boolean accumulate) {
         product(a, ao, lda, M, b, bo, ldb, true, K, N, c, co, ldc, accumulate);
@@ -80,7 +121,23 @@ public final class PackedGemm {
         }
     }
 
-    /** Scalar reference of {@link #ab}. */
+    /**
+     * Scalar reference of {@link #ab}: one plain (unfused) sum per output, k in order.
+     *
+     * @param a          holds A
+     * @param ao         index of A[0][0] in {@code a}
+     * @param lda        row stride of A in floats (≥ K)
+     * @param M          rows of A and of C
+     * @param b          holds B
+     * @param bo         index of B[0][0] in {@code b}
+     * @param ldb        row stride of B in floats (≥ N)
+     * @param K          the reduction length: columns of A, rows of B
+     * @param N          columns of B and of C
+     * @param c          receives C
+     * @param co         index of C[0][0] in {@code c}
+     * @param ldc        row stride of C in floats (≥ N)
+     * @param accumulate true to add the product to C's current values, false to overwrite them
+     */
     public static void abScalar(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                                 float[] c, int co, int ldc, boolean accumulate) {
         for (int i = 0; i < M; i++) {
@@ -92,7 +149,23 @@ public final class PackedGemm {
         }
     }
 
-    /** Scalar reference of {@link #abT}. */
+    /**
+     * Scalar reference of {@link #abT}: one plain (unfused) sum per output, k in order.
+     *
+     * @param a          holds A
+     * @param ao         index of A[0][0] in {@code a}
+     * @param lda        row stride of A in floats (≥ K)
+     * @param M          rows of A and of C
+     * @param b          holds B, one row of K values per output column
+     * @param bo         index of B[0][0] in {@code b}
+     * @param ldb        row stride of B in floats (≥ K)
+     * @param K          the reduction length: columns of A and of B
+     * @param N          rows of B, columns of C
+     * @param c          receives C
+     * @param co         index of C[0][0] in {@code c}
+     * @param ldc        row stride of C in floats (≥ N)
+     * @param accumulate true to add the product to C's current values, false to overwrite them
+     */
     public static void abTScalar(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                                  float[] c, int co, int ldc, boolean accumulate) {
         for (int i = 0; i < M; i++) {

@@ -8,6 +8,11 @@ import java.lang.foreign.MemorySegment;
  * A weight matrix as stored in GGUF ({@code rows} = n_out rows of {@code cols} = n_in values,
  * any supported type), read in place from the mapped file. Products decode a few rows at a
  * time and use each decoded row for every token, so no tensor is ever dequantized whole.
+ *
+ * <p>The matrix does not own its bytes: they belong to the mapping of the GGUF file, which must
+ * stay open while the matrix is used. Activation and gradient arrays are row-major, one row per
+ * token. Products may run from several threads at once (each thread decodes into its own
+ * buffer); changing {@link #arithmetic(Arithmetic)} while products run is not safe.
  */
 public final class QuantMatrix {
     /**
@@ -29,6 +34,18 @@ public final class QuantMatrix {
     /** How products round their activations; set by the model that owns the matrix. */
     private Arithmetic arithmetic = Arithmetic.DEPLOYED;
 
+    /**
+     * Wraps a tensor's bytes.
+     *
+     * @param name the tensor's name, used in errors
+     * @param type its ggml type
+     * @param data its bytes: {@code rows} rows of {@code cols} values, each row a whole number of blocks
+     * @param cols values per row: n_in, the tensor's ne[0]
+     * @param rows rows: n_out, the tensor's ne[1]
+     * @throws UnsupportedTypeException if jdpo cannot decode {@code type}
+     * @throws IllegalArgumentException if {@code cols} is not a whole number of blocks or
+     *                                  {@code data} is not exactly rows × row bytes long
+     */
     public QuantMatrix(String name, GgmlType type, MemorySegment data, int cols, int rows) {
         if (!Dequantizer.supports(type)) throw new UnsupportedTypeException(name, type);
         this.name = name;
@@ -42,18 +59,37 @@ public final class QuantMatrix {
         this.data = data;
     }
 
+    /** {@return the tensor's name in the file} */
     public String name() { return name; }
+
+    /** {@return how products round their activations; {@link Arithmetic#DEPLOYED} until set} */
     public Arithmetic arithmetic() { return arithmetic; }
 
-    /** How later products treat their activations (see {@link Arithmetic}). */
+    /**
+     * How later products treat their activations (see {@link Arithmetic}).
+     *
+     * @param a the arithmetic, not null
+     */
     public void arithmetic(Arithmetic a) {
         this.arithmetic = java.util.Objects.requireNonNull(a);
     }
+
+    /** {@return the tensor's ggml type} */
     public GgmlType type() { return type; }
+
+    /** {@return n_out, the number of output values per token} */
     public int rows() { return rows; }
+
+    /** {@return n_in, the number of input values per token} */
     public int cols() { return cols; }
 
-    /** Row r as floats. */
+    /**
+     * Row r as floats.
+     *
+     * @param r   the row, in [0, rows)
+     * @param out receives {@code cols} floats
+     * @param off index in {@code out} of the first
+     */
     public void decodeRow(int r, float[] out, int off) {
         Dequantizer.dequantize(type, data.asSlice(r * rowBytes, rowBytes), out, off, cols);
     }
@@ -63,7 +99,12 @@ public final class QuantMatrix {
      * The activations are first rounded as {@link #arithmetic()} says: in the deployed
      * arithmetic to the 8-bit blocks llama.cpp's CPU backend makes of them (so the product
      * computes ggml's block sums), or to F16/BF16 for F16/BF16 weights; in the float
-     * arithmetic not at all.
+     * arithmetic not at all. The input is not modified.
+     *
+     * @param input  x, tokens × cols
+     * @param tokens the number of token rows
+     * @param y      receives W·x, tokens × rows; overwritten
+     * @param par    the threads that share the rows
      */
     public void matmul(float[] input, int tokens, float[] y, Parallel par) {
         Rounded x = round(input, tokens, Simd.VECTOR);
@@ -111,6 +152,14 @@ public final class QuantMatrix {
 
     /** Receives one panel of y = W·x: rows [r0, r0 + n) of W against every token, as tokens × n values. */
     public interface PanelSink {
+        /**
+         * Takes one panel.
+         *
+         * @param r0 the panel's first row of W (first output index)
+         * @param n  its number of rows
+         * @param y  tokens × n products, row-major (y[t·n + k] is output r0 + k of token t); a
+         *           per-thread buffer reused for the next panel, so copy what must outlive the call
+         */
         void accept(int r0, int n, float[] y);
     }
 
@@ -120,6 +169,12 @@ public final class QuantMatrix {
      * values never exist at once. Each thread takes one contiguous range of rows and gets its
      * sink from {@code sinkForRange} (called with the range's first row); within a range the
      * panels arrive in row order.
+     *
+     * @param input        x, tokens × cols; rounded as {@link #matmul} rounds it
+     * @param tokens       the number of token rows
+     * @param par          the threads that share the rows
+     * @param sinkForRange gives the sink of the range starting at a row; sinks of different
+     *                     ranges run concurrently
      */
     public void matmulPanels(float[] input, int tokens, Parallel par, java.util.function.IntFunction<PanelSink> sinkForRange) {
         Rounded x = round(input, tokens, Simd.VECTOR);
@@ -148,7 +203,13 @@ public final class QuantMatrix {
         }
     }
 
-    /** Scalar reference of {@link #matmul}: round and decode with the scalar paths, accumulate in double. */
+    /**
+     * Scalar reference of {@link #matmul}: round and decode with the scalar paths, accumulate in double.
+     *
+     * @param input  x, tokens × cols
+     * @param tokens the number of token rows
+     * @param y      receives W·x, tokens × rows; overwritten
+     */
     public void matmulScalar(float[] input, int tokens, float[] y) {
         Rounded rounded = round(input, tokens, false);
         float[] x = rounded.values;
@@ -172,12 +233,25 @@ public final class QuantMatrix {
      * rounding's own derivative is zero almost everywhere. Threads own slices of columns, aligned to the
      * type's blocks so each decodes only its part of every row; each dx value is summed by
      * one thread in a fixed order, so results do not depend on timing.
+     *
+     * @param dy     the output gradient, tokens × rows
+     * @param tokens the number of token rows
+     * @param dx     the input gradient, tokens × cols; added to
+     * @param par    the threads that share the columns
      */
     public void matmulTransposedAdd(float[] dy, int tokens, float[] dx, Parallel par) {
         matmulTransposedAdd(dy, tokens, dx, 0, par);
     }
 
-    /** As {@link #matmulTransposedAdd(float[], int, float[], Parallel)} with dx's rows starting at dxOff. */
+    /**
+     * As {@link #matmulTransposedAdd(float[], int, float[], Parallel)} with dx's rows starting at dxOff.
+     *
+     * @param dy     the output gradient, tokens × rows
+     * @param tokens the number of token rows
+     * @param dx     holds the input gradient, tokens × cols from {@code dxOff}; added to
+     * @param dxOff  index in {@code dx} of the gradient's first value
+     * @param par    the threads that share the columns
+     */
     public void matmulTransposedAdd(float[] dy, int tokens, float[] dx, int dxOff, Parallel par) {
         int grain = Math.max(type.blockSize(), PackedGemm.STRIP);
         par.forRange(cols, grain, (c0, c1) -> {
@@ -194,7 +268,13 @@ public final class QuantMatrix {
         });
     }
 
-    /** Scalar reference of {@link #matmulTransposedAdd}: whole rows decoded by the scalar path, sums in double. */
+    /**
+     * Scalar reference of {@link #matmulTransposedAdd}: whole rows decoded by the scalar path, sums in double.
+     *
+     * @param dy     the output gradient, tokens × rows
+     * @param tokens the number of token rows
+     * @param dx     the input gradient, tokens × cols from index 0; added to
+     */
     public void matmulTransposedAddScalar(float[] dy, int tokens, float[] dx) {
         float[] w = new float[cols];
         double[] acc = new double[tokens * cols];

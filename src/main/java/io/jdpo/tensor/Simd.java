@@ -67,7 +67,11 @@ public final class Simd {
         };
     }
 
-    /** One line for logs and errors: "256-bit vectors" or "scalar kernels". */
+    /**
+     * One line for logs and errors.
+     *
+     * @return e.g. "256-bit vectors (8 float lanes)", or "scalar kernels (-Djdpo.simd=scalar)"
+     */
     public static String describe() {
         return VECTOR ? F.vectorBitSize() + "-bit vectors (" + F.length() + " float lanes)" : "scalar kernels (-Djdpo.simd=scalar)";
     }

@@ -24,7 +24,15 @@ public final class AdamW implements AutoCloseable {
 
     /**
      * Optimizes {@code params} (F32 segments, updated in place) with one weight decay per
-     * tensor.
+     * tensor. The moments are allocated here, off-heap, and freed by {@link #close()}.
+     *
+     * @param params      the parameter tensors, F32, each a whole number of floats; the optimizer
+     *                    keeps them and must not outlive their arena
+     * @param weightDecay the decoupled weight decay of each tensor (0 for none), one per tensor
+     * @param beta1       decay of the first moment, in [0, 1)
+     * @param beta2       decay of the second moment, in [0, 1)
+     * @param eps         added to the denominator's square root
+     * @throws IllegalArgumentException if the counts of tensors and decays differ
      */
     public AdamW(List<MemorySegment> params, double[] weightDecay, double beta1, double beta2, double eps) {
         if (weightDecay.length != params.size()) {
@@ -43,25 +51,50 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** Optimizes an adapter's slab. */
+    /**
+     * Optimizes an adapter's slab (every A and B of the adapter, one tensor for the optimizer).
+     *
+     * @param params      the adapter, updated in place
+     * @param beta1       decay of the first moment
+     * @param beta2       decay of the second moment
+     * @param eps         added to the denominator's square root
+     * @param weightDecay the decoupled weight decay (TRL's default is 0)
+     */
     public AdamW(LoraWeights params, double beta1, double beta2, double eps, double weightDecay) {
         this(List.of(params.slab()), new double[]{weightDecay}, beta1, beta2, eps);
     }
 
-    /** PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8) with TRL's weight decay of 0. */
+    /**
+     * PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8) with TRL's weight decay of 0.
+     *
+     * @param params the adapter to optimize
+     * @return a new optimizer; close it to free its moments
+     */
     public static AdamW standard(LoraWeights params) {
         return new AdamW(params, 0.9, 0.999, 1e-8, 0);
     }
 
-    /** One update of the adapter {@code params} from grads at learning rate lr. */
+    /**
+     * One update of the adapter {@code params} from {@code grads}.
+     *
+     * @param params the adapter this optimizer was made for, updated in place
+     * @param grads  gradients of the loss, with the adapter's layout
+     * @param lr     the learning rate of this step
+     * @throws IllegalArgumentException if {@code params} is not the optimizer's adapter
+     */
     public void step(LoraWeights params, LoraWeights grads, double lr) {
         if (params.slab() != this.params.getFirst()) throw new IllegalArgumentException("not the adapter this optimizer was made for");
         step(List.of(grads.slab()), lr, 1.0);
     }
 
     /**
-     * One update from {@code grads} (one segment per parameter tensor, in order) at learning
-     * rate lr, each gradient multiplied by {@code gradScale} first (gradient clipping).
+     * One update from {@code grads}, each gradient multiplied by {@code gradScale} first
+     * (gradient clipping).
+     *
+     * @param grads     one F32 segment per parameter tensor, in the constructor's order and sizes
+     * @param lr        the learning rate of this step
+     * @param gradScale the factor applied to every gradient (1 for none)
+     * @throws IllegalArgumentException if the number of gradients differs from the tensors'
      */
     public void step(List<MemorySegment> grads, double lr, double gradScale) {
         if (grads.size() != params.size()) throw new IllegalArgumentException(grads.size() + " gradients for " + params.size() + " tensors");
@@ -85,7 +118,11 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** Updates taken so far (the bias-correction count). */
+    /**
+     * Updates taken so far, restored by a checkpoint.
+     *
+     * @return the bias-correction count
+     */
     public int steps() {
         return steps;
     }
@@ -104,6 +141,7 @@ public final class AdamW implements AutoCloseable {
         this.steps = steps;
     }
 
+    /** Frees the moments; the optimizer is unusable afterwards (the parameters are not touched). */
     @Override
     public void close() {
         arena.close();

@@ -31,13 +31,33 @@ public final class Checkpoint {
     private static final long MAGIC = 0x4a44504f434b5031L; // "JDPOCKP1"
     private static final int HEADER = 8 + 4 + 4 + 8;
 
-    /** What identifies the run a checkpoint belongs to. */
+    /**
+     * What identifies the run a checkpoint belongs to: a resume is refused when any differs.
+     *
+     * @param config fingerprint of the settings that change the result (not cadences or --force)
+     * @param model  SHA-256 of the base model file
+     * @param data   fingerprint of the tokenized training pairs
+     */
     public record Identity(String config, String model, String data) {
     }
 
     private Checkpoint() {
     }
 
+    /**
+     * Writes a checkpoint atomically: assembled under {@code .NAME.partial} and renamed; an
+     * older checkpoint of the same name is replaced only once the new one is complete.
+     *
+     * @param dir          the checkpoint folder (usually {@link #folder(Path, int)})
+     * @param step         optimizer steps taken
+     * @param lora         the adapter now
+     * @param opt          its optimizer (moments and step count are saved)
+     * @param id           the run's identity, checked by {@link #load}
+     * @param architecture the model's GGUF architecture name, for the adapter file
+     * @param provenance   extra {@code jdpo.*} metadata written into the adapter file
+     * @return {@code dir}
+     * @throws IOException if a file cannot be written (nothing is left under {@code dir} then)
+     */
     public static Path save(Path dir, int step, LoraWeights lora, AdamW opt, Identity id, String architecture,
                             Map<String, String> provenance) throws IOException {
         Path parent = dir.toAbsolutePath().getParent();
@@ -72,6 +92,10 @@ public final class Checkpoint {
      * The newest complete checkpoint of a run's output folder ({@code checkpoints/step-N}
      * with the highest N holding all its files), as {@code resume_from_checkpoint=True} picks
      * one in peers; empty when there is none.
+     *
+     * @param outDir a run's output folder
+     * @return the checkpoint folder, or empty
+     * @throws IOException if the folder cannot be listed
      */
     public static Optional<Path> latest(Path outDir) throws IOException {
         Path dir = outDir.resolve("checkpoints");
@@ -84,14 +108,30 @@ public final class Checkpoint {
         }
     }
 
-    /** The folder a checkpoint of {@code step} goes to. */
+    /**
+     * The folder a checkpoint of {@code step} goes to.
+     *
+     * @param outDir a run's output folder
+     * @param step   optimizer steps taken
+     * @return the folder a checkpoint of {@code step} goes to ({@code checkpoints/step-000042})
+     */
     public static Path folder(Path outDir, int step) {
         return outDir.resolve("checkpoints").resolve(String.format("step-%06d", step));
     }
 
     private static final Pattern STEP_DIR = Pattern.compile("step-\\d{6,}");
 
-    /** Restores adapter and optimizer from a checkpoint of the same run; returns the step it was taken at. */
+    /**
+     * Restores adapter and optimizer from a checkpoint of the same run.
+     *
+     * @param dir      the checkpoint folder
+     * @param lora     the adapter to overwrite (same configuration as the saved one)
+     * @param opt      the optimizer to overwrite
+     * @param expected the identity of the run resuming
+     * @return the step the checkpoint was taken at
+     * @throws IOException if it is not a checkpoint, belongs to another run (the message says
+     *                     which of settings, model or data differs) or has the wrong size
+     */
     public static int load(Path dir, LoraWeights lora, AdamW opt, Identity expected) throws IOException {
         Path json = dir.resolve("trainer.json"), state = dir.resolve("state.bin");
         if (!Files.isRegularFile(json) || !Files.isRegularFile(state)) {

@@ -181,7 +181,7 @@ public final class DpoTrainer {
                 listener.message("resumed from " + resumeFrom + " at step " + start);
             }
             Path metricsFile = outDir.resolve("metrics.jsonl");
-            Map<String, Object> firstEval = null, lastEval = null, lastTrain = null;
+            DpoMetrics firstEval = null, lastEval = null, lastTrain = null;
             long tokens = 0;
             // The check runs before the metrics file exists: a refused run leaves nothing behind.
             Map<String, Object> gap = start == 0 && !loss.referenceFree()
@@ -191,7 +191,8 @@ public final class DpoTrainer {
                     Map<String, Object> first = new LinkedHashMap<>();
                     if (gap != null) first.putAll(gap);
                     first.putAll(dataSummary);
-                    if (!first.isEmpty()) emit(log, listener, first);
+                    // The run's opening row (step-0 gaps, data summary) goes to the file only: it is no step's metrics.
+                    if (!first.isEmpty()) log.write(first);
                     if (!eval.isEmpty()) emit(log, listener, firstEval = evaluate(tf, ev, 0, listener));
                 }
                 int total = cfg.totalSteps(train.size());
@@ -202,7 +203,7 @@ public final class DpoTrainer {
                     long stepStart = System.nanoTime();
                     StepStats s = step(tf, lora, grads, opt, tr, order, step, schedule.at(step));
                     tokens += s.tokens;
-                    lastTrain = s.row(step + 1, (double) (step + 1) * cfg.pairsPerStep() / train.size(), schedule.at(step),
+                    lastTrain = s.metrics(false, step + 1, (double) (step + 1) * cfg.pairsPerStep() / train.size(), schedule.at(step),
                             s.tokens / ((System.nanoTime() - stepStart) / 1e9));
                     emit(log, listener, lastTrain);
                     listener.progress("train", step + 1 - start, total - start, tokens);
@@ -231,8 +232,8 @@ public final class DpoTrainer {
         return q == p ? 0 : 1;
     }
 
-    private static void emit(MetricsLog log, TrainListener listener, Map<String, Object> row) throws IOException {
-        log.write(row);
+    private static void emit(MetricsLog log, TrainListener listener, DpoMetrics row) throws IOException {
+        log.write(row.row());
         listener.metrics(row);
     }
 
@@ -287,25 +288,14 @@ public final class DpoTrainer {
             }
         }
 
-        /** The row under TRL's names (means over the step's examples), each loss term as loss/NAME. */
-        Map<String, Object> row(int step, double epoch, double lr, double tokensPerSecond) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("step", step);
-            m.put("epoch", epoch);
-            m.put("loss", loss / n);
-            terms.forEach((k, v) -> m.put("loss/" + k, v / n));
-            // A KTO step may hold only desirable or only undesirable examples: the other side's means are then absent (not NaN, which JSON lacks).
-            if (nChosen > 0) m.put("rewards/chosen", rc / nChosen);
-            if (nRejected > 0) m.put("rewards/rejected", rr / nRejected);
-            if (!kto) m.put("rewards/accuracies", acc / n);
-            if (nChosen > 0 && nRejected > 0) m.put("rewards/margins", rc / nChosen - rr / nRejected);
-            if (nChosen > 0) m.put("logps/chosen", lpc / nChosen);
-            if (nRejected > 0) m.put("logps/rejected", lpr / nRejected);
-            if (kto) m.put("kl", kl / batches);
-            m.put("learning_rate", lr);
-            m.put("grad_norm", gradNorm);
-            m.put("tokens_per_second", tokensPerSecond);
-            return m;
+        /** The step's means; a side the step had no example of, and KTO's accuracy, are NaN (absent from the row). */
+        DpoMetrics metrics(boolean eval, int step, double epoch, double lr, double tokensPerSecond) {
+            Map<String, Double> means = new LinkedHashMap<>();
+            terms.forEach((k, v) -> means.put(k, v / n));
+            double chosen = nChosen > 0 ? rc / nChosen : Double.NaN, rejected = nRejected > 0 ? rr / nRejected : Double.NaN;
+            return new DpoMetrics(eval, step, epoch, loss / n, means, chosen, rejected, kto ? Double.NaN : acc / n,
+                    chosen - rejected, nChosen > 0 ? lpc / nChosen : Double.NaN, nRejected > 0 ? lpr / nRejected : Double.NaN,
+                    kto ? kl / batches : Double.NaN, lr, gradNorm, tokensPerSecond);
         }
     }
 
@@ -450,7 +440,7 @@ public final class DpoTrainer {
      * eval_* metrics; batch-coupled losses see the examples in micro-batches of the training
      * batch size, in order. WPO weights need the training pass's softmax, so eval_loss is unweighted.
      */
-    private Map<String, Object> evaluate(Transformer tf, Split set, int step, TrainListener listener) {
+    private DpoMetrics evaluate(Transformer tf, Split set, int step, TrainListener listener) {
         StepStats s = new StepStats();
         int group = loss.batchCoupled() ? cfg.batchSize() : 1, total = set.pairs().size();
         for (int g0 = 0; g0 < total; g0 += group) {
@@ -465,12 +455,7 @@ public final class DpoTrainer {
                     set.labels() == null ? new boolean[m] : Arrays.copyOfRange(set.labels(), g0, g0 + m), s);
             listener.progress("eval", g0 + m, total, s.tokens);
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("step", step);
-        s.row(step, 0, 0, 0).forEach((k, v) -> {
-            if (k.startsWith("loss") || k.startsWith("rewards/") || k.startsWith("logps/") || k.equals("kl")) m.put("eval_" + k, v);
-        });
-        return m;
+        return s.metrics(true, step, Double.NaN, Double.NaN, Double.NaN);
     }
 
     /**

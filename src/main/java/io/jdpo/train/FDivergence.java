@@ -18,10 +18,25 @@ import java.util.Locale;
  * APO-down's chosen term use the raw log-ratios, as in TRL.
  */
 public enum FDivergence {
-    REVERSE_KL, FORWARD_KL, JS_DIVERGENCE, ALPHA_DIVERGENCE;
+    /** s = u: plain DPO. */
+    REVERSE_KL,
+    /** s = −e^(−u). */
+    FORWARD_KL,
+    /** Jensen–Shannon: s = log σ(u). */
+    JS_DIVERGENCE,
+    /** s = e^((α−1)u)/(α−1), α from the configuration ({@code --alpha-divergence-coef}). */
+    ALPHA_DIVERGENCE;
 
     private static final double CLAMP = 80;
 
+    /**
+     * Reads a divergence's name.
+     *
+     * @param s a name as TRL writes it ({@code reverse_kl}, {@code forward_kl}, {@code js_divergence}
+     *          or {@code js}, {@code alpha_divergence} or {@code alpha}; any case, '-' for '_')
+     * @return the divergence
+     * @throws IllegalArgumentException naming the valid names, for any other
+     */
     public static FDivergence parse(String s) {
         return switch (s.trim().toLowerCase(Locale.ROOT).replace('-', '_')) {
             case "reverse_kl" -> REVERSE_KL;
@@ -52,6 +67,11 @@ public enum FDivergence {
         };
     }
 
+    /**
+     * The name the command line and the metrics use.
+     *
+     * @return the lower-case name ({@code reverse_kl}, ...)
+     */
     public String optionName() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -17,6 +17,13 @@ public final class Fingerprint {
     private Fingerprint() {
     }
 
+    /**
+     * Fingerprints a file's bytes.
+     *
+     * @param path a file, read whole (a model file: a second for a few GB)
+     * @return the SHA-256 of its bytes, lower-case hex
+     * @throws IOException if it cannot be read
+     */
     public static String file(Path path) throws IOException {
         MessageDigest md = sha256();
         try (InputStream in = Files.newInputStream(path)) {
@@ -26,7 +33,12 @@ public final class Fingerprint {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    /** Every pair's tokens, in order, with their lengths (so different splits never collide). */
+    /**
+     * Every pair's tokens, in order, with their lengths (so different splits never collide).
+     *
+     * @param pairs tokenized pairs
+     * @return the SHA-256 of their tokens, lower-case hex
+     */
     public static String pairs(List<PreferencePair> pairs) {
         MessageDigest md = sha256();
         ByteBuffer b = ByteBuffer.allocate(4);
@@ -39,6 +51,12 @@ public final class Fingerprint {
         return HexFormat.of().formatHex(md.digest());
     }
 
+    /**
+     * Fingerprints a text.
+     *
+     * @param s any text (a configuration, a template)
+     * @return the SHA-256 of its UTF-8 bytes, lower-case hex
+     */
     public static String text(String s) {
         return HexFormat.of().formatHex(sha256().digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }

@@ -47,7 +47,14 @@ public final class MetricsLog implements AutoCloseable {
         return keep;
     }
 
-    /** Every row of a metrics.jsonl file, in order (for reports). */
+    /**
+     * Every row of a metrics.jsonl file, in order (for reports): the run's opening row (step-0
+     * gaps, data summary) and then each {@link io.jdpo.progress.StepMetrics#row()} as written.
+     *
+     * @param file a metrics.jsonl file
+     * @return the rows as JSON objects (numbers as Integer or Double)
+     * @throws IOException if the file cannot be read or a line is not JSON
+     */
     public static List<Map<String, Object>> read(Path file) throws IOException {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -62,6 +69,7 @@ public final class MetricsLog implements AutoCloseable {
         out.flush();
     }
 
+    /** Closes the file (every row is already flushed). */
     @Override
     public void close() throws IOException {
         out.close();

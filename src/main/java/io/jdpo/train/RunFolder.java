@@ -22,7 +22,15 @@ public final class RunFolder {
     private RunFolder() {
     }
 
-    /** Fails naming the results found when {@code dir} holds an earlier run and neither resuming nor overwriting. */
+    /**
+     * Fails naming the results found when {@code dir} holds an earlier run and neither resuming
+     * nor overwriting: the one policy of the CLI and the Java API.
+     *
+     * @param dir       the output folder (need not exist)
+     * @param resuming  the run resumes the run in {@code dir}
+     * @param overwrite the user asked to replace an earlier run
+     * @throws JdpoException naming the results found and the three ways on
+     */
     public static void checkFree(Path dir, boolean resuming, boolean overwrite) {
         if (resuming || overwrite) return;
         List<String> found = RESULTS.stream().filter(f -> Files.exists(dir.resolve(f))).toList();
@@ -42,7 +50,14 @@ public final class RunFolder {
         }
     }
 
-    /** Writes {@code config.txt} (the run's configuration) beside and renames it, so a kill never leaves half of it. */
+    /**
+     * Writes {@code config.txt} (the run's configuration) beside and renames it, so a kill never
+     * leaves half of it.
+     *
+     * @param dir    the output folder (exists)
+     * @param config the configuration; its {@code toString()} is written
+     * @throws java.io.IOException if it cannot be written
+     */
     public static void writeConfig(Path dir, Object config) throws java.io.IOException {
         Path tmp = dir.resolve(".config.txt.partial");
         Files.writeString(tmp, config + System.lineSeparator());

@@ -9,6 +9,11 @@ import java.util.Locale;
  * whether it lies within bounds. A comparison written as "gap &gt; bound fails" lets NaN pass
  * (an empty training set gives a mean of 0/0, and NaN &gt; bound is false), so the gate is
  * written the other way round: only finite values over at least one token can pass.
+ *
+ * @param tokens completion tokens compared
+ * @param pairs  pairs they came from
+ * @param mean   mean |Δ log-prob| per token, nats (NaN when no token was compared)
+ * @param max    the largest |Δ log-prob|, nats
  */
 public record StepZeroGap(int tokens, int pairs, double mean, double max) {
 
@@ -47,10 +52,22 @@ public record StepZeroGap(int tokens, int pairs, double mean, double max) {
         return meter.result();
     }
 
+    /**
+     * Whether the gap can be judged at all.
+     *
+     * @return true when at least one token was compared and both figures are finite
+     */
     public boolean isFinite() {
         return tokens > 0 && Double.isFinite(mean) && Double.isFinite(max);
     }
 
+    /**
+     * Whether the gap is within bounds.
+     *
+     * @param maxMean  the bound on the mean, nats per token
+     * @param maxToken the bound on any one token, nats
+     * @return true when the gap is finite and within both bounds
+     */
     public boolean within(double maxMean, double maxToken) {
         return isFinite() && mean <= maxMean && max <= maxToken;
     }
@@ -58,12 +75,25 @@ public record StepZeroGap(int tokens, int pairs, double mean, double max) {
     /**
      * Refuses to train when the gap is past the bounds (unless forced) or not a number at
      * all (even when forced: there is nothing to train from).
+     *
+     * @param maxMean  the bound on the mean, nats per token
+     * @param maxToken the bound on any one token, nats
+     * @param force    train past the bounds (never past a non-finite gap)
+     * @throws JdpoException when refused, with the figures and the way to force
      */
     public void check(double maxMean, double maxToken, boolean force) {
         check(maxMean, maxToken, force, "llama.cpp");
     }
 
-    /** As {@link #check(double, double, boolean)}, naming what the Java forward was compared with. */
+    /**
+     * As {@link #check(double, double, boolean)}, naming what the Java forward was compared with.
+     *
+     * @param maxMean  the bound on the mean, nats per token
+     * @param maxToken the bound on any one token, nats
+     * @param force    train past the bounds (never past a non-finite gap)
+     * @param against  what the Java forward was compared with, for the message
+     * @throws JdpoException when refused
+     */
     public void check(double maxMean, double maxToken, boolean force, String against) {
         if (!isFinite()) {
             throw new JdpoException(tokens == 0

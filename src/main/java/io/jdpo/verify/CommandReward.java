@@ -10,9 +10,19 @@ import java.util.concurrent.TimeUnit;
  * A reward computed by an external program: run through {@code sh -c} once per text, the
  * text on its standard input, a number on the first line of its standard output. A failing
  * program, a timeout or output that is not a number stops the evaluation with the command
- * and what it printed.
+ * and what it printed. The program's standard error goes to this process's.
+ *
+ * @param command a shell command line
  */
 public record CommandReward(String command) implements Reward {
+    /**
+     * Runs the command once on the text (UTF-8 on its standard input).
+     *
+     * @return the number on the first line of its standard output
+     * @throws IllegalStateException if the command cannot start, exits non-zero, runs past 60 s
+     *         after its output closes, prints no number, or the thread is interrupted; the
+     *         message names the command
+     */
     @Override
     public double score(String text) {
         try {

@@ -17,21 +17,55 @@ import java.util.Map;
  * Checks a merged model against what it replaces, all in llama.cpp: on held-out pairs, the
  * KL divergence per completion token from base + adapters to the merged model, and the
  * preference accuracy of both (implicit rewards against the base model as reference). A
- * merge into a low-bit type can lose the update; this is where users see it.
+ * merge into a low-bit type can lose the update; this is where users see it. Each check
+ * loads its models, contexts and adapters and closes them before it returns.
  */
 public final class MergeVerifier {
+    /**
+     * One merged file's verdict.
+     *
+     * @param pairs how many pairs were scored
+     * @param tokens how many completion tokens (chosen and rejected) the KL covers
+     * @param meanKl the mean over those tokens of KL(base + adapters ‖ merged) of the
+     *        next-token distributions, in nats (0 without tokens)
+     * @param maxKl the largest per-token KL, in nats
+     * @param accuracyAdapter preference accuracy of base + adapters against the base model, in [0, 1]
+     * @param accuracyMerged preference accuracy of the merged model against the base model
+     */
     public record Report(int pairs, int tokens, double meanKl, double maxKl, double accuracyAdapter, double accuracyMerged) {
     }
 
     private MergeVerifier() {
     }
 
-    /** adapters: path to scale, as merged. */
+    /**
+     * Verifies one merged file.
+     *
+     * @param base the base model's GGUF file
+     * @param adapters adapter files and their scales, as merged
+     * @param merged the merged model's GGUF file (same vocabulary as the base)
+     * @param pairs tokenized held-out pairs; the context is sized to the longest
+     * @param threads CPU threads for llama.cpp
+     * @return the report
+     * @throws io.jdpo.llama.LlamaException if a model or adapter cannot be loaded, or a pair is
+     *         longer than the model's trained context
+     */
     public static Report verify(Path base, Map<Path, Float> adapters, Path merged, List<PreferencePair> pairs, int threads) {
         return verify(base, adapters, List.of(merged), pairs, threads).getFirst();
     }
 
-    /** Several merges of the same adapters (jdpo's and a peer's, say), each against base + adapters, one report each. */
+    /**
+     * Several merges of the same adapters (jdpo's and a peer's, say), each against base +
+     * adapters, one report each; the base is loaded again for each.
+     *
+     * @param base the base model's GGUF file
+     * @param adapters adapter files and their scales, as merged
+     * @param merged the merged models' GGUF files
+     * @param pairs tokenized held-out pairs
+     * @param threads CPU threads for llama.cpp
+     * @return one report per merged file, in order
+     * @throws io.jdpo.llama.LlamaException as {@link #verify(Path, Map, Path, List, int)}
+     */
     public static List<Report> verify(Path base, Map<Path, Float> adapters, List<Path> merged, List<PreferencePair> pairs, int threads) {
         List<Report> out = new ArrayList<>();
         for (Path m : merged) out.add(verifyOne(base, adapters, m, pairs, threads));

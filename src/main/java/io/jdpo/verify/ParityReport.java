@@ -23,10 +23,22 @@ import java.util.Locale;
 /**
  * How closely the Java forward reproduces llama.cpp on the same tokens: mean and max
  * |Δ log-prob| over every scored token, and how often both engines rank the same token first.
+ * Each measurement loads what it compares and closes it before it returns. llama.cpp scores
+ * with F32 K/V and no flash attention (exact scoring, see {@link ContextParams}).
+ *
+ * @param tokens how many next-token predictions were compared
+ * @param meanAbs the mean |Δ log-prob| in nats (NaN when no token was compared)
+ * @param maxAbs the largest |Δ log-prob| in nats
+ * @param top1Agreement the share of predictions whose highest logit is the same token in both, in [0, 1]
  */
 public record ParityReport(int tokens, double meanAbs, double maxAbs, double top1Agreement) {
 
-    /** The built-in sample text (short children's stories, written for this project). */
+    /**
+     * {@return the built-in sample text (short children's stories, written for this project),
+     * one story per line}
+     *
+     * @throws UncheckedIOException if the resource cannot be read
+     */
     public static String sampleText() {
         try (InputStream in = ParityReport.class.getResourceAsStream("parity-sample.txt")) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -37,13 +49,34 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
 
     /**
      * Splits the text into lines, scores each line's tokens (after BOS) with both engines and
-     * compares. Lines longer than {@code window} tokens are cut into windows.
+     * compares. Lines longer than {@code window} tokens are cut into windows that overlap by
+     * one token. The Java forward runs in the deployed arithmetic.
+     *
+     * @param model the GGUF model both engines load
+     * @param text the text to score, one sequence per non-blank line
+     * @param window the most tokens per sequence, 2 to 512 and at most the trained context
+     * @param threads CPU threads for each engine
+     * @return the comparison
+     * @throws IOException if the Java forward cannot read the model
+     * @throws io.jdpo.model.UnsupportedModelException if the Java forward does not support it
+     * @throws io.jdpo.llama.LlamaException if llama.cpp cannot load it
      */
     public static ParityReport measure(Path model, String text, int window, int threads) throws IOException {
         return measure(model, text, window, threads, Arithmetic.DEPLOYED);
     }
 
-    /** As {@link #measure(Path, String, int, int)} with the Java forward in the given arithmetic. */
+    /**
+     * As {@link #measure(Path, String, int, int)} with the Java forward in the given arithmetic.
+     *
+     * @param model the GGUF model both engines load
+     * @param text the text to score, one sequence per non-blank line
+     * @param window the most tokens per sequence, 2 to 512 and at most the trained context
+     * @param threads CPU threads for each engine
+     * @param arithmetic how the Java forward rounds (deployed: as llama.cpp's kernels; float: exact)
+     * @return the comparison
+     * @throws IOException if the Java forward cannot read the model
+     * @throws io.jdpo.model.UnsupportedModelException if the Java forward does not support it
+     */
     public static ParityReport measure(Path model, String text, int window, int threads, Arithmetic arithmetic) throws IOException {
         try (LlamaModel lm = LlamaModel.load(model);
              LlamaScorer llama = new LlamaScorer(lm, window, threads);
@@ -55,6 +88,17 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
     /**
      * Train = deploy: the Java forward (deployed arithmetic) with {@code javaAdapter} against
      * llama.cpp running the exported {@code adapter} file on the same model.
+     *
+     * @param model the base model's GGUF file
+     * @param adapter the exported adapter file llama.cpp attaches at scale 1
+     * @param javaAdapter the same adapter as the Java forward holds it
+     * @param text the text to score, one sequence per non-blank line
+     * @param window the most tokens per sequence, 2 to 512 and at most the trained context
+     * @param threads CPU threads for each engine
+     * @return the comparison
+     * @throws IOException if the Java forward cannot read the model
+     * @throws io.jdpo.model.UnsupportedModelException if the Java forward does not support it
+     * @throws io.jdpo.llama.LlamaException if llama.cpp cannot load the model or adapter
      */
     public static ParityReport withAdapter(Path model, Path adapter, io.jdpo.model.LoraWeights javaAdapter, String text, int window,
                                            int threads) throws IOException {
@@ -72,6 +116,15 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
      * llama.cpp against itself: how far its log-probs move from model {@code a} to model
      * {@code b} (same vocabulary) on the same tokens. With b a copy of a perturbed at the level
      * of float rounding, this is the floor no other engine can be expected to beat.
+     *
+     * @param a the model compared against
+     * @param b the other model
+     * @param text the text to score, one sequence per non-blank line (tokenized by {@code a})
+     * @param window the most tokens per sequence, 2 to 512 and at most the trained context
+     * @param threads CPU threads for each
+     * @return the comparison
+     * @throws IOException declared for symmetry with the other measurements
+     * @throws io.jdpo.llama.LlamaException if llama.cpp cannot load a model
      */
     public static ParityReport betweenFiles(Path a, Path b, String text, int window, int threads) throws IOException {
         try (LlamaModel la = LlamaModel.load(a);
@@ -88,10 +141,28 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
      * on it and on {@code copy} (its weights in F32, from {@code DequantizedCopy}), and
      * llama.cpp's copy against llama.cpp's quantized file. Each engine scores each sequence
      * once (the Java forward once per arithmetic).
+     *
+     * @param javaVsLlama the Java forward (deployed arithmetic) on the model against llama.cpp on it
+     * @param floatVsLlama the Java forward (float arithmetic) on the model against llama.cpp on it
+     * @param javaVsCopy the Java forward (float arithmetic) on the model against llama.cpp on the F32 copy
+     * @param copyVsLlama llama.cpp on the quantized model against llama.cpp on the copy
      */
     public record ThreeWay(ParityReport javaVsLlama, ParityReport floatVsLlama, ParityReport javaVsCopy, ParityReport copyVsLlama) {
     }
 
+    /**
+     * Measures the four comparisons of {@link ThreeWay}.
+     *
+     * @param model the (quantized) GGUF model
+     * @param copy its weights in F32, as {@code DequantizedCopy} writes them
+     * @param text the text to score, one sequence per non-blank line
+     * @param window the most tokens per sequence, 2 to 512 and at most the trained context
+     * @param threads CPU threads for each engine
+     * @return the four reports
+     * @throws IOException if the Java forward cannot read the model
+     * @throws io.jdpo.model.UnsupportedModelException if the Java forward does not support it
+     * @throws io.jdpo.llama.LlamaException if llama.cpp cannot load a model
+     */
     public static ThreeWay againstCopy(Path model, Path copy, String text, int window, int threads) throws IOException {
         try (LlamaModel lm = LlamaModel.load(model);
              LlamaModel lc = LlamaModel.load(copy);
@@ -198,6 +269,7 @@ public record ParityReport(int tokens, double meanAbs, double maxAbs, double top
         return best;
     }
 
+    /** {@return one line: tokens, mean and max |Δ| in nats, top-1 agreement in percent} */
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "%d tokens, mean |Δ| %.2e, max |Δ| %.2e nats, top-1 agreement %.1f%%",

@@ -25,6 +25,20 @@ public final class PreferenceEvaluator {
     private PreferenceEvaluator() {
     }
 
+    /**
+     * Scores every pair with llama.cpp twice, with the adapters detached (reference) and
+     * attached (policy), in one model load. The model and adapters are closed before this returns.
+     *
+     * @param model the base model's GGUF file
+     * @param adapters adapter files and their scales, attached together for the policy
+     * @param pairs tokenized preference pairs
+     * @param beta the DPO β the rewards are scaled by
+     * @param threads CPU threads for llama.cpp
+     * @param listener receives "eval" progress per pair
+     * @return the metrics over all pairs (NaN means when {@code pairs} is empty)
+     * @throws io.jdpo.llama.LlamaException if the model or an adapter cannot be loaded, or a pair
+     *         is longer than the model's trained context
+     */
     public static PreferenceMetrics evaluate(Path model, Map<Path, Float> adapters, List<PreferencePair> pairs, double beta, int threads,
                                   TrainListener listener) {
         int cells = 64;

@@ -106,6 +106,18 @@ class CliTest {
         Run bad = run("quantize", TestData.stories260K().toString(), out.toString(), "q9_9");
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("unknown quantization type 'q9_9'"), bad.err());
+        // The file at the output path is the user's: kept unless --overwrite, and never the input.
+        byte[] before = Files.readAllBytes(out);
+        Run again = run("quantize", TestData.stories260K().toString(), out.toString(), "q4_0", "-t", "2");
+        assertEquals(1, again.code());
+        assertTrue(again.err().contains(out + ": file already exists; --overwrite replaces it"), again.err());
+        assertArrayEquals(before, Files.readAllBytes(out), "the refused run left the file as it was");
+        Run replaced = run("quantize", TestData.stories260K().toString(), out.toString(), "q4_0", "-t", "2", "--overwrite");
+        assertEquals(0, replaced.code(), replaced.err());
+        assertTrue(Files.size(out) < before.length, "Q4_0 replaced Q8_0");
+        Run onItself = run("quantize", out.toString(), out.toString(), "q8_0", "--overwrite");
+        assertEquals(1, onItself.code());
+        assertTrue(onItself.err().contains("is an input of the quantization"), onItself.err());
     }
 
     @Test
@@ -203,6 +215,10 @@ class CliTest {
         Run export = run("export-adapter", run.resolve("checkpoints/step-000012").toString(), "-o", dir.resolve("a16.gguf").toString(), "--type", "f16");
         assertEquals(0, export.code(), export.err());
         assertTrue(export.out().contains("35 adapted tensors, F16"), export.out());
+        Run exportAgain = run("export-adapter", run.toString(), "-o", dir.resolve("a16.gguf").toString(), "--type", "f16");
+        assertEquals(1, exportAgain.code());
+        assertTrue(exportAgain.err().contains("file already exists"), exportAgain.err());
+        assertEquals(0, run("export-adapter", run.toString(), "-o", dir.resolve("a16.gguf").toString(), "--type", "f16", "--overwrite").code());
         Run merge = run("merge", base, run.resolve("adapter.gguf") + ":1.0", "-o", dir.resolve("merged.gguf").toString(),
                 "--verify", data.toString(), "-t", "2");
         assertEquals(0, merge.code(), merge.err() + merge.out());

@@ -82,7 +82,7 @@ class QuantizedMergeTest {
         List<MergeVerifier.Report> reports = MergeVerifier.verify(base, Map.of(adapter, 1f), files, eval, 2);
         List<Row> rows = new ArrayList<>();
         System.out.printf("%s (adapter: held-out accuracy %.2f -> %.2f in training, %d steps)%n", base.getFileName(),
-                (double) t.firstEval().get("eval_rewards/accuracies"), (double) t.lastEval().get("eval_rewards/accuracies"), t.steps());
+                t.firstEval().rewardsAccuracies(), t.lastEval().rewardsAccuracies(), t.steps());
         System.out.println("| route | mean KL (max) per token | reward accuracy base+adapter -> merged | file size |");
         for (int i = 0; i < files.size(); i++) {
             MergeVerifier.Report r = reports.get(i);

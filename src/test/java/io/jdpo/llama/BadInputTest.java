@@ -40,6 +40,39 @@ class BadInputTest {
     }
 
     @Test
+    void tokenIdsOutsideTheVocabularyAreRefusedNotPassedToLlamaCpp() {
+        // llama.cpp's detokenizer reads ids through a bounds-checked lookup that throws a C++
+        // exception: unchecked, that aborts the JVM.
+        try (LlamaModel m = LlamaModel.load(TestData.stories260K())) {
+            Tokenizer t = m.tokenizer();
+            int n = t.vocabularySize();
+            for (int bad : new int[]{n, -1, Integer.MAX_VALUE}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.detokenize(new int[]{1, bad}));
+                assertTrue(e.getMessage().contains("token id " + bad + " outside the vocabulary"), e.getMessage());
+                assertThrows(IllegalArgumentException.class, () -> t.piece(bad));
+                assertThrows(IllegalArgumentException.class, () -> t.isControl(bad));
+            }
+            assertFalse(t.isEndOfGeneration(n), "a set lookup in llama.cpp: no check needed");
+            assertEquals("Once", t.detokenize(t.tokenize("Once", false, false)));
+        }
+    }
+
+    @Test
+    void rowsThatAreNotWholeBlocksAreRefusedBeforeGgmlSeesThem() {
+        // ggml asserts whole blocks (an abort of the process) or reads past the row.
+        int q80 = RowQuantizer.typeId("q8_0");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RowQuantizer.fromFloatRef(q80, new float[33]));
+        assertTrue(e.getMessage().contains("33 values are not whole blocks of q8_0 (32 values each)"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> RowQuantizer.rowSize(q80, 31));
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            var src = arena.allocate(RowQuantizer.rowSize(q80, 32) - 1);
+            var dst = arena.allocate(32 * Float.BYTES);
+            assertThrows(IllegalArgumentException.class, () -> RowQuantizer.toFloat(q80, src, dst, 32), "a source one byte short");
+        }
+        assertEquals(34, RowQuantizer.fromFloatRef(q80, new float[32]).length, "a whole block still works");
+    }
+
+    @Test
     void contextLongerThanTheModelAllows() {
         try (LlamaModel m = LlamaModel.load(TestData.stories260K())) {
             LlamaException e = assertThrows(LlamaException.class,

@@ -51,7 +51,7 @@ class ArchitectureDpoTest {
         pairs(model, train, eval);
         TrainResult r = new DpoTrainer(DpoTrainerTest.config().maxSteps(30).evalEvery(15).build()).cacheDir(dir.resolve("cache"))
                 .train(model, train, eval, dir.resolve("run"), null, TrainListener.SILENT);
-        double before = (double) r.firstEval().get("eval_rewards/margins"), accuracy = (double) r.lastEval().get("eval_rewards/accuracies");
+        double before = r.firstEval().rewardsMargins(), accuracy = r.lastEval().rewardsAccuracies();
 
         AdapterFile adapter = AdapterFile.read(r.adapter());
         int changed = 0;
@@ -85,7 +85,7 @@ class ArchitectureDpoTest {
         }
         System.out.printf("%s DPO: held-out margin %.2e -> %.3f, accuracy %.2f; trained adapter changes llama.cpp's greedy continuation of %d/4 prompts, "
                 + "Java forward with it vs llama.cpp max |Δ log-prob| %.2e over %d greedy tokens%n",
-                arch, before, (double) r.lastEval().get("eval_rewards/margins"), accuracy, changed, worst, tokens);
+                arch, before, r.lastEval().rewardsMargins(), accuracy, changed, worst, tokens);
         assertTrue(Math.abs(before) < 1e-4, "step-0 margin " + before);
         assertTrue(accuracy >= 0.9, arch + " held-out accuracy " + accuracy);
         assertTrue(changed > 0, "the adapter changes llama.cpp's greedy output");

@@ -1,5 +1,6 @@
 package io.jdpo.train;
 
+import io.jdpo.progress.StepMetrics;
 import io.jdpo.progress.TrainListener;
 
 import io.jdpo.data.PairEncoder;
@@ -16,7 +17,6 @@ import org.junit.jupiter.api.BeforeAll;
 import io.jdpo.llama.FileType;
 import io.jdpo.llama.ModelQuantizer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -112,7 +112,7 @@ class DpoTrainerTest {
         List<String> messages = new ArrayList<>();
         TrainConfig cfg = config().maxSteps(30).evalEvery(10).build();
         TrainResult r = new DpoTrainer(cfg).cacheDir(cache).train(model, train, eval, dir.resolve("run"), null, new Collecting(messages));
-        double after = (double) r.lastEval().get("eval_rewards/accuracies");
+        double after = r.lastEval().rewardsAccuracies();
         assertTrue(messages.stream().anyMatch(m -> m.startsWith("step 0: float arithmetic vs reference")), String.valueOf(messages));
         assertTrue(after >= 0.9, type + ": held-out accuracy after training " + after);
         io.jdpo.model.ModelConfig mc;
@@ -144,28 +144,36 @@ class DpoTrainerTest {
     @Test
     void learnsThePreferredTheme(@TempDir Path out) throws IOException {
         List<String> messages = new ArrayList<>();
+        List<StepMetrics> reported = new ArrayList<>();
         TrainListener listener = new Collecting(messages) {
             @Override
-            public void metrics(Map<String, Object> row) {
-                System.out.println(row);
+            public void metrics(StepMetrics row) {
+                System.out.println(row.row());
+                reported.add(row);
             }
         };
         TrainResult r = new DpoTrainer(config().maxSteps(30).evalEvery(10).build()).cacheDir(cache)
                 .train(TestData.stories260K(), train, eval, out, null, listener);
-        double marginBefore = (double) r.firstEval().get("eval_rewards/margins"), marginAfter = (double) r.lastEval().get("eval_rewards/margins");
-        double after = (double) r.lastEval().get("eval_rewards/accuracies");
-        double chosenBefore = (double) r.firstEval().get("eval_logps/chosen"), chosenAfter = (double) r.lastEval().get("eval_logps/chosen");
+        double marginBefore = r.firstEval().rewardsMargins(), marginAfter = r.lastEval().rewardsMargins();
+        double after = r.lastEval().rewardsAccuracies();
+        double chosenBefore = r.firstEval().logpsChosen(), chosenAfter = r.lastEval().logpsChosen();
         System.out.printf("held-out margin %.2e -> %.3f, accuracy %.2f, chosen log-prob %.2f -> %.2f, reward/chosen %.3f, %.0f tokens/s%n",
-                marginBefore, marginAfter, after, chosenBefore, chosenAfter, (double) r.lastEval().get("eval_rewards/chosen"), r.tokensPerSecond());
+                marginBefore, marginAfter, after, chosenBefore, chosenAfter, r.lastEval().rewardsChosen(), r.tokensPerSecond());
         // Before training the policy is the reference: margins are only the engines' rounding.
         assertTrue(Math.abs(marginBefore) < 1e-4, "step-0 margin " + marginBefore);
         assertTrue(after >= 0.9, "held-out accuracy after training " + after);
-        assertTrue((double) r.lastEval().get("eval_rewards/chosen") > 0, "the chosen log-prob rises against the reference");
+        assertTrue(r.lastEval().rewardsChosen() > 0, "the chosen log-prob rises against the reference");
         assertTrue(messages.stream().anyMatch(s -> s.startsWith("step 0: Java policy (deployed arithmetic) vs reference (llama.cpp on")),
                 String.valueOf(messages));
         assertTrue(Files.size(r.adapter()) > 0);
         List<String> lines = Files.readAllLines(r.metrics());
         assertTrue(lines.stream().anyMatch(l -> l.contains("\"rewards/margins\"") && l.contains("\"grad_norm\"")), "TRL metric names");
+        // The typed records the listener saw are the file's rows (after the opening step-0 row), value for value.
+        List<Map<String, Object>> rows = MetricsLog.read(r.metrics());
+        assertEquals(reported.size(), rows.size() - 1);
+        for (int i = 0; i < reported.size(); i++) assertEquals(reported.get(i).row(), rows.get(i + 1), "row " + (i + 1));
+        assertEquals(r.lastEval(), reported.getLast());
+        assertEquals(30 + 4, reported.size(), "30 steps and 4 evaluations (steps 0, 10, 20, 30)");
     }
 
     @Test
@@ -236,19 +244,19 @@ class DpoTrainerTest {
         TrainConfig cfg = setup.apply(config().maxSteps(METHOD_STEPS)).build();
         List<String> messages = new ArrayList<>();
         TrainResult r = new DpoTrainer(cfg).cacheDir(cache).train(TestData.stories260K(), train, eval, out, null, new Collecting(messages));
-        double accBefore = (double) r.firstEval().get("eval_rewards/accuracies"), accAfter = (double) r.lastEval().get("eval_rewards/accuracies");
-        double before = (double) r.firstEval().get("eval_rewards/margins"), after = (double) r.lastEval().get("eval_rewards/margins");
+        double accBefore = r.firstEval().rewardsAccuracies(), accAfter = r.lastEval().rewardsAccuracies();
+        double before = r.firstEval().rewardsMargins(), after = r.lastEval().rewardsMargins();
         System.out.printf("%s: held-out accuracy %.2f -> %.2f, margin %.3g -> %.3g, train loss %.4f, terms %s%n", name, accBefore, accAfter,
-                before, after, (double) r.lastTrain().get("loss"), r.lastTrain().keySet().stream().filter(k -> k.startsWith("loss/")).toList());
+                before, after, r.lastTrain().loss(), r.lastTrain().lossTerms().keySet());
         assertTrue(accAfter >= 0.9, name + ": held-out accuracy after training " + accAfter);
         assertTrue(after > before, name + ": margin " + before + " -> " + after);
         boolean refFree = cfg.dpoLoss().referenceFree();
         assertEquals(refFree, messages.stream().anyMatch(m -> m.contains("no reference scoring")), String.valueOf(messages));
         assertEquals(!refFree, messages.stream().anyMatch(m -> m.startsWith("step 0: Java policy (")), String.valueOf(messages));
-        for (DpoLoss.Term t : cfg.loss()) assertTrue(r.lastTrain().containsKey("loss/" + t.type().optionName()), "each term logged");
+        for (DpoLoss.Term t : cfg.loss()) assertTrue(r.lastTrain().lossTerms().containsKey(t.type().optionName()) && r.lastTrain().row().containsKey("loss/" + t.type().optionName()), "each term logged");
         double weighted = 0;
-        for (DpoLoss.Term t : cfg.loss()) weighted += t.weight() * (double) r.lastTrain().get("loss/" + t.type().optionName());
-        assertEquals(weighted, (double) r.lastTrain().get("loss"), 1e-9 * Math.max(1, Math.abs(weighted)), "the logged loss is the weighted sum of the logged terms");
+        for (DpoLoss.Term t : cfg.loss()) weighted += t.weight() * r.lastTrain().lossTerms().get(t.type().optionName());
+        assertEquals(weighted, r.lastTrain().loss(), 1e-9 * Math.max(1, Math.abs(weighted)), "the logged loss is the weighted sum of the logged terms");
     }
 
     static final int METHOD_STEPS = 12;
@@ -263,13 +271,13 @@ class DpoTrainerTest {
         TrainConfig cfg = config().maxSteps(METHOD_STEPS).loss(LossType.KTO).build();
         TrainResult r = new DpoTrainer(cfg).cacheDir(cache).trainUnpaired(TestData.stories260K(), unpaired(train), unpaired(eval), out, null,
                 new Collecting(new ArrayList<>()));
-        double before = (double) r.firstEval().get("eval_rewards/margins"), after = (double) r.lastEval().get("eval_rewards/margins");
+        double before = r.firstEval().rewardsMargins(), after = r.lastEval().rewardsMargins();
         System.out.printf("kto: held-out desirable - undesirable reward %.3g -> %.3g (desirable %.3f, undesirable %.3f), kl %.4f%n", before, after,
-                (double) r.lastEval().get("eval_rewards/chosen"), (double) r.lastEval().get("eval_rewards/rejected"), (double) r.lastTrain().get("kl"));
+                r.lastEval().rewardsChosen(), r.lastEval().rewardsRejected(), r.lastTrain().kl());
         assertTrue(Math.abs(before) < 1e-3, "step-0 gap " + before);
         assertTrue(after > 0.1, "held-out reward gap after training " + after);
-        assertTrue((double) r.lastEval().get("eval_rewards/chosen") > 0, "desirable completions rise against the reference");
-        assertTrue(r.lastTrain().containsKey("kl") && (double) r.lastTrain().get("kl") >= 0);
+        assertTrue(r.lastEval().rewardsChosen() > 0, "desirable completions rise against the reference");
+        assertTrue(r.lastTrain().kl() >= 0 && r.lastTrain().row().containsKey("kl"), "KTO logs its KL estimate");
         assertThrows(IllegalArgumentException.class, () -> new DpoTrainer(cfg).train(TestData.stories260K(), train, eval, out, null, TrainListener.SILENT));
     }
 
@@ -361,11 +369,11 @@ class DpoTrainerTest {
         TrainResult r = new DpoTrainer(cfg).cacheDir(cache)
                 .train(TestData.tinyRandomLlama2(), pairs.subList(0, 40), pairs.subList(40, 48), out, null, listener);
         System.out.printf("hh-rlhf: %d pairs, %d truncated, %d boundary fallbacks, %d steps, last loss %.4f, %.0f tokens/s%n",
-                pairs.size(), r.truncatedPairs(), fallbacks, r.steps(), (double) r.lastTrain().get("loss"), r.tokensPerSecond());
+                pairs.size(), r.truncatedPairs(), fallbacks, r.steps(), r.lastTrain().loss(), r.tokensPerSecond());
         assertEquals(4, r.steps());
         assertTrue(r.truncatedPairs() > 0, "HH-RLHF transcripts exceed 256 tokens");
         assertTrue(messages.stream().anyMatch(s -> s.startsWith(r.truncatedPairs() + " of 48 pairs truncated to max_length 256")), String.valueOf(messages));
-        assertTrue(Double.isFinite((double) r.lastTrain().get("loss")));
-        assertTrue(Double.isFinite((double) r.lastEval().get("eval_loss")));
+        assertTrue(Double.isFinite(r.lastTrain().loss()));
+        assertTrue(Double.isFinite(r.lastEval().loss()));
     }
 }

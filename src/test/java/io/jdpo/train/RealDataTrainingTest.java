@@ -82,6 +82,6 @@ class RealDataTrainingTest {
                 .targets(LoraTarget.all()).maxSteps(5).maxLength(160).maxPromptLength(96).seed(5).build();
         TrainResult r = new DpoTrainer(cfg).cacheDir(cache).train(model, pairs.subList(0, 10), List.of(), out, null, TrainListener.SILENT);
         assertEquals(5, r.steps());
-        assertTrue(Double.isFinite((double) r.lastTrain().get("loss")), String.valueOf(r.lastTrain()));
+        assertTrue(Double.isFinite(r.lastTrain().loss()), String.valueOf(r.lastTrain()));
     }
 }
