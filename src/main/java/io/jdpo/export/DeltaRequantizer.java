@@ -287,7 +287,16 @@ public final class DeltaRequantizer {
                         if (row.along(mid) < norm) lo = mid; else hi = mid;
                     }
                     double below = norm - row.along(lo), above = row.along(hi) - norm;
-                    row.along(below < above ? lo : hi);
+                    double g = below < above ? lo : hi, miss = Math.min(below, above);
+                    if (miss > 0.05 * norm) {
+                        // Through the compensation the share is not monotone in g (one code moved early
+                        // moves later ones): where bisection lands on a jump, scan gains up to hi.
+                        for (int i = 0; i <= 48; i++) {
+                            double gi = Math.pow(hi, i / 48.0), m = Math.abs(row.along(gi) - norm);
+                            if (m < miss) { miss = m; g = gi; }
+                        }
+                    }
+                    row.along(g);
                 }
             } else {
                 System.arraycopy(row.base, 0, row.q, 0, n);

@@ -132,7 +132,7 @@ class DeltaRequantizerTest {
     /**
      * The default rounding on a sub-step update (a tenth of a step on average, what a DPO
      * adapter gives at 4 bits): every row's written change carries the whole update along
-     * itself (nearest rounding keeps almost none of it), and blocks whose update is zero keep
+     * itself, to within the jump one code makes (nearest rounding keeps almost none of it), and blocks whose update is zero keep
      * their bytes, with and without the input's second moments (compensation never moves them).
      */
     @Test
@@ -172,6 +172,7 @@ class DeltaRequantizerTest {
                 float[] out = new float[w.length], near = new float[w.length];
                 Dequantizer.dequantize(type, MemorySegment.ofArray(r.data()), out, 0, out.length);
                 Dequantizer.dequantize(type, MemorySegment.ofArray(nearest.data()), near, 0, near.length);
+                double keptSum = 0;
                 for (int row = 0; row < ROWS; row++) {
                     double kept = 0, keptNearest = 0, norm = 0;
                     for (int i = 0; i < PER_ROW; i++) {
@@ -183,9 +184,13 @@ class DeltaRequantizerTest {
                         keptNearest += (near[k] - w[k]) * md;
                         norm += delta[k] * md;
                     }
-                    assertEquals(1, kept / norm, 0.1, what + " row " + row + ": share of the update kept along itself");
+                    // The share moves by whole codes: through this H's common factor over 512 columns one
+                    // code moved by the compensation shifts a row's share by up to a fifth.
+                    assertEquals(1, kept / norm, 0.25, what + " row " + row + ": share of the update kept along itself");
                     assertTrue(keptNearest / norm < 0.5, what + " row " + row + ": nearest keeps " + keptNearest / norm);
+                    keptSum += kept / norm;
                 }
+                assertEquals(1, keptSum / ROWS, 0.1, what + ": mean share kept along the update");
             }
         }
     }
