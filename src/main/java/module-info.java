@@ -22,6 +22,7 @@ module io.jdpo {
     exports io.jdpo.export;
     exports io.jdpo.gguf;
     exports io.jdpo.llama;
+    exports io.jdpo.loop;
     exports io.jdpo.model;
     exports io.jdpo.progress;
     exports io.jdpo.report;

@@ -24,6 +24,6 @@ class ReadmeExamplesTest {
             assertEquals(Files.readString(Path.of(m.group(1))), m.group(2), "README listing of " + m.group(1));
             n++;
         }
-        assertEquals(3, n, "listings of ScorePair, StreamWithAdapter and TrainDpo");
+        assertEquals(4, n, "listings of ScorePair, StreamWithAdapter, TrainDpo and SftThenDpo");
     }
 }

@@ -7,9 +7,6 @@ import io.jdpo.data.PairLoader;
 import io.jdpo.data.PreferencePair;
 import io.jdpo.verify.PreferenceMetrics;
 import io.jdpo.data.PreferenceReader;
-import io.jdpo.verify.CommandReward;
-import io.jdpo.verify.JudgeReward;
-import io.jdpo.verify.RegexReward;
 import io.jdpo.verify.Reward;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,17 +43,8 @@ final class EvalCommand implements Callable<Integer> {
     String format;
     @Option(names = "--template", description = "chat template (default: the model's own)")
     String template;
-    @Option(names = "--reward-regex", description = "also generate from the prompts and score: +1 per match")
-    String rewardRegex;
-    @Option(names = "--penalty-regex", description = "-1 per match in a generation")
-    String penaltyRegex;
-    @Option(names = "--reward-command", description = "also generate and score each text with this shell command (text on stdin, a number on stdout)")
-    String rewardCommand;
-    @Option(names = "--judge", description = "also generate and score with this GGUF judge model: log p(Yes) - log p(No)")
-    Path judge;
-    @Option(names = "--judge-question", defaultValue = "Here is a story:\n%s\nQuestion: Is this story good? Answer:",
-            description = "the judge's question, %%s where the text goes (default: ${DEFAULT-VALUE})")
-    String judgeQuestion;
+    @Mixin
+    RewardOptions rewardOptions = new RewardOptions();
     @Option(names = "--gen-tokens", defaultValue = "48", description = "tokens per generation (default ${DEFAULT-VALUE})")
     int genTokens;
     @Option(names = "--quiet", description = "no progress line")
@@ -78,9 +66,7 @@ final class EvalCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%d pairs: rewards/accuracies %.4f  rewards/margins %.4f  rewards/chosen %.4f  rewards/rejected %.4f"
                 + "  logps/chosen %.3f  logps/rejected %.3f%n", r.pairs(), r.accuracy(), r.margin(), r.rewardChosen(), r.rewardRejected(),
                 r.logpChosen(), r.logpRejected());
-        Reward reward = rewardRegex != null || penaltyRegex != null ? RegexReward.of(rewardRegex, penaltyRegex)
-                : rewardCommand != null ? new CommandReward(rewardCommand)
-                : judge != null ? new JudgeReward(judge, judgeQuestion, common.threads()) : null;
+        Reward reward = rewardOptions.reward(common.threads());
         if (reward != null) {
             try {
                 generationReward(adapters, pairs, reward);

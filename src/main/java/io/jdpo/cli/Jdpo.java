@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jdpo", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "DPO fine-tuning of GGUF models on the JVM, with llama.cpp in-process.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, ParityCommand.class, InspectCommand.class,
-                QuantizeCommand.class, InfoCommand.class, TrainCommand.class, ExportAdapterCommand.class, MergeCommand.class, ImatrixCommand.class, DemoCommand.class, EvalCommand.class, BuildDemoModelCommand.class})
+                QuantizeCommand.class, InfoCommand.class, TrainCommand.class, SftCommand.class, ExportAdapterCommand.class, MergeCommand.class, ImatrixCommand.class, DemoCommand.class, EvalCommand.class, OnlineCommand.class, FrontierCommand.class, BuildDemoModelCommand.class})
 public final class Jdpo {
     public static void main(String[] args) {
         System.exit(run(args));

@@ -71,48 +71,74 @@ public final class PairEncoder {
      *                       or the example is a conversation and the encoder has no template
      */
     public PreferencePair encode(PreferenceExample e, RowFindings findings) {
+        int[][] t = encodeReplies(e, new String[]{e.chosen(), e.rejected()}, new String[]{"chosen", "rejected"}, findings);
+        return t == null ? null : new PreferencePair(t[0], t[1], t[2]);
+    }
+
+    /**
+     * The example's prompt and its chosen completion alone (supervised fine-tuning), or null when
+     * the row is skipped; the same rendering, repairs and skips as {@link #encode}.
+     *
+     * @param e        the example; its rejected completion is not read
+     * @param findings where repairs and skips are noted
+     * @return the tokens, or null
+     */
+    public SftSample encodeChosen(PreferenceExample e, RowFindings findings) {
+        int[][] t = encodeReplies(e, new String[]{e.chosen()}, new String[]{"completion"}, findings);
+        return t == null ? null : new SftSample(t[0], t[1]);
+    }
+
+    /** {prompt, reply 1, reply 2, ...} as tokens, or null when the row is skipped. */
+    private int[][] encodeReplies(PreferenceExample e, String[] replies, String[] names, RowFindings findings) {
+        int[][] out = new int[replies.length + 1][];
         if (!e.conversational()) {
             int[] prompt = tok.tokenize(e.promptText(), true, false);
             if (prompt.length == 0) {
                 findings.note(RowFindings.Kind.SKIPPED_EMPTY_PROMPT, e, null);
                 return null;
             }
-            int[] c = withEos(textCompletion(e, findings, prompt, e.promptText(), e.chosen()));
-            int[] r = withEos(textCompletion(e, findings, prompt, e.promptText(), e.rejected()));
-            if (c.length == 0 || r.length == 0) {
-                findings.note(RowFindings.Kind.SKIPPED_EMPTY, e, "no tokens");
-                return null;
+            out[0] = prompt;
+            for (int i = 0; i < replies.length; i++) {
+                out[i + 1] = withEos(textCompletion(e, findings, prompt, e.promptText(), replies[i]));
+                if (out[i + 1].length == 0) {
+                    findings.note(RowFindings.Kind.SKIPPED_EMPTY, e, "no tokens");
+                    return null;
+                }
             }
-            return new PreferencePair(prompt, c, r);
+            return out;
         }
         if (template == null) {
             throw new DataException(e.where() + ": a conversation needs a chat template; the model has none, name a built-in one with --template");
         }
-        String prompt, chosen, rejected;
+        String prompt;
+        String[] full = new String[replies.length];
         try {
             prompt = template.render(e.promptMessages(), true);
-            chosen = template.render(withReply(e, e.chosen()), false);
-            rejected = template.render(withReply(e, e.rejected()), false);
+            for (int i = 0; i < replies.length; i++) full[i] = template.render(withReply(e, replies[i]), false);
         } catch (TemplateException t) {
             findings.note(RowFindings.Kind.SKIPPED_TEMPLATE_REFUSED, e, t.getMessage());
             return null;
         }
-        if (!chosen.startsWith(prompt) || !rejected.startsWith(prompt)) {
-            findings.note(RowFindings.Kind.SKIPPED_PROMPT_NOT_PREFIX, e, template.name());
-            return null;
+        for (String f : full) {
+            if (!f.startsWith(prompt)) {
+                findings.note(RowFindings.Kind.SKIPPED_PROMPT_NOT_PREFIX, e, template.name());
+                return null;
+            }
         }
         int[] promptTokens = tokenizeRendered(e, findings, prompt);
         if (promptTokens.length == 0) {
             findings.note(RowFindings.Kind.SKIPPED_EMPTY_PROMPT, e, null);
             return null;
         }
-        int[] c = completion(e, findings, prompt, promptTokens, chosen, "chosen");
-        int[] r = completion(e, findings, prompt, promptTokens, rejected, "rejected");
-        if (!endsTurn(c) || !endsTurn(r)) {
-            findings.note(RowFindings.Kind.SKIPPED_NO_END_OF_TURN, e, template.name());
-            return null;
+        out[0] = promptTokens;
+        for (int i = 0; i < replies.length; i++) out[i + 1] = completion(e, findings, prompt, promptTokens, full[i], names[i]);
+        for (int i = 1; i < out.length; i++) {
+            if (!endsTurn(out[i])) {
+                findings.note(RowFindings.Kind.SKIPPED_NO_END_OF_TURN, e, template.name());
+                return null;
+            }
         }
-        return new PreferencePair(promptTokens, c, r);
+        return out;
     }
 
     private static List<ChatMessage> withReply(PreferenceExample e, String reply) {

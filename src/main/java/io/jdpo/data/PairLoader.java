@@ -90,6 +90,34 @@ public final class PairLoader implements AutoCloseable {
     }
 
     /**
+     * An SFT data file's examples as prompt and completion tokens, in order, leaving out the
+     * rows skipped (noted in the data's findings).
+     *
+     * @param data what {@link SftReader} read
+     * @return the samples
+     */
+    public List<SftSample> encodeSft(SftReader.Data data) {
+        return encodeSft(data.examples(), data.findings());
+    }
+
+    /**
+     * Examples' chosen completions as SFT samples (a preference pair's chosen, or a
+     * {@link PreferenceExample#completion}), in order, leaving out the rows skipped.
+     *
+     * @param examples the examples
+     * @param findings where repairs and skips are noted
+     * @return the samples
+     */
+    public List<SftSample> encodeSft(List<PreferenceExample> examples, RowFindings findings) {
+        List<SftSample> out = new ArrayList<>();
+        for (PreferenceExample e : examples) {
+            SftSample s = encoder.encodeChosen(e, findings);
+            if (s != null) out.add(s);
+        }
+        return out;
+    }
+
+    /**
      * Unpaired (KTO) examples encoded, in order, each with its KL completion (see {@link UnpairedEncoder}).
      * Findings go to {@link #findings()}.
      *

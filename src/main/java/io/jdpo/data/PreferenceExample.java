@@ -58,6 +58,23 @@ public record PreferenceExample(String origin, List<ChatMessage> promptMessages,
     }
 
     /**
+     * A supervised fine-tuning example: one completion of the prompt (held as {@code chosen}),
+     * no rejected one ({@code rejected} is null; {@link PairEncoder#encodeChosen} reads only the
+     * chosen). It is a PreferenceExample so the encoder's repairs, skips and findings apply as
+     * they are.
+     *
+     * @param origin         "file:line:column" of the record
+     * @param promptMessages the prompt as messages, or null for a text prompt
+     * @param promptText     the prompt as text, or null for messages
+     * @param completion     the completion (an assistant reply for messages)
+     * @param row            1-based record number in the file
+     * @return the example
+     */
+    public static PreferenceExample completion(String origin, List<ChatMessage> promptMessages, String promptText, String completion, int row) {
+        return new PreferenceExample(origin, promptMessages, promptText, completion, null, row);
+    }
+
+    /**
      * The same example as record {@code n} of its file.
      *
      * @param n the 1-based record number

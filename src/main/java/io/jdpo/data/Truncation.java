@@ -48,6 +48,19 @@ public record Truncation(int maxLength, int maxPromptLength, Mode mode) {
     }
 
     /**
+     * An SFT sample within the limits (as a pair whose two completions are the same), or the
+     * same sample when it already fits.
+     *
+     * @param s the sample
+     * @return the sample, cut where needed
+     */
+    public SftSample apply(SftSample s) {
+        PreferencePair p = new PreferencePair(s.prompt(), s.completion(), s.completion());
+        PreferencePair q = apply(p);
+        return q == p ? s : new SftSample(q.prompt(), q.chosen());
+    }
+
+    /**
      * The pair within the limits, or the same pair when it already fits.
      *
      * @param p a pair

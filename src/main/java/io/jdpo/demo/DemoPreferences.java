@@ -56,6 +56,19 @@ public final class DemoPreferences {
         return out;
     }
 
+    /**
+     * The distinct prompts of {@link #generate}{@code (n, seed)}, in order: the demo's task for
+     * the runs that sample in the loop (online DPO, the frontier), whose reward is
+     * {@link #REWARD} (dogs per generation).
+     *
+     * @param n examples to draw prompts from
+     * @param seed the generator's seed
+     * @return the prompt texts, each once
+     */
+    public static List<String> prompts(int n, long seed) {
+        return List.copyOf(new java.util.LinkedHashSet<>(generate(n, seed).stream().map(PreferenceExample::promptText).toList()));
+    }
+
     private static String fill(String form, String thing, String name) {
         return form.contains("%s wanted") ? String.format(form, thing, name, thing) : form.replace("%s", thing);
     }

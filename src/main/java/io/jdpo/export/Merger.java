@@ -32,9 +32,18 @@ import java.util.function.BiConsumer;
  * provenance keys). Tensors are produced one at a time while the file is written, so memory
  * stays near one tensor; the output goes to a temporary file renamed into place, so an
  * interrupted merge leaves nothing at the output path.
+ *
+ * <p>Stateless: separate merges may run on separate threads. Quantizing with ggml calls the
+ * llama.cpp native library, which must be loadable.
  */
 public final class Merger {
-    /** One adapter and the scale it is merged with (1 = as trained). */
+    /**
+     * One adapter and the scale it is merged with.
+     *
+     * @param adapter a LoRA adapter read from its GGUF file, for the base's architecture
+     * @param scale the factor on its update, as llama.cpp's {@code --lora-scaled}: 1 = as
+     *        trained, 0.5 = half, negative subtracts it
+     */
     public record Input(AdapterFile adapter, float scale) {
     }
 
@@ -47,35 +56,73 @@ public final class Merger {
     }
 
     /**
-     * @param outputType  null keeps each merged tensor's type; otherwise every merged tensor is
-     *                    written in this type (or its fallback for the tensor's rows)
-     * @param keepUpdate  0 keeps the chosen type; above 0 a tensor moves up ({@link TypeChoice#upgrade})
-     *                    until its type carries at least this share of its update
-     * @param importance  per-tensor column importance for every fit by ggml, or null
+     * How merged tensors are typed and requantized; immutable, {@link #defaults()} then the
+     * {@code with} methods.
+     *
+     * @param outputType     null keeps each merged tensor's type; otherwise every merged tensor is
+     *                       written in this type (or its fallback for the tensor's rows)
+     * @param requantization how a tensor that keeps its quantized type is rewritten
+     *                       ({@link Requantization#DELTA} by default; other types always go
+     *                       through ggml's quantizer)
+     * @param keepUpdate     0 keeps the chosen type; above 0 (at most 1) a tensor moves up
+     *                       ({@link TypeChoice#upgrade}) until its type carries at least this share
+     *                       of its update; each tensor is then merged twice or more
+     * @param importance     per-tensor column importance (llama.cpp's imatrix) for every fit by
+     *                       ggml and for delta requantization, or null; the IQ types need one
+     * @param rounding       how delta requantization rounds code changes (default
+     *                       {@link DeltaRequantizer.Rounding#STOCHASTIC}, seeded per tensor so
+     *                       merges are reproducible)
      */
     public record Options(GgmlType outputType, Requantization requantization, double keepUpdate, ImportanceMatrix importance,
                           DeltaRequantizer.Rounding rounding) {
+        /** {@return each tensor in its own type, delta requantization, stochastic rounding, no importance matrix, no upgrade} */
         public static Options defaults() {
             return new Options(null, Requantization.DELTA, 0, null, DeltaRequantizer.Rounding.ALIGNED);
         }
 
+        /**
+         * {@return these options writing every merged tensor in another type}
+         *
+         * @param t the output type, or null to keep each tensor's own
+         */
         public Options withType(GgmlType t) {
             return new Options(t, requantization, keepUpdate, importance, rounding);
         }
 
+        /**
+         * {@return these options with another requantization}
+         *
+         * @param r delta or plain
+         */
         public Options withRequantization(Requantization r) {
             return new Options(outputType, r, keepUpdate, importance, rounding);
         }
 
+        /**
+         * {@return these options with another share of each update the written tensor must keep}
+         *
+         * @param k a share in [0, 1]; 0 turns type upgrades off
+         * @throws IllegalArgumentException if {@code k} is outside [0, 1] or NaN
+         */
         public Options withKeepUpdate(double k) {
             if (!(k >= 0 && k <= 1)) throw new IllegalArgumentException("keep-update " + k + " is not a share in [0, 1]");
             return new Options(outputType, requantization, k, importance, rounding);
         }
 
+        /**
+         * {@return these options with another importance matrix}
+         *
+         * @param m the base model's importance matrix, or null for none
+         */
         public Options withImportance(ImportanceMatrix m) {
             return new Options(outputType, requantization, keepUpdate, m, rounding);
         }
 
+        /**
+         * {@return these options with another rounding for delta requantization}
+         *
+         * @param r the rounding
+         */
         public Options withRounding(DeltaRequantizer.Rounding r) {
             return new Options(outputType, requantization, keepUpdate, importance, r);
         }
@@ -85,39 +132,59 @@ public final class Merger {
      * What merging did to one tensor: the norm of the update and of the requantization error
      * (the written tensor decoded, minus W'), its type before and after, its size before and
      * after, and for delta requantization the block counts. When the error is comparable to
-     * the update, the output type cannot hold the update.
+     * the update, the output type cannot hold the update. Norms are Frobenius norms in weight
+     * units; sizes are bytes of tensor data.
+     *
+     * @param name       the tensor's GGUF name
+     * @param baseType   its type in the base
+     * @param type       its type in the output
+     * @param weightNorm ‖W'‖, the merged tensor's norm before it is quantized
+     * @param updateNorm ‖W' − W‖, the norm of the summed, scaled adapter updates
+     * @param errorNorm  ‖written − W'‖, the written tensor decoded minus W'
+     * @param baseBytes  its data's size in the base
+     * @param bytes      its data's size in the output
+     * @param blocks     delta requantization's block counts, or null when ggml wrote it
      */
     public record TensorReport(String name, GgmlType baseType, GgmlType type, double weightNorm, double updateNorm, double errorNorm,
                                long baseBytes, long bytes, DeltaRequantizer.Stats blocks) {
-        /** Requantization error relative to the update it had to carry. */
+        /** {@return the requantization error relative to the update it had to carry: errorNorm / updateNorm} */
         public double errorToUpdate() {
             return errorNorm / Math.max(1e-30, updateNorm);
         }
 
-        /** The share of the update the written tensor carries: 1 − error / update, at least 0. */
+        /** {@return the share of the update the written tensor carries: 1 − error / update, at least 0} */
         public double keptShare() {
             return Math.max(0, 1 - errorToUpdate());
         }
     }
 
+    /**
+     * What a merge wrote.
+     *
+     * @param output  the merged GGUF file
+     * @param merged  tensors that received an update
+     * @param copied  tensors copied from the base byte for byte
+     * @param tensors one report per merged tensor, in the file's order
+     */
     public record Result(Path output, int merged, int copied, List<TensorReport> tensors) {
+        /** {@return the largest {@link TensorReport#errorToUpdate()} over the merged tensors (0 with none)} */
         public double worstErrorToUpdate() {
             return tensors.stream().mapToDouble(TensorReport::errorToUpdate).max().orElse(0);
         }
 
-        /** Block counts of every delta-requantized tensor together. */
+        /** {@return the block counts of every delta-requantized tensor together (zeros with none)} */
         public DeltaRequantizer.Stats blocks() {
             DeltaRequantizer.Stats s = new DeltaRequantizer.Stats(0, 0, 0, 0, 0);
             for (TensorReport t : tensors) if (t.blocks() != null) s = s.plus(t.blocks());
             return s;
         }
 
-        /** Bytes the merged tensors take in the output minus what they took in the base. */
+        /** {@return the bytes the merged tensors take in the output minus what they took in the base (type upgrades grow it)} */
         public long addedBytes() {
             return tensors.stream().mapToLong(t -> t.bytes() - t.baseBytes()).sum();
         }
 
-        /** Merged tensors written in another type than the base's. */
+        /** {@return how many merged tensors were written in another type than the base's} */
         public long retyped() {
             return tensors.stream().filter(t -> t.type() != t.baseType()).count();
         }
@@ -126,13 +193,48 @@ public final class Merger {
     private Merger() {
     }
 
-    /** As {@link #merge(Path, List, Path, Options, Map, BiConsumer)} with {@code outputType} and the default options otherwise. */
+    /**
+     * As {@link #merge(Path, List, Path, Options, Map, BiConsumer)} with {@code outputType} and the
+     * default options otherwise.
+     *
+     * @param base the base model's GGUF file
+     * @param adapters the adapters and their scales; at least one
+     * @param out the merged file to write; not one of the inputs
+     * @param outputType the type of every merged tensor, or null to keep each one's own
+     * @param provenance metadata keys and values added to the output
+     * @param progress told (done, total) tensors as each is written; may be null
+     * @return what was merged, with a report per merged tensor
+     * @throws IOException if an input cannot be read or the output cannot be written
+     * @throws IllegalArgumentException as the other overload
+     */
     public static Result merge(Path base, List<Input> adapters, Path out, GgmlType outputType, Map<String, String> provenance,
                                BiConsumer<Integer, Integer> progress) throws IOException {
         return merge(base, adapters, out, Options.defaults().withType(outputType), provenance, progress);
     }
 
-    /** @param progress (done, total) tensors; may be null */
+    /**
+     * Merges the adapters into the base and writes the result to {@code out}. The inputs are
+     * checked before writing starts; a file already at {@code out} is replaced only once the new
+     * one is whole. The output keeps the base's metadata and adds
+     * {@code jdpo.merge.adapters} (file names and scales), {@code jdpo.merge.requantization},
+     * {@code jdpo.merge.type} when a type was asked for, and {@code provenance}.
+     *
+     * @param base the base model's GGUF file
+     * @param adapters the adapters and their scales; at least one; several adapting one tensor
+     *        are summed
+     * @param out the merged file to write (its folder is created); not one of the inputs
+     * @param options output type, requantization, importance matrix
+     * @param provenance metadata keys and values added to the output (string values)
+     * @param progress told (done, total) tensors on the calling thread as each is written,
+     *        total counting copied tensors too; may be null
+     * @return what was merged, with a report per merged tensor
+     * @throws IOException if an input cannot be read or the output cannot be written (no
+     *         partial file is then left behind)
+     * @throws IllegalArgumentException if there is no adapter, {@code out} is an input, an
+     *         adapter is for another architecture or adapts a tensor the base lacks or has in
+     *         another shape, the importance matrix was computed on another model, a base tensor's
+     *         type cannot be decoded, or the output type needs an importance matrix and has none
+     */
     public static Result merge(Path base, List<Input> adapters, Path out, Options options, Map<String, String> provenance,
                                BiConsumer<Integer, Integer> progress) throws IOException {
         if (adapters.isEmpty()) throw new IllegalArgumentException("no adapter to merge");

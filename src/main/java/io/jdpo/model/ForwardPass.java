@@ -24,10 +24,16 @@ public final class ForwardPass {
     final Dropout dropout;
     /** Per prediction, log Σ_v p_v²: the log-probability that two draws from the row agree. */
     final float[] logSquares;
+    /** Per prediction, the largest log-prob of its row. */
+    final float[] top;
+    /** Per prediction, the entropy of its row's distribution. */
+    final float[] entropy;
 
     ForwardPass(Layout layout, float[] logProbs, float[] xFinal, Rope.Tables rope, LayerActivations[] layers,
-                float[][] layerInputs, float[] unitGrad, Dropout dropout, float[] logSquares) {
+                float[][] layerInputs, float[] unitGrad, Dropout dropout, float[] logSquares, float[] top, float[] entropy) {
         this.logSquares = logSquares;
+        this.top = top;
+        this.entropy = entropy;
         this.layout = layout;
         this.logProbs = logProbs;
         this.xFinal = xFinal;
@@ -47,6 +53,27 @@ public final class ForwardPass {
 
     boolean isConsumed() {
         return consumed;
+    }
+
+    /**
+     * Per log-prob (in the order of {@link #logProbs()}), the largest log-prob of its row: the
+     * target token is the model's top-1 exactly where its log-prob equals this value (TRL's
+     * mean_token_accuracy counts those).
+     *
+     * @return a copy, one value per prediction
+     */
+    public float[] topLogProbs() {
+        return top.clone();
+    }
+
+    /**
+     * Per log-prob (in the order of {@link #logProbs()}), the entropy of the model's distribution
+     * over the vocabulary at that position, −Σ_v p_v·log p_v in nats (TRL's SFT {@code entropy}).
+     *
+     * @return a copy, one value per prediction
+     */
+    public float[] entropies() {
+        return entropy.clone();
     }
 
     /** {@return every log-prob of the pass, a sequence's completion or a pair's chosen then rejected (a copy)} */

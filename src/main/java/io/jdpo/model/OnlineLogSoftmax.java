@@ -18,15 +18,18 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
     private final int[] targets;
     private final float[] max;
     private final double[] sum;
+    /** Per row Σ e^(z − max)·z (rescaled with sum), when the entropy is asked for; else null. */
+    private final double[] sumZ;
     private final float[] targetLogit;
     /** Gemma's final-logit soft cap (0 = none), applied to each panel as it arrives. */
     private final float cap;
 
-    private OnlineLogSoftmax(int[] targets, int rows, float cap) {
+    private OnlineLogSoftmax(int[] targets, int rows, float cap, boolean entropy) {
         this.targets = targets;
         this.cap = cap;
         this.max = new float[rows];
         this.sum = new double[rows];
+        this.sumZ = entropy ? new double[rows] : null;
         this.targetLogit = new float[rows];
         java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
         java.util.Arrays.fill(targetLogit, Float.NaN);
@@ -37,9 +40,20 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
      * the output projection; with {@code cap} > 0 the logits are soft-capped first.
      */
     static float[] logProbs(QuantMatrix output, float[] rows, int n, int[] targets, float cap, Parallel par) {
+        return logProbs(output, rows, n, targets, cap, par, null, null);
+    }
+
+    /**
+     * As above; {@code top[i]} (when top is not null) receives row i's largest log-prob, computed
+     * as the target's is, so the target is the row's most likely token exactly when its log-prob
+     * equals that value; {@code entropy[i]} (when not null) the entropy of row i's distribution,
+     * −Σ p·log p = logsumexp(z) − Σ p·z, in nats.
+     */
+    static float[] logProbs(QuantMatrix output, float[] rows, int n, int[] targets, float cap, Parallel par, float[] top,
+                            float[] entropy) {
         Map<Integer, OnlineLogSoftmax> ranges = new ConcurrentSkipListMap<>();
         output.matmulPanels(rows, n, par, r0 -> {
-            OnlineLogSoftmax s = new OnlineLogSoftmax(targets, n, cap);
+            OnlineLogSoftmax s = new OnlineLogSoftmax(targets, n, cap, entropy != null);
             ranges.put(r0, s);
             return s;
         });
@@ -50,9 +64,15 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
                 m = Math.max(m, s.max[i]);
                 if (!Float.isNaN(s.targetLogit[i])) target = s.targetLogit[i];
             }
-            double total = 0;
-            for (OnlineLogSoftmax s : ranges.values()) total += s.sum[i] * Math.exp(s.max[i] - m);
+            double total = 0, totalZ = 0;
+            for (OnlineLogSoftmax s : ranges.values()) {
+                double scale = Math.exp(s.max[i] - m);
+                total += s.sum[i] * scale;
+                if (entropy != null) totalZ += s.sumZ[i] * scale;
+            }
             out[i] = (float) (target - (m + Math.log(total)));
+            if (top != null) top[i] = (float) (m - (m + Math.log(total)));
+            if (entropy != null) entropy[i] = (float) (m + Math.log(total) - totalZ / total);
         }
         return out;
     }
@@ -65,11 +85,23 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
             float m = max[i];
             for (int j = 0; j < n; j++) m = Math.max(m, y[o + j]);
             if (m > max[i]) {
-                sum[i] *= Math.exp(max[i] - m);
+                double rescale = Math.exp(max[i] - m);
+                sum[i] *= rescale;
+                if (sumZ != null) sumZ[i] *= rescale;
                 max[i] = m;
             }
             double s = 0;
-            for (int j = 0; j < n; j++) s += Math.exp(y[o + j] - m);
+            if (sumZ == null) {
+                for (int j = 0; j < n; j++) s += Math.exp(y[o + j] - m);
+            } else {
+                double sz = 0;
+                for (int j = 0; j < n; j++) {
+                    double e = Math.exp(y[o + j] - m);
+                    s += e;
+                    sz += e * y[o + j];
+                }
+                sumZ[i] += sz;
+            }
             sum[i] += s;
             int t = targets[i] - r0;
             if (t >= 0 && t < n) targetLogit[i] = y[o + t];

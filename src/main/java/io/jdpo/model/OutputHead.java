@@ -43,18 +43,23 @@ final class OutputHead {
      * so the backward needs no second pass over the vocabulary.
      */
     float[] logProbs(float[] x, Layout layout, float[] unit) {
-        return logProbs(x, layout, unit, null);
+        return logProbs(x, layout, unit, null, null, null);
     }
 
-    /** As above; when training, {@code logSquares[i]} receives log Σ_v p_v² of row i (WPO's per-token normaliser). */
-    float[] logProbs(float[] x, Layout layout, float[] unit, float[] logSquares) {
+    /**
+     * As above; when training, {@code logSquares[i]} receives log Σ_v p_v² of row i (WPO's
+     * per-token normaliser); {@code top[i]} (when not null) the row's largest log-prob, computed
+     * as the target's is, so the target is the most likely token exactly when the two are equal;
+     * {@code entropy[i]} (when not null) the entropy of row i's distribution, nats.
+     */
+    float[] logProbs(float[] x, Layout layout, float[] unit, float[] logSquares, float[] top, float[] entropy) {
         int n = layout.sources.length, d = cfg.dim(), V = cfg.vocab();
         if (unit == null) {
             // Inference needs only each row's normaliser and one logit: reduce the logits
             // panel by panel as the product makes them, holding none of them whole.
             float[] rows = new float[n * d];
             normalisedRows(x, layout.sources, 0, n, rows);
-            return OnlineLogSoftmax.logProbs(output, rows, n, layout.targets, cfg.features().finalSoftcap(), par);
+            return OnlineLogSoftmax.logProbs(output, rows, n, layout.targets, cfg.features().finalSoftcap(), par, top, entropy);
         }
         float[] out = new float[n];
         // Vocabulary logits a chunk of positions at a time: T × vocab floats would be the
@@ -74,16 +79,23 @@ final class OutputHead {
                     if (cap > 0) SoftCap.apply(logits, o, V, cap);
                     double lse = VectorMath.logSumExp(logits, o, V);
                     out[first + i] = (float) (logits[o + target] - lse);
-                    double squares = 0;
+                    if (top != null) {
+                        float max = Float.NEGATIVE_INFINITY;
+                        for (int v = 0; v < V; v++) max = Math.max(max, logits[o + v]);
+                        top[first + i] = (float) (max - lse);
+                    }
+                    double squares = 0, pz = 0;
                     for (int v = 0; v < V; v++) {
                         float z = logits[o + v];
                         double p = Math.exp(z - lse);
                         squares += p * p;
+                        pz += p * z;
                         logits[o + v] = -(float) p;
                         if (v == target) logits[o + v] += 1;
                         if (cap > 0) logits[o + v] *= SoftCap.slope(z, cap);
                     }
                     if (logSquares != null) logSquares[first + i] = (float) Math.log(squares);
+                    if (entropy != null) entropy[first + i] = (float) (lse - pz);
                 }
             });
             output.matmulTransposedAdd(logits, m, unit, c0 * d, par);

@@ -174,6 +174,39 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
+     * As {@link #logProbs(int[], int)}; {@code top[t - from]} receives the largest log-prob of
+     * each prediction's row (the target is the model's top-1 exactly where the two are equal).
+     *
+     * @param tokens the sequence
+     * @param from   first predicted position, at least 1
+     * @param top    receives tokens.length − from values
+     * @return the log-probs of tokens[from..)
+     */
+    public float[] logProbs(int[] tokens, int from, float[] top) {
+        return logProbs(tokens, from, top, null);
+    }
+
+    /**
+     * As {@link #logProbs(int[], int, float[])}; {@code entropy[t - from]} (when not null)
+     * receives the entropy of each prediction's distribution, nats.
+     *
+     * @param tokens  the sequence
+     * @param from    first predicted position, at least 1
+     * @param top     receives tokens.length − from values
+     * @param entropy receives tokens.length − from values, or null
+     * @return the log-probs of tokens[from..)
+     */
+    public float[] logProbs(int[] tokens, int from, float[] top, float[] entropy) {
+        Layout layout = checkedSequence(tokens, from);
+        int n = layout.sources.length;
+        if (top.length != n || entropy != null && entropy.length != n) {
+            throw new IllegalArgumentException("top/entropy hold " + top.length + "/" + (entropy == null ? 0 : entropy.length)
+                    + " values for " + n + " predictions");
+        }
+        return head.logProbs(run(layout, ropeTable(layout), null, null, null), layout, null, null, top, entropy);
+    }
+
+    /**
      * Log-probs of both completions of a preference pair, the chosen's then the rejected's,
      * with the prompt computed once (the inference twin of {@link #forwardPair}). They equal
      * those of the two sequences scored apart, bit for bit.
@@ -284,9 +317,10 @@ public final class Transformer implements AutoCloseable {
         Dropout dropout = lora != null && lora.config().dropout() > 0 ? new Dropout(lora.config().dropout(), dropoutSeed, layout.positions) : null;
         float[] x = run(layout, rope, acts, inputs, dropout);
         float[] unit = new float[layout.sources.length * cfg.dim()];
-        float[] logSquares = new float[layout.sources.length];
-        float[] lp = head.logProbs(x, layout, unit, logSquares);
-        return new ForwardPass(layout, lp, x, rope, acts, inputs, unit, dropout, logSquares);
+        int n = layout.sources.length;
+        float[] logSquares = new float[n], top = new float[n], entropy = new float[n];
+        float[] lp = head.logProbs(x, layout, unit, logSquares, top, entropy);
+        return new ForwardPass(layout, lp, x, rope, acts, inputs, unit, dropout, logSquares, top, entropy);
     }
 
     /**

@@ -68,14 +68,24 @@ public final class HtmlReport {
         h.append(summary(train, eval));
         h.append(dataSection(rows));
         h.append("<div class=\"charts\">\n");
-        h.append(chart("Loss", List.of(series("train", "#1f77b4", train, "loss"), series("eval", "#ff7f0e", eval, "eval_loss"))));
-        h.append(chart("Reward margin (chosen − rejected)", List.of(series("train", "#1f77b4", train, "rewards/margins"),
-                series("eval", "#ff7f0e", eval, "eval_rewards/margins"))));
-        h.append(chart("Reward accuracy", List.of(series("train", "#1f77b4", train, "rewards/accuracies"),
-                series("eval", "#ff7f0e", eval, "eval_rewards/accuracies"))));
-        h.append(chart("Rewards", List.of(series("chosen (train)", "#2ca02c", train, "rewards/chosen"),
+        // A chart whose metrics the run does not log (rewards in SFT, token accuracy in DPO) is left out.
+        List<List<Series>> charts = new ArrayList<>();
+        List<String> titles = new ArrayList<>();
+        titles.add("Loss");
+        charts.add(List.of(series("train", "#1f77b4", train, "loss"), series("eval", "#ff7f0e", eval, "eval_loss")));
+        titles.add("Reward margin (chosen − rejected)");
+        charts.add(List.of(series("train", "#1f77b4", train, "rewards/margins"), series("eval", "#ff7f0e", eval, "eval_rewards/margins")));
+        titles.add("Reward accuracy");
+        charts.add(List.of(series("train", "#1f77b4", train, "rewards/accuracies"), series("eval", "#ff7f0e", eval, "eval_rewards/accuracies")));
+        titles.add("Rewards");
+        charts.add(List.of(series("chosen (train)", "#2ca02c", train, "rewards/chosen"),
                 series("rejected (train)", "#d62728", train, "rewards/rejected"),
-                series("chosen (eval)", "#98df8a", eval, "eval_rewards/chosen"), series("rejected (eval)", "#ff9896", eval, "eval_rewards/rejected"))));
+                series("chosen (eval)", "#98df8a", eval, "eval_rewards/chosen"), series("rejected (eval)", "#ff9896", eval, "eval_rewards/rejected")));
+        titles.add("Token accuracy (completion tokens that are the top-1)");
+        charts.add(List.of(series("train", "#1f77b4", train, "mean_token_accuracy"), series("eval", "#ff7f0e", eval, "eval_mean_token_accuracy")));
+        for (int i = 0; i < charts.size(); i++) {
+            if (charts.get(i).stream().anyMatch(c -> !c.points().isEmpty())) h.append(chart(titles.get(i), charts.get(i)));
+        }
         h.append("</div>\n");
         if (!samples.isEmpty()) {
             h.append("<h2>Samples before and after training</h2>\n<table><tr><th>prompt</th><th>before</th><th>reward</th><th>after</th><th>reward</th></tr>\n");
@@ -89,6 +99,11 @@ public final class HtmlReport {
         h.append("<h2>Configuration</h2>\n<table>\n");
         config.forEach((k, v) -> h.append("<tr><th>").append(esc(k)).append("</th><td>").append(esc(v)).append("</td></tr>\n"));
         h.append("</table>\n</body></html>\n");
+        writeAtomically(out, h);
+    }
+
+    /** Writes a page beside {@code out} and renames it into place, so a reader never sees half of it. */
+    static void writeAtomically(Path out, CharSequence h) throws IOException {
         Path dir = out.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         // CREATE_NEW follows the umask; Files.createTempFile's 0600 would survive the rename.
@@ -114,7 +129,7 @@ public final class HtmlReport {
                 s.append("<h2>").append(key.equals("data") ? "Training data" : "Evaluation data").append(": ")
                         .append(esc(String.valueOf(d.get("file")))).append("</h2>\n<p>").append(esc(String.valueOf(d.get("format"))))
                         .append(" format, ").append(esc(String.valueOf(d.get("rows_read")))).append(" rows read, ")
-                        .append(esc(String.valueOf(d.get("pairs")))).append(" pairs used.</p>\n")
+                        .append(d.containsKey("samples") ? esc(d.get("samples") + " samples") : esc(d.get("pairs") + " pairs")).append(" used.</p>\n")
                         .append("<table class=\"rows\"><tr><th>path</th><th>rows</th><th>first rows</th></tr>\n");
                 paths.forEach((k, v) -> {
                     if (!(v instanceof Map<?, ?> p)) return;
@@ -136,13 +151,15 @@ public final class HtmlReport {
         Map<String, Object> cells = new LinkedHashMap<>();
         if (!train.isEmpty()) {
             Map<String, Object> last = train.getLast();
-            for (String k : List.of("step", "loss", "rewards/margins", "rewards/accuracies", "rewards/chosen", "rewards/rejected", "tokens_per_second")) {
+            for (String k : List.of("step", "loss", "rewards/margins", "rewards/accuracies", "rewards/chosen", "rewards/rejected",
+                    "mean_token_accuracy", "num_tokens", "tokens_per_second")) {
                 if (last.containsKey(k)) cells.put(k, last.get(k));
             }
         }
         if (!eval.isEmpty()) {
             Map<String, Object> first = eval.getFirst(), last = eval.getLast();
-            for (String k : List.of("eval_loss", "eval_rewards/accuracies", "eval_rewards/margins")) {
+            for (String k : List.of("eval_loss", "eval_rewards/accuracies", "eval_rewards/margins", "eval_mean_token_accuracy",
+                    "eval_logps/completion")) {
                 if (last.containsKey(k)) cells.put(k + " (start → end)", fmt(first.get(k)) + " → " + fmt(last.get(k)));
             }
         }
@@ -208,7 +225,7 @@ public final class HtmlReport {
         return svg.append("</svg>\n").toString();
     }
 
-    private static String label(int x, int y, String text, String anchor) {
+    static String label(int x, int y, String text, String anchor) {
         return "<text x=\"" + x + "\" y=\"" + y + "\" font-size=\"11\" text-anchor=\"" + anchor + "\">" + esc(text) + "</text>";
     }
 

@@ -43,18 +43,47 @@ import java.util.stream.Collectors;
  * z = β·(πc − πr)</li>
  * <li>orpo (reference-free, ORPO eq. 6–7; λ is β as in TRL): −πc/|c| − β·log σ(log odds(c) − log odds(r)),
  * log odds(y) = p̄ − log(1 − e^p̄), p̄ = π/|y|</li>
+ * <li>unlikelihood (reference-free; Welleck et al. 2019, the DPO paper's baseline): −πc/|c| + α_ul·U/|r|,
+ * U = −Σ_t log(1 − p(r_t)) over the rejected completion's tokens ({@link Unlikelihood}; both parts
+ * are per-token means, as Welleck et al.'s code normalises both by the token count). Its gradient by
+ * each rejected token's log-prob is α_ul/|r|·p_t/(1 − p_t), which the trainer applies token by token
+ * through {@link Result#dUnlikelihood()}</li>
  * </ul>
  * The batch's loss is Σ_k w_k · mean over its pairs of term k; with WPO weighting each pair's
  * terms are first multiplied by its weight w = wc·wr (detached). With LD-DPO the sums π and r
  * given here are already the down-weighted ones; the SFT terms read {@link Pair#sftChosen()},
  * the plain sum. When {@code rpoAlpha > 0}, the RPO term α·(−πc/|c|) is added (equivalent to a
  * weighted sft term). KTO is unpaired and evaluated by {@link #evaluateKto}.
+ *
+ * <p>All log-probabilities are natural logs (nats); sums are over a completion's tokens. A loss
+ * is immutable and keeps no state between batches, so one instance may serve several threads.
+ * {@link TrainConfig#dpoLoss()} builds it from a run's settings.
+ *
+ * @param terms the losses and their weights, each loss at most once (KTO alone); copied
+ * @param beta β, the inverse temperature of the implicit reward (the DPO paper's β; > 0)
+ * @param labelSmoothing ε in [0, 0.5): the assumed label-noise rate of cdpo, robust,
+ *        aot, aot_unpaired, simpo and cpo, the target of exo_pair (> 0 there); 0 for sigmoid
+ * @param simpoGamma SimPO's target reward margin γ (reward units: β × nats per token)
+ * @param rpoAlpha weight of the RPO term α·(−πc/|c|), ≥ 0 (0 = none)
+ * @param divergence the f-divergence that maps log-ratios to scores ({@link FDivergence})
+ * @param fAlpha α of {@link FDivergence#ALPHA_DIVERGENCE}; unused by the others
+ * @param discopopTau DiscoPOP's temperature τ, > 0
+ * @param cpoAlpha weight of CPO's behaviour-cloning (SFT) term, ≥ 0
+ * @param desirableWeight KTO's λ_D, the weight of desirable examples, ≥ 0
+ * @param undesirableWeight KTO's λ_U, the weight of undesirable examples, ≥ 0
+ * @param ulAlpha unlikelihood's α_ul, the weight of the rejected completion's per-token
+ *        unlikelihood; finite, ≥ 0
  */
 public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha,
                       FDivergence divergence, double fAlpha, double discopopTau, double cpoAlpha,
-                      double desirableWeight, double undesirableWeight) {
+                      double desirableWeight, double undesirableWeight, double ulAlpha) {
 
-    /** One loss of a combination and its weight. */
+    /**
+     * One loss of a combination and its weight ({@link DpoLoss} checks the weight).
+     *
+     * @param type the loss
+     * @param weight its factor in the batch loss; finite, ≥ 0
+     */
     public record Term(LossType type, double weight) {
         @Override
         public String toString() {
@@ -62,6 +91,13 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
         }
     }
 
+    /**
+     * Checks the settings and copies the terms.
+     *
+     * @throws IllegalArgumentException if there is no term, a loss is given twice or with a
+     *         negative or non-finite weight, KTO is combined with another loss, a setting is out
+     *         of the range given above, sigmoid has label smoothing, or exo_pair has none
+     */
     public DpoLoss {
         if (terms.isEmpty()) throw new IllegalArgumentException("no loss given");
         terms = List.copyOf(terms);
@@ -73,6 +109,7 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
         if (!(discopopTau > 0)) throw new IllegalArgumentException("discopop tau must be positive, got " + discopopTau);
         if (cpoAlpha < 0) throw new IllegalArgumentException("cpo alpha must be >= 0, got " + cpoAlpha);
         if (desirableWeight < 0 || undesirableWeight < 0) throw new IllegalArgumentException("KTO weights must be >= 0");
+        if (!(ulAlpha >= 0) || Double.isInfinite(ulAlpha)) throw new IllegalArgumentException("unlikelihood alpha must be finite and >= 0, got " + ulAlpha);
         java.util.Set<LossType> seen = java.util.EnumSet.noneOf(LossType.class);
         for (Term t : terms) {
             if (!seen.add(t.type())) throw new IllegalArgumentException("loss " + t.type().optionName() + " given twice");
@@ -96,41 +133,92 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
         }
     }
 
-    /** One loss with the usual settings of everything else. */
-    public DpoLoss(LossType type, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha) {
-        this(List.of(new Term(type, 1)), beta, labelSmoothing, simpoGamma, rpoAlpha, FDivergence.REVERSE_KL, 0.5, 0.05, 1, 1, 1);
+    /**
+     * Every setting but the unlikelihood weight, which is 1.
+     *
+     * @param terms the losses and their weights
+     * @param beta β, > 0
+     * @param labelSmoothing ε in [0, 0.5)
+     * @param simpoGamma SimPO's target margin γ
+     * @param rpoAlpha weight of the RPO term (0 = none)
+     * @param divergence the f-divergence of the DPO-family scores
+     * @param fAlpha α of the alpha divergence
+     * @param discopopTau DiscoPOP's τ, > 0
+     * @param cpoAlpha weight of CPO's SFT term
+     * @param desirableWeight KTO's λ_D
+     * @param undesirableWeight KTO's λ_U
+     * @throws IllegalArgumentException as the canonical constructor
+     */
+    public DpoLoss(List<Term> terms, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha,
+                   FDivergence divergence, double fAlpha, double discopopTau, double cpoAlpha,
+                   double desirableWeight, double undesirableWeight) {
+        this(terms, beta, labelSmoothing, simpoGamma, rpoAlpha, divergence, fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, 1);
     }
 
-    /** Plain DPO with the paper's β = 0.1. */
+    /**
+     * One loss with the usual settings of everything else: reverse KL, DiscoPOP τ = 0.05, CPO,
+     * KTO and unlikelihood weights 1.
+     *
+     * @param type the loss
+     * @param beta β, > 0
+     * @param labelSmoothing ε in [0, 0.5)
+     * @param simpoGamma SimPO's target margin γ
+     * @param rpoAlpha weight of the RPO term, ≥ 0 (0 = none)
+     * @throws IllegalArgumentException as the canonical constructor
+     */
+    public DpoLoss(LossType type, double beta, double labelSmoothing, double simpoGamma, double rpoAlpha) {
+        this(List.of(new Term(type, 1)), beta, labelSmoothing, simpoGamma, rpoAlpha, FDivergence.REVERSE_KL, 0.5, 0.05, 1, 1, 1, 1);
+    }
+
+    /** {@return plain DPO (sigmoid) with the paper's β = 0.1 and nothing else} */
     public static DpoLoss dpo() {
         return new DpoLoss(LossType.SIGMOID, 0.1, 0, 0, 0);
     }
 
-    /** The same loss under another f-divergence. */
+    /**
+     * {@return the same loss under another f-divergence}
+     *
+     * @param f the divergence
+     * @param alpha its α (read by {@link FDivergence#ALPHA_DIVERGENCE} only)
+     */
     public DpoLoss withDivergence(FDivergence f, double alpha) {
-        return new DpoLoss(terms, beta, labelSmoothing, simpoGamma, rpoAlpha, f, alpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight);
+        return new DpoLoss(terms, beta, labelSmoothing, simpoGamma, rpoAlpha, f, alpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ulAlpha);
     }
 
-    /** Other terms, the rest unchanged. */
+    /**
+     * {@return this loss with other terms, the settings unchanged}
+     *
+     * @param t the new terms and weights
+     * @throws IllegalArgumentException if the terms are refused as by the canonical constructor
+     */
     public DpoLoss withTerms(List<Term> t) {
-        return new DpoLoss(t, beta, labelSmoothing, simpoGamma, rpoAlpha, divergence, fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight);
+        return new DpoLoss(t, beta, labelSmoothing, simpoGamma, rpoAlpha, divergence, fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ulAlpha);
     }
 
-    /** True when no term reads the reference: the run needs no reference scoring. */
+    /** {@return true when no term reads the reference: the run needs no reference scoring} */
     public boolean referenceFree() {
         return terms.stream().allMatch(t -> t.type().referenceFree());
     }
 
-    /** True when a pair's loss depends on the rest of its micro-batch. */
+    /** {@return true when a pair's loss depends on the rest of its micro-batch (AOT, KTO)} */
     public boolean batchCoupled() {
         return terms.stream().anyMatch(t -> t.type().batchCoupled());
     }
 
+    /** {@return true when a term reads the rejected completion's unlikelihood sum ({@link Pair#rejectedUnlikelihood()})} */
+    public boolean readsUnlikelihood() {
+        return terms.stream().anyMatch(t -> t.type() == LossType.UNLIKELIHOOD);
+    }
+
+    /** {@return true for KTO, which trains on unpaired examples ({@link #evaluateKto}) and combines with no other loss} */
     public boolean kto() {
         return terms.getFirst().type() == LossType.KTO;
     }
 
-    /** "sigmoid*0.8+bco_pair*0.2+sft", the way the metadata and reports name the combination. */
+    /**
+     * {@return the combination's name as metadata and reports write it} TRL's loss names joined
+     * by {@code +}, each weight other than 1 after a {@code *}: {@code sigmoid*0.8+bco_pair*0.2+sft}.
+     */
     public String describe() {
         return terms.stream().map(Term::toString).collect(Collectors.joining("+"));
     }
@@ -138,17 +226,62 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
     /**
      * One pair's sums under policy and reference (LD-DPO-weighted when that is on), its
      * completion lengths in tokens, the chosen completion's plain policy sum (the SFT terms'
-     * input) and its WPO weight (1 without weighting).
+     * input), its WPO weight (1 without weighting) and the rejected completion's unlikelihood
+     * sum U = −Σ_t log(1 − p(r_t)) ({@link Unlikelihood#sum}; 0 when no term reads it).
+     * Log-probs are in nats (sums ≤ 0).
+     *
+     * @param policyChosen πc, the policy's log-prob sum of the chosen completion
+     * @param policyRejected πr, the policy's log-prob sum of the rejected completion
+     * @param refChosen rc, the reference's sum of the chosen completion (0 when reference-free)
+     * @param refRejected rr, the reference's sum of the rejected completion
+     * @param chosenTokens |c|, the chosen completion's length in tokens, ≥ 1
+     * @param rejectedTokens |r|, the rejected completion's length in tokens, ≥ 1
+     * @param sftChosen the chosen completion's plain (not LD-weighted) policy sum
+     * @param weight the pair's WPO weight w = wc·wr, a constant (1 without weighting)
+     * @param rejectedUnlikelihood U of the rejected completion, ≥ 0 (0 when no term reads it)
      */
     public record Pair(double policyChosen, double policyRejected, double refChosen, double refRejected,
-                       int chosenTokens, int rejectedTokens, double sftChosen, double weight) {
+                       int chosenTokens, int rejectedTokens, double sftChosen, double weight, double rejectedUnlikelihood) {
+        /**
+         * Checks the lengths.
+         *
+         * @throws IllegalArgumentException if a completion has no token
+         */
         public Pair {
             if (chosenTokens <= 0 || rejectedTokens <= 0) {
                 throw new IllegalArgumentException("completions need at least one token");
             }
         }
 
-        /** Without LD-DPO or WPO: the SFT sum is the chosen sum, the weight 1. */
+        /**
+         * A pair without an unlikelihood sum (no term reads it: U = 0).
+         *
+         * @param policyChosen πc, the policy's sum of the chosen completion
+         * @param policyRejected πr, the policy's sum of the rejected completion
+         * @param refChosen rc, the reference's sum of the chosen completion
+         * @param refRejected rr, the reference's sum of the rejected completion
+         * @param chosenTokens |c| in tokens, ≥ 1
+         * @param rejectedTokens |r| in tokens, ≥ 1
+         * @param sftChosen the chosen completion's plain policy sum
+         * @param weight the pair's WPO weight (1 without weighting)
+         * @throws IllegalArgumentException if a completion has no token
+         */
+        public Pair(double policyChosen, double policyRejected, double refChosen, double refRejected,
+                    int chosenTokens, int rejectedTokens, double sftChosen, double weight) {
+            this(policyChosen, policyRejected, refChosen, refRejected, chosenTokens, rejectedTokens, sftChosen, weight, 0);
+        }
+
+        /**
+         * A pair without LD-DPO or WPO: the SFT sum is the chosen sum, the weight 1, U = 0.
+         *
+         * @param policyChosen πc, the policy's sum of the chosen completion
+         * @param policyRejected πr, the policy's sum of the rejected completion
+         * @param refChosen rc, the reference's sum of the chosen completion
+         * @param refRejected rr, the reference's sum of the rejected completion
+         * @param chosenTokens |c| in tokens, ≥ 1
+         * @param rejectedTokens |r| in tokens, ≥ 1
+         * @throws IllegalArgumentException if a completion has no token
+         */
         public Pair(double policyChosen, double policyRejected, double refChosen, double refRejected, int chosenTokens, int rejectedTokens) {
             this(policyChosen, policyRejected, refChosen, refRejected, chosenTokens, rejectedTokens, policyChosen, 1);
         }
@@ -158,32 +291,79 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
      * A pair's share of the batch loss (the batch loss is the mean of these), its derivatives
      * by πc and πr (the LD-weighted sums) and by the plain chosen sum (SFT terms), the implicit
      * rewards and each term's (unweighted by its loss weight) value. Rewards are β·(π − r); with
-     * no reference, β·π/|y| (SimPO, ORPO, SFT) or β·π (CPO), as TRL logs them.
+     * no reference, β·π/|y| (SimPO, ORPO, SFT, unlikelihood) or β·π (CPO), as TRL logs them.
+     * {@code dUnlikelihood} is dLoss/dU of the rejected completion's unlikelihood sum U (0 when no
+     * term reads it): the trainer turns it into per-token gradients, dU/dlog p_t = p_t/(1 − p_t).
+     *
+     * @param loss the pair's loss: Σ_k w_k · (WPO weight) · term k, plus the RPO term
+     * @param dPolicyChosen the derivative of the batch's summed loss by this pair's πc
+     * @param dPolicyRejected the derivative of the batch's summed loss by this pair's πr
+     * @param dSftChosen the derivative of the batch's summed loss by this pair's plain chosen
+     *        sum (the SFT terms)
+     * @param rewardChosen the chosen completion's implicit reward
+     * @param rewardRejected the rejected completion's implicit reward (NaN in KTO's results)
+     * @param terms each term's value by TRL's name, times the pair's WPO weight but not its loss
+     *        weight, in the order given; unlikelihood adds {@code unlikelihood/chosen_nll} and
+     *        {@code unlikelihood/rejected_ul}, an RPO term {@code rpo}; unmodifiable
+     * @param dUnlikelihood the derivative of the batch's summed loss by this pair's U
      */
     public record Result(double loss, double dPolicyChosen, double dPolicyRejected, double dSftChosen, double rewardChosen,
-                         double rewardRejected, Map<String, Double> terms) {
+                         double rewardRejected, Map<String, Double> terms, double dUnlikelihood) {
+        /**
+         * A result without an unlikelihood part ({@code dUnlikelihood} 0).
+         *
+         * @param loss the pair's loss
+         * @param dPolicyChosen ∂loss/∂πc
+         * @param dPolicyRejected ∂loss/∂πr
+         * @param dSftChosen ∂loss/∂ of the plain chosen sum
+         * @param rewardChosen the chosen completion's implicit reward
+         * @param rewardRejected the rejected completion's implicit reward
+         * @param terms each term's value by name
+         */
+        public Result(double loss, double dPolicyChosen, double dPolicyRejected, double dSftChosen, double rewardChosen,
+                      double rewardRejected, Map<String, Double> terms) {
+            this(loss, dPolicyChosen, dPolicyRejected, dSftChosen, rewardChosen, rewardRejected, terms, 0);
+        }
+
+        /** {@return the reward margin, rewardChosen − rewardRejected (TRL's rewards/margins)} */
         public double margin() {
             return rewardChosen - rewardRejected;
         }
 
+        /** {@return whether the chosen reward exceeds the rejected one (TRL's rewards/accuracies; ties count as wrong)} */
         public boolean correct() {
             return rewardChosen > rewardRejected;
         }
     }
 
+    /**
+     * One pair as a batch of its own (a batch-coupled loss then sees only this pair).
+     *
+     * @param p the pair
+     * @return its loss, gradients and rewards
+     * @throws IllegalStateException if this is KTO (use {@link #evaluateKto})
+     */
     public Result evaluate(Pair p) {
         return evaluate(List.of(p)).getFirst();
     }
 
-    /** Each pair's result; the gradients are those of the sum of the pairs' losses. */
+    /**
+     * Each pair's result; the gradients are those of the sum of the pairs' losses (divide by the
+     * batch size for the mean's). With AOT a pair's gradient also comes from the slots its values
+     * were sorted into, so it depends on the other pairs.
+     *
+     * @param batch the micro-batch's pairs
+     * @return one result per pair, in the batch's order
+     * @throws IllegalStateException if this is KTO (use {@link #evaluateKto})
+     */
     public List<Result> evaluate(List<Pair> batch) {
         if (kto()) throw new IllegalStateException("kto is unpaired: use evaluateKto");
         int n = batch.size();
-        double[] loss = new double[n], dc = new double[n], dr = new double[n], ds = new double[n];
+        double[] loss = new double[n], dc = new double[n], dr = new double[n], ds = new double[n], du = new double[n];
         List<Map<String, Double>> values = new ArrayList<>();
         for (int i = 0; i < n; i++) values.add(new LinkedHashMap<>());
         for (Term t : terms) {
-            double[] l = new double[n], gc = new double[n], gr = new double[n], gs = new double[n];
+            double[] l = new double[n], gc = new double[n], gr = new double[n], gs = new double[n], gu = new double[n];
             boolean sorted = t.type() == LossType.AOT || t.type() == LossType.AOT_UNPAIRED;
             if (sorted) {
                 aot(t.type() == LossType.AOT, batch, l, gc, gr);
@@ -194,16 +374,24 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
                     gc[i] = r[1];
                     gr[i] = r[2];
                     gs[i] = r[3];
+                    gu[i] = r.length > 4 ? r[4] : 0;
                 }
             }
             for (int i = 0; i < n; i++) {
                 // AOT's slots are not pairs, so no pair weight applies to them (TRL refuses WPO with AOT; so does TrainConfig).
                 double w = sorted ? 1 : batch.get(i).weight();
                 values.get(i).put(t.type().optionName(), w * l[i]);
+                if (t.type() == LossType.UNLIKELIHOOD) {
+                    // Each part on its own, so the log shows which one moves.
+                    Pair p = batch.get(i);
+                    values.get(i).put("unlikelihood/chosen_nll", w * -p.sftChosen() / p.chosenTokens());
+                    values.get(i).put("unlikelihood/rejected_ul", w * p.rejectedUnlikelihood() / p.rejectedTokens());
+                }
                 loss[i] += t.weight() * w * l[i];
                 dc[i] += t.weight() * w * gc[i];
                 dr[i] += t.weight() * w * gr[i];
                 ds[i] += t.weight() * w * gs[i];
+                du[i] += t.weight() * w * gu[i];
             }
         }
         List<Result> out = new ArrayList<>(n);
@@ -217,7 +405,7 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
             }
             double[] rw = rewards(p);
             // In the order of the terms, so metrics list them as the user gave them.
-            out.add(new Result(loss[i], dc[i], dr[i], ds[i], rw[0], rw[1], Collections.unmodifiableMap(values.get(i))));
+            out.add(new Result(loss[i], dc[i], dr[i], ds[i], rw[0], rw[1], Collections.unmodifiableMap(values.get(i)), du[i]));
         }
         return out;
     }
@@ -228,7 +416,7 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
         return new double[]{beta * p.policyChosen() / p.chosenTokens(), beta * p.policyRejected() / p.rejectedTokens()};
     }
 
-    /** {loss, ∂/∂πc, ∂/∂πr, ∂/∂sftChosen} of one term on one pair. */
+    /** {loss, ∂/∂πc, ∂/∂πr, ∂/∂sftChosen[, ∂/∂U]} of one term on one pair. */
     private double[] single(LossType type, Pair p) {
         double eps = labelSmoothing, b = beta;
         double uc = p.policyChosen() - p.refChosen(), ur = p.policyRejected() - p.refRejected();
@@ -332,6 +520,10 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
                 double dOdds = -b * sigmoid(-odds);
                 return new double[]{l, dOdds * (-1 / Math.expm1(mc)) / nc, dOdds * (1 / Math.expm1(mr)) / nr, -1.0 / nc};
             }
+            case UNLIKELIHOOD -> {
+                l = -p.sftChosen() / nc + ulAlpha * p.rejectedUnlikelihood() / nr;
+                return new double[]{l, 0, 0, -1.0 / nc, ulAlpha / nr};
+            }
             default -> throw new AssertionError(type);
         }
         dc += dDelta * fc;
@@ -385,12 +577,25 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
     /**
      * One unpaired KTO example: the policy's and reference's sums of its completion and of its
      * mismatched KL completion (another example's completion after this prompt), its length, and
-     * whether it is desirable.
+     * whether it is desirable. Sums are in nats.
+     *
+     * @param policy π, the policy's log-prob sum of the completion
+     * @param ref r, the reference's sum of the completion
+     * @param policyKl the policy's sum of the KL completion
+     * @param refKl the reference's sum of the KL completion
+     * @param tokens the completion's length in tokens
+     * @param desirable whether the completion is labelled desirable
      */
     public record Unpaired(double policy, double ref, double policyKl, double refKl, int tokens, boolean desirable) {
     }
 
-    /** A KTO batch: each example's result (rewardRejected unused) and the batch's KL reference point z0. */
+    /**
+     * A KTO batch's outcome.
+     *
+     * @param results each example's result, in the batch's order: its loss, ∂loss/∂π as
+     *        {@code dPolicyChosen}, its reward β·u as {@code rewardChosen} (rewardRejected NaN)
+     * @param kl the batch's KL reference point z0 ≥ 0, in nats
+     */
     public record KtoBatch(List<Result> results, double kl) {
     }
 
@@ -399,6 +604,10 @@ public record DpoLoss(List<Term> terms, double beta, double labelSmoothing, doub
      * the batch of (π_KL − r_KL)), held constant (no gradient, as in the paper and TRL); a
      * desirable example costs λD·(1 − σ(β·(u − z0))), an undesirable one λU·(1 − σ(β·(z0 − u))),
      * u = π − r; the batch loss is the mean over examples. Reward: β·u.
+     *
+     * @param batch the micro-batch's examples; not empty (z0 is their mean)
+     * @return each example's result and z0
+     * @throws IllegalStateException if this loss is not KTO
      */
     public KtoBatch evaluateKto(List<Unpaired> batch) {
         if (!kto()) throw new IllegalStateException("not a kto loss");

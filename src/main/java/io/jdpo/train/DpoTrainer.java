@@ -15,10 +15,8 @@ import io.jdpo.tensor.Arithmetic;
 import io.jdpo.model.ForwardPass;
 import io.jdpo.model.LoraWeights;
 import io.jdpo.model.Transformer;
-import io.jdpo.tensor.SegmentMath;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,6 +34,10 @@ import java.util.Map;
  * TrainConfig cfg = TrainConfig.defaults().toBuilder().beta(0.1).maxSteps(100).build();
  * TrainResult r = new DpoTrainer(cfg).train(model, trainPairs, evalPairs, outDir, null, new ConsoleProgress(System.out, false));
  * }</pre>
+ *
+ * <p>A trainer holds only its settings: configure it, then call {@code train} from one thread
+ * (it is not thread-safe); it may run several trainings one after another. Each run loads and
+ * frees its own native models.
  */
 public final class DpoTrainer {
     /**
@@ -53,20 +55,21 @@ public final class DpoTrainer {
     private double maxMeanGap = MAX_MEAN_GAP, maxTokenGap = MAX_TOKEN_GAP;
 
     private boolean overwrite;
+    private Path initAdapter;
 
     /** The JVM flag the Java forward and backward need; checked here, not after the reference pass. */
     public static final String VECTOR_FLAG = "--add-modules jdk.incubator.vector";
 
     /**
+     * A trainer with this configuration; its loss is built here ({@link TrainConfig#dpoLoss()}).
+     *
+     * @param cfg the run's settings
      * @throws JdpoException when the JVM runs without {@code jdk.incubator.vector} (the SIMD
      *         kernels' module): training would otherwise fail with NoClassDefFoundError only
      *         after minutes of reference scoring
      */
     public DpoTrainer(TrainConfig cfg) {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            throw new JdpoException("jdk.incubator.vector is not in this JVM: start it with " + VECTOR_FLAG
-                    + " (and --enable-native-access=ALL-UNNAMED for llama.cpp)");
-        }
+        TrainingLoop.requireVectorModule();
         this.cfg = cfg;
         this.loss = cfg.dpoLoss();
     }
@@ -74,6 +77,10 @@ public final class DpoTrainer {
     /**
      * Whether a run may replace the results of an earlier run in its output folder (default
      * false: such a folder is refused unless resuming; see {@link RunFolder}).
+     *
+     * @param overwrite true to let a new run replace {@code adapter.gguf}, {@code metrics.jsonl}
+     *        and {@code report.html} of an earlier one
+     * @return this trainer
      */
     public DpoTrainer overwrite(boolean overwrite) {
         this.overwrite = overwrite;
@@ -82,20 +89,52 @@ public final class DpoTrainer {
 
     /**
      * Fields added to metrics.jsonl's first record (for example what happened to the data's
-     * rows), so the run's log says what it trained on.
+     * rows), so the run's log says what it trained on. Default: none.
+     *
+     * @param fields names and JSON-writable values, in the order they are written (copied)
+     * @return this trainer
      */
     public DpoTrainer dataSummary(Map<String, Object> fields) {
         this.dataSummary = Map.copyOf(fields);
         return this;
     }
 
-    /** Where reference log-probs are cached; null disables the cache. */
+    /**
+     * Starts the policy from an adapter file (an SFT adapter, say) instead of a fresh adapter,
+     * and scores the reference as base + that adapter in llama.cpp: DPO after SFT, with the SFT
+     * model as reference. The config's rank, alpha and targets must be the file's
+     * ({@link InitAdapter#fit} makes them so).
+     *
+     * @param adapter an F32/F16/BF16 LoRA adapter GGUF of this base model; null for a fresh adapter
+     * @return this trainer
+     */
+    public DpoTrainer initAdapter(Path adapter) {
+        this.initAdapter = adapter;
+        return this;
+    }
+
+    /**
+     * Where reference log-probs are cached (default {@link ReferenceScorer#defaultCacheDir()});
+     * a later run on the same model, data and llama.cpp setup reads them instead of scoring.
+     *
+     * @param dir the cache folder (created when first written), or null to disable the cache
+     * @return this trainer
+     */
     public DpoTrainer cacheDir(Path dir) {
         this.cacheDir = dir;
         return this;
     }
 
-    /** Other step-0 bounds (mean and max |Δ log-prob| per token) than the forward's parity bounds. */
+    /**
+     * Other step-0 bounds than {@link #MAX_MEAN_GAP} and {@link #MAX_TOKEN_GAP}: the largest
+     * mean and largest single-token |Δ log-prob| (nats) between the Java forward and llama.cpp
+     * that a run accepts before its first step. Beyond them the run is refused unless the
+     * config forces it.
+     *
+     * @param maxMean bound on the mean per-token gap, in nats
+     * @param maxToken bound on any one token's gap, in nats
+     * @return this trainer
+     */
     public DpoTrainer parityBounds(double maxMean, double maxToken) {
         this.maxMeanGap = maxMean;
         this.maxTokenGap = maxToken;
@@ -106,7 +145,27 @@ public final class DpoTrainer {
      * Trains on {@code trainSet}, evaluating on {@code evalSet} (may be empty); writes
      * {@code adapter.gguf}, {@code metrics.jsonl} and checkpoints under outDir. With
      * {@code resumeFrom} (a checkpoint directory of the same run) it continues exactly where
-     * that run was.
+     * that run was. Pairs longer than the config's length limits are truncated first (the
+     * count is in the result). Before the first step a run scores the reference with llama.cpp
+     * (unless the loss is reference-free) and checks the Java forward against llama.cpp (step 0);
+     * a run refused there writes no result.
+     *
+     * @param model the base model's GGUF file (kept quantized; never modified)
+     * @param trainSet the tokenized training pairs
+     * @param evalSet held-out pairs evaluated before training, every
+     *        {@link TrainConfig#evalEvery()} steps and after the last;
+     *        may be empty
+     * @param outDir the run's folder (created); must not hold an earlier run's results unless
+     *        resuming or {@link #overwrite(boolean)} allows it
+     * @param resumeFrom a checkpoint folder of this run to continue from, or null to start at step 0
+     * @param listener receives progress, messages and each step's metrics, on the calling thread
+     * @return where the adapter and metrics went, and the last and held-out metrics
+     * @throws IOException if a file cannot be read or written, or {@code resumeFrom} is not a
+     *         checkpoint of this run (other settings, model or data)
+     * @throws IllegalArgumentException if the loss is KTO (use {@link #trainUnpaired}), or a pair
+     *         is longer than the model's trained context
+     * @throws JdpoException if {@code outDir} holds an earlier run, or the step-0 check fails
+     *         (non-finite log-probs, or a gap beyond the parity bounds without force)
      */
     public TrainResult train(Path model, List<PreferencePair> trainSet, List<PreferencePair> evalSet, Path outDir,
                              Path resumeFrom, TrainListener listener) throws IOException {
@@ -119,6 +178,18 @@ public final class DpoTrainer {
      * mismatched KL completion); otherwise as {@link #train}. Metrics: rewards/chosen and
      * rewards/rejected are the mean implicit rewards of the desirable and the undesirable
      * examples, kl the batches' reference point.
+     *
+     * @param model the base model's GGUF file (kept quantized; never modified)
+     * @param trainSet the tokenized, labelled training examples
+     * @param evalSet held-out examples; may be empty
+     * @param outDir the run's folder, as for {@link #train}
+     * @param resumeFrom a checkpoint folder of this run to continue from, or null to start at step 0
+     * @param listener receives progress, messages and each step's metrics, on the calling thread
+     * @return where the adapter and metrics went, and the last and held-out metrics
+     * @throws IOException if a file cannot be read or written, or {@code resumeFrom} is not a
+     *         checkpoint of this run
+     * @throws IllegalArgumentException if the loss is not KTO (paired losses use {@link #train})
+     * @throws JdpoException if {@code outDir} holds an earlier run, or the step-0 check fails
      */
     public TrainResult trainUnpaired(Path model, List<UnpairedSample> trainSet, List<UnpairedSample> evalSet, Path outDir,
                                      Path resumeFrom, TrainListener listener) throws IOException {
@@ -151,10 +222,11 @@ public final class DpoTrainer {
                     + cfg.maxLength() + " / max_prompt_length " + cfg.maxPromptLength() + " (" + cfg.truncationMode().name().toLowerCase(Locale.ROOT) + ")");
         }
         String modelHash = Fingerprint.file(model);
+        InitAdapter init = initAdapter == null ? null : InitAdapter.read(initAdapter);
         List<PreferencePair> all = new ArrayList<>(train);
         all.addAll(eval);
         List<ReferenceScorer.Scores> refs;
-        ReferenceScorer scorer = new ReferenceScorer(model, cfg.threads(), cfg.gpuLayers(), cacheDir);
+        ReferenceScorer scorer = new ReferenceScorer(model, cfg.threads(), cfg.gpuLayers(), cacheDir).adapter(initAdapter);
         if (loss.referenceFree()) {
             // No term reads the reference: llama.cpp never scores it (and there is no step-0 gap to check).
             listener.message("reference-free loss " + loss.describe() + ": no reference scoring");
@@ -165,65 +237,43 @@ public final class DpoTrainer {
         Split tr = new Split(train, refs.subList(0, train.size()), trainLabels);
         Split ev = new Split(eval, refs.subList(train.size(), refs.size()), evalLabels);
         String data = Fingerprint.pairs(train) + (trainLabels == null ? "" : Fingerprint.text(Arrays.toString(trainLabels)));
-        Checkpoint.Identity id = new Checkpoint.Identity(cfg.resumeFingerprint(), modelHash, data);
-        Files.createDirectories(outDir);
-        RunFolder.clearLeftovers(outDir);
+        // The adapter the policy starts from changes every result: a checkpoint of another start is refused.
+        String config = init == null ? cfg.resumeFingerprint() : Fingerprint.text(cfg.resumeFingerprint() + " init " + init.sha256());
+        Checkpoint.Identity id = new Checkpoint.Identity(config, modelHash, data);
+        Map<String, String> provenance = new LinkedHashMap<>();
+        provenance.put("jdpo.loss", loss.describe());
+        provenance.put("jdpo.beta", Double.toString(loss.beta()));
+        if (init != null) provenance.put("jdpo.init_adapter.sha256", init.sha256());
+        TrainingLoop.Objective<DpoMetrics> objective = new TrainingLoop.Objective<>() {
+            @Override
+            public int trainSize() {
+                return train.size();
+            }
 
-        try (Transformer tf = Transformer.load(model, cfg.threads()).arithmetic(cfg.arithmetic());
-             LoraWeights lora = LoraWeights.init(tf.config(), cfg.loraConfig(), cfg.seed());
-             LoraWeights grads = lora.zerosLike();
-             AdamW opt = new AdamW(lora, 0.9, 0.999, 1e-8, cfg.weightDecay())) {
-            tf.setAdapter(lora);
-            String arch = tf.config().arch().ggufName();
-            int start = 0;
-            if (resumeFrom != null) {
-                start = Checkpoint.load(resumeFrom, lora, opt, id);
-                listener.message("resumed from " + resumeFrom + " at step " + start);
+            @Override
+            public TrainingLoop.StepOutcome<DpoMetrics> step(Transformer tf, LoraWeights grads, int step, DataOrder order) {
+                return DpoTrainer.this.step(tf, grads, tr, order, step);
             }
-            Path metricsFile = outDir.resolve("metrics.jsonl");
-            DpoMetrics firstEval = null, lastEval = null, lastTrain = null;
-            long tokens = 0;
-            // The check runs before the metrics file exists: a refused run leaves nothing behind.
-            Map<String, Object> gap = start == 0 && !loss.referenceFree()
-                    ? gapCheck(model, tf, train, tr.refs(), scorer.backend(), listener) : null;
-            try (MetricsLog log = new MetricsLog(metricsFile, start)) {
-                if (start == 0) {
-                    Map<String, Object> first = new LinkedHashMap<>();
-                    if (gap != null) first.putAll(gap);
-                    first.putAll(dataSummary);
-                    // The run's opening row (step-0 gaps, data summary) goes to the file only: it is no step's metrics.
-                    if (!first.isEmpty()) log.write(first);
-                    if (!eval.isEmpty()) emit(log, listener, firstEval = evaluate(tf, ev, 0, listener));
-                }
-                int total = cfg.totalSteps(train.size());
-                LrSchedule schedule = cfg.lrSchedule(train.size());
-                DataOrder order = new DataOrder(train.size(), cfg.seed());
-                long trainStart = System.nanoTime();
-                for (int step = start; step < total; step++) {
-                    long stepStart = System.nanoTime();
-                    StepStats s = step(tf, lora, grads, opt, tr, order, step, schedule.at(step));
-                    tokens += s.tokens;
-                    lastTrain = s.metrics(false, step + 1, (double) (step + 1) * cfg.pairsPerStep() / train.size(), schedule.at(step),
-                            s.tokens / ((System.nanoTime() - stepStart) / 1e9));
-                    emit(log, listener, lastTrain);
-                    listener.progress("train", step + 1 - start, total - start, tokens);
-                    boolean last = step + 1 == total;
-                    if (!eval.isEmpty() && (last || cfg.evalEvery() > 0 && (step + 1) % cfg.evalEvery() == 0)) {
-                        emit(log, listener, lastEval = evaluate(tf, ev, step + 1, listener));
-                    }
-                    if (cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0) {
-                        Path dir = Checkpoint.save(Checkpoint.folder(outDir, step + 1),
-                                step + 1, lora, opt, id, arch, provenance(id, step + 1));
-                        listener.message("checkpoint " + dir);
-                    }
-                }
-                Path adapter = outDir.resolve("adapter.gguf");
-                AdapterExporter.write(adapter, arch, lora.config().exportedAlpha(), lora.byTensorName(), provenance(id, total));
-                double trainSecs = (System.nanoTime() - trainStart) / 1e9;
-                return new TrainResult(adapter, metricsFile, total, lastTrain, firstEval, lastEval, truncated,
-                        (System.nanoTime() - started) / 1e9, tokens / Math.max(1e-9, trainSecs));
+
+            @Override
+            public boolean hasEval() {
+                return !eval.isEmpty();
             }
-        }
+
+            @Override
+            public DpoMetrics evaluate(Transformer tf, int step, TrainListener l) {
+                return DpoTrainer.this.evaluate(tf, ev, step, l);
+            }
+
+            @Override
+            public Map<String, Object> beforeFirstStep(Transformer tf) throws IOException {
+                return loss.referenceFree() ? Map.of() : gapCheck(model, tf, train, tr.refs(), scorer.backend(), listener);
+            }
+        };
+        TrainingLoop.Outcome<DpoMetrics> o = new TrainingLoop(cfg).run(model, objective, id, initAdapter, outDir, resumeFrom,
+                dataSummary, provenance, listener);
+        return new TrainResult(o.adapter(), o.metrics(), o.steps(), o.lastTrain(), o.firstEval(), o.lastEval(), truncated,
+                (System.nanoTime() - started) / 1e9, o.tokensPerSecond());
     }
 
     private static int add(Truncation limits, PreferencePair p, List<PreferencePair> to) {
@@ -232,30 +282,15 @@ public final class DpoTrainer {
         return q == p ? 0 : 1;
     }
 
-    private static void emit(MetricsLog log, TrainListener listener, DpoMetrics row) throws IOException {
-        log.write(row.row());
-        listener.metrics(row);
-    }
-
-    private Map<String, String> provenance(Checkpoint.Identity id, int steps) {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("jdpo.base.sha256", id.model());
-        m.put("jdpo.data.sha256", id.data());
-        m.put("jdpo.loss", loss.describe());
-        m.put("jdpo.beta", Double.toString(loss.beta()));
-        m.put("jdpo.steps", Integer.toString(steps));
-        return m;
-    }
-
     /**
      * Sums over the examples of one optimizer step (or one evaluation). Paired runs count
      * every pair on both sides; KTO counts desirable examples as "chosen" and undesirable ones
      * as "rejected", as TRL's KTOTrainer logs them.
      */
-    private static final class StepStats {
+    private static final class StepStats implements TrainingLoop.StepOutcome<DpoMetrics> {
         int n, nChosen, nRejected, batches;
         long tokens;
-        double loss, rc, rr, acc, lpc, lpr, gradNorm, kl;
+        double loss, rc, rr, acc, lpc, lpr, kl;
         boolean kto;
         final Map<String, Double> terms = new LinkedHashMap<>();
 
@@ -288,8 +323,18 @@ public final class DpoTrainer {
             }
         }
 
+        @Override
+        public long tokens() {
+            return tokens;
+        }
+
         /** The step's means; a side the step had no example of, and KTO's accuracy, are NaN (absent from the row). */
-        DpoMetrics metrics(boolean eval, int step, double epoch, double lr, double tokensPerSecond) {
+        @Override
+        public DpoMetrics metrics(int step, double epoch, double lr, double gradNorm, double tokensPerSecond) {
+            return metrics(false, step, epoch, lr, gradNorm, tokensPerSecond);
+        }
+
+        DpoMetrics metrics(boolean eval, int step, double epoch, double lr, double gradNorm, double tokensPerSecond) {
             Map<String, Double> means = new LinkedHashMap<>();
             terms.forEach((k, v) -> means.put(k, v / n));
             double chosen = nChosen > 0 ? rc / nChosen : Double.NaN, rejected = nRejected > 0 ? rr / nRejected : Double.NaN;
@@ -315,7 +360,8 @@ public final class DpoTrainer {
             // WPO eq. 2 as TRL computes it: w(y) = exp(mean_t (log p(y_t) − log Σ_v p_v²)), held constant; w = w(c)·w(r).
             weight = Math.exp(aligned(lp, logSquares, 0, nc) + aligned(lp, logSquares, nc, nc + nr));
         }
-        return new DpoLoss.Pair(pc, pr, rc, rr, nc, nr, sum(lp, 0, nc), weight);
+        double ul = loss.readsUnlikelihood() ? Unlikelihood.sum(lp, nc, nc + nr) : 0;
+        return new DpoLoss.Pair(pc, pr, rc, rr, nc, nr, sum(lp, 0, nc), weight, ul);
     }
 
     private static double ldSum(float[] lp, int from, int to, int shared, double alpha) {
@@ -334,13 +380,20 @@ public final class DpoTrainer {
         return s / (to - from);
     }
 
-    /** dLoss/dlogp per token of a pair pass: LD's token weights on the preference part, the SFT part on every chosen token. */
-    float[] tokenGradients(PreferencePair p, DpoLoss.Result r, double scale) {
+    /**
+     * dLoss/dlogp per token of a pair pass: LD's token weights on the preference part, the SFT
+     * part on every chosen token, and the unlikelihood part on every rejected token (its own
+     * slope p_t/(1 − p_t) at that token's log-prob, read from {@code lp}).
+     */
+    float[] tokenGradients(PreferencePair p, float[] lp, DpoLoss.Result r, double scale) {
         int nc = p.chosen().length, nr = p.rejected().length, shared = Math.min(nc, nr);
         double a = cfg.ldAlpha();
         float[] d = new float[nc + nr];
         for (int t = 0; t < nc; t++) d[t] = (float) ((r.dPolicyChosen() * (t < shared ? 1 : a) + r.dSftChosen()) * scale);
-        for (int t = 0; t < nr; t++) d[nc + t] = (float) (r.dPolicyRejected() * (t < shared ? 1 : a) * scale);
+        for (int t = 0; t < nr; t++) {
+            double ul = r.dUnlikelihood() == 0 ? 0 : r.dUnlikelihood() * Unlikelihood.slope(lp[nc + t]);
+            d[nc + t] = (float) ((r.dPolicyRejected() * (t < shared ? 1 : a) + ul) * scale);
+        }
         return d;
     }
 
@@ -380,9 +433,7 @@ public final class DpoTrainer {
      * held until the batch's loss is known (memory grows with the batch size; --recompute
      * bounds it). Every other loss runs forward, loss and backward one pair at a time.
      */
-    private StepStats step(Transformer tf, LoraWeights lora, LoraWeights grads, AdamW opt, Split train, DataOrder order,
-                           int step, double lr) {
-        grads.clear();
+    private StepStats step(Transformer tf, LoraWeights grads, Split train, DataOrder order, int step) {
         int n = cfg.pairsPerStep(), group = loss.batchCoupled() ? cfg.batchSize() : 1;
         StepStats s = new StepStats();
         for (int g0 = 0; g0 < n; g0 += group) {
@@ -411,28 +462,10 @@ public final class DpoTrainer {
             for (int j = 0; j < m; j++) {
                 // The step's loss is the mean over its examples: each one's gradient is weighted 1/n.
                 // KTO's KL completion (branch 1) gets none: the reference point is held constant.
-                tf.backward(passes.get(j), tokenGradients(pairs.get(j), results.get(j), 1.0 / n), grads);
+                tf.backward(passes.get(j), tokenGradients(pairs.get(j), lps.get(j), results.get(j), 1.0 / n), grads);
             }
         }
-        s.gradNorm = norm(grads.slab());
-        if (cfg.maxGradNorm() > 0 && s.gradNorm > cfg.maxGradNorm()) scale(grads.slab(), cfg.maxGradNorm() / s.gradNorm);
-        opt.step(lora, grads, lr);
         return s;
-    }
-
-    private static double norm(MemorySegment g) {
-        double s = 0;
-        long n = g.byteSize() / Float.BYTES;
-        for (long i = 0; i < n; i++) {
-            double v = SegmentMath.get(g, i);
-            s += v * v;
-        }
-        return Math.sqrt(s);
-    }
-
-    private static void scale(MemorySegment g, double f) {
-        long n = g.byteSize() / Float.BYTES;
-        for (long i = 0; i < n; i++) SegmentMath.set(g, i, (float) (SegmentMath.get(g, i) * f));
     }
 
     /**
@@ -455,24 +488,9 @@ public final class DpoTrainer {
                     set.labels() == null ? new boolean[m] : Arrays.copyOfRange(set.labels(), g0, g0 + m), s);
             listener.progress("eval", g0 + m, total, s.tokens);
         }
-        return s.metrics(true, step, Double.NaN, Double.NaN, Double.NaN);
+        return s.metrics(true, step, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
     }
 
-    /**
-     * Step 0, before any update (B = 0, so the base model), on the first pairs. Two questions,
-     * kept apart:
-     * <ol>
-     * <li>Is the Java forward right? Its float arithmetic against llama.cpp on the CPU on the
-     * same weights without activation rounding: the file itself when all its projections are
-     * F32, else an F32 copy of it ({@link DequantizedCopy}, written to a temporary folder and
-     * deleted). Beyond the parity bounds the run is refused unless forced.</li>
-     * <li>How far apart are the arithmetics on this file? The policy's own arithmetic and
-     * the float one against the reference (llama.cpp on the backend that scored it):
-     * reported, never refused. In the deployed arithmetic on the CPU this gap is the
-     * Java forward's rounding noise; against a GPU reference it includes the GPU's own
-     * arithmetic.</li>
-     * </ol>
-     */
     /**
      * Reference log-probs of the pairs this run reads: every held-out pair, and of the training
      * pairs those the steps visit (the data order is a function of the seed, so they are known
@@ -507,6 +525,21 @@ public final class DpoTrainer {
         return Arrays.asList(refs);
     }
 
+    /**
+     * Step 0, before any update (B = 0, so the base model), on the first pairs. Two questions,
+     * kept apart:
+     * <ol>
+     * <li>Is the Java forward right? Its float arithmetic against llama.cpp on the CPU on the
+     * same weights without activation rounding: the file itself when all its projections are
+     * F32, else an F32 copy of it ({@link DequantizedCopy}, written to a temporary folder and
+     * deleted). Beyond the parity bounds the run is refused unless forced.</li>
+     * <li>How far apart are the arithmetics on this file? The policy's own arithmetic and
+     * the float one against the reference (llama.cpp on the backend that scored it):
+     * reported, never refused. In the deployed arithmetic on the CPU this gap is the
+     * Java forward's rounding noise; against a GPU reference it includes the GPU's own
+     * arithmetic.</li>
+     * </ol>
+     */
     private Map<String, Object> gapCheck(Path model, Transformer tf, List<PreferencePair> train, List<ReferenceScorer.Scores> refs,
                                          String backend, TrainListener listener) throws IOException {
         int n = Math.min(GAP_PAIRS, train.size());
@@ -518,7 +551,8 @@ public final class DpoTrainer {
         m.put("policy_ref_gap/mean", policyGap.mean());
         m.put("policy_ref_gap/max", policyGap.max());
         listener.message(String.format(Locale.ROOT, "step 0: Java policy (%s arithmetic) vs reference (%s) over %d tokens of %d pairs: "
-                + "mean |Δ log-prob| %.2e, max %.2e", tf.arithmetic(), backend, policyGap.tokens(), n, policyGap.mean(), policyGap.max()));
+                + "mean |Δ log-prob| %.2e, max %.2e", tf.arithmetic(), backend + (initAdapter == null ? "" : ", base + " + initAdapter.getFileName()),
+                policyGap.tokens(), n, policyGap.mean(), policyGap.max()));
         StepZeroGap check;
         String against;
         if (!tf.roundsActivations()) {
@@ -574,10 +608,186 @@ public final class DpoTrainer {
 
     /** llama.cpp's log-probs of the pairs on the CPU, uncached (a check, not a reference). */
     private List<ReferenceScorer.Scores> cpuScores(Path model, List<PreferencePair> pairs, TrainListener listener) throws IOException {
-        return new ReferenceScorer(model, cfg.threads(), 0, null).score(pairs, new TrainListener() { });
+        return new ReferenceScorer(model, cfg.threads(), 0, null).adapter(initAdapter).score(pairs, new TrainListener() { });
     }
 
-    /** Mean and max |Δ log-prob| per token between the Java forward's and llama.cpp's scores. */
+    /**
+     * Opens a training session on {@code model} for a caller that makes its own pairs as it
+     * goes (online DPO, the reward–KL frontier): the Java policy with a fresh adapter
+     * (initialised from the config's seed) and its AdamW state stay in memory between calls,
+     * and every call to {@link Session#train} runs optimizer steps exactly as {@link #train}
+     * does, on pairs and reference log-probs the caller hands in.
+     *
+     * @param model the GGUF file the policy reads (frozen, memory-mapped)
+     * @return a session the caller closes (it owns off-heap adapter, gradient and optimizer memory)
+     * @throws IOException when the model cannot be read
+     */
+    public Session session(Path model) throws IOException {
+        return new Session(model, null);
+    }
+
+    /**
+     * As {@link #session(Path)}, the policy starting from an adapter file (an SFT adapter: the
+     * SFT → DPO chain, whose reference is base + that adapter) instead of a fresh adapter. The
+     * config must have the adapter's shape ({@link InitAdapter#fit}).
+     *
+     * @param model the GGUF file the policy reads
+     * @param initAdapter the adapter the policy starts from, or null for a fresh one
+     * @return a session the caller closes
+     * @throws IOException when the model or the adapter cannot be read
+     * @throws IllegalArgumentException when the adapter's shape is not the config's
+     */
+    public Session session(Path model, Path initAdapter) throws IOException {
+        return new Session(model, initAdapter);
+    }
+
+    /**
+     * Optimizer steps on pairs supplied a batch at a time. The learning-rate schedule runs
+     * over {@code cfg.maxSteps()} steps in all (warm-up and decay span every call together),
+     * and the data order is a function of the seed, the number of pairs and the session's
+     * step, so a session fed the same pairs gives the adapter {@link DpoTrainer#train} gives,
+     * bit for bit, however its steps are split into calls.
+     */
+    public final class Session implements AutoCloseable {
+        private final Transformer tf;
+        private final LoraWeights lora, grads;
+        private final AdamW opt;
+        private final LrSchedule schedule;
+        private final String arch;
+        private int step;
+
+        private Session(Path model, Path initAdapter) throws IOException {
+            if (cfg.maxSteps() < 1) throw new IllegalArgumentException("a session needs max steps >= 1 (the schedule's length)");
+            Transformer t = Transformer.load(model, cfg.threads()).arithmetic(cfg.arithmetic());
+            LoraWeights l = null, g = null;
+            try {
+                l = LoraWeights.init(t.config(), cfg.loraConfig(), cfg.seed());
+                g = l.zerosLike();
+                if (initAdapter != null) InitAdapter.apply(initAdapter, l);
+                opt = new AdamW(l, 0.9, 0.999, 1e-8, cfg.weightDecay());
+            } catch (RuntimeException | IOException e) {
+                if (g != null) g.close();
+                if (l != null) l.close();
+                t.close();
+                throw e;
+            }
+            tf = t;
+            lora = l;
+            grads = g;
+            tf.setAdapter(lora);
+            arch = tf.config().arch().ggufName();
+            schedule = cfg.lrSchedule(cfg.maxSteps());
+        }
+
+        /**
+         * Optimizer steps since the session opened.
+         *
+         * @return the number of steps taken so far (0 before the first call to {@link #train})
+         */
+        public int step() {
+            return step;
+        }
+
+        /**
+         * Runs {@code steps} optimizer steps of {@code cfg.pairsPerStep()} pairs each, drawn
+         * from {@code pairs} in a seeded order (epochs repeat as needed).
+         *
+         * @param pairs the pairs to train on (tokenized; no pair may exceed the config's length limits)
+         * @param refs the reference's per-token log-probs of each pair, in the same order
+         *             (zeros for reference-free losses)
+         * @param steps how many optimizer steps to run (the session's step may not pass {@code cfg.maxSteps()})
+         * @return one metric row per step, as {@link #train} reports them
+         * @throws IllegalArgumentException when the lists differ in length, a pair would be
+         *         truncated (its reference would no longer match it), or the steps overrun the schedule
+         */
+        public List<DpoMetrics> train(List<PreferencePair> pairs, List<ReferenceScorer.Scores> refs, int steps) {
+            if (pairs.size() != refs.size() || pairs.isEmpty()) {
+                throw new IllegalArgumentException(pairs.size() + " pairs but " + refs.size() + " reference scores (need the same, at least one)");
+            }
+            if (step + steps > cfg.maxSteps()) {
+                throw new IllegalArgumentException("steps " + step + " + " + steps + " run past the schedule's " + cfg.maxSteps());
+            }
+            Truncation limits = cfg.truncation();
+            for (int i = 0; i < pairs.size(); i++) {
+                PreferencePair p = pairs.get(i);
+                if (limits.apply(p) != p) {
+                    throw new IllegalArgumentException("pair " + i + " (" + p.longestSequence() + " tokens) exceeds max_length "
+                            + cfg.maxLength() + " / max_prompt_length " + cfg.maxPromptLength());
+                }
+                if (refs.get(i).chosen().length != p.chosen().length || refs.get(i).rejected().length != p.rejected().length) {
+                    throw new IllegalArgumentException("pair " + i + ": reference scores cover " + refs.get(i).chosen().length + "/"
+                            + refs.get(i).rejected().length + " tokens, the completions have " + p.chosen().length + "/" + p.rejected().length);
+                }
+            }
+            Split set = new Split(pairs, refs, null);
+            TrainingLoop.Objective<DpoMetrics> objective = new TrainingLoop.Objective<>() {
+                @Override
+                public int trainSize() {
+                    return pairs.size();
+                }
+
+                @Override
+                public TrainingLoop.StepOutcome<DpoMetrics> step(Transformer t, LoraWeights g, int at, DataOrder order) {
+                    return DpoTrainer.this.step(t, g, set, order, at);
+                }
+
+                @Override
+                public boolean hasEval() {
+                    return false;
+                }
+
+                @Override
+                public DpoMetrics evaluate(Transformer t, int at, TrainListener listener) {
+                    throw new UnsupportedOperationException("a session's caller evaluates");
+                }
+            };
+            // Indexed by the session's step, as train() indexes its order: the same pairs in two calls visit what one call would.
+            DataOrder order = new DataOrder(pairs.size(), cfg.seed());
+            List<DpoMetrics> rows = new ArrayList<>(steps);
+            for (int k = 0; k < steps; k++, step++) {
+                rows.add(TrainingLoop.optimizerStep(cfg, objective, tf, lora, grads, opt, order, step, schedule.at(step)).metrics());
+            }
+            return rows;
+        }
+
+        /**
+         * The current policy's per-token log-probs of a completion (the Java forward with the
+         * adapter as it stands): what llama.cpp must give with the exported adapter attached.
+         *
+         * @param prompt the prompt's tokens (at least one)
+         * @param completion the completion's tokens
+         * @return log p(completion[t] | prompt, completion[0..t)) for each t, in nats
+         */
+        public float[] logProbs(int[] prompt, int[] completion) {
+            int[] seq = java.util.Arrays.copyOf(prompt, prompt.length + completion.length);
+            System.arraycopy(completion, 0, seq, prompt.length, completion.length);
+            return tf.logProbs(seq, prompt.length);
+        }
+
+        /**
+         * Writes the adapter as it stands as a llama.cpp LoRA GGUF (F32, atomically).
+         *
+         * @param out the file to write (replaced when whole)
+         * @return {@code out}
+         * @throws IOException when the file cannot be written
+         */
+        public Path writeAdapter(Path out) throws IOException {
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("jdpo.loss", loss.describe());
+            meta.put("jdpo.beta", Double.toString(loss.beta()));
+            meta.put("jdpo.steps", Integer.toString(step));
+            AdapterExporter.write(out, arch, lora.config().exportedAlpha(), lora.byTensorName(), meta);
+            return out;
+        }
+
+        /** Frees the policy's adapter, gradient, optimizer and model mapping. */
+        @Override
+        public void close() {
+            try (tf; lora; grads; opt) {
+                tf.setAdapter(null);
+            }
+        }
+    }
 
     private static double sum(float[] a, int from, int to) {
         double s = 0;

@@ -1,6 +1,7 @@
 package io.jdpo.train;
 
 import io.jdpo.data.PreferencePair;
+import io.jdpo.data.SftSample;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,10 +41,24 @@ public final class Fingerprint {
      * @return the SHA-256 of their tokens, lower-case hex
      */
     public static String pairs(List<PreferencePair> pairs) {
+        return parts(pairs.stream().map(p -> new int[][]{p.prompt(), p.chosen(), p.rejected()}).toList());
+    }
+
+    /**
+     * Every SFT sample's tokens, in order, with their lengths.
+     *
+     * @param samples the samples
+     * @return the SHA-256 (hex)
+     */
+    public static String samples(List<SftSample> samples) {
+        return parts(samples.stream().map(s -> new int[][]{s.prompt(), s.completion()}).toList());
+    }
+
+    private static String parts(List<int[][]> examples) {
         MessageDigest md = sha256();
         ByteBuffer b = ByteBuffer.allocate(4);
-        for (PreferencePair p : pairs) {
-            for (int[] part : new int[][]{p.prompt(), p.chosen(), p.rejected()}) {
+        for (int[][] e : examples) {
+            for (int[] part : e) {
                 update(md, b, part.length);
                 for (int t : part) update(md, b, t);
             }

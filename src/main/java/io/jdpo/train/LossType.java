@@ -49,23 +49,42 @@ public enum LossType {
     /** ORPO: reference-free odds-ratio term plus SFT. */
     ORPO,
     /** KTO: unpaired desirable/undesirable completions against a KL reference point. */
-    KTO;
+    KTO,
+    /**
+     * Unlikelihood (Welleck et al. 2019; a baseline of the DPO paper): the chosen completion's
+     * mean NLL plus α times the rejected completion's mean −log(1 − p(token)). Reference-free.
+     */
+    UNLIKELIHOOD;
 
-    /** The loss needs no reference model at all: a run made only of such terms skips llama.cpp's reference scoring. */
+    /**
+     * {@return whether the loss needs no reference model at all} A run made only of such terms
+     * skips llama.cpp's reference scoring (SFT, SimPO, CPO, ORPO, unlikelihood).
+     */
     public boolean referenceFree() {
-        return this == SFT || this == SIMPO || this == CPO || this == ORPO;
+        return this == SFT || this == SIMPO || this == CPO || this == ORPO || this == UNLIKELIHOOD;
     }
 
-    /** The loss of a pair depends on the other pairs of its micro-batch (the sorts of AOT, KTO's KL estimate). */
+    /**
+     * {@return whether a pair's loss depends on the other pairs of its micro-batch} True for the
+     * sorts of AOT and KTO's KL estimate; such losses change with the micro-batch size.
+     */
     public boolean batchCoupled() {
         return this == AOT || this == AOT_UNPAIRED || this == KTO;
     }
 
-    /** The option's spelling: lower case, as TRL writes it. */
+    /** {@return the option's spelling: lower case with underscores, as TRL writes it ({@code exo_pair})} */
     public String optionName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * Reads a loss name as the CLI and the config files spell it: case-insensitive, surrounding
+     * blanks ignored, {@code -} read as {@code _} (so {@code sppo-hard} is {@link #SPPO_HARD}).
+     *
+     * @param name the loss's name, TRL's spelling or the constant's
+     * @return the loss so named
+     * @throws IllegalArgumentException if no loss has that name; the message lists the valid ones
+     */
     public static LossType parse(String name) {
         try {
             return valueOf(name.trim().toUpperCase(Locale.ROOT).replace('-', '_'));

@@ -48,6 +48,18 @@ public final class MetricsLog implements AutoCloseable {
     }
 
     /**
+     * A new metrics file for a run that logs its own rows (online DPO, the frontier),
+     * replacing an earlier file of that name.
+     *
+     * @param file the metrics.jsonl to write
+     * @return the open log; rows are flushed as they are written
+     * @throws IOException when the file cannot be created
+     */
+    public static MetricsLog create(Path file) throws IOException {
+        return new MetricsLog(file, 0);
+    }
+
+    /**
      * Every row of a metrics.jsonl file, in order (for reports): the run's opening row (step-0
      * gaps, data summary) and then each {@link io.jdpo.progress.StepMetrics#row()} as written.
      *
@@ -63,7 +75,13 @@ public final class MetricsLog implements AutoCloseable {
         return rows;
     }
 
-    void write(Map<String, Object> row) throws IOException {
+    /**
+     * Appends one row as a JSON line and flushes it.
+     *
+     * @param row metric name → value (numbers, strings, booleans, nested maps)
+     * @throws IOException when the line cannot be written
+     */
+    public void write(Map<String, Object> row) throws IOException {
         out.write(JSON.writeValueAsString(row));
         out.newLine();
         out.flush();

@@ -6,12 +6,12 @@ import io.jdpo.llama.ContextParams;
  * Everything a cached set of reference log-probs was computed from. Besides the model and
  * the tokens, llama.cpp's answer depends on its version, on the backend that ran it (the CPU
  * kernels chosen for this processor's features, or a GPU), and on the context settings that
- * change the arithmetic: K/V type, flash attention, and how sequences share a batch and the
+ * change the arithmetic, and an adapter attached while scoring (its SHA-256): K/V type, flash attention, and how sequences share a batch and the
  * cache (measured: up to 2.5e-3 nats apart with F16 K/V). A change to any of them must miss
  * the cache, not return numbers another setup produced.
  */
 record ReferenceCacheKey(String modelSha256, String pairsSha256, String llamaCppCommit, String backend,
-                         ContextParams context, boolean sharedPrompt) {
+                         ContextParams context, boolean sharedPrompt, String adapterSha256) {
 
     /** The settings that change log-probs; threads do not (each row is summed by one thread). */
     String contextSettings() {
@@ -22,6 +22,8 @@ record ReferenceCacheKey(String modelSha256, String pairsSha256, String llamaCpp
 
     String fileName() {
         String all = String.join("\n", modelSha256, pairsSha256, "llama.cpp " + llamaCppCommit, backend, contextSettings());
+        // Base + adapter is another reference; the base alone keeps the key it always had.
+        if (adapterSha256 != null) all += "\nadapter " + adapterSha256;
         return "reference-" + Fingerprint.text(all).substring(0, 32) + ".bin";
     }
 }

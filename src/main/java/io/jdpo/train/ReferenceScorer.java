@@ -10,6 +10,7 @@ import io.jdpo.llama.LlamaContext;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.LlamaRuntime;
 import io.jdpo.llama.LogProbScorer;
+import io.jdpo.llama.LoraAdapter;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.llama.ScoreRequest;
 import io.jdpo.llama.TokenLogProbs;
@@ -29,21 +30,33 @@ import java.util.List;
  * The reference model's log-probs of every pair, computed by llama.cpp on the frozen base
  * (on the GPU when built for it and {@code gpuLayers} allows), the prompt's KV cells shared
  * by chosen and rejected. Results are cached on disk under a {@link ReferenceCacheKey}: the
- * model file's SHA-256, the pairs' tokens (which carry the chat template and the length
+ * model file's SHA-256 (and that of an adapter scored with it, {@link #adapter}), the pairs' tokens (which carry the chat template and the length
  * limits), the llama.cpp commit, the backend and the context settings, so a later run on the
  * same model, data and setup skips the scoring.
+ *
+ * <p>Not thread-safe: one thread configures and calls a scorer. Each {@code score} call loads
+ * the model, scores and closes it again, so a scorer holds no native memory between calls.
  */
 public final class ReferenceScorer {
     private static final long MAGIC = 0x4a44504f52454631L; // "JDPOREF1"
     /** Pairs per llama.cpp call: each needs two sequences. */
     private static final int PAIRS_PER_CALL = 8;
 
-    /** Per-token reference log-probs of one pair's chosen and rejected completions. */
+    /**
+     * Per-token reference log-probs of one pair's chosen and rejected completions: natural log
+     * (nats, ≤ 0) of each completion token given the prompt and the tokens before it. The arrays
+     * are held as given, not copied: callers treat them as read-only.
+     *
+     * @param chosen one log-prob per token of the chosen completion
+     * @param rejected one log-prob per token of the rejected completion
+     */
     public record Scores(float[] chosen, float[] rejected) {
+        /** {@return the chosen completion's log-probability: the sum of {@link #chosen()}, in nats} */
         public double chosenSum() {
             return TokenLogProbs.of(chosen).sum();
         }
 
+        /** {@return the rejected completion's log-probability: the sum of {@link #rejected()}, in nats} */
         public double rejectedSum() {
             return TokenLogProbs.of(rejected).sum();
         }
@@ -53,8 +66,19 @@ public final class ReferenceScorer {
     private final int threads;
     private final int gpuLayers;
     private final Path cacheDir;
+    /** An adapter attached while scoring (the SFT model as reference), or null for the base. */
+    private Path adapter;
 
-    /** cacheDir null disables the cache. */
+    /**
+     * A scorer of the base model; nothing is loaded until {@link #score(List, TrainListener)}.
+     *
+     * @param model the base model's GGUF file (the frozen reference)
+     * @param threads CPU threads llama.cpp uses; must be positive (checked when scoring)
+     * @param gpuLayers layers llama.cpp offloads to the GPU ({@code 0}: CPU only); part of the
+     *        cache key, since backends differ in their arithmetic
+     * @param cacheDir folder of the on-disk cache ({@link #defaultCacheDir()}), or null to
+     *        score every time and write nothing
+     */
     public ReferenceScorer(Path model, int threads, int gpuLayers, Path cacheDir) {
         this.model = model;
         this.threads = threads;
@@ -63,8 +87,20 @@ public final class ReferenceScorer {
     }
 
     /**
-     * Where llama.cpp scores the reference: "llama.cpp on the CPU", or on the first GPU when
-     * layers are offloaded. Backends have arithmetic of their own (CUDA quantizes activations
+     * Scores base + {@code adapter} instead of the base: llama.cpp attaches the adapter (scale 1)
+     * to its context, and the cache key holds the adapter file's SHA-256.
+     *
+     * @param adapter a LoRA adapter GGUF of this model, or null for the base alone
+     * @return this scorer
+     */
+    public ReferenceScorer adapter(Path adapter) {
+        this.adapter = adapter;
+        return this;
+    }
+
+    /**
+     * {@return where llama.cpp scores the reference, in words} "llama.cpp on the CPU", or the
+     * first GPU's name and description when layers are offloaded. Backends have arithmetic of their own (CUDA quantizes activations
      * to Q8_1 for its quantized kernels and uses F16 through cuBLAS on large batches), so the
      * step-0 report names the one it compared with.
      */
@@ -77,16 +113,47 @@ public final class ReferenceScorer {
         return "llama.cpp on the CPU";
     }
 
-    /** The default cache: ~/.cache/jdpo/reference. */
+    /** {@return the default cache folder, {@code ~/.cache/jdpo/reference} (not created here)} */
     public static Path defaultCacheDir() {
         return Path.of(System.getProperty("user.home"), ".cache", "jdpo", "reference");
     }
 
+    /**
+     * Scores every pair with llama.cpp, or reads the scores from the cache when an earlier run
+     * with the same key wrote them (a damaged cache file is recomputed and replaced). A new
+     * result is written to the cache whole (temp file, then rename). With a cache this first
+     * hashes the model file (seconds for gigabytes); the other overload skips that.
+     *
+     * @param pairs the tokenized pairs, in the order the result follows
+     * @param listener receives {@code progress("reference", pairsDone, pairs, tokens)} while
+     *        scoring, or a message naming the cache file when read from it
+     * @return one {@link Scores} per pair, in the order of {@code pairs}
+     * @throws IOException if the model file cannot be hashed, or the cache cannot be read or
+     *         written
+     * @throws java.io.UncheckedIOException if the adapter file cannot be hashed for the cache key
+     * @throws IllegalArgumentException if a pair needs more positions than the model was trained
+     *         for (lower the maximum length)
+     * @throws io.jdpo.llama.LlamaException if llama.cpp refuses the model or the adapter
+     */
     public List<Scores> score(List<PreferencePair> pairs, TrainListener listener) throws IOException {
         return score(pairs, cacheDir == null ? null : Fingerprint.file(model), listener);
     }
 
-    /** As {@link #score(List, TrainListener)} with the model file's SHA-256 already known (a caller that hashed it). */
+    /**
+     * As {@link #score(List, TrainListener)}, with the model file's SHA-256 already known (a
+     * caller that hashed it), so the file is not read twice.
+     *
+     * @param pairs the tokenized pairs, in the order the result follows
+     * @param modelSha256 the model file's SHA-256 in lower-case hex; unused (may be null) when
+     *        the cache is disabled
+     * @param listener receives the scoring's progress, or a message naming the cache file
+     * @return one {@link Scores} per pair, in the order of {@code pairs}
+     * @throws IOException if the cache cannot be read or written
+     * @throws java.io.UncheckedIOException if the adapter file cannot be hashed for the cache key
+     * @throws IllegalArgumentException if a pair needs more positions than the model was trained
+     *         for (lower the maximum length)
+     * @throws io.jdpo.llama.LlamaException if llama.cpp refuses the model or the adapter
+     */
     public List<Scores> score(List<PreferencePair> pairs, String modelSha256, TrainListener listener) throws IOException {
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withGpuLayers(gpuLayers))) {
             Plan plan = plan(m, pairs);
@@ -111,7 +178,16 @@ public final class ReferenceScorer {
 
     ReferenceCacheKey cacheKey(String modelSha256, List<PreferencePair> pairs, Plan plan) {
         return new ReferenceCacheKey(modelSha256, Fingerprint.pairs(pairs), LlamaRuntime.llamaCppCommit(),
-                backend(gpuLayers), plan.context(), plan.share());
+                backend(gpuLayers), plan.context(), plan.share(), adapterSha256());
+    }
+
+    /** The attached adapter's SHA-256, or null without one. */
+    private String adapterSha256() {
+        try {
+            return adapter == null ? null : Fingerprint.file(adapter);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read reference adapter " + adapter, e);
+        }
     }
 
     /** The CPU kernels in use (they follow this processor's features) and any GPU that takes layers. */
@@ -152,7 +228,10 @@ public final class ReferenceScorer {
     }
 
     private void scoreAll(LlamaModel m, Plan plan, List<PreferencePair> pairs, List<Scores> out, TrainListener listener) {
-        try (LlamaContext ctx = LlamaContext.create(m, plan.context())) {
+        // The context closes before the adapter it holds.
+        try (LoraAdapter lora = adapter == null ? null : LoraAdapter.load(m, adapter);
+             LlamaContext ctx = LlamaContext.create(m, plan.context())) {
+            if (lora != null) ctx.attach(lora, 1f);
             LogProbScorer scorer = new LogProbScorer(ctx, plan.share());
             long tokens = 0;
             for (int i = 0; i < pairs.size(); i += PAIRS_PER_CALL) {

@@ -39,8 +39,9 @@ class PackageArrowsTest {
             Map.entry("train", Set.of("data", "model", "adapter", "llama", "tensor", "gguf", "progress")),
             Map.entry("verify", Set.of("data", "model", "llama", "tensor", "gguf", "progress")),
             Map.entry("export", Set.of("adapter", "gguf", "tensor", "llama", "progress")),
+            Map.entry("loop", Set.of("train", "verify", "data", "llama", "report", "progress")),
             Map.entry("demo", Set.of("train", "data", "model", "verify", "export", "adapter", "report", "llama", "tensor", "gguf", "progress")),
-            Map.entry("cli", Set.of("train", "data", "model", "verify", "export", "adapter", "report", "demo", "llama", "tensor", "gguf",
+            Map.entry("cli", Set.of("loop", "train", "data", "model", "verify", "export", "adapter", "report", "demo", "llama", "tensor", "gguf",
                     "progress", "bindings")));
     private static final Pattern USE = Pattern.compile("\\bio\\.jdpo\\.([a-z]+)\\.");
 

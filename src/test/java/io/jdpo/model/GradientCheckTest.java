@@ -1,6 +1,7 @@
 package io.jdpo.model;
 
 import io.jdpo.tensor.SegmentMath;
+import io.jdpo.testing.FiniteDifferences;
 import io.jdpo.testing.TestData;
 import io.jdpo.testing.TestModelFactory;
 import io.jdpo.testing.TestModelFactory.Arch;
@@ -70,13 +71,7 @@ class GradientCheckTest {
             double dot = 0, gg = 0, ff = 0;
             double[] fd = new double[(int) n];
             for (int i = 0; i < n; i++) {
-                float v = SegmentMath.get(p, i);
-                SegmentMath.set(p, i, v + H);
-                double up = f.value(tf);
-                SegmentMath.set(p, i, v - H);
-                double down = f.value(tf);
-                SegmentMath.set(p, i, v);
-                fd[i] = (up - down) / (2 * H);
+                fd[i] = FiniteDifferences.central(p, i, H, () -> f.value(tf));
                 double g = SegmentMath.get(grads.slab(), i);
                 dot += g * fd[i];
                 gg += g * g;
@@ -89,7 +84,7 @@ class GradientCheckTest {
             for (int s = 0; s < 200; s++) {
                 int i = pick.nextInt((int) n);
                 double g = SegmentMath.get(grads.slab(), i);
-                double precise = fourPoint(tf, p, i, f);
+                double precise = FiniteDifferences.fivePoint(p, i, 2e-2f, () -> f.value(tf));
                 // Relative to the entry, floored at a tenth of the typical gradient: float
                 // finite differences cannot resolve entries far below that.
                 worst = Math.max(worst, Math.abs(g - precise) / Math.max(Math.max(Math.abs(g), Math.abs(precise)), 0.1 * rms));
@@ -99,23 +94,6 @@ class GradientCheckTest {
             assertTrue(cosine >= 0.999, "cosine " + cosine);
             assertTrue(worst <= 1e-2, "worst relative error " + worst);
         }
-    }
-
-    /**
-     * The five-point stencil (f(−2h) − 8f(−h) + 8f(h) − f(2h)) / 12h with a larger step: its
-     * truncation error is O(h⁴), so the step can be large enough that float rounding in the
-     * forward stops dominating the difference.
-     */
-    private static double fourPoint(Transformer tf, MemorySegment p, int i, Objective f) {
-        float v = SegmentMath.get(p, i), h = 2e-2f;
-        double[] vals = new double[4];
-        float[] at = {v - 2 * h, v - h, v + h, v + 2 * h};
-        for (int k = 0; k < 4; k++) {
-            SegmentMath.set(p, i, at[k]);
-            vals[k] = f.value(tf);
-        }
-        SegmentMath.set(p, i, v);
-        return (vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3]) / (12 * h);
     }
 
     /**

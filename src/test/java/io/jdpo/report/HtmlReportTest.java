@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The report's structure (charts, numbers equal to the metrics) and its rendering in a real headless browser. */
-class HtmlReportTest {
+public class HtmlReportTest {
     static List<Map<String, Object>> rows() {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int step = 0; step <= 20; step++) {
@@ -67,8 +67,8 @@ class HtmlReportTest {
         render(out, dir.resolve("shot.png"));
     }
 
-    /** Renders the page in Debian's chromium (installed by scripts/test.sh) and checks the screenshot shows charts. */
-    static void render(Path html, Path png) throws Exception {
+    /** Renders a page (this report, the frontier page) in Debian's chromium (installed by scripts/test.sh) and checks the screenshot shows charts. */
+    public static void render(Path html, Path png) throws Exception {
         Path chromium = Path.of("/usr/bin/chromium");
         assertTrue(Files.isExecutable(chromium), "chromium is needed to render the report: scripts/test.sh installs Debian's chromium");
         Process p = new ProcessBuilder(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",

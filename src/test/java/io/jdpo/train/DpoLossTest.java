@@ -152,19 +152,23 @@ class DpoLossTest {
         losses.add(new DpoLoss(LossType.SIMPO, 2, 0.05, 0.5, 0.3));
         losses.add(new DpoLoss(LossType.HINGE, 0.1, 0, 0, 0).withDivergence(FDivergence.ALPHA_DIVERGENCE, 0.3));
         // Sums with LD-DPO's effect (sft ≠ πc) and WPO weights.
-        DpoLoss.Pair a = new DpoLoss.Pair(-10, -12, -11, -11.5, 4, 5, -10.7, 0.6);
-        DpoLoss.Pair b = new DpoLoss.Pair(-8, -7, -8.5, -9.5, 3, 2, -8.2, 0.9);
+        // ... and unlikelihood sums U of the rejected completions.
+        DpoLoss.Pair a = new DpoLoss.Pair(-10, -12, -11, -11.5, 4, 5, -10.7, 0.6, 2.5);
+        DpoLoss.Pair b = new DpoLoss.Pair(-8, -7, -8.5, -9.5, 3, 2, -8.2, 0.9, 0.4);
+        losses.add(new DpoLoss(List.of(new DpoLoss.Term(LossType.UNLIKELIHOOD, 0.7), new DpoLoss.Term(LossType.SIGMOID, 1)),
+                0.1, 0, 0, 0, FDivergence.REVERSE_KL, 0.5, 0.05, 1, 1, 1, 0.3));
         double e = 1e-6;
         for (DpoLoss l : losses) {
             List<DpoLoss.Result> r = l.evaluate(List.of(a, b));
             for (int i = 0; i < 2; i++) {
-                for (int k = 0; k < 3; k++) {
+                for (int k = 0; k < 4; k++) {
                     int pair = i, which = k;
                     DoubleUnaryOperator f = x -> total(l, shift(a, pair == 0, which, x), shift(b, pair == 1, which, x));
                     double numeric = (f.applyAsDouble(e) - f.applyAsDouble(-e)) / (2 * e);
-                    double analytic = which == 0 ? r.get(i).dPolicyChosen() : which == 1 ? r.get(i).dPolicyRejected() : r.get(i).dSftChosen();
+                    double analytic = which == 0 ? r.get(i).dPolicyChosen() : which == 1 ? r.get(i).dPolicyRejected()
+                            : which == 2 ? r.get(i).dSftChosen() : r.get(i).dUnlikelihood();
                     assertEquals(numeric, analytic, 1e-6 * Math.max(1, Math.abs(numeric)),
-                            l.describe() + " " + l.divergence() + " pair " + i + " d/d" + new String[]{"πc", "πr", "sft"}[k]);
+                            l.describe() + " " + l.divergence() + " pair " + i + " d/d" + new String[]{"πc", "πr", "sft", "U"}[k]);
                 }
             }
         }
@@ -177,7 +181,51 @@ class DpoLossTest {
     private static DpoLoss.Pair shift(DpoLoss.Pair p, boolean on, int which, double x) {
         if (!on) return p;
         return new DpoLoss.Pair(p.policyChosen() + (which == 0 ? x : 0), p.policyRejected() + (which == 1 ? x : 0), p.refChosen(),
-                p.refRejected(), p.chosenTokens(), p.rejectedTokens(), p.sftChosen() + (which == 2 ? x : 0), p.weight());
+                p.refRejected(), p.chosenTokens(), p.rejectedTokens(), p.sftChosen() + (which == 2 ? x : 0), p.weight(),
+                p.rejectedUnlikelihood() + (which == 3 ? x : 0));
+    }
+
+    /**
+     * Unlikelihood: −(sum of chosen log-probs)/|c| + α·U/|r| with U = −Σ log(1 − p_t), each part
+     * logged on its own; the per-token cost and slope against values worked out by hand, and the
+     * clamp as p → 1.
+     */
+    @Test
+    void unlikelihoodByHand() {
+        // sft = −10.7 over |c| = 4 tokens: 2.675; U = 2.5 over |r| = 5 tokens: 0.5.
+        DpoLoss.Pair p = new DpoLoss.Pair(-10, -12, -11, -11.5, 4, 5, -10.7, 1, 2.5);
+        DpoLoss ul = new DpoLoss(List.of(new DpoLoss.Term(LossType.UNLIKELIHOOD, 1)), 0.1, 0, 0, 0, FDivergence.REVERSE_KL,
+                0.5, 0.05, 1, 1, 1, 0.5);
+        var r = ul.evaluate(p);
+        assertEquals(2.675 + 0.5 * 0.5, r.loss(), 1e-12);
+        assertEquals(2.675, r.terms().get("unlikelihood/chosen_nll"), 1e-12);
+        assertEquals(0.5, r.terms().get("unlikelihood/rejected_ul"), 1e-12);
+        assertEquals(2.925, r.terms().get("unlikelihood"), 1e-12);
+        assertEquals(-0.25, r.dSftChosen(), 1e-12);
+        assertEquals(0.5 / 5, r.dUnlikelihood(), 1e-12);
+        assertEquals(0, r.dPolicyChosen(), 0);
+        assertEquals(0, r.dPolicyRejected(), 0);
+        assertTrue(ul.referenceFree(), "unlikelihood reads no reference");
+        // Rewards as for the other reference-free losses: β·π/|y|.
+        assertEquals(0.1 * -10 / 4, r.rewardChosen(), 1e-12);
+
+        // Per token: p = 0.5 costs log 2 = 0.693147 with slope 1; p = 0.9 costs log 10 = 2.302585 with slope 9;
+        // p = 0.2 costs log 1.25 = 0.223144 with slope 0.25.
+        float[] lp = {(float) Math.log(0.5), (float) Math.log(0.9), (float) Math.log(0.2)};
+        assertEquals(0.693147 + 2.302585 + 0.223144, Unlikelihood.sum(lp, 0, 3), 1e-5);
+        assertEquals(0.693147, Unlikelihood.sum(lp, 0, 1), 1e-6);
+        assertEquals(1, Unlikelihood.slope(lp[0]), 1e-6);
+        assertEquals(9, Unlikelihood.slope(lp[1]), 1e-4);
+        assertEquals(0.25, Unlikelihood.slope(lp[2]), 1e-6);
+        // p within 1e-5 of 1 (here 1 − 6e-8): 1 − p is clamped at 1e-5, cost log 1e5 = 11.512925, no slope.
+        float nearOne = -6e-8f;
+        assertEquals(11.512925, Unlikelihood.sum(new float[]{nearOne}, 0, 1), 1e-5);
+        assertEquals(0, Unlikelihood.slope(nearOne), 0);
+        assertEquals(11.512925, Unlikelihood.sum(new float[]{0f}, 0, 1), 1e-5, "p = 1 exactly stays finite");
+        assertEquals(0, Unlikelihood.slope(0f), 0);
+        // Just outside the clamp the slope is p/(1 − p) ≈ 1/(2e-5).
+        float outside = (float) Math.log1p(-2e-5);
+        assertEquals(1 / 2e-5, Unlikelihood.slope(outside), 0.01 / 2e-5);
     }
 
     @Test
