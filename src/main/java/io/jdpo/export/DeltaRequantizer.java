@@ -68,36 +68,79 @@ public final class DeltaRequantizer {
         ALIGNED
     }
 
-    /** Blocks of one tensor: left byte-identical, with codes moved under the base's scales, and refitted. */
+    /**
+     * Blocks of one tensor (or of several, summed).
+     *
+     * @param blocks     every block of the tensor
+     * @param unchanged  blocks left byte-identical to the base
+     * @param moved      blocks whose codes moved under the base's scales (scale bytes kept)
+     * @param refit      blocks the update pushed past their range, fitted again by ggml
+     * @param codesMoved codes changed in the moved blocks
+     */
     public record Stats(long blocks, long unchanged, long moved, long refit, long codesMoved) {
         Stats plus(Stats o) {
             return new Stats(blocks + o.blocks, unchanged + o.unchanged, moved + o.moved, refit + o.refit, codesMoved + o.codesMoved);
         }
     }
 
+    /**
+     * A requantized tensor.
+     *
+     * @param data  the tensor's bytes in the base's type, as many as the base tensor's
+     * @param stats what happened to its blocks
+     */
     public record Result(byte[] data, Stats stats) {
     }
 
     private DeltaRequantizer() {
     }
 
-    /** Whether jdpo can move codes of this type (else the merge refits with ggml's quantizer). */
+    /**
+     * Whether jdpo can move codes of this type (else the merge refits with ggml's quantizer).
+     *
+     * @param type a GGML tensor type
+     * @return true for the types {@link BlockCodes#of} knows
+     */
     public static boolean supports(GgmlType type) {
         return BlockCodes.of(type) != null;
     }
 
     /**
+     * W + Δ in the base's type without second moments ({@link Rounding#COMPENSATED} falls back
+     * to NEAREST, {@link Rounding#ALIGNED} weighs by {@code importance} or uniformly).
+     *
+     * @param type       the base tensor's type (one {@link #supports} accepts)
      * @param base       the base tensor's bytes, {@code rows × perRow} values of {@code type}
      * @param delta      Δ, row-major, {@code rows × perRow}
+     * @param rows       rows of the tensor (its ne[1])
+     * @param perRow     values per row (its ne[0]), whole blocks of {@code type}
      * @param importance per-column weights for refitted blocks (an imatrix entry), or null
-     * @param seed       picks the stochastic rounding's draws (ignored for NEAREST)
+     * @param rounding   how code changes are rounded
+     * @param seed       picks the stochastic rounding's draws (ignored otherwise)
+     * @return the new bytes and the block counts
+     * @throws IllegalArgumentException when the type has no encoder or the sizes disagree
      */
     public static Result requantize(GgmlType type, MemorySegment base, float[] delta, int rows, int perRow, float[] importance,
                                     Rounding rounding, long seed) {
         return requantize(type, base, delta, rows, perRow, importance, null, rounding, seed);
     }
 
-    /** @param secondMoments E[x xᵀ] of the tensor's input (perRow², row-major) for {@link Rounding#COMPENSATED}, or null */
+    /**
+     * W + Δ in the base's type; the base's bytes are not modified.
+     *
+     * @param type          the base tensor's type (one {@link #supports} accepts)
+     * @param base          the base tensor's bytes, {@code rows × perRow} values of {@code type}
+     * @param delta         Δ, row-major, {@code rows × perRow}
+     * @param rows          rows of the tensor (its ne[1])
+     * @param perRow        values per row (its ne[0]), whole blocks of {@code type}
+     * @param importance    per-column weights for refitted blocks and ALIGNED's metric (an imatrix entry), or null
+     * @param secondMoments E[x xᵀ] of the tensor's input (perRow², row-major) for {@link Rounding#COMPENSATED}
+     *                      and {@link Rounding#ALIGNED}, or null
+     * @param rounding      how code changes are rounded
+     * @param seed          picks the stochastic rounding's draws (ignored otherwise)
+     * @return the new bytes and the block counts
+     * @throws IllegalArgumentException when the type has no encoder or the sizes disagree
+     */
     public static Result requantize(GgmlType type, MemorySegment base, float[] delta, int rows, int perRow, float[] importance,
                                     double[] secondMoments, Rounding rounding, long seed) {
         BlockCodes codes = BlockCodes.of(type);
