@@ -49,8 +49,9 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--requantize", defaultValue = "delta", description = "into a quantized type: delta (keep the base's block scales, move the codes"
             + " the update crosses) or plain (refit every block with ggml's quantizer) (default ${DEFAULT-VALUE})")
     String requantize;
-    @Option(names = "--rounding", defaultValue = "stochastic", description = "delta requantization: nearest, stochastic (unbiased) or compensated (needs --imatrix with second moments)"
-            + " (default ${DEFAULT-VALUE})")
+    @Option(names = "--rounding", defaultValue = "aligned", description = "delta requantization: aligned (keeps the whole update along itself;"
+            + " GPTQ-compensated with an --imatrix holding second moments), nearest, stochastic (unbiased, noisier) or compensated"
+            + " (GPTQ, needs --imatrix with second moments) (default ${DEFAULT-VALUE})")
     String rounding;
     @Option(names = "--keep-update", defaultValue = "0", description = "move a tensor up a type (Q4_0 -> Q5_0 -> Q8_0 -> F16, Q4_K -> Q5_K -> Q6_K ...)"
             + " until it carries at least this share of its update (0 = never)")

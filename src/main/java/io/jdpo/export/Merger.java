@@ -77,7 +77,7 @@ public final class Merger {
                           DeltaRequantizer.Rounding rounding) {
         /** {@return each tensor in its own type, delta requantization, stochastic rounding, no importance matrix, no upgrade} */
         public static Options defaults() {
-            return new Options(null, Requantization.DELTA, 0, null, DeltaRequantizer.Rounding.STOCHASTIC);
+            return new Options(null, Requantization.DELTA, 0, null, DeltaRequantizer.Rounding.ALIGNED);
         }
 
         /**
