@@ -70,12 +70,12 @@ public final class Merger {
      * @param importance     per-tensor column importance (llama.cpp's imatrix) for every fit by
      *                       ggml and for delta requantization, or null; the IQ types need one
      * @param rounding       how delta requantization rounds code changes (default
-     *                       {@link DeltaRequantizer.Rounding#STOCHASTIC}, seeded per tensor so
-     *                       merges are reproducible)
+     *                       {@link DeltaRequantizer.Rounding#ALIGNED}, deterministic; the
+     *                       stochastic draws are seeded per tensor, so every merge is reproducible)
      */
     public record Options(GgmlType outputType, Requantization requantization, double keepUpdate, ImportanceMatrix importance,
                           DeltaRequantizer.Rounding rounding) {
-        /** {@return each tensor in its own type, delta requantization, stochastic rounding, no importance matrix, no upgrade} */
+        /** {@return each tensor in its own type, delta requantization, aligned rounding, no importance matrix, no upgrade} */
         public static Options defaults() {
             return new Options(null, Requantization.DELTA, 0, null, DeltaRequantizer.Rounding.ALIGNED);
         }
