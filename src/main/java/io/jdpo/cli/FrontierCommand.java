@@ -51,7 +51,7 @@ final class FrontierCommand implements Callable<Integer> {
         LoopOptions.Prompts p = loop.prompts();
         List<Integer> ns = new ArrayList<>();
         for (int n = 1; n <= maxN; n *= 2) ns.add(n);
-        Frontier.Config cfg = new Frontier.Config(k, steps, evalEvery, evalSamples, ns, loop.sampling());
+        Frontier.Config cfg = new Frontier.Config(k, steps, evalEvery, evalSamples, ns, loop.sampling(common.threads()));
         if (quick) {
             p = new LoopOptions.Prompts(p.train().subList(0, Math.min(Frontier.QUICK_TRAIN_PROMPTS, p.train().size())),
                     p.eval().subList(0, Math.min(Frontier.QUICK_EVAL_PROMPTS, p.eval().size())));

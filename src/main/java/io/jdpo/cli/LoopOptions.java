@@ -42,8 +42,9 @@ final class LoopOptions {
     List<String> stops = new ArrayList<>();
     @Option(names = "--seed", defaultValue = "7", description = "seed of sampling, adapter initialisation and data order (default ${DEFAULT-VALUE})")
     long seed;
-    @Option(names = "--sample-threads", defaultValue = "1", description = "llama.cpp threads for sampling and scoring (default ${DEFAULT-VALUE}: small models decode fastest on one)")
-    int sampleThreads;
+    @Option(names = "--sample-threads", description = {"llama.cpp threads for sampling and scoring (default: -t's);",
+            "1 where other jobs already fill the cores (ggml's workers spin on each other there)"})
+    Integer sampleThreads;
     @Option(names = "--beta", defaultValue = "0.1", description = "DPO β (default ${DEFAULT-VALUE})")
     double beta;
     @Option(names = "--lr", defaultValue = "1e-3", description = "learning rate, constant (default ${DEFAULT-VALUE})")
@@ -77,8 +78,8 @@ final class LoopOptions {
         return r;
     }
 
-    Sampling sampling() {
-        return new Sampling(temperature, topP, maxTokens, stops, seed, sampleThreads);
+    Sampling sampling(int threads) {
+        return new Sampling(temperature, topP, maxTokens, stops, seed, sampleThreads == null ? threads : sampleThreads);
     }
 
     TrainConfig trainConfig(int threads) {

@@ -49,7 +49,7 @@ final class OnlineCommand implements Callable<Integer> {
         Reward reward = loop.reward(common.threads());
         try {
             OnlineDpo.Result r = OnlineDpo.run(model, p.train(), p.eval(), reward, loop.trainConfig(common.threads()),
-                    new OnlineDpo.Config(rounds, k, stepsPerRound, evalSamples, loop.sampling()), out, loop.initAdapter, overwrite,
+                    new OnlineDpo.Config(rounds, k, stepsPerRound, evalSamples, loop.sampling(common.threads())), out, loop.initAdapter, overwrite,
                     new ConsoleProgress(System.out, quiet, stepsPerRound));
             if (r.before() != null) {
                 OnlineDpo.Round last = r.rounds().getLast();

@@ -17,9 +17,9 @@ import java.util.List;
  * @param maxTokens new tokens per completion (>= 1)
  * @param stopStrings texts that end a completion (not included in its text)
  * @param seed the run's sampling seed
- * @param threads llama.cpp threads for sampling and scoring (a model of a few MB decodes
- *                fastest on one: more threads then only wait on each other, and on a
- *                loaded machine ggml's spinning workers slowed it 30-fold, measured)
+ * @param threads llama.cpp threads for sampling and scoring (on an idle machine, the cores;
+ *                where other jobs fill the cores, 1: ggml's spinning workers slowed a
+ *                round 30-fold there, measured)
  */
 public record Sampling(float temperature, float topP, int maxTokens, List<String> stopStrings, long seed, int threads) {
     /**
