@@ -61,7 +61,7 @@ public enum PreferenceFormat {
      * @throws DataException when the record is not an object or its fields fit no format
      */
     public static PreferenceFormat detect(JsonNode row, String origin) {
-        if (!row.isObject()) throw new DataException(origin + ": expected a JSON object, found " + row.getNodeType().name().toLowerCase(Locale.ROOT));
+        if (!row.isObject()) throw new DataException(origin + ": expected a JSON object, found " + kind(row));
         if (row.has("conversations")) return SHAREGPT;
         if (row.has("input") && row.has("preferred_output")) return OPENAI;
         if (row.has("prompt")) return row.get("prompt").isArray() ? CONVERSATIONAL : STANDARD;
@@ -158,7 +158,8 @@ public enum PreferenceFormat {
         return out;
     }
 
-    private static JsonNode field(JsonNode row, String name, String origin) {
+    /** The row's field {@code name}, or a DataException at {@code origin} when it is missing or null. */
+    static JsonNode field(JsonNode row, String name, String origin) {
         JsonNode n = row.get(name);
         if (n == null || n.isNull()) throw new DataException(origin + ": missing field '" + name + "'");
         return n;
@@ -175,7 +176,8 @@ public enum PreferenceFormat {
         return n.asText();
     }
 
-    private static String kind(JsonNode n) {
+    /** A JSON node's type as messages name it ("number", "array", ...). */
+    static String kind(JsonNode n) {
         return n.getNodeType().name().toLowerCase(Locale.ROOT);
     }
 

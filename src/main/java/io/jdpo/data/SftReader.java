@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import static io.jdpo.data.PreferenceFormat.field;
+import static io.jdpo.data.PreferenceFormat.kind;
+
 /**
  * Reads supervised fine-tuning data, TRL's SFT dataset formats, as JSON Lines or a JSON array,
  * gzip or not (the reading and its errors are {@link PreferenceReader}'s):
@@ -149,15 +152,5 @@ public final class SftReader {
             }
             default -> throw new AssertionError(layout);
         };
-    }
-
-    private static JsonNode field(JsonNode row, String name, String origin) {
-        JsonNode n = row.get(name);
-        if (n == null || n.isNull()) throw new DataException(origin + ": missing field '" + name + "'");
-        return n;
-    }
-
-    private static String kind(JsonNode n) {
-        return n.getNodeType().name().toLowerCase(Locale.ROOT);
     }
 }

@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import static io.jdpo.data.PreferenceFormat.field;
+import static io.jdpo.data.PreferenceFormat.kind;
+
 /**
  * Reads unpaired (KTO) data: TRL's unpaired preference format, {"prompt": str | messages,
  * "completion": str | messages, "label": true | false}, as JSON Lines or a JSON array, gzip
@@ -92,15 +95,5 @@ public final class UnpairedReader {
             return new UnpairedExample(origin, messages, null, PreferenceFormat.reply(completion, "completion", origin), label.asBoolean());
         }
         throw new DataException(origin + ": field 'prompt' must be a string or a list of {role, content}, found " + kind(prompt));
-    }
-
-    private static JsonNode field(JsonNode row, String name, String origin) {
-        JsonNode n = row.get(name);
-        if (n == null || n.isNull()) throw new DataException(origin + ": missing field '" + name + "'");
-        return n;
-    }
-
-    private static String kind(JsonNode n) {
-        return n.getNodeType().name().toLowerCase(Locale.ROOT);
     }
 }
