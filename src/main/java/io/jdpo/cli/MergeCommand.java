@@ -4,6 +4,7 @@ import io.jdpo.adapter.AdapterFile;
 import io.jdpo.export.DeltaRequantizer;
 import io.jdpo.export.PeerMerge;
 import io.jdpo.gguf.ImportanceMatrix;
+import io.jdpo.verify.CalibratedMerge;
 import io.jdpo.verify.MergeVerifier;
 import io.jdpo.export.Merger;
 import io.jdpo.gguf.GgmlType;
@@ -28,7 +29,7 @@ import java.util.concurrent.Callable;
 @Command(name = "merge", mixinStandardHelpOptions = true,
         description = {"Merge LoRA adapters into a GGUF base: W' = W + scale·(alpha/r)·B·A, written in each tensor's own type",
                 "(the base's block scales kept, codes moved where the update crosses them) or --type; other tensors copied byte for byte."},
-        footer = {"", "Example:", "  jdpo merge model.gguf runs/dpo/adapter.gguf:1.0 -o merged.gguf --verify heldout.jsonl"})
+        footer = {"", "Example:", "  jdpo merge model.gguf runs/dpo/adapter.gguf:1.0 -o merged.gguf --calibration train.jsonl --verify heldout.jsonl"})
 final class MergeCommand implements Callable<Integer> {
     /** Requantization error above this share of the update, or KL above this, gets a warning. */
     static final double WARN_ERROR_TO_UPDATE = 0.5, WARN_KL = 0.01;
@@ -58,6 +59,15 @@ final class MergeCommand implements Callable<Integer> {
     double keepUpdate;
     @Option(names = "--imatrix", description = "importance matrix (GGUF, from jdpo imatrix or llama-imatrix) weighting every block ggml fits")
     Path imatrix;
+    @Option(names = "--calibration", description = "preference data the adapter was trained on: the importance matrix comes from it (unless"
+            + " --imatrix) and several delta requantizations are measured on it in llama.cpp, the closest to base + adapters kept;"
+            + " never the --verify data")
+    Path calibration;
+    @Option(names = "--calibration-pairs", defaultValue = "32", description = "pairs of --calibration used (default ${DEFAULT-VALUE})")
+    int calibrationPairs;
+    @Option(names = "--candidates", defaultValue = "7", description = "with --calibration: delta requantizations tried (1 to 7,"
+            + " each one merge and one llama.cpp pass over the calibration pairs) (default ${DEFAULT-VALUE})")
+    int candidates;
     @Option(names = "--no-peer", description = "with --verify: skip the llama-export-lora + llama-quantize peer route")
     boolean noPeer;
     @Option(names = "--verify", description = "held-out preference data: KL and accuracy of merged vs base + adapters, in llama.cpp")
@@ -72,6 +82,11 @@ final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         outputFile.checkFree("merge", out, base);
+        if (calibration != null && verify != null && java.nio.file.Files.exists(calibration) && java.nio.file.Files.exists(verify)
+                && java.nio.file.Files.isSameFile(calibration, verify)) {
+            throw new IllegalArgumentException("--calibration and --verify are the same file (" + verify + "): the verification would"
+                    + " measure the data the merge was chosen on; verify on held-out pairs");
+        }
         List<Merger.Input> inputs = new ArrayList<>();
         Map<Path, Float> scales = new LinkedHashMap<>();
         for (String spec : adapters) {
@@ -86,8 +101,21 @@ final class MergeCommand implements Callable<Integer> {
                 .withRounding(DeltaRequantizer.Rounding.valueOf(rounding.toUpperCase(Locale.ROOT)))
                 .withKeepUpdate(keepUpdate)
                 .withImportance(imatrix == null ? null : ImportanceMatrix.read(imatrix));
-        ConsoleProgress progress = new ConsoleProgress(System.out, quiet).unit("merge", "tensors/s");
-        Merger.Result r = Merger.merge(base, inputs, out, options, Map.of(), (done, total) -> progress.progress("merge", done, total, done));
+        Merger.Result r;
+        if (calibration != null) {
+            List<PreferencePair> pairs;
+            try (PairLoader loader = PairLoader.open(base, template)) {
+                pairs = loader.encode(PreferenceReader.read(calibration, null), calibrationPairs);
+            }
+            CalibratedMerge.Result c = CalibratedMerge.write(base, inputs, out, options, pairs, candidates, common.threads(), System.out::println);
+            CalibratedMerge.Candidate kept = c.candidates().get(c.chosen());
+            System.out.printf(Locale.ROOT, "kept candidate %d (along weight %s): calibration KL %.3e mean%n", c.chosen() + 1,
+                    kept.alongWeight(), kept.calibration().meanKl());
+            r = c.merge();
+        } else {
+            ConsoleProgress progress = new ConsoleProgress(System.out, quiet).unit("merge", "tensors/s");
+            r = Merger.merge(base, inputs, out, options, Map.of(), (done, total) -> progress.progress("merge", done, total, done));
+        }
         System.out.printf(Locale.ROOT, "wrote %s: %d tensors merged, %d copied; worst requantization error %.3f of the update%n",
                 out, r.merged(), r.copied(), r.worstErrorToUpdate());
         DeltaRequantizer.Stats b = r.blocks();

@@ -122,7 +122,7 @@ public final class DeltaRequantizer {
      */
     public static Result requantize(GgmlType type, MemorySegment base, float[] delta, int rows, int perRow, float[] importance,
                                     Rounding rounding, long seed) {
-        return requantize(type, base, delta, rows, perRow, importance, null, rounding, seed);
+        return requantize(type, base, delta, rows, perRow, importance, null, rounding, 0, seed);
     }
 
     /**
@@ -137,12 +137,16 @@ public final class DeltaRequantizer {
      * @param secondMoments E[x xᵀ] of the tensor's input (perRow², row-major) for {@link Rounding#COMPENSATED}
      *                      and {@link Rounding#ALIGNED}, or null
      * @param rounding      how code changes are rounded
+     * @param alongWeight   {@link Rounding#ALIGNED} only: above 0, each row's codes are then moved one
+     *                      at a time while that lowers eᵀMe + w·(eᵀMΔ)²/(ΔᵀMΔ) (w this weight, e the
+     *                      written change minus Δ); 0 leaves the aligned rounding as it is
      * @param seed          picks the stochastic rounding's draws (ignored otherwise)
      * @return the new bytes and the block counts
-     * @throws IllegalArgumentException when the type has no encoder or the sizes disagree
+     * @throws IllegalArgumentException when the type has no encoder, the sizes disagree or the weight is negative
      */
     public static Result requantize(GgmlType type, MemorySegment base, float[] delta, int rows, int perRow, float[] importance,
-                                    double[] secondMoments, Rounding rounding, long seed) {
+                                    double[] secondMoments, Rounding rounding, double alongWeight, long seed) {
+        if (!(alongWeight >= 0)) throw new IllegalArgumentException("along weight " + alongWeight + " is not >= 0");
         BlockCodes codes = BlockCodes.of(type);
         if (codes == null) throw new IllegalArgumentException(type + " has no code-level encoder; refit it with ggml's quantizer");
         int bs = type.blockSize(), bb = type.bytesPerBlock();
@@ -209,7 +213,7 @@ public final class DeltaRequantizer {
         }
         if (aligned) {
             return aligned(codes, base.asSlice(0, bytes).toArray(ValueLayout.JAVA_BYTE), out, refitted, delta, rows, perRow,
-                    importance, secondMoments);
+                    importance, secondMoments, alongWeight);
         }
         if (compensate) return compensate(codes, base.asSlice(0, bytes).toArray(ValueLayout.JAVA_BYTE), out, refitted, delta, rows, perRow, secondMoments);
         return new Result(out, new Stats(blocks, unchanged, moved, refit, codesMoved));
@@ -289,10 +293,11 @@ public final class DeltaRequantizer {
      * enough to hold their n × n second moments.
      */
     private static Result aligned(BlockCodes codes, byte[] base, byte[] out, boolean[] refitted, float[] delta, int rows, int n,
-                                  float[] importance, double[] h) {
+                                  float[] importance, double[] h, double alongWeight) {
         int bs = codes.type().blockSize(), bb = codes.type().bytesPerBlock(), nb = n / bs;
         double[] u = h == null ? null : InverseCholesky.upperOfInverse(h, n, ALIGNED_DAMPING);
         Row row = new Row(codes, n, bs, u);
+        Metric metric = new Metric(h, importance, n);
         long unchanged = 0, moved = 0, refit = 0, codesMoved = 0;
         int[] qq = new int[bs];
         float[] ss = new float[bs], oo = new float[bs];
@@ -341,6 +346,7 @@ public final class DeltaRequantizer {
                     }
                     row.along(g);
                 }
+                if (alongWeight > 0) row.descend(metric, alongWeight);
             } else {
                 System.arraycopy(row.base, 0, row.q, 0, n);
             }
@@ -387,6 +393,49 @@ public final class DeltaRequantizer {
         }
 
         /**
+         * Moves single codes of the row by ±1, always the move that lowers
+         * J = eᵀMe + w·(eᵀMΔ)²/(ΔᵀMΔ) most, until none lowers it (at most 8n moves), e being the
+         * written change minus Δ over the movable values. Each candidate costs O(1) from the kept
+         * vector Me, each move O(n) to update it: O(n²) per row at worst, as the compensation.
+         * Blocks that are frozen (refitted, or without an update) are never moved.
+         */
+        void descend(Metric m, double w) {
+            double[] md = m.times(delta);
+            double norm = 0;
+            for (int j = 0; j < n; j++) norm += delta[j] * md[j];
+            if (!(norm > 0)) return;
+            double[] e = new double[n];
+            boolean[] movable = new boolean[n];
+            for (int j = 0; j < n; j++) {
+                movable[j] = !frozen[j / bs] && step[j] != 0;
+                e[j] = movable[j] ? step[j] * (q[j] - base[j]) - delta[j] : 0;
+            }
+            double[] me = m.times(e);
+            double along = 0;
+            for (int j = 0; j < n; j++) along += e[j] * md[j];
+            double tolerance = 1e-15 * norm;
+            for (int moves = 0; moves < 8 * n; moves++) {
+                double best = -tolerance;
+                int bj = -1, bsign = 0;
+                for (int j = 0; j < n; j++) {
+                    if (!movable[j]) continue;
+                    for (int sign = -1; sign <= 1; sign += 2) {
+                        int nq = q[j] + sign;
+                        if (nq < codes.min() || nq > codes.max()) continue;
+                        double d = sign * step[j], a = along + d * md[j];
+                        double gain = 2 * d * me[j] + d * d * m.diagonal(j) + w / norm * (a * a - along * along);
+                        if (gain < best) { best = gain; bj = j; bsign = sign; }
+                    }
+                }
+                if (bj < 0) return;
+                double d = bsign * step[bj];
+                q[bj] += bsign;
+                along += d * md[bj];
+                m.addColumn(me, bj, d);
+            }
+        }
+
+        /**
          * Rounds base + g·Δ into {@link #q} (nearest, or GPTQ through u) and returns cᵀMΔ for
          * the written change c (the refitted blocks' change is taken as Δ itself).
          */
@@ -407,6 +456,47 @@ public final class DeltaRequantizer {
                 a += c * metricDelta[j];
             }
             return a;
+        }
+    }
+
+    /**
+     * The metric M of {@link Row#descend}: H + λI (λ = {@link #ALIGNED_DAMPING} of H's mean
+     * diagonal, as the compensation's factor) when the second moments are known, else the
+     * imatrix's diagonal, else the identity.
+     */
+    private static final class Metric {
+        private final double[] h;
+        private final float[] importance;
+        private final int n;
+        private final double damping;
+
+        Metric(double[] h, float[] importance, int n) {
+            this.h = h;
+            this.importance = importance;
+            this.n = n;
+            double mean = 0;
+            if (h != null) for (int i = 0; i < n; i++) mean += h[i * n + i];
+            this.damping = ALIGNED_DAMPING * mean / n;
+        }
+
+        double diagonal(int j) {
+            return h != null ? h[j * n + j] + damping : importance != null ? importance[j] : 1;
+        }
+
+        double[] times(double[] e) {
+            double[] r = new double[n];
+            for (int j = 0; j < n; j++) if (e[j] != 0) addColumn(r, j, e[j]);
+            return r;
+        }
+
+        /** r += d · M[:, j]. */
+        void addColumn(double[] r, int j, double d) {
+            if (h == null) {
+                r[j] += diagonal(j) * d;
+                return;
+            }
+            for (int i = 0; i < n; i++) r[i] += d * h[i * n + j];
+            r[j] += damping * d;
         }
     }
 

@@ -72,12 +72,26 @@ public final class Merger {
      * @param rounding       how delta requantization rounds code changes (default
      *                       {@link DeltaRequantizer.Rounding#ALIGNED}, deterministic; the
      *                       stochastic draws are seeded per tensor, so every merge is reproducible)
+     * @param alongWeight    the aligned rounding's descent weight (0, the default, skips the descent;
+     *                       see {@link DeltaRequantizer#requantize(GgmlType, MemorySegment, float[], int, int, float[], double[],
+     *                       DeltaRequantizer.Rounding, double, long)}); a calibrated merge tries several
      */
     public record Options(GgmlType outputType, Requantization requantization, double keepUpdate, ImportanceMatrix importance,
-                          DeltaRequantizer.Rounding rounding) {
-        /** {@return each tensor in its own type, delta requantization, aligned rounding, no importance matrix, no upgrade} */
+                          DeltaRequantizer.Rounding rounding, double alongWeight) {
+        /** {@return each tensor in its own type, delta requantization, aligned rounding without descent, no importance matrix, no upgrade} */
         public static Options defaults() {
-            return new Options(null, Requantization.DELTA, 0, null, DeltaRequantizer.Rounding.ALIGNED);
+            return new Options(null, Requantization.DELTA, 0, null, DeltaRequantizer.Rounding.ALIGNED, 0);
+        }
+
+        /**
+         * {@return these options with another descent weight for the aligned rounding}
+         *
+         * @param w the weight, at least 0 (0 = no descent)
+         * @throws IllegalArgumentException if {@code w} is negative or NaN
+         */
+        public Options withAlongWeight(double w) {
+            if (!(w >= 0)) throw new IllegalArgumentException("along weight " + w + " is not >= 0");
+            return new Options(outputType, requantization, keepUpdate, importance, rounding, w);
         }
 
         /**
@@ -86,7 +100,7 @@ public final class Merger {
          * @param t the output type, or null to keep each tensor's own
          */
         public Options withType(GgmlType t) {
-            return new Options(t, requantization, keepUpdate, importance, rounding);
+            return new Options(t, requantization, keepUpdate, importance, rounding, alongWeight);
         }
 
         /**
@@ -95,7 +109,7 @@ public final class Merger {
          * @param r delta or plain
          */
         public Options withRequantization(Requantization r) {
-            return new Options(outputType, r, keepUpdate, importance, rounding);
+            return new Options(outputType, r, keepUpdate, importance, rounding, alongWeight);
         }
 
         /**
@@ -106,7 +120,7 @@ public final class Merger {
          */
         public Options withKeepUpdate(double k) {
             if (!(k >= 0 && k <= 1)) throw new IllegalArgumentException("keep-update " + k + " is not a share in [0, 1]");
-            return new Options(outputType, requantization, k, importance, rounding);
+            return new Options(outputType, requantization, k, importance, rounding, alongWeight);
         }
 
         /**
@@ -115,7 +129,7 @@ public final class Merger {
          * @param m the base model's importance matrix, or null for none
          */
         public Options withImportance(ImportanceMatrix m) {
-            return new Options(outputType, requantization, keepUpdate, m, rounding);
+            return new Options(outputType, requantization, keepUpdate, m, rounding, alongWeight);
         }
 
         /**
@@ -124,7 +138,7 @@ public final class Merger {
          * @param r the rounding
          */
         public Options withRounding(DeltaRequantizer.Rounding r) {
-            return new Options(outputType, requantization, keepUpdate, importance, r);
+            return new Options(outputType, requantization, keepUpdate, importance, r, alongWeight);
         }
     }
 
@@ -355,7 +369,7 @@ public final class Merger {
             if (type == t.type() && type.isQuantized() && options.requantization() == Requantization.DELTA && DeltaRequantizer.supports(type)) {
                 double[] moments = options.importance() == null ? null : options.importance().secondMoments(t.name());
                 DeltaRequantizer.Result r = DeltaRequantizer.requantize(type, f.data(t), delta, nOut, nIn, importance, moments,
-                        options.rounding(), t.name().hashCode());
+                        options.rounding(), options.alongWeight(), t.name().hashCode());
                 q = r.data();
                 stats = r.stats();
             } else {

@@ -53,6 +53,19 @@ public final class ImportanceCollector {
     }
 
     /**
+     * The memory the full second moments of a model take in this collector (n² doubles per
+     * layer and input), for choosing whether to ask for them.
+     *
+     * @param c the model's shape
+     * @return bytes
+     */
+    public static long secondMomentBytes(ModelConfig c) {
+        long perLayer = 0;
+        for (long n : new long[]{c.dim(), c.qDim(), c.dim(), c.ffn()}) perLayer += n * n;
+        return perLayer * Double.BYTES * c.layers();
+    }
+
+    /**
      * Runs a preference pair (prompt once, both completions) and adds its activations.
      *
      * @param prompt   the prompt's tokens, not empty

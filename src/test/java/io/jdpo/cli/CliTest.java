@@ -247,6 +247,24 @@ class CliTest {
                 "--judge", base, "--judge-question", "%s Was it a dog? Answer:", "--quiet", "-t", "2");
         assertEquals(0, judge.code(), judge.err() + judge.out());
         assertTrue(judge.out().matches("(?s).*generation reward \\(greedy, 48 tokens, 2 prompts\\): base -?[0-9.]+, with adapter -?[0-9.]+.*"), judge.out());
+        // Into a 4-bit copy of the base, calibrated on the training data: candidates measured, the closest kept.
+        Path q4 = dir.resolve("base-q4_0.gguf");
+        io.jdpo.llama.ModelQuantizer.quantize(TestData.stories260K(), q4, io.jdpo.llama.FileType.Q4_0, 2);
+        Run refused = run("merge", q4.toString(), run.resolve("adapter.gguf").toString(), "-o", dir.resolve("q4-merged.gguf").toString(),
+                "--calibration", data.toString(), "--verify", data.toString());
+        assertEquals(1, refused.code());
+        assertTrue(refused.err().contains("--calibration and --verify are the same file"), refused.err());
+        Run calibrated = run("merge", q4.toString(), run.resolve("adapter.gguf").toString(), "-o", dir.resolve("q4-merged.gguf").toString(),
+                "--calibration", data.toString(), "--candidates", "3", "-t", "2", "--quiet");
+        assertEquals(0, calibrated.code(), calibrated.err() + calibrated.out());
+        System.out.print(calibrated.out());
+        assertTrue(calibrated.out().contains("importance matrix from 10 calibration pairs"), calibrated.out());
+        for (int i = 1; i <= 3; i++) assertTrue(calibrated.out().contains("candidate " + i + "/3"), calibrated.out());
+        assertTrue(calibrated.out().matches("(?s).*kept candidate [123] \\(along weight [0-9.]+\\): calibration KL [0-9.e+-]+ mean.*"), calibrated.out());
+        assertTrue(Files.size(dir.resolve("q4-merged.gguf")) > 0);
+        try (var left = Files.list(dir)) {
+            assertTrue(left.noneMatch(f -> f.getFileName().toString().contains(".candidates-")), "the candidates' folder is removed");
+        }
         Run same = run("merge", base, run.resolve("adapter.gguf").toString(), "-o", base);
         assertEquals(1, same.code());
         assertTrue(same.err().contains("is an input of the merge"), same.err());

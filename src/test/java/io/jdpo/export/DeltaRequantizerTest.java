@@ -161,14 +161,26 @@ class DeltaRequantizerTest {
                     for (int i = 0; i < bs; i++) delta[b * bs + i] = (float) (0.12 * step[i] * rnd.nextGaussian());
                 }
                 DeltaRequantizer.Result r = DeltaRequantizer.requantize(type, MemorySegment.ofArray(base), delta, ROWS, PER_ROW, null, moments,
-                        DeltaRequantizer.Rounding.ALIGNED, 1);
+                        DeltaRequantizer.Rounding.ALIGNED, 0, 1);
                 DeltaRequantizer.Result nearest = DeltaRequantizer.requantize(type, MemorySegment.ofArray(base), delta, ROWS, PER_ROW, null, moments,
-                        DeltaRequantizer.Rounding.NEAREST, 1);
+                        DeltaRequantizer.Rounding.NEAREST, 0, 1);
+                DeltaRequantizer.Result descended = DeltaRequantizer.requantize(type, MemorySegment.ofArray(base), delta, ROWS, PER_ROW, null, moments,
+                        DeltaRequantizer.Rounding.ALIGNED, 20, 1);
                 String what = type + (moments == null ? "" : " with second moments");
                 for (int b = 3; b < base.length / bb; b += 4) {
                     assertEquals(-1, Arrays.mismatch(base, b * bb, (b + 1) * bb, r.data(), b * bb, (b + 1) * bb), what + ": block " + b + " byte-identical");
                 }
                 assertEquals(0, r.stats().refit(), what);
+                for (int b = 3; b < base.length / bb; b += 4) {
+                    assertEquals(-1, Arrays.mismatch(base, b * bb, (b + 1) * bb, descended.data(), b * bb, (b + 1) * bb),
+                            what + " with an along weight: block " + b + " byte-identical");
+                }
+                float[] desc = new float[w.length];
+                Dequantizer.dequantize(type, MemorySegment.ofArray(descended.data()), desc, 0, desc.length);
+                for (int row = 0; row < ROWS; row++) {
+                    double before = objective(r.data(), type, w, delta, moments, row, 20), after = objective(descended.data(), type, w, delta, moments, row, 20);
+                    assertTrue(after <= before * (1 + 1e-12), what + " row " + row + ": the descent lowers its objective, " + before + " -> " + after);
+                }
                 float[] out = new float[w.length], near = new float[w.length];
                 Dequantizer.dequantize(type, MemorySegment.ofArray(r.data()), out, 0, out.length);
                 Dequantizer.dequantize(type, MemorySegment.ofArray(nearest.data()), near, 0, near.length);
@@ -193,6 +205,32 @@ class DeltaRequantizerTest {
                 assertEquals(1, keptSum / ROWS, 0.1, what + ": mean share kept along the update");
             }
         }
+    }
+
+    /**
+     * eᵀMe + w·(eᵀMΔ)²/(ΔᵀMΔ) of one row, computed here from the decoded tensor: M = H plus the
+     * aligned rounding's damping, or the identity without second moments.
+     */
+    private static double objective(byte[] data, GgmlType type, float[] w, float[] delta, double[] h, int row, double weight) {
+        float[] out = new float[w.length];
+        Dequantizer.dequantize(type, MemorySegment.ofArray(data), out, 0, out.length);
+        double mean = 0;
+        if (h != null) for (int i = 0; i < PER_ROW; i++) mean += h[i * PER_ROW + i] / PER_ROW;
+        double[] e = new double[PER_ROW], d = new double[PER_ROW];
+        for (int i = 0; i < PER_ROW; i++) {
+            e[i] = out[row * PER_ROW + i] - w[row * PER_ROW + i] - delta[row * PER_ROW + i];
+            d[i] = delta[row * PER_ROW + i];
+        }
+        double eme = 0, emd = 0, dmd = 0;
+        for (int i = 0; i < PER_ROW; i++) {
+            for (int j = 0; j < PER_ROW; j++) {
+                double m = h == null ? (i == j ? 1 : 0) : h[i * PER_ROW + j] + (i == j ? DeltaRequantizer.ALIGNED_DAMPING * mean : 0);
+                eme += e[i] * m * e[j];
+                emd += e[i] * m * d[j];
+                dmd += d[i] * m * d[j];
+            }
+        }
+        return eme + weight * emd * emd / dmd;
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.jdpo.export;
 
 import io.jdpo.adapter.AdapterFile;
+import io.jdpo.verify.CalibratedMerge;
 import io.jdpo.verify.MergeVerifier;
 import io.jdpo.gguf.GgufFile;
 import io.jdpo.gguf.GgufTensorInfo;
@@ -61,7 +62,7 @@ class QuantizedMergeTest {
         List<Merger.Input> in = List.of(new Merger.Input(AdapterFile.read(adapter), 1f));
         Path plain = dir.resolve("plain.gguf"), delta = dir.resolve("delta.gguf"), stochastic = dir.resolve("stochastic.gguf"),
                 compensated = dir.resolve("compensated.gguf"), aligned = dir.resolve("aligned.gguf"), alignedNoData = dir.resolve("aligned-no-imatrix.gguf"),
-                peer = dir.resolve("peer.gguf");
+                peer = dir.resolve("peer.gguf"), calibrated = dir.resolve("calibrated.gguf");
         Merger.merge(base, in, plain, Merger.Options.defaults().withRequantization(Merger.Requantization.PLAIN).withImportance(im), Map.of(), null);
         Merger.Result rd = Merger.merge(base, in, delta, Merger.Options.defaults().withImportance(im)
                 .withRounding(DeltaRequantizer.Rounding.NEAREST), Map.of(), null);
@@ -71,14 +72,18 @@ class QuantizedMergeTest {
                 .withRounding(DeltaRequantizer.Rounding.COMPENSATED), Map.of(), null);
         Merger.Result ra = Merger.merge(base, in, aligned, Merger.Options.defaults().withImportance(im), Map.of(), null);
         Merger.Result rn = Merger.merge(base, in, alignedNoData, Merger.Options.defaults(), Map.of(), null);
+        // Calibrated on the training pairs (the imatrix computed inside from them too); measured below on the held-out ones.
+        CalibratedMerge.Result cal = CalibratedMerge.write(base, in, calibrated, Merger.Options.defaults(), data.get(0),
+                CalibratedMerge.MAX_CANDIDATES, 2, System.out::println);
         PeerMerge.write(base, Map.of(adapter, 1f), peer, 2);
         System.out.printf("%s: blocks nearest %s; stochastic %s; compensated %s; aligned %s; aligned without imatrix %s%n", base.getFileName(),
                 rd.blocks(), rs.blocks(), rc.blocks(), ra.blocks(), rn.blocks());
         List<PreferencePair> eval = data.get(1);
-        List<Path> files = List.of(base, plain, peer, delta, stochastic, compensated, aligned, alignedNoData);
+        List<Path> files = List.of(base, plain, peer, delta, stochastic, compensated, aligned, alignedNoData, calibrated);
         List<String> names = List.of("no merge (the base itself)", "plain requantization (ggml refits every block)",
                 "peer: llama-export-lora F16 + llama-quantize", "delta, nearest", "delta, stochastic", "delta, compensated",
-                "delta, aligned (default) with the imatrix's second moments", "delta, aligned (default) without an imatrix");
+                "delta, aligned (default) with the imatrix's second moments", "delta, aligned (default) without an imatrix",
+                "calibrated: best of " + cal.candidates().size() + " on the training pairs (along weight " + cal.candidates().get(cal.chosen()).alongWeight() + ")");
         List<MergeVerifier.Report> reports = MergeVerifier.verify(base, Map.of(adapter, 1f), files, eval, 2);
         List<Row> rows = new ArrayList<>();
         System.out.printf("%s (adapter: held-out accuracy %.2f -> %.2f in training, %d steps)%n", base.getFileName(),
@@ -91,18 +96,24 @@ class QuantizedMergeTest {
             System.out.printf("| %s | %.2e (%.2e) | %.3f -> %.3f | %d (%+.2f%%) |%n", names.get(i), r.meanKl(), r.maxKl(), r.accuracyAdapter(),
                     r.accuracyMerged(), size, 100.0 * (size - Files.size(base)) / Files.size(base));
         }
-        try (GgufFile b = GgufFile.open(base); GgufFile o = GgufFile.open(aligned)) {
-            for (GgufTensorInfo ti : b.tensors()) assertEquals(ti.type(), o.tensor(ti.name()).type(), "the base's type kept: " + ti.name());
+        for (Path merged : List.of(aligned, calibrated)) {
+            try (GgufFile b = GgufFile.open(base); GgufFile o = GgufFile.open(merged)) {
+                for (GgufTensorInfo ti : b.tensors()) assertEquals(ti.type(), o.tensor(ti.name()).type(), "the base's type kept: " + ti.name());
+            }
+        }
+        try (var left = Files.list(dir)) {
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().contains(".candidates-")), "the candidates' folder is removed");
         }
         return rows;
     }
 
     static void assertEvidence(List<Row> rows, Path base) throws IOException {
-        // The default (aligned) route, with and without the importance matrix. The bar of
-        // 0.02 nats per token is not reached on stories260K Q4_0 (measured 0.023 with the second
-        // moments, README "Merging"): the test holds what was measured against the peers.
-        Row noMerge = rows.get(0), plain = rows.get(1), peer = rows.get(2), aligned = rows.get(6), alignedNoData = rows.get(7);
-        for (Row r : List.of(aligned, alignedNoData)) {
+        // The bar, 0.02 nats per token, holds for the calibrated merge; the single aligned
+        // rounding (with or without the importance matrix) lands around it (0.018 to 0.028 over
+        // adapters, README "Merging") and is held to the peers.
+        Row noMerge = rows.get(0), plain = rows.get(1), peer = rows.get(2), aligned = rows.get(6), alignedNoData = rows.get(7), calibrated = rows.get(8);
+        assertTrue(calibrated.report().meanKl() <= 0.02, calibrated.route() + ": mean KL " + calibrated.report().meanKl());
+        for (Row r : List.of(aligned, alignedNoData, calibrated)) {
             assertTrue(r.report().meanKl() < 0.5 * peer.report().meanKl(), r.route() + ": mean KL " + r.report().meanKl() + " vs peer " + peer.report().meanKl());
             assertEquals(r.report().accuracyAdapter(), r.report().accuracyMerged(), r.route() + ": reward accuracy unchanged");
             assertTrue(Math.abs(r.bytes() - Files.size(base)) <= 0.02 * Files.size(base), r.route() + ": size " + r.bytes());

@@ -37,7 +37,7 @@ class PackageArrowsTest {
             Map.entry("report", Set.of()),
             Map.entry("data", Set.of("llama")),
             Map.entry("train", Set.of("data", "model", "adapter", "llama", "tensor", "gguf", "progress")),
-            Map.entry("verify", Set.of("data", "model", "llama", "tensor", "gguf", "progress")),
+            Map.entry("verify", Set.of("data", "model", "export", "llama", "tensor", "gguf", "progress")),
             Map.entry("export", Set.of("adapter", "gguf", "tensor", "llama", "progress")),
             Map.entry("loop", Set.of("train", "verify", "data", "llama", "report", "progress")),
             Map.entry("demo", Set.of("train", "data", "model", "verify", "export", "adapter", "report", "llama", "tensor", "gguf", "progress")),
