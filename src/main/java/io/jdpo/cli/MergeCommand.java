@@ -122,6 +122,10 @@ final class MergeCommand implements Callable<Integer> {
         if (b.blocks() > 0) {
             System.out.printf(Locale.ROOT, "delta requantization: %d blocks, %d byte-identical, %d with codes moved (%d codes), %d refitted%n",
                     b.blocks(), b.unchanged(), b.moved(), b.codesMoved(), b.refit());
+            if (calibration == null) {
+                System.out.println("tip: --calibration TRAIN (the adapter's training data) measures several roundings on it and keeps the"
+                        + " closest to base + adapters (README \"Merging\")");
+            }
         }
         long baseSize = java.nio.file.Files.size(base), outSize = java.nio.file.Files.size(out);
         System.out.printf(Locale.ROOT, "file size %d -> %d bytes (%+.2f%%); %d merged tensors in another type than the base's (%+d bytes)%n",
@@ -176,7 +180,7 @@ final class MergeCommand implements Callable<Integer> {
             }
             if (v.meanKl() > WARN_KL) {
                 System.out.printf(Locale.ROOT, "warning: the merged model drifts from base + adapters (mean KL %.3g > %.2g); "
-                        + "consider --keep-update 0.9 (or --type q8_0) for the merged tensors%n", v.meanKl(), WARN_KL);
+                        + "consider --calibration TRAIN, --keep-update 0.9 (or --type q8_0) for the merged tensors%n", v.meanKl(), WARN_KL);
             }
         }
         return 0;
