@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Java forward (deployed arithmetic, the training default, and float arithmetic) vs
-# llama.cpp scoring through the binding (same model, threads, T), one run,
+# llama.cpp three ways (same model, threads, T), one run: exact scoring through the binding,
+# llama-bench -p T -n 0 and llama-perplexity -c T (every position's logits),
 # then the forward's peak resident memory in a fresh JVM on the first type (heap capped at 36 MiB:
 # the activations of T = 512 take 26 MiB of it).
 #   scripts/bench/forward.sh [threads] [T] [reps] [types...]

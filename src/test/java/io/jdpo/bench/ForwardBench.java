@@ -16,9 +16,11 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * The Java forward beside llama.cpp scoring through the binding: same model, same threads,
- * one sequence of T tokens with the log-prob of every token, in one run. Prints tokens/s of
- * both, the ratio, jdpo's GFLOP/s and its share of this machine's measured FP32 FMA peak.
+ * The Java forward beside llama.cpp three ways, same model, same threads, one sequence of T
+ * tokens, in one run: llama.cpp's exact scoring through the binding (the log-prob of every
+ * token), llama-bench's prompt throughput (its strongest figure) and llama-perplexity's (which,
+ * like the Java forward, computes every position's logits). Prints tokens/s of each, the
+ * ratios, jdpo's GFLOP/s and its share of this machine's measured FP32 FMA peak.
  *
  * <p>Run by scripts/bench/forward.sh: args = workdir tokenizerGguf threads T reps types...;
  * the environment variable JDPO_BENCH_ARCHS (default "LLAMA") lists the architectures of the
@@ -40,8 +42,13 @@ public final class ForwardBench {
         System.out.printf(Locale.ROOT, "T = %d, threads = %d, %d repetitions after a warm-up; measured FP32 FMA peak %.1f GFLOP/s%n%n", T, threads, reps, peak);
         System.out.println("jdpo in its two arithmetics: deployed (activations rounded as llama.cpp's CPU backend does, the"
                 + " training default) and float; ratio and GFLOP/s of the deployed one");
-        System.out.printf(Locale.ROOT, "%-7s %-7s %12s %12s %12s %7s %10s %7s %12s%n", "arch", "type", "llama t/s", "jdpo t/s", "float t/s",
-                "ratio", "GFLOP/s", "peak", "file MiB");
+        io.jdpo.llama.LlamaRuntime rt = io.jdpo.llama.LlamaRuntime.get();
+        Path llamaBench = rt.tool("llama-bench").orElseThrow(), llamaPerplexity = rt.tool("llama-perplexity").orElseThrow();
+        Path text = perplexityText(work, T);
+        System.out.println("llama.cpp three ways: exact scoring through the binding (every log-prob, F32 K/V), llama-bench -p T -n 0"
+                + " (its strongest prompt figure: best of reps), llama-perplexity -c T -b T --chunks 1 (every position's logits; best of reps)");
+        System.out.printf(Locale.ROOT, "%-7s %-7s %12s %12s %12s %12s %12s %7s %7s %7s %10s %7s %9s%n", "arch", "type", "binding t/s", "bench t/s",
+                "ppl t/s", "jdpo t/s", "float t/s", "/bind", "/bench", "/ppl", "GFLOP/s", "peak", "file MiB");
         for (String archName : archs) {
             TestModelFactory.Arch arch = TestModelFactory.Arch.valueOf(archName.toUpperCase(Locale.ROOT));
             for (int a = 5; a < args.length; a++) {
@@ -66,10 +73,40 @@ public final class ForwardBench {
                         flops = flops(tf.config(), T);
                     }
                 }
-                System.out.printf(Locale.ROOT, "%-7s %-7s %12.1f %12.1f %12.1f %7.2f %10.1f %6.0f%% %12.0f%n", arch, type, T / llama, T / ours,
-                        T / floats, llama / ours, flops / ours / 1e9, 100 * flops / ours / 1e9 / peak, Files.size(model) / 1048576.0);
+                double bench = ScoringBench.llamaBench(llamaBench, model, threads, T, reps);
+                double ppl = perplexity(llamaPerplexity, model, text, T, threads, reps);
+                System.out.printf(Locale.ROOT, "%-7s %-7s %12.1f %12.1f %12.1f %12.1f %12.1f %7.2f %7.2f %7.2f %10.1f %6.0f%% %9.0f%n", arch, type,
+                        T / llama, bench, ppl, T / ours, T / floats, llama / ours, T / ours / bench, T / ours / ppl, flops / ours / 1e9,
+                        100 * flops / ours / 1e9 / peak, Files.size(model) / 1048576.0);
             }
         }
+    }
+
+    /** The parity sample repeated past the 2·T tokens llama-perplexity needs for one chunk of T. */
+    static Path perplexityText(Path work, int T) throws Exception {
+        String sample = io.jdpo.verify.ParityReport.sampleText();
+        Path text = work.resolve("perplexity-text.txt");
+        Files.writeString(text, sample.repeat(T / 100 + 4));
+        return text;
+    }
+
+    /**
+     * llama-perplexity's prompt-evaluation tokens/s over one chunk of T tokens (logits at every
+     * position), the best of reps runs, read from its "prompt eval time" line.
+     */
+    static double perplexity(Path tool, Path model, Path text, int T, int threads, int reps) throws Exception {
+        double best = 0;
+        java.util.regex.Pattern rate = java.util.regex.Pattern.compile("prompt eval time.*?([0-9.]+) tokens per second");
+        for (int r = 0; r < reps; r++) {
+            Process p = new ProcessBuilder(tool.toString(), "-m", model.toString(), "-f", text.toString(), "-c", String.valueOf(T),
+                    "-b", String.valueOf(T), "-t", String.valueOf(threads), "--chunks", "1").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) throw new IllegalStateException("llama-perplexity failed on " + model + ":\n" + out);
+            var m = rate.matcher(out);
+            if (!m.find()) throw new IllegalStateException("no prompt eval rate in llama-perplexity's output:\n" + out);
+            best = Math.max(best, Double.parseDouble(m.group(1)));
+        }
+        return best;
     }
 
     /** Mean seconds of reps runs after one warm-up. */
