@@ -2,8 +2,8 @@
 # The Java forward (deployed arithmetic, the training default, and float arithmetic) vs
 # llama.cpp three ways (same model, threads, T), one run: exact scoring through the binding,
 # llama-bench -p T -n 0 and llama-perplexity -c T (every position's logits),
-# then the forward's peak resident memory in a fresh JVM on the first type (heap capped at 36 MiB:
-# the activations of T = 512 take 26 MiB of it).
+# then the forward's peak resident memory in a fresh JVM on the first type (heap capped at 40 MiB:
+# the activations of T = 512 take 26 MiB of it, the deployed arithmetic's rounded copy of one product's input up to 6 MiB).
 #   scripts/bench/forward.sh [threads] [T] [reps] [types...]
 #   JDPO_BENCH_ARCHS="LLAMA GEMMA2 GEMMA3 PHI3" scripts/bench/forward.sh ...   (default: LLAMA)
 # The model (dim 1024, 16 layers, 16 heads / 4 KV, ffn 2816, 32000-token Llama-2 vocabulary)
@@ -22,7 +22,7 @@ echo
 if [ ! -f "target/bench/LLAMA-1024x16-s1.${types[0]}.gguf" ]; then
   echo "(memory measured on the llama model only: add LLAMA to JDPO_BENCH_ARCHS)"; exit 0
 fi
-JDPO_BENCH_JAVA_OPTS="-Xmx36m -XX:+UseSerialGC" bench_java io.jdpo.bench.ForwardMemory \
+JDPO_BENCH_JAVA_OPTS="-Xmx40m -XX:+UseSerialGC" bench_java io.jdpo.bench.ForwardMemory \
   "target/bench/LLAMA-1024x16-s1.${types[0]}.gguf" "$T" "$threads"
 echo
 # The peer: llama.cpp's own perplexity tool on the same file, context and threads (one chunk

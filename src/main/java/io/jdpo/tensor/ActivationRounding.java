@@ -12,20 +12,24 @@ final class ActivationRounding {
     private ActivationRounding() {
     }
 
-    static float[] forWeights(GgmlType weights, float[] x, int n) {
-        return switch (weights) {
+    /**
+     * The first n activations as the product with {@code weights} sees them: rounded into
+     * {@code out} (at least n long) for F16 and BF16, else x itself.
+     */
+    static float[] forWeights(GgmlType weights, float[] x, int n, float[] out) {
+        switch (weights) {
             case F16 -> {
-                float[] r = new float[n];
-                for (int i = 0; i < n; i++) r[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
-                yield r;
+                for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+                return out;
             }
             case BF16 -> {
-                float[] r = new float[n];
-                for (int i = 0; i < n; i++) r[i] = toBf16(x[i]);
-                yield r;
+                for (int i = 0; i < n; i++) out[i] = toBf16(x[i]);
+                return out;
             }
-            default -> x;
-        };
+            default -> {
+                return x;
+            }
+        }
     }
 
     /** ggml_compute_fp32_to_bf16: round to nearest even on the top 16 bits; NaN kept quiet. */

@@ -24,6 +24,8 @@ public final class QuantMatrix {
     private static final ScratchBuffer<float[]> DECODED = ScratchBuffer.floats();
     /** A panel of products handed to a {@link PanelSink}. */
     private static final ScratchBuffer<float[]> PANEL_OUT = ScratchBuffer.floats();
+    /** The calling thread's rounded activations and Q8_1 block-sum roundings ({@link #round}). */
+    private static final ScratchBuffer<float[]> ROUNDED = ScratchBuffer.floats(), SUM_DELTA = ScratchBuffer.floats();
 
     private final String name;
     private final GgmlType type;
@@ -118,13 +120,21 @@ public final class QuantMatrix {
     private record Rounded(float[] values, float[] sumDelta) {
     }
 
+    /**
+     * The activations rounded into the calling thread's buffers (reused between calls: a fresh
+     * tokens × cols array per product was most of the forward's garbage), valid until the
+     * thread's next call; the products read them from every worker before matmul returns.
+     */
     private Rounded round(float[] input, int tokens, boolean vector) {
         int n = tokens * cols;
         if (arithmetic == Arithmetic.FLOAT) return new Rounded(input, null);
         ActivationQuantizer.Format f = ActivationQuantizer.formatFor(type);
-        if (f == null) return new Rounded(ActivationRounding.forWeights(type, input, n), null);
-        float[] out = new float[n];
-        float[] delta = f == ActivationQuantizer.Format.Q8_1 ? new float[n / f.block] : null;
+        if (f == null) {
+            boolean half = type == GgmlType.F16 || type == GgmlType.BF16;
+            return new Rounded(half ? ActivationRounding.forWeights(type, input, n, ROUNDED.get(n)) : input, null);
+        }
+        float[] out = ROUNDED.get(n);
+        float[] delta = f == ActivationQuantizer.Format.Q8_1 ? SUM_DELTA.get(n / f.block) : null;
         ActivationQuantizer.roundTrip(f, input, n, out, delta, vector);
         return new Rounded(out, delta);
     }

@@ -91,20 +91,20 @@ public final class ForwardBench {
     }
 
     /**
-     * llama-perplexity's prompt-evaluation tokens/s over one chunk of T tokens (logits at every
-     * position), the best of reps runs, read from its "prompt eval time" line.
+     * llama-perplexity's tokens/s over one chunk of T tokens (logits at every position), the best
+     * of reps runs: T over the "seconds per pass" it prints (its timing of the chunk's decode).
      */
     static double perplexity(Path tool, Path model, Path text, int T, int threads, int reps) throws Exception {
         double best = 0;
-        java.util.regex.Pattern rate = java.util.regex.Pattern.compile("prompt eval time.*?([0-9.]+) tokens per second");
+        java.util.regex.Pattern rate = java.util.regex.Pattern.compile("([0-9.]+) seconds per pass");
         for (int r = 0; r < reps; r++) {
             Process p = new ProcessBuilder(tool.toString(), "-m", model.toString(), "-f", text.toString(), "-c", String.valueOf(T),
                     "-b", String.valueOf(T), "-t", String.valueOf(threads), "--chunks", "1").redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             if (p.waitFor() != 0) throw new IllegalStateException("llama-perplexity failed on " + model + ":\n" + out);
             var m = rate.matcher(out);
-            if (!m.find()) throw new IllegalStateException("no prompt eval rate in llama-perplexity's output:\n" + out);
-            best = Math.max(best, Double.parseDouble(m.group(1)));
+            if (!m.find()) throw new IllegalStateException("no 'seconds per pass' in llama-perplexity's output:\n" + out);
+            best = Math.max(best, T / Double.parseDouble(m.group(1)));
         }
         return best;
     }
