@@ -104,6 +104,11 @@ public final class Dequantizer {
         if (src.byteSize() < bytes) {
             throw new IllegalArgumentException(n + " values of " + type + " need " + bytes + " bytes, the source has " + src.byteSize());
         }
+        if (type == GgmlType.F32 && vector) {
+            // Nothing to decode: copied straight from the mapping, not staged through a byte[].
+            MemorySegment.copy(src, FloatFormats.FLOAT_LE, 0, dst, dstOff, n);
+            return;
+        }
         int blockBytes = type.bytesPerBlock(), blockValues = type.blockSize();
         int blocksPerChunk = CHUNK_BYTES / blockBytes;
         byte[] buf = BUFFER.get();

@@ -72,4 +72,9 @@ public final class GgmlCpu {
             throw new IllegalStateException(t);
         }
     }
+
+    /** ggml_table_gelu_f16: the F16 GELU of every F16 input, by its bits, as ggml_cpu_init filled it. */
+    public static short[] geluTable() {
+        return LIB.findOrThrow("ggml_table_gelu_f16").reinterpret(2L << 16).toArray(ValueLayout.JAVA_SHORT);
+    }
 }
