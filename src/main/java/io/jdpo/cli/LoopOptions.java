@@ -45,6 +45,8 @@ final class LoopOptions {
     @Option(names = "--sample-threads", description = {"llama.cpp threads for sampling and scoring (default: -t's);",
             "1 where other jobs already fill the cores (ggml's workers spin on each other there)"})
     Integer sampleThreads;
+    @Option(names = "--ngl", defaultValue = "-1", description = "layers llama.cpp offloads to the GPU for sampling and scoring, policy and reference (default: all, when built for a GPU)")
+    int gpuLayers;
     @Option(names = "--beta", defaultValue = "0.1", description = "DPO β (default ${DEFAULT-VALUE})")
     double beta;
     @Option(names = "--lr", defaultValue = "1e-3", description = "learning rate, constant (default ${DEFAULT-VALUE})")
@@ -79,11 +81,11 @@ final class LoopOptions {
     }
 
     Sampling sampling(int threads) {
-        return new Sampling(temperature, topP, maxTokens, stops, seed, sampleThreads == null ? threads : sampleThreads);
+        return new Sampling(temperature, topP, maxTokens, stops, seed, sampleThreads == null ? threads : sampleThreads, gpuLayers);
     }
 
     TrainConfig trainConfig(int threads) {
         return TrainConfig.defaults().toBuilder().rank(rank).alpha(alpha).learningRate(lr).schedule(LrSchedule.Kind.CONSTANT).warmupRatio(0)
-                .batchSize(batchSize).beta(beta).seed(seed).threads(threads).build();
+                .batchSize(batchSize).beta(beta).seed(seed).threads(threads).gpuLayers(gpuLayers).build();
     }
 }

@@ -1,6 +1,8 @@
 package io.jdpo.llama;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -73,9 +75,52 @@ public final class Generator {
         if (prompt.length >= nCtx) {
             throw new LlamaException("prompt of " + prompt.length + " tokens leaves no room in a context of " + nCtx);
         }
+        return run(prompt, List.of(options), List.of(onText)).getFirst();
+    }
+
+    /**
+     * Samples one completion per entry of {@code options} after the same prompt, all at once:
+     * the prompt is decoded once on sequence 0 and its KV cells shared with sequences 1 to
+     * n − 1, then every step decodes the next token of each unfinished completion in one
+     * batch. On a CPU a batch of n tokens costs little more than one (the weights are read
+     * once per step), so n completions take about the time of the longest. Each completion
+     * has its own sampler, seed and stop strings, and ends as {@link #generate} would end it
+     * (end of generation, stop string, token limit).
+     *
+     * @param prompt the prompt's token ids, at least one
+     * @param options one entry per completion, at most {@code nSeqMax}
+     * @return the completions, in the order of {@code options}
+     * @throws IllegalArgumentException if the prompt or {@code options} is empty, there are
+     *         more completions than sequences, or the prompt and every completion's token
+     *         limit together exceed the context's cells
+     * @throws LlamaException if the sampler cannot be built or a decode fails
+     * @throws IllegalStateException if the context or its model is closed
+     */
+    public List<GenerationResult> generateAll(int[] prompt, List<GenerationOptions> options) {
+        if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
+        if (options.isEmpty()) throw new IllegalArgumentException("no completion asked for");
+        int nSeq = ctx.params().nSeqMax(), nCtx = ctx.params().nCtx();
+        if (options.size() > nSeq) {
+            throw new IllegalArgumentException(options.size() + " completions need as many sequences; the context has " + nSeq);
+        }
+        long cells = prompt.length;
+        for (GenerationOptions o : options) cells += o.maxTokens();
+        if (cells > nCtx) {
+            throw new IllegalArgumentException("a prompt of " + prompt.length + " tokens and " + options.size()
+                    + " completions up to their token limits need " + cells + " KV cells; the context has " + nCtx);
+        }
+        List<Consumer<String>> quiet = new ArrayList<>(options.size());
+        for (int j = 0; j < options.size(); j++) quiet.add(s -> { });
+        return run(prompt, options, quiet);
+    }
+
+    /** Decodes the prompt on sequence 0, shares it with one sequence per completion, and samples them together. */
+    private List<GenerationResult> run(int[] prompt, List<GenerationOptions> options, List<Consumer<String>> sinks) {
+        int nCtx = ctx.params().nCtx();
         ctx.clearMemory();
-        try (Sampler sampler = new Sampler(ctx.model(), options.sampler());
-             Batch batch = new Batch(ctx.params().nBatch(), 1)) {
+        List<Completion> all = new ArrayList<>(options.size());
+        try (Batch batch = new Batch(Math.max(ctx.params().nBatch(), options.size()), 1)) {
+            for (int j = 0; j < options.size(); j++) all.add(new Completion(j, options.get(j), sinks.get(j)));
             for (int i = 0; i < prompt.length; i++) {
                 batch.add(prompt[i], i, i == prompt.length - 1, 0);
                 if (batch.isFull() || i == prompt.length - 1) {
@@ -83,37 +128,77 @@ public final class Generator {
                     if (i < prompt.length - 1) batch.clear();
                 }
             }
-            int lastIndex = batch.size() - 1;
-            StopWatcher text = new StopWatcher(options, onText);
-            Utf8Stream utf8 = new Utf8Stream();
-            int[] out = new int[Math.min(options.maxTokens(), nCtx)];
-            int n = 0;
-            int pos = prompt.length;
-            GenerationResult.StopReason reason = GenerationResult.StopReason.MAX_TOKENS;
-            while (n < options.maxTokens()) {
-                int token = sampler.sample(ctx, lastIndex);
-                if (tokenizer.isEndOfGeneration(token)) {
-                    reason = GenerationResult.StopReason.END_OF_GENERATION;
-                    break;
-                }
-                if (n == out.length) out = Arrays.copyOf(out, out.length * 2);
-                out[n++] = token;
-                if (text.append(utf8.push(tokenizer.pieceBytes(token, false)))) {
-                    reason = GenerationResult.StopReason.STOP_STRING;
-                    break;
-                }
-                if (n == options.maxTokens()) break;
-                if (pos >= nCtx) {
-                    reason = GenerationResult.StopReason.CONTEXT_FULL;
-                    break;
-                }
+            int promptLast = batch.size() - 1;
+            for (Completion c : all) {
+                if (c.seq > 0) ctx.copySequence(0, c.seq);
+                c.logitsIndex = promptLast;
+                c.pos = prompt.length;
+            }
+            while (true) {
                 batch.clear();
-                lastIndex = batch.add(token, pos++, true, 0);
+                for (Completion c : all) {
+                    if (c.reason != null) continue;
+                    int token = c.next();
+                    if (token < 0) continue;
+                    if (c.pos >= nCtx) {
+                        c.reason = GenerationResult.StopReason.CONTEXT_FULL;
+                        continue;
+                    }
+                    c.logitsIndex = batch.add(token, c.pos++, true, c.seq);
+                }
+                if (batch.size() == 0) break;
                 ctx.decode(batch);
             }
-            if (reason != GenerationResult.StopReason.STOP_STRING) {
-                text.append(utf8.finish());
+            List<GenerationResult> out = new ArrayList<>(all.size());
+            for (Completion c : all) out.add(c.finish());
+            return out;
+        } finally {
+            for (Completion c : all) c.sampler.close();
+        }
+    }
+
+    /** One completion being sampled: its sequence, sampler, text and tokens so far, and why it stopped (null while it runs). */
+    private final class Completion {
+        final int seq;
+        final GenerationOptions options;
+        final Sampler sampler;
+        final StopWatcher text;
+        final Utf8Stream utf8 = new Utf8Stream();
+        int[] out;
+        int n, pos, logitsIndex;
+        GenerationResult.StopReason reason;
+
+        Completion(int seq, GenerationOptions options, Consumer<String> sink) {
+            this.seq = seq;
+            this.options = options;
+            this.sampler = new Sampler(ctx.model(), options.sampler());
+            this.text = new StopWatcher(options, sink);
+            this.out = new int[Math.max(1, Math.min(options.maxTokens(), ctx.params().nCtx()))];
+            if (options.maxTokens() == 0) reason = GenerationResult.StopReason.MAX_TOKENS;
+        }
+
+        /** Samples the next token; returns it when it must be decoded for the one after, else -1 (and sets the reason). */
+        int next() {
+            int token = sampler.sample(ctx, logitsIndex);
+            if (tokenizer.isEndOfGeneration(token)) {
+                reason = GenerationResult.StopReason.END_OF_GENERATION;
+                return -1;
             }
+            if (n == out.length) out = Arrays.copyOf(out, out.length * 2);
+            out[n++] = token;
+            if (text.append(utf8.push(tokenizer.pieceBytes(token, false)))) {
+                reason = GenerationResult.StopReason.STOP_STRING;
+                return -1;
+            }
+            if (n == options.maxTokens()) {
+                reason = GenerationResult.StopReason.MAX_TOKENS;
+                return -1;
+            }
+            return token;
+        }
+
+        GenerationResult finish() {
+            if (reason != GenerationResult.StopReason.STOP_STRING) text.append(utf8.finish());
             return new GenerationResult(text.finish(), Arrays.copyOf(out, n), reason);
         }
     }

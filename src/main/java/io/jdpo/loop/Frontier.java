@@ -79,7 +79,8 @@ public final class Frontier {
     public static Config quick(Config full) {
         Sampling s = full.sampling();
         return new Config(full.pairSamples(), 12, 6, 4, List.of(1, 2, 4, 8, 16),
-                new Sampling(s.temperature(), s.topP(), Math.min(12, s.maxTokens()), s.stopStrings(), s.seed(), s.threads()));
+                new Sampling(s.temperature(), s.topP(), Math.min(12, s.maxTokens()), s.stopStrings(), s.seed(), s.threads(),
+                        s.gpuLayers()));
     }
 
     /**
@@ -154,7 +155,7 @@ public final class Frontier {
         Path adapter = out.resolve("adapter.gguf");
         int pairCount, ties;
         try (RolloutSampler sampler = new RolloutSampler(model, OnlineDpo.maxPromptTokens(trainPrompts, evalPrompts),
-                Math.max(Math.max(cfg.pairSamples(), cfg.evalSamples()), maxN), s.maxTokens(), s.threads())) {
+                Math.max(Math.max(cfg.pairSamples(), cfg.evalSamples()), maxN), s.maxTokens(), s.threads(), s.gpuLayers())) {
             if (initAdapter != null) sampler.referenceAdapter(initAdapter);
             List<int[]> trainTok = OnlineDpo.tokenize(sampler, trainPrompts), evalTok = OnlineDpo.tokenize(sampler, evalPrompts);
             RankedPairs ranked = RankedPairs.of(trainTok, sampler.sample(trainTok, cfg.pairSamples(), s, 0, reward, progress.samplingUnits()));

@@ -190,7 +190,8 @@ public final class OnlineDpo {
         RunProgress progress = new RunProgress(listener, "online", units);
         Path adapter = out.resolve("adapter.gguf");
         List<Round> rounds = new ArrayList<>();
-        try (RolloutSampler sampler = new RolloutSampler(model, maxPromptTokens(trainPrompts, evalPrompts), k, sampling.maxTokens(), sampling.threads());
+        try (RolloutSampler sampler = new RolloutSampler(model, maxPromptTokens(trainPrompts, evalPrompts), k, sampling.maxTokens(), sampling.threads(),
+                sampling.gpuLayers());
              DpoTrainer.Session session = new DpoTrainer(tc).session(model, initAdapter);
              MetricsLog log = MetricsLog.create(out.resolve("metrics.jsonl"))) {
             if (initAdapter != null) sampler.referenceAdapter(initAdapter);

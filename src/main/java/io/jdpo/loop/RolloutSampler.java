@@ -1,6 +1,7 @@
 package io.jdpo.loop;
 
 import io.jdpo.llama.ContextParams;
+import io.jdpo.llama.GenerationOptions;
 import io.jdpo.llama.GenerationResult;
 import io.jdpo.llama.Generator;
 import io.jdpo.llama.LlamaContext;
@@ -43,9 +44,10 @@ public final class RolloutSampler implements AutoCloseable {
      * @param samples completions per prompt scored together (>= 1)
      * @param maxTokens the longest completion, in tokens (an end-of-generation token comes on top)
      * @param threads llama.cpp threads
+     * @param gpuLayers layers llama.cpp offloads to the GPU ({@link Sampling#gpuLayers()})
      */
-    public RolloutSampler(Path model, int maxPromptTokens, int samples, int maxTokens, int threads) {
-        this.model = LlamaModel.load(model, ModelParams.defaults());
+    public RolloutSampler(Path model, int maxPromptTokens, int samples, int maxTokens, int threads, int gpuLayers) {
+        this.model = LlamaModel.load(model, ModelParams.defaults().withGpuLayers(gpuLayers));
         try {
             // The context never exceeds the model's trained length (llama.cpp refuses it); larger sets of samples are scored in chunks.
             int cells = maxPromptTokens + samples * (maxTokens + 1) + 8;
@@ -130,8 +132,9 @@ public final class RolloutSampler implements AutoCloseable {
             List<int[]> completions = new ArrayList<>(k);
             List<String> texts = new ArrayList<>(k);
             boolean[] eos = new boolean[k];
+            List<GenerationResult> generated = generate(prompt, k, sampling, round, i);
             for (int j = 0; j < k; j++) {
-                GenerationResult g = generator.generate(prompt, sampling.options(round, i, j), s -> { });
+                GenerationResult g = generated.get(j);
                 eos[j] = g.stopReason() == GenerationResult.StopReason.END_OF_GENERATION;
                 // Never empty: an immediate end of generation leaves the EOS, and a stop string keeps the token that carried it.
                 int[] t = eos[j] ? append(g.tokens(), tokenizer.eos()) : g.tokens();
@@ -148,6 +151,23 @@ public final class RolloutSampler implements AutoCloseable {
             }
             out.add(group);
             listener.progress("sample", i + 1, prompts.size(), tokens);
+        }
+        return out;
+    }
+
+    /**
+     * The k completions of prompt i, sampled together in as few groups as the context holds
+     * (each group shares one decode of the prompt and decodes its completions' tokens in one
+     * batch per step; Generator.generateAll).
+     */
+    private List<GenerationResult> generate(int[] prompt, int k, Sampling sampling, long round, int i) {
+        int room = (ctx.params().nCtx() - prompt.length) / sampling.maxTokens();
+        int group = Math.max(1, Math.min(k, Math.min(ctx.params().nSeqMax(), room)));
+        List<GenerationResult> out = new ArrayList<>(k);
+        for (int j0 = 0; j0 < k; j0 += group) {
+            List<GenerationOptions> options = new ArrayList<>(group);
+            for (int j = j0; j < Math.min(k, j0 + group); j++) options.add(sampling.options(round, i, j));
+            out.addAll(generator.generateAll(prompt, options));
         }
         return out;
     }

@@ -20,8 +20,12 @@ import java.util.List;
  * @param threads llama.cpp threads for sampling and scoring (on an idle machine, the cores;
  *                where other jobs fill the cores, 1: ggml's spinning workers slowed a
  *                round 30-fold there, measured)
+ * @param gpuLayers layers llama.cpp offloads to the GPU for sampling and scoring, as its
+ *                  {@code -ngl}: negative = all (the default), 0 = CPU only; without a GPU
+ *                  build every layer stays on the CPU
  */
-public record Sampling(float temperature, float topP, int maxTokens, List<String> stopStrings, long seed, int threads) {
+public record Sampling(float temperature, float topP, int maxTokens, List<String> stopStrings, long seed, int threads,
+                       int gpuLayers) {
     /**
      * Checks the settings.
      *
@@ -33,6 +37,21 @@ public record Sampling(float temperature, float topP, int maxTokens, List<String
         if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be >= 1, got " + maxTokens);
         if (threads < 1) throw new IllegalArgumentException("sampling threads must be >= 1, got " + threads);
         stopStrings = List.copyOf(stopStrings);
+    }
+
+    /**
+     * Sampling with every layer on the GPU where llama.cpp is built for one.
+     *
+     * @param temperature softmax temperature (> 0)
+     * @param topP nucleus mass kept (0, 1]
+     * @param maxTokens new tokens per completion (>= 1)
+     * @param stopStrings texts that end a completion
+     * @param seed the run's sampling seed
+     * @param threads llama.cpp threads for sampling and scoring
+     * @throws IllegalArgumentException as the canonical constructor
+     */
+    public Sampling(float temperature, float topP, int maxTokens, List<String> stopStrings, long seed, int threads) {
+        this(temperature, topP, maxTokens, stopStrings, seed, threads, -1);
     }
 
     /**

@@ -9,11 +9,14 @@ import io.jdpo.llama.LlamaContext;
 import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.LlamaRuntime;
 import io.jdpo.llama.LogProbScorer;
+import io.jdpo.llama.ModelParams;
 import io.jdpo.llama.ModelQuantizer;
 import io.jdpo.testing.TestModelFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
@@ -35,23 +38,16 @@ public final class ScoringBench {
         int n = Integer.parseInt(args[3]);
         int reps = Integer.parseInt(args[4]);
         Files.createDirectories(work);
-        var shape = new TestModelFactory.Shape(1024, 8, 16, 4, 2816, 2048);
-        Path f32 = work.resolve("bench-llama-1024x8.f32.gguf");
-        if (!Files.exists(f32)) TestModelFactory.writeLlama(tokenizer, shape, 1, f32);
         LlamaRuntime rt = LlamaRuntime.get();
         Path llamaBench = rt.tool("llama-bench").orElseThrow();
         System.out.printf(Locale.ROOT, "model: generated llama dim %d, %d layers, %d heads (%d kv), ffn %d, vocab from %s%n",
-                shape.dim(), shape.layers(), shape.heads(), shape.kvHeads(), shape.ffn(), tokenizer.getFileName());
-        System.out.printf(Locale.ROOT, "threads %d, batch %d, %d tokens, %d repetitions; device: %s%n%n",
-                threads, n, n, reps, rt.devices());
+                SHAPE.dim(), SHAPE.layers(), SHAPE.heads(), SHAPE.kvHeads(), SHAPE.ffn(), tokenizer.getFileName());
+        System.out.printf(Locale.ROOT, "threads %d, batch %d, %d tokens, %d repetitions, %d GPU layers; devices: %s%n%n",
+                threads, n, n, reps, gpuLayers(), rt.devices());
         System.out.printf(Locale.ROOT, "%-6s %14s %16s %16s %8s %8s%n", "type", "llama-bench t/s", "jdpo decode t/s", "jdpo score t/s", "decode", "score");
         for (int a = 5; a < args.length; a++) {
             FileType type = FileType.parse(args[a]);
-            Path model = f32;
-            if (type != FileType.F32) {
-                model = work.resolve("bench-llama-1024x8." + type.name().toLowerCase(Locale.ROOT) + ".gguf");
-                if (!Files.exists(model)) ModelQuantizer.quantize(f32, model, type, threads);
-            }
+            Path model = model(work, tokenizer, type, threads);
             double theirs = llamaBench(llamaBench, model, threads, n, reps);
             double[] ours = ours(model, threads, n, reps);
             System.out.printf(Locale.ROOT, "%-6s %14.1f %16.1f %16.1f %8.3f %8.3f%n", type, theirs, ours[0], ours[1],
@@ -59,10 +55,34 @@ public final class ScoringBench {
         }
     }
 
+    /** The benchmark's model shape: a generated Llama of about 0.1B parameters. */
+    static final TestModelFactory.Shape SHAPE = new TestModelFactory.Shape(1024, 8, 16, 4, 2816, 2048);
+
+    /** The generated model in {@code type}, written (and quantized by llama.cpp) under work the first time. */
+    static Path model(Path work, Path tokenizer, FileType type, int threads) throws Exception {
+        Path f32 = work.resolve("bench-llama-1024x8.f32.gguf");
+        if (!Files.exists(f32)) TestModelFactory.writeLlama(tokenizer, SHAPE, 1, f32);
+        if (type == FileType.F32) return f32;
+        Path model = work.resolve("bench-llama-1024x8." + type.name().toLowerCase(Locale.ROOT) + ".gguf");
+        if (!Files.exists(model)) ModelQuantizer.quantize(f32, model, type, threads);
+        return model;
+    }
+
     static double llamaBench(Path tool, Path model, int threads, int n, int reps) throws Exception {
-        Process p = new ProcessBuilder(tool.toString(), "-m", model.toString(), "-p", String.valueOf(n), "-n", "0",
-                "-t", String.valueOf(threads), "-b", String.valueOf(n), "-ub", String.valueOf(n),
-                "-r", String.valueOf(reps), "-o", "json").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        return llamaBench(tool, model, threads, reps, "-p", String.valueOf(n), "-n", "0", "-b", String.valueOf(n), "-ub", String.valueOf(n));
+    }
+
+    /** Layers on the GPU for both sides (JDPO_BENCH_NGL, default 0: the CPU); llama-bench's own default would be all. */
+    static int gpuLayers() {
+        return Integer.parseInt(System.getenv().getOrDefault("JDPO_BENCH_NGL", "0"));
+    }
+
+    /** llama-bench's best tokens/s over reps of one test (its -p/-n arguments in {@code test}), with {@link #gpuLayers()}. */
+    static double llamaBench(Path tool, Path model, int threads, int reps, String... test) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(tool.toString(), "-m", model.toString(), "-t", String.valueOf(threads),
+                "-ngl", String.valueOf(gpuLayers()), "-r", String.valueOf(reps), "-o", "json"));
+        cmd.addAll(List.of(test));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         JsonNode json = new ObjectMapper().readTree(p.getInputStream());
         if (p.waitFor() != 0) throw new IllegalStateException("llama-bench failed on " + model);
         // The best repetition: on a shared 2-core machine the mean mostly measures interference.
@@ -74,7 +94,7 @@ public final class ScoringBench {
     /** {decode tokens/s, scoring tokens/s}, each the best of reps (as for llama-bench), after three warm-ups. */
     static double[] ours(Path path, int threads, int n, int reps) {
         Random rnd = new Random(5);
-        try (LlamaModel m = LlamaModel.load(path);
+        try (LlamaModel m = LlamaModel.load(path, ModelParams.defaults().withGpuLayers(gpuLayers()));
              LlamaContext fast = LlamaContext.create(m, new ContextParams(n, n, n, 1, threads, threads, true, false));
              LlamaContext exact = LlamaContext.create(m, new ContextParams(n, n, n, 1, threads, threads, false, true));
              Batch batch = new Batch(n, 1)) {

@@ -102,4 +102,50 @@ class GenerationTest {
                 .withSampler(SamplerConfig.greedy().withPenalties(1.5f, 0.5f, 0.5f, 64))).text();
         assertNotEquals(plain, penalised);
     }
+
+    @Test
+    void completionsSampledTogetherEqualThoseSampledOneByOne() {
+        int[] prompt = model.tokenizer().tokenize(PROMPT, true, false);
+        String full = generate(GenerationOptions.greedy(40)).text();
+        String stop = full.substring(full.length() / 2, full.length() / 2 + 3);
+        List<GenerationOptions> options = List.of(
+                GenerationOptions.greedy(40),
+                GenerationOptions.sampling(30, 1.0f, 7),
+                GenerationOptions.sampling(25, 1.0f, 8),
+                GenerationOptions.greedy(40).withStopStrings(List.of(stop)),
+                GenerationOptions.sampling(5, 1.0f, 9),
+                GenerationOptions.greedy(0));
+        List<GenerationResult> together;
+        List<GenerationResult> alone = new ArrayList<>();
+        try (LlamaContext ctx = LlamaContext.create(model, ContextParams.of(256).withSequences(options.size()).withThreads(2))) {
+            Generator gen = new Generator(ctx);
+            together = gen.generateAll(prompt, options);
+            for (GenerationOptions o : options) alone.add(gen.generate(prompt, o, s -> { }));
+        }
+        assertEquals(options.size(), together.size());
+        for (int j = 0; j < options.size(); j++) {
+            assertArrayEquals(alone.get(j).tokens(), together.get(j).tokens(), "completion " + j + ": tokens");
+            assertEquals(alone.get(j).text(), together.get(j).text(), "completion " + j + ": text");
+            assertEquals(alone.get(j).stopReason(), together.get(j).stopReason(), "completion " + j + ": stop reason");
+        }
+        assertEquals(GenerationResult.StopReason.STOP_STRING, together.get(3).stopReason());
+        assertEquals(5, together.get(4).tokens().length);
+        assertEquals(0, together.get(5).tokens().length);
+        assertNotEquals(together.get(1).text(), together.get(2).text(), "two seeds, one text");
+    }
+
+    @Test
+    void sampledTogetherRefusesWhatTheContextCannotHold() {
+        int[] prompt = model.tokenizer().tokenize(PROMPT, true, false);
+        try (LlamaContext ctx = LlamaContext.create(model, ContextParams.of(64).withSequences(2).withThreads(2))) {
+            Generator gen = new Generator(ctx);
+            var seqs = assertThrows(IllegalArgumentException.class,
+                    () -> gen.generateAll(prompt, List.of(GenerationOptions.greedy(4), GenerationOptions.greedy(4), GenerationOptions.greedy(4))));
+            assertTrue(seqs.getMessage().contains("3 completions") && seqs.getMessage().contains("has 2"), seqs.getMessage());
+            var cells = assertThrows(IllegalArgumentException.class,
+                    () -> gen.generateAll(prompt, List.of(GenerationOptions.greedy(40), GenerationOptions.greedy(40))));
+            assertTrue(cells.getMessage().contains("KV cells") && cells.getMessage().contains("has 64"), cells.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> gen.generateAll(prompt, List.of()));
+        }
+    }
 }
