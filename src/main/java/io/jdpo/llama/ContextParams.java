@@ -10,7 +10,9 @@ package io.jdpo.llama;
  * F32 ({@code f32Cache}). With llama.cpp's defaults (F16 K/V, CPU flash attention, which
  * accumulates in F16) the log-probs of stories260K moved by up to 2.5e-3 nats depending on
  * which other sequences shared the batch; with F32 K/V and no flash attention batched and
- * one-at-a-time scoring agree within 4e-6 (ScoringTest). Generation may use the fast settings.
+ * one-at-a-time scoring agree within 4e-6 (ScoringTest). Flash attention with F32 K/V is no
+ * way out: llama.cpp casts K and V to F16 for it (stories260K then moved by 7.6e-3 nats).
+ * Generation may use the fast settings.
  *
  * @param nCtx KV-cache capacity in tokens, over all sequences; at most the model's trained
  *        context ({@link LlamaContext#create} checks)
