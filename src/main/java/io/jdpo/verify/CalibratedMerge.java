@@ -106,13 +106,14 @@ public final class CalibratedMerge {
             Merger.Result best = null;
             Path bestFile = null;
             int chosen = -1;
+            MergeVerifier.Baseline baseline = MergeVerifier.baseline(base, scales, calibration, threads);
             long start = System.nanoTime();
             for (int i = 0; i < candidates; i++) {
                 double w = ALONG_WEIGHTS[i];
                 Path file = folder.resolve("candidate-" + i + ".gguf");
                 Merger.Result m = Merger.merge(base, adapters, file, options.withImportance(importance).withAlongWeight(w),
                         Map.of("jdpo.merge.along_weight", Double.toString(w)), null);
-                MergeVerifier.Report r = MergeVerifier.verify(base, scales, file, calibration, threads);
+                MergeVerifier.Report r = baseline.verify(file);
                 tried.add(new Candidate(w, r));
                 boolean better = best == null || r.meanKl() < tried.get(chosen).calibration().meanKl();
                 if (better) {

@@ -56,7 +56,7 @@ public final class MergeVerifier {
 
     /**
      * Several merges of the same adapters (jdpo's and a peer's, say), each against base +
-     * adapters, one report each; the base is loaded again for each.
+     * adapters, one report each; base + adapters is computed once ({@link Baseline}).
      *
      * @param base the base model's GGUF file
      * @param adapters adapter files and their scales, as merged
@@ -67,63 +67,188 @@ public final class MergeVerifier {
      * @throws io.jdpo.llama.LlamaException as {@link #verify(Path, Map, Path, List, int)}
      */
     public static List<Report> verify(Path base, Map<Path, Float> adapters, List<Path> merged, List<PreferencePair> pairs, int threads) {
+        Baseline baseline = baseline(base, adapters, pairs, threads);
         List<Report> out = new ArrayList<>();
-        for (Path m : merged) out.add(verifyOne(base, adapters, m, pairs, threads));
+        for (Path m : merged) out.add(baseline.verify(m));
         return out;
     }
 
-    private static Report verifyOne(Path base, Map<Path, Float> adapters, Path merged, List<PreferencePair> pairs, int threads) {
-        int longest = 8;
-        for (PreferencePair p : pairs) longest = Math.max(longest, p.prompt().length + Math.max(p.chosen().length, p.rejected().length));
-        ContextParams params = ContextParams.of(longest).withBatch(longest).withThreads(threads);
-        try (LlamaModel b = LlamaModel.load(base); LlamaModel m = LlamaModel.load(merged);
-             LlamaContext withAdapter = LlamaContext.create(b, params); LlamaContext reference = LlamaContext.create(b, params);
-             LlamaContext mergedCtx = LlamaContext.create(m, params); Batch batch = new Batch(longest, 1)) {
-            List<LoraAdapter> loaded = new ArrayList<>();
-            try {
-                for (var e : adapters.entrySet()) {
-                    LoraAdapter a = LoraAdapter.load(b, e.getKey());
-                    loaded.add(a);
-                    withAdapter.attach(a, e.getValue());
+    /**
+     * Computes base + adapters' side of the comparison once, for any number of merged files.
+     *
+     * @param base the base model's GGUF file
+     * @param adapters adapter files and their scales, as merged
+     * @param pairs tokenized held-out pairs; contexts are sized to the longest
+     * @param threads CPU threads for llama.cpp
+     * @return the baseline
+     * @throws io.jdpo.llama.LlamaException if the base or an adapter cannot be loaded, or a pair is
+     *         longer than the model's trained context
+     */
+    public static Baseline baseline(Path base, Map<Path, Float> adapters, List<PreferencePair> pairs, int threads) {
+        return baseline(base, adapters, pairs, threads, KEPT_LOGITS_BUDGET);
+    }
+
+    /**
+     * As {@link #baseline(Path, Map, List, int)} with a memory bound of its own.
+     *
+     * @param base the base model's GGUF file
+     * @param adapters adapter files and their scales, as merged
+     * @param pairs tokenized held-out pairs
+     * @param threads CPU threads for llama.cpp
+     * @param keptLogitsBytes the most bytes of base + adapters' logits to keep (vocabulary ×
+     *        completion tokens × 4); past it every verification computes them again
+     * @return the baseline
+     * @throws io.jdpo.llama.LlamaException as {@link #baseline(Path, Map, List, int)}
+     */
+    public static Baseline baseline(Path base, Map<Path, Float> adapters, List<PreferencePair> pairs, int threads, long keptLogitsBytes) {
+        return new Baseline(base, adapters, pairs, threads, keptLogitsBytes);
+    }
+
+    /** The most bytes of base + adapters' logits a baseline keeps by default (512 MiB). */
+    public static final long KEPT_LOGITS_BUDGET = 512L << 20;
+
+    /**
+     * Base + adapters and the base on a set of pairs: the logits of base + adapters at every
+     * completion token (kept, so merged files are compared with exactly what a fresh
+     * computation gives, at a third of its llama.cpp work), and both models' summed log-probs
+     * for the accuracies. When the logits would take more than the budget (by default
+     * {@link #KEPT_LOGITS_BUDGET}; large vocabularies, many pairs), only the sums are kept and each verification computes
+     * the logits again. Holds no native memory between calls.
+     */
+    public static final class Baseline {
+        private final Path base;
+        private final Map<Path, Float> adapters;
+        private final List<PreferencePair> pairs;
+        private final int threads;
+        /** [pair][chosen, rejected]: tokens × V logits of base + adapters, or null when not kept. */
+        private final float[][][] logits;
+        /** [pair][chosen, rejected]: summed completion log-probs of base + adapters, and of the base. */
+        private final double[][] adapterSums, referenceSums;
+
+        private Baseline(Path base, Map<Path, Float> adapters, List<PreferencePair> pairs, int threads, long budget) {
+            this.base = base;
+            this.adapters = Map.copyOf(adapters);
+            this.pairs = List.copyOf(pairs);
+            this.threads = threads;
+            long tokens = 0;
+            for (PreferencePair p : pairs) tokens += p.chosen().length + p.rejected().length;
+            long completionTokens = tokens;
+            this.adapterSums = new double[pairs.size()][2];
+            this.referenceSums = new double[pairs.size()][2];
+            float[][][] kept = new float[pairs.size()][2][];
+            boolean[] keep = {true};
+            forEachCompletion(null, (pair, c, la, lr, lm, V) -> {
+                keep[0] &= completionTokens * V * Float.BYTES <= budget;
+                if (keep[0]) kept[pair][c] = la;
+                int[] completion = completion(pairs.get(pair), c);
+                for (int i = 0; i < completion.length; i++) {
+                    int o = i * V;
+                    adapterSums[pair][c] += la[o + completion[i]] - VectorMath.logSumExp(la, o, V);
+                    referenceSums[pair][c] += lr[o + completion[i]] - VectorMath.logSumExp(lr, o, V);
                 }
-                double klSum = 0, klMax = 0;
-                int tokens = 0;
-                // Accuracy does not depend on β > 0.
-                PreferenceMetrics.Tally adapterTally = new PreferenceMetrics.Tally(1), mergedTally = new PreferenceMetrics.Tally(1);
-                for (PreferencePair p : pairs) {
-                    double[] sumsA = new double[2], sumsM = new double[2], sumsR = new double[2];
-                    int[][] completions = {p.chosen(), p.rejected()};
-                    for (int c = 0; c < 2; c++) {
-                        int[] seq = concat(p.prompt(), completions[c]);
-                        int from = p.prompt().length;
-                        float[] la = withAdapter.sequenceLogits(batch, seq, from);
-                        float[] lm = mergedCtx.sequenceLogits(batch, seq, from);
-                        float[] lr = reference.sequenceLogits(batch, seq, from);
-                        int V = withAdapter.vocabularySize();
-                        for (int i = 0; i < completions[c].length; i++) {
-                            int tok = completions[c][i], o = i * V;
-                            double na = VectorMath.logSumExp(la, o, V), nm = VectorMath.logSumExp(lm, o, V);
-                            sumsA[c] += la[o + tok] - na;
-                            sumsM[c] += lm[o + tok] - nm;
-                            sumsR[c] += lr[o + tok] - VectorMath.logSumExp(lr, o, V);
-                            double kl = 0;
-                            for (int v = 0; v < V; v++) {
-                                double lpa = la[o + v] - na, lpm = lm[o + v] - nm;
-                                kl += Math.exp(lpa) * (lpa - lpm);
-                            }
-                            klSum += kl;
-                            klMax = Math.max(klMax, kl);
-                            tokens++;
-                        }
+            });
+            this.logits = keep[0] ? kept : null;
+        }
+
+        /**
+         * Measures one merged file against the baseline: the same report as
+         * {@link MergeVerifier#verify(Path, Map, Path, List, int)}.
+         *
+         * @param merged the merged model's GGUF file (same vocabulary as the base)
+         * @return the report
+         * @throws io.jdpo.llama.LlamaException if a model or adapter cannot be loaded
+         */
+        public Report verify(Path merged) {
+            double[] kl = {0, 0};
+            int[] tokens = {0};
+            double[][] mergedSums = new double[pairs.size()][2];
+            forEachCompletion(merged, (pair, c, la, lr, lm, V) -> {
+                int[] completion = completion(pairs.get(pair), c);
+                for (int i = 0; i < completion.length; i++) {
+                    int o = i * V;
+                    double na = VectorMath.logSumExp(la, o, V), nm = VectorMath.logSumExp(lm, o, V);
+                    mergedSums[pair][c] += lm[o + completion[i]] - nm;
+                    double k = 0;
+                    for (int v = 0; v < V; v++) {
+                        double lpa = la[o + v] - na, lpm = lm[o + v] - nm;
+                        k += Math.exp(lpa) * (lpa - lpm);
                     }
-                    adapterTally.add(sumsA[0], sumsA[1], sumsR[0], sumsR[1]);
-                    mergedTally.add(sumsM[0], sumsM[1], sumsR[0], sumsR[1]);
+                    kl[0] += k;
+                    kl[1] = Math.max(kl[1], k);
+                    tokens[0]++;
                 }
-                return new Report(pairs.size(), tokens, klSum / Math.max(1, tokens), klMax,
-                        adapterTally.result().accuracy(), mergedTally.result().accuracy());
-            } finally {
-                for (LoraAdapter a : loaded) a.close();
+            });
+            // Accuracy does not depend on β > 0.
+            PreferenceMetrics.Tally adapterTally = new PreferenceMetrics.Tally(1), mergedTally = new PreferenceMetrics.Tally(1);
+            for (int p = 0; p < pairs.size(); p++) {
+                adapterTally.add(adapterSums[p][0], adapterSums[p][1], referenceSums[p][0], referenceSums[p][1]);
+                mergedTally.add(mergedSums[p][0], mergedSums[p][1], referenceSums[p][0], referenceSums[p][1]);
             }
+            return new Report(pairs.size(), tokens[0], kl[0] / Math.max(1, tokens[0]), kl[1],
+                    adapterTally.result().accuracy(), mergedTally.result().accuracy());
+        }
+
+        /** Whether base + adapters' logits are kept (within the budget) rather than computed again per verification. */
+        public boolean keepsLogits() {
+            return logits != null;
+        }
+
+        /** Completion logits of one pair's chosen (0) or rejected (1) completion: base + adapters, base, merged (null when not asked). */
+        private interface CompletionLogits {
+            void accept(int pair, int completion, float[] withAdapters, float[] reference, float[] merged, int vocabulary);
+        }
+
+        /**
+         * Runs every completion through llama.cpp: base + adapters and the base when this
+         * baseline is being built or did not keep its logits, the merged model when given.
+         */
+        private void forEachCompletion(Path merged, CompletionLogits sink) {
+            boolean building = merged == null, recompute = building || logits == null;
+            int longest = 8;
+            for (PreferencePair p : pairs) longest = Math.max(longest, p.prompt().length + Math.max(p.chosen().length, p.rejected().length));
+            ContextParams params = ContextParams.of(longest).withBatch(longest).withThreads(threads);
+            List<AutoCloseable> open = new ArrayList<>();
+            try {
+                LlamaContext withAdapter = null, reference = null, mergedCtx = null;
+                if (recompute) {
+                    LlamaModel b = track(open, LlamaModel.load(base));
+                    withAdapter = track(open, LlamaContext.create(b, params));
+                    reference = track(open, LlamaContext.create(b, params));
+                    for (var e : adapters.entrySet()) withAdapter.attach(track(open, LoraAdapter.load(b, e.getKey())), e.getValue());
+                }
+                if (!building) mergedCtx = track(open, LlamaContext.create(track(open, LlamaModel.load(merged)), params));
+                Batch batch = track(open, new Batch(longest, 1));
+                for (int p = 0; p < pairs.size(); p++) {
+                    PreferencePair pair = pairs.get(p);
+                    for (int c = 0; c < 2; c++) {
+                        int[] seq = concat(pair.prompt(), completion(pair, c));
+                        int from = pair.prompt().length;
+                        float[] la = recompute ? withAdapter.sequenceLogits(batch, seq, from) : logits[p][c];
+                        float[] lr = building ? reference.sequenceLogits(batch, seq, from) : null;
+                        float[] lm = building ? null : mergedCtx.sequenceLogits(batch, seq, from);
+                        int V = (building ? withAdapter : mergedCtx).vocabularySize();
+                        sink.accept(p, c, la, lr, lm, V);
+                    }
+                }
+            } finally {
+                // Adapters before the contexts that use them, contexts before their models: the reverse of opening.
+                for (int i = open.size() - 1; i >= 0; i--) {
+                    try {
+                        open.get(i).close();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+        }
+
+        private static <T extends AutoCloseable> T track(List<AutoCloseable> open, T resource) {
+            open.add(resource);
+            return resource;
+        }
+
+        private static int[] completion(PreferencePair p, int c) {
+            return c == 0 ? p.chosen() : p.rejected();
         }
     }
 

@@ -182,6 +182,29 @@ class MergeTest {
         }
     }
 
+    /** A baseline kept across merged files reports exactly what a fresh verification does, logits kept or not. */
+    @Test
+    void keptBaselineReportsWhatAFreshVerificationDoes(@TempDir Path dir) throws Exception {
+        Path base = TestData.stories260K(), lora = adapter(base, dir.resolve("a.gguf"), 3, 8);
+        Path f32 = dir.resolve("f32.gguf"), q8 = dir.resolve("q8.gguf");
+        merge(base, lora, f32, null);
+        merge(base, lora, q8, GgmlType.Q8_0);
+        List<PreferencePair> pairs = pairs(base, 3);
+        Map<Path, Float> adapters = Map.of(lora, 1f);
+        MergeVerifier.Baseline kept = MergeVerifier.baseline(base, adapters, pairs, 2);
+        MergeVerifier.Baseline recomputing = MergeVerifier.baseline(base, adapters, pairs, 2, 0);
+        assertTrue(kept.keepsLogits());
+        assertFalse(recomputing.keepsLogits());
+        for (Path merged : List.of(f32, q8)) {
+            MergeVerifier.Report fresh = MergeVerifier.verify(base, adapters, merged, pairs, 2);
+            assertEquals(fresh, kept.verify(merged), merged.getFileName() + ": kept logits");
+            assertEquals(fresh, recomputing.verify(merged), merged.getFileName() + ": recomputed logits");
+        }
+        assertEquals(List.of(MergeVerifier.verify(base, adapters, f32, pairs, 2), MergeVerifier.verify(base, adapters, q8, pairs, 2)),
+                MergeVerifier.verify(base, adapters, List.of(f32, q8), pairs, 2));
+        assertTrue(kept.verify(q8).meanKl() > kept.verify(f32).meanKl(), "Q8_0 loses more than F32");
+    }
+
     /** --type q8_0 on stories260K: the 172-wide ffn_down rows fall back to F16 as llama-quantize does, instead of stopping. */
     @Test
     void typesFallBackAndKeepUpdateUpgrades(@TempDir Path dir) throws Exception {
