@@ -28,12 +28,9 @@ import java.util.Random;
  */
 public final class ForwardBench {
     public static void main(String[] args) throws Exception {
-        Path work = Path.of(args[0]);
-        Path tokenizer = Path.of(args[1]);
-        int threads = Integer.parseInt(args[2]);
-        int T = Integer.parseInt(args[3]);
-        int reps = Integer.parseInt(args[4]);
-        Files.createDirectories(work);
+        BenchArgs b = BenchArgs.parse(args);
+        Path work = b.work(), tokenizer = b.tokenizer();
+        int threads = b.threads(), T = b.tokens(), reps = b.reps();
         var shape = new TestModelFactory.Shape(1024, 16, 16, 4, 2816, 2048);
         double peak = FmaPeak.measure(threads);
         String[] archs = System.getenv().getOrDefault("JDPO_BENCH_ARCHS", "LLAMA").trim().split("[ ,]+");
@@ -51,8 +48,7 @@ public final class ForwardBench {
                 "ppl t/s", "jdpo t/s", "float t/s", "/bind", "/bench", "/ppl", "GFLOP/s", "peak", "file MiB");
         for (String archName : archs) {
             TestModelFactory.Arch arch = TestModelFactory.Arch.valueOf(archName.toUpperCase(Locale.ROOT));
-            for (int a = 5; a < args.length; a++) {
-                FileType type = FileType.parse(args[a]);
+            for (FileType type : b.types()) {
                 Path model = TestModelFactory.quantized(tokenizer, shape.with(arch, false), 1, type, work);
                 Random rnd = new Random(3);
                 double llama, ours, floats, flops;

@@ -10,7 +10,6 @@ import io.jdpo.llama.LlamaModel;
 import io.jdpo.llama.LlamaRuntime;
 import io.jdpo.llama.ModelParams;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,23 +33,18 @@ import java.util.Locale;
  */
 public final class SamplingBench {
     public static void main(String[] args) throws Exception {
-        Path work = Path.of(args[0]);
-        Path tokenizer = Path.of(args[1]);
-        int threads = Integer.parseInt(args[2]);
-        int n = Integer.parseInt(args[3]);
-        int reps = Integer.parseInt(args[4]);
-        Files.createDirectories(work);
+        BenchArgs b = BenchArgs.parse(args);
+        Path work = b.work(), tokenizer = b.tokenizer();
+        int threads = b.threads(), n = b.tokens(), reps = b.reps();
         LlamaRuntime rt = LlamaRuntime.get();
         Path llamaBench = rt.tool("llama-bench").orElseThrow();
-        System.out.printf(Locale.ROOT, "model: generated llama dim %d, %d layers, ffn %d, vocab from %s%n",
-                ScoringBench.SHAPE.dim(), ScoringBench.SHAPE.layers(), ScoringBench.SHAPE.ffn(), tokenizer.getFileName());
+        System.out.println(ScoringBench.describe(tokenizer));
         System.out.printf(Locale.ROOT, "threads %d, %d new tokens, best of %d, %d GPU layers; devices: %s%n%n",
                 threads, n, reps, ScoringBench.gpuLayers(), rt.devices());
         int k = Integer.parseInt(System.getenv().getOrDefault("JDPO_BENCH_SAMPLES", "4"));
         System.out.printf(Locale.ROOT, "%-6s %16s %20s %20s %8s %8s %8s %18s %8s%n", "type", "llama-bench tg t/s",
                 "jdpo loop ctx t/s", "jdpo bench ctx t/s", "tokens", "loop", "bench", k + " together t/s", "ratio");
-        for (int a = 5; a < args.length; a++) {
-            FileType type = FileType.parse(args[a]);
+        for (FileType type : b.types()) {
             Path model = ScoringBench.model(work, tokenizer, type, threads);
             double theirs = ScoringBench.llamaBench(llamaBench, model, threads, reps, "-p", "0", "-n", String.valueOf(n));
             try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults().withGpuLayers(ScoringBench.gpuLayers()))) {

@@ -32,21 +32,16 @@ import java.util.Random;
  */
 public final class ScoringBench {
     public static void main(String[] args) throws Exception {
-        Path work = Path.of(args[0]);
-        Path tokenizer = Path.of(args[1]);
-        int threads = Integer.parseInt(args[2]);
-        int n = Integer.parseInt(args[3]);
-        int reps = Integer.parseInt(args[4]);
-        Files.createDirectories(work);
+        BenchArgs b = BenchArgs.parse(args);
+        Path work = b.work(), tokenizer = b.tokenizer();
+        int threads = b.threads(), n = b.tokens(), reps = b.reps();
         LlamaRuntime rt = LlamaRuntime.get();
         Path llamaBench = rt.tool("llama-bench").orElseThrow();
-        System.out.printf(Locale.ROOT, "model: generated llama dim %d, %d layers, %d heads (%d kv), ffn %d, vocab from %s%n",
-                SHAPE.dim(), SHAPE.layers(), SHAPE.heads(), SHAPE.kvHeads(), SHAPE.ffn(), tokenizer.getFileName());
+        System.out.println(describe(tokenizer));
         System.out.printf(Locale.ROOT, "threads %d, batch %d, %d tokens, %d repetitions, %d GPU layers; devices: %s%n%n",
                 threads, n, n, reps, gpuLayers(), rt.devices());
         System.out.printf(Locale.ROOT, "%-6s %14s %16s %16s %8s %8s%n", "type", "llama-bench t/s", "jdpo decode t/s", "jdpo score t/s", "decode", "score");
-        for (int a = 5; a < args.length; a++) {
-            FileType type = FileType.parse(args[a]);
+        for (FileType type : b.types()) {
             Path model = model(work, tokenizer, type, threads);
             double theirs = llamaBench(llamaBench, model, threads, n, reps);
             double[] ours = ours(model, threads, n, reps);
@@ -57,6 +52,12 @@ public final class ScoringBench {
 
     /** The benchmark's model shape: a generated Llama of about 0.1B parameters. */
     static final TestModelFactory.Shape SHAPE = new TestModelFactory.Shape(1024, 8, 16, 4, 2816, 2048);
+
+    /** The line naming the benchmark's model. */
+    static String describe(Path tokenizer) {
+        return String.format(Locale.ROOT, "model: generated llama dim %d, %d layers, %d heads (%d kv), ffn %d, vocab from %s",
+                SHAPE.dim(), SHAPE.layers(), SHAPE.heads(), SHAPE.kvHeads(), SHAPE.ffn(), tokenizer.getFileName());
+    }
 
     /** The generated model in {@code type}, written (and quantized by llama.cpp) under work the first time. */
     static Path model(Path work, Path tokenizer, FileType type, int threads) throws Exception {
