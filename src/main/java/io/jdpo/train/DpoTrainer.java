@@ -208,6 +208,53 @@ public final class DpoTrainer {
     private record Split(List<PreferencePair> pairs, List<ReferenceScorer.Scores> refs, boolean[] labels) {
     }
 
+    /** What runs before the first step: the step-0 check's logged values. */
+    private interface FirstStepCheck {
+        Map<String, Object> run(Transformer tf) throws IOException;
+    }
+
+    /**
+     * Preference optimisation as the training loop drives it: steps on one split, evaluations
+     * on another (none when null; a session's caller evaluates itself), and the step-0 check
+     * when one is given.
+     */
+    private final class PairObjective implements TrainingLoop.Objective<DpoMetrics> {
+        private final Split train, eval;
+        private final FirstStepCheck check;
+
+        PairObjective(Split train, Split eval, FirstStepCheck check) {
+            this.train = train;
+            this.eval = eval;
+            this.check = check;
+        }
+
+        @Override
+        public int trainSize() {
+            return train.pairs().size();
+        }
+
+        @Override
+        public TrainingLoop.StepOutcome<DpoMetrics> step(Transformer tf, LoraWeights grads, int step, DataOrder order) {
+            return DpoTrainer.this.step(tf, grads, train, order, step);
+        }
+
+        @Override
+        public boolean hasEval() {
+            return eval != null;
+        }
+
+        @Override
+        public DpoMetrics evaluate(Transformer tf, int step, TrainListener listener) {
+            if (eval == null) throw new UnsupportedOperationException("no evaluation split: the caller evaluates");
+            return DpoTrainer.this.evaluate(tf, eval, step, listener);
+        }
+
+        @Override
+        public Map<String, Object> beforeFirstStep(Transformer tf) throws IOException {
+            return check == null ? Map.of() : check.run(tf);
+        }
+    }
+
     private TrainResult run(Path model, List<PreferencePair> trainSet, boolean[] trainLabels, List<PreferencePair> evalSet,
                             boolean[] evalLabels, Path outDir, Path resumeFrom, TrainListener listener) throws IOException {
         RunFolder.checkFree(outDir, resumeFrom != null, overwrite);
@@ -244,32 +291,8 @@ public final class DpoTrainer {
         provenance.put("jdpo.loss", loss.describe());
         provenance.put("jdpo.beta", Double.toString(loss.beta()));
         if (init != null) provenance.put("jdpo.init_adapter.sha256", init.sha256());
-        TrainingLoop.Objective<DpoMetrics> objective = new TrainingLoop.Objective<>() {
-            @Override
-            public int trainSize() {
-                return train.size();
-            }
-
-            @Override
-            public TrainingLoop.StepOutcome<DpoMetrics> step(Transformer tf, LoraWeights grads, int step, DataOrder order) {
-                return DpoTrainer.this.step(tf, grads, tr, order, step);
-            }
-
-            @Override
-            public boolean hasEval() {
-                return !eval.isEmpty();
-            }
-
-            @Override
-            public DpoMetrics evaluate(Transformer tf, int step, TrainListener l) {
-                return DpoTrainer.this.evaluate(tf, ev, step, l);
-            }
-
-            @Override
-            public Map<String, Object> beforeFirstStep(Transformer tf) throws IOException {
-                return loss.referenceFree() ? Map.of() : gapCheck(model, tf, train, tr.refs(), scorer.backend(), listener);
-            }
-        };
+        TrainingLoop.Objective<DpoMetrics> objective = new PairObjective(tr, eval.isEmpty() ? null : ev,
+                tf -> loss.referenceFree() ? Map.of() : gapCheck(model, tf, train, tr.refs(), scorer.backend(), listener));
         TrainingLoop.Outcome<DpoMetrics> o = new TrainingLoop(cfg).run(model, objective, id, initAdapter, outDir, resumeFrom,
                 dataSummary, provenance, listener);
         return new TrainResult(o.adapter(), o.metrics(), o.steps(), o.lastTrain(), o.firstEval(), o.lastEval(), truncated,
@@ -720,27 +743,7 @@ public final class DpoTrainer {
                 }
             }
             Split set = new Split(pairs, refs, null);
-            TrainingLoop.Objective<DpoMetrics> objective = new TrainingLoop.Objective<>() {
-                @Override
-                public int trainSize() {
-                    return pairs.size();
-                }
-
-                @Override
-                public TrainingLoop.StepOutcome<DpoMetrics> step(Transformer t, LoraWeights g, int at, DataOrder order) {
-                    return DpoTrainer.this.step(t, g, set, order, at);
-                }
-
-                @Override
-                public boolean hasEval() {
-                    return false;
-                }
-
-                @Override
-                public DpoMetrics evaluate(Transformer t, int at, TrainListener listener) {
-                    throw new UnsupportedOperationException("a session's caller evaluates");
-                }
-            };
+            TrainingLoop.Objective<DpoMetrics> objective = new PairObjective(set, null, null);
             // Indexed by the session's step, as train() indexes its order: the same pairs in two calls visit what one call would.
             DataOrder order = new DataOrder(pairs.size(), cfg.seed());
             List<DpoMetrics> rows = new ArrayList<>(steps);
