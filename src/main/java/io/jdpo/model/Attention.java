@@ -23,20 +23,37 @@ final class Attention {
     private Attention() {
     }
 
-    /** One block of queries [t0, t1) in a segment starting at {@code start} with a shared prefix. */
-    private record Block(int t0, int t1, int start, int shared) {
+    /**
+     * One block of queries [t0, t1) and the key rows it reads: prefix rows [prefixFrom,
+     * shared) and its own segment's rows [ownFrom, t1). Without a window these are the whole
+     * prefix and the segment from its start; with one, the rows every query of the block is
+     * past (rope position at or below the first query's minus the window) are left out, so a
+     * sliding-window layer costs the window, not the sequence. Their scores would be masked
+     * to exact zeros anyway: leaving them out changes no result.
+     */
+    private record Block(int t0, int t1, int prefixFrom, int shared, int ownFrom) {
+        /** Prefix columns of the score block. */
+        int prefixRows() {
+            return shared - prefixFrom;
+        }
+
+        /** Own-segment columns of the score block. */
+        int ownRows() {
+            return t1 - ownFrom;
+        }
+
         int width() {
-            return shared + t1 - start;
+            return prefixRows() + ownRows();
         }
 
         /** Columns row r of the block may see: the prefix and its segment up to itself. */
         int visible(int r) {
-            return shared + t0 + r - start + 1;
+            return prefixRows() + t0 + r - ownFrom + 1;
         }
 
         /** The sequence row (key) that column c stands for. */
         int key(int c) {
-            return c < shared ? c : start + c - shared;
+            return c < prefixRows() ? prefixFrom + c : ownFrom + c - prefixRows();
         }
     }
 
@@ -44,10 +61,20 @@ final class Attention {
     record Options(float scale, int window, float cap) {
     }
 
-    private static java.util.List<Block> blocks(Layout layout) {
+    private static java.util.List<Block> blocks(Layout layout, int window) {
         java.util.List<Block> out = new java.util.ArrayList<>();
+        int[] pos = layout.positions;
         for (int[] s : layout.segments) {
-            for (int t0 = s[0]; t0 < s[1]; t0 += BLOCK) out.add(new Block(t0, Math.min(s[1], t0 + BLOCK), s[0], s[2]));
+            for (int t0 = s[0]; t0 < s[1]; t0 += BLOCK) {
+                int prefixFrom = 0, ownFrom = s[0];
+                if (window > 0) {
+                    // Positions rise within the prefix and within a segment, and the block's first query has the lowest.
+                    int oldest = pos[t0] - window;
+                    while (prefixFrom < s[2] && pos[prefixFrom] <= oldest) prefixFrom++;
+                    while (ownFrom < t0 && pos[ownFrom] <= oldest) ownFrom++;
+                }
+                out.add(new Block(t0, Math.min(s[1], t0 + BLOCK), prefixFrom, s[2], ownFrom));
+            }
         }
         return out;
     }
@@ -56,7 +83,7 @@ final class Attention {
     static void forward(float[] q, float[] k, float[] v, float[] out, Layout layout, ModelConfig cfg, Parallel par, Options opt) {
         int heads = cfg.heads(), hd = cfg.headDim(), group = heads / cfg.kvHeads();
         int qd = cfg.qDim(), kvd = cfg.kvDim(), T = layout.length();
-        java.util.List<Block> blocks = blocks(layout);
+        java.util.List<Block> blocks = blocks(layout, opt.window());
         par.forRange(heads, 1, (h0, h1) -> {
             float[] p = new float[BLOCK * T];
             for (int h = h0; h < h1; h++) {
@@ -67,11 +94,11 @@ final class Attention {
                     for (int r = 0; r < n; r++) softmax(p, null, r * w, b, r, w, layout.positions, opt);
                     // out = P[:, prefix]·V[prefix] + P[:, own]·V[own]
                     boolean acc = false;
-                    if (b.shared > 0) {
-                        PackedGemm.ab(p, 0, w, n, v, g * hd, kvd, b.shared, hd, out, qo, qd, false);
+                    if (b.prefixRows() > 0) {
+                        PackedGemm.ab(p, 0, w, n, v, b.prefixFrom * kvd + g * hd, kvd, b.prefixRows(), hd, out, qo, qd, false);
                         acc = true;
                     }
-                    PackedGemm.ab(p, b.shared, w, n, v, b.start * kvd + g * hd, kvd, b.t1 - b.start, hd, out, qo, qd, acc);
+                    PackedGemm.ab(p, b.prefixRows(), w, n, v, b.ownFrom * kvd + g * hd, kvd, b.ownRows(), hd, out, qo, qd, acc);
                 }
             }
         });
@@ -80,8 +107,8 @@ final class Attention {
     /** p (n × width) = rows of x (queries or output gradients) against the block's key-side rows y, both ranges. */
     private static void scores(float[] x, int xo, int ldx, int n, float[] y, int yo, int ldy, int hd, Block b, float[] p) {
         int w = b.width();
-        if (b.shared > 0) PackedGemm.abT(x, xo, ldx, n, y, yo, ldy, hd, b.shared, p, 0, w, false);
-        PackedGemm.abT(x, xo, ldx, n, y, yo + b.start * ldy, ldy, hd, b.t1 - b.start, p, b.shared, w, false);
+        if (b.prefixRows() > 0) PackedGemm.abT(x, xo, ldx, n, y, yo + b.prefixFrom * ldy, ldy, hd, b.prefixRows(), p, 0, w, false);
+        PackedGemm.abT(x, xo, ldx, n, y, yo + b.ownFrom * ldy, ldy, hd, b.ownRows(), p, b.prefixRows(), w, false);
     }
 
     /**
@@ -96,7 +123,7 @@ final class Attention {
         int hd = cfg.headDim(), group = cfg.heads() / cfg.kvHeads();
         int qd = cfg.qDim(), kvd = cfg.kvDim(), T = layout.length();
         float scale = opt.scale();
-        java.util.List<Block> blocks = blocks(layout);
+        java.util.List<Block> blocks = blocks(layout, opt.window());
         par.forRange(cfg.kvHeads(), 1, (g0, g1) -> {
             float[] p = new float[BLOCK * T], ds = new float[BLOCK * T], tr = new float[BLOCK * T];
             float[] slope = opt.cap() > 0 ? new float[BLOCK * T] : null;
@@ -118,11 +145,11 @@ final class Attention {
                         }
                         // dQ = dS·K over both ranges.
                         boolean acc = false;
-                        if (b.shared > 0) {
-                            PackedGemm.ab(ds, 0, w, n, k, g * hd, kvd, b.shared, hd, dq, qo, qd, false);
+                        if (b.prefixRows() > 0) {
+                            PackedGemm.ab(ds, 0, w, n, k, b.prefixFrom * kvd + g * hd, kvd, b.prefixRows(), hd, dq, qo, qd, false);
                             acc = true;
                         }
-                        PackedGemm.ab(ds, b.shared, w, n, k, b.start * kvd + g * hd, kvd, b.t1 - b.start, hd, dq, qo, qd, acc);
+                        PackedGemm.ab(ds, b.prefixRows(), w, n, k, b.ownFrom * kvd + g * hd, kvd, b.ownRows(), hd, dq, qo, qd, acc);
                         // dK += dSᵀ·Q and dV += Pᵀ·dO: the transposed score block's rows are key rows, prefix first.
                         transpose(ds, n, w, tr);
                         keyRows(tr, q, qo, qd, n, hd, dk, g * hd, kvd, b);
@@ -136,8 +163,8 @@ final class Attention {
 
     /** Adds tr (width × n) · x (n query rows) into the key-side rows the block's columns stand for. */
     private static void keyRows(float[] tr, float[] x, int xo, int ldx, int n, int hd, float[] d, int dOff, int ldd, Block b) {
-        if (b.shared > 0) PackedGemm.ab(tr, 0, n, b.shared, x, xo, ldx, n, hd, d, dOff, ldd, true);
-        PackedGemm.ab(tr, b.shared * n, n, b.t1 - b.start, x, xo, ldx, n, hd, d, b.start * ldd + dOff, ldd, true);
+        if (b.prefixRows() > 0) PackedGemm.ab(tr, 0, n, b.prefixRows(), x, xo, ldx, n, hd, d, b.prefixFrom * ldd + dOff, ldd, true);
+        PackedGemm.ab(tr, b.prefixRows() * n, n, b.ownRows(), x, xo, ldx, n, hd, d, b.ownFrom * ldd + dOff, ldd, true);
     }
 
     /** out (cols × rows) = m (rows × cols) transposed. */

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * starts random (not zero) so A's gradient is not trivially zero.
  */
 class GradientCheckTest {
-    static final int T = 20, FROM = 6;
+    static final int FROM = 6;
     static final float H = 2e-3f;
     static final long SEED = 99;
 
@@ -32,14 +32,17 @@ class GradientCheckTest {
      * through {@link Transformer#forwardPair} (prompt computed once), while the finite
      * differences use two separate plain forwards: the check covers the packing too.
      */
-    @ParameterizedTest(name = "{0} recompute={1} pair={2} dropout={3}")
-    @CsvSource({"LLAMA,false,false,0", "QWEN2,false,false,0", "QWEN3,false,false,0", "LLAMA,true,false,0", "LLAMA,false,true,0",
-            "QWEN3,true,true,0", "QWEN2,true,true,0.3",
-            "GEMMA2,false,false,0", "GEMMA3,false,false,0", "PHI3,false,false,0",
-            "GEMMA2,true,true,0", "GEMMA3,true,true,0", "PHI3,true,true,0"})
-    void loraGradientMatchesFiniteDifferences(Arch arch, boolean recompute, boolean pair, float dropout, @TempDir Path dir) throws Exception {
-        // T = 20 tokens against the Gemma models' window of 16 positions: the window cuts in.
-        Shape shape = new Shape(64, 2, 4, 2, 96, 64, arch, false, arch == Arch.LLAMA || arch == Arch.PHI3);
+    @ParameterizedTest(name = "{0} recompute={1} pair={2} dropout={3} tokens={4}")
+    @CsvSource({"LLAMA,false,false,0,20", "QWEN2,false,false,0,20", "QWEN3,false,false,0,20", "LLAMA,true,false,0,20",
+            "LLAMA,false,true,0,20", "QWEN3,true,true,0,20", "QWEN2,true,true,0.3,20",
+            "GEMMA2,false,false,0,20", "GEMMA3,false,false,0,20", "PHI3,false,false,0,20",
+            "GEMMA2,true,true,0,20", "GEMMA3,true,true,0,20", "PHI3,true,true,0,20",
+            "GEMMA2,false,false,0,100", "GEMMA3,true,true,0,100"})
+    void loraGradientMatchesFiniteDifferences(Arch arch, boolean recompute, boolean pair, float dropout, int T, @TempDir Path dir) throws Exception {
+        // 20 tokens against the Gemma models' window of 16 positions: the window cuts in. 100:
+        // later blocks of 64 queries also leave out the keys the whole block is past (Attention.blocks),
+        // in the pair layout the whole shared prompt too.
+        Shape shape = new Shape(64, 2, 4, 2, 96, Math.max(64, T), arch, false, arch == Arch.LLAMA || arch == Arch.PHI3);
         Path model = TestModelFactory.write(TestData.stories260K(), shape, 11, dir.resolve(arch + ".gguf"));
         Random rnd = new Random(5);
         int[] tokens = new int[T];
@@ -89,8 +92,8 @@ class GradientCheckTest {
                 // finite differences cannot resolve entries far below that.
                 worst = Math.max(worst, Math.abs(g - precise) / Math.max(Math.max(Math.abs(g), Math.abs(precise)), 0.1 * rms));
             }
-            System.out.printf("gradient check %s recompute=%s pair=%s dropout=%s: %d parameters, cosine %.7f, worst relative error of 200 sampled (five-point stencil) %.2e%n",
-                    arch, recompute, pair, dropout, n, cosine, worst);
+            System.out.printf("gradient check %s recompute=%s pair=%s dropout=%s tokens=%d: %d parameters, cosine %.7f, worst relative error of 200 sampled (five-point stencil) %.2e%n",
+                    arch, recompute, pair, dropout, T, n, cosine, worst);
             assertTrue(cosine >= 0.999, "cosine " + cosine);
             assertTrue(worst <= 1e-2, "worst relative error " + worst);
         }
