@@ -82,8 +82,9 @@ public final class Generator {
      * Samples one completion per entry of {@code options} after the same prompt, all at once:
      * the prompt is decoded once on sequence 0 and its KV cells shared with sequences 1 to
      * n − 1, then every step decodes the next token of each unfinished completion in one
-     * batch. On a CPU a batch of n tokens costs little more than one (the weights are read
-     * once per step), so n completions take about the time of the longest. Each completion
+     * batch. A batch of n tokens costs far less than n single-token decodes (the weights are
+     * read once per step): four completions together sampled 1.2 to 1.6 times the tokens per
+     * second of one (scripts/bench/sampling.sh). Each completion
      * has its own sampler, seed and stop strings, and ends as {@link #generate} would end it
      * (end of generation, stop string, token limit).
      *
