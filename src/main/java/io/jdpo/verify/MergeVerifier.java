@@ -188,7 +188,7 @@ public final class MergeVerifier {
                     adapterTally.result().accuracy(), mergedTally.result().accuracy());
         }
 
-        /** Whether base + adapters' logits are kept (within the budget) rather than computed again per verification. */
+        /** {@return whether base + adapters' logits are kept (within the budget) rather than computed again per verification} */
         public boolean keepsLogits() {
             return logits != null;
         }
