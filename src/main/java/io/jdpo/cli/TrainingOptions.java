@@ -46,7 +46,7 @@ final class TrainingOptions {
     Integer gradAccum;
     @Option(names = "--max-length", description = "prompt + completion tokens (default 1024)")
     Integer maxLength;
-    @Option(names = "--max-prompt-length", description = "prompt tokens kept when truncating (default 512)")
+    @Option(names = "--max-prompt-length", description = "prompt tokens kept when truncating (default 512, or half of a smaller --max-length)")
     Integer maxPromptLength;
     @Option(names = "--truncation", description = "keep_end or keep_start of the prompt (default keep_end)")
     String truncation;

@@ -39,8 +39,17 @@ import java.util.List;
  */
 public final class ReferenceScorer {
     private static final long MAGIC = 0x4a44504f52454631L; // "JDPOREF1"
-    /** Pairs per llama.cpp call: each needs two sequences. */
+    /** The most pairs per llama.cpp call: each needs two sequences. */
     private static final int PAIRS_PER_CALL = 8;
+    /**
+     * KV cells a call aims at. Sequences packed into one call share a unified KV cache, and
+     * llama.cpp attends every token over all of its cells (the mask hides the other
+     * sequences), so packing more pairs than a batch needs costs attention work for nothing:
+     * on the 0.1B benchmark model with HH-RLHF pairs (max length 256) eight pairs per call
+     * scored 430 tokens/s, one pair per call 678 (scripts/bench/scoring.sh, 2026-12-01).
+     * Short pairs are still packed up to about this many cells, so a call stays a batch.
+     */
+    private static final int CELLS_PER_CALL = 512;
 
     /**
      * Per-token reference log-probs of one pair's chosen and rejected completions: natural log
@@ -173,7 +182,7 @@ public final class ReferenceScorer {
     }
 
     /** The context a scoring run uses, and whether chosen and rejected share the prompt's cells. */
-    record Plan(ContextParams context, boolean share) {
+    record Plan(ContextParams context, boolean share, int pairsPerCall) {
     }
 
     ReferenceCacheKey cacheKey(String modelSha256, List<PreferencePair> pairs, Plan plan) {
@@ -222,9 +231,10 @@ public final class ReferenceScorer {
         // chosen and rejected when a whole pair fits, else each sequence is scored on its own.
         boolean share = shared <= trained;
         int cells = Math.max(1, share ? shared : separate);
-        int nCtx = Math.max(cells, Math.min(Math.max(512, Math.min(cells * PAIRS_PER_CALL, 8192)), trained));
-        return new Plan(ContextParams.of(nCtx).withSequences(2 * PAIRS_PER_CALL).withBatch(Math.min(nCtx, 2048))
-                .withThreads(threads), share);
+        int perCall = Math.max(1, Math.min(PAIRS_PER_CALL, CELLS_PER_CALL / cells));
+        int nCtx = Math.max(cells, Math.min(cells * perCall, trained));
+        return new Plan(ContextParams.of(nCtx).withSequences(2 * perCall).withBatch(Math.min(nCtx, 2048))
+                .withThreads(threads), share, perCall);
     }
 
     private void scoreAll(LlamaModel m, Plan plan, List<PreferencePair> pairs, List<Scores> out, TrainListener listener) {
@@ -234,9 +244,9 @@ public final class ReferenceScorer {
             if (lora != null) ctx.attach(lora, 1f);
             LogProbScorer scorer = new LogProbScorer(ctx, plan.share());
             long tokens = 0;
-            for (int i = 0; i < pairs.size(); i += PAIRS_PER_CALL) {
+            for (int i = 0; i < pairs.size(); i += plan.pairsPerCall()) {
                 List<ScoreRequest> reqs = new ArrayList<>();
-                for (PreferencePair p : pairs.subList(i, Math.min(pairs.size(), i + PAIRS_PER_CALL))) {
+                for (PreferencePair p : pairs.subList(i, Math.min(pairs.size(), i + plan.pairsPerCall()))) {
                     reqs.add(ScoreRequest.pair(p.prompt(), p.chosen(), p.rejected()));
                     tokens += p.prompt().length + p.chosen().length + p.rejected().length;
                 }

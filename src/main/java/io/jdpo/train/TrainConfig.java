@@ -221,6 +221,8 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         private double alpha, loraDropout, beta, labelSmoothing, simpoGamma, rpoAlpha, learningRate, warmupRatio, weightDecay, maxGradNorm;
         private double fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ulAlpha, ldAlpha;
         private boolean rsLora, recompute, force, useWeighting;
+        /** Whether {@link #maxPromptLength(int)} was called on this builder. */
+        private boolean promptLengthGiven;
         private Set<LoraTarget> targets;
         private List<DpoLoss.Term> loss;
         private FDivergence fDivergence;
@@ -446,6 +448,9 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
         public Builder gradientAccumulation(int v) { gradientAccumulation = v; return this; }
         /**
          * Tokens of prompt plus longer completion before a pair is truncated (default 1024).
+         * Without an explicit {@link #maxPromptLength(int)}, a length at or below the prompt
+         * limit in force (default 512) brings that limit down to half of it, so
+         * {@code --max-length 256} alone works (prompts keep 128 tokens).
          *
          * @param v the tokens, above the prompt limit
          * @return this builder
@@ -457,7 +462,7 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
          * @param v the tokens, ≥ 1
          * @return this builder
          */
-        public Builder maxPromptLength(int v) { maxPromptLength = v; return this; }
+        public Builder maxPromptLength(int v) { maxPromptLength = v; promptLengthGiven = true; return this; }
         /**
          * Which end of a too-long prompt is kept (default keep_end).
          *
@@ -529,6 +534,8 @@ public record TrainConfig(int rank, double alpha, boolean rsLora, Set<LoraTarget
          *         as the {@link TrainConfig} constructor
          */
         public TrainConfig build() {
+            int maxPromptLength = this.maxPromptLength;
+            if (!promptLengthGiven && maxLength > 1 && maxPromptLength >= maxLength) maxPromptLength = maxLength / 2;
             return new TrainConfig(rank, alpha, rsLora, targets, loraDropout, loss, beta, labelSmoothing, simpoGamma, rpoAlpha,
                     fDivergence, fAlpha, discopopTau, cpoAlpha, desirableWeight, undesirableWeight, ulAlpha, ldAlpha, useWeighting,
                     learningRate, schedule, warmupRatio, weightDecay, maxGradNorm, epochs, maxSteps, batchSize,

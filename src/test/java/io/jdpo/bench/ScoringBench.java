@@ -2,6 +2,11 @@ package io.jdpo.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jdpo.data.PairLoader;
+import io.jdpo.data.PreferencePair;
+import io.jdpo.data.PreferenceReader;
+import io.jdpo.data.RowFindings;
+import io.jdpo.data.Truncation;
 import io.jdpo.llama.Batch;
 import io.jdpo.llama.ContextParams;
 import io.jdpo.llama.FileType;
@@ -11,7 +16,10 @@ import io.jdpo.llama.LlamaRuntime;
 import io.jdpo.llama.LogProbScorer;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.llama.ModelQuantizer;
+import io.jdpo.progress.TrainListener;
 import io.jdpo.testing.TestModelFactory;
+import io.jdpo.train.ReferenceScorer;
+import io.jdpo.train.TrainConfig;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +34,10 @@ import java.util.Random;
  * llama-bench's own context settings (F16 K/V, flash attention, logits of the last token
  * only: the binding's overhead) and full scoring with jdpo's exact defaults (F32 K/V, no
  * flash attention, log-probs of every token, which adds the output projection and a
- * log-softmax at every position).
+ * log-softmax at every position). A third number is jdpo train's reference pass itself
+ * ({@link ReferenceScorer}, no cache) on real data: the first HH-RLHF pairs of the test data,
+ * tokenized and cut as {@code --max-length 256} does, counted as what llama.cpp decodes (the
+ * prompt once, both completions).
  *
  * <p>Run by scripts/bench/scoring.sh: args = workdir tokenizerGguf threads tokens reps types...
  */
@@ -40,13 +51,19 @@ public final class ScoringBench {
         System.out.println(describe(tokenizer));
         System.out.printf(Locale.ROOT, "threads %d, batch %d, %d tokens, %d repetitions, %d GPU layers; devices: %s%n%n",
                 threads, n, n, reps, gpuLayers(), rt.devices());
-        System.out.printf(Locale.ROOT, "%-6s %14s %16s %16s %8s %8s%n", "type", "llama-bench t/s", "jdpo decode t/s", "jdpo score t/s", "decode", "score");
+        List<PreferencePair> pairs = realPairs(model(work, tokenizer, FileType.F32, threads));
+        System.out.println(pairs.isEmpty() ? "(HH-RLHF not found under ../shared/testdata: no reference-pass column)"
+                : String.format(Locale.ROOT, "reference pass: jdpo train's ReferenceScorer on the first %d HH-RLHF pairs (max length %d),"
+                + " prompt once + both completions per pair counted", pairs.size(), MAX_LENGTH));
+        System.out.printf(Locale.ROOT, "%-6s %14s %16s %16s %8s %8s %16s %8s%n", "type", "llama-bench t/s", "jdpo decode t/s", "jdpo score t/s",
+                "decode", "score", "ref pass t/s", "ref");
         for (FileType type : b.types()) {
             Path model = model(work, tokenizer, type, threads);
             double theirs = llamaBench(llamaBench, model, threads, n, reps);
             double[] ours = ours(model, threads, n, reps);
-            System.out.printf(Locale.ROOT, "%-6s %14.1f %16.1f %16.1f %8.3f %8.3f%n", type, theirs, ours[0], ours[1],
-                    ours[0] / theirs, ours[1] / theirs);
+            double ref = pairs.isEmpty() ? Double.NaN : referencePass(model, threads, pairs);
+            System.out.printf(Locale.ROOT, "%-6s %14.1f %16.1f %16.1f %8.3f %8.3f %16.1f %8.3f%n", type, theirs, ours[0], ours[1],
+                    ours[0] / theirs, ours[1] / theirs, ref, ref / theirs);
         }
     }
 
@@ -90,6 +107,34 @@ public final class ScoringBench {
         double best = 0;
         for (JsonNode v : json.get(0).get("samples_ts")) best = Math.max(best, v.asDouble());
         return best;
+    }
+
+    /** Pairs and length of the reference-pass column: HH-RLHF as jdpo train reads it, cut as --max-length 256 cuts it (other limits at their defaults). */
+    static final int REFERENCE_PAIRS = 32, MAX_LENGTH = 256;
+
+    /** The first HH-RLHF pairs tokenized for the benchmark's model and truncated; empty without the test data. */
+    static List<PreferencePair> realPairs(Path model) {
+        Path hh = Path.of("../shared/testdata/preferences/hh-rlhf-harmless-base-test.jsonl.gz");
+        if (!Files.exists(hh)) return List.of();
+        Truncation cut = TrainConfig.defaults().toBuilder().maxLength(MAX_LENGTH).build().truncation();
+        try (PairLoader loader = PairLoader.open(model, null)) {
+            List<PreferencePair> out = new ArrayList<>();
+            for (PreferencePair p : loader.encode(PreferenceReader.read(hh, null, new RowFindings(false)), REFERENCE_PAIRS)) out.add(cut.apply(p));
+            return out;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** jdpo train's reference pass (no cache): pair tokens (prompt once, both completions) per second, one run after a warm-up. */
+    static double referencePass(Path model, int threads, List<PreferencePair> pairs) throws java.io.IOException {
+        ReferenceScorer scorer = new ReferenceScorer(model, threads, gpuLayers(), null);
+        scorer.score(pairs.subList(0, Math.min(4, pairs.size())), null, TrainListener.SILENT);
+        long tokens = 0;
+        for (PreferencePair p : pairs) tokens += p.prompt().length + p.chosen().length + p.rejected().length;
+        long t0 = System.nanoTime();
+        scorer.score(pairs, null, TrainListener.SILENT);
+        return tokens / ((System.nanoTime() - t0) / 1e9);
     }
 
     /** {decode tokens/s, scoring tokens/s}, each the best of reps (as for llama-bench), after three warm-ups. */
