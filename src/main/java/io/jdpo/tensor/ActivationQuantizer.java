@@ -58,8 +58,12 @@ final class ActivationQuantizer {
      * minimum multiplies it, so a product on {@code out} is short of ggml's by m·sumDelta.
      */
     static void roundTrip(Format f, float[] x, int n, float[] out, float[] sumDelta, boolean vector) {
-        int blocks = n / f.block;
-        for (int b = 0; b < blocks; b++) {
+        roundTrip(f, x, 0, n / f.block, out, sumDelta, vector);
+    }
+
+    /** As {@link #roundTrip(Format, float[], int, float[], float[], boolean)} for blocks [b0, b1) only. */
+    static void roundTrip(Format f, float[] x, int b0, int b1, float[] out, float[] sumDelta, boolean vector) {
+        for (int b = b0; b < b1; b++) {
             int o = b * f.block;
             if (f == Format.Q8_K) {
                 if (vector) q8KVector(x, o, out);

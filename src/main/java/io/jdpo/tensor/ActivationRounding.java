@@ -12,23 +12,26 @@ final class ActivationRounding {
     private ActivationRounding() {
     }
 
+    /** {@return whether products with these weights round their activations here (F16, BF16)} */
+    static boolean rounds(GgmlType weights) {
+        return weights == GgmlType.F16 || weights == GgmlType.BF16;
+    }
+
     /**
-     * The first n activations as the product with {@code weights} sees them: rounded into
-     * {@code out} (at least n long) for F16 and BF16, else x itself.
+     * Activations x[from, to) as the product with {@code weights} sees them, into
+     * out[from, to): rounded to F16 for F16 weights, to BF16 for BF16 weights.
+     *
+     * @throws IllegalArgumentException for weights that do not {@link #rounds round} here
      */
-    static float[] forWeights(GgmlType weights, float[] x, int n, float[] out) {
+    static void forWeights(GgmlType weights, float[] x, int from, int to, float[] out) {
         switch (weights) {
             case F16 -> {
-                for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
-                return out;
+                for (int i = from; i < to; i++) out[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
             }
             case BF16 -> {
-                for (int i = 0; i < n; i++) out[i] = toBf16(x[i]);
-                return out;
+                for (int i = from; i < to; i++) out[i] = toBf16(x[i]);
             }
-            default -> {
-                return x;
-            }
+            default -> throw new IllegalArgumentException(weights + " weights take the activations as they are");
         }
     }
 

@@ -23,6 +23,9 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
+    /** One thread, no pool: bodies run on the caller's thread (nothing to close). */
+    public static final Parallel SERIAL = new Parallel(1);
+
     private final int threads;
     private final ForkJoinPool pool;
 
