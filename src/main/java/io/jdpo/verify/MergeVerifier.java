@@ -67,9 +67,12 @@ public final class MergeVerifier {
      * @throws io.jdpo.llama.LlamaException as {@link #verify(Path, Map, Path, List, int)}
      */
     public static List<Report> verify(Path base, Map<Path, Float> adapters, List<Path> merged, List<PreferencePair> pairs, int threads) {
-        Baseline baseline = baseline(base, adapters, pairs, threads);
+        if (merged.isEmpty()) return List.of();
+        // The first file is measured in the pass that builds the baseline; logits are kept only for the others.
+        Baseline baseline = new Baseline(base, adapters, pairs, threads, merged.size() > 1 ? KEPT_LOGITS_BUDGET : 0, merged.getFirst());
         List<Report> out = new ArrayList<>();
-        for (Path m : merged) out.add(baseline.verify(m));
+        out.add(baseline.firstReport);
+        for (Path m : merged.subList(1, merged.size())) out.add(baseline.verify(m));
         return out;
     }
 
@@ -101,7 +104,7 @@ public final class MergeVerifier {
      * @throws io.jdpo.llama.LlamaException as {@link #baseline(Path, Map, List, int)}
      */
     public static Baseline baseline(Path base, Map<Path, Float> adapters, List<PreferencePair> pairs, int threads, long keptLogitsBytes) {
-        return new Baseline(base, adapters, pairs, threads, keptLogitsBytes);
+        return new Baseline(base, adapters, pairs, threads, keptLogitsBytes, null);
     }
 
     /** The most bytes of base + adapters' logits a baseline keeps by default (512 MiB). */
@@ -124,8 +127,10 @@ public final class MergeVerifier {
         private final float[][][] logits;
         /** [pair][chosen, rejected]: summed completion log-probs of base + adapters, and of the base. */
         private final double[][] adapterSums, referenceSums;
+        /** The report of the merged file measured while the baseline was built, or null. */
+        private final Report firstReport;
 
-        private Baseline(Path base, Map<Path, Float> adapters, List<PreferencePair> pairs, int threads, long budget) {
+        private Baseline(Path base, Map<Path, Float> adapters, List<PreferencePair> pairs, int threads, long budget, Path first) {
             this.base = base;
             this.adapters = Map.copyOf(adapters);
             this.pairs = List.copyOf(pairs);
@@ -137,7 +142,8 @@ public final class MergeVerifier {
             this.referenceSums = new double[pairs.size()][2];
             float[][][] kept = new float[pairs.size()][2][];
             boolean[] keep = {true};
-            forEachCompletion(null, (pair, c, la, lr, lm, V) -> {
+            Comparison firstOne = first == null ? null : new Comparison();
+            forEachCompletion(true, first, (pair, c, la, lr, lm, V) -> {
                 keep[0] &= completionTokens * V * Float.BYTES <= budget;
                 if (keep[0]) kept[pair][c] = la;
                 int[] completion = completion(pairs.get(pair), c);
@@ -146,8 +152,10 @@ public final class MergeVerifier {
                     adapterSums[pair][c] += la[o + completion[i]] - VectorMath.logSumExp(la, o, V);
                     referenceSums[pair][c] += lr[o + completion[i]] - VectorMath.logSumExp(lr, o, V);
                 }
+                if (firstOne != null) firstOne.add(pair, c, la, lm, V);
             });
             this.logits = keep[0] ? kept : null;
+            this.firstReport = firstOne == null ? null : firstOne.report();
         }
 
         /**
@@ -159,10 +167,18 @@ public final class MergeVerifier {
          * @throws io.jdpo.llama.LlamaException if a model or adapter cannot be loaded
          */
         public Report verify(Path merged) {
-            double[] kl = {0, 0};
-            int[] tokens = {0};
-            double[][] mergedSums = new double[pairs.size()][2];
-            forEachCompletion(merged, (pair, c, la, lr, lm, V) -> {
+            Comparison comparison = new Comparison();
+            forEachCompletion(false, merged, (pair, c, la, lr, lm, V) -> comparison.add(pair, c, la, lm, V));
+            return comparison.report();
+        }
+
+        /** One merged model against base + adapters, completion by completion: KL per token and summed log-probs. */
+        private final class Comparison {
+            private double klSum, klMax;
+            private int tokens;
+            private final double[][] mergedSums = new double[pairs.size()][2];
+
+            void add(int pair, int c, float[] la, float[] lm, int V) {
                 int[] completion = completion(pairs.get(pair), c);
                 for (int i = 0; i < completion.length; i++) {
                     int o = i * V;
@@ -173,19 +189,22 @@ public final class MergeVerifier {
                         double lpa = la[o + v] - na, lpm = lm[o + v] - nm;
                         k += Math.exp(lpa) * (lpa - lpm);
                     }
-                    kl[0] += k;
-                    kl[1] = Math.max(kl[1], k);
-                    tokens[0]++;
+                    klSum += k;
+                    klMax = Math.max(klMax, k);
+                    tokens++;
                 }
-            });
-            // Accuracy does not depend on β > 0.
-            PreferenceMetrics.Tally adapterTally = new PreferenceMetrics.Tally(1), mergedTally = new PreferenceMetrics.Tally(1);
-            for (int p = 0; p < pairs.size(); p++) {
-                adapterTally.add(adapterSums[p][0], adapterSums[p][1], referenceSums[p][0], referenceSums[p][1]);
-                mergedTally.add(mergedSums[p][0], mergedSums[p][1], referenceSums[p][0], referenceSums[p][1]);
             }
-            return new Report(pairs.size(), tokens[0], kl[0] / Math.max(1, tokens[0]), kl[1],
-                    adapterTally.result().accuracy(), mergedTally.result().accuracy());
+
+            Report report() {
+                // Accuracy does not depend on β > 0.
+                PreferenceMetrics.Tally adapterTally = new PreferenceMetrics.Tally(1), mergedTally = new PreferenceMetrics.Tally(1);
+                for (int p = 0; p < pairs.size(); p++) {
+                    adapterTally.add(adapterSums[p][0], adapterSums[p][1], referenceSums[p][0], referenceSums[p][1]);
+                    mergedTally.add(mergedSums[p][0], mergedSums[p][1], referenceSums[p][0], referenceSums[p][1]);
+                }
+                return new Report(pairs.size(), tokens, klSum / Math.max(1, tokens), klMax,
+                        adapterTally.result().accuracy(), mergedTally.result().accuracy());
+            }
         }
 
         /** {@return whether base + adapters' logits are kept (within the budget) rather than computed again per verification} */
@@ -199,11 +218,11 @@ public final class MergeVerifier {
         }
 
         /**
-         * Runs every completion through llama.cpp: base + adapters and the base when this
-         * baseline is being built or did not keep its logits, the merged model when given.
+         * Runs every completion through llama.cpp: base + adapters when this baseline is being
+         * built or did not keep its logits, the base while building, the merged model when given.
          */
-        private void forEachCompletion(Path merged, CompletionLogits sink) {
-            boolean building = merged == null, recompute = building || logits == null;
+        private void forEachCompletion(boolean building, Path merged, CompletionLogits sink) {
+            boolean recompute = building || logits == null;
             int longest = 8;
             for (PreferencePair p : pairs) longest = Math.max(longest, p.prompt().length + Math.max(p.chosen().length, p.rejected().length));
             ContextParams params = ContextParams.of(longest).withBatch(longest).withThreads(threads);
@@ -213,10 +232,10 @@ public final class MergeVerifier {
                 if (recompute) {
                     LlamaModel b = track(open, LlamaModel.load(base));
                     withAdapter = track(open, LlamaContext.create(b, params));
-                    reference = track(open, LlamaContext.create(b, params));
+                    if (building) reference = track(open, LlamaContext.create(b, params));
                     for (var e : adapters.entrySet()) withAdapter.attach(track(open, LoraAdapter.load(b, e.getKey())), e.getValue());
                 }
-                if (!building) mergedCtx = track(open, LlamaContext.create(track(open, LlamaModel.load(merged)), params));
+                if (merged != null) mergedCtx = track(open, LlamaContext.create(track(open, LlamaModel.load(merged)), params));
                 Batch batch = track(open, new Batch(longest, 1));
                 for (int p = 0; p < pairs.size(); p++) {
                     PreferencePair pair = pairs.get(p);
@@ -225,8 +244,8 @@ public final class MergeVerifier {
                         int from = pair.prompt().length;
                         float[] la = recompute ? withAdapter.sequenceLogits(batch, seq, from) : logits[p][c];
                         float[] lr = building ? reference.sequenceLogits(batch, seq, from) : null;
-                        float[] lm = building ? null : mergedCtx.sequenceLogits(batch, seq, from);
-                        int V = (building ? withAdapter : mergedCtx).vocabularySize();
+                        float[] lm = merged == null ? null : mergedCtx.sequenceLogits(batch, seq, from);
+                        int V = (merged == null ? withAdapter : mergedCtx).vocabularySize();
                         sink.accept(p, c, la, lr, lm, V);
                     }
                 }
