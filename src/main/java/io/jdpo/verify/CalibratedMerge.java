@@ -33,8 +33,9 @@ import java.util.stream.Stream;
  * importance matrix one is computed from the calibration pairs with the Java forward of the
  * base, with each input's full second moments when they fit {@link #SECOND_MOMENT_BUDGET}.
  *
- * <p>Cost: one merge and one llama.cpp pass over the calibration pairs per candidate, plus one
- * Java forward over them for the importance matrix. At most two candidate files exist at once,
+ * <p>Cost: one llama.cpp pass of base + adapters and the base over the calibration pairs
+ * ({@link MergeVerifier.Baseline}), then one merge and one pass of the candidate per
+ * candidate, plus one Java forward over them for the importance matrix. At most two candidate files exist at once,
  * in a temporary folder beside the output that is removed afterwards; the output appears only
  * when the choice is made (a rename).
  */

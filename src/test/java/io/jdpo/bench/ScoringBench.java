@@ -17,6 +17,7 @@ import io.jdpo.llama.LogProbScorer;
 import io.jdpo.llama.ModelParams;
 import io.jdpo.llama.ModelQuantizer;
 import io.jdpo.progress.TrainListener;
+import io.jdpo.testing.TestData;
 import io.jdpo.testing.TestModelFactory;
 import io.jdpo.train.ReferenceScorer;
 import io.jdpo.train.TrainConfig;
@@ -52,7 +53,7 @@ public final class ScoringBench {
         System.out.printf(Locale.ROOT, "threads %d, batch %d, %d tokens, %d repetitions, %d GPU layers; devices: %s%n%n",
                 threads, n, n, reps, gpuLayers(), rt.devices());
         List<PreferencePair> pairs = realPairs(model(work, tokenizer, FileType.F32, threads));
-        System.out.println(pairs.isEmpty() ? "(HH-RLHF not found under ../shared/testdata: no reference-pass column)"
+        System.out.println(pairs.isEmpty() ? "(HH-RLHF not found under " + TestData.root() + ": no reference-pass column)"
                 : String.format(Locale.ROOT, "reference pass: jdpo train's ReferenceScorer on the first %d HH-RLHF pairs (max length %d),"
                 + " prompt once + both completions per pair counted", pairs.size(), MAX_LENGTH));
         System.out.printf(Locale.ROOT, "%-6s %14s %16s %16s %8s %8s %16s %8s%n", "type", "llama-bench t/s", "jdpo decode t/s", "jdpo score t/s",
@@ -114,7 +115,7 @@ public final class ScoringBench {
 
     /** The first HH-RLHF pairs tokenized for the benchmark's model and truncated; empty without the test data. */
     static List<PreferencePair> realPairs(Path model) {
-        Path hh = Path.of("../shared/testdata/preferences/hh-rlhf-harmless-base-test.jsonl.gz");
+        Path hh = TestData.root().resolve("preferences/hh-rlhf-harmless-base-test.jsonl.gz");
         if (!Files.exists(hh)) return List.of();
         Truncation cut = TrainConfig.defaults().toBuilder().maxLength(MAX_LENGTH).build().truncation();
         try (PairLoader loader = PairLoader.open(model, null)) {
