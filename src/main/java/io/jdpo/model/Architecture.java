@@ -28,6 +28,15 @@ public enum Architecture {
     /** Rope rotates (x[i], x[i + n/2]) instead of (x[2i], x[2i+1]). */
     public final boolean neoxRope;
 
+    /**
+     * llama.cpp multiplies the queries by the attention scale before Q·K (Gemma 2, Gemma 3,
+     * Phi-3) rather than the scores in the softmax (Llama, Qwen): the same function, other
+     * float roundings.
+     */
+    public boolean scalesQueries() {
+        return this == GEMMA2 || this == GEMMA3 || this == PHI3;
+    }
+
     Architecture(boolean neoxRope) {
         this.neoxRope = neoxRope;
     }

@@ -1,5 +1,7 @@
 package io.jdpo.model;
 
+import io.jdpo.tensor.Arithmetic;
+import io.jdpo.tensor.GgmlOrder;
 import io.jdpo.tensor.LoraPair;
 import io.jdpo.tensor.PackedGemm;
 import io.jdpo.tensor.Parallel;
@@ -27,8 +29,11 @@ final class DecoderBlock {
      * the smooth slope either way).
      */
     private volatile boolean smoothGelu;
+    /** Every projection is F32 or F16, so the deployed arithmetic can be llama.cpp's to the bit. */
+    private final boolean floatWeights;
 
-    DecoderBlock(ModelConfig cfg, ModelWeights weights, Parallel par, Supplier<LoraWeights> adapter) {
+    DecoderBlock(ModelConfig cfg, ModelWeights weights, Parallel par, Supplier<LoraWeights> adapter, boolean floatWeights) {
+        this.floatWeights = floatWeights;
         this.cfg = cfg;
         this.weights = weights;
         this.par = par;
@@ -90,8 +95,12 @@ final class DecoderBlock {
             project(lora, l, LoraTarget.FFN_GATE, w.gate(), a.h2, T, a.g, a);
             project(lora, l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.u, a);
         }
-        boolean gelu = f.gelu();
+        boolean gelu = f.gelu(), ggml = inGgmlOrder();
         par.forRange(T, ROWS, (t0, t1) -> {
+            if (!gelu && ggml) {
+                for (int t = t0; t < t1; t++) Ops.swigluInGgmlOrder(a.g, a.u, a.act, t * ffn, ffn);
+                return;
+            }
             for (int i = t0 * ffn; i < t1 * ffn; i++) a.act[i] = (gelu ? gelu(a.g[i]) : Ops.silu(a.g[i])) * a.u[i];
         });
         project(lora, l, LoraTarget.FFN_DOWN, w.down(), a.act, T, o, a);
@@ -116,7 +125,16 @@ final class DecoderBlock {
 
     /** Layer l's attention options: the scale, its sliding window (0 when global) and the logit soft cap. */
     Attention.Options attentionOptions(int l) {
-        return new Attention.Options(cfg.attentionScale(), cfg.features().window(l), cfg.features().attnSoftcap());
+        return new Attention.Options(cfg.attentionScale(), cfg.features().window(l), cfg.features().attnSoftcap(),
+                cfg.arch().scalesQueries(), inGgmlOrder());
+    }
+
+    /**
+     * True when attention and the SwiGLU add in llama.cpp's order ({@link GgmlOrder}): the
+     * deployed arithmetic on F32/F16 weights, on a machine whose ggml order is known.
+     */
+    private boolean inGgmlOrder() {
+        return floatWeights && weights.output.arithmetic() == Arithmetic.DEPLOYED && GgmlOrder.LANES > 0;
     }
 
     /**

@@ -1,5 +1,8 @@
 package io.jdpo.model;
 
+import io.jdpo.tensor.CMath;
+import io.jdpo.tensor.GgmlOrder;
+
 /** Elementwise steps of the forward, written as llama.cpp computes them (sums in double). */
 public final class Ops {
     private Ops() {
@@ -34,6 +37,17 @@ public final class Ops {
 
     static float silu(float x) {
         return x / (1f + (float) Math.exp(-x));
+    }
+
+    /**
+     * out = silu(g)·u over one row of n values as ggml's {@code ggml_vec_swiglu_f32} computes
+     * it: whole vectors with {@code ggml_v_silu} (x / (1 + ggml_v_expf(0 − x))), the last
+     * n mod lanes values with libm's {@code expf}.
+     */
+    static void swigluInGgmlOrder(float[] g, float[] u, float[] out, int off, int n) {
+        int vec = n - n % GgmlOrder.LANES;
+        for (int i = off; i < off + vec; i++) out[i] = g[i] / (1f + GgmlOrder.expf(0f - g[i])) * u[i];
+        for (int i = off + vec; i < off + n; i++) out[i] = g[i] / (1f + CMath.exp(-g[i])) * u[i];
     }
 
     /**

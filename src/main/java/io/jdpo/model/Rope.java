@@ -1,5 +1,7 @@
 package io.jdpo.model;
 
+import io.jdpo.tensor.CMath;
+
 /**
  * Rotary position embedding on the first {@code ropeDim} values of each head, as ggml_rope_ext
  * does it: angle = pos · freqScale · base^(-2i/ropeDim) / factor[i]; adjacent pairs for Llama,
@@ -52,8 +54,9 @@ final class Rope {
             float theta = positions[t];
             for (int i = 0; i < half; i++) {
                 float angle = freqScale * (factors == null ? theta : theta / factors[i]);
-                cos[t * half + i] = (float) Math.cos(angle) * mscale;
-                sin[t * half + i] = (float) Math.sin(angle) * mscale;
+                // libm's cosf/sinf, as ggml calls them: Java's differ in the last bit now and then.
+                cos[t * half + i] = CMath.cos(angle) * mscale;
+                sin[t * half + i] = CMath.sin(angle) * mscale;
                 theta *= thetaScale;
             }
         }
@@ -80,8 +83,9 @@ final class Rope {
                     int a = cfg.arch().neoxRope ? base + i : base + 2 * i;
                     int b = cfg.arch().neoxRope ? base + i + nd / 2 : base + 2 * i + 1;
                     float x0 = x[a], x1 = x[b];
-                    x[a] = x0 * c - x1 * s;
-                    x[b] = x0 * s + x1 * c;
+                    // GCC contracts ggml's x0*cos - x1*sin into one fused multiply-add on the first product.
+                    x[a] = Math.fma(x0, c, -(x1 * s));
+                    x[b] = Math.fma(x0, s, x1 * c);
                 }
             }
         }

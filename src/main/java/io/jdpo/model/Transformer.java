@@ -39,7 +39,7 @@ public final class Transformer implements AutoCloseable {
         this.cfg = ModelConfig.from(file);
         this.par = new Parallel(threads);
         this.weights = new ModelWeights(file, cfg, placement);
-        this.block = new DecoderBlock(cfg, weights, par, () -> lora);
+        this.block = new DecoderBlock(cfg, weights, par, () -> lora, floatWeights(weights));
         this.head = new OutputHead(cfg, weights, par);
     }
 
@@ -120,8 +120,25 @@ public final class Transformer implements AutoCloseable {
         return false;
     }
 
-    /** Every weight matrix (the token embedding too: tied models multiply with it). */
+    /**
+     * True when every projection's weights are F32 or F16: then the deployed arithmetic is
+     * llama.cpp's float arithmetic bit for bit (products and attention in ggml's order), and
+     * worth the scalar attention that takes; quantized products have integer block sums of
+     * their own, and keep the packed attention.
+     */
+    private static boolean floatWeights(ModelWeights weights) {
+        for (QuantMatrix m : matrices(weights)) {
+            if (m != weights.tokenEmbedding && m.type() != io.jdpo.gguf.GgmlType.F32 && m.type() != io.jdpo.gguf.GgmlType.F16) return false;
+        }
+        return true;
+    }
+
     private java.util.List<QuantMatrix> matrices() {
+        return matrices(weights);
+    }
+
+    /** Every weight matrix (the token embedding too: tied models multiply with it). */
+    private static java.util.List<QuantMatrix> matrices(ModelWeights weights) {
         java.util.List<QuantMatrix> all = new java.util.ArrayList<>(java.util.List.of(weights.tokenEmbedding, weights.output));
         for (LayerWeights l : weights.layers) {
             // Fused models (Phi-3) have attn_qkv instead of wq/wk/wv and no gate of their own.

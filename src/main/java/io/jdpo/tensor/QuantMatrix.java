@@ -110,10 +110,40 @@ public final class QuantMatrix {
      */
     public void matmul(float[] input, int tokens, float[] y, Parallel par) {
         Rounded x = round(input, tokens, Simd.VECTOR, par);
+        if (inGgmlOrder(tokens)) {
+            float[] xs = x.values;
+            par.forRange(rows, PANEL, (r0, r1) -> decodePanels(r0, r1, (p, n, w) -> ggmlProduct(xs, tokens, w, n, y, p, rows)));
+            return;
+        }
         par.forRange(rows, PANEL, (r0, r1) -> decodePanels(r0, r1, (p, n, w) -> {
             PackedGemm.abT(x.values, 0, cols, tokens, w, 0, cols, cols, n, y, p, rows, false);
             if (x.sumDelta != null) addMinTerms(x.sumDelta, tokens, p, n, y, p, rows);
         }));
+    }
+
+    /**
+     * True when this product adds in ggml's order ({@link GgmlOrder#sgemm}) rather than on the
+     * packed kernels: in the deployed arithmetic, for F32 and F16 weights (whose products with
+     * F16-rounded activations are exact, so the order of the sums is the only difference), on
+     * a machine whose ggml order is known. Quantized types have integer block sums of their own.
+     */
+    private boolean inGgmlOrder(int tokens) {
+        return arithmetic == Arithmetic.DEPLOYED && (type == GgmlType.F32 || type == GgmlType.F16) && GgmlOrder.LANES > 0;
+    }
+
+    /**
+     * One decoded panel (n rows of W) against every token in ggml's order: tinyBLAS where
+     * llama.cpp takes it (two tokens or more, rows a multiple of 4, columns of whole vectors),
+     * else {@code ggml_vec_dot_f32} output by output.
+     */
+    private void ggmlProduct(float[] x, int tokens, float[] w, int n, float[] y, int yo, int ldy) {
+        if (tokens >= 2 && GgmlOrder.sgemmApplies(cols, rows)) {
+            GgmlOrder.sgemm(x, tokens, w, n, cols, y, yo, ldy);
+            return;
+        }
+        for (int r = 0; r < n; r++) {
+            for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = GgmlOrder.vecDot(w, r * cols, x, t * cols, cols);
+        }
     }
 
     /** Activations as the products see them, and Q8_1's block-sum rounding (null unless the weights need it). */
@@ -197,8 +227,10 @@ public final class QuantMatrix {
         par.forRange(rows, PANEL, (r0, r1) -> {
             PanelSink sink = sinkForRange.apply(r0);
             float[] y = PANEL_OUT.get(tokens * PANEL);
+            boolean ggml = inGgmlOrder(tokens);
             decodePanels(r0, r1, (p, n, w) -> {
-                PackedGemm.abT(x.values, 0, cols, tokens, w, 0, cols, cols, n, y, 0, n, false);
+                if (ggml) ggmlProduct(x.values, tokens, w, n, y, 0, n);
+                else PackedGemm.abT(x.values, 0, cols, tokens, w, 0, cols, cols, n, y, 0, n, false);
                 if (x.sumDelta != null) addMinTerms(x.sumDelta, tokens, p, n, y, 0, n);
                 sink.accept(p, n, y);
             });

@@ -99,11 +99,13 @@ class ParityTest {
                     what, lines, what, windows, what, floor));
             for (ParityReport r : new ParityReport[]{lines, windows}) {
                 // Gemma's MLP goes through ggml's F16 GELU table: a one-ulp difference upstream
-                // flips a rounding there, and llama.cpp's own log-probs move by ~2e-4 under
-                // one-ulp changes of the norm weights. That floor, measured here, bounds Gemma;
-                // Phi-3 has no such table and meets the llama family's 1e-4.
+                // flips a rounding there, and llama.cpp's own log-probs move by ~3e-4 under
+                // one-ulp changes of the norm weights (the floor printed). The deployed
+                // arithmetic adds in ggml's order (GgmlOrder), so no such difference arises and
+                // every architecture meets the llama family's 1e-4; where ggml's order is not
+                // known (not x86), Gemma is held to twice that floor instead.
                 boolean gemma = s.arch() != TestModelFactory.Arch.PHI3;
-                boolean ok = r.top1Agreement() >= 0.99 && (gemma
+                boolean ok = r.top1Agreement() >= 0.99 && (gemma && io.jdpo.tensor.GgmlOrder.LANES == 0
                         ? r.maxAbs() <= 2 * floor.maxAbs() && r.meanAbs() <= 2 * floor.meanAbs()
                         : r.maxAbs() <= 1e-4);
                 if (!ok) failures.add(what + ": " + r + (gemma ? " against llama.cpp's own floor " + floor : ""));

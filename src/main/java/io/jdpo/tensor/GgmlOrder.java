@@ -1,0 +1,207 @@
+package io.jdpo.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * ggml-cpu's float arithmetic on x86, step for step: the order in which its F32 kernels add,
+ * so that the deployed arithmetic gets llama.cpp's float results bit for bit, not within float
+ * noise. Float noise is not harmless here: Gemma's GELU goes through an F16 table, and a
+ * one-ulp difference before it flips an F16 rounding now and then (llama.cpp's own log-probs
+ * move by ~2e-4 under a one-ulp change of a norm weight).
+ * <p>
+ * ggml's x86 kernels have the vector width of the build, {@link #LANES} floats: 16 with AVX-512,
+ * 8 with AVX2 ({@code native/build.sh} enables AVX-512 exactly when {@code /proc/cpuinfo} lists
+ * {@code avx512f}; {@code -Djdpo.ggml.lanes=8|16} overrides, 0 turns these orders off). What
+ * is written here, read from the pinned llama.cpp:
+ * <ul>
+ *   <li>{@link #sgemmDot}: llamafile's tinyBLAS (the path of every F32 and F16 product with at
+ *   least two tokens, k a multiple of the lanes): lane j accumulates the products at k ≡ j by
+ *   fused multiply-adds in k order, then the lanes are added by halving (upper half onto lower).
+ *   <li>{@link #vecDot}: {@code ggml_vec_dot_f32} (one-token products, attention's Q·K): four
+ *   accumulators over steps of 4·lanes, combined pairwise, reduced, then the tail one product
+ *   at a time.
+ *   <li>{@link #expf}: {@code ggml_v_expf}, the softmax's exponential, one lane of it.
+ *   <li>{@link #halvingSum}: {@code _mm512_reduce_add_ps} and tinyBLAS's {@code hsum}.
+ * </ul>
+ * Every method is scalar and exact ({@link Math#fma} is one rounding, as the instruction is);
+ * {@link #sgemm} is the vector kernel of the products, with the same results.
+ */
+public final class GgmlOrder {
+    /** Float lanes of the ggml build being matched: 16 (AVX-512), 8 (AVX2), or 0 when its order is unknown. */
+    public static final int LANES = lanes();
+    private static final VectorSpecies<Float> V = LANES == 16 ? FloatVector.SPECIES_512 : LANES == 8 ? FloatVector.SPECIES_256 : null;
+
+    private GgmlOrder() {
+    }
+
+    private static int lanes() {
+        String set = System.getProperty("jdpo.ggml.lanes");
+        if (set != null) {
+            int n = Integer.parseInt(set.trim());
+            if (n != 0 && n != 8 && n != 16) throw new IllegalArgumentException("-Djdpo.ggml.lanes must be 0, 8 or 16, not " + set);
+            return n;
+        }
+        try {
+            String info = Files.readString(Path.of("/proc/cpuinfo"));
+            int start = info.indexOf("\nflags");
+            if (start < 0) return 0;
+            int end = info.indexOf('\n', start + 1);
+            String flags = " " + info.substring(start + 1, end < 0 ? info.length() : end).replace('\t', ' ') + " ";
+            if (flags.contains(" avx512f ")) return 16;
+            if (flags.contains(" avx2 ") && flags.contains(" fma ")) return 8;
+        } catch (IOException | RuntimeException e) {
+            // Not Linux, or no /proc: the order of the build is not known.
+        }
+        return 0;
+    }
+
+    /** True when the orders are known and the products of k-long rows follow tinyBLAS. */
+    public static boolean sgemmApplies(int k, int rows) {
+        return LANES > 0 && k % LANES == 0 && rows % 4 == 0;
+    }
+
+    /** Adds n = 2^m floats of {@code v} from {@code off} by halving, upper half onto lower; v is changed. */
+    public static float halvingSum(float[] v, int off, int n) {
+        for (int h = n / 2; h >= 1; h /= 2) {
+            for (int i = 0; i < h; i++) v[off + i] = v[off + i] + v[off + i + h];
+        }
+        return v[off];
+    }
+
+    /** tinyBLAS's dot product of k floats (k a multiple of {@link #LANES}), lanes over k, then halved. */
+    public static float sgemmDot(float[] a, int ao, float[] b, int bo, int k) {
+        float[] acc = new float[LANES];
+        for (int l = 0; l < k; l += LANES) {
+            for (int j = 0; j < LANES; j++) acc[j] = Math.fma(a[ao + l + j], b[bo + l + j], acc[j]);
+        }
+        return halvingSum(acc, 0, LANES);
+    }
+
+    /**
+     * {@code ggml_vec_dot_f32} of n floats: four vector accumulators over whole steps of
+     * 4·lanes, added pairwise (0+2, 1+3, then 0+1), reduced (AVX-512: halving; AVX2: the low
+     * and high halves added, then two horizontal adds), then the remaining products added one
+     * at a time with fused multiply-adds (GCC contracts {@code sumf += x[i]*y[i]}).
+     */
+    public static float vecDot(float[] x, int xo, float[] y, int yo, int n) {
+        int lanes = LANES, step = 4 * lanes, np = n - n % step;
+        float sum = 0;
+        if (np > 0) {
+            float[] acc = new float[4 * lanes];
+            for (int i = 0; i < np; i += step) {
+                for (int j = 0; j < 4; j++) {
+                    for (int e = 0; e < lanes; e++) {
+                        int at = i + j * lanes + e;
+                        acc[j * lanes + e] = Math.fma(x[xo + at], y[yo + at], acc[j * lanes + e]);
+                    }
+                }
+            }
+            for (int e = 0; e < lanes; e++) {
+                acc[e] = acc[e] + acc[2 * lanes + e];
+                acc[lanes + e] = acc[lanes + e] + acc[3 * lanes + e];
+            }
+            for (int e = 0; e < lanes; e++) acc[e] = acc[e] + acc[lanes + e];
+            if (lanes == 16) {
+                sum = halvingSum(acc, 0, 16);
+            } else {
+                float t0 = acc[0] + acc[4], t1 = acc[1] + acc[5], t2 = acc[2] + acc[6], t3 = acc[3] + acc[7];
+                sum = (t0 + t1) + (t2 + t3);
+            }
+        }
+        // The tail loop, as GCC compiled it (libggml-cpu's disassembly): whole vectors, then one
+        // half vector, of products added in order without fusing; the last few fused.
+        int i = np, half = lanes / 2;
+        for (int end = np + (n - np) / lanes * lanes; i < end; i++) sum += x[xo + i] * y[yo + i];
+        if (n - i >= half) for (int end = i + half; i < end; i++) sum += x[xo + i] * y[yo + i];
+        for (; i < n; i++) sum = Math.fma(x[xo + i], y[yo + i], sum);
+        return sum;
+    }
+
+    /** One lane of {@code ggml_v_expf} (AVX-512 or AVX2 as {@link #LANES} says): e^x within about 1.5 ulp, as ggml rounds it. */
+    public static float expf(float x) {
+        final float r = 0x1.8p23f;
+        float z = Math.fma(x, 0x1.715476p+0f, r);
+        float n = z - r;
+        float b = Math.fma(-n, 0x1.7f7d1cp-20f, Math.fma(-n, 0x1.62e4p-1f, x));
+        float u = b * b;
+        float hi = Math.fma(Math.fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, Math.fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f));
+        if (LANES == 16) {
+            float j = Math.fma(hi, u, Math.fma(0x1.ffffecp-1f, b, 1.0f));
+            if (Math.abs(n) > 192) return n <= 0 ? 0f : Float.POSITIVE_INFINITY;
+            return Math.scalb(j, (int) n);
+        }
+        float j = Math.fma(hi, u, 0x1.ffffecp-1f * b);
+        int e = Float.floatToRawIntBits(z) << 23;
+        float k = Float.intBitsToFloat(e + Float.floatToRawIntBits(1f));
+        float an = Math.abs(n);
+        if (!(an > 126)) return Math.fma(k, j, k);
+        int g = n <= 0 ? 0x82000000 : 0;
+        float s1 = Float.intBitsToFloat(g + 0x7f000000);
+        if (an > 192) return s1 * s1;
+        float s2 = Float.intBitsToFloat(e - g);
+        return Math.fma(s2, j, s2) * s1;
+    }
+
+    /**
+     * y[t·ldy + r] = {@link #sgemmDot}(w row r, x row t) for tokens × rows outputs: x is
+     * tokens × k (row stride k), w rows × k. Vector kernel: tiles of 4 rows × 3 tokens, each
+     * accumulator one output's lanes, halved at the end; scalar where vectors are off.
+     */
+    public static void sgemm(float[] x, int tokens, float[] w, int rows, int k, float[] y, int yo, int ldy) {
+        if (V == null || !Simd.VECTOR) {
+            for (int r = 0; r < rows; r++) {
+                for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = sgemmDot(w, r * k, x, t * k, k);
+            }
+            return;
+        }
+        float[] lanes = new float[LANES];
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int t = 0;
+            for (; t + 3 <= tokens; t += 3) tile4x3(x, t, w, r, k, y, yo, ldy, lanes);
+            for (; t < tokens; t++) {
+                for (int i = 0; i < 4; i++) y[yo + t * ldy + r + i] = dot(w, (r + i) * k, x, t * k, k, lanes);
+            }
+        }
+        for (; r < rows; r++) {
+            for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = dot(w, r * k, x, t * k, k, lanes);
+        }
+    }
+
+    private static float dot(float[] a, int ao, float[] b, int bo, int k, float[] lanes) {
+        FloatVector acc = FloatVector.zero(V);
+        for (int l = 0; l < k; l += LANES) acc = FloatVector.fromArray(V, a, ao + l).fma(FloatVector.fromArray(V, b, bo + l), acc);
+        acc.intoArray(lanes, 0);
+        return halvingSum(lanes, 0, LANES);
+    }
+
+    private static void tile4x3(float[] x, int t, float[] w, int r, int k, float[] y, int yo, int ldy, float[] lanes) {
+        FloatVector c00 = FloatVector.zero(V), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+        int w0 = r * k, x0 = t * k;
+        for (int l = 0; l < k; l += LANES) {
+            FloatVector b0 = FloatVector.fromArray(V, x, x0 + l), b1 = FloatVector.fromArray(V, x, x0 + k + l),
+                    b2 = FloatVector.fromArray(V, x, x0 + 2 * k + l);
+            FloatVector a = FloatVector.fromArray(V, w, w0 + l);
+            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01); c02 = a.fma(b2, c02);
+            a = FloatVector.fromArray(V, w, w0 + k + l);
+            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11); c12 = a.fma(b2, c12);
+            a = FloatVector.fromArray(V, w, w0 + 2 * k + l);
+            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21); c22 = a.fma(b2, c22);
+            a = FloatVector.fromArray(V, w, w0 + 3 * k + l);
+            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31); c32 = a.fma(b2, c32);
+        }
+        FloatVector[] c = {c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32};
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 3; j++) {
+                c[i * 3 + j].intoArray(lanes, 0);
+                y[yo + (t + j) * ldy + r + i] = halvingSum(lanes, 0, LANES);
+            }
+        }
+    }
+}
