@@ -1,0 +1,78 @@
+package io.jdpo.tensor;
+
+import io.jdpo.testing.GgmlCpu;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * ggml's summation orders: {@link GgmlOrder#vecDot} against the loaded libggml-cpu's own
+ * {@code ggml_vec_dot_f32} for every length up to 300 (every tail shape), the vector
+ * {@link GgmlOrder#sgemm} against its scalar reference {@link GgmlOrder#sgemmDot}, and
+ * {@link GgmlOrder#expf} against e^x (ggml documents about 1.5 ulp; 3 allowed against the double result). (tinyBLAS and ggml_v_expf are not exported; the forward
+ * test holds them to llama.cpp's tensors.)
+ */
+class GgmlOrderTest {
+    @Test
+    void vecDotIsLibggmlsBitForBit() {
+        Assumptions.assumeTrue(GgmlOrder.LANES > 0, "ggml's order is known only for x86 builds");
+        Random rnd = new Random(7);
+        for (int n = 1; n <= 300; n++) {
+            float[] x = new float[n], y = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) rnd.nextGaussian();
+                y[i] = (float) rnd.nextGaussian();
+            }
+            float theirs = GgmlCpu.vecDot("f32", n, bytes(x), bytes(y));
+            assertEquals(Float.floatToIntBits(theirs), Float.floatToIntBits(GgmlOrder.vecDot(x, 0, y, 0, n)),
+                    "n=" + n + ": " + theirs + " vs " + GgmlOrder.vecDot(x, 0, y, 0, n));
+        }
+    }
+
+    @Test
+    void vectorSgemmEqualsItsScalarReference() {
+        Assumptions.assumeTrue(GgmlOrder.LANES > 0, "ggml's order is known only for x86 builds");
+        Random rnd = new Random(3);
+        for (int tokens = 1; tokens <= 7; tokens++) {
+            for (int rows : new int[]{1, 4, 9, 16}) {
+                int k = GgmlOrder.LANES * (1 + rnd.nextInt(5));
+                float[] x = new float[tokens * k], w = new float[rows * k], y = new float[tokens * (rows + 3)];
+                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+                GgmlOrder.sgemm(x, tokens, w, rows, k, y, 1, rows + 3);
+                for (int t = 0; t < tokens; t++) {
+                    for (int r = 0; r < rows; r++) {
+                        float ref = GgmlOrder.sgemmDot(w, r * k, x, t * k, k);
+                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(y[1 + t * (rows + 3) + r]),
+                                "tokens=" + tokens + " rows=" + rows + " k=" + k + " at " + t + "," + r);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void expfIsTheExponentialWithinThreeUlps() {
+        Assumptions.assumeTrue(GgmlOrder.LANES > 0, "ggml's order is known only for x86 builds");
+        for (float x = -87f; x <= 88f; x += 0.0137f) {
+            double e = Math.exp(x);
+            float g = GgmlOrder.expf(x);
+            assertTrue(Math.abs(g - e) <= 3 * Math.ulp((float) e), x + ": " + g + " vs " + e);
+        }
+        assertEquals(0f, GgmlOrder.expf(Float.NEGATIVE_INFINITY));
+        assertEquals(0f, GgmlOrder.expf(-200f));
+        assertEquals(1f, GgmlOrder.expf(0f));
+    }
+
+    private static byte[] bytes(float[] v) {
+        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float f : v) b.putFloat(f);
+        return b.array();
+    }
+}
