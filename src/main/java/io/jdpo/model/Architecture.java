@@ -32,6 +32,8 @@ public enum Architecture {
      * llama.cpp multiplies the queries by the attention scale before Q·K (Gemma 2, Gemma 3,
      * Phi-3) rather than the scores in the softmax (Llama, Qwen): the same function, other
      * float roundings.
+     *
+     * @return true for Gemma 2, Gemma 3 and Phi-3
      */
     public boolean scalesQueries() {
         return this == GEMMA2 || this == GEMMA3 || this == PHI3;

@@ -29,8 +29,8 @@ public final class CMath {
         }
     }
 
-    private static float call(MethodHandle h, float x, double fallback) {
-        if (h == null) return (float) fallback;
+    private static float call(MethodHandle h, float x, java.util.function.DoubleUnaryOperator fallback) {
+        if (h == null) return (float) fallback.applyAsDouble(x);
         try {
             return (float) h.invokeExact(x);
         } catch (Throwable t) {
@@ -38,23 +38,43 @@ public final class CMath {
         }
     }
 
-    /** libm's cosf. */
+    /**
+     * libm's cosf.
+     *
+     * @param x radians
+     * @return cosf(x)
+     */
     public static float cos(float x) {
-        return call(COSF, x, COSF == null ? Math.cos(x) : 0);
+        return call(COSF, x, Math::cos);
     }
 
-    /** libm's sinf. */
+    /**
+     * libm's sinf.
+     *
+     * @param x radians
+     * @return sinf(x)
+     */
     public static float sin(float x) {
-        return call(SINF, x, SINF == null ? Math.sin(x) : 0);
+        return call(SINF, x, Math::sin);
     }
 
-    /** libm's tanhf. */
+    /**
+     * libm's tanhf.
+     *
+     * @param x the argument
+     * @return tanhf(x)
+     */
     public static float tanh(float x) {
-        return call(TANHF, x, TANHF == null ? Math.tanh(x) : 0);
+        return call(TANHF, x, Math::tanh);
     }
 
-    /** libm's expf. */
+    /**
+     * libm's expf.
+     *
+     * @param x the exponent
+     * @return expf(x)
+     */
     public static float exp(float x) {
-        return call(EXPF, x, EXPF == null ? Math.exp(x) : 0);
+        return call(EXPF, x, Math::exp);
     }
 }

@@ -60,12 +60,25 @@ public final class GgmlOrder {
         return 0;
     }
 
-    /** True when the orders are known and the products of k-long rows follow tinyBLAS. */
+    /**
+     * Whether llama.cpp takes tinyBLAS for a product (given two tokens or more).
+     *
+     * @param k    the reduction length (columns of the weights)
+     * @param rows the weight rows (outputs)
+     * @return true when the orders are known, k is whole vectors and rows a multiple of 4
+     */
     public static boolean sgemmApplies(int k, int rows) {
         return LANES > 0 && k % LANES == 0 && rows % 4 == 0;
     }
 
-    /** Adds n = 2^m floats of {@code v} from {@code off} by halving, upper half onto lower; v is changed. */
+    /**
+     * Adds n = 2^m floats by halving, upper half onto lower.
+     *
+     * @param v   holds the values; changed
+     * @param off index of the first
+     * @param n   how many, a power of two
+     * @return their sum in that order
+     */
     public static float halvingSum(float[] v, int off, int n) {
         for (int h = n / 2; h >= 1; h /= 2) {
             for (int i = 0; i < h; i++) v[off + i] = v[off + i] + v[off + i + h];
@@ -73,7 +86,16 @@ public final class GgmlOrder {
         return v[off];
     }
 
-    /** tinyBLAS's dot product of k floats (k a multiple of {@link #LANES}), lanes over k, then halved. */
+    /**
+     * tinyBLAS's dot product: lanes over k, then halved.
+     *
+     * @param a  holds the first vector
+     * @param ao index of its first value
+     * @param b  holds the second
+     * @param bo index of its first value
+     * @param k  the length, a multiple of {@link #LANES}
+     * @return the dot product as tinyBLAS computes it
+     */
     public static float sgemmDot(float[] a, int ao, float[] b, int bo, int k) {
         float[] acc = new float[LANES];
         for (int l = 0; l < k; l += LANES) {
@@ -89,6 +111,13 @@ public final class GgmlOrder {
      * at a time: GCC vectorised that loop, so whole vectors and then one half vector of
      * products are added unfused, and only the last few with fused multiply-adds (read from
      * the AVX-512 build's disassembly; the AVX2 build's by the same rule, one size down).
+     *
+     * @param x  holds the first vector
+     * @param xo index of its first value
+     * @param y  holds the second
+     * @param yo index of its first value
+     * @param n  the length
+     * @return the dot product as ggml_vec_dot_f32 computes it
      */
     public static float vecDot(float[] x, int xo, float[] y, int yo, int n) {
         int lanes = LANES, step = 4 * lanes, np = n - n % step;
@@ -124,7 +153,12 @@ public final class GgmlOrder {
         return sum;
     }
 
-    /** One lane of {@code ggml_v_expf} (AVX-512 or AVX2 as {@link #LANES} says): e^x within a few ulps, rounded as ggml rounds it. */
+    /**
+     * One lane of {@code ggml_v_expf} (AVX-512 or AVX2 as {@link #LANES} says).
+     *
+     * @param x the exponent
+     * @return e^x within a few ulps, rounded as ggml rounds it
+     */
     public static float expf(float x) {
         final float r = 0x1.8p23f;
         float z = Math.fma(x, 0x1.715476p+0f, r);
@@ -153,6 +187,15 @@ public final class GgmlOrder {
      * y[t·ldy + r] = {@link #sgemmDot}(w row r, x row t) for tokens × rows outputs: x is
      * tokens × k (row stride k), w rows × k. Vector kernel: tiles of 4 rows × 3 tokens, each
      * accumulator one output's lanes, halved at the end; scalar where vectors are off.
+     *
+     * @param x      the activations, tokens × k
+     * @param tokens rows of x
+     * @param w      the weights, rows × k
+     * @param rows   rows of w
+     * @param k      the reduction length, a multiple of {@link #LANES}
+     * @param y      receives the products
+     * @param yo     index in y of output (token 0, row 0)
+     * @param ldy    distance in y between two tokens' outputs
      */
     public static void sgemm(float[] x, int tokens, float[] w, int rows, int k, float[] y, int yo, int ldy) {
         if (V == null || !Simd.VECTOR) {
