@@ -30,10 +30,10 @@ final class DecoderBlock {
      */
     private volatile boolean smoothGelu;
     /** Every projection is F32 or F16, so the deployed arithmetic can be llama.cpp's to the bit. */
-    private final boolean floatWeights;
+    private final boolean ggmlOrderWeights;
 
-    DecoderBlock(ModelConfig cfg, ModelWeights weights, Parallel par, Supplier<LoraWeights> adapter, boolean floatWeights) {
-        this.floatWeights = floatWeights;
+    DecoderBlock(ModelConfig cfg, ModelWeights weights, Parallel par, Supplier<LoraWeights> adapter, boolean ggmlOrderWeights) {
+        this.ggmlOrderWeights = ggmlOrderWeights;
         this.cfg = cfg;
         this.weights = weights;
         this.par = par;
@@ -134,7 +134,7 @@ final class DecoderBlock {
      * deployed arithmetic on F32/F16 weights, on a machine whose ggml order is known.
      */
     private boolean inGgmlOrder() {
-        return floatWeights && weights.output.arithmetic() == Arithmetic.DEPLOYED && GgmlOrder.LANES > 0;
+        return ggmlOrderWeights && weights.output.arithmetic() == Arithmetic.DEPLOYED && GgmlOrder.LANES > 0;
     }
 
     /**

@@ -39,7 +39,7 @@ public final class Transformer implements AutoCloseable {
         this.cfg = ModelConfig.from(file);
         this.par = new Parallel(threads);
         this.weights = new ModelWeights(file, cfg, placement);
-        this.block = new DecoderBlock(cfg, weights, par, () -> lora, floatWeights(weights));
+        this.block = new DecoderBlock(cfg, weights, par, () -> lora, ggmlOrderWeights(weights));
         this.head = new OutputHead(cfg, weights, par);
     }
 
@@ -126,9 +126,9 @@ public final class Transformer implements AutoCloseable {
      * worth the scalar attention that takes; quantized products have integer block sums of
      * their own, and keep the packed attention.
      */
-    private static boolean floatWeights(ModelWeights weights) {
+    private static boolean ggmlOrderWeights(ModelWeights weights) {
         for (QuantMatrix m : matrices(weights)) {
-            if (m != weights.tokenEmbedding && m.type() != io.jdpo.gguf.GgmlType.F32 && m.type() != io.jdpo.gguf.GgmlType.F16) return false;
+            if (m != weights.tokenEmbedding && !m.hasGgmlOrder()) return false;
         }
         return true;
     }

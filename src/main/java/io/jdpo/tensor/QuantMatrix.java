@@ -109,6 +109,11 @@ public final class QuantMatrix {
      * @param par    the threads that share the rows
      */
     public void matmul(float[] input, int tokens, float[] y, Parallel par) {
+        if (arithmetic == Arithmetic.DEPLOYED && GgmlQuantDot.covers(type, cols, tokens)) {
+            GgmlQuantDot.Q8Rows x = GgmlQuantDot.Q8Rows.of(input, tokens, cols, par);
+            par.forRange(rows, PANEL, (r0, r1) -> GgmlQuantDot.q8_0(data, cols, x, r0, r1 - r0, y, r0, rows));
+            return;
+        }
         Rounded x = round(input, tokens, Simd.VECTOR, par);
         if (inGgmlOrder(tokens)) {
             float[] xs = x.values;
@@ -129,6 +134,16 @@ public final class QuantMatrix {
      */
     private boolean inGgmlOrder(int tokens) {
         return arithmetic == Arithmetic.DEPLOYED && (type == GgmlType.F32 || type == GgmlType.F16) && GgmlOrder.LANES > 0;
+    }
+
+    /**
+     * Whether the deployed products of these weights are llama.cpp's to the bit (with two
+     * tokens or more): F32 and F16 in ggml's float order, Q8_0 by {@link GgmlQuantDot}.
+     *
+     * @return true when this matrix's type has ggml's own order here
+     */
+    public boolean hasGgmlOrder() {
+        return GgmlOrder.LANES > 0 && (type == GgmlType.F32 || type == GgmlType.F16 || GgmlQuantDot.covers(type, cols, 2));
     }
 
     /**
@@ -223,6 +238,19 @@ public final class QuantMatrix {
      *                     ranges run concurrently
      */
     public void matmulPanels(float[] input, int tokens, Parallel par, java.util.function.IntFunction<PanelSink> sinkForRange) {
+        if (arithmetic == Arithmetic.DEPLOYED && GgmlQuantDot.covers(type, cols, tokens)) {
+            GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(input, tokens, cols, par);
+            par.forRange(rows, PANEL, (r0, r1) -> {
+                PanelSink sink = sinkForRange.apply(r0);
+                float[] y = PANEL_OUT.get(tokens * PANEL);
+                for (int p = r0; p < r1; p += PANEL) {
+                    int n = Math.min(PANEL, r1 - p);
+                    GgmlQuantDot.q8_0(data, cols, q, p, n, y, 0, n);
+                    sink.accept(p, n, y);
+                }
+            });
+            return;
+        }
         Rounded x = round(input, tokens, Simd.VECTOR, par);
         par.forRange(rows, PANEL, (r0, r1) -> {
             PanelSink sink = sinkForRange.apply(r0);

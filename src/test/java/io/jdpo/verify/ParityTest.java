@@ -153,6 +153,9 @@ class ParityTest {
                     // combinations (25 models); -Djdpo.parity.full=true runs all 90 (the README's table).
                     boolean full = Boolean.getBoolean("jdpo.parity.full");
                     if (!full && (arch != TestModelFactory.Arch.LLAMA || tied) && type != FileType.Q8_0 && type != FileType.Q4_K_M) continue;
+                    // -Djdpo.parity.types=Q8_0,Q6_K limits the run to those types (while working on one).
+                    String only = System.getProperty("jdpo.parity.types");
+                    if (only != null && !java.util.Arrays.asList(only.split(",")).contains(type.name())) continue;
                     Path model = TestModelFactory.quantized(TestData.stories260K(), shape.with(arch, tied), 11, type, dir);
                     Path f32 = dir.resolve("deq-" + model.getFileName());
                     DequantizedCopy.write(model, f32);
