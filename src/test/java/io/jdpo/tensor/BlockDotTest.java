@@ -104,15 +104,25 @@ class BlockDotTest {
                 byte[] row = java.util.Arrays.copyOfRange(w, r * rowBytes, (r + 1) * rowBytes);
                 float generic = io.jdpo.testing.GgmlCpu.vecDot(kernel + "_generic", cols, row, a);
                 float avx2 = io.jdpo.testing.GgmlCpu.vecDot(kernel, cols, row, a);
-                // The compiler contracts ggml's "sumf += sumi*dx*dy" into fused multiply-adds, so
-                // the two agree to a few ulps, not bit for bit.
-                assertEquals(generic, BlockDot.dot(type, w, r * rowBytes, ours, 0, cols, true), 2e-6 * (1 + Math.abs(generic)),
-                        type + " row " + r + ": BlockDot against ggml_vec_dot_" + kernel + "_generic");
                 // Float rounding of two summation orders: a few ulps of Σ|w·x|, not of the (possibly cancelled) result.
                 float[] wr = new float[cols];
                 m.decodeRow(r, wr, 0);
                 double magnitude = 0;
                 for (int i = 0; i < cols; i++) magnitude += Math.abs(wr[i] * x[i]);
+                float dot = BlockDot.dot(type, w, r * rowBytes, ours, 0, cols, true);
+                if (Math.abs(generic - avx2) > 2e-6 * magnitude) {
+                    // ggml's portable Q5_0 kernel as compiled in the AVX-512 build returns another
+                    // number than its SIMD kernel (1897.2 against -124.87 here): the peer disagrees
+                    // with itself, so BlockDot is held to the kernel llama.cpp runs.
+                    System.out.println(type + " row " + r + ": ggml_vec_dot_" + kernel + "_generic gives " + generic
+                            + ", the SIMD kernel " + avx2 + "; BlockDot held to the SIMD one");
+                    assertEquals(avx2, dot, 2e-6 * magnitude, type + " row " + r + ": BlockDot against ggml_vec_dot_" + kernel);
+                } else {
+                    // The compiler contracts ggml's "sumf += sumi*dx*dy" into fused multiply-adds, so
+                    // the two agree to a few ulps, not bit for bit.
+                    assertEquals(generic, dot, 2e-6 * (1 + Math.abs(generic)),
+                            type + " row " + r + ": BlockDot against ggml_vec_dot_" + kernel + "_generic");
+                }
                 assertEquals(avx2, y[r], 2e-6 * magnitude, type + " row " + r + ": deployed product against ggml_vec_dot_" + kernel);
             }
         }
