@@ -177,7 +177,7 @@ final class BlockDot {
     }
 
     /** The 32 signed integers of one block of a 32-value type, as ggml's dot products use them. */
-    private static void unpack32(GgmlType t, byte[] w, int wo, byte[] q) {
+    static void unpack32(GgmlType t, byte[] w, int wo, byte[] q) {
         switch (t) {
             case Q4_0 -> Nibbles.scalar(w, wo + 2, 16, 8, q, 0);
             case Q4_1 -> Nibbles.scalar(w, wo + 4, 16, 0, q, 0);

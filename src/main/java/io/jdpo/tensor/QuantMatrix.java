@@ -109,9 +109,10 @@ public final class QuantMatrix {
      * @param par    the threads that share the rows
      */
     public void matmul(float[] input, int tokens, float[] y, Parallel par) {
-        if (arithmetic == Arithmetic.DEPLOYED && GgmlQuantDot.covers(type, cols, tokens)) {
-            GgmlQuantDot.Q8Rows x = GgmlQuantDot.Q8Rows.of(input, tokens, cols, par);
-            par.forRange(rows, PANEL, (r0, r1) -> GgmlQuantDot.q8_0(data, cols, x, r0, r1 - r0, y, r0, rows));
+        GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, tokens) : null;
+        if (order != null) {
+            GgmlQuantDot.Q8Rows x = GgmlQuantDot.Q8Rows.of(type, input, tokens, cols, par);
+            par.forRange(rows, PANEL, (r0, r1) -> GgmlQuantDot.product(type, data, cols, order, x, r0, r1 - r0, y, r0, rows));
             return;
         }
         Rounded x = round(input, tokens, Simd.VECTOR, par);
@@ -138,12 +139,13 @@ public final class QuantMatrix {
 
     /**
      * Whether the deployed products of these weights are llama.cpp's to the bit (with two
-     * tokens or more): F32 and F16 in ggml's float order, Q8_0 by {@link GgmlQuantDot}.
+     * tokens or more): F32 and F16 in ggml's float order, the 32-value types with Q8_0
+     * activations by {@link GgmlQuantDot}.
      *
      * @return true when this matrix's type has ggml's own order here
      */
     public boolean hasGgmlOrder() {
-        return GgmlOrder.LANES > 0 && (type == GgmlType.F32 || type == GgmlType.F16 || GgmlQuantDot.covers(type, cols, 2));
+        return GgmlOrder.LANES > 0 && (type == GgmlType.F32 || type == GgmlType.F16 || GgmlQuantDot.orderFor(type, cols, rows, 2) != null);
     }
 
     /**
@@ -238,14 +240,15 @@ public final class QuantMatrix {
      *                     ranges run concurrently
      */
     public void matmulPanels(float[] input, int tokens, Parallel par, java.util.function.IntFunction<PanelSink> sinkForRange) {
-        if (arithmetic == Arithmetic.DEPLOYED && GgmlQuantDot.covers(type, cols, tokens)) {
-            GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(input, tokens, cols, par);
+        GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, tokens) : null;
+        if (order != null) {
+            GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(type, input, tokens, cols, par);
             par.forRange(rows, PANEL, (r0, r1) -> {
                 PanelSink sink = sinkForRange.apply(r0);
                 float[] y = PANEL_OUT.get(tokens * PANEL);
                 for (int p = r0; p < r1; p += PANEL) {
                     int n = Math.min(PANEL, r1 - p);
-                    GgmlQuantDot.q8_0(data, cols, q, p, n, y, 0, n);
+                    GgmlQuantDot.product(type, data, cols, order, q, p, n, y, 0, n);
                     sink.accept(p, n, y);
                 }
             });
