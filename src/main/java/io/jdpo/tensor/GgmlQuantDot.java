@@ -30,7 +30,7 @@ final class GgmlQuantDot {
     }
 
     /** The float orders of llama.cpp's quantized kernels on x86 that this class reproduces. */
-    enum Order { TINYBLAS, REPACKED, Q6_K }
+    enum Order { TINYBLAS, REPACKED, Q6_K, Q4_K_REPACKED, Q4_K, Q5_K }
 
     /** llama.cpp's kernel for a product of these weights over this many tokens, or null when this class has none. */
     static Order orderFor(GgmlType type, int cols, int rows, int tokens) {
@@ -39,6 +39,8 @@ final class GgmlQuantDot {
             case Q4_0, IQ4_NL -> rows % 8 == 0 ? Order.REPACKED : tokens >= 2 ? Order.TINYBLAS : null;
             case Q8_0, Q5_0 -> tokens >= 2 ? Order.TINYBLAS : null;
             case Q6_K -> cols % 256 == 0 ? Order.Q6_K : null;
+            case Q4_K -> cols % 256 == 0 ? (rows % 8 == 0 ? Order.Q4_K_REPACKED : Order.Q4_K) : null;
+            case Q5_K -> cols % 256 == 0 ? Order.Q5_K : null;
             default -> null;
         };
     }
@@ -77,6 +79,10 @@ final class GgmlQuantDot {
     static void product(GgmlType type, MemorySegment data, int cols, Order order, Q8Rows x, int r0, int n, float[] y, int yo, int ldy) {
         if (order == Order.Q6_K) {
             q6K(data, cols, x, r0, n, y, yo, ldy);
+            return;
+        }
+        if (order == Order.Q4_K_REPACKED || order == Order.Q4_K || order == Order.Q5_K) {
+            q45K(order, data, cols, x, r0, n, y, yo, ldy);
             return;
         }
         int blocks = cols / 32, tokens = x.rows().length, bytes = type.bytesPerBlock();
@@ -155,6 +161,91 @@ final class GgmlQuantDot {
                     }
                 }
                 y[yo + t * ldy + k] = GgmlOrder.halvingSum(acc, 0, LANES);
+            }
+        }
+    }
+
+    /**
+     * Q4_K through repack.cpp's 8×8 kernels (rows a multiple of 8) and Q5_K through
+     * {@code ggml_vec_dot_q5_K_q8_K}'s AVX2 branch. Per 256-value block both take the integer
+     * Σ_runs scale·(codes·activations) and the integer Σ_runs min·(the run's activation sum).
+     * Q4_K keeps one float per output for each: fma(integer, d_w·d_x, sum) and fma(mins,
+     * dmin_w·d_x, sum), subtracted at the end. Q5_K keeps eight lanes for the first (lane L the
+     * products at 32c + 4L..4L+3 of every run c, times the run's scale), fma'd with d_x·d_w and
+     * halved at the end, and adds (−d_x)·dmin_w·mins to one float per block, added last.
+     */
+    private static void q45K(Order order, MemorySegment data, int cols, Q8Rows x, int r0, int n, float[] y, int yo, int ldy) {
+        boolean five = order == Order.Q5_K, lanes = order != Order.Q4_K_REPACKED;
+        int blocks = cols / 256, tokens = x.rows().length, size = five ? 176 : 144;
+        long rowBytes = (long) blocks * size;
+        byte[] raw = new byte[(int) rowBytes], u = new byte[cols];
+        int[] sc = new int[blocks * 8], mn = new int[blocks * 8], sm = new int[2];
+        float[] acc = new float[LANES], accM = new float[4];
+        Q45KBlock dec = new Q45KBlock(five);
+        for (int k = 0; k < n; k++) {
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (r0 + k) * rowBytes, raw, 0, raw.length);
+            byte[] v = new byte[256];
+            for (int b = 0; b < blocks; b++) {
+                dec.unpack(raw, b * size, v, false);
+                System.arraycopy(v, 0, u, 256 * b, 256);
+                for (int j = 0; j < 8; j++) {
+                    Q45KBlock.scaleMin(raw, b * size + 4, j, sm);
+                    sc[8 * b + j] = sm[0];
+                    mn[8 * b + j] = sm[1];
+                }
+            }
+            for (int t = 0; t < tokens; t++) {
+                BlockDot.Q8 a = x.rows()[t];
+                byte[] q = a.q();
+                boolean gemm = tokens > 3 && t < tokens - tokens % 4;
+                float sum = 0, mins = 0;
+                java.util.Arrays.fill(acc, 0f);
+                java.util.Arrays.fill(accM, 0f);
+                for (int b = 0; b < blocks; b++) {
+                    int so = b * size, qo = 256 * b;
+                    float dw = Bytes.f16(raw, so), dminw = Bytes.f16(raw, so + 2), dx = a.d()[b];
+                    int minInt = 0;
+                    for (int j = 0; j < 8; j++) minInt += mn[8 * b + j] * (a.bsums()[16 * b + 2 * j] + a.bsums()[16 * b + 2 * j + 1]);
+                    if (lanes) {
+                        for (int lane = 0; lane < LANES; lane++) {
+                            int li = 0;
+                            for (int c = 0; c < 8; c++) {
+                                int i = qo + 32 * c + 4 * lane, p = 0;
+                                for (int e = 0; e < 4; e++) p += u[i + e] * q[i + e];
+                                li += sc[8 * b + c] * p;
+                            }
+                            acc[lane] = Math.fma(dx * dw, (float) li, acc[lane]);
+                        }
+                        if (five) {
+                            mins = Math.fma(-dx * dminw, (float) minInt, mins);
+                        } else {
+                            // ggml_vec_dot_q4_K_q8_K keeps four float lanes of min terms, runs 2p and 2p + 1 in lane p.
+                            for (int p = 0; p < 4; p++) {
+                                int g = 16 * b + 4 * p;
+                                int mi = mn[8 * b + 2 * p] * (a.bsums()[g] + a.bsums()[g + 1]) + mn[8 * b + 2 * p + 1] * (a.bsums()[g + 2] + a.bsums()[g + 3]);
+                                accM[p] = Math.fma(-dx * dminw, (float) mi, accM[p]);
+                            }
+                        }
+                    } else if (gemm) {
+                        // repack.cpp's gemm (token rows in fours): one fma per 64 values.
+                        for (int sb = 0; sb < 4; sb++) {
+                            int c0 = 2 * sb, c1 = c0 + 1, g = 16 * b + 4 * sb;
+                            int is = sc[8 * b + c0] * BlockDot.intDotScalar(u, qo + 32 * c0, q, qo + 32 * c0, 32)
+                                    + sc[8 * b + c1] * BlockDot.intDotScalar(u, qo + 32 * c1, q, qo + 32 * c1, 32);
+                            int ms = mn[8 * b + c0] * (a.bsums()[g] + a.bsums()[g + 1]) + mn[8 * b + c1] * (a.bsums()[g + 2] + a.bsums()[g + 3]);
+                            sum = Math.fma((float) is, dw * dx, sum);
+                            mins = Math.fma((float) ms, dminw * dx, mins);
+                        }
+                    } else {
+                        // Its gemv (the last tokens % 4 rows): one fma per 256 values.
+                        int total = 0;
+                        for (int c = 0; c < 8; c++) total += sc[8 * b + c] * BlockDot.intDotScalar(u, qo + 32 * c, q, qo + 32 * c, 32);
+                        sum = Math.fma((float) total, dw * dx, sum);
+                        mins = Math.fma((float) minInt, dminw * dx, mins);
+                    }
+                }
+                y[yo + t * ldy + k] = five ? GgmlOrder.halvingSum(acc, 0, LANES) + mins
+                        : lanes ? GgmlOrder.halvingSum(acc, 0, LANES) + GgmlOrder.halvingSum(accM, 0, 4) : sum - mins;
             }
         }
     }

@@ -56,6 +56,52 @@ class GgmlOrderForwardTest {
         assertTrue(compared > 100_000 && differ.isEmpty(), String.join("\n", differ));
     }
 
+    @Test
+    void probeQuantized(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        String typeName = System.getProperty("probe.type");
+        Assumptions.assumeTrue(typeName != null);
+        var shape = new io.jdpo.testing.TestModelFactory.Shape(256, 2, 4, 2, 512, 512);
+        Path model = io.jdpo.testing.TestModelFactory.quantized(TestData.stories260K(), shape.with(io.jdpo.testing.TestModelFactory.Arch.LLAMA, false), 11,
+                io.jdpo.llama.FileType.valueOf(typeName), dir);
+        int n = 40;
+        int[] tokens = new int[n];
+        tokens[0] = 1;
+        for (int i = 1; i < n; i++) tokens[i] = 20 + (i * 37) % 400;
+        Map<String, List<LlamaTap.Tensor>> ll = LlamaTap.run(model, tokens, 2);
+        List<String> differ = new ArrayList<>();
+        try (Transformer tr = Transformer.load(model, 2)) {
+            var wf = Transformer.class.getDeclaredField("weights");
+            wf.setAccessible(true);
+            ModelWeights mw = (ModelWeights) wf.get(tr);
+            for (LayerWeights lw : mw.layers) System.out.println("types " + lw.wq().type() + " " + lw.wk().type() + " " + lw.wv().type() + " " + lw.wo().type() + " " + lw.gate().type() + " " + lw.up().type() + " " + lw.down().type());
+            ForwardPass fp = tr.forward(tokens, 1, false);
+            for (int l = 0; l < tr.config().layers(); l++) {
+                LayerActivations a = fp.layers[l];
+                compare("attn_norm-" + l, last(ll, "attn_norm-" + l), a.h1, differ);
+                float[] q0 = ll.get("Qcur-" + l).get(0).values();
+                float[] mine = new float[q0.length];
+                mw.layers.get(l).wq().matmul(last(ll, "attn_norm-" + l), n, mine, io.jdpo.tensor.Parallel.SERIAL);
+                compare("Qcur(proj from llama input)-" + l, q0, mine, differ);
+                float[] v0 = ll.get("Vcur-" + l).get(0).values();
+                float[] mv = new float[v0.length];
+                mw.layers.get(l).wv().matmul(last(ll, "attn_norm-" + l), n, mv, io.jdpo.tensor.Parallel.SERIAL);
+                compare("Vcur(proj from llama input)-" + l, v0, mv, differ);
+                if (l == tr.config().layers() - 1) continue;
+                float[] g0 = last(ll, "ffn_gate-" + l);
+                float[] mg = new float[g0.length];
+                mw.layers.get(l).gate().matmul(last(ll, "ffn_norm-" + l), n, mg, io.jdpo.tensor.Parallel.SERIAL);
+                compare("gate(from llama input)-" + l, g0, mg, differ);
+                if (l == 0) {
+                    float[] d0 = last(ll, "ffn_out-" + l);
+                    float[] md = new float[d0.length];
+                    mw.layers.get(l).down().matmul(last(ll, "ffn_swiglu-" + l), n, md, io.jdpo.tensor.Parallel.SERIAL);
+                    compare("down(from llama input)-" + l, d0, md, differ);
+                }
+            }
+        }
+        differ.forEach(d -> System.out.println("DIFF " + d));
+    }
+
     private static float[] last(Map<String, List<LlamaTap.Tensor>> ll, String name) {
         List<LlamaTap.Tensor> t = ll.get(name);
         if (t == null) throw new AssertionError("llama.cpp computed no tensor named " + name + " (have " + ll.keySet() + ")");
