@@ -62,191 +62,192 @@ final class GgmlQuantDot {
     }
 
     /**
+     * One weight row as ggml's kernels multiply it: integer codes (signed for the 32-value
+     * types; unsigned for the K-quants, whose offsets ggml applies through the mins or the
+     * activation sums), the blocks' F16 scales d and dmin, and the runs' integer scales and mins.
+     */
+    record RowCodes(float[] q, float[] d, float[] dmin, int[] sc, int[] mn) {
+        static RowCodes decode(GgmlType type, byte[] raw, int cols) {
+            float[] q = new float[cols];
+            byte[] v = new byte[256];
+            switch (type) {
+                case Q6_K -> {
+                    int blocks = cols / 256;
+                    float[] d = new float[blocks];
+                    int[] sc = new int[16 * blocks];
+                    for (int b = 0; b < blocks; b++) {
+                        int so = 210 * b;
+                        Q6KBlock.unpack(raw, so, v);
+                        for (int i = 0; i < 256; i++) q[256 * b + i] = v[i] + 32;
+                        for (int j = 0; j < 16; j++) sc[16 * b + j] = raw[so + 192 + j];
+                        d[b] = Bytes.f16(raw, so + 208);
+                    }
+                    return new RowCodes(q, d, null, sc, null);
+                }
+                case Q4_K, Q5_K -> {
+                    boolean five = type == GgmlType.Q5_K;
+                    int blocks = cols / 256, size = five ? 176 : 144;
+                    float[] d = new float[blocks], dmin = new float[blocks];
+                    int[] sc = new int[8 * blocks], mn = new int[8 * blocks], sm = new int[2];
+                    Q45KBlock dec = new Q45KBlock(five);
+                    for (int b = 0; b < blocks; b++) {
+                        dec.unpack(raw, b * size, v, false);
+                        for (int i = 0; i < 256; i++) q[256 * b + i] = v[i];
+                        for (int j = 0; j < 8; j++) {
+                            Q45KBlock.scaleMin(raw, b * size + 4, j, sm);
+                            sc[8 * b + j] = sm[0];
+                            mn[8 * b + j] = sm[1];
+                        }
+                        d[b] = Bytes.f16(raw, b * size);
+                        dmin[b] = Bytes.f16(raw, b * size + 2);
+                    }
+                    return new RowCodes(q, d, dmin, sc, mn);
+                }
+                default -> {
+                    int blocks = cols / 32, bytes = type.bytesPerBlock();
+                    float[] d = new float[blocks];
+                    for (int b = 0; b < blocks; b++) {
+                        BlockDot.unpack32(type, raw, b * bytes, v);
+                        for (int i = 0; i < 32; i++) q[32 * b + i] = v[i];
+                        d[b] = Bytes.f16(raw, b * bytes);
+                    }
+                    return new RowCodes(q, d, null, null, null);
+                }
+            }
+        }
+    }
+
+    /**
      * Outputs of weight rows [r0, r0 + n) for every token in the given order:
-     * y[yo + t·ldy + k] for row r0 + k.
+     * y[yo + t·ldy + k] for row r0 + k. The vector kernels ({@link GgmlQuantLanes}) take the
+     * tokens they cover, {@link #dot} the rest (all of them on the scalar path).
      *
-     * @param type  the weights' type (a 32-value type with Q8_0 activations)
+     * @param type  the weights' type
      * @param data  the rows
      * @param cols  values per row
      * @param order the kernel's float order ({@link #orderFor})
      * @param x     the activations, quantized
+     * @param lanes the same activations laid out for the vector kernels, or null for the scalar path
      * @param r0    the first row
      * @param n     rows
      * @param y     receives the outputs
      * @param yo    index in y of (token 0, row r0)
      * @param ldy   distance in y between two tokens
      */
-    static void product(GgmlType type, MemorySegment data, int cols, Order order, Q8Rows x, int r0, int n, float[] y, int yo, int ldy) {
-        if (order == Order.Q6_K) {
-            q6K(data, cols, x, r0, n, y, yo, ldy);
-            return;
-        }
-        if (order == Order.Q4_K_REPACKED || order == Order.Q4_K || order == Order.Q5_K) {
-            q45K(order, data, cols, x, r0, n, y, yo, ldy);
-            return;
-        }
-        int blocks = cols / 32, tokens = x.rows().length, bytes = type.bytesPerBlock();
-        long rowBytes = (long) blocks * bytes;
-        byte[] raw = new byte[(int) rowBytes], qw = new byte[cols];
-        float[] dw = new float[blocks], acc = new float[LANES];
+    static void product(GgmlType type, MemorySegment data, int cols, Order order, Q8Rows x, GgmlQuantLanes.Tokens lanes,
+                        int r0, int n, float[] y, int yo, int ldy) {
+        long rowBytes = type.bytesFor(cols);
+        byte[] raw = new byte[(int) rowBytes];
+        int tokens = x.rows().length;
         for (int k = 0; k < n; k++) {
             MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (r0 + k) * rowBytes, raw, 0, raw.length);
-            byte[] block = new byte[32];
-            for (int b = 0; b < blocks; b++) {
-                BlockDot.unpack32(type, raw, b * bytes, block);
-                System.arraycopy(block, 0, qw, b * 32, 32);
-                dw[b] = Bytes.f16(raw, b * bytes);
-            }
-            for (int t = 0; t < tokens; t++) {
-                byte[] q = x.rows()[t].q();
-                float[] d = x.rows()[t].d();
-                float out;
-                if (order == Order.REPACKED) {
-                    out = 0;
-                    for (int b = 0; b < blocks; b++) out = Math.fma((float) BlockDot.intDotScalar(qw, 32 * b, q, 32 * b, 32), dw[b] * d[b], out);
-                } else {
-                    java.util.Arrays.fill(acc, 0f);
-                    for (int b = 0; b < blocks; b++) {
-                        float scale = dw[b] * d[b];
-                        for (int j = 0; j < LANES; j++) {
-                            int i = 32 * b + 4 * j;
-                            int s = qw[i] * q[i] + qw[i + 1] * q[i + 1] + qw[i + 2] * q[i + 2] + qw[i + 3] * q[i + 3];
-                            acc[j] = Math.fma(scale, (float) s, acc[j]);
-                        }
-                    }
-                    out = GgmlOrder.halvingSum(acc, 0, LANES);
-                }
-                y[yo + t * ldy + k] = out;
-            }
+            RowCodes w = RowCodes.decode(type, raw, cols);
+            int done = lanes == null ? 0 : GgmlQuantLanes.row(order, w, lanes, y, yo, ldy, k);
+            for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], tokens > 3 && t < tokens - tokens % 4);
         }
     }
 
     /**
-     * {@code ggml_vec_dot_q6_K_q8_K} as the x86 builds compile it (its AVX2 branch, AVX-512
-     * builds included), for every token: eight float lanes; per 256-value block, lane L gets
-     * fma(d_x·d_w, its integer, lane), where its integer is, over the block's eight runs of 32
-     * values c, the run's scale (of its first or second 16 as L &lt; 4) times the products of the
-     * unsigned 6-bit codes at 32c + 4L..4L+3, less 32 times the scaled activation sums of the
-     * block's 16-value groups 2L and 2L + 1; the lanes are then halved.
+     * One output, scalar: the reference of the vector kernels.
+     *
+     * @param gemm for Q4_K's repacked kernels, whether the token is in repack.cpp's gemm (a whole four) or its gemv
      */
-    private static void q6K(MemorySegment data, int cols, Q8Rows x, int r0, int n, float[] y, int yo, int ldy) {
-        int blocks = cols / 256, tokens = x.rows().length;
-        long rowBytes = (long) blocks * 210;
-        byte[] raw = new byte[(int) rowBytes], u = new byte[cols];
-        float[] acc = new float[LANES];
-        for (int k = 0; k < n; k++) {
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (r0 + k) * rowBytes, raw, 0, raw.length);
-            byte[] v = new byte[256];
-            for (int b = 0; b < blocks; b++) {
-                Q6KBlock.unpack(raw, b * 210, v);
-                for (int i = 0; i < 256; i++) u[256 * b + i] = (byte) (v[i] + 32);
-            }
-            for (int t = 0; t < tokens; t++) {
-                BlockDot.Q8 a = x.rows()[t];
-                java.util.Arrays.fill(acc, 0f);
+    static float dot(Order order, RowCodes w, BlockDot.Q8 a, boolean gemm) {
+        float[] wq = w.q(), acc = new float[LANES];
+        byte[] q = a.q();
+        int blocks = w.d().length;
+        switch (order) {
+            case TINYBLAS -> {
                 for (int b = 0; b < blocks; b++) {
-                    int so = b * 210, qo = 256 * b;
-                    float d = a.d()[b] * Bytes.f16(raw, so + 208);
+                    float scale = w.d()[b] * a.d()[b];
+                    for (int j = 0; j < LANES; j++) acc[j] = Math.fma(scale, (float) intDot(wq, q, 32 * b + 4 * j, 4), acc[j]);
+                }
+                return GgmlOrder.halvingSum(acc, 0, LANES);
+            }
+            case REPACKED -> {
+                float out = 0;
+                for (int b = 0; b < blocks; b++) out = Math.fma((float) intDot(wq, q, 32 * b, 32), w.d()[b] * a.d()[b], out);
+                return out;
+            }
+            case Q6_K -> {
+                // ggml_vec_dot_q6_K_q8_K (AVX2 branch): lane L holds, per run c of 32, the run's
+                // scale (first or second 16 as L < 4) times the products at 32c + 4L..4L+3, less 32
+                // times the scaled activation sums of 16-value groups 2L and 2L + 1.
+                for (int b = 0; b < blocks; b++) {
+                    float d = a.d()[b] * w.d()[b];
                     for (int lane = 0; lane < LANES; lane++) {
                         int sum = 0;
-                        for (int c = 0; c < 8; c++) {
-                            int sc = raw[so + 192 + 2 * c + (lane >= 4 ? 1 : 0)];
-                            int i = qo + 32 * c + 4 * lane, p = 0;
-                            for (int e = 0; e < 4; e++) p += u[i + e] * a.q()[i + e];
-                            sum += sc * p;
-                        }
+                        for (int c = 0; c < 8; c++) sum += w.sc()[16 * b + 2 * c + (lane >= 4 ? 1 : 0)] * intDot(wq, q, 256 * b + 32 * c + 4 * lane, 4);
                         int g = 16 * b + 2 * lane;
-                        sum -= 32 * (a.bsums()[g] * raw[so + 192 + 2 * lane] + a.bsums()[g + 1] * raw[so + 192 + 2 * lane + 1]);
+                        sum -= 32 * (a.bsums()[g] * w.sc()[g] + a.bsums()[g + 1] * w.sc()[g + 1]);
                         acc[lane] = Math.fma(d, (float) sum, acc[lane]);
                     }
                 }
-                y[yo + t * ldy + k] = GgmlOrder.halvingSum(acc, 0, LANES);
+                return GgmlOrder.halvingSum(acc, 0, LANES);
             }
-        }
-    }
-
-    /**
-     * Q4_K through repack.cpp's 8×8 kernels (rows a multiple of 8) and Q5_K through
-     * {@code ggml_vec_dot_q5_K_q8_K}'s AVX2 branch. Per 256-value block both take the integer
-     * Σ_runs scale·(codes·activations) and the integer Σ_runs min·(the run's activation sum).
-     * Q4_K keeps one float per output for each: fma(integer, d_w·d_x, sum) and fma(mins,
-     * dmin_w·d_x, sum), subtracted at the end. Q5_K keeps eight lanes for the first (lane L the
-     * products at 32c + 4L..4L+3 of every run c, times the run's scale), fma'd with d_x·d_w and
-     * halved at the end, and adds (−d_x)·dmin_w·mins to one float per block, added last.
-     */
-    private static void q45K(Order order, MemorySegment data, int cols, Q8Rows x, int r0, int n, float[] y, int yo, int ldy) {
-        boolean five = order == Order.Q5_K, lanes = order != Order.Q4_K_REPACKED;
-        int blocks = cols / 256, tokens = x.rows().length, size = five ? 176 : 144;
-        long rowBytes = (long) blocks * size;
-        byte[] raw = new byte[(int) rowBytes], u = new byte[cols];
-        int[] sc = new int[blocks * 8], mn = new int[blocks * 8], sm = new int[2];
-        float[] acc = new float[LANES], accM = new float[4];
-        Q45KBlock dec = new Q45KBlock(five);
-        for (int k = 0; k < n; k++) {
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (r0 + k) * rowBytes, raw, 0, raw.length);
-            byte[] v = new byte[256];
-            for (int b = 0; b < blocks; b++) {
-                dec.unpack(raw, b * size, v, false);
-                System.arraycopy(v, 0, u, 256 * b, 256);
-                for (int j = 0; j < 8; j++) {
-                    Q45KBlock.scaleMin(raw, b * size + 4, j, sm);
-                    sc[8 * b + j] = sm[0];
-                    mn[8 * b + j] = sm[1];
-                }
-            }
-            for (int t = 0; t < tokens; t++) {
-                BlockDot.Q8 a = x.rows()[t];
-                byte[] q = a.q();
-                boolean gemm = tokens > 3 && t < tokens - tokens % 4;
+            case Q4_K_REPACKED -> {
                 float sum = 0, mins = 0;
-                java.util.Arrays.fill(acc, 0f);
-                java.util.Arrays.fill(accM, 0f);
                 for (int b = 0; b < blocks; b++) {
-                    int so = b * size, qo = 256 * b;
-                    float dw = Bytes.f16(raw, so), dminw = Bytes.f16(raw, so + 2), dx = a.d()[b];
-                    int minInt = 0;
-                    for (int j = 0; j < 8; j++) minInt += mn[8 * b + j] * (a.bsums()[16 * b + 2 * j] + a.bsums()[16 * b + 2 * j + 1]);
-                    if (lanes) {
-                        for (int lane = 0; lane < LANES; lane++) {
-                            int li = 0;
-                            for (int c = 0; c < 8; c++) {
-                                int i = qo + 32 * c + 4 * lane, p = 0;
-                                for (int e = 0; e < 4; e++) p += u[i + e] * q[i + e];
-                                li += sc[8 * b + c] * p;
-                            }
-                            acc[lane] = Math.fma(dx * dw, (float) li, acc[lane]);
-                        }
-                        if (five) {
-                            mins = Math.fma(-dx * dminw, (float) minInt, mins);
-                        } else {
-                            // ggml_vec_dot_q4_K_q8_K keeps four float lanes of min terms, runs 2p and 2p + 1 in lane p.
-                            for (int p = 0; p < 4; p++) {
-                                int g = 16 * b + 4 * p;
-                                int mi = mn[8 * b + 2 * p] * (a.bsums()[g] + a.bsums()[g + 1]) + mn[8 * b + 2 * p + 1] * (a.bsums()[g + 2] + a.bsums()[g + 3]);
-                                accM[p] = Math.fma(-dx * dminw, (float) mi, accM[p]);
-                            }
-                        }
-                    } else if (gemm) {
+                    float dx = a.d()[b];
+                    if (gemm) {
                         // repack.cpp's gemm (token rows in fours): one fma per 64 values.
                         for (int sb = 0; sb < 4; sb++) {
-                            int c0 = 2 * sb, c1 = c0 + 1, g = 16 * b + 4 * sb;
-                            int is = sc[8 * b + c0] * BlockDot.intDotScalar(u, qo + 32 * c0, q, qo + 32 * c0, 32)
-                                    + sc[8 * b + c1] * BlockDot.intDotScalar(u, qo + 32 * c1, q, qo + 32 * c1, 32);
-                            int ms = mn[8 * b + c0] * (a.bsums()[g] + a.bsums()[g + 1]) + mn[8 * b + c1] * (a.bsums()[g + 2] + a.bsums()[g + 3]);
-                            sum = Math.fma((float) is, dw * dx, sum);
-                            mins = Math.fma((float) ms, dminw * dx, mins);
+                            int c0 = 8 * b + 2 * sb, c1 = c0 + 1, g = 16 * b + 4 * sb;
+                            int is = w.sc()[c0] * intDot(wq, q, 32 * c0, 32) + w.sc()[c1] * intDot(wq, q, 32 * c1, 32);
+                            int ms = w.mn()[c0] * (a.bsums()[g] + a.bsums()[g + 1]) + w.mn()[c1] * (a.bsums()[g + 2] + a.bsums()[g + 3]);
+                            sum = Math.fma((float) is, w.d()[b] * dx, sum);
+                            mins = Math.fma((float) ms, w.dmin()[b] * dx, mins);
                         }
                     } else {
                         // Its gemv (the last tokens % 4 rows): one fma per 256 values.
                         int total = 0;
-                        for (int c = 0; c < 8; c++) total += sc[8 * b + c] * BlockDot.intDotScalar(u, qo + 32 * c, q, qo + 32 * c, 32);
-                        sum = Math.fma((float) total, dw * dx, sum);
-                        mins = Math.fma((float) minInt, dminw * dx, mins);
+                        for (int c = 8 * b; c < 8 * b + 8; c++) total += w.sc()[c] * intDot(wq, q, 32 * c, 32);
+                        sum = Math.fma((float) total, w.d()[b] * dx, sum);
+                        mins = Math.fma((float) minSum(w, a, b), w.dmin()[b] * dx, mins);
                     }
                 }
-                y[yo + t * ldy + k] = five ? GgmlOrder.halvingSum(acc, 0, LANES) + mins
-                        : lanes ? GgmlOrder.halvingSum(acc, 0, LANES) + GgmlOrder.halvingSum(accM, 0, 4) : sum - mins;
+                return sum - mins;
             }
+            case Q4_K, Q5_K -> {
+                // ggml_vec_dot_q{4,5}_K_q8_K (AVX2 branch): lane L the products at 32c + 4L..4L+3
+                // of every run c times the run's scale; the mins in four float lanes (Q4_K) or one (Q5_K).
+                float[] accM = new float[4];
+                float mins = 0;
+                for (int b = 0; b < blocks; b++) {
+                    float dx = a.d()[b];
+                    for (int lane = 0; lane < LANES; lane++) {
+                        int li = 0;
+                        for (int c = 8 * b; c < 8 * b + 8; c++) li += w.sc()[c] * intDot(wq, q, 32 * c + 4 * lane, 4);
+                        acc[lane] = Math.fma(dx * w.d()[b], (float) li, acc[lane]);
+                    }
+                    if (order == Order.Q5_K) {
+                        mins = Math.fma(-dx * w.dmin()[b], (float) minSum(w, a, b), mins);
+                    } else {
+                        for (int p = 0; p < 4; p++) {
+                            int g = 16 * b + 4 * p, c = 8 * b + 2 * p;
+                            int mi = w.mn()[c] * (a.bsums()[g] + a.bsums()[g + 1]) + w.mn()[c + 1] * (a.bsums()[g + 2] + a.bsums()[g + 3]);
+                            accM[p] = Math.fma(-dx * w.dmin()[b], (float) mi, accM[p]);
+                        }
+                    }
+                }
+                float lanes = GgmlOrder.halvingSum(acc, 0, LANES);
+                return order == Order.Q5_K ? lanes + mins : lanes + GgmlOrder.halvingSum(accM, 0, 4);
+            }
+            default -> throw new IllegalStateException(String.valueOf(order));
         }
+    }
+
+    /** Σ over the block's runs of min · (the run's activation sum). */
+    private static int minSum(RowCodes w, BlockDot.Q8 a, int b) {
+        int m = 0;
+        for (int j = 0; j < 8; j++) m += w.mn()[8 * b + j] * (a.bsums()[16 * b + 2 * j] + a.bsums()[16 * b + 2 * j + 1]);
+        return m;
+    }
+
+    /** Σ_{i<n} w[from + i]·q[from + i], integers. */
+    private static int intDot(float[] w, byte[] q, int from, int n) {
+        int s = 0;
+        for (int i = from; i < from + n; i++) s += (int) w[i] * q[i];
+        return s;
     }
 }

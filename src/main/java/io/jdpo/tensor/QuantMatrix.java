@@ -112,7 +112,8 @@ public final class QuantMatrix {
         GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, tokens) : null;
         if (order != null) {
             GgmlQuantDot.Q8Rows x = GgmlQuantDot.Q8Rows.of(type, input, tokens, cols, par);
-            par.forRange(rows, PANEL, (r0, r1) -> GgmlQuantDot.product(type, data, cols, order, x, r0, r1 - r0, y, r0, rows));
+            GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(x, cols) : null;
+            par.forRange(rows, PANEL, (r0, r1) -> GgmlQuantDot.product(type, data, cols, order, x, lanes, r0, r1 - r0, y, r0, rows));
             return;
         }
         Rounded x = round(input, tokens, Simd.VECTOR, par);
@@ -243,12 +244,13 @@ public final class QuantMatrix {
         GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, tokens) : null;
         if (order != null) {
             GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(type, input, tokens, cols, par);
+            GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols) : null;
             par.forRange(rows, PANEL, (r0, r1) -> {
                 PanelSink sink = sinkForRange.apply(r0);
                 float[] y = PANEL_OUT.get(tokens * PANEL);
                 for (int p = r0; p < r1; p += PANEL) {
                     int n = Math.min(PANEL, r1 - p);
-                    GgmlQuantDot.product(type, data, cols, order, q, p, n, y, 0, n);
+                    GgmlQuantDot.product(type, data, cols, order, q, lanes, p, n, y, 0, n);
                     sink.accept(p, n, y);
                 }
             });
