@@ -30,7 +30,7 @@ final class GgmlQuantDot {
     }
 
     /** The float orders of llama.cpp's quantized kernels on x86 that this class reproduces. */
-    enum Order { TINYBLAS, REPACKED, Q6_K, Q4_K_REPACKED, Q4_K, Q5_K }
+    enum Order { TINYBLAS, REPACKED, Q8_1_LANES, Q6_K, Q4_K_REPACKED, Q4_K, Q5_K }
 
     /** llama.cpp's kernel for a product of these weights over this many tokens, or null when this class has none. */
     static Order orderFor(GgmlType type, int cols, int rows, int tokens) {
@@ -38,6 +38,7 @@ final class GgmlQuantDot {
         return switch (type) {
             case Q4_0, IQ4_NL -> rows % 8 == 0 ? Order.REPACKED : tokens >= 2 ? Order.TINYBLAS : null;
             case Q8_0, Q5_0 -> tokens >= 2 ? Order.TINYBLAS : null;
+            case Q4_1, Q5_1 -> Order.Q8_1_LANES;
             case Q6_K -> cols % 256 == 0 ? Order.Q6_K : null;
             case Q4_K -> cols % 256 == 0 ? (rows % 8 == 0 ? Order.Q4_K_REPACKED : Order.Q4_K) : null;
             case Q5_K -> cols % 256 == 0 ? Order.Q5_K : null;
@@ -105,13 +106,15 @@ final class GgmlQuantDot {
                 }
                 default -> {
                     int blocks = cols / 32, bytes = type.bytesPerBlock();
-                    float[] d = new float[blocks];
+                    boolean withMin = type == GgmlType.Q4_1 || type == GgmlType.Q5_1;
+                    float[] d = new float[blocks], m = withMin ? new float[blocks] : null;
                     for (int b = 0; b < blocks; b++) {
                         BlockDot.unpack32(type, raw, b * bytes, v);
                         for (int i = 0; i < 32; i++) q[32 * b + i] = v[i];
                         d[b] = Bytes.f16(raw, b * bytes);
+                        if (withMin) m[b] = Bytes.f16(raw, b * bytes + 2);
                     }
-                    return new RowCodes(q, d, null, null, null);
+                    return new RowCodes(q, d, m, null, null);
                 }
             }
         }
@@ -163,6 +166,17 @@ final class GgmlQuantDot {
                     for (int j = 0; j < LANES; j++) acc[j] = Math.fma(scale, (float) intDot(wq, q, 32 * b + 4 * j, 4), acc[j]);
                 }
                 return GgmlOrder.halvingSum(acc, 0, LANES);
+            }
+            case Q8_1_LANES -> {
+                // ggml_vec_dot_q{4,5}_1_q8_1 (AVX2): tinyBLAS's lanes on the unsigned codes, and
+                // the blocks' min · s (Q8_1's F16 block sum) fused into one float, added last.
+                float summs = 0;
+                for (int b = 0; b < blocks; b++) {
+                    summs = Math.fma(w.dmin()[b], a.s()[b], summs);
+                    float scale = w.d()[b] * a.d()[b];
+                    for (int j = 0; j < LANES; j++) acc[j] = Math.fma(scale, (float) intDot(wq, q, 32 * b + 4 * j, 4), acc[j]);
+                }
+                return GgmlOrder.halvingSum(acc, 0, LANES) + summs;
             }
             case REPACKED -> {
                 float out = 0;

@@ -24,19 +24,23 @@ final class GgmlQuantLanes {
     }
 
     /** The activations of one product with V tokens per group: values, scales and 16-value sums, each lane-major. */
-    record Tokens(int tokens, float[][] q, float[][] d, float[][] bsums) {
+    record Tokens(int tokens, float[][] q, float[][] d, float[][] s, float[][] bsums) {
         static Tokens of(GgmlQuantDot.Q8Rows x, int cols) {
             int tokens = x.rows().length, groups = (tokens + V - 1) / V;
             int blocks = x.rows()[0].d().length, sums = cols / 16;
-            float[][] q = new float[groups][cols * V], d = new float[groups][blocks * V], bs = new float[groups][sums * V];
+            float[][] q = new float[groups][cols * V], d = new float[groups][blocks * V], s = new float[groups][blocks * V];
+            float[][] bs = new float[groups][sums * V];
             for (int t = 0; t < tokens; t++) {
                 BlockDot.Q8 r = x.rows()[t];
                 int g = t / V, lane = t % V;
                 for (int i = 0; i < cols; i++) q[g][i * V + lane] = r.q()[i];
-                for (int b = 0; b < blocks; b++) d[g][b * V + lane] = r.d()[b];
-                for (int s = 0; s < sums; s++) bs[g][s * V + lane] = r.bsums()[s];
+                for (int b = 0; b < blocks; b++) {
+                    d[g][b * V + lane] = r.d()[b];
+                    s[g][b * V + lane] = r.s()[b];
+                }
+                for (int k = 0; k < sums; k++) bs[g][k * V + lane] = r.bsums()[k];
             }
-            return new Tokens(tokens, q, d, bs);
+            return new Tokens(tokens, q, d, s, bs);
         }
     }
 
@@ -54,7 +58,7 @@ final class GgmlQuantLanes {
     /** Lane L of ggml's eight float lanes (tinyBLAS_Q0, the K-quants' vec_dot) over all blocks, for the group's tokens. */
     private static FloatVector lane(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w, float[] q, float[] d, float[] bs, int lane) {
         return switch (order) {
-            case TINYBLAS -> tinyBlasLane(w, q, d, lane);
+            case TINYBLAS, Q8_1_LANES -> tinyBlasLane(w, q, d, lane);
             case Q4_K, Q5_K -> q5kLane(w, q, d, lane);
             default -> q6kLane(w, q, d, bs, lane);
         };
@@ -83,6 +87,7 @@ final class GgmlQuantLanes {
             FloatVector out = switch (order) {
                 case TINYBLAS, Q6_K -> halve(order, w, q, d, bs);
                 case REPACKED -> repacked(w, q, d);
+                case Q8_1_LANES -> halve(order, w, q, d, bs).add(minTerms(w, x.s()[g]));
                 case Q4_K_REPACKED -> q4kGemm(w, q, d, bs);
                 case Q5_K -> halve(order, w, q, d, bs).add(q5kMins(w, d, bs));
                 case Q4_K -> halve(order, w, q, d, bs).add(q4kMins(w, d, bs));
@@ -97,6 +102,13 @@ final class GgmlQuantLanes {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < w.d().length; b++) acc = at(d, b).mul(w.d()[b]).fma(dot(q, w.q(), 32 * b + 4 * lane, 4), acc);
         return acc;
+    }
+
+    /** Q4_1/Q5_1: Σ_b fma(min_b, s_b, ·), Q8_1's F16 block sums times the weights' block minimums. */
+    private static FloatVector minTerms(GgmlQuantDot.RowCodes w, float[] s) {
+        FloatVector sum = FloatVector.zero(F);
+        for (int b = 0; b < w.d().length; b++) sum = at(s, b).fma(FloatVector.broadcast(F, w.dmin()[b]), sum);
+        return sum;
     }
 
     private static FloatVector repacked(GgmlQuantDot.RowCodes w, float[] q, float[] d) {
