@@ -30,7 +30,7 @@ final class GgmlQuantDot {
     }
 
     /** The float orders of llama.cpp's quantized kernels on x86 that this class reproduces. */
-    enum Order { TINYBLAS, REPACKED, Q8_1_LANES, Q6_K, Q4_K_REPACKED, Q4_K, Q5_K }
+    enum Order { TINYBLAS, REPACKED, Q8_1_LANES, Q3_K, Q6_K, Q4_K_REPACKED, Q4_K, Q5_K }
 
     /** llama.cpp's kernel for a product of these weights over this many tokens, or null when this class has none. */
     static Order orderFor(GgmlType type, int cols, int rows, int tokens) {
@@ -40,6 +40,7 @@ final class GgmlQuantDot {
             case Q8_0, Q5_0 -> tokens >= 2 ? Order.TINYBLAS : null;
             case Q4_1, Q5_1 -> Order.Q8_1_LANES;
             case Q6_K -> cols % 256 == 0 ? Order.Q6_K : null;
+            case Q3_K -> cols % 256 == 0 ? Order.Q3_K : null;
             case Q4_K -> cols % 256 == 0 ? (rows % 8 == 0 ? Order.Q4_K_REPACKED : Order.Q4_K) : null;
             case Q5_K -> cols % 256 == 0 ? Order.Q5_K : null;
             default -> null;
@@ -82,6 +83,20 @@ final class GgmlQuantDot {
                         for (int i = 0; i < 256; i++) q[256 * b + i] = v[i] + 32;
                         for (int j = 0; j < 16; j++) sc[16 * b + j] = raw[so + 192 + j];
                         d[b] = Bytes.f16(raw, so + 208);
+                    }
+                    return new RowCodes(q, d, null, sc, null);
+                }
+                case Q3_K -> {
+                    int blocks = cols / 256;
+                    float[] d = new float[blocks];
+                    int[] sc = new int[16 * blocks], six = new int[16];
+                    for (int b = 0; b < blocks; b++) {
+                        int so = 110 * b;
+                        Q3KBlock.unpack(raw, so, v);
+                        for (int i = 0; i < 256; i++) q[256 * b + i] = v[i];
+                        Q3KBlock.scales(raw, so + 96, six);
+                        for (int j = 0; j < 16; j++) sc[16 * b + j] = six[j] - 32;
+                        d[b] = Bytes.f16(raw, so + 108);
                     }
                     return new RowCodes(q, d, null, sc, null);
                 }
@@ -182,6 +197,19 @@ final class GgmlQuantDot {
                 float out = 0;
                 for (int b = 0; b < blocks; b++) out = Math.fma((float) intDot(wq, q, 32 * b, 32), w.d()[b] * a.d()[b], out);
                 return out;
+            }
+            case Q3_K -> {
+                // ggml_vec_dot_q3_K_q8_K (AVX2 branch): lane L holds, per run c of 32, the run's
+                // scale (first or second 16 as L < 4) times the signed products at 32c + 4L..4L+3.
+                for (int b = 0; b < blocks; b++) {
+                    float d = a.d()[b] * w.d()[b];
+                    for (int lane = 0; lane < LANES; lane++) {
+                        int sum = 0;
+                        for (int c = 0; c < 8; c++) sum += w.sc()[16 * b + 2 * c + (lane >= 4 ? 1 : 0)] * intDot(wq, q, 256 * b + 32 * c + 4 * lane, 4);
+                        acc[lane] = Math.fma(d, (float) sum, acc[lane]);
+                    }
+                }
+                return GgmlOrder.halvingSum(acc, 0, LANES);
             }
             case Q6_K -> {
                 // ggml_vec_dot_q6_K_q8_K (AVX2 branch): lane L holds, per run c of 32, the run's

@@ -60,6 +60,7 @@ final class GgmlQuantLanes {
         return switch (order) {
             case TINYBLAS, Q8_1_LANES -> tinyBlasLane(w, q, d, lane);
             case Q4_K, Q5_K -> q5kLane(w, q, d, lane);
+            case Q3_K -> q3kLane(w, q, d, lane);
             default -> q6kLane(w, q, d, bs, lane);
         };
     }
@@ -85,7 +86,7 @@ final class GgmlQuantLanes {
         for (int g = 0; g < groups; g++) {
             float[] q = x.q()[g], d = x.d()[g], bs = x.bsums()[g];
             FloatVector out = switch (order) {
-                case TINYBLAS, Q6_K -> halve(order, w, q, d, bs);
+                case TINYBLAS, Q3_K, Q6_K -> halve(order, w, q, d, bs);
                 case REPACKED -> repacked(w, q, d);
                 case Q8_1_LANES -> halve(order, w, q, d, bs).add(minTerms(w, x.s()[g]));
                 case Q4_K_REPACKED -> q4kGemm(w, q, d, bs);
@@ -168,6 +169,17 @@ final class GgmlQuantLanes {
     private static FloatVector minPair(GgmlQuantDot.RowCodes w, float[] bs, int b, int p) {
         int g = 16 * b + 4 * p, c = 8 * b + 2 * p;
         return at(bs, g).add(at(bs, g + 1)).mul(w.mn()[c]).add(at(bs, g + 2).add(at(bs, g + 3)).mul(w.mn()[c + 1]));
+    }
+
+    private static FloatVector q3kLane(GgmlQuantDot.RowCodes w, float[] q, float[] d, int lane) {
+        FloatVector acc = FloatVector.zero(F);
+        int half = lane >= 4 ? 1 : 0;
+        for (int b = 0; b < w.d().length; b++) {
+            FloatVector sum = FloatVector.zero(F);
+            for (int c = 0; c < 8; c++) sum = dot(q, w.q(), 256 * b + 32 * c + 4 * lane, 4).fma(FloatVector.broadcast(F, w.sc()[16 * b + 2 * c + half]), sum);
+            acc = at(d, b).mul(w.d()[b]).fma(sum, acc);
+        }
+        return acc;
     }
 
     private static FloatVector q6kLane(GgmlQuantDot.RowCodes w, float[] q, float[] d, float[] bs, int lane) {

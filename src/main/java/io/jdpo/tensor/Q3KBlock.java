@@ -21,7 +21,7 @@ final class Q3KBlock implements BlockDecoder {
         for (int i = 0; i < 16; i++) out[i] = (byte) (aux[i / 4] >>> (8 * (i % 4)));
     }
 
-    private static void unpack(byte[] s, int so, byte[] q) {
+    static void unpack(byte[] s, int so, byte[] q) {
         int o = 0, m = 1;
         for (int half = 0; half < 2; half++) {
             int qs = so + 32 + 32 * half;

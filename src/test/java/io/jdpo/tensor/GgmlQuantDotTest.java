@@ -24,7 +24,7 @@ class GgmlQuantDotTest {
         Assumptions.assumeTrue(GgmlOrder.LANES > 0, "ggml's order is known only for x86 builds");
         Random rnd = new Random(5);
         int cols = 512;
-        for (GgmlType type : new GgmlType[]{GgmlType.Q8_0, GgmlType.Q5_0, GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.Q4_0, GgmlType.IQ4_NL, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+        for (GgmlType type : new GgmlType[]{GgmlType.Q8_0, GgmlType.Q5_0, GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.Q4_0, GgmlType.IQ4_NL, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
             for (int rows : new int[]{8, 12}) {
                 float[] wf = new float[rows * cols];
                 for (int i = 0; i < wf.length; i++) wf[i] = (float) rnd.nextGaussian();
