@@ -30,7 +30,7 @@ final class GgmlQuantDot {
     }
 
     /** The float orders of llama.cpp's quantized kernels on x86 that this class reproduces. */
-    enum Order { TINYBLAS, REPACKED, Q8_1_LANES, Q3_K, Q6_K, Q4_K_REPACKED, Q4_K, Q5_K }
+    enum Order { TINYBLAS, REPACKED, Q8_1_LANES, Q3_K, Q6_K, Q4_K_REPACKED, Q4_K, Q5_K, IQ4_XS_PANEL }
 
     /** llama.cpp's kernel for a product of these weights over this many tokens, or null when this class has none. */
     static Order orderFor(GgmlType type, int cols, int rows, int tokens) {
@@ -41,6 +41,8 @@ final class GgmlQuantDot {
             case Q4_1, Q5_1 -> Order.Q8_1_LANES;
             case Q6_K -> cols % 256 == 0 ? Order.Q6_K : null;
             case Q3_K -> cols % 256 == 0 ? Order.Q3_K : null;
+            // iqp.cpp's panel gemm takes eight tokens or more (GGML_IQP_MIN_BATCH) on rows in eights.
+            case IQ4_XS -> cols % 256 == 0 && rows % 8 == 0 && tokens >= 8 ? Order.IQ4_XS_PANEL : null;
             case Q4_K -> cols % 256 == 0 ? (rows % 8 == 0 ? Order.Q4_K_REPACKED : Order.Q4_K) : null;
             case Q5_K -> cols % 256 == 0 ? Order.Q5_K : null;
             default -> null;
@@ -83,6 +85,24 @@ final class GgmlQuantDot {
                         for (int i = 0; i < 256; i++) q[256 * b + i] = v[i] + 32;
                         for (int j = 0; j < 16; j++) sc[16 * b + j] = raw[so + 192 + j];
                         d[b] = Bytes.f16(raw, so + 208);
+                    }
+                    return new RowCodes(q, d, null, sc, null);
+                }
+                case IQ4_XS -> {
+                    int blocks = cols / 256;
+                    float[] d = new float[blocks];
+                    int[] sc = new int[8 * blocks];
+                    for (int b = 0; b < blocks; b++) {
+                        int so = 136 * b;
+                        for (int ib = 0; ib < 8; ib++) {
+                            sc[8 * b + ib] = IQ4XSBlock.scale(raw, so, ib);
+                            for (int j = 0; j < 16; j++) {
+                                int c = raw[so + 8 + 16 * ib + j] & 0xFF;
+                                q[256 * b + 32 * ib + j] = IQ4NLBlock.VALUES[c & 0xF];
+                                q[256 * b + 32 * ib + j + 16] = IQ4NLBlock.VALUES[c >>> 4];
+                            }
+                        }
+                        d[b] = Bytes.f16(raw, so);
                     }
                     return new RowCodes(q, d, null, sc, null);
                 }
@@ -196,6 +216,16 @@ final class GgmlQuantDot {
             case REPACKED -> {
                 float out = 0;
                 for (int b = 0; b < blocks; b++) out = Math.fma((float) intDot(wq, q, 32 * b, 32), w.d()[b] * a.d()[b], out);
+                return out;
+            }
+            case IQ4_XS_PANEL -> {
+                // iqp.cpp's panel gemm: per 256 values one integer, Σ runs scale·(values·activations), fma'd with d_w·d_x.
+                float out = 0;
+                for (int b = 0; b < blocks; b++) {
+                    int sum = 0;
+                    for (int c = 8 * b; c < 8 * b + 8; c++) sum += w.sc()[c] * intDot(wq, q, 32 * c, 32);
+                    out = Math.fma((float) sum, w.d()[b] * a.d()[b], out);
+                }
                 return out;
             }
             case Q3_K -> {

@@ -88,6 +88,7 @@ final class GgmlQuantLanes {
             FloatVector out = switch (order) {
                 case TINYBLAS, Q3_K, Q6_K -> halve(order, w, q, d, bs);
                 case REPACKED -> repacked(w, q, d);
+                case IQ4_XS_PANEL -> iq4xsPanel(w, q, d);
                 case Q8_1_LANES -> halve(order, w, q, d, bs).add(minTerms(w, x.s()[g]));
                 case Q4_K_REPACKED -> q4kGemm(w, q, d, bs);
                 case Q5_K -> halve(order, w, q, d, bs).add(q5kMins(w, d, bs));
@@ -169,6 +170,17 @@ final class GgmlQuantLanes {
     private static FloatVector minPair(GgmlQuantDot.RowCodes w, float[] bs, int b, int p) {
         int g = 16 * b + 4 * p, c = 8 * b + 2 * p;
         return at(bs, g).add(at(bs, g + 1)).mul(w.mn()[c]).add(at(bs, g + 2).add(at(bs, g + 3)).mul(w.mn()[c + 1]));
+    }
+
+    private static FloatVector iq4xsPanel(GgmlQuantDot.RowCodes w, float[] q, float[] d) {
+        FloatVector out = FloatVector.zero(F);
+        for (int b = 0; b < w.d().length; b++) {
+            // A run's scaled sum stays below 2^24, the block's need not: runs are added as ints.
+            IntVector sum = IntVector.zero(I);
+            for (int c = 8 * b; c < 8 * b + 8; c++) sum = sum.add(ints(dot(q, w.q(), 32 * c, 32).mul(w.sc()[c])));
+            out = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(at(d, b).mul(w.d()[b]), out);
+        }
+        return out;
     }
 
     private static FloatVector q3kLane(GgmlQuantDot.RowCodes w, float[] q, float[] d, int lane) {

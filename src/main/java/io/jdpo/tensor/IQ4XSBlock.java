@@ -9,7 +9,7 @@ import io.jdpo.gguf.GgmlType;
 final class IQ4XSBlock implements BlockDecoder {
     public GgmlType type() { return GgmlType.IQ4_XS; }
 
-    private static int scale(byte[] s, int so, int ib) {
+    static int scale(byte[] s, int so, int ib) {
         int low = (s[so + 4 + ib / 2] & 0xFF) >>> (4 * (ib % 2)) & 0xF;
         int high = Bytes.u16(s, so + 2) >>> (2 * ib) & 3;
         return (low | high << 4) - 32;

@@ -139,14 +139,14 @@ public final class QuantMatrix {
     }
 
     /**
-     * Whether the deployed products of these weights are llama.cpp's to the bit (with two
+     * Whether the deployed products of these weights are llama.cpp's to the bit (with eight
      * tokens or more): F32 and F16 in ggml's float order, the 32-value types with Q8_0
      * activations by {@link GgmlQuantDot}.
      *
      * @return true when this matrix's type has ggml's own order here
      */
     public boolean hasGgmlOrder() {
-        return GgmlOrder.LANES > 0 && (type == GgmlType.F32 || type == GgmlType.F16 || GgmlQuantDot.orderFor(type, cols, rows, 2) != null);
+        return GgmlOrder.LANES > 0 && (type == GgmlType.F32 || type == GgmlType.F16 || GgmlQuantDot.orderFor(type, cols, rows, 8) != null);
     }
 
     /**
