@@ -30,7 +30,7 @@ final class GgmlQuantDot {
     }
 
     /** The float orders of llama.cpp's quantized kernels on x86 that this class reproduces. */
-    enum Order { TINYBLAS, REPACKED, Q8_1_LANES, Q3_K, Q6_K, Q4_K_REPACKED, Q4_K, Q5_K, IQ4_XS_PANEL }
+    enum Order { TINYBLAS, REPACKED, Q8_1_LANES, Q2_K_REPACKED, Q3_K, Q6_K, Q4_K_REPACKED, Q4_K, Q5_K, IQ4_XS_PANEL }
 
     /** llama.cpp's kernel for a product of these weights over this many tokens, or null when this class has none. */
     static Order orderFor(GgmlType type, int cols, int rows, int tokens) {
@@ -41,6 +41,8 @@ final class GgmlQuantDot {
             case Q4_1, Q5_1 -> Order.Q8_1_LANES;
             case Q6_K -> cols % 256 == 0 ? Order.Q6_K : null;
             case Q3_K -> cols % 256 == 0 ? Order.Q3_K : null;
+            // repack.cpp takes Q2_K only where ggml has AVX-512; AVX2 builds run ggml_vec_dot_q2_K_q8_K (not reproduced).
+            case Q2_K -> cols % 256 == 0 && rows % 8 == 0 && GgmlOrder.LANES == 16 ? Order.Q2_K_REPACKED : null;
             // iqp.cpp's panel gemm takes eight tokens or more (GGML_IQP_MIN_BATCH) on rows in eights.
             case IQ4_XS -> cols % 256 == 0 && rows % 8 == 0 && tokens >= 8 ? Order.IQ4_XS_PANEL : null;
             case Q4_K -> cols % 256 == 0 ? (rows % 8 == 0 ? Order.Q4_K_REPACKED : Order.Q4_K) : null;
@@ -87,6 +89,23 @@ final class GgmlQuantDot {
                         d[b] = Bytes.f16(raw, so + 208);
                     }
                     return new RowCodes(q, d, null, sc, null);
+                }
+                case Q2_K -> {
+                    int blocks = cols / 256;
+                    float[] d = new float[blocks], dmin = new float[blocks];
+                    int[] sc = new int[16 * blocks], mn = new int[16 * blocks];
+                    for (int b = 0; b < blocks; b++) {
+                        int so = 84 * b;
+                        Q2KBlock.unpack(raw, so, v);
+                        for (int i = 0; i < 256; i++) q[256 * b + i] = v[i];
+                        for (int j = 0; j < 16; j++) {
+                            sc[16 * b + j] = raw[so + j] & 0xF;
+                            mn[16 * b + j] = (raw[so + j] & 0xFF) >>> 4;
+                        }
+                        d[b] = Bytes.f16(raw, so + 80);
+                        dmin[b] = Bytes.f16(raw, so + 82);
+                    }
+                    return new RowCodes(q, d, dmin, sc, mn);
                 }
                 case IQ4_XS -> {
                     int blocks = cols / 256;
@@ -181,7 +200,7 @@ final class GgmlQuantDot {
             MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (r0 + k) * rowBytes, raw, 0, raw.length);
             RowCodes w = RowCodes.decode(type, raw, cols);
             int done = lanes == null ? 0 : GgmlQuantLanes.row(order, w, lanes, y, yo, ldy, k);
-            for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], tokens > 3 && t < tokens - tokens % 4);
+            for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], inGemm(t, tokens));
         }
     }
 
@@ -217,6 +236,24 @@ final class GgmlQuantDot {
                 float out = 0;
                 for (int b = 0; b < blocks; b++) out = Math.fma((float) intDot(wq, q, 32 * b, 32), w.d()[b] * a.d()[b], out);
                 return out;
+            }
+            case Q2_K_REPACKED -> {
+                // repack.cpp's Q2_K kernels: per 128 values (gemm) or 256 (gemv) one integer of
+                // scale·(codes·activations) over 16-value runs and one of min·(run sum).
+                float sum = 0, mins = 0;
+                int step = gemm ? 8 : 16;
+                for (int b = 0; b < blocks; b++) {
+                    for (int j0 = 16 * b; j0 < 16 * b + 16; j0 += step) {
+                        int is = 0, ms = 0;
+                        for (int j = j0; j < j0 + step; j++) {
+                            is += w.sc()[j] * intDot(wq, q, 16 * j, 16);
+                            ms += w.mn()[j] * a.bsums()[j];
+                        }
+                        sum = Math.fma((float) is, w.d()[b] * a.d()[b], sum);
+                        mins = Math.fma((float) ms, w.dmin()[b] * a.d()[b], mins);
+                    }
+                }
+                return sum - mins;
             }
             case IQ4_XS_PANEL -> {
                 // iqp.cpp's panel gemm: per 256 values one integer, Σ runs scale·(values·activations), fma'd with d_w·d_x.
@@ -307,6 +344,11 @@ final class GgmlQuantDot {
             }
             default -> throw new IllegalStateException(String.valueOf(order));
         }
+    }
+
+    /** Whether token t of a product over this many tokens is in repack.cpp's gemm (token rows in whole fours) rather than its gemv. */
+    static boolean inGemm(int t, int tokens) {
+        return tokens > 3 && t < tokens - tokens % 4;
     }
 
     /** Σ over the block's runs of min · (the run's activation sum). */

@@ -80,7 +80,8 @@ final class GgmlQuantLanes {
      * @return the number of tokens written
      */
     static int row(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w, Tokens x, float[] y, int yo, int ldy, int k) {
-        int tokens = order == GgmlQuantDot.Order.Q4_K_REPACKED ? (x.tokens() > 3 ? x.tokens() - x.tokens() % 4 : 0) : x.tokens();
+        boolean gemmOnly = order == GgmlQuantDot.Order.Q4_K_REPACKED || order == GgmlQuantDot.Order.Q2_K_REPACKED;
+        int tokens = gemmOnly ? (x.tokens() > 3 ? x.tokens() - x.tokens() % 4 : 0) : x.tokens();
         int groups = (tokens + V - 1) / V;
         float[] lanes = new float[V];
         for (int g = 0; g < groups; g++) {
@@ -91,6 +92,7 @@ final class GgmlQuantLanes {
                 case IQ4_XS_PANEL -> iq4xsPanel(w, q, d);
                 case Q8_1_LANES -> halve(order, w, q, d, bs).add(minTerms(w, x.s()[g]));
                 case Q4_K_REPACKED -> q4kGemm(w, q, d, bs);
+                case Q2_K_REPACKED -> q2kGemm(w, q, d, bs);
                 case Q5_K -> halve(order, w, q, d, bs).add(q5kMins(w, d, bs));
                 case Q4_K -> halve(order, w, q, d, bs).add(q4kMins(w, d, bs));
             };
@@ -127,6 +129,23 @@ final class GgmlQuantLanes {
                 int c0 = 8 * b + 2 * sb, c1 = c0 + 1, g = 16 * b + 4 * sb;
                 FloatVector is = dot(q, w.q(), 32 * c0, 32).mul(w.sc()[c0]).add(dot(q, w.q(), 32 * c1, 32).mul(w.sc()[c1]));
                 FloatVector ms = at(bs, g).add(at(bs, g + 1)).mul(w.mn()[c0]).add(at(bs, g + 2).add(at(bs, g + 3)).mul(w.mn()[c1]));
+                sum = is.fma(scale, sum);
+                mins = ms.fma(minScale, mins);
+            }
+        }
+        return sum.sub(mins);
+    }
+
+    private static FloatVector q2kGemm(GgmlQuantDot.RowCodes w, float[] q, float[] d, float[] bs) {
+        FloatVector sum = FloatVector.zero(F), mins = sum;
+        for (int b = 0; b < w.d().length; b++) {
+            FloatVector dx = at(d, b), scale = dx.mul(w.d()[b]), minScale = dx.mul(w.dmin()[b]);
+            for (int j0 = 16 * b; j0 < 16 * b + 16; j0 += 8) {
+                FloatVector is = FloatVector.zero(F), ms = is;
+                for (int j = j0; j < j0 + 8; j++) {
+                    is = dot(q, w.q(), 16 * j, 16).fma(FloatVector.broadcast(F, w.sc()[j]), is);
+                    ms = at(bs, j).fma(FloatVector.broadcast(F, w.mn()[j]), ms);
+                }
                 sum = is.fma(scale, sum);
                 mins = ms.fma(minScale, mins);
             }

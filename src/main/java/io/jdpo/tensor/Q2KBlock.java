@@ -10,7 +10,7 @@ final class Q2KBlock implements BlockDecoder {
     public GgmlType type() { return GgmlType.Q2_K; }
 
     /** The 256 two-bit values of a block in output order. */
-    private static void unpack(byte[] s, int so, byte[] q) {
+    static void unpack(byte[] s, int so, byte[] q) {
         int o = 0;
         for (int half = 0; half < 2; half++) {
             int qs = so + 16 + 32 * half;

@@ -24,14 +24,15 @@ class GgmlQuantDotTest {
         Assumptions.assumeTrue(GgmlOrder.LANES > 0, "ggml's order is known only for x86 builds");
         Random rnd = new Random(5);
         int cols = 512;
-        for (GgmlType type : new GgmlType[]{GgmlType.Q8_0, GgmlType.Q5_0, GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.Q4_0, GgmlType.IQ4_NL, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS}) {
+        for (GgmlType type : new GgmlType[]{GgmlType.Q8_0, GgmlType.Q5_0, GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.Q4_0, GgmlType.IQ4_NL, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS}) {
             for (int rows : new int[]{8, 12}) {
                 float[] wf = new float[rows * cols];
                 for (int i = 0; i < wf.length; i++) wf[i] = (float) rnd.nextGaussian();
                 byte[] w = RowQuantizer.quantize(type.id(), wf, rows, cols, null);
                 for (int tokens : new int[]{2, 3, 5, 17, 38}) {
                     GgmlQuantDot.Order order = GgmlQuantDot.orderFor(type, cols, rows, tokens);
-                    if (order == null && type == GgmlType.IQ4_XS) continue; // iqp.cpp's panels need 8 tokens and rows in eights
+                    // iqp.cpp's panels need 8 tokens and rows in eights; repacked Q2_K rows in eights (and AVX-512).
+                    if (order == null && (type == GgmlType.IQ4_XS || type == GgmlType.Q2_K)) continue;
                     assertNotNull(order, type + " rows=" + rows);
                     float[] x = new float[tokens * cols];
                     for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * (1 + 5 * rnd.nextDouble()));
@@ -44,7 +45,7 @@ class GgmlQuantDotTest {
                         GgmlQuantDot.RowCodes codes = GgmlQuantDot.RowCodes.decode(type,
                                 java.util.Arrays.copyOfRange(w, (int) (r * rowBytes), (int) ((r + 1) * rowBytes)), cols);
                         for (int t = 0; t < tokens; t++) {
-                            float ref = GgmlQuantDot.dot(order, codes, q.rows()[t], tokens > 3 && t < tokens - tokens % 4);
+                            float ref = GgmlQuantDot.dot(order, codes, q.rows()[t], GgmlQuantDot.inGemm(t, tokens));
                             assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(y[t * rows + r]),
                                     type + " " + order + " rows=" + rows + " tokens=" + tokens + " at " + t + "," + r + ": " + ref + " vs " + y[t * rows + r]);
                         }
