@@ -34,9 +34,26 @@ import java.nio.file.Path;
 public final class GgmlOrder {
     /** Float lanes of the ggml build being matched: 16 (AVX-512), 8 (AVX2), or 0 when its order is unknown. */
     public static final int LANES = lanes();
+    /**
+     * Whether ggml multiplies BF16 with AVX-512 BF16's dot instruction ({@code vdpbf16ps}, in
+     * tinyBLAS with 32 values per step): where the CPU has it, as {@code native/build.sh} builds.
+     */
+    static final boolean BF16_DOT = LANES == 16 && cpuFlag("avx512_bf16");
     private static final VectorSpecies<Float> V = LANES == 16 ? FloatVector.SPECIES_512 : LANES == 8 ? FloatVector.SPECIES_256 : null;
 
     private GgmlOrder() {
+    }
+
+    private static boolean cpuFlag(String flag) {
+        try {
+            String info = Files.readString(Path.of("/proc/cpuinfo"));
+            int start = info.indexOf("\nflags");
+            if (start < 0) return false;
+            int end = info.indexOf('\n', start + 1);
+            return (" " + info.substring(start + 1, end < 0 ? info.length() : end).replace('\t', ' ') + " ").contains(" " + flag + " ");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static int lanes() {
@@ -46,17 +63,9 @@ public final class GgmlOrder {
             if (n != 0 && n != 8 && n != 16) throw new IllegalArgumentException("-Djdpo.ggml.lanes must be 0, 8 or 16, not " + set);
             return n;
         }
-        try {
-            String info = Files.readString(Path.of("/proc/cpuinfo"));
-            int start = info.indexOf("\nflags");
-            if (start < 0) return 0;
-            int end = info.indexOf('\n', start + 1);
-            String flags = " " + info.substring(start + 1, end < 0 ? info.length() : end).replace('\t', ' ') + " ";
-            if (flags.contains(" avx512f ")) return 16;
-            if (flags.contains(" avx2 ") && flags.contains(" fma ")) return 8;
-        } catch (IOException | RuntimeException e) {
-            // Not Linux, or no /proc: the order of the build is not known.
-        }
+        // Not Linux, or no /proc: the order of the build is not known (0).
+        if (cpuFlag("avx512f")) return 16;
+        if (cpuFlag("avx2") && cpuFlag("fma")) return 8;
         return 0;
     }
 
@@ -102,6 +111,29 @@ public final class GgmlOrder {
             for (int j = 0; j < LANES; j++) acc[j] = Math.fma(a[ao + l + j], b[bo + l + j], acc[j]);
         }
         return halvingSum(acc, 0, LANES);
+    }
+
+    /**
+     * tinyBLAS's BF16 dot product with {@code vdpbf16ps}: sixteen float lanes, 32 values per
+     * step, lane j adding the products at 2j + 1 and then 2j (exact products of BF16 values,
+     * each added with one rounding), then halved. Inputs must be BF16 values.
+     *
+     * @param a  holds the first vector
+     * @param ao index of its first value
+     * @param b  holds the second
+     * @param bo index of its first value
+     * @param k  the length, a multiple of 32
+     * @return the dot product as ggml's AVX-512 BF16 kernel computes it
+     */
+    public static float bf16Dot(float[] a, int ao, float[] b, int bo, int k) {
+        float[] acc = new float[16];
+        for (int l = 0; l < k; l += 32) {
+            for (int j = 0; j < 16; j++) {
+                acc[j] = Math.fma(a[ao + l + 2 * j + 1], b[bo + l + 2 * j + 1], acc[j]);
+                acc[j] = Math.fma(a[ao + l + 2 * j], b[bo + l + 2 * j], acc[j]);
+            }
+        }
+        return halvingSum(acc, 0, 16);
     }
 
     /**

@@ -135,7 +135,16 @@ public final class QuantMatrix {
      * a machine whose ggml order is known. Quantized types have integer block sums of their own.
      */
     private boolean inGgmlOrder(int tokens) {
-        return arithmetic == Arithmetic.DEPLOYED && (type == GgmlType.F32 || type == GgmlType.F16) && GgmlOrder.LANES > 0;
+        return arithmetic == Arithmetic.DEPLOYED && GgmlOrder.LANES > 0
+                && (type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16 && bf16InGgmlOrder(tokens));
+    }
+
+    /**
+     * BF16 in ggml's order: where ggml uses vdpbf16ps, tinyBLAS with two tokens or more (rows a
+     * multiple of 4, columns of 32); without it tinyBLAS adds BF16 as F32 (the F32 order).
+     */
+    private boolean bf16InGgmlOrder(int tokens) {
+        return !GgmlOrder.BF16_DOT || tokens >= 2 && cols % 32 == 0 && rows % 4 == 0;
     }
 
     /**
@@ -146,7 +155,8 @@ public final class QuantMatrix {
      * @return true when this matrix's type has ggml's own order here
      */
     public boolean hasGgmlOrder() {
-        return GgmlOrder.LANES > 0 && (type == GgmlType.F32 || type == GgmlType.F16 || GgmlQuantDot.orderFor(type, cols, rows, 8) != null);
+        return GgmlOrder.LANES > 0 && (type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16 && bf16InGgmlOrder(8)
+                || GgmlQuantDot.orderFor(type, cols, rows, 8) != null);
     }
 
     /**
@@ -155,6 +165,12 @@ public final class QuantMatrix {
      * else {@code ggml_vec_dot_f32} output by output.
      */
     private void ggmlProduct(float[] x, int tokens, float[] w, int n, float[] y, int yo, int ldy) {
+        if (type == GgmlType.BF16 && GgmlOrder.BF16_DOT) {
+            for (int r = 0; r < n; r++) {
+                for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = GgmlOrder.bf16Dot(w, r * cols, x, t * cols, cols);
+            }
+            return;
+        }
         if (tokens >= 2 && GgmlOrder.sgemmApplies(cols, rows)) {
             GgmlOrder.sgemm(x, tokens, w, n, cols, y, yo, ldy);
             return;
