@@ -88,12 +88,15 @@ final class DecoderBlock {
             if (a.xMid != null) System.arraycopy(x, t0 * d, a.xMid, t0 * d, (t1 - t0) * d);
             for (int t = t0; t < t1; t++) Ops.rmsNorm(x, t * d, w.ffnNorm(), a.h2, t * d, d, eps);
         });
+        // llama.cpp runs the last layer's MLP on the rows it outputs only; its kernels choose by that batch.
+        int[] batch = l == cfg.layers() - 1 ? layout.outputRows() : null;
+        if (batch == null) batch = new int[]{0, T};
         if (w.gate() == null) {
-            project(lora, l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.gu, a);
+            project(lora, l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.gu, a, batch);
             Fused.split(a.gu, T, new float[][]{a.g, a.u}, new int[]{ffn, ffn});
         } else {
-            project(lora, l, LoraTarget.FFN_GATE, w.gate(), a.h2, T, a.g, a);
-            project(lora, l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.u, a);
+            project(lora, l, LoraTarget.FFN_GATE, w.gate(), a.h2, T, a.g, a, batch);
+            project(lora, l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.u, a, batch);
         }
         boolean gelu = f.gelu(), ggml = inGgmlOrder();
         par.forRange(T, ROWS, (t0, t1) -> {
@@ -103,7 +106,7 @@ final class DecoderBlock {
             }
             for (int i = t0 * ffn; i < t1 * ffn; i++) a.act[i] = (gelu ? gelu(a.g[i]) : Ops.silu(a.g[i])) * a.u[i];
         });
-        project(lora, l, LoraTarget.FFN_DOWN, w.down(), a.act, T, o, a);
+        project(lora, l, LoraTarget.FFN_DOWN, w.down(), a.act, T, o, a, batch);
         postNormAndAdd(x, o, w.ffnPostNorm(), a.oFfn, T);
     }
 
@@ -142,7 +145,12 @@ final class DecoderBlock {
      * applies LoRA); A·x is kept in {@code a} for the backward.
      */
     private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, float[] x, int T, float[] y, LayerActivations a) {
-        w.matmul(x, T, y, par);
+        project(lora, layer, target, w, x, T, y, a, new int[]{0, T});
+    }
+
+    /** As above, where llama.cpp's batch for the product is rows [batch[0], batch[0] + batch[1]) (see {@link QuantMatrix#matmul(float[], int, float[], Parallel, int, int)}). */
+    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, float[] x, int T, float[] y, LayerActivations a, int[] batch) {
+        w.matmul(x, T, y, par, batch[0], batch[1]);
         LoraPair p = lora == null ? null : lora.get(layer, target);
         if (p == null) return;
         float[] ax = a.ax.get(target);

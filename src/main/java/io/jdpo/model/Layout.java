@@ -63,6 +63,17 @@ final class Layout {
         return tokens.length;
     }
 
+    /**
+     * The rows llama.cpp keeps after the last layer's attention when it scores this sequence:
+     * the predicting rows, {first, count}, when they are one run of rows (a plain sequence);
+     * null for a pair. The deployed arithmetic's kernel choices depend on a product's row count.
+     */
+    int[] outputRows() {
+        if (sources.length == 0) return null;
+        for (int i = 1; i < sources.length; i++) if (sources[i] != sources[0] + i) return null;
+        return new int[]{sources[0], sources.length};
+    }
+
     /** The longest rope position plus one: what the model's context must hold. */
     int span() {
         int max = 0;

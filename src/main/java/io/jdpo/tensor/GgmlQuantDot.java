@@ -185,6 +185,7 @@ final class GgmlQuantDot {
      * @param order the kernel's float order ({@link #orderFor})
      * @param x     the activations, quantized
      * @param lanes the same activations laid out for the vector kernels, or null for the scalar path
+     * @param gemmEnd for repack.cpp's K-quant kernels, the rows before this one are in its gemm, the rest in its gemv
      * @param r0    the first row
      * @param n     rows
      * @param y     receives the outputs
@@ -192,15 +193,15 @@ final class GgmlQuantDot {
      * @param ldy   distance in y between two tokens
      */
     static void product(GgmlType type, MemorySegment data, int cols, Order order, Q8Rows x, GgmlQuantLanes.Tokens lanes,
-                        int r0, int n, float[] y, int yo, int ldy) {
+                        int gemmEnd, int r0, int n, float[] y, int yo, int ldy) {
         long rowBytes = type.bytesFor(cols);
         byte[] raw = new byte[(int) rowBytes];
         int tokens = x.rows().length;
         for (int k = 0; k < n; k++) {
             MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (r0 + k) * rowBytes, raw, 0, raw.length);
             RowCodes w = RowCodes.decode(type, raw, cols);
-            int done = lanes == null ? 0 : GgmlQuantLanes.row(order, w, lanes, y, yo, ldy, k);
-            for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], inGemm(t, tokens));
+            int done = lanes == null ? 0 : GgmlQuantLanes.row(order, w, lanes, gemmEnd, y, yo, ldy, k);
+            for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], t < gemmEnd);
         }
     }
 
@@ -346,9 +347,9 @@ final class GgmlQuantDot {
         }
     }
 
-    /** Whether token t of a product over this many tokens is in repack.cpp's gemm (token rows in whole fours) rather than its gemv. */
-    static boolean inGemm(int t, int tokens) {
-        return tokens > 3 && t < tokens - tokens % 4;
+    /** How many of a batch's rows repack.cpp's gemm takes (whole fours, when there are more than three); its gemv takes the rest. */
+    static int gemmRows(int batchRows) {
+        return batchRows > 3 ? batchRows - batchRows % 4 : 0;
     }
 
     /** Σ over the block's runs of min · (the run's activation sum). */

@@ -74,14 +74,14 @@ final class GgmlQuantLanes {
 
     /**
      * Output row k of the panel for the tokens whose lanes the order covers: y[yo + t·ldy + k].
-     * Q4_K's gemm covers the tokens in whole fours; the rest ({@code tokens % 4} of them) are
-     * left to the scalar gemv.
+     * repack.cpp's K-quant gemm covers the tokens before {@code gemmEnd}; the rest are left to
+     * the scalar gemv.
      *
      * @return the number of tokens written
      */
-    static int row(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w, Tokens x, float[] y, int yo, int ldy, int k) {
+    static int row(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w, Tokens x, int gemmEnd, float[] y, int yo, int ldy, int k) {
         boolean gemmOnly = order == GgmlQuantDot.Order.Q4_K_REPACKED || order == GgmlQuantDot.Order.Q2_K_REPACKED;
-        int tokens = gemmOnly ? (x.tokens() > 3 ? x.tokens() - x.tokens() % 4 : 0) : x.tokens();
+        int tokens = gemmOnly ? Math.min(gemmEnd, x.tokens()) : x.tokens();
         int groups = (tokens + V - 1) / V;
         float[] lanes = new float[V];
         for (int g = 0; g < groups; g++) {

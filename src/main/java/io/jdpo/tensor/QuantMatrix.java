@@ -109,17 +109,37 @@ public final class QuantMatrix {
      * @param par    the threads that share the rows
      */
     public void matmul(float[] input, int tokens, float[] y, Parallel par) {
-        GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, tokens) : null;
+        matmul(input, tokens, y, par, 0, tokens);
+    }
+
+    /**
+     * {@link #matmul(float[], int, float[], Parallel)} where llama.cpp's batch for this product is
+     * only rows [batchFrom, batchFrom + batchRows) of x: in the last layer llama.cpp carries on
+     * with the rows it outputs alone. The deployed arithmetic follows ggml's kernel choices for
+     * that batch (tinyBLAS needs two rows, repack.cpp's gemm takes them in whole fours and
+     * leaves the rest to its gemv, iqp.cpp's panels need eight); the other rows get the same
+     * kind of numbers, in an order no llama.cpp output depends on.
+     *
+     * @param input     x, tokens × cols
+     * @param tokens    the number of token rows
+     * @param y         receives W·x, tokens × rows; overwritten
+     * @param par       the threads that share the rows
+     * @param batchFrom the first row of llama.cpp's batch
+     * @param batchRows its number of rows
+     */
+    public void matmul(float[] input, int tokens, float[] y, Parallel par, int batchFrom, int batchRows) {
+        GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, batchRows) : null;
         if (order != null) {
             GgmlQuantDot.Q8Rows x = GgmlQuantDot.Q8Rows.of(type, input, tokens, cols, par);
             GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(x, cols) : null;
-            par.forRange(rows, PANEL, (r0, r1) -> GgmlQuantDot.product(type, data, cols, order, x, lanes, r0, r1 - r0, y, r0, rows));
+            int gemmEnd = batchFrom + GgmlQuantDot.gemmRows(batchRows);
+            par.forRange(rows, PANEL, (r0, r1) -> GgmlQuantDot.product(type, data, cols, order, x, lanes, gemmEnd, r0, r1 - r0, y, r0, rows));
             return;
         }
         Rounded x = round(input, tokens, Simd.VECTOR, par);
-        if (inGgmlOrder(tokens)) {
+        if (inGgmlOrder(batchRows)) {
             float[] xs = x.values;
-            par.forRange(rows, PANEL, (r0, r1) -> decodePanels(r0, r1, (p, n, w) -> ggmlProduct(xs, tokens, w, n, y, p, rows)));
+            par.forRange(rows, PANEL, (r0, r1) -> decodePanels(r0, r1, (p, n, w) -> ggmlProduct(xs, tokens, batchRows, w, n, y, p, rows)));
             return;
         }
         par.forRange(rows, PANEL, (r0, r1) -> decodePanels(r0, r1, (p, n, w) -> {
@@ -164,14 +184,14 @@ public final class QuantMatrix {
      * llama.cpp takes it (two tokens or more, rows a multiple of 4, columns of whole vectors),
      * else {@code ggml_vec_dot_f32} output by output.
      */
-    private void ggmlProduct(float[] x, int tokens, float[] w, int n, float[] y, int yo, int ldy) {
+    private void ggmlProduct(float[] x, int tokens, int batchRows, float[] w, int n, float[] y, int yo, int ldy) {
         if (type == GgmlType.BF16 && GgmlOrder.BF16_DOT) {
             for (int r = 0; r < n; r++) {
                 for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = GgmlOrder.bf16Dot(w, r * cols, x, t * cols, cols);
             }
             return;
         }
-        if (tokens >= 2 && GgmlOrder.sgemmApplies(cols, rows)) {
+        if (batchRows >= 2 && GgmlOrder.sgemmApplies(cols, rows)) {
             GgmlOrder.sgemm(x, tokens, w, n, cols, y, yo, ldy);
             return;
         }
@@ -266,7 +286,7 @@ public final class QuantMatrix {
                 float[] y = PANEL_OUT.get(tokens * PANEL);
                 for (int p = r0; p < r1; p += PANEL) {
                     int n = Math.min(PANEL, r1 - p);
-                    GgmlQuantDot.product(type, data, cols, order, q, lanes, p, n, y, 0, n);
+                    GgmlQuantDot.product(type, data, cols, order, q, lanes, GgmlQuantDot.gemmRows(tokens), p, n, y, 0, n);
                     sink.accept(p, n, y);
                 }
             });
@@ -278,7 +298,7 @@ public final class QuantMatrix {
             float[] y = PANEL_OUT.get(tokens * PANEL);
             boolean ggml = inGgmlOrder(tokens);
             decodePanels(r0, r1, (p, n, w) -> {
-                if (ggml) ggmlProduct(x.values, tokens, w, n, y, 0, n);
+                if (ggml) ggmlProduct(x.values, tokens, tokens, w, n, y, 0, n);
                 else PackedGemm.abT(x.values, 0, cols, tokens, w, 0, cols, cols, n, y, 0, n, false);
                 if (x.sumDelta != null) addMinTerms(x.sumDelta, tokens, p, n, y, 0, n);
                 sink.accept(p, n, y);

@@ -63,7 +63,7 @@ class GgmlOrderForwardTest {
         var shape = new io.jdpo.testing.TestModelFactory.Shape(256, 2, 4, 2, 512, 512);
         Path model = io.jdpo.testing.TestModelFactory.quantized(TestData.stories260K(), shape.with(io.jdpo.testing.TestModelFactory.Arch.LLAMA, false), 11,
                 io.jdpo.llama.FileType.valueOf(typeName), dir);
-        int n = 40;
+        int n = Integer.getInteger("probe.n", 40);
         int[] tokens = new int[n];
         tokens[0] = 1;
         for (int i = 1; i < n; i++) tokens[i] = 20 + (i * 37) % 400;

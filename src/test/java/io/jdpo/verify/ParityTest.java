@@ -167,12 +167,14 @@ class ParityTest {
                             sci(before.meanAbs()), sci(before.maxAbs()), 100 * before.top1Agreement(), sci(exact.meanAbs()), sci(exact.maxAbs())));
                     String what = arch + (tied ? " tied " : " ") + type;
                     if (exact.meanAbs() > 1e-4 || exact.maxAbs() > 2e-3) failures.add(what + " float vs llama.cpp on the F32 copy: " + exact);
-                    // The goal (mean 1e-4, max 2e-3, top-1 100%) is not reached: every
-                    // product agrees with ggml's kernels to float rounding (BlockDotTest), but a
-                    // rounding step flips wherever upstream float noise straddles it, and flips
-                    // compound through the layers. What holds: the deployed arithmetic is closer
-                    // to llama.cpp than the float one, on every type.
-                    if (r.meanAbs() >= before.meanAbs()) failures.add(what + " deployed " + r + " not closer than float " + before);
+                    // The deployed arithmetic adds in the order of the ggml kernel llama.cpp runs for
+                    // each type (GgmlOrder, GgmlQuantDot): train = deploy, mean 1e-4, max 2e-3, top-1
+                    // 100%. Where ggml's order is not known here (not x86; Q2_K without AVX-512, whose
+                    // AVX2 kernel is not reproduced) it still has to be closer than the float one.
+                    boolean known = io.jdpo.tensor.GgmlOrder.LANES == 16 || io.jdpo.tensor.GgmlOrder.LANES == 8 && type != FileType.Q2_K;
+                    if (known ? !(r.meanAbs() <= 1e-4 && r.maxAbs() <= 2e-3 && r.top1Agreement() == 1.0) : r.meanAbs() >= before.meanAbs()) {
+                        failures.add(what + " deployed " + r + (known ? " beyond mean 1e-4 / max 2e-3 / top-1 100%" : " not closer than float " + before));
+                    }
                 }
             }
         }
@@ -186,7 +188,8 @@ class ParityTest {
      * Quantized Gemma 2, Gemma 3 and Phi-3 (three of the types above, tied and untied): the
      * float arithmetic is exact on the file's weights (against llama.cpp on an F32 copy: Phi-3
      * within 1e-4, Gemma within 4e-4, twice llama.cpp's own F16-GELU floor measured at F32
-     * above), and the deployed arithmetic is closer to llama.cpp on the file than the float one.
+     * above), and the deployed arithmetic is llama.cpp's (mean 1e-4, max 2e-3, top-1 100%; 0.00
+     * on this machine) where ggml's order is known, else closer to it than the float one.
      */
     @Test
     void gemmaAndPhiQuantizedAreExactOnTheirWeights(@TempDir Path dir) throws Exception {
@@ -206,8 +209,12 @@ class ParityTest {
                     table.append(String.format(Locale.ROOT, "%-6s %-6s %-7s %-9s %-9s | %-9s %-9s | %-9s %-9s | %-9s %-9s | %.1f%%%n",
                             arch, tied ? "tied" : "untied", type, sci(r.meanAbs()), sci(r.maxAbs()), sci(before.meanAbs()), sci(before.maxAbs()),
                             sci(exact.meanAbs()), sci(exact.maxAbs()), sci(own.meanAbs()), sci(own.maxAbs()), 100 * r.top1Agreement()));
-                    if (r.meanAbs() >= before.meanAbs()) failures.add(arch + (tied ? " tied " : " ") + type + " deployed " + r + " not closer than float " + before);
                     String what = arch + (tied ? " tied " : " ") + type;
+                    // Deployed = llama.cpp's arithmetic (the bounds) where ggml's order is known here.
+                    boolean known = io.jdpo.tensor.GgmlOrder.LANES > 0;
+                    if (known ? !(r.meanAbs() <= 1e-4 && r.maxAbs() <= 2e-3 && r.top1Agreement() == 1.0) : r.meanAbs() >= before.meanAbs()) {
+                        failures.add(what + " deployed " + r + (known ? " beyond mean 1e-4 / max 2e-3 / top-1 100%" : " not closer than float " + before));
+                    }
                     double bound = arch == TestModelFactory.Arch.PHI3 ? 1e-4 : 4e-4;
                     if (exact.maxAbs() > bound) failures.add(what + " against llama.cpp on the F32 copy: " + exact);
                     if (!tied && !(r.meanAbs() <= 0.02 && r.maxAbs() <= 0.15)) failures.add(what + ": " + r);
