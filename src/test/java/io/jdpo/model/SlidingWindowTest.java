@@ -39,7 +39,12 @@ class SlidingWindowTest {
             assertArrayEquals(c, Arrays.copyOf(packed, c.length), "chosen: as in its own sequence");
             assertArrayEquals(r, Arrays.copyOfRange(packed, c.length, packed.length), "rejected: as in its own sequence");
             ForwardPass pass = tf.forwardPair(prompt, chosen, rejected, false);
-            assertArrayEquals(packed, pass.logProbs(), "the training forward too");
+            // The training head sums each row's exponentials whole, the inference head online
+            // over panels (in double both): equal to an ulp of the float result, not bit for bit.
+            float[] trained = pass.logProbs();
+            for (int i = 0; i < packed.length; i++) {
+                assertEquals(packed[i], trained[i], 2 * Math.ulp(packed[i]), "the training forward too, at " + i);
+            }
         }
     }
 
