@@ -159,6 +159,18 @@ final class DecoderBlock {
         float[] A = SegmentMath.toArray(p.a()), B = SegmentMath.toArray(p.b());
         float[] bax = new float[T * nOut];
         float[] xl = a.dropout == null ? x : a.dropout.apply(x, T, nIn, layer, target);
+        if (inGgmlOrder()) {
+            // llama.cpp's LoRA: mul_mat(B, mul_mat(A, x)), scaled, added; F32 products in ggml's order.
+            par.forRange(T, 4, (t0, t1) -> {
+                int n = t1 - t0;
+                float[] xs = java.util.Arrays.copyOfRange(xl, t0 * nIn, t1 * nIn), axs = new float[n * r], bs = new float[n * nOut];
+                GgmlOrder.product(xs, n, A, r, nIn, r, batch[1], axs, 0, r);
+                GgmlOrder.product(axs, n, B, nOut, r, nOut, batch[1], bs, 0, nOut);
+                System.arraycopy(axs, 0, ax, t0 * r, n * r);
+                for (int i = 0; i < n * nOut; i++) y[t0 * nOut + i] += scale * bs[i];
+            });
+            return;
+        }
         par.forRange(T, 4, (t0, t1) -> {
             PackedGemm.abT(xl, t0 * nIn, nIn, t1 - t0, A, 0, nIn, nIn, r, ax, t0 * r, r, false);
             PackedGemm.abT(ax, t0 * r, r, t1 - t0, B, 0, r, r, nOut, bax, t0 * nOut, nOut, false);

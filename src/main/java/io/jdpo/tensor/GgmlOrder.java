@@ -216,6 +216,32 @@ public final class GgmlOrder {
     }
 
     /**
+     * An F32 product as ggml-cpu's mul_mat computes it: tinyBLAS where llama.cpp takes it (a
+     * batch of two rows or more, rows a multiple of 4, k of whole vectors), else
+     * {@code ggml_vec_dot_f32} output by output. y[yo + t·ldy + r] for t &lt; tokens, r &lt; rows.
+     *
+     * @param x         the activations, tokens × k
+     * @param tokens    rows of x
+     * @param w         the weights, rows × k
+     * @param rows      rows of w
+     * @param k         the reduction length
+     * @param allRows   the weight matrix's full row count (tinyBLAS looks at the whole matrix; w may be a panel of it)
+     * @param batchRows the rows of llama.cpp's batch for this product
+     * @param y         receives the products
+     * @param yo        index in y of output (token 0, row 0)
+     * @param ldy       distance in y between two tokens' outputs
+     */
+    public static void product(float[] x, int tokens, float[] w, int rows, int k, int allRows, int batchRows, float[] y, int yo, int ldy) {
+        if (batchRows >= 2 && sgemmApplies(k, allRows)) {
+            sgemm(x, tokens, w, rows, k, y, yo, ldy);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = vecDot(w, r * k, x, t * k, k);
+        }
+    }
+
+    /**
      * y[t·ldy + r] = {@link #sgemmDot}(w row r, x row t) for tokens × rows outputs: x is
      * tokens × k (row stride k), w rows × k. Vector kernel: tiles of 4 rows × 3 tokens, each
      * accumulator one output's lanes, halved at the end; scalar where vectors are off.

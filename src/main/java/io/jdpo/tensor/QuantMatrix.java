@@ -191,13 +191,7 @@ public final class QuantMatrix {
             }
             return;
         }
-        if (batchRows >= 2 && GgmlOrder.sgemmApplies(cols, rows)) {
-            GgmlOrder.sgemm(x, tokens, w, n, cols, y, yo, ldy);
-            return;
-        }
-        for (int r = 0; r < n; r++) {
-            for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = GgmlOrder.vecDot(w, r * cols, x, t * cols, cols);
-        }
+        GgmlOrder.product(x, tokens, w, n, cols, rows, batchRows, y, yo, ldy);
     }
 
     /** Activations as the products see them, and Q8_1's block-sum rounding (null unless the weights need it). */

@@ -68,7 +68,9 @@ class GradientCheckTest {
                     ? tf.forwardPair(java.util.Arrays.copyOf(tokens, FROM), java.util.Arrays.copyOfRange(tokens, FROM, T),
                     java.util.Arrays.copyOfRange(other, FROM, other.length), recompute, SEED)
                     : tf.forward(tokens, FROM, recompute, SEED);
-            assertArrayEquals(f.logProbs(tf), pass.logProbs(), "training forward = inference forward(s)");
+            // The training head sums each row's exponentials whole, the inference head online over
+            // panels: the same to an ulp of the float log-prob, not bit for bit.
+            io.jdpo.testing.Ulps.assertClose(f.logProbs(tf), pass.logProbs(), 2, "training forward = inference forward(s)");
             tf.backward(pass, c, grads);
 
             double dot = 0, gg = 0, ff = 0;
