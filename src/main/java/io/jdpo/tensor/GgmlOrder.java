@@ -186,6 +186,25 @@ public final class GgmlOrder {
     }
 
     /**
+     * {@code ggml_vec_dot_f16} of n F16 values (given as floats): the vector part as
+     * {@link #vecDot}'s, its reduced sum and then each remaining product (exact in float) added
+     * in double, rounded to float at the end.
+     *
+     * @param x  holds the first vector
+     * @param xo index of its first value
+     * @param y  holds the second
+     * @param yo index of its first value
+     * @param n  the length
+     * @return the dot product as ggml_vec_dot_f16 computes it
+     */
+    public static float vecDotF16(float[] x, int xo, float[] y, int yo, int n) {
+        int step = 4 * LANES, np = n - n % step;
+        double sum = np == 0 ? 0 : vecDot(x, xo, y, yo, np);
+        for (int i = np; i < n; i++) sum += x[xo + i] * y[yo + i];
+        return (float) sum;
+    }
+
+    /**
      * One lane of {@code ggml_v_expf} (AVX-512 or AVX2 as {@link #LANES} says).
      *
      * @param x the exponent
@@ -232,12 +251,36 @@ public final class GgmlOrder {
      * @param ldy       distance in y between two tokens' outputs
      */
     public static void product(float[] x, int tokens, float[] w, int rows, int k, int allRows, int batchRows, float[] y, int yo, int ldy) {
+        product(x, tokens, w, rows, k, allRows, batchRows, false, y, yo, ldy);
+    }
+
+    /**
+     * As {@link #product(float[], int, float[], int, int, int, int, float[], int, int)}, for F16
+     * weights (and F16-rounded activations) when {@code f16}: ggml then takes
+     * {@code ggml_vec_dot_f16} where tinyBLAS does not apply.
+     *
+     * @param x         the activations, tokens × k
+     * @param tokens    rows of x
+     * @param w         the weights, rows × k
+     * @param rows      rows of w
+     * @param k         the reduction length
+     * @param allRows   the weight matrix's full row count
+     * @param batchRows the rows of llama.cpp's batch for this product
+     * @param f16       the weights are F16
+     * @param y         receives the products
+     * @param yo        index in y of output (token 0, row 0)
+     * @param ldy       distance in y between two tokens' outputs
+     */
+    public static void product(float[] x, int tokens, float[] w, int rows, int k, int allRows, int batchRows, boolean f16,
+                               float[] y, int yo, int ldy) {
         if (batchRows >= 2 && sgemmApplies(k, allRows)) {
             sgemm(x, tokens, w, rows, k, y, yo, ldy);
             return;
         }
         for (int r = 0; r < rows; r++) {
-            for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = vecDot(w, r * k, x, t * k, k);
+            for (int t = 0; t < tokens; t++) {
+                y[yo + t * ldy + r] = f16 ? vecDotF16(w, r * k, x, t * k, k) : vecDot(w, r * k, x, t * k, k);
+            }
         }
     }
 

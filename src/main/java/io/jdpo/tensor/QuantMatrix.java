@@ -191,7 +191,7 @@ public final class QuantMatrix {
             }
             return;
         }
-        GgmlOrder.product(x, tokens, w, n, cols, rows, batchRows, y, yo, ldy);
+        GgmlOrder.product(x, tokens, w, n, cols, rows, batchRows, type == GgmlType.F16, y, yo, ldy);
     }
 
     /** Activations as the products see them, and Q8_1's block-sum rounding (null unless the weights need it). */

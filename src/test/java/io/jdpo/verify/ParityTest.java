@@ -38,10 +38,17 @@ class ParityTest {
             assertTrue(r.tokens() >= 1000, "at least 1,000 completion tokens: " + r.tokens());
             assertTrue(r.top1Agreement() >= 0.99, r.toString());
         }
-        assertTrue(r32.maxAbs() <= 1e-3, "F32: " + r32);
         assertTrue(floor16.maxAbs() > 1e-3, "F16 floor: " + floor16);
-        assertTrue(r16.meanAbs() <= 1.5 * floor16.meanAbs() && r16.maxAbs() <= 1.5 * floor16.maxAbs(),
-                "F16: " + r16 + " against llama.cpp's own floor " + floor16);
+        if (io.jdpo.tensor.GgmlOrder.LANES > 0) {
+            // The deployed arithmetic adds in ggml's order: llama.cpp's numbers, far below that floor.
+            for (ParityReport r : new ParityReport[]{r32, r16}) {
+                assertTrue(r.meanAbs() <= 1e-4 && r.maxAbs() <= 2e-3 && r.top1Agreement() == 1.0, r.toString());
+            }
+        } else {
+            assertTrue(r32.maxAbs() <= 1e-3, "F32: " + r32);
+            assertTrue(r16.meanAbs() <= 1.5 * floor16.meanAbs() && r16.maxAbs() <= 1.5 * floor16.maxAbs(),
+                    "F16: " + r16 + " against llama.cpp's own floor " + floor16);
+        }
     }
 
     @Test
