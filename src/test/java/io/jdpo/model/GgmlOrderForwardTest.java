@@ -56,50 +56,50 @@ class GgmlOrderForwardTest {
         assertTrue(compared > 100_000 && differ.isEmpty(), String.join("\n", differ));
     }
 
-    @Test
-    void probeQuantized(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        String typeName = System.getProperty("probe.type");
-        Assumptions.assumeTrue(typeName != null);
+    /**
+     * The quantized products on llama.cpp's own inputs: a generated Llama quantized to each
+     * type, every layer's Q and V projections (and the first layer's gate and down) computed by
+     * the Java forward from llama.cpp's normed activations equal llama.cpp's outputs bit for bit,
+     * over 40 tokens (repack.cpp's gemm) and 35 (its gemv for the last three).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = io.jdpo.llama.FileType.class,
+            names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q3_K_M", "Q4_K_M", "Q5_K_M", "Q6_K", "IQ4_NL", "IQ4_XS", "BF16"})
+    void quantizedProductsEqualLlamaCppOnItsInputs(io.jdpo.llama.FileType type, @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(GgmlOrder.LANES > 0, "ggml's summation order is known only for x86 builds (AVX2, AVX-512)");
         var shape = new io.jdpo.testing.TestModelFactory.Shape(256, 2, 4, 2, 512, 512);
         Path model = io.jdpo.testing.TestModelFactory.quantized(TestData.stories260K(), shape.with(io.jdpo.testing.TestModelFactory.Arch.LLAMA, false), 11,
-                io.jdpo.llama.FileType.valueOf(typeName), dir);
-        int n = Integer.getInteger("probe.n", 40);
-        int[] tokens = new int[n];
-        tokens[0] = 1;
-        for (int i = 1; i < n; i++) tokens[i] = 20 + (i * 37) % 400;
-        Map<String, List<LlamaTap.Tensor>> ll = LlamaTap.run(model, tokens, 2);
+                type, dir);
         List<String> differ = new ArrayList<>();
-        try (Transformer tr = Transformer.load(model, 2)) {
-            var wf = Transformer.class.getDeclaredField("weights");
-            wf.setAccessible(true);
-            ModelWeights mw = (ModelWeights) wf.get(tr);
-            for (LayerWeights lw : mw.layers) System.out.println("types " + lw.wq().type() + " " + lw.wk().type() + " " + lw.wv().type() + " " + lw.wo().type() + " " + lw.gate().type() + " " + lw.up().type() + " " + lw.down().type());
-            ForwardPass fp = tr.forward(tokens, 1, false);
-            for (int l = 0; l < tr.config().layers(); l++) {
-                LayerActivations a = fp.layers[l];
-                compare("attn_norm-" + l, last(ll, "attn_norm-" + l), a.h1, differ);
-                float[] q0 = ll.get("Qcur-" + l).get(0).values();
-                float[] mine = new float[q0.length];
-                mw.layers.get(l).wq().matmul(last(ll, "attn_norm-" + l), n, mine, io.jdpo.tensor.Parallel.SERIAL);
-                compare("Qcur(proj from llama input)-" + l, q0, mine, differ);
-                float[] v0 = ll.get("Vcur-" + l).get(0).values();
-                float[] mv = new float[v0.length];
-                mw.layers.get(l).wv().matmul(last(ll, "attn_norm-" + l), n, mv, io.jdpo.tensor.Parallel.SERIAL);
-                compare("Vcur(proj from llama input)-" + l, v0, mv, differ);
-                if (l == tr.config().layers() - 1) continue;
-                float[] g0 = last(ll, "ffn_gate-" + l);
-                float[] mg = new float[g0.length];
-                mw.layers.get(l).gate().matmul(last(ll, "ffn_norm-" + l), n, mg, io.jdpo.tensor.Parallel.SERIAL);
-                compare("gate(from llama input)-" + l, g0, mg, differ);
-                if (l == 0) {
-                    float[] d0 = last(ll, "ffn_out-" + l);
-                    float[] md = new float[d0.length];
-                    mw.layers.get(l).down().matmul(last(ll, "ffn_swiglu-" + l), n, md, io.jdpo.tensor.Parallel.SERIAL);
-                    compare("down(from llama input)-" + l, d0, md, differ);
+        int compared = 0;
+        for (int n : new int[]{40, 35}) {
+            int[] tokens = new int[n];
+            tokens[0] = 1;
+            for (int i = 1; i < n; i++) tokens[i] = 20 + (i * 37) % 400;
+            Map<String, List<LlamaTap.Tensor>> ll = LlamaTap.run(model, tokens, 2);
+            try (Transformer tr = Transformer.load(model, 2)) {
+                var wf = Transformer.class.getDeclaredField("weights");
+                wf.setAccessible(true);
+                ModelWeights mw = (ModelWeights) wf.get(tr);
+                for (int l = 0; l < tr.config().layers(); l++) {
+                    LayerWeights lw = mw.layers.get(l);
+                    float[] in = last(ll, "attn_norm-" + l);
+                    compared += compare(n + " tokens, Q-" + l + " (" + lw.wq().type() + ")", ll.get("Qcur-" + l).get(0).values(), product(lw.wq(), in, n), differ);
+                    compared += compare(n + " tokens, V-" + l + " (" + lw.wv().type() + ")", ll.get("Vcur-" + l).get(0).values(), product(lw.wv(), in, n), differ);
                 }
+                LayerWeights l0 = mw.layers.get(0);
+                compared += compare(n + " tokens, gate-0 (" + l0.gate().type() + ")", last(ll, "ffn_gate-0"), product(l0.gate(), last(ll, "ffn_norm-0"), n), differ);
+                compared += compare(n + " tokens, down-0 (" + l0.down().type() + ")", last(ll, "ffn_out-0"), product(l0.down(), last(ll, "ffn_swiglu-0"), n), differ);
             }
         }
-        differ.forEach(d -> System.out.println("DIFF " + d));
+        System.out.println("ggml order, " + type + ": " + compared + " product outputs compared with llama.cpp's, " + differ.size() + " differ");
+        assertTrue(compared > 50_000 && differ.isEmpty(), String.join("\n", differ));
+    }
+
+    private static float[] product(io.jdpo.tensor.QuantMatrix w, float[] x, int tokens) {
+        float[] y = new float[tokens * w.rows()];
+        w.matmul(x, tokens, y, io.jdpo.tensor.Parallel.SERIAL);
+        return y;
     }
 
     private static float[] last(Map<String, List<LlamaTap.Tensor>> ll, String name) {
