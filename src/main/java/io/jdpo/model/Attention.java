@@ -1,6 +1,5 @@
 package io.jdpo.model;
 
-import io.jdpo.tensor.CMath;
 import io.jdpo.tensor.GgmlOrder;
 import io.jdpo.tensor.PackedGemm;
 import io.jdpo.tensor.Parallel;
@@ -92,7 +91,7 @@ final class Attention {
     /** out[t][h] = Σ_{s visible from t} softmax_s(scale · q[t][h]·k[s][g]) v[s][g], g the KV head of query head h. */
     static void forward(float[] q, float[] k, float[] v, float[] out, Layout layout, ModelConfig cfg, Parallel par, Options opt) {
         if (opt.ggmlOrder() && GgmlOrder.LANES > 0) {
-            forwardInGgmlOrder(q, k, v, out, layout, cfg, par, opt);
+            GgmlAttention.forward(q, k, v, out, layout, cfg, par, opt);
             return;
         }
         int heads = cfg.heads(), hd = cfg.headDim(), group = heads / cfg.kvHeads();
@@ -113,91 +112,6 @@ final class Attention {
                         acc = true;
                     }
                     PackedGemm.ab(p, b.prefixRows(), w, n, v, b.ownFrom * kvd + g * hd, kvd, b.ownRows(), hd, out, qo, qd, acc);
-                }
-            }
-        });
-    }
-
-    /**
-     * {@link #forward} computed as llama.cpp's CPU graph computes it with an F32 KV cache, bit
-     * for bit: a key sits in the cell of its rope position (a sequence scored alone from an
-     * empty cache), which decides its lane. Per query row and head: the query scaled first
-     * where the architecture does; each score {@code ggml_vec_dot_f32}(key, query); soft-capped
-     * as ggml_scale(1/cap), tanhf, ggml_scale(cap); times the softmax's scale; e^(z − max)
-     * by {@code ggml_v_expf}, summed a vector of cells at a time (halved in float, added in
-     * double), times the float of the sum's inverse; then each output value tinyBLAS's dot of
-     * the V column and the probabilities over the cells, lane = cell mod lanes (a single query
-     * takes {@code ggml_vec_dot_f32} instead, as llama.cpp does for one token). Masked cells
-     * hold exact zeros there, so leaving them out changes nothing. Scalar: for parity and for
-     * training on the deployed arithmetic, where being llama.cpp's number is the point.
-     */
-    static void forwardInGgmlOrder(float[] q, float[] k, float[] v, float[] out, Layout layout, ModelConfig cfg, Parallel par, Options opt) {
-        int heads = cfg.heads(), hd = cfg.headDim(), group = heads / cfg.kvHeads();
-        int qd = cfg.qDim(), kvd = cfg.kvDim(), T = layout.length(), lanes = GgmlOrder.LANES;
-        int[] pos = layout.positions;
-        int[] segmentOf = new int[T];
-        for (int i = 0; i < layout.segments.length; i++) {
-            for (int t = layout.segments[i][0]; t < layout.segments[i][1]; t++) segmentOf[t] = i;
-        }
-        int maxPos = 0;
-        for (int p : pos) maxPos = Math.max(maxPos, p);
-        int cells = (maxPos / (4 * lanes) + 1) * 4 * lanes;
-        float qScale = opt.scalesQueries() ? opt.scale() : 1f, softmaxScale = opt.scalesQueries() ? 1f : opt.scale();
-        float cap = opt.cap(), invCap = cap > 0 ? 1f / cap : 0;
-        par.forRange(T, 1, (t0, t1) -> {
-            float[] qs = new float[hd], p = new float[cells], acc = new float[lanes], chunk = new float[lanes];
-            int[] rowOfCell = new int[cells];
-            for (int t = t0; t < t1; t++) {
-                int[] seg = layout.segments[segmentOf[t]];
-                java.util.Arrays.fill(rowOfCell, -1);
-                for (int j = 0; j < seg[2]; j++) rowOfCell[pos[j]] = j;
-                for (int j = seg[0]; j <= t; j++) rowOfCell[pos[j]] = j;
-                int qPos = pos[t];
-                for (int h = 0; h < heads; h++) {
-                    int g = h / group, qo = t * qd + h * hd;
-                    for (int i = 0; i < hd; i++) qs[i] = q[qo + i] * qScale;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int c = 0; c < cells; c++) {
-                        int j = rowOfCell[c];
-                        if (j < 0 || (opt.window() > 0 && qPos - c >= opt.window())) {
-                            p[c] = Float.NEGATIVE_INFINITY;
-                            continue;
-                        }
-                        float z = GgmlOrder.vecDot(k, j * kvd + g * hd, qs, 0, hd);
-                        if (cap > 0) z = CMath.tanh(z * invCap) * cap;
-                        z *= softmaxScale;
-                        p[c] = z;
-                        max = Math.max(max, z);
-                    }
-                    double sum = 0;
-                    for (int c0 = 0; c0 < cells; c0 += lanes) {
-                        boolean any = false;
-                        for (int e = 0; e < lanes; e++) {
-                            float x = p[c0 + e];
-                            float ex = x == Float.NEGATIVE_INFINITY ? 0f : GgmlOrder.expf(x - max);
-                            p[c0 + e] = ex;
-                            chunk[e] = ex;
-                            any |= ex != 0;
-                        }
-                        if (any) sum += GgmlOrder.halvingSum(chunk, 0, lanes);
-                    }
-                    float inv = (float) (1.0 / sum);
-                    for (int c = 0; c < cells; c++) p[c] *= inv;
-                    int oo = t * qd + h * hd;
-                    for (int d = 0; d < hd; d++) {
-                        if (T >= 2) {
-                            java.util.Arrays.fill(acc, 0f);
-                            for (int c = 0; c < cells; c++) {
-                                int j = rowOfCell[c];
-                                if (j >= 0 && p[c] != 0) acc[c % lanes] = Math.fma(v[j * kvd + g * hd + d], p[c], acc[c % lanes]);
-                            }
-                            out[oo + d] = GgmlOrder.halvingSum(acc, 0, lanes);
-                        } else {
-                            float[] col = new float[cells];
-                            for (int c = 0; c < cells; c++) if (rowOfCell[c] >= 0) col[c] = v[rowOfCell[c] * kvd + g * hd + d];
-                            out[oo + d] = GgmlOrder.vecDot(col, 0, p, 0, cells);
-                        }
-                    }
                 }
             }
         });

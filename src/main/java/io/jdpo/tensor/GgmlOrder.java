@@ -1,6 +1,8 @@
 package io.jdpo.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.io.IOException;
@@ -349,5 +351,93 @@ public final class GgmlOrder {
                 y[yo + (t + j) * ldy + r + i] = halvingSum(lanes, 0, LANES);
             }
         }
+    }
+
+    /** The vector species of ggml's lanes (null where the order is unknown): one lane per ggml lane. */
+    public static VectorSpecies<Float> species() {
+        return V;
+    }
+
+    /**
+     * {@link #vecDot} of one query against the keys of {@link #LANES} consecutive cells at
+     * once, lane by lane: keys come transposed, {@code kT[d·stride + c0 + lane]} holding value d
+     * of the key in cell c0 + lane. Every lane takes exactly the steps {@link #vecDot} takes.
+     *
+     * @param kT     the transposed keys
+     * @param stride distance in kT between two of a key's values
+     * @param c0     the first cell
+     * @param q      the query, n values from qo
+     * @param qo     index of the query's first value
+     * @param n      the head dimension
+     * @param scratch at least 4·LANES·LANES floats, overwritten
+     * @return the LANES dot products
+     */
+    public static FloatVector vecDotLanes(float[] kT, int stride, int c0, float[] q, int qo, int n, float[] scratch) {
+        int lanes = LANES, step = 4 * lanes, np = n - n % step;
+        FloatVector sum = FloatVector.zero(V);
+        if (np > 0) {
+            for (int a = 0; a < step; a++) {
+                FloatVector acc = FloatVector.zero(V);
+                for (int i = 0; i < np; i += step) acc = FloatVector.fromArray(V, kT, (i + a) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + a]), acc);
+                acc.intoArray(scratch, a * lanes);
+            }
+            // x0 += x2, x1 += x3, x0 += x1, element by element; then the reduction over the elements.
+            for (int e = 0; e < lanes; e++) {
+                FloatVector s02 = at(scratch, e).add(at(scratch, 2 * lanes + e)), s13 = at(scratch, lanes + e).add(at(scratch, 3 * lanes + e));
+                s02.add(s13).intoArray(scratch, e * lanes);
+            }
+            if (lanes == 16) {
+                for (int h = 8; h >= 1; h /= 2) {
+                    for (int e = 0; e < h; e++) at(scratch, e).add(at(scratch, e + h)).intoArray(scratch, e * lanes);
+                }
+                sum = at(scratch, 0);
+            } else {
+                FloatVector t0 = at(scratch, 0).add(at(scratch, 4)), t1 = at(scratch, 1).add(at(scratch, 5));
+                FloatVector t2 = at(scratch, 2).add(at(scratch, 6)), t3 = at(scratch, 3).add(at(scratch, 7));
+                sum = t0.add(t1).add(t2.add(t3));
+            }
+        }
+        int i = np, half = lanes / 2;
+        for (int end = np + (n - np) / lanes * lanes; i < end; i++) sum = sum.add(FloatVector.fromArray(V, kT, i * stride + c0).mul(q[qo + i]));
+        if (n - i >= half) for (int end = i + half; i < end; i++) sum = sum.add(FloatVector.fromArray(V, kT, i * stride + c0).mul(q[qo + i]));
+        for (; i < n; i++) sum = FloatVector.fromArray(V, kT, i * stride + c0).fma(FloatVector.broadcast(V, q[qo + i]), sum);
+        return sum;
+    }
+
+    private static FloatVector at(float[] scratch, int e) {
+        return FloatVector.fromArray(V, scratch, e * LANES);
+    }
+
+    /**
+     * {@link #expf} lane by lane: the same float steps with the Vector API where the exponent
+     * stays in the normal range (|n| ≤ 126), the scalar function for the other lanes.
+     *
+     * @param x the exponents
+     * @return e^x as {@link #expf} gives it, per lane
+     */
+    public static FloatVector expfLanes(FloatVector x) {
+        final float r = 0x1.8p23f;
+        FloatVector z = x.fma(0x1.715476p+0f, r);
+        FloatVector n = z.sub(r);
+        FloatVector b = n.neg().fma(FloatVector.broadcast(V, 0x1.7f7d1cp-20f), n.neg().fma(FloatVector.broadcast(V, 0x1.62e4p-1f), x));
+        FloatVector u = b.mul(b);
+        FloatVector hi = b.fma(0x1.0e4020p-7f, 0x1.573e2ep-5f).fma(u, b.fma(FloatVector.broadcast(V, 0x1.555e66p-3f), FloatVector.broadcast(V, 0x1.fffdb6p-2f)));
+        FloatVector out;
+        if (LANES == 16) {
+            FloatVector j = hi.fma(u, b.fma(0x1.ffffecp-1f, 1.0f));
+            // 2^n for |n| ≤ 126 is a normal float: the product is vscalefps's correctly rounded result.
+            IntVector e = ((IntVector) n.convert(jdk.incubator.vector.VectorOperators.F2I, 0)).add(127).lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23);
+            out = j.mul(e.reinterpretAsFloats());
+        } else {
+            FloatVector j = hi.fma(u, b.mul(0x1.ffffecp-1f));
+            IntVector e = z.reinterpretAsInts().lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23);
+            FloatVector k = e.add(Float.floatToRawIntBits(1f)).reinterpretAsFloats();
+            out = k.fma(j, k);
+        }
+        VectorMask<Float> outside = n.abs().compare(jdk.incubator.vector.VectorOperators.GT, 126f).or(n.test(jdk.incubator.vector.VectorOperators.IS_NAN));
+        if (!outside.anyTrue()) return out;
+        float[] lanes = out.toArray(), xs = x.toArray();
+        for (int l = 0; l < lanes.length; l++) if (outside.laneIsSet(l)) lanes[l] = expf(xs[l]);
+        return FloatVector.fromArray(V, lanes, 0);
     }
 }

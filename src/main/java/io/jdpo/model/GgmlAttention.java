@@ -1,0 +1,210 @@
+package io.jdpo.model;
+
+import io.jdpo.tensor.CMath;
+import io.jdpo.tensor.GgmlOrder;
+import io.jdpo.tensor.Parallel;
+import io.jdpo.tensor.Simd;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Attention in llama.cpp's float order (the deployed arithmetic on models whose products all
+ * have ggml's order): a vector version with {@link GgmlOrder#LANES} cells per vector, which is
+ * exactly ggml's lane of each cell, beside its scalar reference {@link #scalar}
+ * ({@code GgmlAttentionTest} holds them bit-identical).
+ */
+final class GgmlAttention {
+    private GgmlAttention() {
+    }
+
+    /** {@link Attention#forward} in ggml's order: the vector kernels for two rows or more, else the scalar reference. */
+    static void forward(float[] q, float[] k, float[] v, float[] out, Layout layout, ModelConfig cfg, Parallel par, Attention.Options opt) {
+        if (!Simd.VECTOR || layout.length() < 2) {
+            scalar(q, k, v, out, layout, cfg, par, opt);
+            return;
+        }
+        vector(q, k, v, out, layout, cfg, par, opt);
+    }
+
+    /**
+     * The vector version of {@link #scalar}. Keys and values are laid out transposed per
+     * segment and KV head over the cells (value d of the key in cell c at d·cells + c), so one
+     * vector holds ggml's lanes of a run of cells: the scores are {@link GgmlOrder#vecDotLanes},
+     * the exponentials {@link GgmlOrder#expfLanes}, each vector's halving sum one of ggml's
+     * chunk sums, and each output value the fused multiply-adds of whole vectors of cells, halved.
+     */
+    static void vector(float[] q, float[] k, float[] v, float[] out, Layout layout, ModelConfig cfg, Parallel par, Attention.Options opt) {
+        int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), group = heads / kvHeads;
+        int qd = cfg.qDim(), kvd = cfg.kvDim(), T = layout.length(), L = GgmlOrder.LANES;
+        VectorSpecies<Float> S = GgmlOrder.species();
+        int[] pos = layout.positions;
+        int segs = layout.segments.length;
+        int[] segmentOf = new int[T];
+        for (int i = 0; i < segs; i++) {
+            for (int t = layout.segments[i][0]; t < layout.segments[i][1]; t++) segmentOf[t] = i;
+        }
+        int maxPos = 0;
+        for (int p : pos) maxPos = Math.max(maxPos, p);
+        int cells = (maxPos / (4 * L) + 1) * 4 * L;
+        // Per segment and KV head: the keys and values it sees, by cell (its prefix, then its own rows).
+        float[][] kT = new float[segs * kvHeads][], vT = new float[segs * kvHeads][];
+        par.forRange(segs * kvHeads, 1, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                int[] seg = layout.segments[i / kvHeads];
+                int g = i % kvHeads;
+                float[] kt = new float[hd * cells], vt = new float[hd * cells];
+                for (int j = 0; j < seg[2]; j++) transposeRow(k, v, j, pos[j], g, hd, kvd, cells, kt, vt);
+                for (int j = seg[0]; j < seg[1]; j++) transposeRow(k, v, j, pos[j], g, hd, kvd, cells, kt, vt);
+                kT[i] = kt;
+                vT[i] = vt;
+            }
+        });
+        float qScale = opt.scalesQueries() ? opt.scale() : 1f, softmaxScale = opt.scalesQueries() ? 1f : opt.scale();
+        float cap = opt.cap(), invCap = cap > 0 ? 1f / cap : 0;
+        par.forRange(T, 1, (t0, t1) -> {
+            float[] qs = new float[hd], p = new float[cells], lanes = new float[L], scratch = new float[4 * L * L];
+            for (int t = t0; t < t1; t++) {
+                int qPos = pos[t], lo = opt.window() > 0 ? Math.max(0, qPos - opt.window() + 1) : 0;
+                int c0 = lo - lo % L, cEnd = qPos + 1;
+                for (int h = 0; h < heads; h++) {
+                    int g = h / group, view = segmentOf[t] * kvHeads + g, qo = t * qd + h * hd;
+                    float[] kt = kT[view], vt = vT[view];
+                    for (int i = 0; i < hd; i++) qs[i] = q[qo + i] * qScale;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int c = c0; c < cEnd; c += L) {
+                        FloatVector z = GgmlOrder.vecDotLanes(kt, cells, c, qs, 0, hd, scratch);
+                        if (cap > 0) {
+                            z.intoArray(lanes, 0);
+                            for (int l = 0; l < L; l++) lanes[l] = CMath.tanh(lanes[l] * invCap) * cap;
+                            z = FloatVector.fromArray(S, lanes, 0);
+                        }
+                        z = z.mul(softmaxScale);
+                        VectorMask<Float> visible = visible(S, c, lo, cEnd);
+                        z = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).blend(z, visible);
+                        z.intoArray(p, c);
+                        max = Math.max(max, z.reduceLanes(VectorOperators.MAX));
+                    }
+                    double sum = 0;
+                    for (int c = c0; c < cEnd; c += L) {
+                        VectorMask<Float> visible = visible(S, c, lo, cEnd);
+                        FloatVector x = FloatVector.fromArray(S, p, c).sub(max);
+                        // Masked cells are exact zeros (ggml_v_expf of -inf); computed here from 0 and blended out.
+                        FloatVector e = FloatVector.zero(S).blend(GgmlOrder.expfLanes(FloatVector.zero(S).blend(x, visible)), visible);
+                        e.intoArray(p, c);
+                        e.intoArray(lanes, 0);
+                        sum += GgmlOrder.halvingSum(lanes, 0, L);
+                    }
+                    float inv = (float) (1.0 / sum);
+                    for (int c = c0; c < cEnd; c += L) FloatVector.fromArray(S, p, c).mul(inv).intoArray(p, c);
+                    int oo = t * qd + h * hd;
+                    for (int d = 0; d < hd; d++) {
+                        FloatVector acc = FloatVector.zero(S);
+                        for (int c = c0; c < cEnd; c += L) acc = FloatVector.fromArray(S, vt, d * cells + c).fma(FloatVector.fromArray(S, p, c), acc);
+                        acc.intoArray(lanes, 0);
+                        out[oo + d] = GgmlOrder.halvingSum(lanes, 0, L);
+                    }
+                }
+            }
+        });
+    }
+
+    /** Cells [c, c + lanes) that a query sees: from lo (its window) to its own position. */
+    private static VectorMask<Float> visible(VectorSpecies<Float> s, int c, int lo, int end) {
+        return s.indexInRange(c - lo, end - lo);
+    }
+
+    private static void transposeRow(float[] k, float[] v, int row, int cell, int g, int hd, int kvd, int cells, float[] kt, float[] vt) {
+        int o = row * kvd + g * hd;
+        for (int d = 0; d < hd; d++) {
+            kt[d * cells + cell] = k[o + d];
+            vt[d * cells + cell] = v[o + d];
+        }
+    }
+
+    /**
+     * The scalar reference: {@link Attention#forward} computed as llama.cpp's CPU graph computes
+     * it with an F32 KV cache, bit for bit: a key sits in the cell of its rope position (a sequence scored alone from an
+     * empty cache), which decides its lane. Per query row and head: the query scaled first
+     * where the architecture does; each score {@code ggml_vec_dot_f32}(key, query); soft-capped
+     * as ggml_scale(1/cap), tanhf, ggml_scale(cap); times the softmax's scale; e^(z − max)
+     * by {@code ggml_v_expf}, summed a vector of cells at a time (halved in float, added in
+     * double), times the float of the sum's inverse; then each output value tinyBLAS's dot of
+     * the V column and the probabilities over the cells, lane = cell mod lanes (a single query
+     * takes {@code ggml_vec_dot_f32} instead, as llama.cpp does for one token). Masked cells
+     * hold exact zeros there, so leaving them out changes nothing.
+     */
+    static void scalar(float[] q, float[] k, float[] v, float[] out, Layout layout, ModelConfig cfg, Parallel par, Attention.Options opt) {
+        int heads = cfg.heads(), hd = cfg.headDim(), group = heads / cfg.kvHeads();
+        int qd = cfg.qDim(), kvd = cfg.kvDim(), T = layout.length(), lanes = GgmlOrder.LANES;
+        int[] pos = layout.positions;
+        int[] segmentOf = new int[T];
+        for (int i = 0; i < layout.segments.length; i++) {
+            for (int t = layout.segments[i][0]; t < layout.segments[i][1]; t++) segmentOf[t] = i;
+        }
+        int maxPos = 0;
+        for (int p : pos) maxPos = Math.max(maxPos, p);
+        int cells = (maxPos / (4 * lanes) + 1) * 4 * lanes;
+        float qScale = opt.scalesQueries() ? opt.scale() : 1f, softmaxScale = opt.scalesQueries() ? 1f : opt.scale();
+        float cap = opt.cap(), invCap = cap > 0 ? 1f / cap : 0;
+        par.forRange(T, 1, (t0, t1) -> {
+            float[] qs = new float[hd], p = new float[cells], acc = new float[lanes], chunk = new float[lanes];
+            int[] rowOfCell = new int[cells];
+            for (int t = t0; t < t1; t++) {
+                int[] seg = layout.segments[segmentOf[t]];
+                java.util.Arrays.fill(rowOfCell, -1);
+                for (int j = 0; j < seg[2]; j++) rowOfCell[pos[j]] = j;
+                for (int j = seg[0]; j <= t; j++) rowOfCell[pos[j]] = j;
+                int qPos = pos[t];
+                for (int h = 0; h < heads; h++) {
+                    int g = h / group, qo = t * qd + h * hd;
+                    for (int i = 0; i < hd; i++) qs[i] = q[qo + i] * qScale;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int c = 0; c < cells; c++) {
+                        int j = rowOfCell[c];
+                        if (j < 0 || (opt.window() > 0 && qPos - c >= opt.window())) {
+                            p[c] = Float.NEGATIVE_INFINITY;
+                            continue;
+                        }
+                        float z = GgmlOrder.vecDot(k, j * kvd + g * hd, qs, 0, hd);
+                        if (cap > 0) z = CMath.tanh(z * invCap) * cap;
+                        z *= softmaxScale;
+                        p[c] = z;
+                        max = Math.max(max, z);
+                    }
+                    double sum = 0;
+                    for (int c0 = 0; c0 < cells; c0 += lanes) {
+                        boolean any = false;
+                        for (int e = 0; e < lanes; e++) {
+                            float x = p[c0 + e];
+                            float ex = x == Float.NEGATIVE_INFINITY ? 0f : GgmlOrder.expf(x - max);
+                            p[c0 + e] = ex;
+                            chunk[e] = ex;
+                            any |= ex != 0;
+                        }
+                        if (any) sum += GgmlOrder.halvingSum(chunk, 0, lanes);
+                    }
+                    float inv = (float) (1.0 / sum);
+                    for (int c = 0; c < cells; c++) p[c] *= inv;
+                    int oo = t * qd + h * hd;
+                    for (int d = 0; d < hd; d++) {
+                        if (T >= 2) {
+                            java.util.Arrays.fill(acc, 0f);
+                            for (int c = 0; c < cells; c++) {
+                                int j = rowOfCell[c];
+                                if (j >= 0 && p[c] != 0) acc[c % lanes] = Math.fma(v[j * kvd + g * hd + d], p[c], acc[c % lanes]);
+                            }
+                            out[oo + d] = GgmlOrder.halvingSum(acc, 0, lanes);
+                        } else {
+                            float[] col = new float[cells];
+                            for (int c = 0; c < cells; c++) if (rowOfCell[c] >= 0) col[c] = v[rowOfCell[c] * kvd + g * hd + d];
+                            out[oo + d] = GgmlOrder.vecDot(col, 0, p, 0, cells);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+}
