@@ -344,13 +344,17 @@ public final class GgmlOrder {
             a = FloatVector.fromArray(V, w, w0 + 3 * k + l);
             c30 = a.fma(b0, c30); c31 = a.fma(b1, c31); c32 = a.fma(b2, c32);
         }
-        FloatVector[] c = {c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32};
-        for (int i = 0; i < 4; i++) {
-            for (int j = 0; j < 3; j++) {
-                c[i * 3 + j].intoArray(lanes, 0);
-                y[yo + (t + j) * ldy + r + i] = halvingSum(lanes, 0, LANES);
-            }
-        }
+        // One accumulator at a time: an array of vectors would box them on the heap.
+        int o = yo + t * ldy + r;
+        y[o] = halved(c00, lanes); y[o + ldy] = halved(c01, lanes); y[o + 2 * ldy] = halved(c02, lanes);
+        y[o + 1] = halved(c10, lanes); y[o + 1 + ldy] = halved(c11, lanes); y[o + 1 + 2 * ldy] = halved(c12, lanes);
+        y[o + 2] = halved(c20, lanes); y[o + 2 + ldy] = halved(c21, lanes); y[o + 2 + 2 * ldy] = halved(c22, lanes);
+        y[o + 3] = halved(c30, lanes); y[o + 3 + ldy] = halved(c31, lanes); y[o + 3 + 2 * ldy] = halved(c32, lanes);
+    }
+
+    private static float halved(FloatVector acc, float[] lanes) {
+        acc.intoArray(lanes, 0);
+        return halvingSum(lanes, 0, LANES);
     }
 
     /** The vector species of ggml's lanes (null where the order is unknown): one lane per ggml lane. */
