@@ -266,30 +266,20 @@ final class GgmlQuantDot {
                 }
                 return out;
             }
-            case Q3_K -> {
-                // ggml_vec_dot_q3_K_q8_K (AVX2 branch): lane L holds, per run c of 32, the run's
-                // scale (first or second 16 as L < 4) times the signed products at 32c + 4L..4L+3.
+            case Q3_K, Q6_K -> {
+                // ggml_vec_dot_q{3,6}_K_q8_K (AVX2 branch): lane L holds, per run c of 32, the run's
+                // scale (first or second 16 as L < 4) times the products at 32c + 4L..4L+3; Q6_K's
+                // codes are unsigned, so 32 times the scaled activation sums of 16-value groups 2L
+                // and 2L + 1 come off.
                 for (int b = 0; b < blocks; b++) {
                     float d = a.d()[b] * w.d()[b];
                     for (int lane = 0; lane < LANES; lane++) {
                         int sum = 0;
                         for (int c = 0; c < 8; c++) sum += w.sc()[16 * b + 2 * c + (lane >= 4 ? 1 : 0)] * intDot(wq, q, 256 * b + 32 * c + 4 * lane, 4);
-                        acc[lane] = Math.fma(d, (float) sum, acc[lane]);
-                    }
-                }
-                return GgmlOrder.halvingSum(acc, 0, LANES);
-            }
-            case Q6_K -> {
-                // ggml_vec_dot_q6_K_q8_K (AVX2 branch): lane L holds, per run c of 32, the run's
-                // scale (first or second 16 as L < 4) times the products at 32c + 4L..4L+3, less 32
-                // times the scaled activation sums of 16-value groups 2L and 2L + 1.
-                for (int b = 0; b < blocks; b++) {
-                    float d = a.d()[b] * w.d()[b];
-                    for (int lane = 0; lane < LANES; lane++) {
-                        int sum = 0;
-                        for (int c = 0; c < 8; c++) sum += w.sc()[16 * b + 2 * c + (lane >= 4 ? 1 : 0)] * intDot(wq, q, 256 * b + 32 * c + 4 * lane, 4);
-                        int g = 16 * b + 2 * lane;
-                        sum -= 32 * (a.bsums()[g] * w.sc()[g] + a.bsums()[g + 1] * w.sc()[g + 1]);
+                        if (order == Order.Q6_K) {
+                            int g = 16 * b + 2 * lane;
+                            sum -= 32 * (a.bsums()[g] * w.sc()[g] + a.bsums()[g + 1] * w.sc()[g + 1]);
+                        }
                         acc[lane] = Math.fma(d, (float) sum, acc[lane]);
                     }
                 }
