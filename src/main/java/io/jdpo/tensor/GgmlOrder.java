@@ -357,7 +357,11 @@ public final class GgmlOrder {
         return halvingSum(lanes, 0, LANES);
     }
 
-    /** The vector species of ggml's lanes (null where the order is unknown): one lane per ggml lane. */
+    /**
+     * The vector species of ggml's lanes: one Java lane per ggml lane.
+     *
+     * @return 16 or 8 floats, or null where the order is unknown
+     */
     public static VectorSpecies<Float> species() {
         return V;
     }
