@@ -87,7 +87,8 @@ final class GgmlQuantLanes {
         for (int g = 0; g < groups; g++) {
             float[] q = x.q()[g], d = x.d()[g], bs = x.bsums()[g];
             FloatVector out = switch (order) {
-                case TINYBLAS, Q3_K, Q6_K -> halve(order, w, q, d, bs);
+                case TINYBLAS -> tinyBlas(w, q, d);
+                case Q3_K, Q6_K -> halve(order, w, q, d, bs);
                 case REPACKED -> repacked(w, q, d);
                 case IQ4_XS_PANEL -> iq4xsPanel(w, q, d);
                 case Q8_1_LANES -> halve(order, w, q, d, bs).add(minTerms(w, x.s()[g]));
@@ -100,6 +101,28 @@ final class GgmlQuantLanes {
             for (int l = 0; l < V && g * V + l < tokens; l++) y[yo + (g * V + l) * ldy + k] = lanes[l];
         }
         return tokens;
+    }
+
+    /**
+     * tinyBLAS_Q0's eight lanes in one pass over the blocks (each block's scale computed once),
+     * halved as {@link #halve} halves them.
+     */
+    private static FloatVector tinyBlas(GgmlQuantDot.RowCodes w, float[] q, float[] d) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        float[] wq = w.q();
+        for (int b = 0; b < w.d().length; b++) {
+            FloatVector scale = at(d, b).mul(w.d()[b]);
+            int o = 32 * b;
+            a0 = scale.fma(dot(q, wq, o, 4), a0);
+            a1 = scale.fma(dot(q, wq, o + 4, 4), a1);
+            a2 = scale.fma(dot(q, wq, o + 8, 4), a2);
+            a3 = scale.fma(dot(q, wq, o + 12, 4), a3);
+            a4 = scale.fma(dot(q, wq, o + 16, 4), a4);
+            a5 = scale.fma(dot(q, wq, o + 20, 4), a5);
+            a6 = scale.fma(dot(q, wq, o + 24, 4), a6);
+            a7 = scale.fma(dot(q, wq, o + 28, 4), a7);
+        }
+        return a0.add(a4).add(a2.add(a6)).add(a1.add(a5).add(a3.add(a7)));
     }
 
     private static FloatVector tinyBlasLane(GgmlQuantDot.RowCodes w, float[] q, float[] d, int lane) {
