@@ -164,7 +164,8 @@ final class GgmlQuantDot {
                     float[] d = new float[blocks], m = withMin ? new float[blocks] : null;
                     for (int b = 0; b < blocks; b++) {
                         BlockDot.unpack32(type, raw, b * bytes, v);
-                        for (int i = 0; i < 32; i++) q[32 * b + i] = v[i];
+                        if (Simd.VECTOR) VectorOps.scale(v, 0, q, 32 * b, 32, 1f);
+                        else for (int i = 0; i < 32; i++) q[32 * b + i] = v[i];
                         d[b] = Bytes.f16(raw, b * bytes);
                         if (withMin) m[b] = Bytes.f16(raw, b * bytes + 2);
                     }
@@ -197,12 +198,22 @@ final class GgmlQuantDot {
         long rowBytes = type.bytesFor(cols);
         byte[] raw = new byte[(int) rowBytes];
         int tokens = x.rows().length;
-        for (int k = 0; k < n; k++) {
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (r0 + k) * rowBytes, raw, 0, raw.length);
-            RowCodes w = RowCodes.decode(type, raw, cols);
-            int done = lanes == null ? 0 : GgmlQuantLanes.row(order, w, lanes, gemmEnd, y, yo, ldy, k);
-            for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], t < gemmEnd);
+        boolean tiled = lanes != null && GgmlQuantLanes.tiled(order);
+        for (int k = 0; k < n; k += tiled ? 2 : 1) {
+            RowCodes w = decode(type, data, rowBytes, r0 + k, raw, cols);
+            RowCodes w1 = tiled && k + 1 < n ? decode(type, data, rowBytes, r0 + k + 1, raw, cols) : null;
+            int done = lanes == null ? 0 : tiled ? GgmlQuantLanes.rows(order, w, w1, lanes, gemmEnd, y, yo, ldy, k)
+                    : GgmlQuantLanes.row(order, w, lanes, gemmEnd, y, yo, ldy, k);
+            for (int t = done; t < tokens; t++) {
+                y[yo + t * ldy + k] = dot(order, w, x.rows()[t], t < gemmEnd);
+                if (w1 != null) y[yo + t * ldy + k + 1] = dot(order, w1, x.rows()[t], t < gemmEnd);
+            }
         }
+    }
+
+    private static RowCodes decode(GgmlType type, MemorySegment data, long rowBytes, int row, byte[] raw, int cols) {
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, row * rowBytes, raw, 0, raw.length);
+        return RowCodes.decode(type, raw, cols);
     }
 
     /**

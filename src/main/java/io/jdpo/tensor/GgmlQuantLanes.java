@@ -10,7 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
  * tokens in the vector lanes, so that each lane is one output and every float step of ggml's
  * kernel is one lane-wise step here. The integer parts of ggml's kernels are computed in float
  * with fused multiply-adds, which is exact: every partial sum is an integer below 2^24 (Q6_K's
- * eight-run sums, which are not, are added in two halves and then as ints).
+ * eight-run sums, which are not, are added in two halves and then as ints). Being exact, they
+ * are summed in whatever order keeps the FMA units busy: most orders run two weight rows times
+ * two token groups at a time ({@link #rows}); repack.cpp's Q2_K and iqp.cpp's IQ4_XS one row at
+ * a time ({@link #row}).
  * <p>
  * {@link GgmlQuantDot}'s scalar methods are the reference; {@code GgmlQuantDotTest} holds the
  * two bit-identical at every width.
@@ -23,17 +26,21 @@ final class GgmlQuantLanes {
     private GgmlQuantLanes() {
     }
 
-    /** The activations of one product with V tokens per group: values, scales and 16-value sums, each lane-major. */
+    /**
+     * The activations of one product with V tokens per group: values, scales and 16-value sums,
+     * each lane-major; the values in the order's segment layout ({@link #permuted}).
+     */
     record Tokens(int tokens, float[][] q, float[][] d, float[][] s, float[][] bsums) {
-        static Tokens of(GgmlQuantDot.Q8Rows x, int cols) {
+        static Tokens of(GgmlQuantDot.Q8Rows x, int cols, GgmlQuantDot.Order order) {
             int tokens = x.rows().length, groups = (tokens + V - 1) / V;
             int blocks = x.rows()[0].d().length, sums = cols / 16;
+            boolean permute = permuted(order);
             float[][] q = new float[groups][cols * V], d = new float[groups][blocks * V], s = new float[groups][blocks * V];
             float[][] bs = new float[groups][sums * V];
             for (int t = 0; t < tokens; t++) {
                 BlockDot.Q8 r = x.rows()[t];
                 int g = t / V, lane = t % V;
-                for (int i = 0; i < cols; i++) q[g][i * V + lane] = r.q()[i];
+                for (int i = 0; i < cols; i++) q[g][(permute ? perm(i) : i) * V + lane] = r.q()[i];
                 for (int b = 0; b < blocks; b++) {
                     d[g][b * V + lane] = r.d()[b];
                     s[g][b * V + lane] = r.s()[b];
@@ -42,6 +49,263 @@ final class GgmlQuantLanes {
             }
             return new Tokens(tokens, q, d, s, bs);
         }
+    }
+
+    /**
+     * How an order's integer sums are cut: each weight block holds {@code perBlock} segments of
+     * {@code len} values, and segment j of a block goes to float lane j mod {@code lanes}, where
+     * ggml adds fma(block scale, segment sum, lane) block after block. In ggml a segment's sum
+     * is an integer (for the K-quants, runs of codes times their run scales); here it is the dot
+     * product of prescaled weights ({@link #weights}) with the activations, exact in float in
+     * any order (every partial sum is an integer below 2^24), so the kernel may sum it in
+     * whatever order keeps the FMA units busy.
+     */
+    private record Segments(int len, int perBlock, int lanes) {
+    }
+
+    private static Segments segments(GgmlQuantDot.Order order) {
+        return switch (order) {
+            // tinyBLAS_Q0 and the Q4_1/Q5_1 vec_dot: eight lanes, four values each per 32-value block.
+            case TINYBLAS, Q8_1_LANES -> new Segments(4, 8, 8);
+            // repack.cpp's Q4_0/IQ4_NL gemm: one sum per block of 32.
+            case REPACKED -> new Segments(32, 1, 1);
+            // repack.cpp's Q4_K gemm: one sum per 64 values (two runs with their scales).
+            case Q4_K_REPACKED -> new Segments(64, 4, 1);
+            // The K-quants' AVX2 vec_dot: lane l takes values 4l..4l+3 of each 32-value run of the 256-value block.
+            case Q3_K, Q4_K, Q5_K, Q6_K -> new Segments(32, 8, 8);
+            default -> null;
+        };
+    }
+
+    /** Whether the order's segments are not contiguous in the row, so that weights and activations are reordered. */
+    private static boolean permuted(GgmlQuantDot.Order order) {
+        return order == GgmlQuantDot.Order.Q3_K || order == GgmlQuantDot.Order.Q4_K
+                || order == GgmlQuantDot.Order.Q5_K || order == GgmlQuantDot.Order.Q6_K;
+    }
+
+    /** Value n of a row (block b, run c, lane l, j) at its place in lane l's segment: b·256 + l·32 + c·4 + j. */
+    private static int perm(int n) {
+        return n & ~255 | (n >> 2 & 7) << 5 | (n >> 5 & 7) << 2 | n & 3;
+    }
+
+    /** True when {@link #rows} computes this order (two rows at a time). */
+    static boolean tiled(GgmlQuantDot.Order order) {
+        return segments(order) != null;
+    }
+
+    /**
+     * A row's weights as the segments multiply them: the codes times their run's integer scale,
+     * in the segment layout. Q6_K's codes are unsigned, so a segment can pass 2^24 (63·128·127·32);
+     * each of its two chains of 16 values stays below (see {@link #tile}).
+     */
+    private static float[] weights(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w) {
+        float[] q = w.q();
+        int[] sc = w.sc();
+        return switch (order) {
+            case TINYBLAS, Q8_1_LANES, REPACKED -> q;
+            case Q4_K_REPACKED -> {
+                float[] out = new float[q.length];
+                for (int i = 0; i < q.length; i++) out[i] = q[i] * sc[i >> 5];
+                yield out;
+            }
+            default -> {
+                float[] out = new float[q.length];
+                for (int n = 0; n < q.length; n++) {
+                    int b = n >> 8, c = n >> 5 & 7, half = (n >> 2 & 7) >= 4 ? 1 : 0;
+                    out[perm(n)] = switch (order) {
+                        case Q4_K, Q5_K -> q[n] * sc[8 * b + c];
+                        case Q3_K -> q[n] * sc[16 * b + 2 * c + half];
+                        default -> q[n] * sc[16 * b + 2 * c + half];
+                    };
+                }
+                yield out;
+            }
+        };
+    }
+
+    /**
+     * Output rows k and k + 1 (w1 null: row k alone) of the panel for the tokens the order's
+     * vector kernel covers: y[yo + t·ldy + k]. Two rows times two token groups at a time, so each
+     * load of activations serves two rows and each weight two groups.
+     *
+     * @return the number of tokens written per row
+     */
+    static int rows(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w0, GgmlQuantDot.RowCodes w1, Tokens x, int gemmEnd,
+                    float[] y, int yo, int ldy, int k) {
+        Segments sg = segments(order);
+        int tokens = order == GgmlQuantDot.Order.Q4_K_REPACKED ? Math.min(gemmEnd, x.tokens()) : x.tokens();
+        int groups = (tokens + V - 1) / V, blocks = w0.d().length;
+        float[] a = weights(order, w0), b = w1 == null ? a : weights(order, w1);
+        float[] bd = w1 == null ? w0.d() : w1.d();
+        float[] scales = new float[4 * blocks * V], sums = new float[4 * sg.lanes() * V], lanes = new float[2 * V];
+        for (int g0 = 0; g0 < groups; g0 += 2) {
+            int g1 = Math.min(g0 + 1, groups - 1);
+            float[] d0 = x.d()[g0], d1 = x.d()[g1];
+            for (int j = 0; j < blocks; j++) {
+                FloatVector e0 = FloatVector.fromArray(F, d0, j * V), e1 = FloatVector.fromArray(F, d1, j * V);
+                e0.mul(w0.d()[j]).intoArray(scales, j * V);
+                e1.mul(w0.d()[j]).intoArray(scales, (blocks + j) * V);
+                e0.mul(bd[j]).intoArray(scales, (2 * blocks + j) * V);
+                e1.mul(bd[j]).intoArray(scales, (3 * blocks + j) * V);
+            }
+            boolean sixK = order == GgmlQuantDot.Order.Q6_K;
+            tile(sg, blocks, a, b, x.q()[g0], x.q()[g1], scales, sums, sixK ? w0.sc() : null, sixK ? (w1 == null ? w0 : w1).sc() : null,
+                    x.bsums()[g0], x.bsums()[g1]);
+            for (int r = 0; r < (w1 == null ? 1 : 2); r++) {
+                for (int g = g0; g <= g1; g++) {
+                    int base = (2 * r + g - g0) * sg.lanes();
+                    finish(order, r == 0 ? w0 : w1, sums, base, x, g, lanes);
+                    for (int l = 0; l < V && g * V + l < tokens; l++) y[yo + (g * V + l) * ldy + k + r] = lanes[l];
+                }
+            }
+        }
+        return tokens;
+    }
+
+    /**
+     * The lane sums of rows a and b times token groups p and q: out[(rg·lanes + l)·V], rg =
+     * 2·row + group, for lane l, Σ over the lane's segments of fma(scale, segment sum, ·) in
+     * ggml's order. One method with the loops written out: a vector returned from a call that
+     * the JIT does not inline is boxed on the heap.
+     * <p>
+     * A segment sum of more than four values runs in two chains, even and odd values (half the
+     * FMA latency to wait on), each exact. Q6_K (sa, sb non-null: the rows' run scales; bp, bq the groups' 16-value
+     * sums) adds its two chains as ints, as ggml does, and takes 32 times its lane's scaled
+     * activation sums off: ggml's offset of the unsigned codes.
+     */
+    private static void tile(Segments sg, int blocks, float[] a, float[] b, float[] p, float[] q, float[] s, float[] out,
+                             int[] sa, int[] sb, float[] bp, float[] bq) {
+        int len = sg.len(), per = sg.perBlock(), bv = blocks * V;
+        boolean sixK = sa != null;
+        for (int l = 0; l < sg.lanes(); l++) {
+            FloatVector ap = FloatVector.zero(F), aq = ap, bp0 = ap, bq0 = ap;
+            for (int blk = 0; blk < blocks; blk++) {
+                int so = blk * V;
+                FloatVector sap = FloatVector.fromArray(F, s, so), saq = FloatVector.fromArray(F, s, bv + so);
+                FloatVector sbp = FloatVector.fromArray(F, s, 2 * bv + so), sbq = FloatVector.fromArray(F, s, 3 * bv + so);
+                for (int j = l; j < per; j += sg.lanes()) {
+                    int o = (blk * per + j) * len;
+                    FloatVector xp = FloatVector.fromArray(F, p, o * V), xq = FloatVector.fromArray(F, q, o * V);
+                    FloatVector wa = FloatVector.broadcast(F, a[o]), wb = FloatVector.broadcast(F, b[o]);
+                    FloatVector tap = xp.mul(wa), taq = xq.mul(wa), tbp = xp.mul(wb), tbq = xq.mul(wb);
+                    if (len == 4) {
+                        // tinyBLAS's four values: one short chain each.
+                        for (int i = o + 1; i < o + 4; i++) {
+                            xp = FloatVector.fromArray(F, p, i * V);
+                            xq = FloatVector.fromArray(F, q, i * V);
+                            wa = FloatVector.broadcast(F, a[i]);
+                            wb = FloatVector.broadcast(F, b[i]);
+                            tap = xp.fma(wa, tap);
+                            taq = xq.fma(wa, taq);
+                            tbp = xp.fma(wb, tbp);
+                            tbq = xq.fma(wb, tbq);
+                        }
+                    } else {
+                        xp = FloatVector.fromArray(F, p, (o + 1) * V);
+                        xq = FloatVector.fromArray(F, q, (o + 1) * V);
+                        wa = FloatVector.broadcast(F, a[o + 1]);
+                        wb = FloatVector.broadcast(F, b[o + 1]);
+                        FloatVector uap = xp.mul(wa), uaq = xq.mul(wa), ubp = xp.mul(wb), ubq = xq.mul(wb);
+                        for (int i = o + 2; i < o + len; i += 2) {
+                            xp = FloatVector.fromArray(F, p, i * V);
+                            xq = FloatVector.fromArray(F, q, i * V);
+                            wa = FloatVector.broadcast(F, a[i]);
+                            wb = FloatVector.broadcast(F, b[i]);
+                            tap = xp.fma(wa, tap);
+                            taq = xq.fma(wa, taq);
+                            tbp = xp.fma(wb, tbp);
+                            tbq = xq.fma(wb, tbq);
+                            xp = FloatVector.fromArray(F, p, (i + 1) * V);
+                            xq = FloatVector.fromArray(F, q, (i + 1) * V);
+                            wa = FloatVector.broadcast(F, a[i + 1]);
+                            wb = FloatVector.broadcast(F, b[i + 1]);
+                            uap = xp.fma(wa, uap);
+                            uaq = xq.fma(wa, uaq);
+                            ubp = xp.fma(wb, ubp);
+                            ubq = xq.fma(wb, ubq);
+                        }
+                        if (sixK) {
+                            int g = 16 * blk + 2 * l;
+                            FloatVector gp = FloatVector.fromArray(F, bp, g * V), gp1 = FloatVector.fromArray(F, bp, (g + 1) * V);
+                            FloatVector gq = FloatVector.fromArray(F, bq, g * V), gq1 = FloatVector.fromArray(F, bq, (g + 1) * V);
+                            // The lane's integer: both chains as ints, less 32 times the scaled activation sums.
+                            IntVector ip = ((IntVector) gp.mul(sa[g]).add(gp1.mul(sa[g + 1])).convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
+                            IntVector iq = ((IntVector) gq.mul(sa[g]).add(gq1.mul(sa[g + 1])).convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
+                            IntVector jp = ((IntVector) gp.mul(sb[g]).add(gp1.mul(sb[g + 1])).convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
+                            IntVector jq = ((IntVector) gq.mul(sb[g]).add(gq1.mul(sb[g + 1])).convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
+                            tap = (FloatVector) ((IntVector) tap.convert(VectorOperators.F2I, 0)).add((IntVector) uap.convert(VectorOperators.F2I, 0)).sub(ip).convert(VectorOperators.I2F, 0);
+                            taq = (FloatVector) ((IntVector) taq.convert(VectorOperators.F2I, 0)).add((IntVector) uaq.convert(VectorOperators.F2I, 0)).sub(iq).convert(VectorOperators.I2F, 0);
+                            tbp = (FloatVector) ((IntVector) tbp.convert(VectorOperators.F2I, 0)).add((IntVector) ubp.convert(VectorOperators.F2I, 0)).sub(jp).convert(VectorOperators.I2F, 0);
+                            tbq = (FloatVector) ((IntVector) tbq.convert(VectorOperators.F2I, 0)).add((IntVector) ubq.convert(VectorOperators.F2I, 0)).sub(jq).convert(VectorOperators.I2F, 0);
+                        } else {
+                            tap = tap.add(uap);
+                            taq = taq.add(uaq);
+                            tbp = tbp.add(ubp);
+                            tbq = tbq.add(ubq);
+                        }
+                    }
+                    ap = tap.fma(sap, ap);
+                    aq = taq.fma(saq, aq);
+                    bp0 = tbp.fma(sbp, bp0);
+                    bq0 = tbq.fma(sbq, bq0);
+                }
+            }
+            int lanes = sg.lanes();
+            ap.intoArray(out, l * V);
+            aq.intoArray(out, (lanes + l) * V);
+            bp0.intoArray(out, (2 * lanes + l) * V);
+            bq0.intoArray(out, (3 * lanes + l) * V);
+        }
+    }
+
+    /**
+     * One row and token group's output from its lane sums at sums[base·V], into out[0, V): the
+     * order's last float steps. Helpers write vectors to out[V, 2V) rather than return them: a
+     * vector returned from a call the JIT does not inline is boxed on the heap.
+     */
+    private static void finish(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w, float[] sums, int base, Tokens x, int g, float[] out) {
+        float[] d = x.d()[g], bs = x.bsums()[g];
+        if (order == GgmlQuantDot.Order.REPACKED || order == GgmlQuantDot.Order.Q4_K_REPACKED) at(sums, base).intoArray(out, 0);
+        else halve(sums, base, out);
+        switch (order) {
+            case Q4_K_REPACKED -> q4kGemmMins(w, d, bs, out);
+            case Q8_1_LANES -> minTerms(w, x.s()[g], out);
+            case Q4_K -> q4kMins(w, d, bs, out);
+            case Q5_K -> q5kMins(w, d, bs, out);
+            default -> {
+                return;
+            }
+        }
+        FloatVector main = FloatVector.fromArray(F, out, 0), mins = FloatVector.fromArray(F, out, V);
+        // repack.cpp's Q4_K gemm subtracts its mins; the vec_dot kernels add them negated.
+        (order == GgmlQuantDot.Order.Q4_K_REPACKED ? main.sub(mins) : main.add(mins)).intoArray(out, 0);
+    }
+
+    /** ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)): the halving of ggml's eight lanes, token by token, into out[0, V). */
+    private static void halve(float[] a, int base, float[] out) {
+        FloatVector h0 = at(a, base).add(at(a, base + 4)), h1 = at(a, base + 1).add(at(a, base + 5));
+        FloatVector h2 = at(a, base + 2).add(at(a, base + 6)), h3 = at(a, base + 3).add(at(a, base + 7));
+        h0.add(h2).add(h1.add(h3)).intoArray(out, 0);
+    }
+
+    /**
+     * Output row k of the panel, for the orders {@link #rows} does not take (repack.cpp's Q2_K,
+     * iqp.cpp's IQ4_XS panels): y[yo + t·ldy + k]. repack.cpp's K-quant gemm covers the tokens
+     * before {@code gemmEnd}; the rest are left to the scalar gemv.
+     *
+     * @return the number of tokens written
+     */
+    static int row(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w, Tokens x, int gemmEnd, float[] y, int yo, int ldy, int k) {
+        int tokens = order == GgmlQuantDot.Order.Q2_K_REPACKED ? Math.min(gemmEnd, x.tokens()) : x.tokens();
+        int groups = (tokens + V - 1) / V;
+        float[] lanes = new float[V];
+        for (int g = 0; g < groups; g++) {
+            float[] q = x.q()[g], d = x.d()[g], bs = x.bsums()[g];
+            FloatVector out = order == GgmlQuantDot.Order.Q2_K_REPACKED ? q2kGemm(w, q, d, bs) : iq4xsPanel(w, q, d);
+            out.intoArray(lanes, 0);
+            for (int l = 0; l < V && g * V + l < tokens; l++) y[yo + (g * V + l) * ldy + k] = lanes[l];
+        }
+        return tokens;
     }
 
     private static FloatVector at(float[] a, int i) {
@@ -55,108 +319,26 @@ final class GgmlQuantLanes {
         return s;
     }
 
-    /** Lane L of ggml's eight float lanes (tinyBLAS_Q0, the K-quants' vec_dot) over all blocks, for the group's tokens. */
-    private static FloatVector lane(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w, float[] q, float[] d, float[] bs, int lane) {
-        return switch (order) {
-            case TINYBLAS, Q8_1_LANES -> tinyBlasLane(w, q, d, lane);
-            case Q4_K, Q5_K -> q5kLane(w, q, d, lane);
-            case Q3_K -> q3kLane(w, q, d, lane);
-            default -> q6kLane(w, q, d, bs, lane);
-        };
-    }
-
-    /** ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)): the halving of the eight lanes, token by token. */
-    private static FloatVector halve(GgmlQuantDot.Order o, GgmlQuantDot.RowCodes w, float[] q, float[] d, float[] bs) {
-        FloatVector h0 = lane(o, w, q, d, bs, 0).add(lane(o, w, q, d, bs, 4)), h1 = lane(o, w, q, d, bs, 1).add(lane(o, w, q, d, bs, 5));
-        FloatVector h2 = lane(o, w, q, d, bs, 2).add(lane(o, w, q, d, bs, 6)), h3 = lane(o, w, q, d, bs, 3).add(lane(o, w, q, d, bs, 7));
-        return h0.add(h2).add(h1.add(h3));
-    }
-
-    /**
-     * Output row k of the panel for the tokens whose lanes the order covers: y[yo + t·ldy + k].
-     * repack.cpp's K-quant gemm covers the tokens before {@code gemmEnd}; the rest are left to
-     * the scalar gemv.
-     *
-     * @return the number of tokens written
-     */
-    static int row(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w, Tokens x, int gemmEnd, float[] y, int yo, int ldy, int k) {
-        boolean gemmOnly = order == GgmlQuantDot.Order.Q4_K_REPACKED || order == GgmlQuantDot.Order.Q2_K_REPACKED;
-        int tokens = gemmOnly ? Math.min(gemmEnd, x.tokens()) : x.tokens();
-        int groups = (tokens + V - 1) / V;
-        float[] lanes = new float[V];
-        for (int g = 0; g < groups; g++) {
-            float[] q = x.q()[g], d = x.d()[g], bs = x.bsums()[g];
-            FloatVector out = switch (order) {
-                case TINYBLAS -> tinyBlas(w, q, d);
-                case Q3_K, Q6_K -> halve(order, w, q, d, bs);
-                case REPACKED -> repacked(w, q, d);
-                case IQ4_XS_PANEL -> iq4xsPanel(w, q, d);
-                case Q8_1_LANES -> halve(order, w, q, d, bs).add(minTerms(w, x.s()[g]));
-                case Q4_K_REPACKED -> q4kGemm(w, q, d, bs);
-                case Q2_K_REPACKED -> q2kGemm(w, q, d, bs);
-                case Q5_K -> halve(order, w, q, d, bs).add(q5kMins(w, d, bs));
-                case Q4_K -> halve(order, w, q, d, bs).add(q4kMins(w, d, bs));
-            };
-            out.intoArray(lanes, 0);
-            for (int l = 0; l < V && g * V + l < tokens; l++) y[yo + (g * V + l) * ldy + k] = lanes[l];
-        }
-        return tokens;
-    }
-
-    /**
-     * tinyBLAS_Q0's eight lanes in one pass over the blocks (each block's scale computed once),
-     * halved as {@link #halve} halves them.
-     */
-    private static FloatVector tinyBlas(GgmlQuantDot.RowCodes w, float[] q, float[] d) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        float[] wq = w.q();
-        for (int b = 0; b < w.d().length; b++) {
-            FloatVector scale = at(d, b).mul(w.d()[b]);
-            int o = 32 * b;
-            a0 = scale.fma(dot(q, wq, o, 4), a0);
-            a1 = scale.fma(dot(q, wq, o + 4, 4), a1);
-            a2 = scale.fma(dot(q, wq, o + 8, 4), a2);
-            a3 = scale.fma(dot(q, wq, o + 12, 4), a3);
-            a4 = scale.fma(dot(q, wq, o + 16, 4), a4);
-            a5 = scale.fma(dot(q, wq, o + 20, 4), a5);
-            a6 = scale.fma(dot(q, wq, o + 24, 4), a6);
-            a7 = scale.fma(dot(q, wq, o + 28, 4), a7);
-        }
-        return a0.add(a4).add(a2.add(a6)).add(a1.add(a5).add(a3.add(a7)));
-    }
-
-    private static FloatVector tinyBlasLane(GgmlQuantDot.RowCodes w, float[] q, float[] d, int lane) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < w.d().length; b++) acc = at(d, b).mul(w.d()[b]).fma(dot(q, w.q(), 32 * b + 4 * lane, 4), acc);
-        return acc;
-    }
-
     /** Q4_1/Q5_1: Σ_b fma(min_b, s_b, ·), Q8_1's F16 block sums times the weights' block minimums. */
-    private static FloatVector minTerms(GgmlQuantDot.RowCodes w, float[] s) {
+    private static void minTerms(GgmlQuantDot.RowCodes w, float[] s, float[] out) {
         FloatVector sum = FloatVector.zero(F);
         for (int b = 0; b < w.d().length; b++) sum = at(s, b).fma(FloatVector.broadcast(F, w.dmin()[b]), sum);
-        return sum;
+        sum.intoArray(out, V);
     }
 
-    private static FloatVector repacked(GgmlQuantDot.RowCodes w, float[] q, float[] d) {
-        FloatVector sum = FloatVector.zero(F);
-        for (int b = 0; b < w.d().length; b++) sum = dot(q, w.q(), 32 * b, 32).fma(at(d, b).mul(w.d()[b]), sum);
-        return sum;
-    }
 
-    private static FloatVector q4kGemm(GgmlQuantDot.RowCodes w, float[] q, float[] d, float[] bs) {
-        FloatVector sum = FloatVector.zero(F), mins = sum;
+    /** repack.cpp's Q4_K gemm's min terms: per 64 values, fma(run mins · 32-value activation sums, dx · dmin, ·). */
+    private static void q4kGemmMins(GgmlQuantDot.RowCodes w, float[] d, float[] bs, float[] out) {
+        FloatVector mins = FloatVector.zero(F);
         for (int b = 0; b < w.d().length; b++) {
-            FloatVector dx = at(d, b), scale = dx.mul(w.d()[b]), minScale = dx.mul(w.dmin()[b]);
+            FloatVector minScale = at(d, b).mul(w.dmin()[b]);
             for (int sb = 0; sb < 4; sb++) {
                 int c0 = 8 * b + 2 * sb, c1 = c0 + 1, g = 16 * b + 4 * sb;
-                FloatVector is = dot(q, w.q(), 32 * c0, 32).mul(w.sc()[c0]).add(dot(q, w.q(), 32 * c1, 32).mul(w.sc()[c1]));
                 FloatVector ms = at(bs, g).add(at(bs, g + 1)).mul(w.mn()[c0]).add(at(bs, g + 2).add(at(bs, g + 3)).mul(w.mn()[c1]));
-                sum = is.fma(scale, sum);
                 mins = ms.fma(minScale, mins);
             }
         }
-        return sum.sub(mins);
+        mins.intoArray(out, V);
     }
 
     private static FloatVector q2kGemm(GgmlQuantDot.RowCodes w, float[] q, float[] d, float[] bs) {
@@ -176,42 +358,30 @@ final class GgmlQuantLanes {
         return sum.sub(mins);
     }
 
-    private static FloatVector q5kLane(GgmlQuantDot.RowCodes w, float[] q, float[] d, int lane) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < w.d().length; b++) {
-            FloatVector li = FloatVector.zero(F);
-            for (int c = 0; c < 8; c++) li = dot(q, w.q(), 256 * b + 32 * c + 4 * lane, 4).fma(FloatVector.broadcast(F, w.sc()[8 * b + c]), li);
-            acc = at(d, b).mul(w.d()[b]).fma(li, acc);
-        }
-        return acc;
-    }
 
-    private static FloatVector q5kMins(GgmlQuantDot.RowCodes w, float[] d, float[] bs) {
+    private static void q5kMins(GgmlQuantDot.RowCodes w, float[] d, float[] bs, float[] out) {
         FloatVector mins = FloatVector.zero(F);
         for (int b = 0; b < w.d().length; b++) {
             FloatVector m = FloatVector.zero(F);
             for (int j = 0; j < 8; j++) m = at(bs, 16 * b + 2 * j).add(at(bs, 16 * b + 2 * j + 1)).fma(FloatVector.broadcast(F, w.mn()[8 * b + j]), m);
             mins = at(d, b).neg().mul(w.dmin()[b]).fma(m, mins);
         }
-        return mins;
+        mins.intoArray(out, V);
     }
 
-    /** ggml_vec_dot_q4_K_q8_K's four float lanes of min terms (runs 2p and 2p + 1 in lane p), halved. */
-    private static FloatVector q4kMins(GgmlQuantDot.RowCodes w, float[] d, float[] bs) {
+    /** ggml_vec_dot_q4_K_q8_K's four float lanes of min terms (runs 2p and 2p + 1 in lane p), halved, into out[V, 2V). */
+    private static void q4kMins(GgmlQuantDot.RowCodes w, float[] d, float[] bs, float[] out) {
         FloatVector m0 = FloatVector.zero(F), m1 = m0, m2 = m0, m3 = m0;
         for (int b = 0; b < w.d().length; b++) {
             FloatVector scale = at(d, b).neg().mul(w.dmin()[b]);
-            m0 = scale.fma(minPair(w, bs, b, 0), m0);
-            m1 = scale.fma(minPair(w, bs, b, 1), m1);
-            m2 = scale.fma(minPair(w, bs, b, 2), m2);
-            m3 = scale.fma(minPair(w, bs, b, 3), m3);
+            int g = 16 * b, c = 8 * b;
+            int[] mn = w.mn();
+            m0 = scale.fma(at(bs, g).add(at(bs, g + 1)).mul(mn[c]).add(at(bs, g + 2).add(at(bs, g + 3)).mul(mn[c + 1])), m0);
+            m1 = scale.fma(at(bs, g + 4).add(at(bs, g + 5)).mul(mn[c + 2]).add(at(bs, g + 6).add(at(bs, g + 7)).mul(mn[c + 3])), m1);
+            m2 = scale.fma(at(bs, g + 8).add(at(bs, g + 9)).mul(mn[c + 4]).add(at(bs, g + 10).add(at(bs, g + 11)).mul(mn[c + 5])), m2);
+            m3 = scale.fma(at(bs, g + 12).add(at(bs, g + 13)).mul(mn[c + 6]).add(at(bs, g + 14).add(at(bs, g + 15)).mul(mn[c + 7])), m3);
         }
-        return m0.add(m2).add(m1.add(m3));
-    }
-
-    private static FloatVector minPair(GgmlQuantDot.RowCodes w, float[] bs, int b, int p) {
-        int g = 16 * b + 4 * p, c = 8 * b + 2 * p;
-        return at(bs, g).add(at(bs, g + 1)).mul(w.mn()[c]).add(at(bs, g + 2).add(at(bs, g + 3)).mul(w.mn()[c + 1]));
+        m0.add(m2).add(m1.add(m3)).intoArray(out, V);
     }
 
     private static FloatVector iq4xsPanel(GgmlQuantDot.RowCodes w, float[] q, float[] d) {
@@ -225,32 +395,7 @@ final class GgmlQuantLanes {
         return out;
     }
 
-    private static FloatVector q3kLane(GgmlQuantDot.RowCodes w, float[] q, float[] d, int lane) {
-        FloatVector acc = FloatVector.zero(F);
-        int half = lane >= 4 ? 1 : 0;
-        for (int b = 0; b < w.d().length; b++) {
-            FloatVector sum = FloatVector.zero(F);
-            for (int c = 0; c < 8; c++) sum = dot(q, w.q(), 256 * b + 32 * c + 4 * lane, 4).fma(FloatVector.broadcast(F, w.sc()[16 * b + 2 * c + half]), sum);
-            acc = at(d, b).mul(w.d()[b]).fma(sum, acc);
-        }
-        return acc;
-    }
 
-    private static FloatVector q6kLane(GgmlQuantDot.RowCodes w, float[] q, float[] d, float[] bs, int lane) {
-        FloatVector acc = FloatVector.zero(F);
-        int half = lane >= 4 ? 1 : 0;
-        for (int b = 0; b < w.d().length; b++) {
-            // Each half of the eight runs stays below 2^24; their sum need not, so it is added as ints.
-            FloatVector h0 = FloatVector.zero(F), h1 = h0;
-            for (int c = 0; c < 4; c++) h0 = dot(q, w.q(), 256 * b + 32 * c + 4 * lane, 4).fma(FloatVector.broadcast(F, w.sc()[16 * b + 2 * c + half]), h0);
-            for (int c = 4; c < 8; c++) h1 = dot(q, w.q(), 256 * b + 32 * c + 4 * lane, 4).fma(FloatVector.broadcast(F, w.sc()[16 * b + 2 * c + half]), h1);
-            int g = 16 * b + 2 * lane;
-            FloatVector sub = at(bs, g).mul(w.sc()[g]).add(at(bs, g + 1).mul(w.sc()[g + 1]));
-            IntVector total = ints(h0).add(ints(h1)).sub(ints(sub).lanewise(VectorOperators.LSHL, 5));
-            acc = at(d, b).mul(w.d()[b]).fma((FloatVector) total.convert(VectorOperators.I2F, 0), acc);
-        }
-        return acc;
-    }
 
     private static IntVector ints(FloatVector v) {
         return (IntVector) v.convert(VectorOperators.F2I, 0);

@@ -2,6 +2,7 @@ package io.jdpo.bench;
 
 import io.jdpo.gguf.GgmlType;
 import io.jdpo.llama.RowQuantizer;
+import io.jdpo.tensor.Arithmetic;
 import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.QuantMatrix;
 import org.openjdk.jmh.annotations.*;
@@ -13,9 +14,9 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The quantized weight products of the forward (y = x·Wᵀ) and of the backward (dx += dy·W)
- * and the scalar reference, per type, on one 1024 × 1024 matrix and 256 tokens with 2
- * threads. Scores are products per second; GFLOP/s = score × 2 × 1024 × 1024 × 256 / 1e9.
+ * The quantized weight products of the forward (y = x·Wᵀ), in both arithmetics, and of the
+ * backward (dx += dy·W, the same in both), per type, on one 1024 × 1024 matrix and 256 tokens
+ * with 2 threads. Scores are products per second; GFLOP/s = score × 2 × 1024 × 1024 × 256 / 1e9.
  * Run by scripts/bench/matmul.sh.
  */
 @State(Scope.Benchmark)
@@ -27,8 +28,12 @@ import java.util.concurrent.TimeUnit;
 public class MatmulBench {
     static final int ROWS = 1024, COLS = 1024, T = 256;
 
-    @Param({"F32", "F16", "Q8_0", "Q4_K", "Q6_K"})
+    @Param({"F32", "F16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     public String type;
+
+    /** The forward's arithmetic ({@link Arithmetic#parse}); the transposed product ignores it. */
+    @Param({"deployed", "float"})
+    public String arithmetic;
 
     private QuantMatrix m;
     private Parallel par;
@@ -46,6 +51,7 @@ public class MatmulBench {
         MemorySegment seg = arena.allocate(q.length, 64);
         MemorySegment.copy(q, 0, seg, ValueLayout.JAVA_BYTE, 0, q.length);
         m = new QuantMatrix("w", t, seg, COLS, ROWS);
+        m.arithmetic(Arithmetic.parse(arithmetic));
         x = new float[T * COLS];
         dy = new float[T * ROWS];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();

@@ -13,8 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
  * The vector kernels of the deployed quantized products ({@link GgmlQuantLanes}, tokens in
- * lanes) against their scalar reference ({@link GgmlQuantDot#dot}) bit for bit, for every
- * order, at token counts that leave partial vectors and Q4_K gemv rows; the suite runs this at
+ * lanes, rows in pairs) against their scalar reference ({@link GgmlQuantDot#dot}) bit for bit,
+ * for every order, at token counts that leave partial vectors, odd groups and Q4_K gemv rows, on
+ * an odd number of rows; the suite runs this at
  * 128, 256 and 512 bits and on the scalar path. Whether the reference is llama.cpp's number is
  * {@code ParityTest}'s question (0.00 nats on the generated models).
  */
@@ -39,8 +40,10 @@ class GgmlQuantDotTest {
                     GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(type, x, tokens, cols, Parallel.SERIAL);
                     float[] y = new float[tokens * rows];
                     int gemmEnd = GgmlQuantDot.gemmRows(tokens);
-                    GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols) : null,
-                            gemmEnd, 0, rows, y, 0, rows);
+                    GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols, order) : null;
+                    // Two calls, the first over an odd number of rows: the kernels take rows in pairs.
+                    GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 0, 3, y, 0, rows);
+                    GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 3, rows - 3, y, 3, rows);
                     long rowBytes = type.bytesFor(cols);
                     for (int r = 0; r < rows; r++) {
                         GgmlQuantDot.RowCodes codes = GgmlQuantDot.RowCodes.decode(type,

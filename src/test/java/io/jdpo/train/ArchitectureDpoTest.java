@@ -13,6 +13,7 @@ import io.jdpo.model.LoraTarget;
 import io.jdpo.model.LoraWeights;
 import io.jdpo.model.Transformer;
 import io.jdpo.progress.TrainListener;
+import io.jdpo.tensor.GgmlOrder;
 import io.jdpo.tensor.LoraPair;
 import io.jdpo.tensor.VectorMath;
 import io.jdpo.testing.TestData;
@@ -38,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * models (random weights, stories260K's tokenizer): held-out accuracy must reach 0.9, and
  * the trained adapter, loaded by llama.cpp, must change llama.cpp's greedy continuation
  * exactly as the Java forward with the same adapter predicts it (same tokens, log-probs
- * within 1e-4 for Phi-3, within twice llama.cpp's own F16-GELU floor for Gemma).
+ * within 1e-4: the deployed arithmetic is llama.cpp's, adapter products included).
  */
 class ArchitectureDpoTest {
     private static final TestModelFactory.Shape SHAPE = new TestModelFactory.Shape(64, 2, 4, 2, 128, 256);
@@ -89,9 +90,10 @@ class ArchitectureDpoTest {
         assertTrue(Math.abs(before) < 1e-4, "step-0 margin " + before);
         assertTrue(accuracy >= 0.9, arch + " held-out accuracy " + accuracy);
         assertTrue(changed > 0, "the adapter changes llama.cpp's greedy output");
-        // Phi-3 within the llama family's 1e-4; Gemma within twice llama.cpp's own floor under
-        // one-ulp changes (its F16 GELU table, see ParityTest), 4e-4.
-        assertTrue(worst <= (arch == Arch.PHI3 ? 1e-4 : 4e-4), arch + ": " + worst);
+        // The 1e-4 where the Java forward adds in ggml's order (x86). Elsewhere Gemma is
+        // held to twice llama.cpp's own floor under one-ulp changes (its F16 GELU table), 4e-4.
+        double bound = GgmlOrder.LANES > 0 || arch == Arch.PHI3 ? 1e-4 : 4e-4;
+        assertTrue(worst <= bound, arch + ": " + worst);
     }
 
     /** The theme pairs ({@link ThemePairs}), tokenized with this model's tokenizer. */
