@@ -198,16 +198,19 @@ final class GgmlQuantDot {
         long rowBytes = type.bytesFor(cols);
         byte[] raw = new byte[(int) rowBytes];
         int tokens = x.rows().length;
-        boolean tiled = lanes != null && GgmlQuantLanes.tiled(order);
-        for (int k = 0; k < n; k += tiled ? 2 : 1) {
-            RowCodes w = decode(type, data, rowBytes, r0 + k, raw, cols);
-            RowCodes w1 = tiled && k + 1 < n ? decode(type, data, rowBytes, r0 + k + 1, raw, cols) : null;
-            int done = lanes == null ? 0 : tiled ? GgmlQuantLanes.rows(order, w, w1, lanes, gemmEnd, y, yo, ldy, k)
-                    : GgmlQuantLanes.row(order, w, lanes, gemmEnd, y, yo, ldy, k);
-            for (int t = done; t < tokens; t++) {
-                y[yo + t * ldy + k] = dot(order, w, x.rows()[t], t < gemmEnd);
-                if (w1 != null) y[yo + t * ldy + k + 1] = dot(order, w1, x.rows()[t], t < gemmEnd);
+        if (lanes != null && GgmlQuantLanes.tiled(order)) {
+            RowCodes[] w = new RowCodes[n];
+            for (int k = 0; k < n; k++) w[k] = decode(type, data, rowBytes, r0 + k, raw, cols);
+            int done = GgmlQuantLanes.panel(order, w, n, lanes, gemmEnd, y, yo, ldy);
+            for (int k = 0; k < n; k++) {
+                for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w[k], x.rows()[t], t < gemmEnd);
             }
+            return;
+        }
+        for (int k = 0; k < n; k++) {
+            RowCodes w = decode(type, data, rowBytes, r0 + k, raw, cols);
+            int done = lanes == null ? 0 : GgmlQuantLanes.row(order, w, lanes, gemmEnd, y, yo, ldy, k);
+            for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], t < gemmEnd);
         }
     }
 

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * with fused multiply-adds, which is exact: every partial sum is an integer below 2^24 (Q6_K's
  * eight-run sums, which are not, are added in two halves and then as ints). Being exact, they
  * are summed in whatever order keeps the FMA units busy: most orders run two weight rows times
- * two token groups at a time ({@link #rows}); repack.cpp's Q2_K and iqp.cpp's IQ4_XS one row at
+ * two token groups at a time ({@link #panel}); repack.cpp's Q2_K and iqp.cpp's IQ4_XS one row at
  * a time ({@link #row}).
  * <p>
  * {@link GgmlQuantDot}'s scalar methods are the reference; {@code GgmlQuantDotTest} holds the
@@ -88,7 +88,7 @@ final class GgmlQuantLanes {
         return n & ~255 | (n >> 2 & 7) << 5 | (n >> 5 & 7) << 2 | n & 3;
     }
 
-    /** True when {@link #rows} computes this order (two rows at a time). */
+    /** True when {@link #panel} computes this order. */
     static boolean tiled(GgmlQuantDot.Order order) {
         return segments(order) != null;
     }
@@ -123,49 +123,67 @@ final class GgmlQuantLanes {
         };
     }
 
+    /** Values per cache chunk: two token groups' activations for one chunk stay in L1 while every row pair passes over them. */
+    private static final int CHUNK = 256;
+
     /**
-     * Output rows k and k + 1 (w1 null: row k alone) of the panel for the tokens the order's
-     * vector kernel covers: y[yo + t·ldy + k]. Two rows times two token groups at a time, so each
-     * load of activations serves two rows and each weight two groups.
+     * Output rows [0, n) of a panel (w: their codes) for the tokens the order's vector kernel
+     * covers: y[yo + t·ldy + k] for row k. Two rows times two token groups at a time (each load
+     * of activations serves two rows, each weight two groups), over chunks of {@value #CHUNK}
+     * values that all row pairs take in turn, so the activations come from L1; the lane sums
+     * wait in {@code acc} between chunks.
      *
      * @return the number of tokens written per row
      */
-    static int rows(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w0, GgmlQuantDot.RowCodes w1, Tokens x, int gemmEnd,
-                    float[] y, int yo, int ldy, int k) {
+    static int panel(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes[] w, int n, Tokens x, int gemmEnd, float[] y, int yo, int ldy) {
         Segments sg = segments(order);
         int tokens = order == GgmlQuantDot.Order.Q4_K_REPACKED ? Math.min(gemmEnd, x.tokens()) : x.tokens();
-        int groups = (tokens + V - 1) / V, blocks = w0.d().length;
-        float[] a = weights(order, w0), b = w1 == null ? a : weights(order, w1);
-        float[] bd = w1 == null ? w0.d() : w1.d();
-        float[] scales = new float[4 * blocks * V], sums = new float[4 * sg.lanes() * V], lanes = new float[2 * V];
+        int groups = (tokens + V - 1) / V, blocks = w[0].d().length, lanes = sg.lanes();
+        int blockValues = sg.len() * sg.perBlock(), chunk = Math.max(1, CHUNK / blockValues);
+        float[][] wq = new float[n][];
+        for (int k = 0; k < n; k++) wq[k] = weights(order, w[k]);
+        int pairs = (n + 1) / 2, tileSums = 4 * lanes * V;
+        float[] acc = new float[pairs * tileSums], scales = new float[4 * chunk * V], out = new float[2 * V];
+        boolean sixK = order == GgmlQuantDot.Order.Q6_K;
         for (int g0 = 0; g0 < groups; g0 += 2) {
             int g1 = Math.min(g0 + 1, groups - 1);
-            float[] d0 = x.d()[g0], d1 = x.d()[g1];
-            for (int j = 0; j < blocks; j++) {
-                FloatVector e0 = FloatVector.fromArray(F, d0, j * V), e1 = FloatVector.fromArray(F, d1, j * V);
-                e0.mul(w0.d()[j]).intoArray(scales, j * V);
-                e1.mul(w0.d()[j]).intoArray(scales, (blocks + j) * V);
-                e0.mul(bd[j]).intoArray(scales, (2 * blocks + j) * V);
-                e1.mul(bd[j]).intoArray(scales, (3 * blocks + j) * V);
+            java.util.Arrays.fill(acc, 0f);
+            for (int b0 = 0; b0 < blocks; b0 += chunk) {
+                int b1 = Math.min(b0 + chunk, blocks);
+                for (int k = 0; k < n; k += 2) {
+                    GgmlQuantDot.RowCodes w0 = w[k], w1 = w[Math.min(k + 1, n - 1)];
+                    tileScales(w0.d(), w1.d(), x.d()[g0], x.d()[g1], b0, b1, scales);
+                    tile(sg, b0, b1, wq[k], wq[Math.min(k + 1, n - 1)], x.q()[g0], x.q()[g1], scales, acc, k / 2 * tileSums,
+                            sixK ? w0.sc() : null, sixK ? w1.sc() : null, x.bsums()[g0], x.bsums()[g1]);
+                }
             }
-            boolean sixK = order == GgmlQuantDot.Order.Q6_K;
-            tile(sg, blocks, a, b, x.q()[g0], x.q()[g1], scales, sums, sixK ? w0.sc() : null, sixK ? (w1 == null ? w0 : w1).sc() : null,
-                    x.bsums()[g0], x.bsums()[g1]);
-            for (int r = 0; r < (w1 == null ? 1 : 2); r++) {
+            for (int k = 0; k < n; k++) {
                 for (int g = g0; g <= g1; g++) {
-                    int base = (2 * r + g - g0) * sg.lanes();
-                    finish(order, r == 0 ? w0 : w1, sums, base, x, g, lanes);
-                    for (int l = 0; l < V && g * V + l < tokens; l++) y[yo + (g * V + l) * ldy + k + r] = lanes[l];
+                    finish(order, w[k], acc, k / 2 * tileSums / V + (2 * (k % 2) + g - g0) * lanes, x, g, out);
+                    for (int l = 0; l < V && g * V + l < tokens; l++) y[yo + (g * V + l) * ldy + k] = out[l];
                 }
             }
         }
         return tokens;
     }
 
+    /** Blocks [b0, b1)'s scales d_x·d_w for rows a, b times groups p, q: scales[(rg·chunk + j)·V], rg = 2·row + group. */
+    private static void tileScales(float[] da, float[] db, float[] dp, float[] dq, int b0, int b1, float[] scales) {
+        int c = scales.length / (4 * V);
+        for (int j = b0; j < b1; j++) {
+            FloatVector ep = FloatVector.fromArray(F, dp, j * V), eq = FloatVector.fromArray(F, dq, j * V);
+            int o = (j - b0) * V;
+            ep.mul(da[j]).intoArray(scales, o);
+            eq.mul(da[j]).intoArray(scales, c * V + o);
+            ep.mul(db[j]).intoArray(scales, 2 * c * V + o);
+            eq.mul(db[j]).intoArray(scales, 3 * c * V + o);
+        }
+    }
+
     /**
-     * The lane sums of rows a and b times token groups p and q: out[(rg·lanes + l)·V], rg =
-     * 2·row + group, for lane l, Σ over the lane's segments of fma(scale, segment sum, ·) in
-     * ggml's order. One method with the loops written out: a vector returned from a call that
+     * Blocks [b0, b1) into the lane sums of rows a and b times token groups p and q,
+     * out[oo + (rg·lanes + l)·V], rg = 2·row + group, for lane l: fma(scale, segment sum, ·) for
+     * each of the lane's segments in ggml's order; s holds the blocks' scales ({@link #tileScales}). One method with the loops written out: a vector returned from a call that
      * the JIT does not inline is boxed on the heap.
      * <p>
      * A segment sum of more than four values runs in two chains, even and odd values (half the
@@ -173,17 +191,18 @@ final class GgmlQuantLanes {
      * sums) adds its two chains as ints, as ggml does, and takes 32 times its lane's scaled
      * activation sums off: ggml's offset of the unsigned codes.
      */
-    private static void tile(Segments sg, int blocks, float[] a, float[] b, float[] p, float[] q, float[] s, float[] out,
+    private static void tile(Segments sg, int b0, int b1, float[] a, float[] b, float[] p, float[] q, float[] s, float[] out, int oo,
                              int[] sa, int[] sb, float[] bp, float[] bq) {
-        int len = sg.len(), per = sg.perBlock(), bv = blocks * V;
+        int len = sg.len(), per = sg.perBlock(), bv = s.length / 4, lanes = sg.lanes();
         boolean sixK = sa != null;
-        for (int l = 0; l < sg.lanes(); l++) {
-            FloatVector ap = FloatVector.zero(F), aq = ap, bp0 = ap, bq0 = ap;
-            for (int blk = 0; blk < blocks; blk++) {
-                int so = blk * V;
+        for (int l = 0; l < lanes; l++) {
+            FloatVector ap = FloatVector.fromArray(F, out, oo + l * V), aq = FloatVector.fromArray(F, out, oo + (lanes + l) * V);
+            FloatVector bp0 = FloatVector.fromArray(F, out, oo + (2 * lanes + l) * V), bq0 = FloatVector.fromArray(F, out, oo + (3 * lanes + l) * V);
+            for (int blk = b0; blk < b1; blk++) {
+                int so = (blk - b0) * V;
                 FloatVector sap = FloatVector.fromArray(F, s, so), saq = FloatVector.fromArray(F, s, bv + so);
                 FloatVector sbp = FloatVector.fromArray(F, s, 2 * bv + so), sbq = FloatVector.fromArray(F, s, 3 * bv + so);
-                for (int j = l; j < per; j += sg.lanes()) {
+                for (int j = l; j < per; j += lanes) {
                     int o = (blk * per + j) * len;
                     FloatVector xp = FloatVector.fromArray(F, p, o * V), xq = FloatVector.fromArray(F, q, o * V);
                     FloatVector wa = FloatVector.broadcast(F, a[o]), wb = FloatVector.broadcast(F, b[o]);
@@ -250,11 +269,10 @@ final class GgmlQuantLanes {
                     bq0 = tbq.fma(sbq, bq0);
                 }
             }
-            int lanes = sg.lanes();
-            ap.intoArray(out, l * V);
-            aq.intoArray(out, (lanes + l) * V);
-            bp0.intoArray(out, (2 * lanes + l) * V);
-            bq0.intoArray(out, (3 * lanes + l) * V);
+            ap.intoArray(out, oo + l * V);
+            aq.intoArray(out, oo + (lanes + l) * V);
+            bp0.intoArray(out, oo + (2 * lanes + l) * V);
+            bq0.intoArray(out, oo + (3 * lanes + l) * V);
         }
     }
 
@@ -289,7 +307,7 @@ final class GgmlQuantLanes {
     }
 
     /**
-     * Output row k of the panel, for the orders {@link #rows} does not take (repack.cpp's Q2_K,
+     * Output row k of the panel, for the orders {@link #panel} does not take (repack.cpp's Q2_K,
      * iqp.cpp's IQ4_XS panels): y[yo + t·ldy + k]. repack.cpp's K-quant gemm covers the tokens
      * before {@code gemmEnd}; the rest are left to the scalar gemv.
      *
