@@ -175,6 +175,9 @@ final class GgmlQuantDot {
         }
     }
 
+    /** Rows decoded at a time for {@link GgmlQuantLanes#panel}. */
+    private static final int TILED_ROWS = 16;
+
     /**
      * Outputs of weight rows [r0, r0 + n) for every token in the given order:
      * y[yo + t·ldy + k] for row r0 + k. The vector kernels ({@link GgmlQuantLanes}) take the
@@ -199,11 +202,15 @@ final class GgmlQuantDot {
         byte[] raw = new byte[(int) rowBytes];
         int tokens = x.rows().length;
         if (lanes != null && GgmlQuantLanes.tiled(order)) {
-            RowCodes[] w = new RowCodes[n];
-            for (int k = 0; k < n; k++) w[k] = decode(type, data, rowBytes, r0 + k, raw, cols);
-            int done = GgmlQuantLanes.panel(order, w, n, lanes, gemmEnd, y, yo, ldy);
-            for (int k = 0; k < n; k++) {
-                for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w[k], x.rows()[t], t < gemmEnd);
+            // Sixteen rows at a time: their decoded weights are what the kernel holds beside the activations.
+            RowCodes[] w = new RowCodes[TILED_ROWS];
+            for (int s0 = 0; s0 < n; s0 += TILED_ROWS) {
+                int m = Math.min(TILED_ROWS, n - s0);
+                for (int k = 0; k < m; k++) w[k] = decode(type, data, rowBytes, r0 + s0 + k, raw, cols);
+                int done = GgmlQuantLanes.panel(order, w, m, lanes, gemmEnd, y, yo + s0, ldy);
+                for (int k = 0; k < m; k++) {
+                    for (int t = done; t < tokens; t++) y[yo + s0 + t * ldy + k] = dot(order, w[k], x.rows()[t], t < gemmEnd);
+                }
             }
             return;
         }

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * The vector kernels of the deployed quantized products ({@link GgmlQuantLanes}, tokens in
  * lanes, rows in pairs) against their scalar reference ({@link GgmlQuantDot#dot}) bit for bit,
  * for every order, at token counts that leave partial vectors, odd groups and Q4_K gemv rows, on
- * an odd number of rows; the suite runs this at
+ * an odd number of rows and over more rows than one decoded batch; the suite runs this at
  * 128, 256 and 512 bits and on the scalar path. Whether the reference is llama.cpp's number is
  * {@code ParityTest}'s question (0.00 nats on the generated models).
  */
@@ -26,7 +26,7 @@ class GgmlQuantDotTest {
         Random rnd = new Random(5);
         int cols = 512;
         for (GgmlType type : new GgmlType[]{GgmlType.Q8_0, GgmlType.Q5_0, GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.Q4_0, GgmlType.IQ4_NL, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS}) {
-            for (int rows : new int[]{8, 12}) {
+            for (int rows : new int[]{8, 12, 40}) {
                 float[] wf = new float[rows * cols];
                 for (int i = 0; i < wf.length; i++) wf[i] = (float) rnd.nextGaussian();
                 byte[] w = RowQuantizer.quantize(type.id(), wf, rows, cols, null);
