@@ -38,7 +38,6 @@ final class GgmlAttention {
     static void vector(float[] q, float[] k, float[] v, float[] out, Layout layout, ModelConfig cfg, Parallel par, Attention.Options opt) {
         int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), group = heads / kvHeads;
         int qd = cfg.qDim(), kvd = cfg.kvDim(), T = layout.length(), L = GgmlOrder.LANES;
-        VectorSpecies<Float> S = GgmlOrder.species();
         int[] pos = layout.positions;
         int segs = layout.segments.length;
         int[] segmentOf = new int[T];
@@ -62,52 +61,96 @@ final class GgmlAttention {
             }
         });
         float qScale = opt.scalesQueries() ? opt.scale() : 1f, softmaxScale = opt.scalesQueries() ? 1f : opt.scale();
-        float cap = opt.cap(), invCap = cap > 0 ? 1f / cap : 0;
         par.forRange(T, 1, (t0, t1) -> {
-            float[] qs = new float[hd], p = new float[cells], lanes = new float[L], scratch = new float[4 * L * L];
+            Head head = new Head(hd, cells, qScale, softmaxScale, opt.cap());
             for (int t = t0; t < t1; t++) {
                 int qPos = pos[t], lo = opt.window() > 0 ? Math.max(0, qPos - opt.window() + 1) : 0;
-                int c0 = lo - lo % L, cEnd = qPos + 1;
                 for (int h = 0; h < heads; h++) {
-                    int g = h / group, view = segmentOf[t] * kvHeads + g, qo = t * qd + h * hd;
-                    float[] kt = kT[view], vt = vT[view];
-                    for (int i = 0; i < hd; i++) qs[i] = q[qo + i] * qScale;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int c = c0; c < cEnd; c += L) {
-                        FloatVector z = GgmlOrder.vecDotLanes(kt, cells, c, qs, 0, hd, scratch);
-                        if (cap > 0) {
-                            z.intoArray(lanes, 0);
-                            for (int l = 0; l < L; l++) lanes[l] = CMath.tanh(lanes[l] * invCap) * cap;
-                            z = FloatVector.fromArray(S, lanes, 0);
-                        }
-                        z = z.mul(softmaxScale);
-                        VectorMask<Float> visible = visible(S, c, lo, cEnd);
-                        z = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).blend(z, visible);
-                        z.intoArray(p, c);
-                        max = Math.max(max, z.reduceLanes(VectorOperators.MAX));
-                    }
-                    double sum = 0;
-                    for (int c = c0; c < cEnd; c += L) {
-                        VectorMask<Float> visible = visible(S, c, lo, cEnd);
-                        FloatVector x = FloatVector.fromArray(S, p, c).sub(max);
-                        // Masked cells are exact zeros (ggml_v_expf of -inf); computed here from 0 and blended out.
-                        FloatVector e = FloatVector.zero(S).blend(GgmlOrder.expfLanes(FloatVector.zero(S).blend(x, visible)), visible);
-                        e.intoArray(p, c);
-                        e.intoArray(lanes, 0);
-                        sum += GgmlOrder.halvingSum(lanes, 0, L);
-                    }
-                    float inv = (float) (1.0 / sum);
-                    for (int c = c0; c < cEnd; c += L) FloatVector.fromArray(S, p, c).mul(inv).intoArray(p, c);
-                    int oo = t * qd + h * hd;
-                    for (int d = 0; d < hd; d++) {
-                        FloatVector acc = FloatVector.zero(S);
-                        for (int c = c0; c < cEnd; c += L) acc = FloatVector.fromArray(S, vt, d * cells + c).fma(FloatVector.fromArray(S, p, c), acc);
-                        acc.intoArray(lanes, 0);
-                        out[oo + d] = GgmlOrder.halvingSum(lanes, 0, L);
-                    }
+                    int view = segmentOf[t] * kvHeads + h / group;
+                    head.attend(q, t * qd + h * hd, kT[view], vT[view], lo, qPos + 1, out, t * qd + h * hd);
                 }
             }
         });
+    }
+
+    /**
+     * One query row and head, with a thread's buffers. A method of its own, called for every
+     * row and head, so that the JIT compiles it whole rather than as an on-stack replacement of
+     * one long loop, which uncommon traps kept sending back to the interpreter.
+     */
+    private static final class Head {
+        private static final int L = GgmlOrder.LANES;
+        private static final VectorSpecies<Float> S = GgmlOrder.species();
+        private final int hd, cells;
+        private final float qScale, softmaxScale, cap, invCap;
+        private final float[] qs, p, lanes = new float[L], lanes4 = new float[4 * L], scratch = new float[4 * L * L];
+
+        Head(int hd, int cells, float qScale, float softmaxScale, float cap) {
+            this.hd = hd;
+            this.cells = cells;
+            this.qScale = qScale;
+            this.softmaxScale = softmaxScale;
+            this.cap = cap;
+            this.invCap = cap > 0 ? 1f / cap : 0;
+            this.qs = new float[hd];
+            this.p = new float[cells];
+        }
+
+        /** out[oo, oo + hd) = attention of the query at q[qo] over the cells [lo, end) of kt and vt. */
+        void attend(float[] q, int qo, float[] kt, float[] vt, int lo, int end, float[] out, int oo) {
+            int c0 = lo - lo % L;
+            for (int i = 0; i < hd; i++) qs[i] = q[qo + i] * qScale;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int c = c0; c < end; c += L) {
+                FloatVector z = GgmlOrder.vecDotLanes(kt, cells, c, qs, 0, hd, scratch);
+                if (cap > 0) {
+                    z.intoArray(lanes, 0);
+                    for (int l = 0; l < L; l++) lanes[l] = CMath.tanh(lanes[l] * invCap) * cap;
+                    z = FloatVector.fromArray(S, lanes, 0);
+                }
+                z = z.mul(softmaxScale);
+                VectorMask<Float> visible = visible(S, c, lo, end);
+                z = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).blend(z, visible);
+                z.intoArray(p, c);
+                max = Math.max(max, z.reduceLanes(VectorOperators.MAX));
+            }
+            double sum = 0;
+            for (int c = c0; c < end; c += L) {
+                VectorMask<Float> visible = visible(S, c, lo, end);
+                FloatVector x = FloatVector.fromArray(S, p, c).sub(max);
+                // Masked cells are exact zeros (ggml_v_expf of -inf); computed here from 0 and blended out.
+                FloatVector e = FloatVector.zero(S).blend(GgmlOrder.expfLanes(FloatVector.zero(S).blend(x, visible)), visible);
+                e.intoArray(p, c);
+                e.intoArray(lanes, 0);
+                sum += GgmlOrder.halvingSum(lanes, 0, L);
+            }
+            float inv = (float) (1.0 / sum);
+            for (int c = c0; c < end; c += L) FloatVector.fromArray(S, p, c).mul(inv).intoArray(p, c);
+            int d = 0;
+            // Four output values at a time: four independent chains share each load of p.
+            for (; d + 4 <= hd; d += 4) {
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                int v0 = d * cells;
+                for (int c = c0; c < end; c += L) {
+                    FloatVector pc = FloatVector.fromArray(S, p, c);
+                    a0 = FloatVector.fromArray(S, vt, v0 + c).fma(pc, a0);
+                    a1 = FloatVector.fromArray(S, vt, v0 + cells + c).fma(pc, a1);
+                    a2 = FloatVector.fromArray(S, vt, v0 + 2 * cells + c).fma(pc, a2);
+                    a3 = FloatVector.fromArray(S, vt, v0 + 3 * cells + c).fma(pc, a3);
+                }
+                a0.intoArray(lanes4, 0);
+                a1.intoArray(lanes4, L);
+                a2.intoArray(lanes4, 2 * L);
+                a3.intoArray(lanes4, 3 * L);
+                for (int j = 0; j < 4; j++) out[oo + d + j] = GgmlOrder.halvingSum(lanes4, j * L, L);
+            }
+            for (; d < hd; d++) {
+                FloatVector acc = FloatVector.zero(S);
+                for (int c = c0; c < end; c += L) acc = FloatVector.fromArray(S, vt, d * cells + c).fma(FloatVector.fromArray(S, p, c), acc);
+                acc.intoArray(lanes, 0);
+                out[oo + d] = GgmlOrder.halvingSum(lanes, 0, L);
+            }
+        }
     }
 
     /** Cells [c, c + lanes) that a query sees: from lo (its window) to its own position. */

@@ -39,7 +39,7 @@ final class BlockDot {
             float[] d = new float[blocks], s = new float[blocks];
             int[] bsums = new int[n / 16];
             float[] values = new float[n];
-            ActivationQuantizer.roundTrip(f, x, n, values, null, false);
+            ActivationQuantizer.roundTrip(f, x, n, values, null, Simd.VECTOR);
             for (int b = 0; b < blocks; b++) {
                 int o = b * f.block;
                 float amax = 0, max = 0;
@@ -52,9 +52,11 @@ final class BlockDot {
                 float scale = f == ActivationQuantizer.Format.Q8_K ? (amax == 0 ? 0 : 1 / (-127f / max))
                         : Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
                 d[b] = scale;
+                // values[i] is scale·q_i rounded to float: times 1/scale it is within 2^-22 of q_i.
+                float inv = scale == 0 ? 0 : 1 / scale;
                 int sum = 0;
                 for (int i = o; i < o + f.block; i++) {
-                    q[i] = (byte) (scale == 0 ? 0 : Math.round(values[i] / scale));
+                    q[i] = (byte) (int) Math.rint(values[i] * inv);
                     sum += q[i];
                 }
                 s[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f * sum));

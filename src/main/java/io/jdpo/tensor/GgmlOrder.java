@@ -384,15 +384,17 @@ public final class GgmlOrder {
         int lanes = LANES, step = 4 * lanes, np = n - n % step;
         FloatVector sum = FloatVector.zero(V);
         if (np > 0) {
-            for (int a = 0; a < step; a++) {
-                FloatVector acc = FloatVector.zero(V);
-                for (int i = 0; i < np; i += step) acc = FloatVector.fromArray(V, kT, (i + a) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + a]), acc);
-                acc.intoArray(scratch, a * lanes);
-            }
-            // x0 += x2, x1 += x3, x0 += x1, element by element; then the reduction over the elements.
+            // Element e of ggml's four accumulators x0..x3 (values e, L + e, 2L + e, 3L + e of each
+            // step), four chains at once; then x0 += x2, x1 += x3, x0 += x1, element by element.
             for (int e = 0; e < lanes; e++) {
-                FloatVector s02 = at(scratch, e).add(at(scratch, 2 * lanes + e)), s13 = at(scratch, lanes + e).add(at(scratch, 3 * lanes + e));
-                s02.add(s13).intoArray(scratch, e * lanes);
+                FloatVector x0 = FloatVector.zero(V), x1 = x0, x2 = x0, x3 = x0;
+                for (int i = e; i < np; i += step) {
+                    x0 = FloatVector.fromArray(V, kT, i * stride + c0).fma(FloatVector.broadcast(V, q[qo + i]), x0);
+                    x1 = FloatVector.fromArray(V, kT, (i + lanes) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + lanes]), x1);
+                    x2 = FloatVector.fromArray(V, kT, (i + 2 * lanes) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + 2 * lanes]), x2);
+                    x3 = FloatVector.fromArray(V, kT, (i + 3 * lanes) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + 3 * lanes]), x3);
+                }
+                x0.add(x2).add(x1.add(x3)).intoArray(scratch, e * lanes);
             }
             if (lanes == 16) {
                 for (int h = 8; h >= 1; h /= 2) {
