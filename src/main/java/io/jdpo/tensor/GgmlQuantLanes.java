@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * kernel is one lane-wise step here. The integer parts of ggml's kernels are computed in float
  * with fused multiply-adds, which is exact: every partial sum is an integer below 2^24 (Q6_K's
  * eight-run sums, which are not, are added in two halves and then as ints). Being exact, they
- * are summed in whatever order keeps the FMA units busy: most orders run two weight rows times
+ * are summed in whatever order keeps the FMA units busy: most orders run four weight rows times
  * two token groups at a time ({@link #panel}); repack.cpp's Q2_K and iqp.cpp's IQ4_XS one row at
  * a time ({@link #row}).
  * <p>
@@ -96,7 +96,7 @@ final class GgmlQuantLanes {
     /**
      * A row's weights as the segments multiply them: the codes times their run's integer scale,
      * in the segment layout. Q6_K's codes are unsigned, so a segment can pass 2^24 (63·128·127·32);
-     * each of its two chains of 16 values stays below (see {@link #tile}).
+     * each half of 16 values stays below (see {@link #panel}).
      */
     private static float[] weights(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w) {
         float[] q = w.q();
@@ -123,15 +123,20 @@ final class GgmlQuantLanes {
         };
     }
 
-    /** Values per cache chunk: two token groups' activations for one chunk stay in L1 while every row pair passes over them. */
+    /** Values per cache chunk: two token groups' activations for one chunk stay in L1 while every row takes them in turn. */
     private static final int CHUNK = 256;
+    /** Rows per register tile (times two token groups: eight independent chains). */
+    private static final int ROWS = 4;
+    /** Row-and-group combinations of a tile: 2·row + group. */
+    private static final int COMBOS = 2 * ROWS;
 
     /**
      * Output rows [0, n) of a panel (w: their codes) for the tokens the order's vector kernel
-     * covers: y[yo + t·ldy + k] for row k. Two rows times two token groups at a time (each load
-     * of activations serves two rows, each weight two groups), over chunks of {@value #CHUNK}
-     * values that all row pairs take in turn, so the activations come from L1; the lane sums
-     * wait in {@code acc} between chunks.
+     * covers: y[yo + t·ldy + k] for row k. In two steps per chunk of {@value #CHUNK} values,
+     * which every tile of rows takes in turn so the activations come from L1: the exact integer
+     * sums of the chunk's segments ({@link #pieceSums}, four rows times two token groups in
+     * registers), then ggml's float steps over them in ggml's order ({@link #combine}); the lane
+     * sums wait in {@code acc} between chunks.
      *
      * @return the number of tokens written per row
      */
@@ -140,26 +145,32 @@ final class GgmlQuantLanes {
         int tokens = order == GgmlQuantDot.Order.Q4_K_REPACKED ? Math.min(gemmEnd, x.tokens()) : x.tokens();
         int groups = (tokens + V - 1) / V, blocks = w[0].d().length, lanes = sg.lanes();
         int blockValues = sg.len() * sg.perBlock(), chunk = Math.max(1, CHUNK / blockValues);
+        boolean sixK = order == GgmlQuantDot.Order.Q6_K;
+        // Q6_K's segments can pass 2^24: their integer sums are made of two exact halves.
+        int piece = sixK ? sg.len() / 2 : sg.len();
         float[][] wq = new float[n][];
         for (int k = 0; k < n; k++) wq[k] = weights(order, w[k]);
-        int pairs = (n + 1) / 2, tileSums = 4 * lanes * V;
-        float[] acc = new float[pairs * tileSums], scales = new float[4 * chunk * V], out = new float[2 * V];
-        boolean sixK = order == GgmlQuantDot.Order.Q6_K;
+        int tiles = (n + ROWS - 1) / ROWS, tileSums = COMBOS * lanes * V;
+        float[] acc = new float[tiles * tileSums], scales = new float[chunk * COMBOS * V];
+        float[] sums = new float[chunk * blockValues / piece * COMBOS * V], out = new float[2 * V];
+        GgmlQuantDot.RowCodes[] tw = new GgmlQuantDot.RowCodes[ROWS];
         for (int g0 = 0; g0 < groups; g0 += 2) {
             int g1 = Math.min(g0 + 1, groups - 1);
             java.util.Arrays.fill(acc, 0f);
             for (int b0 = 0; b0 < blocks; b0 += chunk) {
                 int b1 = Math.min(b0 + chunk, blocks);
-                for (int k = 0; k < n; k += 2) {
-                    GgmlQuantDot.RowCodes w0 = w[k], w1 = w[Math.min(k + 1, n - 1)];
-                    tileScales(w0.d(), w1.d(), x.d()[g0], x.d()[g1], b0, b1, scales);
-                    tile(sg, b0, b1, wq[k], wq[Math.min(k + 1, n - 1)], x.q()[g0], x.q()[g1], scales, acc, k / 2 * tileSums,
-                            sixK ? w0.sc() : null, sixK ? w1.sc() : null, x.bsums()[g0], x.bsums()[g1]);
+                for (int k0 = 0; k0 < n; k0 += ROWS) {
+                    // The last tile repeats the panel's last row where rows run out (its sums are not read).
+                    for (int r = 0; r < ROWS; r++) tw[r] = w[Math.min(k0 + r, n - 1)];
+                    int k1 = Math.min(k0 + 1, n - 1), k2 = Math.min(k0 + 2, n - 1), k3 = Math.min(k0 + 3, n - 1);
+                    pieceSums(wq[k0], wq[k1], wq[k2], wq[k3], x.q()[g0], x.q()[g1], b0 * blockValues, (b1 - b0) * blockValues / piece, piece, sums);
+                    tileScales(tw, x.d()[g0], x.d()[g1], b0, b1, scales);
+                    combine(sg, b0, b1, sums, scales, acc, k0 / ROWS * tileSums, sixK ? tw : null, x.bsums()[g0], x.bsums()[g1]);
                 }
             }
             for (int k = 0; k < n; k++) {
                 for (int g = g0; g <= g1; g++) {
-                    finish(order, w[k], acc, k / 2 * tileSums / V + (2 * (k % 2) + g - g0) * lanes, x, g, out);
+                    finish(order, w[k], acc, (k / ROWS * COMBOS + 2 * (k % ROWS) + g - g0) * lanes, x, g, out);
                     for (int l = 0; l < V && g * V + l < tokens; l++) y[yo + (g * V + l) * ldy + k] = out[l];
                 }
             }
@@ -167,112 +178,102 @@ final class GgmlQuantLanes {
         return tokens;
     }
 
-    /** Blocks [b0, b1)'s scales d_x·d_w for rows a, b times groups p, q: scales[(rg·chunk + j)·V], rg = 2·row + group. */
-    private static void tileScales(float[] da, float[] db, float[] dp, float[] dq, int b0, int b1, float[] scales) {
-        int c = scales.length / (4 * V);
+    /** Blocks [b0, b1)'s scales d_x·d_w for a tile's rows times groups p, q: scales[((j − b0)·COMBOS + 2·row + group)·V]. */
+    private static void tileScales(GgmlQuantDot.RowCodes[] rows, float[] dp, float[] dq, int b0, int b1, float[] scales) {
         for (int j = b0; j < b1; j++) {
             FloatVector ep = FloatVector.fromArray(F, dp, j * V), eq = FloatVector.fromArray(F, dq, j * V);
-            int o = (j - b0) * V;
-            ep.mul(da[j]).intoArray(scales, o);
-            eq.mul(da[j]).intoArray(scales, c * V + o);
-            ep.mul(db[j]).intoArray(scales, 2 * c * V + o);
-            eq.mul(db[j]).intoArray(scales, 3 * c * V + o);
+            int o = (j - b0) * COMBOS;
+            for (int r = 0; r < ROWS; r++) {
+                float dw = rows[r].d()[j];
+                ep.mul(dw).intoArray(scales, (o + 2 * r) * V);
+                eq.mul(dw).intoArray(scales, (o + 2 * r + 1) * V);
+            }
         }
     }
 
     /**
-     * Blocks [b0, b1) into the lane sums of rows a and b times token groups p and q,
-     * out[oo + (rg·lanes + l)·V], rg = 2·row + group, for lane l: fma(scale, segment sum, ·) for
-     * each of the lane's segments in ggml's order; s holds the blocks' scales ({@link #tileScales}). One method with the loops written out: a vector returned from a call that
-     * the JIT does not inline is boxed on the heap.
-     * <p>
-     * A segment sum of more than four values runs in two chains, even and odd values (half the
-     * FMA latency to wait on), each exact. Q6_K (sa, sb non-null: the rows' run scales; bp, bq the groups' 16-value
-     * sums) adds its two chains as ints, as ggml does, and takes 32 times its lane's scaled
-     * activation sums off: ggml's offset of the unsigned codes.
+     * The integer sums of {@code count} pieces of {@code len} values from value {@code from}, for
+     * rows a..d (prescaled weights, {@link #weights}) times token groups p and q:
+     * out[(piece·COMBOS + 2·row + group)·V]. Exact (every partial sum an integer below 2^24), so
+     * each runs as one chain, eight independent chains at a time. One method with the loops
+     * written out: a vector returned from a call that the JIT does not inline is boxed on the heap.
      */
-    private static void tile(Segments sg, int b0, int b1, float[] a, float[] b, float[] p, float[] q, float[] s, float[] out, int oo,
-                             int[] sa, int[] sb, float[] bp, float[] bq) {
-        int len = sg.len(), per = sg.perBlock(), bv = s.length / 4, lanes = sg.lanes();
-        boolean sixK = sa != null;
-        for (int l = 0; l < lanes; l++) {
-            FloatVector ap = FloatVector.fromArray(F, out, oo + l * V), aq = FloatVector.fromArray(F, out, oo + (lanes + l) * V);
-            FloatVector bp0 = FloatVector.fromArray(F, out, oo + (2 * lanes + l) * V), bq0 = FloatVector.fromArray(F, out, oo + (3 * lanes + l) * V);
-            for (int blk = b0; blk < b1; blk++) {
-                int so = (blk - b0) * V;
-                FloatVector sap = FloatVector.fromArray(F, s, so), saq = FloatVector.fromArray(F, s, bv + so);
-                FloatVector sbp = FloatVector.fromArray(F, s, 2 * bv + so), sbq = FloatVector.fromArray(F, s, 3 * bv + so);
-                for (int j = l; j < per; j += lanes) {
-                    int o = (blk * per + j) * len;
-                    FloatVector xp = FloatVector.fromArray(F, p, o * V), xq = FloatVector.fromArray(F, q, o * V);
-                    FloatVector wa = FloatVector.broadcast(F, a[o]), wb = FloatVector.broadcast(F, b[o]);
-                    FloatVector tap = xp.mul(wa), taq = xq.mul(wa), tbp = xp.mul(wb), tbq = xq.mul(wb);
-                    if (len == 4) {
-                        // tinyBLAS's four values: one short chain each.
-                        for (int i = o + 1; i < o + 4; i++) {
-                            xp = FloatVector.fromArray(F, p, i * V);
-                            xq = FloatVector.fromArray(F, q, i * V);
-                            wa = FloatVector.broadcast(F, a[i]);
-                            wb = FloatVector.broadcast(F, b[i]);
-                            tap = xp.fma(wa, tap);
-                            taq = xq.fma(wa, taq);
-                            tbp = xp.fma(wb, tbp);
-                            tbq = xq.fma(wb, tbq);
-                        }
-                    } else {
-                        xp = FloatVector.fromArray(F, p, (o + 1) * V);
-                        xq = FloatVector.fromArray(F, q, (o + 1) * V);
-                        wa = FloatVector.broadcast(F, a[o + 1]);
-                        wb = FloatVector.broadcast(F, b[o + 1]);
-                        FloatVector uap = xp.mul(wa), uaq = xq.mul(wa), ubp = xp.mul(wb), ubq = xq.mul(wb);
-                        for (int i = o + 2; i < o + len; i += 2) {
-                            xp = FloatVector.fromArray(F, p, i * V);
-                            xq = FloatVector.fromArray(F, q, i * V);
-                            wa = FloatVector.broadcast(F, a[i]);
-                            wb = FloatVector.broadcast(F, b[i]);
-                            tap = xp.fma(wa, tap);
-                            taq = xq.fma(wa, taq);
-                            tbp = xp.fma(wb, tbp);
-                            tbq = xq.fma(wb, tbq);
-                            xp = FloatVector.fromArray(F, p, (i + 1) * V);
-                            xq = FloatVector.fromArray(F, q, (i + 1) * V);
-                            wa = FloatVector.broadcast(F, a[i + 1]);
-                            wb = FloatVector.broadcast(F, b[i + 1]);
-                            uap = xp.fma(wa, uap);
-                            uaq = xq.fma(wa, uaq);
-                            ubp = xp.fma(wb, ubp);
-                            ubq = xq.fma(wb, ubq);
-                        }
-                        if (sixK) {
-                            int g = 16 * blk + 2 * l;
-                            FloatVector gp = FloatVector.fromArray(F, bp, g * V), gp1 = FloatVector.fromArray(F, bp, (g + 1) * V);
-                            FloatVector gq = FloatVector.fromArray(F, bq, g * V), gq1 = FloatVector.fromArray(F, bq, (g + 1) * V);
-                            // The lane's integer: both chains as ints, less 32 times the scaled activation sums.
-                            IntVector ip = ((IntVector) gp.mul(sa[g]).add(gp1.mul(sa[g + 1])).convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
-                            IntVector iq = ((IntVector) gq.mul(sa[g]).add(gq1.mul(sa[g + 1])).convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
-                            IntVector jp = ((IntVector) gp.mul(sb[g]).add(gp1.mul(sb[g + 1])).convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
-                            IntVector jq = ((IntVector) gq.mul(sb[g]).add(gq1.mul(sb[g + 1])).convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
-                            tap = (FloatVector) ((IntVector) tap.convert(VectorOperators.F2I, 0)).add((IntVector) uap.convert(VectorOperators.F2I, 0)).sub(ip).convert(VectorOperators.I2F, 0);
-                            taq = (FloatVector) ((IntVector) taq.convert(VectorOperators.F2I, 0)).add((IntVector) uaq.convert(VectorOperators.F2I, 0)).sub(iq).convert(VectorOperators.I2F, 0);
-                            tbp = (FloatVector) ((IntVector) tbp.convert(VectorOperators.F2I, 0)).add((IntVector) ubp.convert(VectorOperators.F2I, 0)).sub(jp).convert(VectorOperators.I2F, 0);
-                            tbq = (FloatVector) ((IntVector) tbq.convert(VectorOperators.F2I, 0)).add((IntVector) ubq.convert(VectorOperators.F2I, 0)).sub(jq).convert(VectorOperators.I2F, 0);
-                        } else {
-                            tap = tap.add(uap);
-                            taq = taq.add(uaq);
-                            tbp = tbp.add(ubp);
-                            tbq = tbq.add(ubq);
-                        }
-                    }
-                    ap = tap.fma(sap, ap);
-                    aq = taq.fma(saq, aq);
-                    bp0 = tbp.fma(sbp, bp0);
-                    bq0 = tbq.fma(sbq, bq0);
-                }
+    private static void pieceSums(float[] a, float[] b, float[] c, float[] d, float[] p, float[] q, int from, int count, int len, float[] out) {
+        for (int s = 0; s < count; s++) {
+            int o = from + s * len;
+            FloatVector xp = FloatVector.fromArray(F, p, o * V), xq = FloatVector.fromArray(F, q, o * V);
+            FloatVector v = FloatVector.broadcast(F, a[o]);
+            FloatVector ap = xp.mul(v), aq = xq.mul(v);
+            v = FloatVector.broadcast(F, b[o]);
+            FloatVector bp = xp.mul(v), bq = xq.mul(v);
+            v = FloatVector.broadcast(F, c[o]);
+            FloatVector cp = xp.mul(v), cq = xq.mul(v);
+            v = FloatVector.broadcast(F, d[o]);
+            FloatVector dp = xp.mul(v), dq = xq.mul(v);
+            for (int i = o + 1; i < o + len; i++) {
+                xp = FloatVector.fromArray(F, p, i * V);
+                xq = FloatVector.fromArray(F, q, i * V);
+                v = FloatVector.broadcast(F, a[i]);
+                ap = xp.fma(v, ap);
+                aq = xq.fma(v, aq);
+                v = FloatVector.broadcast(F, b[i]);
+                bp = xp.fma(v, bp);
+                bq = xq.fma(v, bq);
+                v = FloatVector.broadcast(F, c[i]);
+                cp = xp.fma(v, cp);
+                cq = xq.fma(v, cq);
+                v = FloatVector.broadcast(F, d[i]);
+                dp = xp.fma(v, dp);
+                dq = xq.fma(v, dq);
             }
-            ap.intoArray(out, oo + l * V);
-            aq.intoArray(out, oo + (lanes + l) * V);
-            bp0.intoArray(out, oo + (2 * lanes + l) * V);
-            bq0.intoArray(out, oo + (3 * lanes + l) * V);
+            int so = s * COMBOS * V;
+            ap.intoArray(out, so);
+            aq.intoArray(out, so + V);
+            bp.intoArray(out, so + 2 * V);
+            bq.intoArray(out, so + 3 * V);
+            cp.intoArray(out, so + 4 * V);
+            cq.intoArray(out, so + 5 * V);
+            dp.intoArray(out, so + 6 * V);
+            dq.intoArray(out, so + 7 * V);
+        }
+    }
+
+    /**
+     * ggml's float steps over blocks [b0, b1): for each lane l and row-group combination, in
+     * ggml's order, fma(block scale, segment sum, lane sum) for each of the lane's segments;
+     * the lane sums at acc[ao + (combo·lanes + l)·V]. Q6_K (rows non-null: the tile's rows; bp,
+     * bq the groups' 16-value sums) adds its two half sums as ints, as ggml does, and takes 32
+     * times the lane's scaled activation sums off: ggml's offset of the unsigned codes.
+     */
+    private static void combine(Segments sg, int b0, int b1, float[] sums, float[] scales, float[] acc, int ao,
+                                GgmlQuantDot.RowCodes[] rows, float[] bp, float[] bq) {
+        int per = sg.perBlock(), lanes = sg.lanes();
+        for (int l = 0; l < lanes; l++) {
+            for (int cmb = 0; cmb < COMBOS; cmb++) {
+                int at = ao + (cmb * lanes + l) * V;
+                FloatVector sum = FloatVector.fromArray(F, acc, at);
+                for (int blk = b0; blk < b1; blk++) {
+                    FloatVector scale = FloatVector.fromArray(F, scales, ((blk - b0) * COMBOS + cmb) * V);
+                    for (int j = l; j < per; j += lanes) {
+                        int seg = (blk - b0) * per + j;
+                        FloatVector i;
+                        if (rows == null) {
+                            i = FloatVector.fromArray(F, sums, (seg * COMBOS + cmb) * V);
+                        } else {
+                            int[] sc = rows[cmb / 2].sc();
+                            float[] bs = cmb % 2 == 0 ? bp : bq;
+                            int g = 16 * blk + 2 * l;
+                            FloatVector sub = FloatVector.fromArray(F, bs, g * V).mul(sc[g]).add(FloatVector.fromArray(F, bs, (g + 1) * V).mul(sc[g + 1]));
+                            IntVector h0 = (IntVector) FloatVector.fromArray(F, sums, (2 * seg * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
+                            IntVector h1 = (IntVector) FloatVector.fromArray(F, sums, ((2 * seg + 1) * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
+                            IntVector off = ((IntVector) sub.convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
+                            i = (FloatVector) h0.add(h1).sub(off).convert(VectorOperators.I2F, 0);
+                        }
+                        sum = i.fma(scale, sum);
+                    }
+                }
+                sum.intoArray(acc, at);
+            }
         }
     }
 
