@@ -163,9 +163,13 @@ final class GgmlQuantLanes {
                     // The last tile repeats the panel's last row where rows run out (its sums are not read).
                     for (int r = 0; r < ROWS; r++) tw[r] = w[Math.min(k0 + r, n - 1)];
                     int k1 = Math.min(k0 + 1, n - 1), k2 = Math.min(k0 + 2, n - 1), k3 = Math.min(k0 + 3, n - 1);
-                    pieceSums(wq[k0], wq[k1], wq[k2], wq[k3], x.q()[g0], x.q()[g1], b0 * blockValues, (b1 - b0) * blockValues / piece, piece, sums);
                     tileScales(tw, x.d()[g0], x.d()[g1], b0, b1, scales);
-                    combine(sg, b0, b1, sums, scales, acc, k0 / ROWS * tileSums, sixK ? tw : null, x.bsums()[g0], x.bsums()[g1]);
+                    if (sg.len() == 4) {
+                        fourLanes(wq[k0], wq[k1], wq[k2], wq[k3], x.q()[g0], x.q()[g1], scales, b0, b1, acc, k0 / ROWS * tileSums);
+                    } else {
+                        pieceSums(wq[k0], wq[k1], wq[k2], wq[k3], x.q()[g0], x.q()[g1], b0 * blockValues, (b1 - b0) * blockValues / piece, piece, sums);
+                        combine(sg, b0, b1, sums, scales, acc, k0 / ROWS * tileSums, sixK ? tw : null, x.bsums()[g0], x.bsums()[g1]);
+                    }
                 }
             }
             for (int k = 0; k < n; k++) {
@@ -235,6 +239,67 @@ final class GgmlQuantLanes {
             cq.intoArray(out, so + 5 * V);
             dp.intoArray(out, so + 6 * V);
             dq.intoArray(out, so + 7 * V);
+        }
+    }
+
+    /**
+     * tinyBLAS_Q0's eight lanes of four values per 32-value block (and the Q4_1/Q5_1 vec_dot's),
+     * for blocks [b0, b1) of rows a..d times token groups p and q, the integer sums and ggml's
+     * fma(scale, sum, lane) in one pass: four-value sums are too short to store and read back.
+     * Lane sums at acc[ao + (combo·8 + l)·V], scales as {@link #tileScales} lays them out.
+     */
+    private static void fourLanes(float[] a, float[] b, float[] c, float[] d, float[] p, float[] q, float[] scales,
+                                  int b0, int b1, float[] acc, int ao) {
+        for (int l = 0; l < 8; l++) {
+            FloatVector sap = FloatVector.fromArray(F, acc, ao + l * V), saq = FloatVector.fromArray(F, acc, ao + (8 + l) * V);
+            FloatVector sbp = FloatVector.fromArray(F, acc, ao + (16 + l) * V), sbq = FloatVector.fromArray(F, acc, ao + (24 + l) * V);
+            FloatVector scp = FloatVector.fromArray(F, acc, ao + (32 + l) * V), scq = FloatVector.fromArray(F, acc, ao + (40 + l) * V);
+            FloatVector sdp = FloatVector.fromArray(F, acc, ao + (48 + l) * V), sdq = FloatVector.fromArray(F, acc, ao + (56 + l) * V);
+            for (int blk = b0; blk < b1; blk++) {
+                int o = 32 * blk + 4 * l;
+                FloatVector xp = FloatVector.fromArray(F, p, o * V), xq = FloatVector.fromArray(F, q, o * V);
+                FloatVector v = FloatVector.broadcast(F, a[o]);
+                FloatVector ap = xp.mul(v), aq = xq.mul(v);
+                v = FloatVector.broadcast(F, b[o]);
+                FloatVector bp = xp.mul(v), bq = xq.mul(v);
+                v = FloatVector.broadcast(F, c[o]);
+                FloatVector cp = xp.mul(v), cq = xq.mul(v);
+                v = FloatVector.broadcast(F, d[o]);
+                FloatVector dp = xp.mul(v), dq = xq.mul(v);
+                for (int i = o + 1; i < o + 4; i++) {
+                    xp = FloatVector.fromArray(F, p, i * V);
+                    xq = FloatVector.fromArray(F, q, i * V);
+                    v = FloatVector.broadcast(F, a[i]);
+                    ap = xp.fma(v, ap);
+                    aq = xq.fma(v, aq);
+                    v = FloatVector.broadcast(F, b[i]);
+                    bp = xp.fma(v, bp);
+                    bq = xq.fma(v, bq);
+                    v = FloatVector.broadcast(F, c[i]);
+                    cp = xp.fma(v, cp);
+                    cq = xq.fma(v, cq);
+                    v = FloatVector.broadcast(F, d[i]);
+                    dp = xp.fma(v, dp);
+                    dq = xq.fma(v, dq);
+                }
+                int so = (blk - b0) * COMBOS * V;
+                sap = ap.fma(FloatVector.fromArray(F, scales, so), sap);
+                saq = aq.fma(FloatVector.fromArray(F, scales, so + V), saq);
+                sbp = bp.fma(FloatVector.fromArray(F, scales, so + 2 * V), sbp);
+                sbq = bq.fma(FloatVector.fromArray(F, scales, so + 3 * V), sbq);
+                scp = cp.fma(FloatVector.fromArray(F, scales, so + 4 * V), scp);
+                scq = cq.fma(FloatVector.fromArray(F, scales, so + 5 * V), scq);
+                sdp = dp.fma(FloatVector.fromArray(F, scales, so + 6 * V), sdp);
+                sdq = dq.fma(FloatVector.fromArray(F, scales, so + 7 * V), sdq);
+            }
+            sap.intoArray(acc, ao + l * V);
+            saq.intoArray(acc, ao + (8 + l) * V);
+            sbp.intoArray(acc, ao + (16 + l) * V);
+            sbq.intoArray(acc, ao + (24 + l) * V);
+            scp.intoArray(acc, ao + (32 + l) * V);
+            scq.intoArray(acc, ao + (40 + l) * V);
+            sdp.intoArray(acc, ao + (48 + l) * V);
+            sdq.intoArray(acc, ao + (56 + l) * V);
         }
     }
 
