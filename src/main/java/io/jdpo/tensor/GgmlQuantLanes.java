@@ -23,6 +23,13 @@ final class GgmlQuantLanes {
     private static final VectorSpecies<Integer> I = Simd.I;
     private static final int V = F.length();
 
+    /** Values per cache chunk: two token groups' activations for one chunk stay in L1 while every row takes them in turn. */
+    private static final int CHUNK = 256;
+    /** Rows per register tile (times two token groups: eight independent chains). */
+    private static final int ROWS = 4;
+    /** Row-and-group combinations of a tile: 2·row + group. */
+    private static final int COMBOS = 2 * ROWS;
+
     private GgmlQuantLanes() {
     }
 
@@ -112,31 +119,23 @@ final class GgmlQuantLanes {
                 float[] out = new float[q.length];
                 for (int n = 0; n < q.length; n++) {
                     int b = n >> 8, c = n >> 5 & 7, half = (n >> 2 & 7) >= 4 ? 1 : 0;
-                    out[perm(n)] = switch (order) {
-                        case Q4_K, Q5_K -> q[n] * sc[8 * b + c];
-                        case Q3_K -> q[n] * sc[16 * b + 2 * c + half];
-                        default -> q[n] * sc[16 * b + 2 * c + half];
-                    };
+                    // Q4_K/Q5_K: eight runs of 32 with a scale each; Q3_K/Q6_K: sixteen of 16, lanes 4-7 in the second.
+                    out[perm(n)] = order == GgmlQuantDot.Order.Q4_K || order == GgmlQuantDot.Order.Q5_K
+                            ? q[n] * sc[8 * b + c] : q[n] * sc[16 * b + 2 * c + half];
                 }
                 yield out;
             }
         };
     }
 
-    /** Values per cache chunk: two token groups' activations for one chunk stay in L1 while every row takes them in turn. */
-    private static final int CHUNK = 256;
-    /** Rows per register tile (times two token groups: eight independent chains). */
-    private static final int ROWS = 4;
-    /** Row-and-group combinations of a tile: 2·row + group. */
-    private static final int COMBOS = 2 * ROWS;
-
     /**
      * Output rows [0, n) of a panel (w: their codes) for the tokens the order's vector kernel
      * covers: y[yo + t·ldy + k] for row k. In two steps per chunk of {@value #CHUNK} values,
      * which every tile of rows takes in turn so the activations come from L1: the exact integer
      * sums of the chunk's segments ({@link #pieceSums}, four rows times two token groups in
-     * registers), then ggml's float steps over them in ggml's order ({@link #combine}); the lane
-     * sums wait in {@code acc} between chunks.
+     * registers), then ggml's float steps over them in ggml's order ({@link #combine}); tinyBLAS's
+     * four-value segments take both steps in one pass ({@link #fourLanes}). The lane sums wait in
+     * {@code acc} between chunks.
      *
      * @return the number of tokens written per row
      */
