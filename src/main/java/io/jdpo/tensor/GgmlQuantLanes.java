@@ -116,12 +116,17 @@ final class GgmlQuantLanes {
                 yield out;
             }
             default -> {
+                // Q4_K/Q5_K: eight runs of 32 with a scale each; Q3_K/Q6_K: sixteen of 16, lanes 4-7 in the second.
+                boolean eight = order == GgmlQuantDot.Order.Q4_K || order == GgmlQuantDot.Order.Q5_K;
                 float[] out = new float[q.length];
-                for (int n = 0; n < q.length; n++) {
-                    int b = n >> 8, c = n >> 5 & 7, half = (n >> 2 & 7) >= 4 ? 1 : 0;
-                    // Q4_K/Q5_K: eight runs of 32 with a scale each; Q3_K/Q6_K: sixteen of 16, lanes 4-7 in the second.
-                    out[perm(n)] = order == GgmlQuantDot.Order.Q4_K || order == GgmlQuantDot.Order.Q5_K
-                            ? q[n] * sc[8 * b + c] : q[n] * sc[16 * b + 2 * c + half];
+                for (int b = 0; b < q.length; b += 256) {
+                    for (int c = 0; c < 8; c++) {
+                        for (int l = 0; l < 8; l++) {
+                            int scale = eight ? sc[b / 32 + c] : sc[b / 16 + 2 * c + (l >= 4 ? 1 : 0)];
+                            int from = b + 32 * c + 4 * l, to = b + 32 * l + 4 * c;
+                            for (int j = 0; j < 4; j++) out[to + j] = q[from + j] * scale;
+                        }
+                    }
                 }
                 yield out;
             }
