@@ -172,7 +172,8 @@ final class GgmlQuantLanes {
                         fourLanes(wq[k0], wq[k1], wq[k2], wq[k3], x.q()[g0], x.q()[g1], scales, b0, b1, acc, k0 / ROWS * tileSums);
                     } else {
                         pieceSums(wq[k0], wq[k1], wq[k2], wq[k3], x.q()[g0], x.q()[g1], b0 * blockValues, (b1 - b0) * blockValues / piece, piece, sums);
-                        combine(sg, b0, b1, sums, scales, acc, k0 / ROWS * tileSums, sixK ? tw : null, x.bsums()[g0], x.bsums()[g1]);
+                        if (sixK) combineSixK(b0, sums, scales, acc, k0 / ROWS * tileSums, tw, x.bsums()[g0], x.bsums()[g1]);
+                        else combine(sg, b0, b1, sums, scales, acc, k0 / ROWS * tileSums);
                     }
                 }
             }
@@ -312,12 +313,9 @@ final class GgmlQuantLanes {
     /**
      * ggml's float steps over blocks [b0, b1): for each lane l and row-group combination, in
      * ggml's order, fma(block scale, segment sum, lane sum) for each of the lane's segments;
-     * the lane sums at acc[ao + (combo·lanes + l)·V]. Q6_K (rows non-null: the tile's rows; bp,
-     * bq the groups' 16-value sums) adds its two half sums as ints, as ggml does, and takes 32
-     * times the lane's scaled activation sums off: ggml's offset of the unsigned codes.
+     * the lane sums at acc[ao + (combo·lanes + l)·V]. Q6_K's are {@link #combineSixK}.
      */
-    private static void combine(Segments sg, int b0, int b1, float[] sums, float[] scales, float[] acc, int ao,
-                                GgmlQuantDot.RowCodes[] rows, float[] bp, float[] bq) {
+    private static void combine(Segments sg, int b0, int b1, float[] sums, float[] scales, float[] acc, int ao) {
         int per = sg.perBlock(), lanes = sg.lanes();
         for (int l = 0; l < lanes; l++) {
             for (int cmb = 0; cmb < COMBOS; cmb++) {
@@ -327,23 +325,35 @@ final class GgmlQuantLanes {
                     FloatVector scale = FloatVector.fromArray(F, scales, ((blk - b0) * COMBOS + cmb) * V);
                     for (int j = l; j < per; j += lanes) {
                         int seg = (blk - b0) * per + j;
-                        FloatVector i;
-                        if (rows == null) {
-                            i = FloatVector.fromArray(F, sums, (seg * COMBOS + cmb) * V);
-                        } else {
-                            int[] sc = rows[cmb / 2].sc();
-                            float[] bs = cmb % 2 == 0 ? bp : bq;
-                            int g = 16 * blk + 2 * l;
-                            FloatVector sub = FloatVector.fromArray(F, bs, g * V).mul(sc[g]).add(FloatVector.fromArray(F, bs, (g + 1) * V).mul(sc[g + 1]));
-                            IntVector h0 = (IntVector) FloatVector.fromArray(F, sums, (2 * seg * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
-                            IntVector h1 = (IntVector) FloatVector.fromArray(F, sums, ((2 * seg + 1) * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
-                            IntVector off = ((IntVector) sub.convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
-                            i = (FloatVector) h0.add(h1).sub(off).convert(VectorOperators.I2F, 0);
-                        }
-                        sum = i.fma(scale, sum);
+                        sum = FloatVector.fromArray(F, sums, (seg * COMBOS + cmb) * V).fma(scale, sum);
                     }
                 }
                 sum.intoArray(acc, at);
+            }
+        }
+    }
+
+    /**
+     * {@link #combine} for Q6_K's block blk (one per chunk, lane l its segment l): each lane's
+     * integer is its two half sums added as ints, as ggml adds them, less 32 times the lane's
+     * activation sums (bp, bq: the groups' 16-value sums) times the rows' run scales: ggml's
+     * offset of the unsigned codes. The groups' sums are loaded once per lane for all rows.
+     */
+    private static void combineSixK(int blk, float[] sums, float[] scales, float[] acc, int ao, GgmlQuantDot.RowCodes[] rows,
+                                    float[] bp, float[] bq) {
+        for (int l = 0; l < 8; l++) {
+            int g = 16 * blk + 2 * l;
+            FloatVector p0 = FloatVector.fromArray(F, bp, g * V), p1 = FloatVector.fromArray(F, bp, (g + 1) * V);
+            FloatVector q0 = FloatVector.fromArray(F, bq, g * V), q1 = FloatVector.fromArray(F, bq, (g + 1) * V);
+            for (int cmb = 0; cmb < COMBOS; cmb++) {
+                int[] sc = rows[cmb / 2].sc();
+                FloatVector sub = cmb % 2 == 0 ? p0.mul(sc[g]).add(p1.mul(sc[g + 1])) : q0.mul(sc[g]).add(q1.mul(sc[g + 1]));
+                IntVector h0 = (IntVector) FloatVector.fromArray(F, sums, (2 * l * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
+                IntVector h1 = (IntVector) FloatVector.fromArray(F, sums, ((2 * l + 1) * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
+                IntVector off = ((IntVector) sub.convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
+                FloatVector i = (FloatVector) h0.add(h1).sub(off).convert(VectorOperators.I2F, 0);
+                int at = ao + (cmb * 8 + l) * V;
+                i.fma(FloatVector.fromArray(F, scales, cmb * V), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
             }
         }
     }
