@@ -158,6 +158,7 @@ final class GgmlQuantLanes {
         float[] acc = new float[tiles * tileSums], scales = new float[chunk * COMBOS * V];
         float[] sums = new float[chunk * blockValues / piece * COMBOS * V], out = new float[2 * V];
         GgmlQuantDot.RowCodes[] tw = new GgmlQuantDot.RowCodes[ROWS];
+        float[][] tq = new float[ROWS][];
         for (int g0 = 0; g0 < groups; g0 += 2) {
             int g1 = Math.min(g0 + 1, groups - 1);
             java.util.Arrays.fill(acc, 0f);
@@ -165,13 +166,15 @@ final class GgmlQuantLanes {
                 int b1 = Math.min(b0 + chunk, blocks);
                 for (int k0 = 0; k0 < n; k0 += ROWS) {
                     // The last tile repeats the panel's last row where rows run out (its sums are not read).
-                    for (int r = 0; r < ROWS; r++) tw[r] = w[Math.min(k0 + r, n - 1)];
-                    int k1 = Math.min(k0 + 1, n - 1), k2 = Math.min(k0 + 2, n - 1), k3 = Math.min(k0 + 3, n - 1);
+                    for (int r = 0; r < ROWS; r++) {
+                        tw[r] = w[Math.min(k0 + r, n - 1)];
+                        tq[r] = wq[Math.min(k0 + r, n - 1)];
+                    }
                     tileScales(tw, x.d()[g0], x.d()[g1], b0, b1, scales);
                     if (sg.len() == 4) {
-                        fourLanes(wq[k0], wq[k1], wq[k2], wq[k3], x.q()[g0], x.q()[g1], scales, b0, b1, acc, k0 / ROWS * tileSums);
+                        fourLanes(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], scales, b0, b1, acc, k0 / ROWS * tileSums);
                     } else {
-                        pieceSums(wq[k0], wq[k1], wq[k2], wq[k3], x.q()[g0], x.q()[g1], b0 * blockValues, (b1 - b0) * blockValues / piece, piece, sums);
+                        pieceSums(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], b0 * blockValues, (b1 - b0) * blockValues / piece, piece, sums);
                         if (sixK) combineSixK(b0, sums, scales, acc, k0 / ROWS * tileSums, tw, x.bsums()[g0], x.bsums()[g1]);
                         else combine(sg, b0, b1, sums, scales, acc, k0 / ROWS * tileSums);
                     }
