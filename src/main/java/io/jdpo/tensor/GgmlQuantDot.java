@@ -83,8 +83,8 @@ final class GgmlQuantDot {
                     int[] sc = new int[16 * blocks];
                     for (int b = 0; b < blocks; b++) {
                         int so = 210 * b;
-                        Q6KBlock.unpack(raw, so, v);
-                        for (int i = 0; i < 256; i++) q[256 * b + i] = v[i] + 32;
+                        Q6KBlock.unpack(raw, so, v, Simd.VECTOR);
+                        codes(v, q, 256 * b, 256, 32);
                         for (int j = 0; j < 16; j++) sc[16 * b + j] = raw[so + 192 + j];
                         d[b] = Bytes.f16(raw, so + 208);
                     }
@@ -97,7 +97,7 @@ final class GgmlQuantDot {
                     for (int b = 0; b < blocks; b++) {
                         int so = 84 * b;
                         Q2KBlock.unpack(raw, so, v);
-                        for (int i = 0; i < 256; i++) q[256 * b + i] = v[i];
+                        codes(v, q, 256 * b, 256, 0);
                         for (int j = 0; j < 16; j++) {
                             sc[16 * b + j] = raw[so + j] & 0xF;
                             mn[16 * b + j] = (raw[so + j] & 0xFF) >>> 4;
@@ -132,7 +132,7 @@ final class GgmlQuantDot {
                     for (int b = 0; b < blocks; b++) {
                         int so = 110 * b;
                         Q3KBlock.unpack(raw, so, v);
-                        for (int i = 0; i < 256; i++) q[256 * b + i] = v[i];
+                        codes(v, q, 256 * b, 256, 0);
                         Q3KBlock.scales(raw, so + 96, six);
                         for (int j = 0; j < 16; j++) sc[16 * b + j] = six[j] - 32;
                         d[b] = Bytes.f16(raw, so + 108);
@@ -146,8 +146,8 @@ final class GgmlQuantDot {
                     int[] sc = new int[8 * blocks], mn = new int[8 * blocks], sm = new int[2];
                     Q45KBlock dec = new Q45KBlock(five);
                     for (int b = 0; b < blocks; b++) {
-                        dec.unpack(raw, b * size, v, false);
-                        for (int i = 0; i < 256; i++) q[256 * b + i] = v[i];
+                        dec.unpack(raw, b * size, v, Simd.VECTOR);
+                        codes(v, q, 256 * b, 256, 0);
                         for (int j = 0; j < 8; j++) {
                             Q45KBlock.scaleMin(raw, b * size + 4, j, sm);
                             sc[8 * b + j] = sm[0];
@@ -164,14 +164,22 @@ final class GgmlQuantDot {
                     float[] d = new float[blocks], m = withMin ? new float[blocks] : null;
                     for (int b = 0; b < blocks; b++) {
                         BlockDot.unpack32(type, raw, b * bytes, v);
-                        if (Simd.VECTOR) VectorOps.scale(v, 0, q, 32 * b, 32, 1f);
-                        else for (int i = 0; i < 32; i++) q[32 * b + i] = v[i];
+                        codes(v, q, 32 * b, 32, 0);
                         d[b] = Bytes.f16(raw, b * bytes);
                         if (withMin) m[b] = Bytes.f16(raw, b * bytes + 2);
                     }
                     return new RowCodes(q, d, m, null, null);
                 }
             }
+        }
+    }
+
+    /** q[at + i] = v[i] + add for i &lt; n: a block's unpacked codes as floats (exact: small integers). */
+    private static void codes(byte[] v, float[] q, int at, int n, float add) {
+        if (Simd.VECTOR) {
+            VectorOps.scaleAdd(v, 0, q, at, n, 1f, add);
+        } else {
+            for (int i = 0; i < n; i++) q[at + i] = v[i] + add;
         }
     }
 

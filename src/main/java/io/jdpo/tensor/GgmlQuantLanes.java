@@ -33,21 +33,17 @@ final class GgmlQuantLanes {
     private GgmlQuantLanes() {
     }
 
-    /**
-     * The activations of one product with V tokens per group: values, scales and 16-value sums,
-     * each lane-major; the values in the order's segment layout ({@link #permuted}).
-     */
+    /** The activations of one product with V tokens per group: values, scales and 16-value sums, each lane-major. */
     record Tokens(int tokens, float[][] q, float[][] d, float[][] s, float[][] bsums) {
-        static Tokens of(GgmlQuantDot.Q8Rows x, int cols, GgmlQuantDot.Order order) {
+        static Tokens of(GgmlQuantDot.Q8Rows x, int cols) {
             int tokens = x.rows().length, groups = (tokens + V - 1) / V;
             int blocks = x.rows()[0].d().length, sums = cols / 16;
-            boolean permute = permuted(order);
             float[][] q = new float[groups][cols * V], d = new float[groups][blocks * V], s = new float[groups][blocks * V];
             float[][] bs = new float[groups][sums * V];
             for (int t = 0; t < tokens; t++) {
                 BlockDot.Q8 r = x.rows()[t];
                 int g = t / V, lane = t % V;
-                for (int i = 0; i < cols; i++) q[g][(permute ? perm(i) : i) * V + lane] = r.q()[i];
+                for (int i = 0; i < cols; i++) q[g][i * V + lane] = r.q()[i];
                 for (int b = 0; b < blocks; b++) {
                     d[g][b * V + lane] = r.d()[b];
                     s[g][b * V + lane] = r.s()[b];
@@ -65,34 +61,24 @@ final class GgmlQuantLanes {
      * is an integer (for the K-quants, runs of codes times their run scales); here it is the dot
      * product of prescaled weights ({@link #weights}) with the activations, exact in float in
      * any order (every partial sum is an integer below 2^24), so the kernel may sum it in
-     * whatever order keeps the FMA units busy.
+     * whatever order keeps the FMA units busy. A segment is contiguous, or ({@code strided}, the
+     * K-quants' AVX2 vec_dot) made of four-value runs 32 values apart: lane l takes values
+     * 4l..4l+3 of each 32-value run of the 256-value block.
      */
-    private record Segments(int len, int perBlock, int lanes) {
+    private record Segments(int len, int perBlock, int lanes, boolean strided) {
     }
 
     private static Segments segments(GgmlQuantDot.Order order) {
         return switch (order) {
             // tinyBLAS_Q0 and the Q4_1/Q5_1 vec_dot: eight lanes, four values each per 32-value block.
-            case TINYBLAS, Q8_1_LANES -> new Segments(4, 8, 8);
+            case TINYBLAS, Q8_1_LANES -> new Segments(4, 8, 8, false);
             // repack.cpp's Q4_0/IQ4_NL gemm: one sum per block of 32.
-            case REPACKED -> new Segments(32, 1, 1);
+            case REPACKED -> new Segments(32, 1, 1, false);
             // repack.cpp's Q4_K gemm: one sum per 64 values (two runs with their scales).
-            case Q4_K_REPACKED -> new Segments(64, 4, 1);
-            // The K-quants' AVX2 vec_dot: lane l takes values 4l..4l+3 of each 32-value run of the 256-value block.
-            case Q3_K, Q4_K, Q5_K, Q6_K -> new Segments(32, 8, 8);
+            case Q4_K_REPACKED -> new Segments(64, 4, 1, false);
+            case Q3_K, Q4_K, Q5_K, Q6_K -> new Segments(32, 8, 8, true);
             default -> null;
         };
-    }
-
-    /** Whether the order's segments are not contiguous in the row, so that weights and activations are reordered. */
-    private static boolean permuted(GgmlQuantDot.Order order) {
-        return order == GgmlQuantDot.Order.Q3_K || order == GgmlQuantDot.Order.Q4_K
-                || order == GgmlQuantDot.Order.Q5_K || order == GgmlQuantDot.Order.Q6_K;
-    }
-
-    /** Value n of a row (block b, run c, lane l, j) at its place in lane l's segment: b·256 + l·32 + c·4 + j. */
-    private static int perm(int n) {
-        return n & ~255 | (n >> 2 & 7) << 5 | (n >> 5 & 7) << 2 | n & 3;
     }
 
     /** True when {@link #panel} computes this order. */
@@ -101,43 +87,34 @@ final class GgmlQuantLanes {
     }
 
     /**
-     * A row's weights as the segments multiply them: the codes times their run's integer scale,
-     * in the segment layout. Q6_K's codes are unsigned, so a segment can pass 2^24 (63·128·127·32);
-     * each half of 16 values stays below (see {@link #panel}).
+     * A row's weights as the segments multiply them: the codes times their run's integer scale
+     * (runs of 32 for Q4_K and Q5_K, of 16 for Q3_K and Q6_K). Q6_K's codes are unsigned, so a
+     * segment can pass 2^24 (63·128·127·32); each half of 16 values stays below (see {@link #panel}).
+     * (Signed codes would keep it below, but ggml takes 32 times the activations' sums off
+     * each lane by 16-value groups, not by the lane's own values, so the lanes' integers differ.)
      */
     private static float[] weights(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w) {
         float[] q = w.q();
         int[] sc = w.sc();
-        return switch (order) {
-            case TINYBLAS, Q8_1_LANES, REPACKED -> q;
-            case Q4_K_REPACKED -> {
-                float[] out = new float[q.length];
-                for (int i = 0; i < q.length; i++) out[i] = q[i] * sc[i >> 5];
-                yield out;
-            }
-            default -> {
-                // Q4_K/Q5_K: eight runs of 32 with a scale each; Q3_K/Q6_K: sixteen of 16, lanes 4-7 in the second.
-                boolean eight = order == GgmlQuantDot.Order.Q4_K || order == GgmlQuantDot.Order.Q5_K;
-                float[] out = new float[q.length];
-                for (int b = 0; b < q.length; b += 256) {
-                    for (int c = 0; c < 8; c++) {
-                        for (int l = 0; l < 8; l++) {
-                            int scale = eight ? sc[b / 32 + c] : sc[b / 16 + 2 * c + (l >= 4 ? 1 : 0)];
-                            int from = b + 32 * c + 4 * l, to = b + 32 * l + 4 * c;
-                            for (int j = 0; j < 4; j++) out[to + j] = q[from + j] * scale;
-                        }
-                    }
-                }
-                yield out;
-            }
+        int run = switch (order) {
+            case TINYBLAS, Q8_1_LANES, REPACKED -> 0;
+            case Q4_K_REPACKED, Q4_K, Q5_K -> 32;
+            default -> 16;
         };
+        if (run == 0) return q;
+        float[] out = new float[q.length];
+        for (int r = 0; r < q.length / run; r++) {
+            float scale = sc[r];
+            for (int i = r * run; i < r * run + run; i += V) FloatVector.fromArray(F, q, i).mul(scale).intoArray(out, i);
+        }
+        return out;
     }
 
     /**
      * Output rows [0, n) of a panel (w: their codes) for the tokens the order's vector kernel
      * covers: y[yo + t·ldy + k] for row k. In two steps per chunk of {@value #CHUNK} values,
      * which every tile of rows takes in turn so the activations come from L1: the exact integer
-     * sums of the chunk's segments ({@link #pieceSums}, four rows times two token groups in
+     * sums of the chunk's segments ({@link #segmentSums}, four rows times two token groups in
      * registers), then ggml's float steps over them in ggml's order ({@link #combine}); tinyBLAS's
      * four-value segments take both steps in one pass ({@link #fourLanes}). The lane sums wait in
      * {@code acc} between chunks.
@@ -151,12 +128,12 @@ final class GgmlQuantLanes {
         int blockValues = sg.len() * sg.perBlock(), chunk = Math.max(1, CHUNK / blockValues);
         boolean sixK = order == GgmlQuantDot.Order.Q6_K;
         // Q6_K's segments can pass 2^24: their integer sums are made of two exact halves.
-        int piece = sixK ? sg.len() / 2 : sg.len();
+        Segments pieces = sixK ? new Segments(sg.len() / 2, 2 * sg.perBlock(), lanes, true) : sg;
         float[][] wq = new float[n][];
         for (int k = 0; k < n; k++) wq[k] = weights(order, w[k]);
         int tiles = (n + ROWS - 1) / ROWS, tileSums = COMBOS * lanes * V;
         float[] acc = new float[tiles * tileSums], scales = new float[chunk * COMBOS * V];
-        float[] sums = new float[chunk * blockValues / piece * COMBOS * V], out = new float[2 * V];
+        float[] sums = new float[chunk * pieces.perBlock() * COMBOS * V], out = new float[2 * V];
         GgmlQuantDot.RowCodes[] tw = new GgmlQuantDot.RowCodes[ROWS];
         float[][] tq = new float[ROWS][];
         for (int g0 = 0; g0 < groups; g0 += 2) {
@@ -174,7 +151,7 @@ final class GgmlQuantLanes {
                     if (sg.len() == 4) {
                         fourLanes(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], scales, b0, b1, acc, k0 / ROWS * tileSums);
                     } else {
-                        pieceSums(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], b0 * blockValues, (b1 - b0) * blockValues / piece, piece, sums);
+                        segmentSums(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], b0 * blockValues, b1 - b0, pieces, sums);
                         if (sixK) combineSixK(b0, sums, scales, acc, k0 / ROWS * tileSums, tw, x.bsums()[g0], x.bsums()[g1]);
                         else combine(sg, b0, b1, sums, scales, acc, k0 / ROWS * tileSums);
                     }
@@ -204,28 +181,26 @@ final class GgmlQuantLanes {
     }
 
     /**
-     * The integer sums of {@code count} pieces of {@code len} values from value {@code from}, for
+     * The integer sums of the segments of {@code blocks} blocks from value {@code from}, for
      * rows a..d (prescaled weights, {@link #weights}) times token groups p and q:
-     * out[(piece·COMBOS + 2·row + group)·V]. Exact (every partial sum an integer below 2^24), so
-     * each runs as one chain, eight independent chains at a time. One method with the loops
-     * written out: a vector returned from a call that the JIT does not inline is boxed on the heap.
+     * out[(segment·COMBOS + 2·row + group)·V], segments numbered from 0 block after block (a
+     * strided block of sixteen holds each lane's halves: segment 2l + h starts at run 4h). Exact
+     * (every partial sum an integer of at most 2^24), so each runs as one chain, eight
+     * independent chains at a time. One method with the loops written out: a
+     * vector returned from a call that the JIT does not inline is boxed on the heap.
      */
-    private static void pieceSums(float[] a, float[] b, float[] c, float[] d, float[] p, float[] q, int from, int count, int len, float[] out) {
-        for (int s = 0; s < count; s++) {
-            int o = from + s * len;
-            FloatVector xp = FloatVector.fromArray(F, p, o * V), xq = FloatVector.fromArray(F, q, o * V);
-            FloatVector v = FloatVector.broadcast(F, a[o]);
-            FloatVector ap = xp.mul(v), aq = xq.mul(v);
-            v = FloatVector.broadcast(F, b[o]);
-            FloatVector bp = xp.mul(v), bq = xq.mul(v);
-            v = FloatVector.broadcast(F, c[o]);
-            FloatVector cp = xp.mul(v), cq = xq.mul(v);
-            v = FloatVector.broadcast(F, d[o]);
-            FloatVector dp = xp.mul(v), dq = xq.mul(v);
-            for (int i = o + 1; i < o + len; i++) {
-                xp = FloatVector.fromArray(F, p, i * V);
-                xq = FloatVector.fromArray(F, q, i * V);
-                v = FloatVector.broadcast(F, a[i]);
+    private static void segmentSums(float[] a, float[] b, float[] c, float[] d, float[] p, float[] q, int from, int blocks, Segments sg, float[] out) {
+        int perBlock = sg.perBlock(), len = sg.len();
+        boolean strided = sg.strided();
+        int halves = perBlock / 8, runMask = strided ? 3 : -1, runShift = strided ? 2 : 31;
+        for (int s = 0; s < blocks * perBlock; s++) {
+            int j = s % perBlock, o = from + s / perBlock * perBlock * len + (strided ? 4 * (j / halves) + 8 * len * (j % halves) : j * len);
+            FloatVector ap = FloatVector.zero(F), aq = ap, bp = ap, bq = ap, cp = ap, cq = ap, dp = ap, dq = ap;
+            for (int k = 0; k < len; k++) {
+                // Value k of the segment: contiguous, or run k/4's value k%4.
+                int i = o + (k & runMask) + (k >>> runShift) * 32;
+                FloatVector xp = FloatVector.fromArray(F, p, i * V), xq = FloatVector.fromArray(F, q, i * V);
+                FloatVector v = FloatVector.broadcast(F, a[i]);
                 ap = xp.fma(v, ap);
                 aq = xq.fma(v, aq);
                 v = FloatVector.broadcast(F, b[i]);
@@ -254,7 +229,7 @@ final class GgmlQuantLanes {
      * tinyBLAS_Q0's eight lanes of four values per 32-value block (and the Q4_1/Q5_1 vec_dot's),
      * for blocks [b0, b1) of rows a..d times token groups p and q, the integer sums and ggml's
      * fma(scale, sum, lane) in one pass: four-value sums are too short to store and read back
-     * (calling {@link #pieceSums} per lane and adding after measured at half the speed), so the
+     * (calling {@link #segmentSums} per lane and adding after measured at half the speed), so the
      * sums' tile is written out again here.
      * Lane sums at acc[ao + (combo·8 + l)·V], scales as {@link #tileScales} lays them out.
      */
@@ -360,6 +335,7 @@ final class GgmlQuantLanes {
             }
         }
     }
+
 
     /**
      * One row and token group's output from its lane sums at sums[base·V], into out[0, V): the

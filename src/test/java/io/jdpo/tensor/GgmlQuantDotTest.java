@@ -40,7 +40,7 @@ class GgmlQuantDotTest {
                     GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(type, x, tokens, cols, Parallel.SERIAL);
                     float[] y = new float[tokens * rows];
                     int gemmEnd = GgmlQuantDot.gemmRows(tokens);
-                    GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols, order) : null;
+                    GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols) : null;
                     // Two calls, the first over an odd number of rows: the kernels take rows in pairs.
                     GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 0, 3, y, 0, rows);
                     GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 3, rows - 3, y, 3, rows);
