@@ -30,6 +30,8 @@ echo "measured FP32 FMA peak: $peak GFLOP/s; PyTorch $("$py" -c 'import torch; p
 echo
 printf "%-28s %9s %9s %6s %9s %5s %9s %5s %8s %8s %8s %8s\n" model "jdpo t/s" "torch t/s" ratio "jdpo GF/s" peak "torch GF/s" peak "jdpo MiB" budget "torch MiB" "GGUF MiB"
 for m in generated:Q4_K_M "$shared/stories260K.gguf"; do
+  # Write the generated model first, with a heap of the default size (the step's would not hold it).
+  bench_java io.jdpo.bench.DpoStepBench prepare "$m" "$shared/llama-2-tiny-random.gguf" target/bench >/dev/null 2>&1
   # A heap just above the activations the step keeps, so resident memory shows what the step needs.
   j=$(JDPO_BENCH_JAVA_OPTS="-Xmx480m -XX:+UseSerialGC" bench_java io.jdpo.bench.DpoStepBench "$m" "$threads" "$P" "$C" "$rank" "$reps" \
       "$shared/llama-2-tiny-random.gguf" target/bench 2>/dev/null | grep '^jdpo ')

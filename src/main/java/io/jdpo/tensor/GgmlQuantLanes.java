@@ -33,13 +33,16 @@ final class GgmlQuantLanes {
     private GgmlQuantLanes() {
     }
 
-    /** The activations of one product with V tokens per group: values, scales and 16-value sums, each lane-major. */
-    record Tokens(int tokens, float[][] q, float[][] d, float[][] s, float[][] bsums) {
+    /**
+     * The activations of one product with V tokens per group: values, scales, 16-value sums and
+     * 32-value sums (the K-quants' runs, for their min terms), each lane-major.
+     */
+    record Tokens(int tokens, float[][] q, float[][] d, float[][] s, float[][] bsums, float[][] runSums) {
         static Tokens of(GgmlQuantDot.Q8Rows x, int cols) {
             int tokens = x.rows().length, groups = (tokens + V - 1) / V;
             int blocks = x.rows()[0].d().length, sums = cols / 16;
             float[][] q = new float[groups][cols * V], d = new float[groups][blocks * V], s = new float[groups][blocks * V];
-            float[][] bs = new float[groups][sums * V];
+            float[][] bs = new float[groups][sums * V], runs = new float[groups][sums / 2 * V];
             for (int t = 0; t < tokens; t++) {
                 BlockDot.Q8 r = x.rows()[t];
                 int g = t / V, lane = t % V;
@@ -49,8 +52,9 @@ final class GgmlQuantLanes {
                     s[g][b * V + lane] = r.s()[b];
                 }
                 for (int k = 0; k < sums; k++) bs[g][k * V + lane] = r.bsums()[k];
+                for (int k = 0; k < sums / 2; k++) runs[g][k * V + lane] = r.bsums()[2 * k] + r.bsums()[2 * k + 1];
             }
-            return new Tokens(tokens, q, d, s, bs);
+            return new Tokens(tokens, q, d, s, bs, runs);
         }
     }
 
@@ -343,14 +347,14 @@ final class GgmlQuantLanes {
      * vector returned from a call the JIT does not inline is boxed on the heap.
      */
     private static void finish(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w, float[] sums, int base, Tokens x, int g, float[] out) {
-        float[] d = x.d()[g], bs = x.bsums()[g];
+        float[] d = x.d()[g], runs = x.runSums()[g];
         if (order == GgmlQuantDot.Order.REPACKED || order == GgmlQuantDot.Order.Q4_K_REPACKED) at(sums, base).intoArray(out, 0);
         else halve(sums, base, out);
         switch (order) {
-            case Q4_K_REPACKED -> q4kGemmMins(w, d, bs, out);
+            case Q4_K_REPACKED -> q4kGemmMins(w, d, runs, out);
             case Q8_1_LANES -> minTerms(w, x.s()[g], out);
-            case Q4_K -> q4kMins(w, d, bs, out);
-            case Q5_K -> q5kMins(w, d, bs, out);
+            case Q4_K -> q4kMins(w, d, runs, out);
+            case Q5_K -> q5kMins(w, d, runs, out);
             default -> {
                 return;
             }
@@ -406,18 +410,23 @@ final class GgmlQuantLanes {
     }
 
 
-    /** repack.cpp's Q4_K gemm's min terms: per 64 values, fma(run mins · 32-value activation sums, dx · dmin, ·). */
-    private static void q4kGemmMins(GgmlQuantDot.RowCodes w, float[] d, float[] bs, float[] out) {
+    /**
+     * repack.cpp's Q4_K gemm's min terms: per 64 values, fma(run mins · 32-value activation sums
+     * (runs), dx · dmin, ·); the integer inside is exact in float in any order.
+     */
+    private static void q4kGemmMins(GgmlQuantDot.RowCodes w, float[] d, float[] runs, float[] out) {
         FloatVector mins = FloatVector.zero(F);
+        int[] mn = w.mn();
         for (int b = 0; b < w.d().length; b++) {
             FloatVector minScale = at(d, b).mul(w.dmin()[b]);
-            for (int sb = 0; sb < 4; sb++) {
-                int c0 = 8 * b + 2 * sb, c1 = c0 + 1, g = 16 * b + 4 * sb;
-                FloatVector ms = at(bs, g).add(at(bs, g + 1)).mul(w.mn()[c0]).add(at(bs, g + 2).add(at(bs, g + 3)).mul(w.mn()[c1]));
-                mins = ms.fma(minScale, mins);
-            }
+            for (int c = 8 * b; c < 8 * b + 8; c += 2) mins = runMins(runs, mn, c).fma(minScale, mins);
         }
         mins.intoArray(out, V);
+    }
+
+    /** Runs c and c + 1's mins times their activation sums: an exact integer. */
+    private static FloatVector runMins(float[] runs, int[] mn, int c) {
+        return at(runs, c + 1).fma(FloatVector.broadcast(F, mn[c + 1]), at(runs, c).mul(mn[c]));
     }
 
     private static FloatVector q2kGemm(GgmlQuantDot.RowCodes w, float[] q, float[] d, float[] bs) {
@@ -438,27 +447,27 @@ final class GgmlQuantLanes {
     }
 
 
-    private static void q5kMins(GgmlQuantDot.RowCodes w, float[] d, float[] bs, float[] out) {
+    private static void q5kMins(GgmlQuantDot.RowCodes w, float[] d, float[] runs, float[] out) {
         FloatVector mins = FloatVector.zero(F);
         for (int b = 0; b < w.d().length; b++) {
             FloatVector m = FloatVector.zero(F);
-            for (int j = 0; j < 8; j++) m = at(bs, 16 * b + 2 * j).add(at(bs, 16 * b + 2 * j + 1)).fma(FloatVector.broadcast(F, w.mn()[8 * b + j]), m);
+            for (int j = 0; j < 8; j++) m = at(runs, 8 * b + j).fma(FloatVector.broadcast(F, w.mn()[8 * b + j]), m);
             mins = at(d, b).neg().mul(w.dmin()[b]).fma(m, mins);
         }
         mins.intoArray(out, V);
     }
 
     /** ggml_vec_dot_q4_K_q8_K's four float lanes of min terms (runs 2p and 2p + 1 in lane p), halved, into out[V, 2V). */
-    private static void q4kMins(GgmlQuantDot.RowCodes w, float[] d, float[] bs, float[] out) {
+    private static void q4kMins(GgmlQuantDot.RowCodes w, float[] d, float[] runs, float[] out) {
         FloatVector m0 = FloatVector.zero(F), m1 = m0, m2 = m0, m3 = m0;
+        int[] mn = w.mn();
         for (int b = 0; b < w.d().length; b++) {
             FloatVector scale = at(d, b).neg().mul(w.dmin()[b]);
-            int g = 16 * b, c = 8 * b;
-            int[] mn = w.mn();
-            m0 = scale.fma(at(bs, g).add(at(bs, g + 1)).mul(mn[c]).add(at(bs, g + 2).add(at(bs, g + 3)).mul(mn[c + 1])), m0);
-            m1 = scale.fma(at(bs, g + 4).add(at(bs, g + 5)).mul(mn[c + 2]).add(at(bs, g + 6).add(at(bs, g + 7)).mul(mn[c + 3])), m1);
-            m2 = scale.fma(at(bs, g + 8).add(at(bs, g + 9)).mul(mn[c + 4]).add(at(bs, g + 10).add(at(bs, g + 11)).mul(mn[c + 5])), m2);
-            m3 = scale.fma(at(bs, g + 12).add(at(bs, g + 13)).mul(mn[c + 6]).add(at(bs, g + 14).add(at(bs, g + 15)).mul(mn[c + 7])), m3);
+            int c = 8 * b;
+            m0 = scale.fma(runMins(runs, mn, c), m0);
+            m1 = scale.fma(runMins(runs, mn, c + 2), m1);
+            m2 = scale.fma(runMins(runs, mn, c + 4), m2);
+            m3 = scale.fma(runMins(runs, mn, c + 6), m3);
         }
         m0.add(m2).add(m1.add(m3)).intoArray(out, V);
     }

@@ -26,16 +26,19 @@ import java.util.Random;
  * (see {@link #stepFlops}), peak resident memory. Reference scoring is outside the step, as in
  * the PyTorch peer.
  *
- * <p>Run by scripts/bench/dpo-step.sh: args = model threads P C rank reps [tokenizer workdir]; a model
+ * <p>Run by scripts/bench/dpo-step.sh: args = model threads P C rank reps [tokenizer workdir], or
+ * {@code prepare model tokenizer workdir} to write a generated model first; a model
  * of the form {@code generated:TYPE} is the ~0.5B-class Llama (dim 1024, 16 layers, 16 heads / 4
  * KV, ffn 2816) generated with the tokenizer's vocabulary and quantized by llama.cpp to TYPE.
  */
 public final class DpoStepBench {
     public static void main(String[] a) throws Exception {
-        Path model = a[0].startsWith("generated:")
-                ? TestModelFactory.quantized(Path.of(a[6]), new TestModelFactory.Shape(1024, 16, 16, 4, 2816, 2048), 1,
-                FileType.parse(a[0].substring("generated:".length())), Path.of(a[7]))
-                : Path.of(a[0]);
+        if (a[0].equals("prepare")) {
+            // Writing the generated model needs more heap than the step is given: a run of its own.
+            model(a[1], a[2], a[3]);
+            return;
+        }
+        Path model = model(a[0], a[6], a[7]);
         int threads = Integer.parseInt(a[1]), P = Integer.parseInt(a[2]), C = Integer.parseInt(a[3]);
         int rank = Integer.parseInt(a[4]), reps = Integer.parseInt(a[5]);
         try (Transformer tf = Transformer.load(model, threads);
@@ -81,6 +84,14 @@ public final class DpoStepBench {
                     model.getFileName(), secs, flops, separate, ForwardMemory.peakKiB() / 1024.0, budget / 1048576.0, Files.size(model) / 1048576.0,
                     c.dim(), c.layers(), c.heads(), c.kvHeads(), c.ffn(), c.vocab());
         }
+    }
+
+    /** The model a benchmark argument names: a file, or {@code generated:TYPE} (written under workdir the first time). */
+    static Path model(String arg, String tokenizer, String workdir) throws Exception {
+        return arg.startsWith("generated:")
+                ? TestModelFactory.quantized(Path.of(tokenizer), new TestModelFactory.Shape(1024, 16, 16, 4, 2816, 2048), 1,
+                FileType.parse(arg.substring("generated:".length())), Path.of(workdir))
+                : Path.of(arg);
     }
 
     /**
