@@ -320,6 +320,7 @@ public final class GgmlOrder {
         }
         float[] lanes = new float[LANES];
         int r = 0;
+        if (k <= NARROW * LANES) r = narrow(x, tokens, w, rows, k, y, yo, ldy);
         for (; r + 4 <= rows; r += 4) {
             int t = 0;
             for (; t + 3 <= tokens; t += 3) tile4x3(x, t, w, r, k, y, yo, ldy, lanes);
@@ -330,6 +331,43 @@ public final class GgmlOrder {
         for (; r < rows; r++) {
             for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = dot(w, r * k, x, t * k, k, lanes);
         }
+    }
+
+    /** Reduction lengths up to this many vectors take {@link #narrow}: LoRA's B·(A·x), where k is the rank. */
+    private static final int NARROW = 4;
+
+    /**
+     * {@link #sgemm} for short k, the first rows − rows % LANES rows: with k a few vectors long,
+     * halving each output's lanes costs more than its products, so the outputs go in the lanes
+     * instead. For a token and LANES rows, accumulator e holds lane e of every row's sum (the
+     * same fused steps over k), and the halving adds accumulators, lane by lane, in the same
+     * order the scalar halving adds one output's lanes.
+     *
+     * @return the rows done
+     */
+    private static int narrow(float[] x, int tokens, float[] w, int rows, int k, float[] y, int yo, int ldy) {
+        int done = rows - rows % LANES;
+        if (done == 0) return 0;
+        float[] wT = new float[k * done];
+        for (int r = 0; r < done; r++) {
+            for (int j = 0; j < k; j++) wT[j * done + r] = w[r * k + j];
+        }
+        // Accumulator e at acc[e·LANES]: an array of vectors would box them on the heap.
+        float[] acc = new float[LANES * LANES];
+        for (int t = 0; t < tokens; t++) {
+            for (int r0 = 0; r0 < done; r0 += LANES) {
+                for (int e = 0; e < LANES; e++) {
+                    FloatVector a = FloatVector.zero(V);
+                    for (int l = e; l < k; l += LANES) a = FloatVector.fromArray(V, wT, l * done + r0).fma(FloatVector.broadcast(V, x[t * k + l]), a);
+                    a.intoArray(acc, e * LANES);
+                }
+                for (int h = LANES / 2; h >= 1; h /= 2) {
+                    for (int e = 0; e < h; e++) at(acc, e).add(at(acc, e + h)).intoArray(acc, e * LANES);
+                }
+                at(acc, 0).intoArray(y, yo + t * ldy + r0);
+            }
+        }
+        return done;
     }
 
     private static float dot(float[] a, int ao, float[] b, int bo, int k, float[] lanes) {

@@ -38,7 +38,7 @@ public final class DpoStepBench {
             model(a[1], a[2], a[3]);
             return;
         }
-        Path model = model(a[0], a[6], a[7]);
+        Path model = model(a[0], a.length > 7 ? a[6] : null, a.length > 7 ? a[7] : null);
         int threads = Integer.parseInt(a[1]), P = Integer.parseInt(a[2]), C = Integer.parseInt(a[3]);
         int rank = Integer.parseInt(a[4]), reps = Integer.parseInt(a[5]);
         try (Transformer tf = Transformer.load(model, threads);

@@ -40,7 +40,8 @@ class GgmlOrderTest {
         Assumptions.assumeTrue(GgmlOrder.LANES > 0, "ggml's order is known only for x86 builds");
         Random rnd = new Random(3);
         for (int tokens = 1; tokens <= 7; tokens++) {
-            for (int rows : new int[]{1, 4, 9, 16}) {
+            // 16 rows and more take the narrow kernel where k is short (LoRA's rank), with the rest in tiles.
+            for (int rows : new int[]{1, 4, 9, 16, 36, 49}) {
                 int k = GgmlOrder.LANES * (1 + rnd.nextInt(5));
                 float[] x = new float[tokens * k], w = new float[rows * k], y = new float[tokens * (rows + 3)];
                 for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
