@@ -196,26 +196,28 @@ final class GgmlQuantLanes {
     private static void segmentSums(float[] a, float[] b, float[] c, float[] d, float[] p, float[] q, int from, int blocks, Segments sg, float[] out) {
         int perBlock = sg.perBlock(), len = sg.len();
         boolean strided = sg.strided();
-        int halves = perBlock / 8, runMask = strided ? 3 : -1, runShift = strided ? 2 : 31;
+        // Four values at a time, a run's start computed once: a loop index the JIT can prove in bounds.
+        int halves = perBlock / 8, gap = strided ? 32 : 4;
         for (int s = 0; s < blocks * perBlock; s++) {
             int j = s % perBlock, o = from + s / perBlock * perBlock * len + (strided ? 4 * (j / halves) + 8 * len * (j % halves) : j * len);
             FloatVector ap = FloatVector.zero(F), aq = ap, bp = ap, bq = ap, cp = ap, cq = ap, dp = ap, dq = ap;
-            for (int k = 0; k < len; k++) {
-                // Value k of the segment: contiguous, or run k/4's value k%4.
-                int i = o + (k & runMask) + (k >>> runShift) * 32;
-                FloatVector xp = FloatVector.fromArray(F, p, i * V), xq = FloatVector.fromArray(F, q, i * V);
-                FloatVector v = FloatVector.broadcast(F, a[i]);
-                ap = xp.fma(v, ap);
-                aq = xq.fma(v, aq);
-                v = FloatVector.broadcast(F, b[i]);
-                bp = xp.fma(v, bp);
-                bq = xq.fma(v, bq);
-                v = FloatVector.broadcast(F, c[i]);
-                cp = xp.fma(v, cp);
-                cq = xq.fma(v, cq);
-                v = FloatVector.broadcast(F, d[i]);
-                dp = xp.fma(v, dp);
-                dq = xq.fma(v, dq);
+            for (int run = o; run < o + len / 4 * gap; run += gap) {
+                for (int v4 = 0; v4 < 4; v4++) {
+                    int i = run + v4;
+                    FloatVector xp = FloatVector.fromArray(F, p, i * V), xq = FloatVector.fromArray(F, q, i * V);
+                    FloatVector v = FloatVector.broadcast(F, a[i]);
+                    ap = xp.fma(v, ap);
+                    aq = xq.fma(v, aq);
+                    v = FloatVector.broadcast(F, b[i]);
+                    bp = xp.fma(v, bp);
+                    bq = xq.fma(v, bq);
+                    v = FloatVector.broadcast(F, c[i]);
+                    cp = xp.fma(v, cp);
+                    cq = xq.fma(v, cq);
+                    v = FloatVector.broadcast(F, d[i]);
+                    dp = xp.fma(v, dp);
+                    dq = xq.fma(v, dq);
+                }
             }
             int so = s * COMBOS * V;
             ap.intoArray(out, so);
