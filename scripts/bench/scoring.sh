@@ -3,8 +3,10 @@
 #   scripts/bench/scoring.sh [threads] [tokens] [reps] [types...]
 # The model is a generated Llama (dim 1024, 8 layers, ffn 2816) with stories260K's tokenizer,
 # written once under target/bench and quantized there by llama.cpp through the binding.
-# Columns: a plain decode, jdpo's exact scoring of one sequence, and jdpo train's reference pass
-# on the first 32 HH-RLHF pairs of ../shared/testdata (max length 256).
+# Columns: llama-bench with its defaults (flash attention on) and with -fa 0 (as exact scoring must
+# run: llama.cpp's flash attention rounds F32 K/V to F16), a plain decode, jdpo's exact scoring of
+# one sequence, and jdpo train's reference pass on the first 32 HH-RLHF pairs of
+# ../shared/testdata (max length 256).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$root/scripts/lib.sh"

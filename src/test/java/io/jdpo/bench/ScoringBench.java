@@ -35,7 +35,9 @@ import java.util.Random;
  * llama-bench's own context settings (F16 K/V, flash attention, logits of the last token
  * only: the binding's overhead) and full scoring with jdpo's exact defaults (F32 K/V, no
  * flash attention, log-probs of every token, which adds the output projection and a
- * log-softmax at every position). A third number is jdpo train's reference pass itself
+ * log-softmax at every position), also beside llama-bench without flash attention ({@code -fa 0}):
+ * llama.cpp's flash attention rounds F32 K/V to F16, so exact scoring runs without it, and
+ * llama-bench takes no F32 K/V here. A third number is jdpo train's reference pass itself
  * ({@link ReferenceScorer}, no cache) on real data: the first HH-RLHF pairs of the test data,
  * tokenized and cut as {@code --max-length 256} does, counted as what llama.cpp decodes (the
  * prompt once, both completions).
@@ -56,15 +58,18 @@ public final class ScoringBench {
         System.out.println(pairs.isEmpty() ? "(HH-RLHF not found under " + TestData.root() + ": no reference-pass column)"
                 : String.format(Locale.ROOT, "reference pass: jdpo train's ReferenceScorer on the first %d HH-RLHF pairs (max length %d),"
                 + " prompt once + both completions per pair counted", pairs.size(), MAX_LENGTH));
-        System.out.printf(Locale.ROOT, "%-6s %14s %16s %16s %8s %8s %16s %8s%n", "type", "llama-bench t/s", "jdpo decode t/s", "jdpo score t/s",
-                "decode", "score", "ref pass t/s", "ref");
+        System.out.printf(Locale.ROOT, "%-6s %14s %14s %16s %16s %8s %8s %10s %16s %8s%n", "type", "llama-bench t/s", "bench -fa 0 t/s",
+                "jdpo decode t/s", "jdpo score t/s", "decode", "score", "score/-fa 0", "ref pass t/s", "ref");
         for (FileType type : b.types()) {
             Path model = model(work, tokenizer, type, threads);
             double theirs = llamaBench(llamaBench, model, threads, n, reps);
+            // Without flash attention, as exact scoring must run (llama.cpp's flash attention rounds K/V to F16).
+            double theirsNoFa = llamaBench(llamaBench, model, threads, reps, "-p", String.valueOf(n), "-n", "0", "-b", String.valueOf(n),
+                    "-ub", String.valueOf(n), "-fa", "0");
             double[] ours = ours(model, threads, n, reps);
             double ref = pairs.isEmpty() ? Double.NaN : referencePass(model, threads, pairs);
-            System.out.printf(Locale.ROOT, "%-6s %14.1f %16.1f %16.1f %8.3f %8.3f %16.1f %8.3f%n", type, theirs, ours[0], ours[1],
-                    ours[0] / theirs, ours[1] / theirs, ref, ref / theirs);
+            System.out.printf(Locale.ROOT, "%-6s %14.1f %14.1f %16.1f %16.1f %8.3f %8.3f %10.3f %16.1f %8.3f%n", type, theirs, theirsNoFa,
+                    ours[0], ours[1], ours[0] / theirs, ours[1] / theirs, ours[1] / theirsNoFa, ref, ref / theirs);
         }
     }
 
