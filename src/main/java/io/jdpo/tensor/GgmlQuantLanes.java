@@ -189,7 +189,7 @@ final class GgmlQuantLanes {
      * rows a..d (prescaled weights, {@link #weights}) times token groups p and q:
      * out[(segment·COMBOS + 2·row + group)·V], segments numbered from 0 block after block (a
      * strided block of sixteen holds each lane's halves: segment 2l + h starts at run 4h). Exact
-     * (every partial sum an integer of at most 2^24), so each runs as one chain, eight
+     * (every partial sum an integer below 2^24), so each runs as one chain, eight
      * independent chains at a time. One method with the loops written out: a
      * vector returned from a call that the JIT does not inline is boxed on the heap.
      */
