@@ -361,9 +361,7 @@ public final class GgmlOrder {
                     for (int l = e; l < k; l += LANES) a = FloatVector.fromArray(V, wT, l * done + r0).fma(FloatVector.broadcast(V, x[t * k + l]), a);
                     a.intoArray(acc, e * LANES);
                 }
-                for (int h = LANES / 2; h >= 1; h /= 2) {
-                    for (int e = 0; e < h; e++) at(acc, e).add(at(acc, e + h)).intoArray(acc, e * LANES);
-                }
+                halveLanes(acc, LANES);
                 at(acc, 0).intoArray(y, yo + t * ldy + r0);
             }
         }
@@ -446,9 +444,7 @@ public final class GgmlOrder {
                 x0.add(x2).add(x1.add(x3)).intoArray(scratch, e * lanes);
             }
             if (lanes == 16) {
-                for (int h = 8; h >= 1; h /= 2) {
-                    for (int e = 0; e < h; e++) at(scratch, e).add(at(scratch, e + h)).intoArray(scratch, e * lanes);
-                }
+                halveLanes(scratch, 16);
                 sum = at(scratch, 0);
             } else {
                 FloatVector t0 = at(scratch, 0).add(at(scratch, 4)), t1 = at(scratch, 1).add(at(scratch, 5));
@@ -461,6 +457,16 @@ public final class GgmlOrder {
         if (n - i >= half) for (int end = i + half; i < end; i++) sum = sum.add(FloatVector.fromArray(V, kT, i * stride + c0).mul(q[qo + i]));
         for (; i < n; i++) sum = FloatVector.fromArray(V, kT, i * stride + c0).fma(FloatVector.broadcast(V, q[qo + i]), sum);
         return sum;
+    }
+
+    /**
+     * Halves n vectors held at scratch[e·LANES], e &lt; n, upper half onto lower, lane by lane:
+     * each lane takes the steps {@link #halvingSum} takes over n values. The sum ends in vector 0.
+     */
+    private static void halveLanes(float[] scratch, int n) {
+        for (int h = n / 2; h >= 1; h /= 2) {
+            for (int e = 0; e < h; e++) at(scratch, e).add(at(scratch, e + h)).intoArray(scratch, e * LANES);
+        }
     }
 
     private static FloatVector at(float[] scratch, int e) {
