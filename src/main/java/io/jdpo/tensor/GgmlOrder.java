@@ -299,8 +299,15 @@ public final class GgmlOrder {
 
     /**
      * y[t·ldy + r] = {@link #sgemmDot}(w row r, x row t) for tokens × rows outputs: x is
-     * tokens × k (row stride k), w rows × k. Vector kernel: tiles of 4 rows × 3 tokens, each
-     * accumulator one output's lanes, halved at the end; scalar where vectors are off.
+     * tokens × k (row stride k), w rows × k. Scalar where vectors are off; else the outputs go
+     * in the vector lanes, {@link #LANES} rows of one token per vector, rather than one
+     * output's ggml lanes per vector: halving each output's lanes at the end (a store and
+     * fifteen scalar adds) cost as much as its k/16 fused steps and kept the register tiles
+     * small. With rows in the lanes, accumulator e of a tile holds ggml lane e of every row's
+     * sum (the same fused steps over k ≡ e, in k order), and the halving is {@link #LANES} − 1
+     * vector adds per {@link #LANES} outputs, lane by lane in the scalar halving's order. The
+     * weights are transposed once per call ({@link #transpose}); a tile is 4 row vectors × 4
+     * tokens: 16 accumulators, 4 loads and 4 broadcasts per 16 fused steps.
      *
      * @param x      the activations, tokens × k
      * @param tokens rows of x
@@ -318,90 +325,147 @@ public final class GgmlOrder {
             }
             return;
         }
-        float[] lanes = new float[LANES];
-        int r = 0;
-        if (k <= NARROW * LANES) r = narrow(x, tokens, w, rows, k, y, yo, ldy);
-        for (; r + 4 <= rows; r += 4) {
-            int t = 0;
-            for (; t + 3 <= tokens; t += 3) tile4x3(x, t, w, r, k, y, yo, ldy, lanes);
-            for (; t < tokens; t++) {
-                for (int i = 0; i < 4; i++) y[yo + t * ldy + r + i] = dot(w, (r + i) * k, x, t * k, k, lanes);
-            }
-        }
-        for (; r < rows; r++) {
-            for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = dot(w, r * k, x, t * k, k, lanes);
+        int width = (rows + LANES - 1) / LANES * LANES, whole = width / (TILE * LANES) * TILE * LANES;
+        float[] wT = TRANSPOSED.get(k * width);
+        transpose(w, rows, k, whole, wT);
+        float[] scratch = HALVINGS.get(TILE * TILE * LANES * LANES);
+        for (int t = 0; t < tokens; t += TILE) {
+            int r = 0;
+            for (; r < whole; r += TILE * LANES) tile(wT, r, TILE, x, k, t, tokens, scratch, y, yo, ldy, rows);
+            for (; r < width; r += LANES) tile(wT, r, 1, x, k, t, tokens, scratch, y, yo, ldy, rows);
         }
     }
-
-    /** Reduction lengths up to this many vectors take {@link #narrow}: LoRA's B·(A·x), where k is the rank. */
-    private static final int NARROW = 4;
 
     /**
-     * {@link #sgemm} for short k, the first rows − rows % LANES rows: with k a few vectors long,
-     * halving each output's lanes costs more than its products, so the outputs go in the lanes
-     * instead. For a token and LANES rows, accumulator e holds lane e of every row's sum (the
-     * same fused steps over k), and the halving adds accumulators, lane by lane, in the same
-     * order the scalar halving adds one output's lanes.
+     * y[t·ldy + r] = {@link #bf16Dot}(w row r, x row t): tinyBLAS's BF16 product with
+     * {@code vdpbf16ps}. Lane e's chain takes values 2e + 1, then 2e, of each 32: with each
+     * 32 values permuted so that those two sit at e and 16 + e, that is {@link #sgemm}'s order,
+     * so the product is sgemm's of permuted copies. Scalar where vectors are off.
      *
-     * @return the rows done
+     * @param x      the activations, tokens × k, BF16 values
+     * @param tokens rows of x
+     * @param w      the weights, rows × k, BF16 values
+     * @param rows   rows of w
+     * @param k      the reduction length, a multiple of 32
+     * @param y      receives the products
+     * @param yo     index in y of output (token 0, row 0)
+     * @param ldy    distance in y between two tokens' outputs
      */
-    private static int narrow(float[] x, int tokens, float[] w, int rows, int k, float[] y, int yo, int ldy) {
-        int done = rows - rows % LANES;
-        if (done == 0) return 0;
-        float[] wT = new float[k * done];
-        for (int r = 0; r < done; r++) {
-            for (int j = 0; j < k; j++) wT[j * done + r] = w[r * k + j];
+    public static void bf16Gemm(float[] x, int tokens, float[] w, int rows, int k, float[] y, int yo, int ldy) {
+        if (LANES != 16 || V == null || !Simd.VECTOR) {
+            for (int r = 0; r < rows; r++) {
+                for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = bf16Dot(w, r * k, x, t * k, k);
+            }
+            return;
         }
-        // Accumulator e at acc[e·LANES]: an array of vectors would box them on the heap.
-        float[] acc = new float[LANES * LANES];
-        for (int t = 0; t < tokens; t++) {
-            for (int r0 = 0; r0 < done; r0 += LANES) {
-                for (int e = 0; e < LANES; e++) {
-                    FloatVector a = FloatVector.zero(V);
-                    for (int l = e; l < k; l += LANES) a = FloatVector.fromArray(V, wT, l * done + r0).fma(FloatVector.broadcast(V, x[t * k + l]), a);
-                    a.intoArray(acc, e * LANES);
-                }
-                halveLanes(acc, LANES);
-                at(acc, 0).intoArray(y, yo + t * ldy + r0);
+        float[] xp = PAIRED_X.get(tokens * k), wp = PAIRED_W.get(rows * k);
+        pairOrder(x, tokens * k, xp);
+        pairOrder(w, rows * k, wp);
+        sgemm(xp, tokens, wp, rows, k, y, yo, ldy);
+    }
+
+    private static final ScratchBuffer<float[]> PAIRED_X = ScratchBuffer.floats(), PAIRED_W = ScratchBuffer.floats();
+
+    /** out[32s + 16j + e] = v[32s + 2e + 1 − j]: vdpbf16ps's pairs (odd value first) moved to sgemm's lanes. */
+    private static void pairOrder(float[] v, int n, float[] out) {
+        for (int s = 0; s < n; s += 32) {
+            for (int e = 0; e < 16; e++) {
+                out[s + e] = v[s + 2 * e + 1];
+                out[s + 16 + e] = v[s + 2 * e];
             }
         }
-        return done;
     }
 
-    private static float dot(float[] a, int ao, float[] b, int bo, int k, float[] lanes) {
-        FloatVector acc = FloatVector.zero(V);
-        for (int l = 0; l < k; l += LANES) acc = FloatVector.fromArray(V, a, ao + l).fma(FloatVector.fromArray(V, b, bo + l), acc);
-        acc.intoArray(lanes, 0);
-        return halvingSum(lanes, 0, LANES);
+    /** Row vectors and tokens of one tile. */
+    private static final int TILE = 4;
+    private static final ScratchBuffer<float[]> TRANSPOSED = ScratchBuffer.floats(), HALVINGS = ScratchBuffer.floats();
+
+    /**
+     * The weights for the tiles, each group of rows (a tile's 4 row vectors below {@code whole},
+     * one row vector after) in a run of its own, ggml lane by ggml lane, so a tile reads its
+     * weights in order: group [r0, r0 + n) at wT[r0·k + (e·k/LANES + m)·n + r − r0] =
+     * w[r·k + m·LANES + e], zero for rows ≥ rows. Whole row vectors are gathered a column at a
+     * time (sixteen rows' cache lines serve sixteen columns).
+     */
+    private static void transpose(float[] w, int rows, int k, int whole, float[] wT) {
+        int steps = k / LANES, full = rows / LANES * LANES;
+        int[] rowStarts = new int[LANES];
+        for (int j = 0; j < LANES; j++) rowStarts[j] = j * k;
+        for (int r0 = 0; r0 < rows; r0 += LANES) {
+            int n = r0 < whole ? TILE * LANES : LANES, g = r0 < whole ? r0 - r0 % n : r0, base = g * k + r0 - g;
+            for (int l = 0; l < k; l++) {
+                int o = base + (l % LANES * steps + l / LANES) * n;
+                if (r0 < full) {
+                    FloatVector.fromArray(V, w, r0 * k + l, rowStarts, 0).intoArray(wT, o);
+                } else {
+                    for (int j = 0; j < LANES; j++) wT[o + j] = r0 + j < rows ? w[(r0 + j) * k + l] : 0;
+                }
+            }
+        }
     }
 
-    private static void tile4x3(float[] x, int t, float[] w, int r, int k, float[] y, int yo, int ldy, float[] lanes) {
-        FloatVector c00 = FloatVector.zero(V), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
-        int w0 = r * k, x0 = t * k;
-        for (int l = 0; l < k; l += LANES) {
-            FloatVector b0 = FloatVector.fromArray(V, x, x0 + l), b1 = FloatVector.fromArray(V, x, x0 + k + l),
-                    b2 = FloatVector.fromArray(V, x, x0 + 2 * k + l);
-            FloatVector a = FloatVector.fromArray(V, w, w0 + l);
-            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01); c02 = a.fma(b2, c02);
-            a = FloatVector.fromArray(V, w, w0 + k + l);
-            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11); c12 = a.fma(b2, c12);
-            a = FloatVector.fromArray(V, w, w0 + 2 * k + l);
-            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21); c22 = a.fma(b2, c22);
-            a = FloatVector.fromArray(V, w, w0 + 3 * k + l);
-            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31); c32 = a.fma(b2, c32);
+    /**
+     * Tokens [t, t + 4) against n row vectors from row r0 (n = 4 or 1): each ggml lane e's
+     * accumulators, kept in scratch, then halved and stored. Tokens past the last repeat it,
+     * their outputs dropped, so every tile runs the same unrolled code.
+     */
+    private static void tile(float[] wT, int r0, int n, float[] x, int k, int t, int tokens, float[] scratch,
+                             float[] y, int yo, int ldy, int rows) {
+        int x0 = t * k, x1 = Math.min(t + 1, tokens - 1) * k, x2 = Math.min(t + 2, tokens - 1) * k, x3 = Math.min(t + 3, tokens - 1) * k;
+        for (int e = 0; e < LANES; e++) {
+            int o = r0 * k + e * (k / LANES) * n * LANES;
+            if (n == TILE) tile4x4(wT, o, x, x0, x1, x2, x3, k, e, scratch);
+            else tile1x4(wT, o, x, x0, x1, x2, x3, k, e, scratch);
+        }
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < TILE && t + j < tokens; j++) {
+                int base = (i * TILE + j) * LANES;
+                halveLanes(scratch, base, LANES);
+                int r = r0 + i * LANES, out = yo + (t + j) * ldy + r;
+                if (r + LANES <= rows) at(scratch, base).intoArray(y, out);
+                else System.arraycopy(scratch, base * LANES, y, out, rows - r);
+            }
+        }
+    }
+
+    /** Lane e of tokens x0..x3 against the tile's weights from wT[o]: accumulator (row vector i, token j) to scratch vector (i·4 + j)·LANES + e. */
+    private static void tile4x4(float[] wT, int o, float[] x, int x0, int x1, int x2, int x3, int k, int e, float[] scratch) {
+        FloatVector c00 = FloatVector.zero(V), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        int step = LANES;
+        for (int l = e; l < k; l += step, o += 4 * step) {
+            FloatVector a0 = FloatVector.fromArray(V, wT, o), a1 = FloatVector.fromArray(V, wT, o + step),
+                    a2 = FloatVector.fromArray(V, wT, o + 2 * step), a3 = FloatVector.fromArray(V, wT, o + 3 * step);
+            FloatVector b = FloatVector.broadcast(V, x[x0 + l]);
+            c00 = a0.fma(b, c00); c10 = a1.fma(b, c10); c20 = a2.fma(b, c20); c30 = a3.fma(b, c30);
+            b = FloatVector.broadcast(V, x[x1 + l]);
+            c01 = a0.fma(b, c01); c11 = a1.fma(b, c11); c21 = a2.fma(b, c21); c31 = a3.fma(b, c31);
+            b = FloatVector.broadcast(V, x[x2 + l]);
+            c02 = a0.fma(b, c02); c12 = a1.fma(b, c12); c22 = a2.fma(b, c22); c32 = a3.fma(b, c32);
+            b = FloatVector.broadcast(V, x[x3 + l]);
+            c03 = a0.fma(b, c03); c13 = a1.fma(b, c13); c23 = a2.fma(b, c23); c33 = a3.fma(b, c33);
         }
         // One accumulator at a time: an array of vectors would box them on the heap.
-        int o = yo + t * ldy + r;
-        y[o] = halved(c00, lanes); y[o + ldy] = halved(c01, lanes); y[o + 2 * ldy] = halved(c02, lanes);
-        y[o + 1] = halved(c10, lanes); y[o + 1 + ldy] = halved(c11, lanes); y[o + 1 + 2 * ldy] = halved(c12, lanes);
-        y[o + 2] = halved(c20, lanes); y[o + 2 + ldy] = halved(c21, lanes); y[o + 2 + 2 * ldy] = halved(c22, lanes);
-        y[o + 3] = halved(c30, lanes); y[o + 3 + ldy] = halved(c31, lanes); y[o + 3 + 2 * ldy] = halved(c32, lanes);
+        put(c00, scratch, 0, e); put(c01, scratch, 1, e); put(c02, scratch, 2, e); put(c03, scratch, 3, e);
+        put(c10, scratch, 4, e); put(c11, scratch, 5, e); put(c12, scratch, 6, e); put(c13, scratch, 7, e);
+        put(c20, scratch, 8, e); put(c21, scratch, 9, e); put(c22, scratch, 10, e); put(c23, scratch, 11, e);
+        put(c30, scratch, 12, e); put(c31, scratch, 13, e); put(c32, scratch, 14, e); put(c33, scratch, 15, e);
     }
 
-    private static float halved(FloatVector acc, float[] lanes) {
-        acc.intoArray(lanes, 0);
-        return halvingSum(lanes, 0, LANES);
+    private static void tile1x4(float[] wT, int o, float[] x, int x0, int x1, int x2, int x3, int k, int e, float[] scratch) {
+        FloatVector c0 = FloatVector.zero(V), c1 = c0, c2 = c0, c3 = c0;
+        for (int l = e; l < k; l += LANES, o += LANES) {
+            FloatVector a = FloatVector.fromArray(V, wT, o);
+            c0 = a.fma(FloatVector.broadcast(V, x[x0 + l]), c0);
+            c1 = a.fma(FloatVector.broadcast(V, x[x1 + l]), c1);
+            c2 = a.fma(FloatVector.broadcast(V, x[x2 + l]), c2);
+            c3 = a.fma(FloatVector.broadcast(V, x[x3 + l]), c3);
+        }
+        put(c0, scratch, 0, e); put(c1, scratch, 1, e); put(c2, scratch, 2, e); put(c3, scratch, 3, e);
+    }
+
+    private static void put(FloatVector c, float[] scratch, int tile, int e) {
+        c.intoArray(scratch, (tile * LANES + e) * LANES);
     }
 
     /**
@@ -444,7 +508,7 @@ public final class GgmlOrder {
                 x0.add(x2).add(x1.add(x3)).intoArray(scratch, e * lanes);
             }
             if (lanes == 16) {
-                halveLanes(scratch, 16);
+                halveLanes(scratch, 0, 16);
                 sum = at(scratch, 0);
             } else {
                 FloatVector t0 = at(scratch, 0).add(at(scratch, 4)), t1 = at(scratch, 1).add(at(scratch, 5));
@@ -460,12 +524,12 @@ public final class GgmlOrder {
     }
 
     /**
-     * Halves n vectors held at scratch[e·LANES], e &lt; n, upper half onto lower, lane by lane:
-     * each lane takes the steps {@link #halvingSum} takes over n values. The sum ends in vector 0.
+     * Halves n vectors held at scratch[e·LANES], base ≤ e &lt; base + n, upper half onto lower, lane by lane:
+     * each lane takes the steps {@link #halvingSum} takes over n values. The sum ends in vector base.
      */
-    private static void halveLanes(float[] scratch, int n) {
+    private static void halveLanes(float[] scratch, int base, int n) {
         for (int h = n / 2; h >= 1; h /= 2) {
-            for (int e = 0; e < h; e++) at(scratch, e).add(at(scratch, e + h)).intoArray(scratch, e * LANES);
+            for (int e = base; e < base + h; e++) at(scratch, e).add(at(scratch, e + h)).intoArray(scratch, e * LANES);
         }
     }
 

@@ -186,9 +186,7 @@ public final class QuantMatrix {
      */
     private void ggmlProduct(float[] x, int tokens, int batchRows, float[] w, int n, float[] y, int yo, int ldy) {
         if (type == GgmlType.BF16 && GgmlOrder.BF16_DOT) {
-            for (int r = 0; r < n; r++) {
-                for (int t = 0; t < tokens; t++) y[yo + t * ldy + r] = GgmlOrder.bf16Dot(w, r * cols, x, t * cols, cols);
-            }
+            GgmlOrder.bf16Gemm(x, tokens, w, n, cols, y, yo, ldy);
             return;
         }
         GgmlOrder.product(x, tokens, w, n, cols, rows, batchRows, type == GgmlType.F16, y, yo, ldy);

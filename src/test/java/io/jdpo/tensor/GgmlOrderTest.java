@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * ggml's summation orders: {@link GgmlOrder#vecDot} against the loaded libggml-cpu's own
  * {@code ggml_vec_dot_f32} for every length up to 300 (every tail shape), the vector
- * {@link GgmlOrder#sgemm} against its scalar reference {@link GgmlOrder#sgemmDot}, and
+ * {@link GgmlOrder#sgemm} and {@link GgmlOrder#bf16Gemm} against their scalar references {@link GgmlOrder#sgemmDot}
+ * and {@link GgmlOrder#bf16Dot}, and
  * {@link GgmlOrder#expf} against e^x (ggml documents about 1.5 ulp; 3 allowed against the double result). (tinyBLAS and ggml_v_expf are not exported; the forward
  * test holds them to llama.cpp's tensors.)
  */
@@ -39,10 +40,10 @@ class GgmlOrderTest {
     void vectorSgemmEqualsItsScalarReference() {
         Assumptions.assumeTrue(GgmlOrder.LANES > 0, "ggml's order is known only for x86 builds");
         Random rnd = new Random(3);
-        for (int tokens = 1; tokens <= 7; tokens++) {
-            // 16 rows and more take the narrow kernel where k is short (LoRA's rank), with the rest in tiles.
-            for (int rows : new int[]{1, 4, 9, 16, 36, 49}) {
-                int k = GgmlOrder.LANES * (1 + rnd.nextInt(5));
+        for (int tokens = 1; tokens <= 9; tokens++) {
+            // Tiles of 4 row vectors and of 1, the last one part padding; tokens in fours and a rest.
+            for (int rows : new int[]{1, 4, 9, 16, 36, 49, 64, 100, 132}) {
+                int k = GgmlOrder.LANES * (1 + rnd.nextInt(rows == 100 ? 40 : 5));
                 float[] x = new float[tokens * k], w = new float[rows * k], y = new float[tokens * (rows + 3)];
                 for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
                 for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
@@ -56,6 +57,32 @@ class GgmlOrderTest {
                 }
             }
         }
+    }
+
+    @Test
+    void vectorBf16GemmEqualsItsScalarReference() {
+        Assumptions.assumeTrue(GgmlOrder.LANES == 16, "vdpbf16ps's order is AVX-512's");
+        Random rnd = new Random(5);
+        for (int tokens = 1; tokens <= 6; tokens++) {
+            for (int rows : new int[]{4, 20, 64, 68}) {
+                int k = 32 * (1 + rnd.nextInt(6));
+                float[] x = new float[tokens * k], w = new float[rows * k], y = new float[tokens * rows];
+                for (int i = 0; i < x.length; i++) x[i] = bf16((float) rnd.nextGaussian());
+                for (int i = 0; i < w.length; i++) w[i] = bf16((float) rnd.nextGaussian());
+                GgmlOrder.bf16Gemm(x, tokens, w, rows, k, y, 0, rows);
+                for (int t = 0; t < tokens; t++) {
+                    for (int r = 0; r < rows; r++) {
+                        float ref = GgmlOrder.bf16Dot(w, r * k, x, t * k, k);
+                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(y[t * rows + r]),
+                                "tokens=" + tokens + " rows=" + rows + " k=" + k + " at " + t + "," + r);
+                    }
+                }
+            }
+        }
+    }
+
+    private static float bf16(float v) {
+        return Float.intBitsToFloat(Float.floatToRawIntBits(v) & 0xffff0000);
     }
 
     @Test
