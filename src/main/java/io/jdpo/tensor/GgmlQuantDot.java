@@ -68,13 +68,25 @@ final class GgmlQuantDot {
     }
 
     /**
-     * One weight row as ggml's kernels multiply it: integer codes (signed for the 32-value
+     * One weight row as ggml's kernels multiply it: integer codes q (signed for the 32-value
      * types; unsigned for the K-quants, whose offsets ggml applies through the mins or the
      * activation sums), the blocks' F16 scales d and dmin, and the runs' integer scales and mins.
+     * For the K-quants with run scales (Q3_K, Q4_K, Q5_K, Q6_K), {@code scaled} holds the codes
+     * times their run's scale, the weights {@link GgmlQuantLanes}'s segments multiply (exact:
+     * small integers), made in the same pass as the codes; null for the other types.
      */
-    record RowCodes(float[] q, float[] d, float[] dmin, int[] sc, int[] mn) {
+    record RowCodes(float[] q, float[] scaled, float[] d, float[] dmin, int[] sc, int[] mn) {
         static RowCodes decode(GgmlType type, byte[] raw, int cols) {
-            float[] q = new float[cols];
+            return decode(type, raw, cols, true);
+        }
+
+        /**
+         * @param codes whether q is wanted: the vector kernels read only the scaled weights of
+         *              the K-quants, so q is made only where {@link #dot} takes tokens too
+         */
+        static RowCodes decode(GgmlType type, byte[] raw, int cols, boolean codes) {
+            boolean runScaled = type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
+            float[] q = codes || !runScaled ? new float[cols] : null, scaled = runScaled ? new float[cols] : null;
             byte[] v = new byte[256];
             switch (type) {
                 case Q6_K -> {
@@ -84,11 +96,11 @@ final class GgmlQuantDot {
                     for (int b = 0; b < blocks; b++) {
                         int so = 210 * b;
                         Q6KBlock.unpack(raw, so, v, Simd.VECTOR);
-                        codes(v, q, 256 * b, 256, 32);
                         for (int j = 0; j < 16; j++) sc[16 * b + j] = raw[so + 192 + j];
+                        codes(v, q, scaled, 256 * b, 16, sc, 16 * b, 32);
                         d[b] = Bytes.f16(raw, so + 208);
                     }
-                    return new RowCodes(q, d, null, sc, null);
+                    return new RowCodes(q, scaled, d, null, sc, null);
                 }
                 case Q2_K -> {
                     int blocks = cols / 256;
@@ -105,7 +117,7 @@ final class GgmlQuantDot {
                         d[b] = Bytes.f16(raw, so + 80);
                         dmin[b] = Bytes.f16(raw, so + 82);
                     }
-                    return new RowCodes(q, d, dmin, sc, mn);
+                    return new RowCodes(q, null, d, dmin, sc, mn);
                 }
                 case IQ4_XS -> {
                     int blocks = cols / 256;
@@ -123,7 +135,7 @@ final class GgmlQuantDot {
                         }
                         d[b] = Bytes.f16(raw, so);
                     }
-                    return new RowCodes(q, d, null, sc, null);
+                    return new RowCodes(q, null, d, null, sc, null);
                 }
                 case Q3_K -> {
                     int blocks = cols / 256;
@@ -132,12 +144,12 @@ final class GgmlQuantDot {
                     for (int b = 0; b < blocks; b++) {
                         int so = 110 * b;
                         Q3KBlock.unpack(raw, so, v);
-                        codes(v, q, 256 * b, 256, 0);
                         Q3KBlock.scales(raw, so + 96, six);
                         for (int j = 0; j < 16; j++) sc[16 * b + j] = six[j] - 32;
+                        codes(v, q, scaled, 256 * b, 16, sc, 16 * b, 0);
                         d[b] = Bytes.f16(raw, so + 108);
                     }
-                    return new RowCodes(q, d, null, sc, null);
+                    return new RowCodes(q, scaled, d, null, sc, null);
                 }
                 case Q4_K, Q5_K -> {
                     boolean five = type == GgmlType.Q5_K;
@@ -147,16 +159,16 @@ final class GgmlQuantDot {
                     Q45KBlock dec = new Q45KBlock(five);
                     for (int b = 0; b < blocks; b++) {
                         dec.unpack(raw, b * size, v, Simd.VECTOR);
-                        codes(v, q, 256 * b, 256, 0);
                         for (int j = 0; j < 8; j++) {
                             Q45KBlock.scaleMin(raw, b * size + 4, j, sm);
                             sc[8 * b + j] = sm[0];
                             mn[8 * b + j] = sm[1];
                         }
+                        codes(v, q, scaled, 256 * b, 32, sc, 8 * b, 0);
                         d[b] = Bytes.f16(raw, b * size);
                         dmin[b] = Bytes.f16(raw, b * size + 2);
                     }
-                    return new RowCodes(q, d, dmin, sc, mn);
+                    return new RowCodes(q, scaled, d, dmin, sc, mn);
                 }
                 default -> {
                     int blocks = cols / 32, bytes = type.bytesPerBlock();
@@ -168,8 +180,25 @@ final class GgmlQuantDot {
                         d[b] = Bytes.f16(raw, b * bytes);
                         if (withMin) m[b] = Bytes.f16(raw, b * bytes + 2);
                     }
-                    return new RowCodes(q, d, m, null, null);
+                    return new RowCodes(q, null, d, m, null, null);
                 }
+            }
+        }
+    }
+
+    /**
+     * A K-quant block's 256 unpacked codes: q[at + i] = v[i] + add when q is wanted, and
+     * scaled[at + i] = (v[i] + add)·sc[sc0 + i / run], each run times its integer scale
+     * (computed as v·scale + add·scale: exact, as every value is a small integer).
+     */
+    private static void codes(byte[] v, float[] q, float[] scaled, int at, int run, int[] sc, int sc0, float add) {
+        if (q != null) codes(v, q, at, 256, add);
+        for (int r = 0; r < 256 / run; r++) {
+            float scale = sc[sc0 + r];
+            if (Simd.VECTOR) {
+                VectorOps.scaleAdd(v, r * run, scaled, at + r * run, run, scale, add * scale);
+            } else {
+                for (int i = r * run; i < r * run + run; i++) scaled[at + i] = v[i] * scale + add * scale;
             }
         }
     }
@@ -210,11 +239,13 @@ final class GgmlQuantDot {
         byte[] raw = new byte[(int) rowBytes];
         int tokens = x.rows().length;
         if (lanes != null && GgmlQuantLanes.tiled(order)) {
+            // The scalar dot needs the unscaled codes only for tokens the kernel leaves.
+            boolean codes = GgmlQuantLanes.covered(order, tokens, gemmEnd) < tokens;
             // Sixteen rows at a time: their decoded weights are what the kernel holds beside the activations.
             RowCodes[] w = new RowCodes[TILED_ROWS];
             for (int s0 = 0; s0 < n; s0 += TILED_ROWS) {
                 int m = Math.min(TILED_ROWS, n - s0);
-                for (int k = 0; k < m; k++) w[k] = decode(type, data, rowBytes, r0 + s0 + k, raw, cols);
+                for (int k = 0; k < m; k++) w[k] = decode(type, data, rowBytes, r0 + s0 + k, raw, cols, codes);
                 int done = GgmlQuantLanes.panel(order, w, m, lanes, gemmEnd, y, yo + s0, ldy);
                 for (int k = 0; k < m; k++) {
                     for (int t = done; t < tokens; t++) y[yo + s0 + t * ldy + k] = dot(order, w[k], x.rows()[t], t < gemmEnd);
@@ -223,15 +254,15 @@ final class GgmlQuantDot {
             return;
         }
         for (int k = 0; k < n; k++) {
-            RowCodes w = decode(type, data, rowBytes, r0 + k, raw, cols);
+            RowCodes w = decode(type, data, rowBytes, r0 + k, raw, cols, true);
             int done = lanes == null ? 0 : GgmlQuantLanes.row(order, w, lanes, gemmEnd, y, yo, ldy, k);
             for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], t < gemmEnd);
         }
     }
 
-    private static RowCodes decode(GgmlType type, MemorySegment data, long rowBytes, int row, byte[] raw, int cols) {
+    private static RowCodes decode(GgmlType type, MemorySegment data, long rowBytes, int row, byte[] raw, int cols, boolean codes) {
         MemorySegment.copy(data, ValueLayout.JAVA_BYTE, row * rowBytes, raw, 0, raw.length);
-        return RowCodes.decode(type, raw, cols);
+        return RowCodes.decode(type, raw, cols, codes);
     }
 
     /**

@@ -91,27 +91,20 @@ final class GgmlQuantLanes {
     }
 
     /**
-     * A row's weights as the segments multiply them: the codes times their run's integer scale
-     * (runs of 32 for Q4_K and Q5_K, of 16 for Q3_K and Q6_K). Q6_K's codes are unsigned, so a
-     * segment can pass 2^24 (63·128·127·32); each half of 16 values stays below (see {@link #panel}).
+     * A row's weights as the segments multiply them: for the K-quants the codes times their
+     * run's integer scale (runs of 32 for Q4_K and Q5_K, of 16 for Q3_K and Q6_K; made by the
+     * decode, {@link GgmlQuantDot.RowCodes#scaled}), else the codes. Q6_K's codes are unsigned,
+     * so a segment can pass 2^24 (63·128·127·32); each half of 16 values stays below (see {@link #panel}).
      * (Signed codes would keep it below, but ggml takes 32 times the activations' sums off
      * each lane by 16-value groups, not by the lane's own values, so the lanes' integers differ.)
      */
-    private static float[] weights(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w) {
-        float[] q = w.q();
-        int[] sc = w.sc();
-        int run = switch (order) {
-            case TINYBLAS, Q8_1_LANES, REPACKED -> 0;
-            case Q4_K_REPACKED, Q4_K, Q5_K -> 32;
-            default -> 16;
-        };
-        if (run == 0) return q;
-        float[] out = new float[q.length];
-        for (int r = 0; r < q.length / run; r++) {
-            float scale = sc[r];
-            for (int i = r * run; i < r * run + run; i += V) FloatVector.fromArray(F, q, i).mul(scale).intoArray(out, i);
-        }
-        return out;
+    private static float[] weights(GgmlQuantDot.RowCodes w) {
+        return w.scaled() != null ? w.scaled() : w.q();
+    }
+
+    /** The tokens {@link #panel} covers: all, except repack.cpp's Q4_K gemm, which takes them in whole fours. */
+    static int covered(GgmlQuantDot.Order order, int tokens, int gemmEnd) {
+        return order == GgmlQuantDot.Order.Q4_K_REPACKED ? Math.min(gemmEnd, tokens) : tokens;
     }
 
     /**
@@ -127,14 +120,14 @@ final class GgmlQuantLanes {
      */
     static int panel(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes[] w, int n, Tokens x, int gemmEnd, float[] y, int yo, int ldy) {
         Segments sg = segments(order);
-        int tokens = order == GgmlQuantDot.Order.Q4_K_REPACKED ? Math.min(gemmEnd, x.tokens()) : x.tokens();
+        int tokens = covered(order, x.tokens(), gemmEnd);
         int groups = (tokens + V - 1) / V, blocks = w[0].d().length, lanes = sg.lanes();
         int blockValues = sg.len() * sg.perBlock(), chunk = Math.max(1, CHUNK / blockValues);
         boolean sixK = order == GgmlQuantDot.Order.Q6_K;
         // Q6_K's segments can pass 2^24: their integer sums are made of two exact halves.
         Segments pieces = sixK ? new Segments(sg.len() / 2, 2 * sg.perBlock(), lanes, true) : sg;
         float[][] wq = new float[n][];
-        for (int k = 0; k < n; k++) wq[k] = weights(order, w[k]);
+        for (int k = 0; k < n; k++) wq[k] = weights(w[k]);
         int tiles = (n + ROWS - 1) / ROWS, tileSums = COMBOS * lanes * V;
         float[] acc = new float[tiles * tileSums], scales = new float[chunk * COMBOS * V];
         float[] sums = new float[chunk * pieces.perBlock() * COMBOS * V], out = new float[2 * V];
