@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 public class MatmulBench {
     static final int ROWS = 1024, COLS = 1024, T = 256;
 
-    @Param({"F32", "F16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     public String type;
 
     /** The forward's arithmetic ({@link Arithmetic#parse}); the transposed product ignores it. */
