@@ -422,6 +422,8 @@ public final class GgmlOrder {
         FloatVector a4 = FloatVector.fromArray(V, w, at + 4 * k), a5 = FloatVector.fromArray(V, w, at + 5 * k), a6 = FloatVector.fromArray(V, w, at + 6 * k), a7 = FloatVector.fromArray(V, w, at + 7 * k);
         FloatVector a8 = FloatVector.fromArray(V, w, at + 8 * k), a9 = FloatVector.fromArray(V, w, at + 9 * k), a10 = FloatVector.fromArray(V, w, at + 10 * k), a11 = FloatVector.fromArray(V, w, at + 11 * k);
         FloatVector a12 = FloatVector.fromArray(V, w, at + 12 * k), a13 = FloatVector.fromArray(V, w, at + 13 * k), a14 = FloatVector.fromArray(V, w, at + 14 * k), a15 = FloatVector.fromArray(V, w, at + 15 * k);
+        // Every pair written out, stage by stage: the sixteen vectors must stay in locals (an
+        // array of vectors would box them on the heap), so the stages cannot share a loop.
         FloatVector t;
         FloatVector lo = FloatVector.fromArray(V, SWAP_LO, 0 * 16), hi = FloatVector.fromArray(V, SWAP_HI, 0 * 16);
         t = lo.selectFrom(a0, a8); a8 = hi.selectFrom(a0, a8); a0 = t;
