@@ -386,7 +386,7 @@ public final class GgmlOrder {
      * weights in order: group [r0, r0 + n) at wT[r0·k + (e·k/LANES + m)·n + r − r0] =
      * w[r·k + m·LANES + e], zero for rows ≥ rows. Whole row vectors of sixteen lanes are
      * transposed sixteen columns at a time in registers ({@link #transpose16}: at 256 tokens the
-     * one-column gathers it replaced held the product at 75-83 GFLOP/s against 112-115 on one
+     * one-column gathers it replaced held the product at 77-83 GFLOP/s against 112-115 on one
      * thread); of eight lanes, gathered a column at a time.
      */
     private static void transpose(float[] w, int rows, int k, int whole, float[] wT) {
