@@ -73,20 +73,27 @@ final class GgmlQuantDot {
      * activation sums), the blocks' F16 scales d and dmin, and the runs' integer scales and mins.
      * For the K-quants with run scales (Q3_K, Q4_K, Q5_K, Q6_K), {@code scaled} holds the codes
      * times their run's scale, the weights {@link GgmlQuantLanes}'s segments multiply (exact:
-     * small integers), made in the same pass as the codes; null for the other types.
+     * small integers), made in the same pass as the codes; null for the other types. Q4_K's
+     * codes can come as 16-bit integers instead ({@code small}), for the kernel that multiplies
+     * them as such ({@link GgmlQuantLanes#onShorts}); null otherwise.
      */
-    record RowCodes(float[] q, float[] scaled, float[] d, float[] dmin, int[] sc, int[] mn) {
+    record RowCodes(float[] q, float[] scaled, short[] small, float[] d, float[] dmin, int[] sc, int[] mn) {
         static RowCodes decode(GgmlType type, byte[] raw, int cols) {
-            return decode(type, raw, cols, true);
+            return decode(type, raw, cols, true, false);
         }
 
         /**
          * @param codes whether q is wanted: the vector kernels read only the scaled weights of
          *              the K-quants, so q is made only where {@link #dot} takes tokens too
+         * @param small whether Q4_K's vector kernel takes its codes as 16-bit integers (then
+         *              {@code small} is made instead of {@code scaled}); ignored for other types
          */
-        static RowCodes decode(GgmlType type, byte[] raw, int cols, boolean codes) {
-            boolean runScaled = type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
-            float[] q = codes || !runScaled ? new float[cols] : null, scaled = runScaled ? new float[cols] : null;
+        static RowCodes decode(GgmlType type, byte[] raw, int cols, boolean codes, boolean small) {
+            boolean shorts = small && type == GgmlType.Q4_K;
+            boolean runScaled = !shorts && (type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K);
+            boolean kQuant = type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
+            float[] q = codes || !kQuant ? new float[cols] : null, scaled = runScaled ? new float[cols] : null;
+            short[] s16 = shorts ? new short[cols] : null;
             byte[] v = new byte[256];
             switch (type) {
                 case Q6_K -> {
@@ -100,7 +107,7 @@ final class GgmlQuantDot {
                         codes(v, q, scaled, 256 * b, 16, sc, 16 * b, 32);
                         d[b] = Bytes.f16(raw, so + 208);
                     }
-                    return new RowCodes(q, scaled, d, null, sc, null);
+                    return new RowCodes(q, scaled, null, d, null, sc, null);
                 }
                 case Q2_K -> {
                     int blocks = cols / 256;
@@ -117,7 +124,7 @@ final class GgmlQuantDot {
                         d[b] = Bytes.f16(raw, so + 80);
                         dmin[b] = Bytes.f16(raw, so + 82);
                     }
-                    return new RowCodes(q, null, d, dmin, sc, mn);
+                    return new RowCodes(q, null, null, d, dmin, sc, mn);
                 }
                 case IQ4_XS -> {
                     int blocks = cols / 256;
@@ -135,7 +142,7 @@ final class GgmlQuantDot {
                         }
                         d[b] = Bytes.f16(raw, so);
                     }
-                    return new RowCodes(q, null, d, null, sc, null);
+                    return new RowCodes(q, null, null, d, null, sc, null);
                 }
                 case Q3_K -> {
                     int blocks = cols / 256;
@@ -149,7 +156,7 @@ final class GgmlQuantDot {
                         codes(v, q, scaled, 256 * b, 16, sc, 16 * b, 0);
                         d[b] = Bytes.f16(raw, so + 108);
                     }
-                    return new RowCodes(q, scaled, d, null, sc, null);
+                    return new RowCodes(q, scaled, null, d, null, sc, null);
                 }
                 case Q4_K, Q5_K -> {
                     boolean five = type == GgmlType.Q5_K;
@@ -165,10 +172,13 @@ final class GgmlQuantDot {
                             mn[8 * b + j] = sm[1];
                         }
                         codes(v, q, scaled, 256 * b, 32, sc, 8 * b, 0);
+                        if (s16 != null) {
+                            for (int i = 0; i < 256; i++) s16[256 * b + i] = v[i];
+                        }
                         d[b] = Bytes.f16(raw, b * size);
                         dmin[b] = Bytes.f16(raw, b * size + 2);
                     }
-                    return new RowCodes(q, scaled, d, dmin, sc, mn);
+                    return new RowCodes(q, scaled, s16, d, dmin, sc, mn);
                 }
                 default -> {
                     int blocks = cols / 32, bytes = type.bytesPerBlock();
@@ -180,7 +190,7 @@ final class GgmlQuantDot {
                         d[b] = Bytes.f16(raw, b * bytes);
                         if (withMin) m[b] = Bytes.f16(raw, b * bytes + 2);
                     }
-                    return new RowCodes(q, null, d, m, null, null);
+                    return new RowCodes(q, null, null, d, m, null, null);
                 }
             }
         }
@@ -193,6 +203,7 @@ final class GgmlQuantDot {
      */
     private static void codes(byte[] v, float[] q, float[] scaled, int at, int run, int[] sc, int sc0, float add) {
         if (q != null) codes(v, q, at, 256, add);
+        if (scaled == null) return;
         for (int r = 0; r < 256 / run; r++) {
             float scale = sc[sc0 + r];
             if (Simd.VECTOR) {
@@ -240,12 +251,12 @@ final class GgmlQuantDot {
         int tokens = x.rows().length;
         if (lanes != null && GgmlQuantLanes.tiled(order)) {
             // The scalar dot needs the unscaled codes only for tokens the kernel leaves.
-            boolean codes = GgmlQuantLanes.covered(order, tokens, gemmEnd) < tokens;
+            boolean codes = GgmlQuantLanes.covered(order, tokens, gemmEnd) < tokens, small = GgmlQuantLanes.onShorts(order);
             // Sixteen rows at a time: their decoded weights are what the kernel holds beside the activations.
             RowCodes[] w = new RowCodes[TILED_ROWS];
             for (int s0 = 0; s0 < n; s0 += TILED_ROWS) {
                 int m = Math.min(TILED_ROWS, n - s0);
-                for (int k = 0; k < m; k++) w[k] = decode(type, data, rowBytes, r0 + s0 + k, raw, cols, codes);
+                for (int k = 0; k < m; k++) w[k] = decode(type, data, rowBytes, r0 + s0 + k, raw, cols, codes, small);
                 int done = GgmlQuantLanes.panel(order, w, m, lanes, gemmEnd, y, yo + s0, ldy);
                 for (int k = 0; k < m; k++) {
                     for (int t = done; t < tokens; t++) y[yo + s0 + t * ldy + k] = dot(order, w[k], x.rows()[t], t < gemmEnd);
@@ -254,15 +265,15 @@ final class GgmlQuantDot {
             return;
         }
         for (int k = 0; k < n; k++) {
-            RowCodes w = decode(type, data, rowBytes, r0 + k, raw, cols, true);
+            RowCodes w = decode(type, data, rowBytes, r0 + k, raw, cols, true, false);
             int done = lanes == null ? 0 : GgmlQuantLanes.row(order, w, lanes, gemmEnd, y, yo, ldy, k);
             for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], t < gemmEnd);
         }
     }
 
-    private static RowCodes decode(GgmlType type, MemorySegment data, long rowBytes, int row, byte[] raw, int cols, boolean codes) {
+    private static RowCodes decode(GgmlType type, MemorySegment data, long rowBytes, int row, byte[] raw, int cols, boolean codes, boolean small) {
         MemorySegment.copy(data, ValueLayout.JAVA_BYTE, row * rowBytes, raw, 0, raw.length);
-        return RowCodes.decode(type, raw, cols, codes);
+        return RowCodes.decode(type, raw, cols, codes, small);
     }
 
     /**

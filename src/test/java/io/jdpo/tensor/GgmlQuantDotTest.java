@@ -38,23 +38,54 @@ class GgmlQuantDotTest {
                     float[] x = new float[tokens * cols];
                     for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * (1 + 5 * rnd.nextDouble()));
                     GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(type, x, tokens, cols, Parallel.SERIAL);
-                    float[] y = new float[tokens * rows];
-                    int gemmEnd = GgmlQuantDot.gemmRows(tokens);
-                    GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols) : null;
-                    // Two calls, the first over an odd number of rows: the kernels take rows in pairs.
-                    GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 0, 3, y, 0, rows);
-                    GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 3, rows - 3, y, 3, rows);
-                    long rowBytes = type.bytesFor(cols);
-                    for (int r = 0; r < rows; r++) {
-                        GgmlQuantDot.RowCodes codes = GgmlQuantDot.RowCodes.decode(type,
-                                java.util.Arrays.copyOfRange(w, (int) (r * rowBytes), (int) ((r + 1) * rowBytes)), cols);
-                        for (int t = 0; t < tokens; t++) {
-                            float ref = GgmlQuantDot.dot(order, codes, q.rows()[t], t < gemmEnd);
-                            assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(y[t * rows + r]),
-                                    type + " " + order + " rows=" + rows + " tokens=" + tokens + " at " + t + "," + r + ": " + ref + " vs " + y[t * rows + r]);
-                        }
-                    }
+                    assertVectorEqualsReference(type, order, w, rows, cols, q, tokens);
                 }
+            }
+        }
+    }
+
+    /**
+     * The integer sums at their largest: runs of weights that quantize to the top code (and a
+     * zero, so the minimum is 0) against activations of one size and sign, which quantize to
+     * ±127: Q4_K's 16-value short sums reach 15·127·16 = 30,480 (a short holds 32,767).
+     */
+    @Test
+    void integerSumsAtTheirLargestStayExact() {
+        Assumptions.assumeTrue(GgmlOrder.LANES > 0, "ggml's order is known only for x86 builds");
+        int cols = 512, rows = 8, tokens = 37;
+        for (GgmlType type : new GgmlType[]{GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_0}) {
+            float[] wf = new float[rows * cols];
+            for (int i = 0; i < wf.length; i++) wf[i] = i % 32 == 0 ? 0f : 1f;
+            byte[] w = RowQuantizer.quantize(type.id(), wf, rows, cols, null);
+            float[] x = new float[tokens * cols];
+            for (int i = 0; i < x.length; i++) x[i] = i / cols % 2 == 0 ? 3f : -3f;
+            GgmlQuantDot.Order order = GgmlQuantDot.orderFor(type, cols, rows, tokens);
+            GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(type, x, tokens, cols, Parallel.SERIAL);
+            assertEquals(127, Math.abs(q.rows()[0].q()[1]), "activations at the top of Q8's range");
+            if (type == GgmlType.Q4_K) {
+                float[] codes = GgmlQuantDot.RowCodes.decode(type, java.util.Arrays.copyOf(w, (int) type.bytesFor(cols)), cols).q();
+                assertEquals(15f, codes[1], "Q4_K's top code");
+            }
+            assertVectorEqualsReference(type, order, w, rows, cols, q, tokens);
+        }
+    }
+
+    private static void assertVectorEqualsReference(GgmlType type, GgmlQuantDot.Order order, byte[] w, int rows, int cols,
+                                                    GgmlQuantDot.Q8Rows q, int tokens) {
+        float[] y = new float[tokens * rows];
+        int gemmEnd = GgmlQuantDot.gemmRows(tokens);
+        GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols, order) : null;
+        // Two calls, the first over an odd number of rows: the kernels take rows in pairs.
+        GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 0, 3, y, 0, rows);
+        GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 3, rows - 3, y, 3, rows);
+        long rowBytes = type.bytesFor(cols);
+        for (int r = 0; r < rows; r++) {
+            GgmlQuantDot.RowCodes codes = GgmlQuantDot.RowCodes.decode(type,
+                    java.util.Arrays.copyOfRange(w, (int) (r * rowBytes), (int) ((r + 1) * rowBytes)), cols);
+            for (int t = 0; t < tokens; t++) {
+                float ref = GgmlQuantDot.dot(order, codes, q.rows()[t], t < gemmEnd);
+                assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(y[t * rows + r]),
+                        type + " " + order + " rows=" + rows + " tokens=" + tokens + " at " + t + "," + r + ": " + ref + " vs " + y[t * rows + r]);
             }
         }
     }
