@@ -73,9 +73,10 @@ final class GgmlQuantDot {
      * activation sums), the blocks' F16 scales d and dmin, and the runs' integer scales and mins.
      * For the K-quants with run scales (Q3_K, Q4_K, Q5_K, Q6_K), {@code scaled} holds the codes
      * times their run's scale, the weights {@link GgmlQuantLanes}'s segments multiply (exact:
-     * small integers), made in the same pass as the codes; null for the other types. Q4_K's
-     * codes can come as 16-bit integers instead ({@code small}), for the kernel that multiplies
-     * them as such ({@link GgmlQuantLanes#onShorts}); null otherwise.
+     * small integers), made in the same pass as the codes; null for the other types. Q4_K's and
+     * Q4_0's codes can come as 16-bit integers too ({@code small}, Q4_K's instead of the scaled
+     * ones), for the kernel that multiplies them as such ({@link GgmlQuantLanes#shortRun}); null
+     * otherwise.
      */
     record RowCodes(float[] q, float[] scaled, short[] small, float[] d, float[] dmin, int[] sc, int[] mn) {
         static RowCodes decode(GgmlType type, byte[] raw, int cols) {
@@ -85,11 +86,11 @@ final class GgmlQuantDot {
         /**
          * @param codes whether q is wanted: the vector kernels read only the scaled weights of
          *              the K-quants, so q is made only where {@link #dot} takes tokens too
-         * @param small whether Q4_K's vector kernel takes its codes as 16-bit integers (then
-         *              {@code small} is made instead of {@code scaled}); ignored for other types
+         * @param small whether the vector kernel takes the codes as 16-bit integers (Q4_K and
+         *              Q4_0; then {@code small} is made, for Q4_K instead of {@code scaled})
          */
         static RowCodes decode(GgmlType type, byte[] raw, int cols, boolean codes, boolean small) {
-            boolean shorts = small && type == GgmlType.Q4_K;
+            boolean shorts = small && (type == GgmlType.Q4_K || type == GgmlType.Q4_0);
             boolean runScaled = !shorts && (type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K);
             boolean kQuant = type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
             float[] q = codes || !kQuant ? new float[cols] : null, scaled = runScaled ? new float[cols] : null;
@@ -187,10 +188,13 @@ final class GgmlQuantDot {
                     for (int b = 0; b < blocks; b++) {
                         BlockDot.unpack32(type, raw, b * bytes, v);
                         codes(v, q, 32 * b, 32, 0);
+                        if (s16 != null) {
+                            for (int i = 0; i < 32; i++) s16[32 * b + i] = v[i];
+                        }
                         d[b] = Bytes.f16(raw, b * bytes);
                         if (withMin) m[b] = Bytes.f16(raw, b * bytes + 2);
                     }
-                    return new RowCodes(q, null, null, d, m, null, null);
+                    return new RowCodes(q, null, s16, d, m, null, null);
                 }
             }
         }
@@ -251,13 +255,13 @@ final class GgmlQuantDot {
         int tokens = x.rows().length;
         if (lanes != null && GgmlQuantLanes.tiled(order)) {
             // The scalar dot needs the unscaled codes only for tokens the kernel leaves.
-            boolean codes = GgmlQuantLanes.covered(order, tokens, gemmEnd) < tokens, small = GgmlQuantLanes.onShorts(order);
+            boolean codes = GgmlQuantLanes.covered(order, tokens, gemmEnd) < tokens, small = GgmlQuantLanes.shortRun(type, order) > 0;
             // Sixteen rows at a time: their decoded weights are what the kernel holds beside the activations.
             RowCodes[] w = new RowCodes[TILED_ROWS];
             for (int s0 = 0; s0 < n; s0 += TILED_ROWS) {
                 int m = Math.min(TILED_ROWS, n - s0);
                 for (int k = 0; k < m; k++) w[k] = decode(type, data, rowBytes, r0 + s0 + k, raw, cols, codes, small);
-                int done = GgmlQuantLanes.panel(order, w, m, lanes, gemmEnd, y, yo + s0, ldy);
+                int done = GgmlQuantLanes.panel(type, order, w, m, lanes, gemmEnd, y, yo + s0, ldy);
                 for (int k = 0; k < m; k++) {
                     for (int t = done; t < tokens; t++) y[yo + s0 + t * ldy + k] = dot(order, w[k], x.rows()[t], t < gemmEnd);
                 }

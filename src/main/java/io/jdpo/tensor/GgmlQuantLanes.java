@@ -1,5 +1,7 @@
 package io.jdpo.tensor;
 
+import io.jdpo.gguf.GgmlType;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -12,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * kernel is one lane-wise step here. The integer parts of ggml's kernels are computed in float
  * with fused multiply-adds, which is exact: every partial sum is an integer below 2^24 (Q6_K's
  * eight-run sums, which are not, are added in two halves and then as ints); repack.cpp's Q4_K
- * takes them on 16-bit integers, 16 values at a time ({@link #onShorts}). Being exact, they
+ * and Q4_0 take them on 16-bit integers ({@link #shortRun}). Being exact, they
  * are summed in whatever order keeps the FMA units busy: most orders run four weight rows times
  * two token groups at a time ({@link #panel}); repack.cpp's Q2_K and iqp.cpp's IQ4_XS one row at
  * a time ({@link #row}).
@@ -38,16 +40,16 @@ final class GgmlQuantLanes {
 
     /**
      * The activations of one product with V tokens per group: values, scales, 16-value sums and
-     * 32-value sums (the K-quants' runs, for their min terms), each lane-major. For the orders
-     * {@link #onShorts} the values come as 16-bit integers instead, two groups to one vector
+     * 32-value sums (the K-quants' runs, for their min terms), each lane-major. For the kernels
+     * on shorts ({@link #shortRun}) the values come as 16-bit integers instead, two groups to one vector
      * ({@code pairs}: pair g/2 holds value i of group g's tokens at [i·2V, i·2V + V) and of
      * group g + 1's at [i·2V + V, i·2V + 2V); zeros where the last group has no partner).
      */
     record Tokens(int tokens, float[][] q, short[][] pairs, float[][] d, float[][] s, float[][] bsums, float[][] runSums) {
-        static Tokens of(GgmlQuantDot.Q8Rows x, int cols, GgmlQuantDot.Order order) {
+        static Tokens of(GgmlQuantDot.Q8Rows x, int cols, GgmlType type, GgmlQuantDot.Order order) {
             int tokens = x.rows().length, groups = (tokens + V - 1) / V;
             int blocks = x.rows()[0].d().length, sums = cols / 16;
-            boolean shorts = onShorts(order);
+            boolean shorts = shortRun(type, order) > 0;
             float[][] q = shorts ? null : new float[groups][cols * V], d = new float[groups][blocks * V], s = new float[groups][blocks * V];
             short[][] pairs = shorts ? new short[(groups + 1) / 2][cols * 2 * V] : null;
             float[][] bs = new float[groups][sums * V], runs = new float[groups][sums / 2 * V];
@@ -72,13 +74,15 @@ final class GgmlQuantLanes {
     }
 
     /**
-     * True for the orders whose integer sums are made on 16-bit integers ({@link #q4kShortSums}):
-     * repack.cpp's Q4_K, whose codes (at most 15) times the activations (at most 127 in size)
-     * sum to at most 30,480 over 16 values, inside a short. One multiply and one add of 2V
-     * shorts do what two fused multiply-adds of V floats do, and ran 1.4 times as fast.
+     * How many values {@link #shortSums} adds in one 16-bit integer for these weights and order,
+     * or 0 where the sums are made in float: repack.cpp's Q4_K, 16 (codes at most 15 times
+     * activations at most 127 in size: at most 30,480), and its Q4_0, a whole block of 32 (codes
+     * in [−8, 7]: at most 32,512). A short holds 32,767. One multiply and one add of 2V shorts do
+     * what two fused multiply-adds of V floats do, and ran 1.4 times as fast.
      */
-    static boolean onShorts(GgmlQuantDot.Order order) {
-        return order == GgmlQuantDot.Order.Q4_K_REPACKED;
+    static int shortRun(GgmlType type, GgmlQuantDot.Order order) {
+        if (order == GgmlQuantDot.Order.Q4_K_REPACKED) return 16;
+        return order == GgmlQuantDot.Order.REPACKED && type == GgmlType.Q4_0 ? 32 : 0;
     }
 
     /**
@@ -141,7 +145,7 @@ final class GgmlQuantLanes {
      *
      * @return the number of tokens written per row
      */
-    static int panel(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes[] w, int n, Tokens x, int gemmEnd, float[] y, int yo, int ldy) {
+    static int panel(GgmlType type, GgmlQuantDot.Order order, GgmlQuantDot.RowCodes[] w, int n, Tokens x, int gemmEnd, float[] y, int yo, int ldy) {
         Segments sg = segments(order);
         int tokens = covered(order, x.tokens(), gemmEnd);
         int groups = (tokens + V - 1) / V, blocks = w[0].d().length, lanes = sg.lanes();
@@ -151,6 +155,11 @@ final class GgmlQuantLanes {
         Segments pieces = sixK ? new Segments(sg.len() / 2, 2 * sg.perBlock(), lanes, true) : sg;
         float[][] wq = new float[n][];
         short[][] ws = new short[ROWS][];
+        int[][] runScales = new int[ROWS][];
+        int shortRun = shortRun(type, order);
+        // Q4_0 has no run scales: its sums are taken times 1 (exact).
+        int[] ones = new int[blocks * blockValues / 32];
+        java.util.Arrays.fill(ones, 1);
         for (int k = 0; k < n; k++) wq[k] = weights(w[k]);
         int tiles = (n + ROWS - 1) / ROWS, tileSums = COMBOS * lanes * V;
         float[] acc = new float[tiles * tileSums], scales = new float[chunk * COMBOS * V];
@@ -168,10 +177,12 @@ final class GgmlQuantLanes {
                         tw[r] = w[Math.min(k0 + r, n - 1)];
                         tq[r] = wq[Math.min(k0 + r, n - 1)];
                         ws[r] = tw[r].small();
+                        runScales[r] = tw[r].sc() != null ? tw[r].sc() : ones;
                     }
                     tileScales(tw, x.d()[g0], x.d()[g1], b0, b1, scales);
                     if (x.pairs() != null) {
-                        q4kShortSums(ws[0], ws[1], ws[2], ws[3], tw, x.pairs()[g0 / 2], b0, b1 - b0, sums);
+                        shortSums(ws[0], ws[1], ws[2], ws[3], runScales, x.pairs()[g0 / 2], b0 * blockValues, (b1 - b0) * sg.perBlock(),
+                                sg.len(), shortRun, sums);
                         combine(sg, b0, b1, sums, scales, acc, k0 / ROWS * tileSums);
                     } else if (sg.len() == 4) {
                         fourLanes(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], scales, b0, b1, acc, k0 / ROWS * tileSums);
@@ -253,41 +264,42 @@ final class GgmlQuantLanes {
     }
 
     /**
-     * {@link #segmentSums} for repack.cpp's Q4_K ({@link #onShorts}): the same exact integers
-     * in the same layout, made from rows a..d's 16-bit codes and a pair of token groups' 16-bit
-     * values (x, as {@link Tokens#pairs}). Each 16 values' products are summed in shorts (at most
-     * 30,480 in size), then widened to floats, the pair's two groups apart, and added times their
-     * run's scale (the 64-value segment's total stays below 2^24: exact). The conversions are
+     * {@link #segmentSums} on 16-bit integers ({@link #shortRun}): the same exact integers in the
+     * same layout, made from rows a..d's 16-bit codes and a pair of token groups' 16-bit values
+     * (x, as {@link Tokens#pairs}), for {@code segs} contiguous segments of {@code len} values
+     * from value {@code from}. Each {@code run} values' products are summed in shorts, then
+     * widened to floats, the pair's two groups apart, and added times the scale of their 32-value
+     * run (scales[row]; a segment's total stays below 2^24: exact). The conversions are
      * written out here: through a small helper the JIT left them to the Vector API's Java
      * fallback, and the Q4_K_M forward ran at half its speed.
      */
-    private static void q4kShortSums(short[] a, short[] b, short[] c, short[] d, GgmlQuantDot.RowCodes[] rows, short[] x,
-                                     int block, int blocks, float[] out) {
-        int[] sa = rows[0].sc(), sb = rows[1].sc(), sc = rows[2].sc(), sd = rows[3].sc();
+    private static void shortSums(short[] a, short[] b, short[] c, short[] d, int[][] scales, short[] x,
+                                  int from, int segs, int len, int run, float[] out) {
+        int[] sa = scales[0], sb = scales[1], sc = scales[2], sd = scales[3];
         int w = 2 * V;
-        for (int seg = 0; seg < 4 * blocks; seg++) {
+        for (int seg = 0; seg < segs; seg++) {
             FloatVector ap = FloatVector.zero(F), aq = ap, bp = ap, bq = ap, cp = ap, cq = ap, dp = ap, dq = ap;
-            int from = 256 * block + 64 * seg;
-            for (int o = from; o < from + 64; o += 16) {
+            int start = from + len * seg;
+            for (int o = start; o < start + len; o += run) {
                 ShortVector ia = ShortVector.zero(S), ib = ia, ic = ia, id = ia;
-                for (int i = o; i < o + 16; i++) {
+                for (int i = o; i < o + run; i++) {
                     ShortVector v = ShortVector.fromArray(S, x, i * w);
                     ia = ia.add(v.mul(a[i]));
                     ib = ib.add(v.mul(b[i]));
                     ic = ic.add(v.mul(c[i]));
                     id = id.add(v.mul(d[i]));
                 }
-                int run = o / 32;
-                FloatVector s = FloatVector.broadcast(F, sa[run]);
+                int r = o / 32;
+                FloatVector s = FloatVector.broadcast(F, sa[r]);
                 ap = ((FloatVector) ia.convert(VectorOperators.S2F, 0)).fma(s, ap);
                 aq = ((FloatVector) ia.convert(VectorOperators.S2F, 1)).fma(s, aq);
-                s = FloatVector.broadcast(F, sb[run]);
+                s = FloatVector.broadcast(F, sb[r]);
                 bp = ((FloatVector) ib.convert(VectorOperators.S2F, 0)).fma(s, bp);
                 bq = ((FloatVector) ib.convert(VectorOperators.S2F, 1)).fma(s, bq);
-                s = FloatVector.broadcast(F, sc[run]);
+                s = FloatVector.broadcast(F, sc[r]);
                 cp = ((FloatVector) ic.convert(VectorOperators.S2F, 0)).fma(s, cp);
                 cq = ((FloatVector) ic.convert(VectorOperators.S2F, 1)).fma(s, cq);
-                s = FloatVector.broadcast(F, sd[run]);
+                s = FloatVector.broadcast(F, sd[r]);
                 dp = ((FloatVector) id.convert(VectorOperators.S2F, 0)).fma(s, dp);
                 dq = ((FloatVector) id.convert(VectorOperators.S2F, 1)).fma(s, dq);
             }

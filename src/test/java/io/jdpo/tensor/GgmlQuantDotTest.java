@@ -47,7 +47,8 @@ class GgmlQuantDotTest {
     /**
      * The integer sums at their largest: runs of weights that quantize to the top code (and a
      * zero, so the minimum is 0) against activations of one size and sign, which quantize to
-     * ±127: Q4_K's 16-value short sums reach 15·127·16 = 30,480 (a short holds 32,767).
+     * ±127: Q4_K's 16-value short sums reach 15·127·16 = 30,480, Q4_0's 32-value ones
+     * 8·127·31 = 31,496 (a short holds 32,767).
      */
     @Test
     void integerSumsAtTheirLargestStayExact() {
@@ -62,10 +63,9 @@ class GgmlQuantDotTest {
             GgmlQuantDot.Order order = GgmlQuantDot.orderFor(type, cols, rows, tokens);
             GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(type, x, tokens, cols, Parallel.SERIAL);
             assertEquals(127, Math.abs(q.rows()[0].q()[1]), "activations at the top of Q8's range");
-            if (type == GgmlType.Q4_K) {
-                float[] codes = GgmlQuantDot.RowCodes.decode(type, java.util.Arrays.copyOf(w, (int) type.bytesFor(cols)), cols).q();
-                assertEquals(15f, codes[1], "Q4_K's top code");
-            }
+            float[] codes = GgmlQuantDot.RowCodes.decode(type, java.util.Arrays.copyOf(w, (int) type.bytesFor(cols)), cols).q();
+            if (type == GgmlType.Q4_K) assertEquals(15f, codes[1], "Q4_K's top code");
+            if (type == GgmlType.Q4_0) assertEquals(-8f, codes[1], "Q4_0's code of largest size");
             assertVectorEqualsReference(type, order, w, rows, cols, q, tokens);
         }
     }
@@ -74,7 +74,7 @@ class GgmlQuantDotTest {
                                                     GgmlQuantDot.Q8Rows q, int tokens) {
         float[] y = new float[tokens * rows];
         int gemmEnd = GgmlQuantDot.gemmRows(tokens);
-        GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols, order) : null;
+        GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols, type, order) : null;
         // Two calls, the first over an odd number of rows: the kernels take rows in pairs.
         GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 0, 3, y, 0, rows);
         GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 3, rows - 3, y, 3, rows);
