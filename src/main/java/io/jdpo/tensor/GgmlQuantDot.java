@@ -173,9 +173,7 @@ final class GgmlQuantDot {
                             mn[8 * b + j] = sm[1];
                         }
                         codes(v, q, scaled, 256 * b, 32, sc, 8 * b, 0);
-                        if (s16 != null) {
-                            for (int i = 0; i < 256; i++) s16[256 * b + i] = v[i];
-                        }
+                        if (s16 != null) widened(v, s16, 256 * b, 256);
                         d[b] = Bytes.f16(raw, b * size);
                         dmin[b] = Bytes.f16(raw, b * size + 2);
                     }
@@ -188,9 +186,7 @@ final class GgmlQuantDot {
                     for (int b = 0; b < blocks; b++) {
                         BlockDot.unpack32(type, raw, b * bytes, v);
                         codes(v, q, 32 * b, 32, 0);
-                        if (s16 != null) {
-                            for (int i = 0; i < 32; i++) s16[32 * b + i] = v[i];
-                        }
+                        if (s16 != null) widened(v, s16, 32 * b, 32);
                         d[b] = Bytes.f16(raw, b * bytes);
                         if (withMin) m[b] = Bytes.f16(raw, b * bytes + 2);
                     }
@@ -215,6 +211,15 @@ final class GgmlQuantDot {
             } else {
                 for (int i = r * run; i < r * run + run; i++) scaled[at + i] = v[i] * scale + add * scale;
             }
+        }
+    }
+
+    /** s16[at + i] = v[i] for i &lt; n: a block's unpacked codes as 16-bit integers. */
+    private static void widened(byte[] v, short[] s16, int at, int n) {
+        if (Simd.VECTOR) {
+            VectorOps.widen(v, 0, s16, at, n);
+        } else {
+            for (int i = 0; i < n; i++) s16[at + i] = v[i];
         }
     }
 

@@ -2,7 +2,9 @@ package io.jdpo.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,6 +19,8 @@ final class VectorOps {
     private static final VectorSpecies<Byte> B = Simd.B_FOR_F;
     /** Float vectors per loaded byte vector. */
     private static final int PARTS = B.length() / F.length();
+    /** Bytes that widen to one whole short vector (half its bits: at least 64). */
+    private static final VectorSpecies<Byte> B_FOR_S = VectorSpecies.of(byte.class, VectorShape.forBitSize(Simd.S.vectorBitSize() / 2));
 
     private VectorOps() {
     }
@@ -43,5 +47,14 @@ final class VectorOps {
             }
         }
         for (; i < n; i++) y[yOff + i] = q[qOff + i] * scale + add;
+    }
+
+    /** y[i] = q[i] for n values: codes widened to 16-bit integers for the kernels on shorts. */
+    static void widen(byte[] q, int qOff, short[] y, int yOff, int n) {
+        int i = 0;
+        for (; i + B_FOR_S.length() <= n; i += B_FOR_S.length()) {
+            ByteVector.fromArray(B_FOR_S, q, qOff + i).convertShape(VectorOperators.B2S, Simd.S, 0).reinterpretAsShorts().intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] = q[qOff + i];
     }
 }
