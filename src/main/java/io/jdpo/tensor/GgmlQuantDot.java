@@ -90,10 +90,9 @@ final class GgmlQuantDot {
          *              Q4_0; then {@code small} is made, for Q4_K instead of {@code scaled})
          */
         static RowCodes decode(GgmlType type, byte[] raw, int cols, boolean codes, boolean small) {
+            boolean runScaled = type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
             boolean shorts = small && (type == GgmlType.Q4_K || type == GgmlType.Q4_0);
-            boolean runScaled = !shorts && (type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K);
-            boolean kQuant = type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
-            float[] q = codes || !kQuant ? new float[cols] : null, scaled = runScaled ? new float[cols] : null;
+            float[] q = codes || !runScaled ? new float[cols] : null, scaled = runScaled && !shorts ? new float[cols] : null;
             short[] s16 = shorts ? new short[cols] : null;
             byte[] v = new byte[256];
             switch (type) {
