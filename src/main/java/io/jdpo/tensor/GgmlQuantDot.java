@@ -85,14 +85,16 @@ final class GgmlQuantDot {
 
         /**
          * @param codes whether q is wanted: the vector kernels read only the scaled weights of
-         *              the K-quants, so q is made only where {@link #dot} takes tokens too
+         *              the K-quants and the 16-bit codes on shorts, so for those q is made only
+         *              where {@link #dot} takes tokens too
          * @param small whether the vector kernel takes the codes as 16-bit integers (Q4_K and
          *              Q4_0; then {@code small} is made, for Q4_K instead of {@code scaled})
          */
         static RowCodes decode(GgmlType type, byte[] raw, int cols, boolean codes, boolean small) {
             boolean runScaled = type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
             boolean shorts = small && (type == GgmlType.Q4_K || type == GgmlType.Q4_0);
-            float[] q = codes || !runScaled ? new float[cols] : null, scaled = runScaled && !shorts ? new float[cols] : null;
+            // The float codes go to the scalar dot, and to the vector kernels of the types without run scales and not on shorts.
+            float[] q = codes || !runScaled && !shorts ? new float[cols] : null, scaled = runScaled && !shorts ? new float[cols] : null;
             short[] s16 = shorts ? new short[cols] : null;
             byte[] v = new byte[256];
             switch (type) {
@@ -184,7 +186,7 @@ final class GgmlQuantDot {
                     float[] d = new float[blocks], m = withMin ? new float[blocks] : null;
                     for (int b = 0; b < blocks; b++) {
                         BlockDot.unpack32(type, raw, b * bytes, v);
-                        codes(v, q, 32 * b, 32, 0);
+                        if (q != null) codes(v, q, 32 * b, 32, 0);
                         if (s16 != null) widened(v, s16, 32 * b, 32);
                         d[b] = Bytes.f16(raw, b * bytes);
                         if (withMin) m[b] = Bytes.f16(raw, b * bytes + 2);
