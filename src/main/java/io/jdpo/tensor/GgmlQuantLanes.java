@@ -138,8 +138,9 @@ final class GgmlQuantLanes {
      * Output rows [0, n) of a panel (w: their codes) for the tokens the order's vector kernel
      * covers: y[yo + t·ldy + k] for row k. In two steps per chunk of {@value #CHUNK} values,
      * which every tile of rows takes in turn so the activations come from L1: the exact integer
-     * sums of the chunk's segments ({@link #segmentSums}, four rows times two token groups in
-     * registers), then ggml's float steps over them in ggml's order ({@link #combine}); tinyBLAS's
+     * sums of the chunk's segments ({@link #segmentSums}, or {@link #shortSums} on 16-bit
+     * integers; four rows times two token groups in registers), then ggml's float steps over
+     * them in ggml's order ({@link #combine}); tinyBLAS's
      * four-value segments take both steps in one pass ({@link #fourLanes}). The lane sums wait in
      * {@code acc} between chunks.
      *
@@ -157,9 +158,9 @@ final class GgmlQuantLanes {
         short[][] ws = new short[ROWS][];
         int[][] runScales = new int[ROWS][];
         int shortRun = shortRun(type, order);
-        // Q4_0 has no run scales: its sums are taken times 1 (exact).
-        int[] ones = new int[blocks * blockValues / 32];
-        java.util.Arrays.fill(ones, 1);
+        // Q4_0 has no run scales: its short sums are taken times 1 (exact).
+        int[] ones = shortRun > 0 ? new int[blocks * blockValues / 32] : null;
+        if (ones != null) java.util.Arrays.fill(ones, 1);
         for (int k = 0; k < n; k++) wq[k] = weights(w[k]);
         int tiles = (n + ROWS - 1) / ROWS, tileSums = COMBOS * lanes * V;
         float[] acc = new float[tiles * tileSums], scales = new float[chunk * COMBOS * V];
