@@ -75,8 +75,8 @@ final class GgmlQuantDot {
      * times their run's scale, the weights {@link GgmlQuantLanes}'s segments multiply (exact:
      * small integers), made in the same pass as the codes; null for the other types. Q4_K's and
      * Q4_0's codes can come as 16-bit integers too ({@code small}, Q4_K's instead of the scaled
-     * ones), for the kernel that multiplies them as such ({@link GgmlQuantLanes#shortRun}); null
-     * otherwise.
+     * ones), for the kernel that multiplies them as such ({@link GgmlQuantLanes#shortRun} says
+     * where); null otherwise.
      */
     record RowCodes(float[] q, float[] scaled, short[] small, float[] d, float[] dmin, int[] sc, int[] mn) {
         static RowCodes decode(GgmlType type, byte[] raw, int cols) {

@@ -92,7 +92,9 @@ final class GgmlQuantLanes {
      * is an integer (for the K-quants, runs of codes times their run scales); here it is the dot
      * product of prescaled weights ({@link #weights}) with the activations, exact in float in
      * any order (every partial sum is an integer below 2^24), so the kernel may sum it in
-     * whatever order keeps the FMA units busy. A segment is contiguous, or ({@code strided}, the
+     * whatever order keeps the FMA units busy; on shorts ({@link #shortRun}) it is made of short
+     * sums of the unscaled codes, each widened and taken times its run's scale. A segment is
+     * contiguous, or ({@code strided}, the
      * K-quants' AVX2 vec_dot) made of four-value runs 32 values apart: lane l takes values
      * 4l..4l+3 of each 32-value run of the 256-value block.
      */
@@ -118,7 +120,8 @@ final class GgmlQuantLanes {
     }
 
     /**
-     * A row's weights as the segments multiply them: for the K-quants the codes times their
+     * A row's weights as the float segments multiply them (the kernels on shorts read
+     * {@link GgmlQuantDot.RowCodes#small} instead, null here): for the K-quants the codes times their
      * run's integer scale (runs of 32 for Q4_K and Q5_K, of 16 for Q3_K and Q6_K; made by the
      * decode, {@link GgmlQuantDot.RowCodes#scaled}), else the codes. Q6_K's codes are unsigned,
      * so a segment can pass 2^24 (63·128·127·32); each half of 16 values stays below (see {@link #panel}).
@@ -159,7 +162,7 @@ final class GgmlQuantLanes {
         int[][] runScales = new int[ROWS][];
         int shortRun = shortRun(type, order);
         // Q4_0 has no run scales: its short sums are taken times 1 (exact).
-        int[] ones = shortRun > 0 ? new int[blocks * blockValues / 32] : null;
+        int[] ones = shortRun > 0 && w[0].sc() == null ? new int[blocks * blockValues / 32] : null;
         if (ones != null) java.util.Arrays.fill(ones, 1);
         for (int k = 0; k < n; k++) wq[k] = weights(w[k]);
         int tiles = (n + ROWS - 1) / ROWS, tileSums = COMBOS * lanes * V;
@@ -181,7 +184,7 @@ final class GgmlQuantLanes {
                         runScales[r] = tw[r].sc() != null ? tw[r].sc() : ones;
                     }
                     tileScales(tw, x.d()[g0], x.d()[g1], b0, b1, scales);
-                    if (x.pairs() != null) {
+                    if (shortRun > 0) {
                         shortSums(ws[0], ws[1], ws[2], ws[3], runScales, x.pairs()[g0 / 2], b0 * blockValues, (b1 - b0) * sg.perBlock(),
                                 sg.len(), shortRun, sums);
                         combine(sg, b0, b1, sums, scales, acc, k0 / ROWS * tileSums);

@@ -18,7 +18,7 @@ final class VectorOps {
     private static final VectorSpecies<Byte> B = Simd.B_FOR_F;
     /** Float vectors per loaded byte vector. */
     private static final int PARTS = B.length() / F.length();
-    /** Bytes that widen to one whole short vector (half its bits: at least 64). */
+    /** Bytes that widen to one whole short vector: half its bits (64 at the narrowest width, 128). */
     private static final VectorSpecies<Byte> B_FOR_S = VectorSpecies.of(byte.class, VectorShape.forBitSize(Simd.S.vectorBitSize() / 2));
 
     private VectorOps() {

@@ -47,8 +47,8 @@ class GgmlQuantDotTest {
     /**
      * The integer sums at their largest: runs of weights that quantize to the top code (and a
      * zero, so the minimum is 0) against activations of one size and sign, which quantize to
-     * ±127: Q4_K's 16-value short sums reach 15·127·16 = 30,480, Q4_0's 32-value ones
-     * 8·127·31 = 31,496 (a short holds 32,767).
+     * ±127: Q4_K's 16-value short sums reach 15·127·16 = 30,480, and Q4_0's 32-value ones, whose
+     * weights are all one (every code −8), 8·127·32 = 32,512 (a short holds 32,767).
      */
     @Test
     void integerSumsAtTheirLargestStayExact() {
@@ -56,7 +56,7 @@ class GgmlQuantDotTest {
         int cols = 512, rows = 8, tokens = 37;
         for (GgmlType type : new GgmlType[]{GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_0}) {
             float[] wf = new float[rows * cols];
-            for (int i = 0; i < wf.length; i++) wf[i] = i % 32 == 0 ? 0f : 1f;
+            for (int i = 0; i < wf.length; i++) wf[i] = i % 32 == 0 && type != GgmlType.Q4_0 ? 0f : 1f;
             byte[] w = RowQuantizer.quantize(type.id(), wf, rows, cols, null);
             float[] x = new float[tokens * cols];
             for (int i = 0; i < x.length; i++) x[i] = i / cols % 2 == 0 ? 3f : -3f;
@@ -65,7 +65,7 @@ class GgmlQuantDotTest {
             assertEquals(127, Math.abs(q.rows()[0].q()[1]), "activations at the top of Q8's range");
             float[] codes = GgmlQuantDot.RowCodes.decode(type, java.util.Arrays.copyOf(w, (int) type.bytesFor(cols)), cols).q();
             if (type == GgmlType.Q4_K) assertEquals(15f, codes[1], "Q4_K's top code");
-            if (type == GgmlType.Q4_0) assertEquals(-8f, codes[1], "Q4_0's code of largest size");
+            if (type == GgmlType.Q4_0) assertEquals(-8f, codes[0], "Q4_0's code of largest size, at every value");
             assertVectorEqualsReference(type, order, w, rows, cols, q, tokens);
         }
     }
