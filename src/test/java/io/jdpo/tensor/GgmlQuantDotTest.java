@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
  * The vector kernels of the deployed quantized products ({@link GgmlQuantLanes}, tokens in
- * lanes, rows in pairs) against their scalar reference ({@link GgmlQuantDot#dot}) bit for bit,
+ * lanes, rows in tiles of four) against their scalar reference ({@link GgmlQuantDot#dot}) bit for bit,
  * for every order, at token counts that leave partial vectors, odd groups and Q4_K gemv rows, on
  * an odd number of rows and over more rows than one decoded batch; the suite runs this at
  * 128, 256 and 512 bits and on the scalar path. Whether the reference is llama.cpp's number is
@@ -75,7 +75,7 @@ class GgmlQuantDotTest {
         float[] y = new float[tokens * rows];
         int gemmEnd = GgmlQuantDot.gemmRows(tokens);
         GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols, type, order) : null;
-        // Two calls, the first over an odd number of rows: the kernels take rows in pairs.
+        // Two calls, the first over an odd number of rows: the kernels take rows in tiles of four.
         GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 0, 3, y, 0, rows);
         GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 3, rows - 3, y, 3, rows);
         long rowBytes = type.bytesFor(cols);
