@@ -83,7 +83,7 @@ final class GgmlAttention {
         private static final VectorSpecies<Float> S = GgmlOrder.species();
         private final int hd, cells;
         private final float qScale, softmaxScale, cap, invCap;
-        private final float[] qs, p, lanes = new float[L], lanes4 = new float[4 * L], scratch = new float[4 * L * L];
+        private final float[] qs, p, lanes = new float[L], block = new float[L * L], scratch = new float[4 * L * L];
 
         Head(int hd, int cells, float qScale, float softmaxScale, float cap) {
             this.hd = hd;
@@ -115,19 +115,22 @@ final class GgmlAttention {
                 max = Math.max(max, z.reduceLanes(VectorOperators.MAX));
             }
             double sum = 0;
+            // The chunks' halving sums L chunks at a time (GgmlOrder.halvingSums), added to the double in chunk order.
             for (int c = c0; c < end; c += L) {
                 VectorMask<Float> visible = visible(S, c, lo, end);
                 FloatVector x = FloatVector.fromArray(S, p, c).sub(max);
                 // Masked cells are exact zeros (ggml_v_expf of -inf); computed here from 0 and blended out.
                 FloatVector e = FloatVector.zero(S).blend(GgmlOrder.expfLanes(FloatVector.zero(S).blend(x, visible)), visible);
                 e.intoArray(p, c);
-                e.intoArray(lanes, 0);
-                sum += GgmlOrder.halvingSum(lanes, 0, L);
+                int j = (c - c0) / L % L;
+                e.intoArray(block, j * L);
+                if (j == L - 1 || c + L >= end) sum = addChunkSums(sum, j + 1);
             }
             float inv = (float) (1.0 / sum);
             for (int c = c0; c < end; c += L) FloatVector.fromArray(S, p, c).mul(inv).intoArray(p, c);
             int d = 0;
-            // Four output values at a time: four independent chains share each load of p.
+            // Four output values at a time: four independent chains share each load of p. Their
+            // lane sums wait in block until L values are there, then are halved together.
             for (; d + 4 <= hd; d += 4) {
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 int v0 = d * cells;
@@ -138,18 +141,31 @@ final class GgmlAttention {
                     a2 = FloatVector.fromArray(S, vt, v0 + 2 * cells + c).fma(pc, a2);
                     a3 = FloatVector.fromArray(S, vt, v0 + 3 * cells + c).fma(pc, a3);
                 }
-                a0.intoArray(lanes4, 0);
-                a1.intoArray(lanes4, L);
-                a2.intoArray(lanes4, 2 * L);
-                a3.intoArray(lanes4, 3 * L);
-                for (int j = 0; j < 4; j++) out[oo + d + j] = GgmlOrder.halvingSum(lanes4, j * L, L);
+                int j = d % L;
+                a0.intoArray(block, j * L);
+                a1.intoArray(block, (j + 1) * L);
+                a2.intoArray(block, (j + 2) * L);
+                a3.intoArray(block, (j + 3) * L);
+                if (j + 4 == L) GgmlOrder.halvingSums(block, 0).intoArray(out, oo + d + 4 - L);
             }
+            for (int j = d - d % L; j < d; j++) out[oo + j] = GgmlOrder.halvingSum(block, (j - (d - d % L)) * L, L);
             for (; d < hd; d++) {
                 FloatVector acc = FloatVector.zero(S);
                 for (int c = c0; c < end; c += L) acc = FloatVector.fromArray(S, vt, d * cells + c).fma(FloatVector.fromArray(S, p, c), acc);
                 acc.intoArray(lanes, 0);
                 out[oo + d] = GgmlOrder.halvingSum(lanes, 0, L);
             }
+        }
+
+        /** sum + the halving sums of the first n chunks in block, one after another, as llama.cpp adds them (in double). */
+        private double addChunkSums(double sum, int n) {
+            if (n == L) {
+                GgmlOrder.halvingSums(block, 0).intoArray(lanes, 0);
+                for (int j = 0; j < L; j++) sum += lanes[j];
+            } else {
+                for (int j = 0; j < n; j++) sum += GgmlOrder.halvingSum(block, j * L, L);
+            }
+            return sum;
         }
     }
 

@@ -479,19 +479,42 @@ public final class GgmlOrder {
         a15.intoArray(wT, o + 15 * stride);
     }
 
-    /** Index vectors of {@link #transpose16}'s stages, distances 8, 4, 2, 1: lanes of the first row, then of the second (16 + lane). */
+    /**
+     * Index vectors of two-vector selects in stages of distance LANES/2, ..., 2, 1 (for
+     * {@link #transpose16} and {@link #halvingSums}): lanes of the first vector, then of the
+     * second (LANES + lane). With X and Y the two vectors, stage d's low select takes X[l] where
+     * lane l's bit d is clear and Y[l − d] where it is set, its high select X[l + d] and Y[l].
+     */
     private static final float[] SWAP_LO = swapIndex(true), SWAP_HI = swapIndex(false);
 
     private static float[] swapIndex(boolean low) {
-        float[] idx = new float[64];
+        float[] idx = new float[LANES * Integer.numberOfTrailingZeros(Math.max(1, LANES))];
         int s = 0;
-        for (int d = 8; d >= 1; d /= 2, s++) {
-            for (int lane = 0; lane < 16; lane++) {
+        for (int d = LANES / 2; d >= 1; d /= 2, s++) {
+            for (int lane = 0; lane < LANES; lane++) {
                 boolean bit = (lane & d) != 0;
-                idx[16 * s + lane] = low ? (bit ? 16 + lane - d : lane) : (bit ? 16 + lane : lane + d);
+                idx[LANES * s + lane] = low ? (bit ? LANES + lane - d : lane) : (bit ? LANES + lane : lane + d);
             }
         }
         return idx;
+    }
+
+    /**
+     * {@link #halvingSum} of LANES vectors at once: lane j of the result is the halving sum of
+     * the vector at v[off + j·LANES], the same adds in the same order. Stage by stage (distance
+     * LANES/2 down to 1), two vectors X and Y become one whose lanes with bit d clear hold
+     * X[l] + X[l + d] and the others Y[l − d] + Y[l]: vector m takes vector m + d of the stage as
+     * its Y, so after the last stage lane j holds vector j's sum. Overwrites v[off, off + LANES²).
+     */
+    public static FloatVector halvingSums(float[] v, int off) {
+        for (int s = 0, d = LANES / 2; d >= 1; d /= 2, s++) {
+            FloatVector lo = FloatVector.fromArray(V, SWAP_LO, s * LANES), hi = FloatVector.fromArray(V, SWAP_HI, s * LANES);
+            for (int m = 0; m < d; m++) {
+                FloatVector x = FloatVector.fromArray(V, v, off + m * LANES), y = FloatVector.fromArray(V, v, off + (m + d) * LANES);
+                lo.selectFrom(x, y).add(hi.selectFrom(x, y)).intoArray(v, off + m * LANES);
+            }
+        }
+        return FloatVector.fromArray(V, v, off);
     }
 
     /**

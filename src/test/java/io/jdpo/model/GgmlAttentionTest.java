@@ -25,7 +25,8 @@ class GgmlAttentionTest {
             ModelConfig cfg = new ModelConfig(Architecture.LLAMA, 4 * hd, 1, 4, 2, hd, 8, 512, 4096, 1e-5f, 10000f, hd, 1f,
                     (float) (1 / Math.sqrt(hd)));
             int[] prompt = tokens(rnd, 37), chosen = tokens(rnd, 29), rejected = tokens(rnd, 41);
-            for (Layout layout : new Layout[]{Layout.sequence(tokens(rnd, 83), 1), Layout.pair(prompt, chosen, rejected)}) {
+            // 300 tokens: more than sixteen chunks of sixteen cells, so the chunk sums are halved sixteen at a time too.
+            for (Layout layout : new Layout[]{Layout.sequence(tokens(rnd, 83), 1), Layout.sequence(tokens(rnd, 300), 1), Layout.pair(prompt, chosen, rejected)}) {
                 int T = layout.length();
                 float[] q = gauss(rnd, T * cfg.qDim()), k = gauss(rnd, T * cfg.kvDim()), v = gauss(rnd, T * cfg.kvDim());
                 for (Attention.Options opt : new Attention.Options[]{

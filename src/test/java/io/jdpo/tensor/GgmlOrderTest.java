@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ggml's summation orders: {@link GgmlOrder#vecDot} against the loaded libggml-cpu's own
  * {@code ggml_vec_dot_f32} for every length up to 300 (every tail shape), the vector
  * {@link GgmlOrder#sgemm} and {@link GgmlOrder#bf16Gemm} against their scalar references {@link GgmlOrder#sgemmDot}
- * and {@link GgmlOrder#bf16Dot}, and
+ * and {@link GgmlOrder#bf16Dot}, {@link GgmlOrder#halvingSums} against {@link GgmlOrder#halvingSum}, and
  * {@link GgmlOrder#expf} against e^x (ggml documents about 1.5 ulp; 3 allowed against the double result). (tinyBLAS and ggml_v_expf are not exported; the forward
  * test holds them to llama.cpp's tensors.)
  */
@@ -83,6 +83,24 @@ class GgmlOrderTest {
 
     private static float bf16(float v) {
         return Float.intBitsToFloat(Float.floatToRawIntBits(v) & 0xffff0000);
+    }
+
+    @Test
+    void halvingSumsAreEachVectorsHalvingSum() {
+        Assumptions.assumeTrue(GgmlOrder.LANES > 0, "ggml's order is known only for x86 builds");
+        int lanes = GgmlOrder.LANES;
+        Random rnd = new Random(11);
+        for (int rep = 0; rep < 200; rep++) {
+            // Values of mixed magnitudes, so that another association of the adds would round differently.
+            float[] v = new float[3 + lanes * lanes], copy = new float[v.length], sums = new float[lanes];
+            for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(7) - 3));
+            System.arraycopy(v, 0, copy, 0, v.length);
+            GgmlOrder.halvingSums(v, 3).intoArray(sums, 0);
+            for (int j = 0; j < lanes; j++) {
+                float want = GgmlOrder.halvingSum(copy, 3 + j * lanes, lanes);
+                assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(sums[j]), "vector " + j + " of try " + rep);
+            }
+        }
     }
 
     @Test
