@@ -1,6 +1,7 @@
 package io.jdpo.tensor;
 
 import io.jdpo.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -73,6 +74,69 @@ final class ActivationQuantizer {
                 if (sumDelta != null) sumDelta[b] = s;
             }
         }
+    }
+
+    /**
+     * One block of x from x[o] as ggml stores it: its 8-bit codes into q[o, o + block) and the
+     * sums of each 16 of them into bsums[o/16, ...), by the rounding {@link #roundTrip} applies.
+     *
+     * @return the block's value of largest magnitude (the first one met), which sets its scale:
+     *         for Q8_K d = 1/(−127/max), for Q8_0 and Q8_1 d = |max|/127 (0 for an all-zero block)
+     */
+    static float codes(Format f, float[] x, int o, byte[] q, int[] bsums, boolean vector) {
+        return vector ? codesVector(f, x, o, q, bsums) : codesScalar(f, x, o, q, bsums);
+    }
+
+    private static float codesScalar(Format f, float[] x, int o, byte[] q, int[] bsums) {
+        float amax = 0, max = 0;
+        for (int i = o; i < o + f.block; i++) {
+            if (Math.abs(x[i]) > amax) {
+                amax = Math.abs(x[i]);
+                max = x[i];
+            }
+        }
+        boolean k = f == Format.Q8_K;
+        float scale = amax == 0 ? 0 : k ? -127f / max : 127f / amax;
+        for (int g = o; g < o + f.block; g += 16) {
+            int sum = 0;
+            for (int i = g; i < g + 16; i++) {
+                int c = (int) Math.rint(x[i] * scale);
+                q[i] = (byte) (k ? Math.min(127, c) : c);
+                sum += q[i];
+            }
+            bsums[g / 16] = sum;
+        }
+        return max;
+    }
+
+    private static float codesVector(Format f, float[] x, int o, byte[] q, int[] bsums) {
+        int L = F.length();
+        FloatVector m = FloatVector.zero(F);
+        for (int i = o; i < o + f.block; i += L) m = m.max(FloatVector.fromArray(F, x, i).abs());
+        float amax = m.reduceLanes(VectorOperators.MAX), max = 0;
+        for (int i = o; amax != 0; i += L) {
+            int first = FloatVector.fromArray(F, x, i).abs().compare(VectorOperators.EQ, amax).firstTrue();
+            if (first < L) {
+                max = x[i + first];
+                break;
+            }
+        }
+        boolean k = f == Format.Q8_K;
+        float scale = amax == 0 ? 0 : k ? -127f / max : 127f / amax;
+        // Codes are small integers: their sums in float are exact.
+        for (int g = o; g < o + f.block; g += 16) {
+            FloatVector sum = FloatVector.zero(F);
+            for (int i = g; i < g + 16; i += L) {
+                FloatVector c = FloatVector.fromArray(F, x, i).mul(scale).add(ROUNDER).sub(ROUNDER);
+                if (k) c = c.min(127f);
+                sum = sum.add(c);
+                ByteVector b = (ByteVector) c.convertShape(VectorOperators.F2B, Simd.B_FOR_F, 0);
+                if (Simd.B_FOR_F.length() == L) b.intoArray(q, i);
+                else b.intoArray(q, i, Simd.B_FOR_F.indexInRange(0, L));
+            }
+            bsums[g / 16] = (int) sum.reduceLanes(VectorOperators.ADD);
+        }
+        return max;
     }
 
     /** One Q8_0/Q8_1 block; returns s − d·Σq (Q8_1's rounding of the block sum). */

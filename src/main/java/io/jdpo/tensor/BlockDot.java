@@ -38,33 +38,13 @@ final class BlockDot {
             byte[] q = new byte[n];
             float[] d = new float[blocks], s = new float[blocks];
             int[] bsums = new int[n / 16];
-            float[] values = new float[n];
-            ActivationQuantizer.roundTrip(f, x, n, values, null, Simd.VECTOR);
             for (int b = 0; b < blocks; b++) {
-                int o = b * f.block;
-                float amax = 0, max = 0;
-                for (int i = o; i < o + f.block; i++) {
-                    if (Math.abs(x[i]) > amax) {
-                        amax = Math.abs(x[i]);
-                        max = x[i];
-                    }
-                }
-                float scale = f == ActivationQuantizer.Format.Q8_K ? (amax == 0 ? 0 : 1 / (-127f / max))
+                float max = ActivationQuantizer.codes(f, x, b * f.block, q, bsums, Simd.VECTOR), amax = Math.abs(max);
+                d[b] = f == ActivationQuantizer.Format.Q8_K ? (amax == 0 ? 0 : 1 / (-127f / max))
                         : Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
-                d[b] = scale;
-                // values[i] is scale·q_i rounded to float: times 1/scale it is within 2^-22 of q_i.
-                float inv = scale == 0 ? 0 : 1 / scale;
                 int sum = 0;
-                for (int i = o; i < o + f.block; i++) {
-                    q[i] = (byte) (int) Math.rint(values[i] * inv);
-                    sum += q[i];
-                }
+                for (int j = b * f.block / 16; j < (b + 1) * f.block / 16; j++) sum += bsums[j];
                 s[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f * sum));
-            }
-            for (int j = 0; j < n / 16; j++) {
-                int sum = 0;
-                for (int i = 16 * j; i < 16 * j + 16; i++) sum += q[i];
-                bsums[j] = sum;
             }
             return new Q8(f, q, d, s, bsums);
         }

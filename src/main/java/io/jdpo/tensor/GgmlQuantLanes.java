@@ -39,36 +39,49 @@ final class GgmlQuantLanes {
     }
 
     /**
-     * The activations of one product with V tokens per group: values, scales, 16-value sums and
-     * 32-value sums (the K-quants' runs, for their min terms), each lane-major. For the kernels
-     * on shorts ({@link #shortRun}) the values come as 16-bit integers instead, two groups to one vector
-     * ({@code pairs}: pair g/2 holds value i of group g's tokens at [i·2V, i·2V + V) and of
-     * group g + 1's at [i·2V + V, i·2V + 2V); zeros where the last group has no partner).
+     * The activations of one product with V tokens per group, as the order's kernels read them,
+     * each lane-major: values, scales, and only where the order reads them, Q8_1's block sums
+     * (s), the 16-value sums (bsums: Q6_K's offsets, Q2_K's mins) and the 32-value sums (runSums:
+     * the K-quants' min terms). For the kernels on shorts ({@link #shortRun}) the values come as
+     * 16-bit integers instead, two groups to one vector ({@code pairs}: pair g/2 holds value i of
+     * group g's tokens at [i·2V, i·2V + V) and of group g + 1's at [i·2V + V, i·2V + 2V); zeros
+     * where the last group has no partner).
      */
     record Tokens(int tokens, float[][] q, short[][] pairs, float[][] d, float[][] s, float[][] bsums, float[][] runSums) {
-        static Tokens of(GgmlQuantDot.Q8Rows x, int cols, GgmlType type, GgmlQuantDot.Order order) {
+        static Tokens of(GgmlQuantDot.Q8Rows x, int cols, GgmlType type, GgmlQuantDot.Order order, Parallel par) {
             int tokens = x.rows().length, groups = (tokens + V - 1) / V;
-            int blocks = x.rows()[0].d().length, sums = cols / 16;
-            boolean shorts = shortRun(type, order) > 0;
-            float[][] q = shorts ? null : new float[groups][cols * V], d = new float[groups][blocks * V], s = new float[groups][blocks * V];
+            boolean shorts = shortRun(type, order) > 0, withS = order == GgmlQuantDot.Order.Q8_1_LANES;
+            boolean withB = order == GgmlQuantDot.Order.Q6_K || order == GgmlQuantDot.Order.Q2_K_REPACKED;
+            boolean withRuns = order == GgmlQuantDot.Order.Q4_K_REPACKED || order == GgmlQuantDot.Order.Q4_K || order == GgmlQuantDot.Order.Q5_K;
+            float[][] q = shorts ? null : new float[groups][], d = new float[groups][];
+            float[][] s = withS ? new float[groups][] : null, bs = withB ? new float[groups][] : null, runs = withRuns ? new float[groups][] : null;
             short[][] pairs = shorts ? new short[(groups + 1) / 2][cols * 2 * V] : null;
-            float[][] bs = new float[groups][sums * V], runs = new float[groups][sums / 2 * V];
-            for (int t = 0; t < tokens; t++) {
-                BlockDot.Q8 r = x.rows()[t];
-                int g = t / V, lane = t % V;
-                if (shorts) {
-                    short[] p = pairs[g / 2];
-                    for (int i = 0, at = g % 2 * V + lane; i < cols; i++, at += 2 * V) p[at] = r.q()[i];
-                } else {
-                    for (int i = 0; i < cols; i++) q[g][i * V + lane] = r.q()[i];
+            // Group by group on the product's threads: each writes its own arrays and its own half of a pair.
+            par.forRange(groups, 1, (g0, g1) -> {
+                for (int g = g0; g < g1; g++) {
+                    int blocks = x.rows()[0].d().length, sums = cols / 16;
+                    d[g] = new float[blocks * V];
+                    if (q != null) q[g] = new float[cols * V];
+                    if (s != null) s[g] = new float[blocks * V];
+                    if (bs != null) bs[g] = new float[sums * V];
+                    if (runs != null) runs[g] = new float[sums / 2 * V];
+                    for (int lane = 0; lane < V && g * V + lane < tokens; lane++) {
+                        BlockDot.Q8 r = x.rows()[g * V + lane];
+                        byte[] rq = r.q();
+                        if (shorts) {
+                            short[] p = pairs[g / 2];
+                            for (int i = 0, at = g % 2 * V + lane; i < cols; i++, at += 2 * V) p[at] = rq[i];
+                        } else {
+                            float[] qg = q[g];
+                            for (int i = 0, at = lane; i < cols; i++, at += V) qg[at] = rq[i];
+                        }
+                        for (int b = 0; b < blocks; b++) d[g][b * V + lane] = r.d()[b];
+                        if (s != null) for (int b = 0; b < blocks; b++) s[g][b * V + lane] = r.s()[b];
+                        if (bs != null) for (int k = 0; k < sums; k++) bs[g][k * V + lane] = r.bsums()[k];
+                        if (runs != null) for (int k = 0; k < sums / 2; k++) runs[g][k * V + lane] = r.bsums()[2 * k] + r.bsums()[2 * k + 1];
+                    }
                 }
-                for (int b = 0; b < blocks; b++) {
-                    d[g][b * V + lane] = r.d()[b];
-                    s[g][b * V + lane] = r.s()[b];
-                }
-                for (int k = 0; k < sums; k++) bs[g][k * V + lane] = r.bsums()[k];
-                for (int k = 0; k < sums / 2; k++) runs[g][k * V + lane] = r.bsums()[2 * k] + r.bsums()[2 * k + 1];
-            }
+            });
             return new Tokens(tokens, q, pairs, d, s, bs, runs);
         }
     }
@@ -437,7 +450,7 @@ final class GgmlQuantLanes {
      * vector returned from a call the JIT does not inline is boxed on the heap.
      */
     private static void finish(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes w, float[] sums, int base, Tokens x, int g, float[] out) {
-        float[] d = x.d()[g], runs = x.runSums()[g];
+        float[] d = x.d()[g], runs = x.runSums() != null ? x.runSums()[g] : null;
         if (order == GgmlQuantDot.Order.REPACKED || order == GgmlQuantDot.Order.Q4_K_REPACKED) at(sums, base).intoArray(out, 0);
         else halve(sums, base, out);
         switch (order) {
@@ -473,7 +486,7 @@ final class GgmlQuantLanes {
         int groups = (tokens + V - 1) / V;
         float[] lanes = new float[V];
         for (int g = 0; g < groups; g++) {
-            float[] q = x.q()[g], d = x.d()[g], bs = x.bsums()[g];
+            float[] q = x.q()[g], d = x.d()[g], bs = x.bsums() != null ? x.bsums()[g] : null;
             FloatVector out = order == GgmlQuantDot.Order.Q2_K_REPACKED ? q2kGemm(w, q, d, bs) : iq4xsPanel(w, q, d);
             out.intoArray(lanes, 0);
             for (int l = 0; l < V && g * V + l < tokens; l++) y[yo + (g * V + l) * ldy + k] = lanes[l];

@@ -131,7 +131,7 @@ public final class QuantMatrix {
         GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, batchRows) : null;
         if (order != null) {
             GgmlQuantDot.Q8Rows x = GgmlQuantDot.Q8Rows.of(type, input, tokens, cols, par);
-            GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(x, cols, type, order) : null;
+            GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(x, cols, type, order, par) : null;
             int gemmEnd = batchFrom + GgmlQuantDot.gemmRows(batchRows);
             par.forRange(rows, PANEL, (r0, r1) -> GgmlQuantDot.product(type, data, cols, order, x, lanes, gemmEnd, r0, r1 - r0, y, r0, rows));
             return;
@@ -272,7 +272,7 @@ public final class QuantMatrix {
         GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, tokens) : null;
         if (order != null) {
             GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(type, input, tokens, cols, par);
-            GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols, type, order) : null;
+            GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols, type, order, par) : null;
             par.forRange(rows, PANEL, (r0, r1) -> {
                 PanelSink sink = sinkForRange.apply(r0);
                 float[] y = PANEL_OUT.get(tokens * PANEL);

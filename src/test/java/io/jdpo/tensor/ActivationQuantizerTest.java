@@ -92,6 +92,41 @@ class ActivationQuantizerTest {
         }
     }
 
+    /**
+     * The 8-bit blocks the integer kernels read ({@link BlockDot.Q8#of}): codes, scales, Q8_1's
+     * block sums and Q8_K's 16-value sums as ggml's own row quantizers store them, and the
+     * codes of the vector path equal to the scalar one's.
+     */
+    @ParameterizedTest
+    @EnumSource(ActivationQuantizer.Format.class)
+    void blocksAreGgmlCpusOwn(ActivationQuantizer.Format f) {
+        Random rnd = new Random(40 + f.ordinal());
+        int n = 256 * 8;
+        float[] x = activations(rnd, n);
+        int blockBytes = switch (f) { case Q8_0 -> 34; case Q8_1 -> 36; case Q8_K -> 292; };
+        byte[] g = io.jdpo.testing.GgmlCpu.quantizeRow(f.name().toLowerCase(java.util.Locale.ROOT).replace("k", "K"), x, n / f.block * blockBytes);
+        BlockDot.Q8 ours = BlockDot.Q8.of(f, x, n);
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(g).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int b = 0; b < n / f.block; b++) {
+            int o = b * blockBytes, qOff = o + (f == ActivationQuantizer.Format.Q8_0 ? 2 : 4);
+            float d = f == ActivationQuantizer.Format.Q8_K ? bb.getFloat(o) : Float.float16ToFloat(bb.getShort(o));
+            assertEquals(Float.floatToRawIntBits(d), Float.floatToRawIntBits(ours.d()[b]), f + " scale of block " + b);
+            for (int i = 0; i < f.block; i++) assertEquals(g[qOff + i], ours.q()[b * f.block + i], f + " block " + b + " code " + i);
+            if (f == ActivationQuantizer.Format.Q8_1) assertEquals(Float.float16ToFloat(bb.getShort(o + 2)), ours.s()[b], 0f, "Q8_1 block sum " + b);
+            if (f == ActivationQuantizer.Format.Q8_K) {
+                for (int j = 0; j < 16; j++) assertEquals(bb.getShort(o + 4 + 256 + 2 * j), ours.bsums()[16 * b + j], "Q8_K bsum " + j + " of block " + b);
+            }
+        }
+        byte[] qv = new byte[n], qs = new byte[n];
+        int[] bv = new int[n / 16], bs = new int[n / 16];
+        for (int o = 0; o < n; o += f.block) {
+            float mv = ActivationQuantizer.codes(f, x, o, qv, bv, Simd.VECTOR), ms = ActivationQuantizer.codes(f, x, o, qs, bs, false);
+            assertEquals(Float.floatToRawIntBits(ms), Float.floatToRawIntBits(mv), f + " largest value of block at " + o);
+        }
+        assertArrayEquals(qs, qv, f + " codes, " + Simd.describe() + " against scalar");
+        assertArrayEquals(bs, bv, f + " 16-value sums, " + Simd.describe() + " against scalar");
+    }
+
     /** The deployed product, vector path against the scalar reference (rounding and decoding included). */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
