@@ -504,7 +504,11 @@ public final class GgmlOrder {
      * the vector at v[off + j·LANES], the same adds in the same order. Stage by stage (distance
      * LANES/2 down to 1), two vectors X and Y become one whose lanes with bit d clear hold
      * X[l] + X[l + d] and the others Y[l − d] + Y[l]: vector m takes vector m + d of the stage as
-     * its Y, so after the last stage lane j holds vector j's sum. Overwrites v[off, off + LANES²).
+     * its Y, so after the last stage lane j holds vector j's sum.
+     *
+     * @param v   holds the LANES vectors, each LANES floats, from off; overwritten
+     * @param off index of the first vector's first value
+     * @return lane j: the halving sum of vector j
      */
     public static FloatVector halvingSums(float[] v, int off) {
         for (int s = 0, d = LANES / 2; d >= 1; d /= 2, s++) {
