@@ -179,15 +179,20 @@ final class GgmlQuantLanes {
         if (ones != null) java.util.Arrays.fill(ones, 1);
         for (int k = 0; k < n; k++) wq[k] = weights(w[k]);
         int tiles = (n + ROWS - 1) / ROWS, tileSums = COMBOS * lanes * V;
-        float[] acc = new float[tiles * tileSums], scales = new float[chunk * COMBOS * V];
-        float[] sums = new float[chunk * pieces.perBlock() * COMBOS * V], out = new float[2 * V];
+        // Two pairs of token groups at a time (g0, g1 and h0, h1): the sums of both pairs in one
+        // pass over the weights, each weight broadcast once for four groups.
+        float[][] acc = new float[2][tiles * tileSums], scales = new float[2][chunk * COMBOS * V];
+        float[][] sums = new float[2][chunk * pieces.perBlock() * COMBOS * V];
+        float[] out = new float[2 * V];
         GgmlQuantDot.RowCodes[] tw = new GgmlQuantDot.RowCodes[ROWS];
         float[][] tq = new float[ROWS][];
-        for (int g0 = 0; g0 < groups; g0 += 2) {
-            int g1 = Math.min(g0 + 1, groups - 1);
-            java.util.Arrays.fill(acc, 0f);
+        for (int g0 = 0; g0 < groups; g0 += 4) {
+            int g1 = Math.min(g0 + 1, groups - 1), h0 = g0 + 2, h1 = Math.min(g0 + 3, groups - 1);
+            boolean two = h0 < groups;
+            java.util.Arrays.fill(acc[0], 0f);
+            java.util.Arrays.fill(acc[1], 0f);
             for (int b0 = 0; b0 < blocks; b0 += chunk) {
-                int b1 = Math.min(b0 + chunk, blocks);
+                int b1 = Math.min(b0 + chunk, blocks), from = b0 * blockValues;
                 for (int k0 = 0; k0 < n; k0 += ROWS) {
                     // The last tile repeats the panel's last row where rows run out (its sums are not read).
                     for (int r = 0; r < ROWS; r++) {
@@ -196,28 +201,46 @@ final class GgmlQuantLanes {
                         ws[r] = tw[r].small();
                         runScales[r] = tw[r].sc() != null ? tw[r].sc() : ones;
                     }
-                    tileScales(tw, x.d()[g0], x.d()[g1], b0, b1, scales);
-                    if (shortRun > 0) {
-                        shortSums(ws[0], ws[1], ws[2], ws[3], runScales, x.pairs()[g0 / 2], b0 * blockValues, (b1 - b0) * sg.perBlock(),
-                                sg.len(), shortRun, sums);
-                        combine(sg, b0, b1, sums, scales, acc, k0 / ROWS * tileSums);
-                    } else if (sg.len() == 4) {
-                        fourLanes(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], scales, b0, b1, acc, k0 / ROWS * tileSums);
+                    int ao = k0 / ROWS * tileSums;
+                    tileScales(tw, x.d()[g0], x.d()[g1], b0, b1, scales[0]);
+                    if (two) tileScales(tw, x.d()[h0], x.d()[h1], b0, b1, scales[1]);
+                    if (sg.len() == 4) {
+                        fourLanes(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], scales[0], b0, b1, acc[0], ao);
+                        if (two) fourLanes(tq[0], tq[1], tq[2], tq[3], x.q()[h0], x.q()[h1], scales[1], b0, b1, acc[1], ao);
+                        continue;
+                    }
+                    if (shortRun > 0 && two) {
+                        shortSums2(ws[0], ws[1], ws[2], ws[3], runScales, x.pairs()[g0 / 2], x.pairs()[h0 / 2], from,
+                                (b1 - b0) * sg.perBlock(), sg.len(), shortRun, sums[0], sums[1]);
+                    } else if (shortRun > 0) {
+                        shortSums(ws[0], ws[1], ws[2], ws[3], runScales, x.pairs()[g0 / 2], from, (b1 - b0) * sg.perBlock(), sg.len(), shortRun, sums[0]);
+                    } else if (two) {
+                        segmentSums2(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], x.q()[h0], x.q()[h1], from, b1 - b0, pieces, sums[0], sums[1]);
                     } else {
-                        segmentSums(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], b0 * blockValues, b1 - b0, pieces, sums);
-                        if (sixK) combineSixK(b0, sums, scales, acc, k0 / ROWS * tileSums, tw, x.bsums()[g0], x.bsums()[g1]);
-                        else combine(sg, b0, b1, sums, scales, acc, k0 / ROWS * tileSums);
+                        segmentSums(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], from, b1 - b0, pieces, sums[0]);
+                    }
+                    for (int pair = 0; pair < (two ? 2 : 1); pair++) {
+                        int p0 = pair == 0 ? g0 : h0, p1 = pair == 0 ? g1 : h1;
+                        if (sixK) combineSixK(b0, sums[pair], scales[pair], acc[pair], ao, tw, x.bsums()[p0], x.bsums()[p1]);
+                        else combine(sg, b0, b1, sums[pair], scales[pair], acc[pair], ao);
                     }
                 }
             }
-            for (int k = 0; k < n; k++) {
-                for (int g = g0; g <= g1; g++) {
-                    finish(order, w[k], acc, (k / ROWS * COMBOS + 2 * (k % ROWS) + g - g0) * lanes, x, g, out);
-                    for (int l = 0; l < V && g * V + l < tokens; l++) y[yo + (g * V + l) * ldy + k] = out[l];
-                }
-            }
+            finishPair(order, w, n, acc[0], g0, g1, lanes, x, tokens, y, yo, ldy, out);
+            if (two) finishPair(order, w, n, acc[1], h0, h1, lanes, x, tokens, y, yo, ldy, out);
         }
         return tokens;
+    }
+
+    /** The outputs of the panel's n rows for token groups g0..g1 (one pair) from their lane sums in acc: y[yo + t·ldy + k]. */
+    private static void finishPair(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes[] w, int n, float[] acc, int g0, int g1, int lanes,
+                                   Tokens x, int tokens, float[] y, int yo, int ldy, float[] out) {
+        for (int k = 0; k < n; k++) {
+            for (int g = g0; g <= g1; g++) {
+                finish(order, w[k], acc, (k / ROWS * COMBOS + 2 * (k % ROWS) + g - g0) * lanes, x, g, out);
+                for (int l = 0; l < V && g * V + l < tokens; l++) y[yo + (g * V + l) * ldy + k] = out[l];
+            }
+        }
     }
 
     /** Blocks [b0, b1)'s scales d_x·d_w for a tile's rows times groups p, q: scales[((j − b0)·COMBOS + 2·row + group)·V]. */
@@ -281,6 +304,67 @@ final class GgmlQuantLanes {
     }
 
     /**
+     * {@link #segmentSums} for two pairs of token groups at once (p, q and r, t; sums of the
+     * second pair into out2): sixteen independent chains, each weight broadcast once for four
+     * groups. Each sum is the same exact integer either way.
+     */
+    private static void segmentSums2(float[] a, float[] b, float[] c, float[] d, float[] p, float[] q, float[] r, float[] t,
+                                     int from, int blocks, Segments sg, float[] out, float[] out2) {
+        int perBlock = sg.perBlock(), len = sg.len();
+        boolean strided = sg.strided();
+        int halves = perBlock / 8, gap = strided ? 32 : 4;
+        for (int s = 0; s < blocks * perBlock; s++) {
+            int j = s % perBlock, o = from + s / perBlock * perBlock * len + (strided ? 4 * (j / halves) + 8 * len * (j % halves) : j * len);
+            FloatVector ap = FloatVector.zero(F), aq = ap, bp = ap, bq = ap, cp = ap, cq = ap, dp = ap, dq = ap;
+            FloatVector ar = ap, at = ap, br = ap, bt = ap, cr = ap, ct = ap, dr = ap, dt = ap;
+            for (int run = o; run < o + len / 4 * gap; run += gap) {
+                for (int v4 = 0; v4 < 4; v4++) {
+                    int i = run + v4;
+                    FloatVector xp = FloatVector.fromArray(F, p, i * V), xq = FloatVector.fromArray(F, q, i * V);
+                    FloatVector xr = FloatVector.fromArray(F, r, i * V), xt = FloatVector.fromArray(F, t, i * V);
+                    FloatVector v = FloatVector.broadcast(F, a[i]);
+                    ap = xp.fma(v, ap);
+                    aq = xq.fma(v, aq);
+                    ar = xr.fma(v, ar);
+                    at = xt.fma(v, at);
+                    v = FloatVector.broadcast(F, b[i]);
+                    bp = xp.fma(v, bp);
+                    bq = xq.fma(v, bq);
+                    br = xr.fma(v, br);
+                    bt = xt.fma(v, bt);
+                    v = FloatVector.broadcast(F, c[i]);
+                    cp = xp.fma(v, cp);
+                    cq = xq.fma(v, cq);
+                    cr = xr.fma(v, cr);
+                    ct = xt.fma(v, ct);
+                    v = FloatVector.broadcast(F, d[i]);
+                    dp = xp.fma(v, dp);
+                    dq = xq.fma(v, dq);
+                    dr = xr.fma(v, dr);
+                    dt = xt.fma(v, dt);
+                }
+            }
+            int so = s * COMBOS * V;
+            ap.intoArray(out, so);
+            aq.intoArray(out, so + V);
+            bp.intoArray(out, so + 2 * V);
+            bq.intoArray(out, so + 3 * V);
+            cp.intoArray(out, so + 4 * V);
+            cq.intoArray(out, so + 5 * V);
+            dp.intoArray(out, so + 6 * V);
+            dq.intoArray(out, so + 7 * V);
+            ar.intoArray(out2, so);
+            at.intoArray(out2, so + V);
+            br.intoArray(out2, so + 2 * V);
+            bt.intoArray(out2, so + 3 * V);
+            cr.intoArray(out2, so + 4 * V);
+            ct.intoArray(out2, so + 5 * V);
+            dr.intoArray(out2, so + 6 * V);
+            dt.intoArray(out2, so + 7 * V);
+        }
+    }
+
+    /**
      * {@link #segmentSums} on 16-bit integers ({@link #shortRun}): the same exact integers in the
      * same layout, made from rows a..d's 16-bit codes and a pair of token groups' 16-bit values
      * (x, as {@link Tokens#pairs}), for {@code segs} contiguous segments of {@code len} values
@@ -329,6 +413,75 @@ final class GgmlQuantLanes {
             cq.intoArray(out, so + 5 * V);
             dp.intoArray(out, so + 6 * V);
             dq.intoArray(out, so + 7 * V);
+        }
+    }
+
+    /**
+     * {@link #shortSums} for two pairs of token groups at once (x and x2; sums of the second
+     * pair into out2): eight short chains, each weight broadcast once for four groups, then
+     * sixteen float ones. Each sum is the same exact integer either way.
+     */
+    private static void shortSums2(short[] a, short[] b, short[] c, short[] d, int[][] scales, short[] x, short[] x2,
+                                   int from, int segs, int len, int run, float[] out, float[] out2) {
+        int[] sa = scales[0], sb = scales[1], sc = scales[2], sd = scales[3];
+        int w = 2 * V;
+        for (int seg = 0; seg < segs; seg++) {
+            FloatVector ap = FloatVector.zero(F), aq = ap, bp = ap, bq = ap, cp = ap, cq = ap, dp = ap, dq = ap;
+            FloatVector ar = ap, at = ap, br = ap, bt = ap, cr = ap, ct = ap, dr = ap, dt = ap;
+            int start = from + len * seg;
+            for (int o = start; o < start + len; o += run) {
+                ShortVector ia = ShortVector.zero(S), ib = ia, ic = ia, id = ia, ja = ia, jb = ia, jc = ia, jd = ia;
+                for (int i = o; i < o + run; i++) {
+                    ShortVector v = ShortVector.fromArray(S, x, i * w), u = ShortVector.fromArray(S, x2, i * w);
+                    short wa = a[i], wb = b[i], wc = c[i], wd = d[i];
+                    ia = ia.add(v.mul(wa));
+                    ja = ja.add(u.mul(wa));
+                    ib = ib.add(v.mul(wb));
+                    jb = jb.add(u.mul(wb));
+                    ic = ic.add(v.mul(wc));
+                    jc = jc.add(u.mul(wc));
+                    id = id.add(v.mul(wd));
+                    jd = jd.add(u.mul(wd));
+                }
+                int r = o / 32;
+                FloatVector s = FloatVector.broadcast(F, sa[r]);
+                ap = ((FloatVector) ia.convert(VectorOperators.S2F, 0)).fma(s, ap);
+                aq = ((FloatVector) ia.convert(VectorOperators.S2F, 1)).fma(s, aq);
+                ar = ((FloatVector) ja.convert(VectorOperators.S2F, 0)).fma(s, ar);
+                at = ((FloatVector) ja.convert(VectorOperators.S2F, 1)).fma(s, at);
+                s = FloatVector.broadcast(F, sb[r]);
+                bp = ((FloatVector) ib.convert(VectorOperators.S2F, 0)).fma(s, bp);
+                bq = ((FloatVector) ib.convert(VectorOperators.S2F, 1)).fma(s, bq);
+                br = ((FloatVector) jb.convert(VectorOperators.S2F, 0)).fma(s, br);
+                bt = ((FloatVector) jb.convert(VectorOperators.S2F, 1)).fma(s, bt);
+                s = FloatVector.broadcast(F, sc[r]);
+                cp = ((FloatVector) ic.convert(VectorOperators.S2F, 0)).fma(s, cp);
+                cq = ((FloatVector) ic.convert(VectorOperators.S2F, 1)).fma(s, cq);
+                cr = ((FloatVector) jc.convert(VectorOperators.S2F, 0)).fma(s, cr);
+                ct = ((FloatVector) jc.convert(VectorOperators.S2F, 1)).fma(s, ct);
+                s = FloatVector.broadcast(F, sd[r]);
+                dp = ((FloatVector) id.convert(VectorOperators.S2F, 0)).fma(s, dp);
+                dq = ((FloatVector) id.convert(VectorOperators.S2F, 1)).fma(s, dq);
+                dr = ((FloatVector) jd.convert(VectorOperators.S2F, 0)).fma(s, dr);
+                dt = ((FloatVector) jd.convert(VectorOperators.S2F, 1)).fma(s, dt);
+            }
+            int so = seg * COMBOS * V;
+            ap.intoArray(out, so);
+            aq.intoArray(out, so + V);
+            bp.intoArray(out, so + 2 * V);
+            bq.intoArray(out, so + 3 * V);
+            cp.intoArray(out, so + 4 * V);
+            cq.intoArray(out, so + 5 * V);
+            dp.intoArray(out, so + 6 * V);
+            dq.intoArray(out, so + 7 * V);
+            ar.intoArray(out2, so);
+            at.intoArray(out2, so + V);
+            br.intoArray(out2, so + 2 * V);
+            bt.intoArray(out2, so + 3 * V);
+            cr.intoArray(out2, so + 4 * V);
+            ct.intoArray(out2, so + 5 * V);
+            dr.intoArray(out2, so + 6 * V);
+            dt.intoArray(out2, so + 7 * V);
         }
     }
 

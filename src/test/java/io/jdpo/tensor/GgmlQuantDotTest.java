@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 /**
  * The vector kernels of the deployed quantized products ({@link GgmlQuantLanes}, tokens in
  * lanes, rows in tiles of four) against their scalar reference ({@link GgmlQuantDot#dot}) bit for bit,
- * for every order, at token counts that leave partial vectors, odd groups and Q4_K gemv rows, on
+ * for every order, at token counts that leave partial vectors, odd groups, a lone last pair of
+ * groups or a whole second one beside the first, and Q4_K gemv rows, on
  * an odd number of rows and over more rows than one decoded batch; the suite runs this at
  * 128, 256 and 512 bits and on the scalar path. Whether the reference is llama.cpp's number is
  * {@code ParityTest}'s question (0.00 nats on the generated models).
@@ -30,7 +31,7 @@ class GgmlQuantDotTest {
                 float[] wf = new float[rows * cols];
                 for (int i = 0; i < wf.length; i++) wf[i] = (float) rnd.nextGaussian();
                 byte[] w = RowQuantizer.quantize(type.id(), wf, rows, cols, null);
-                for (int tokens : new int[]{2, 3, 5, 17, 38}) {
+                for (int tokens : new int[]{2, 3, 5, 17, 38, 70}) {
                     GgmlQuantDot.Order order = GgmlQuantDot.orderFor(type, cols, rows, tokens);
                     // iqp.cpp's panels need 8 tokens and rows in eights; repacked Q2_K rows in eights (and AVX-512).
                     if (order == null && (type == GgmlType.IQ4_XS || type == GgmlType.Q2_K)) continue;
