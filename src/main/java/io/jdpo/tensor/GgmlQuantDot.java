@@ -80,7 +80,7 @@ final class GgmlQuantDot {
      */
     record RowCodes(float[] q, float[] scaled, short[] small, float[] d, float[] dmin, int[] sc, int[] mn) {
         static RowCodes decode(GgmlType type, byte[] raw, int cols) {
-            return decode(type, raw, cols, true, false);
+            return decode(type, raw, cols, true, false, null);
         }
 
         /**
@@ -89,19 +89,24 @@ final class GgmlQuantDot {
          *              where {@link #dot} takes tokens too
          * @param small whether the vector kernel takes the codes as 16-bit integers (Q4_K and
          *              Q4_0; then {@code small} is made, for Q4_K instead of {@code scaled})
+         * @param old   a row decoded before whose arrays may be written over (null for new ones):
+         *              a product decodes every row of its weights
          */
-        static RowCodes decode(GgmlType type, byte[] raw, int cols, boolean codes, boolean small) {
+        static RowCodes decode(GgmlType type, byte[] raw, int cols, boolean codes, boolean small, RowCodes old) {
             boolean runScaled = type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
             boolean shorts = small && (type == GgmlType.Q4_K || type == GgmlType.Q4_0);
             // The float codes go to the scalar dot, and to the vector kernels of the types without run scales and not on shorts.
-            float[] q = codes || !runScaled && !shorts ? new float[cols] : null, scaled = runScaled && !shorts ? new float[cols] : null;
-            short[] s16 = shorts ? new short[cols] : null;
-            byte[] v = new byte[256];
+            float[] q = codes || !runScaled && !shorts ? floats(old == null ? null : old.q(), cols) : null;
+            float[] scaled = runScaled && !shorts ? floats(old == null ? null : old.scaled(), cols) : null;
+            short[] s16 = shorts ? (old != null && old.small() != null && old.small().length == cols ? old.small() : new short[cols]) : null;
+            float[] oldD = old == null ? null : old.d(), oldMin = old == null ? null : old.dmin();
+            int[] oldSc = old == null ? null : old.sc(), oldMn = old == null ? null : old.mn();
+            byte[] v = UNPACKED.get(256);
             switch (type) {
                 case Q6_K -> {
                     int blocks = cols / 256;
-                    float[] d = new float[blocks];
-                    int[] sc = new int[16 * blocks];
+                    float[] d = floats(oldD, blocks);
+                    int[] sc = ints(oldSc, 16 * blocks);
                     for (int b = 0; b < blocks; b++) {
                         int so = 210 * b;
                         Q6KBlock.unpack(raw, so, v, Simd.VECTOR);
@@ -113,8 +118,8 @@ final class GgmlQuantDot {
                 }
                 case Q2_K -> {
                     int blocks = cols / 256;
-                    float[] d = new float[blocks], dmin = new float[blocks];
-                    int[] sc = new int[16 * blocks], mn = new int[16 * blocks];
+                    float[] d = floats(oldD, blocks), dmin = floats(oldMin, blocks);
+                    int[] sc = ints(oldSc, 16 * blocks), mn = ints(oldMn, 16 * blocks);
                     for (int b = 0; b < blocks; b++) {
                         int so = 84 * b;
                         Q2KBlock.unpack(raw, so, v);
@@ -130,8 +135,8 @@ final class GgmlQuantDot {
                 }
                 case IQ4_XS -> {
                     int blocks = cols / 256;
-                    float[] d = new float[blocks];
-                    int[] sc = new int[8 * blocks];
+                    float[] d = floats(oldD, blocks);
+                    int[] sc = ints(oldSc, 8 * blocks);
                     for (int b = 0; b < blocks; b++) {
                         int so = 136 * b;
                         for (int ib = 0; ib < 8; ib++) {
@@ -148,8 +153,8 @@ final class GgmlQuantDot {
                 }
                 case Q3_K -> {
                     int blocks = cols / 256;
-                    float[] d = new float[blocks];
-                    int[] sc = new int[16 * blocks], six = new int[16];
+                    float[] d = floats(oldD, blocks);
+                    int[] sc = ints(oldSc, 16 * blocks), six = new int[16];
                     for (int b = 0; b < blocks; b++) {
                         int so = 110 * b;
                         Q3KBlock.unpack(raw, so, v);
@@ -163,8 +168,8 @@ final class GgmlQuantDot {
                 case Q4_K, Q5_K -> {
                     boolean five = type == GgmlType.Q5_K;
                     int blocks = cols / 256, size = five ? 176 : 144;
-                    float[] d = new float[blocks], dmin = new float[blocks];
-                    int[] sc = new int[8 * blocks], mn = new int[8 * blocks], sm = new int[2];
+                    float[] d = floats(oldD, blocks), dmin = floats(oldMin, blocks);
+                    int[] sc = ints(oldSc, 8 * blocks), mn = ints(oldMn, 8 * blocks), sm = new int[2];
                     Q45KBlock dec = new Q45KBlock(five);
                     for (int b = 0; b < blocks; b++) {
                         dec.unpack(raw, b * size, v, Simd.VECTOR);
@@ -183,7 +188,7 @@ final class GgmlQuantDot {
                 default -> {
                     int blocks = cols / 32, bytes = type.bytesPerBlock();
                     boolean withMin = type == GgmlType.Q4_1 || type == GgmlType.Q5_1;
-                    float[] d = new float[blocks], m = withMin ? new float[blocks] : null;
+                    float[] d = floats(oldD, blocks), m = withMin ? floats(oldMin, blocks) : null;
                     for (int b = 0; b < blocks; b++) {
                         BlockDot.unpack32(type, raw, b * bytes, v);
                         if (q != null) codes(v, q, 32 * b, 32, 0);
@@ -195,6 +200,16 @@ final class GgmlQuantDot {
                 }
             }
         }
+    }
+
+    /** old when it holds n floats (to be written over), else a new array. */
+    private static float[] floats(float[] old, int n) {
+        return old != null && old.length == n ? old : new float[n];
+    }
+
+    /** old when it holds n ints (to be written over), else a new array. */
+    private static int[] ints(int[] old, int n) {
+        return old != null && old.length == n ? old : new int[n];
     }
 
     /**
@@ -233,6 +248,12 @@ final class GgmlQuantDot {
         }
     }
 
+    /**
+     * A block's unpacked codes, per thread: allocated in {@link RowCodes#decode} for every row,
+     * this array (with the row's own arrays, now reused) took a fifth of a Q4_K product's profile.
+     */
+    private static final ScratchBuffer<byte[]> UNPACKED = ScratchBuffer.bytes();
+
     /** Rows decoded at a time for {@link GgmlQuantLanes#panel}. */
     private static final int TILED_ROWS = 16;
 
@@ -266,7 +287,8 @@ final class GgmlQuantDot {
             RowCodes[] w = new RowCodes[TILED_ROWS];
             for (int s0 = 0; s0 < n; s0 += TILED_ROWS) {
                 int m = Math.min(TILED_ROWS, n - s0);
-                for (int k = 0; k < m; k++) w[k] = decode(type, data, rowBytes, r0 + s0 + k, raw, cols, codes, small);
+                // Each batch of rows is done with before the next: its arrays are decoded into again.
+                for (int k = 0; k < m; k++) w[k] = decode(type, data, rowBytes, r0 + s0 + k, raw, cols, codes, small, w[k]);
                 int done = GgmlQuantLanes.panel(type, order, w, m, lanes, gemmEnd, y, yo + s0, ldy);
                 for (int k = 0; k < m; k++) {
                     for (int t = done; t < tokens; t++) y[yo + s0 + t * ldy + k] = dot(order, w[k], x.rows()[t], t < gemmEnd);
@@ -274,16 +296,18 @@ final class GgmlQuantDot {
             }
             return;
         }
+        RowCodes w = null;
         for (int k = 0; k < n; k++) {
-            RowCodes w = decode(type, data, rowBytes, r0 + k, raw, cols, true, false);
+            w = decode(type, data, rowBytes, r0 + k, raw, cols, true, false, w);
             int done = lanes == null ? 0 : GgmlQuantLanes.row(order, w, lanes, gemmEnd, y, yo, ldy, k);
             for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], t < gemmEnd);
         }
     }
 
-    private static RowCodes decode(GgmlType type, MemorySegment data, long rowBytes, int row, byte[] raw, int cols, boolean codes, boolean small) {
+    private static RowCodes decode(GgmlType type, MemorySegment data, long rowBytes, int row, byte[] raw, int cols, boolean codes, boolean small,
+                                   RowCodes old) {
         MemorySegment.copy(data, ValueLayout.JAVA_BYTE, row * rowBytes, raw, 0, raw.length);
-        return RowCodes.decode(type, raw, cols, codes, small);
+        return RowCodes.decode(type, raw, cols, codes, small, old);
     }
 
     /**

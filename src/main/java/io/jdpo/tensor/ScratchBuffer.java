@@ -23,6 +23,10 @@ final class ScratchBuffer<T> {
         return new ScratchBuffer<>(float[]::new, a -> a.length);
     }
 
+    static ScratchBuffer<byte[]> bytes() {
+        return new ScratchBuffer<>(byte[]::new, a -> a.length);
+    }
+
     static ScratchBuffer<short[]> shorts() {
         return new ScratchBuffer<>(short[]::new, a -> a.length);
     }
