@@ -102,7 +102,8 @@ final class GgmlAttention {
             for (int i = 0; i < hd; i++) qs[i] = q[qo + i] * qScale;
             float max = Float.NEGATIVE_INFINITY;
             for (int c = c0; c < end; c += L) {
-                FloatVector z = GgmlOrder.vecDotLanes(kt, cells, c, qs, 0, hd, scratch);
+                GgmlOrder.vecDotLanes(kt, cells, c, qs, 0, hd, scratch, p, c);
+                FloatVector z = FloatVector.fromArray(S, p, c);
                 if (cap > 0) {
                     z.intoArray(lanes, 0);
                     for (int l = 0; l < L; l++) lanes[l] = CMath.tanh(lanes[l] * invCap) * cap;
@@ -146,7 +147,7 @@ final class GgmlAttention {
                 a1.intoArray(block, (j + 1) * L);
                 a2.intoArray(block, (j + 2) * L);
                 a3.intoArray(block, (j + 3) * L);
-                if (j + 4 == L) GgmlOrder.halvingSums(block, 0).intoArray(out, oo + d + 4 - L);
+                if (j + 4 == L) GgmlOrder.halvingSums(block, 0, out, oo + d + 4 - L);
             }
             for (int j = d - d % L; j < d; j++) out[oo + j] = GgmlOrder.halvingSum(block, (j - (d - d % L)) * L, L);
             for (; d < hd; d++) {
@@ -160,7 +161,7 @@ final class GgmlAttention {
         /** sum + the halving sums of the first n chunks in block, one after another, as llama.cpp adds them (in double). */
         private double addChunkSums(double sum, int n) {
             if (n == L) {
-                GgmlOrder.halvingSums(block, 0).intoArray(lanes, 0);
+                GgmlOrder.halvingSums(block, 0, lanes, 0);
                 for (int j = 0; j < L; j++) sum += lanes[j];
             } else {
                 for (int j = 0; j < n; j++) sum += GgmlOrder.halvingSum(block, j * L, L);

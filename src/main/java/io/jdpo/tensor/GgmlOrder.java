@@ -508,9 +508,10 @@ public final class GgmlOrder {
      *
      * @param v   holds the LANES vectors, each LANES floats, from off; overwritten
      * @param off index of the first vector's first value
-     * @return lane j: the halving sum of vector j
+     * @param out receives the sums from index oo: vector j's at oo + j
+     * @param oo  index in out of the first sum
      */
-    public static FloatVector halvingSums(float[] v, int off) {
+    public static void halvingSums(float[] v, int off, float[] out, int oo) {
         for (int s = 0, d = LANES / 2; d >= 1; d /= 2, s++) {
             FloatVector lo = FloatVector.fromArray(V, SWAP_LO, s * LANES), hi = FloatVector.fromArray(V, SWAP_HI, s * LANES);
             for (int m = 0; m < d; m++) {
@@ -518,7 +519,7 @@ public final class GgmlOrder {
                 lo.selectFrom(x, y).add(hi.selectFrom(x, y)).intoArray(v, off + m * LANES);
             }
         }
-        return FloatVector.fromArray(V, v, off);
+        System.arraycopy(v, off, out, oo, LANES);
     }
 
     /**
@@ -606,9 +607,12 @@ public final class GgmlOrder {
      * @param qo     index of the query's first value
      * @param n      the head dimension
      * @param scratch at least 4·LANES·LANES floats, overwritten
-     * @return the LANES dot products
+     * @param out    receives the LANES dot products from index oo (written to an array rather
+     *               than returned: a vector returned from a call the JIT does not inline is
+     *               boxed on the heap, and this one was, once per sixteen cells)
+     * @param oo     index in out of the first cell's product
      */
-    public static FloatVector vecDotLanes(float[] kT, int stride, int c0, float[] q, int qo, int n, float[] scratch) {
+    public static void vecDotLanes(float[] kT, int stride, int c0, float[] q, int qo, int n, float[] scratch, float[] out, int oo) {
         int lanes = LANES, step = 4 * lanes, np = n - n % step;
         FloatVector sum = FloatVector.zero(V);
         if (np > 0) {
@@ -637,7 +641,7 @@ public final class GgmlOrder {
         for (int end = np + (n - np) / lanes * lanes; i < end; i++) sum = sum.add(FloatVector.fromArray(V, kT, i * stride + c0).mul(q[qo + i]));
         if (n - i >= half) for (int end = i + half; i < end; i++) sum = sum.add(FloatVector.fromArray(V, kT, i * stride + c0).mul(q[qo + i]));
         for (; i < n; i++) sum = FloatVector.fromArray(V, kT, i * stride + c0).fma(FloatVector.broadcast(V, q[qo + i]), sum);
-        return sum;
+        sum.intoArray(out, oo);
     }
 
     /**

@@ -77,8 +77,11 @@ final class Q45KBlock implements BlockDecoder {
         decode(s, so, y, yo, blocks, true);
     }
 
+    /** A block's unpacked codes, per thread: the backward decodes every row slice of its weights, each with a fresh one before. */
+    private static final ScratchBuffer<byte[]> UNPACKED = ScratchBuffer.bytes();
+
     private void decode(byte[] s, int so, float[] y, int yo, int blocks, boolean vector) {
-        byte[] q = new byte[256];
+        byte[] q = UNPACKED.get(256);
         int[] sm = new int[2];
         for (int b = 0; b < blocks; b++, so += size(), yo += 256) {
             unpack(s, so, q, vector);

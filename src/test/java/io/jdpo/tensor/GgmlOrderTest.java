@@ -95,7 +95,7 @@ class GgmlOrderTest {
             float[] v = new float[3 + lanes * lanes], copy = new float[v.length], sums = new float[lanes];
             for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(7) - 3));
             System.arraycopy(v, 0, copy, 0, v.length);
-            GgmlOrder.halvingSums(v, 3).intoArray(sums, 0);
+            GgmlOrder.halvingSums(v, 3, sums, 0);
             for (int j = 0; j < lanes; j++) {
                 float want = GgmlOrder.halvingSum(copy, 3 + j * lanes, lanes);
                 assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(sums[j]), "vector " + j + " of try " + rep);
