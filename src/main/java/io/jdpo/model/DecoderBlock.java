@@ -157,13 +157,15 @@ final class DecoderBlock {
         int r = p.rank(), nIn = p.nIn(), nOut = p.nOut();
         float scale = lora.config().scale();
         float[] A = SegmentMath.toArray(p.a()), B = SegmentMath.toArray(p.b());
-        float[] bax = new float[T * nOut];
         float[] xl = a.dropout == null ? x : a.dropout.apply(x, T, nIn, layer, target);
         if (inGgmlOrder()) {
             // llama.cpp's LoRA: mul_mat(B, mul_mat(A, x)), scaled, added; F32 products in ggml's order.
             par.forRange(T, 4, (t0, t1) -> {
                 int n = t1 - t0;
-                float[] xs = java.util.Arrays.copyOfRange(xl, t0 * nIn, t1 * nIn), axs = new float[n * r], bs = new float[n * nOut];
+                // A thread's rows in buffers of its own, kept between calls: fresh ones were the step's largest garbage.
+                float[][] buf = LORA_ROWS.get();
+                float[] xs = buf[0] = atLeast(buf[0], n * nIn), axs = buf[1] = atLeast(buf[1], n * r), bs = buf[2] = atLeast(buf[2], n * nOut);
+                System.arraycopy(xl, t0 * nIn, xs, 0, n * nIn);
                 GgmlOrder.product(xs, n, A, r, nIn, r, batch[1], axs, 0, r);
                 GgmlOrder.product(axs, n, B, nOut, r, nOut, batch[1], bs, 0, nOut);
                 System.arraycopy(axs, 0, ax, t0 * r, n * r);
@@ -171,11 +173,19 @@ final class DecoderBlock {
             });
             return;
         }
+        float[] bax = new float[T * nOut];
         par.forRange(T, 4, (t0, t1) -> {
             PackedGemm.abT(xl, t0 * nIn, nIn, t1 - t0, A, 0, nIn, nIn, r, ax, t0 * r, r, false);
             PackedGemm.abT(ax, t0 * r, r, t1 - t0, B, 0, r, r, nOut, bax, t0 * nOut, nOut, false);
             for (int i = t0 * nOut; i < t1 * nOut; i++) y[i] += scale * bax[i];
         });
+    }
+
+    /** Per thread: the LoRA product's input rows, A·x and B·(A·x) ({@link #project}). */
+    private static final ThreadLocal<float[][]> LORA_ROWS = ThreadLocal.withInitial(() -> new float[3][0]);
+
+    private static float[] atLeast(float[] a, int n) {
+        return a.length >= n ? a : new float[n];
     }
 
     /** The MLP's GELU as this model computes it (llama.cpp's F16 table unless {@link #smoothGelu(boolean)}). */
