@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * eight-run sums, which are not, are added in two halves and then as ints); repack.cpp's Q4_K
  * and Q4_0 take them on 16-bit integers ({@link #shortRun}). Being exact, they
  * are summed in whatever order keeps the FMA units busy: most orders run four weight rows times
- * two token groups at a time ({@link #panel}); repack.cpp's Q2_K and iqp.cpp's IQ4_XS one row at
+ * four token groups at a time ({@link #panel}); repack.cpp's Q2_K and iqp.cpp's IQ4_XS one row at
  * a time ({@link #row}).
  * <p>
  * {@link GgmlQuantDot}'s scalar methods are the reference; {@code GgmlQuantDotTest} holds the
@@ -28,11 +28,11 @@ final class GgmlQuantLanes {
     private static final VectorSpecies<Short> S = Simd.S;
     private static final int V = F.length();
 
-    /** Values per cache chunk: two token groups' activations for one chunk stay in L1 while every row takes them in turn. */
+    /** Values per cache chunk: four token groups' activations for one chunk stay in L1 while every row takes them in turn. */
     private static final int CHUNK = 256;
-    /** Rows per register tile (times two token groups: eight independent chains). */
+    /** Rows per register tile (times four token groups: sixteen independent chains). */
     private static final int ROWS = 4;
-    /** Row-and-group combinations of a tile: 2·row + group. */
+    /** Row-and-group combinations of a tile for one pair of groups: 2·row + group. */
     private static final int COMBOS = 2 * ROWS;
 
     private GgmlQuantLanes() {
@@ -155,7 +155,7 @@ final class GgmlQuantLanes {
      * covers: y[yo + t·ldy + k] for row k. In two steps per chunk of {@value #CHUNK} values,
      * which every tile of rows takes in turn so the activations come from L1: the exact integer
      * sums of the chunk's segments ({@link #segmentSums}, or {@link #shortSums} on 16-bit
-     * integers; four rows times two token groups in registers), then ggml's float steps over
+     * integers; four rows times two pairs of token groups in registers), then ggml's float steps over
      * them in ggml's order ({@link #combine}); tinyBLAS's
      * four-value segments take both steps in one pass ({@link #fourLanes}). The lane sums wait in
      * {@code acc} between chunks.
@@ -208,15 +208,13 @@ final class GgmlQuantLanes {
                         if (two) fourLanes(tq[0], tq[1], tq[2], tq[3], x.q()[h0], x.q()[h1], scales[1], b0, b1, acc[1], ao);
                         continue;
                     }
-                    if (shortRun > 0 && two) {
-                        shortSums2(ws[0], ws[1], ws[2], ws[3], runScales, x.pairs()[g0 / 2], x.pairs()[h0 / 2], from,
+                    // A lone last pair goes through the same kernel as its own partner (the second sums are not read).
+                    int q0 = two ? h0 : g0, q1 = two ? h1 : g1;
+                    if (shortRun > 0) {
+                        shortSums(ws[0], ws[1], ws[2], ws[3], runScales, x.pairs()[g0 / 2], x.pairs()[q0 / 2], from,
                                 (b1 - b0) * sg.perBlock(), sg.len(), shortRun, sums[0], sums[1]);
-                    } else if (shortRun > 0) {
-                        shortSums(ws[0], ws[1], ws[2], ws[3], runScales, x.pairs()[g0 / 2], from, (b1 - b0) * sg.perBlock(), sg.len(), shortRun, sums[0]);
-                    } else if (two) {
-                        segmentSums2(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], x.q()[h0], x.q()[h1], from, b1 - b0, pieces, sums[0], sums[1]);
                     } else {
-                        segmentSums(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], from, b1 - b0, pieces, sums[0]);
+                        segmentSums(tq[0], tq[1], tq[2], tq[3], x.q()[g0], x.q()[g1], x.q()[q0], x.q()[q1], from, b1 - b0, pieces, sums[0], sums[1]);
                     }
                     for (int pair = 0; pair < (two ? 2 : 1); pair++) {
                         int p0 = pair == 0 ? g0 : h0, p1 = pair == 0 ? g1 : h1;
@@ -296,57 +294,15 @@ final class GgmlQuantLanes {
 
     /**
      * The integer sums of the segments of {@code blocks} blocks from value {@code from}, for
-     * rows a..d (prescaled weights, {@link #weights}) times token groups p and q:
-     * out[(segment·COMBOS + 2·row + group)·V], segments numbered from 0 block after block (a
-     * strided block of sixteen holds each lane's halves: segment 2l + h starts at run 4h). Exact
-     * (every partial sum an integer below 2^24), so each runs as one chain, eight
-     * independent chains at a time. One method with the loops written out: a
-     * vector returned from a call that the JIT does not inline is boxed on the heap.
+     * rows a..d (prescaled weights, {@link #weights}) times two pairs of token groups, p and q
+     * into out and r and t into out2: out[(segment·COMBOS + 2·row + group)·V], segments numbered
+     * from 0 block after block (a strided block of sixteen holds each lane's halves: segment
+     * 2l + h starts at run 4h). Exact (every partial sum an integer below 2^24), so each runs as
+     * one chain, sixteen independent chains at a time, each weight broadcast once for four
+     * groups. One method with the loops written out: a vector returned from a call that the
+     * JIT does not inline is boxed on the heap.
      */
-    private static void segmentSums(float[] a, float[] b, float[] c, float[] d, float[] p, float[] q, int from, int blocks, Segments sg, float[] out) {
-        int perBlock = sg.perBlock(), len = sg.len();
-        boolean strided = sg.strided();
-        // Four values at a time, a run's start computed once: a loop index the JIT can prove in bounds.
-        int halves = perBlock / 8, gap = strided ? 32 : 4;
-        for (int s = 0; s < blocks * perBlock; s++) {
-            int j = s % perBlock, o = from + s / perBlock * perBlock * len + (strided ? 4 * (j / halves) + 8 * len * (j % halves) : j * len);
-            FloatVector ap = FloatVector.zero(F), aq = ap, bp = ap, bq = ap, cp = ap, cq = ap, dp = ap, dq = ap;
-            for (int run = o; run < o + len / 4 * gap; run += gap) {
-                for (int v4 = 0; v4 < 4; v4++) {
-                    int i = run + v4;
-                    FloatVector xp = FloatVector.fromArray(F, p, i * V), xq = FloatVector.fromArray(F, q, i * V);
-                    FloatVector v = FloatVector.broadcast(F, a[i]);
-                    ap = xp.fma(v, ap);
-                    aq = xq.fma(v, aq);
-                    v = FloatVector.broadcast(F, b[i]);
-                    bp = xp.fma(v, bp);
-                    bq = xq.fma(v, bq);
-                    v = FloatVector.broadcast(F, c[i]);
-                    cp = xp.fma(v, cp);
-                    cq = xq.fma(v, cq);
-                    v = FloatVector.broadcast(F, d[i]);
-                    dp = xp.fma(v, dp);
-                    dq = xq.fma(v, dq);
-                }
-            }
-            int so = s * COMBOS * V;
-            ap.intoArray(out, so);
-            aq.intoArray(out, so + V);
-            bp.intoArray(out, so + 2 * V);
-            bq.intoArray(out, so + 3 * V);
-            cp.intoArray(out, so + 4 * V);
-            cq.intoArray(out, so + 5 * V);
-            dp.intoArray(out, so + 6 * V);
-            dq.intoArray(out, so + 7 * V);
-        }
-    }
-
-    /**
-     * {@link #segmentSums} for two pairs of token groups at once (p, q and r, t; sums of the
-     * second pair into out2): sixteen independent chains, each weight broadcast once for four
-     * groups. Each sum is the same exact integer either way.
-     */
-    private static void segmentSums2(float[] a, float[] b, float[] c, float[] d, float[] p, float[] q, float[] r, float[] t,
+    private static void segmentSums(float[] a, float[] b, float[] c, float[] d, float[] p, float[] q, float[] r, float[] t,
                                      int from, int blocks, Segments sg, float[] out, float[] out2) {
         int perBlock = sg.perBlock(), len = sg.len();
         boolean strided = sg.strided();
@@ -404,62 +360,16 @@ final class GgmlQuantLanes {
 
     /**
      * {@link #segmentSums} on 16-bit integers ({@link #shortRun}): the same exact integers in the
-     * same layout, made from rows a..d's 16-bit codes and a pair of token groups' 16-bit values
-     * (x, as {@link Tokens#pairs}), for {@code segs} contiguous segments of {@code len} values
-     * from value {@code from}. Each {@code run} values' products are summed in shorts, then
-     * widened to floats, the pair's two groups apart, and added times the scale of their 32-value
-     * run (scales[row]; a segment's total stays below 2^24: exact). The conversions are
-     * written out here: through a small helper the JIT left them to the Vector API's Java
-     * fallback, and the Q4_K_M forward ran at half its speed.
+     * same layout, made from rows a..d's 16-bit codes and two pairs of token groups' 16-bit
+     * values (x and x2, as {@link Tokens#pairs}; sums into out and out2), for {@code segs}
+     * contiguous segments of {@code len} values from value {@code from}. Each {@code run}
+     * values' products are summed in shorts (eight chains, each weight broadcast once for four
+     * groups), then widened to floats, each pair's two groups apart, and added times the scale of
+     * their 32-value run (scales[row]; a segment's total stays below 2^24: exact). The
+     * conversions are written out here: through a small helper the JIT left them to the Vector
+     * API's Java fallback, and the Q4_K_M forward ran at half its speed.
      */
-    private static void shortSums(short[] a, short[] b, short[] c, short[] d, int[][] scales, short[] x,
-                                  int from, int segs, int len, int run, float[] out) {
-        int[] sa = scales[0], sb = scales[1], sc = scales[2], sd = scales[3];
-        int w = 2 * V;
-        for (int seg = 0; seg < segs; seg++) {
-            FloatVector ap = FloatVector.zero(F), aq = ap, bp = ap, bq = ap, cp = ap, cq = ap, dp = ap, dq = ap;
-            int start = from + len * seg;
-            for (int o = start; o < start + len; o += run) {
-                ShortVector ia = ShortVector.zero(S), ib = ia, ic = ia, id = ia;
-                for (int i = o; i < o + run; i++) {
-                    ShortVector v = ShortVector.fromArray(S, x, i * w);
-                    ia = ia.add(v.mul(a[i]));
-                    ib = ib.add(v.mul(b[i]));
-                    ic = ic.add(v.mul(c[i]));
-                    id = id.add(v.mul(d[i]));
-                }
-                int r = o / 32;
-                FloatVector s = FloatVector.broadcast(F, sa[r]);
-                ap = ((FloatVector) ia.convert(VectorOperators.S2F, 0)).fma(s, ap);
-                aq = ((FloatVector) ia.convert(VectorOperators.S2F, 1)).fma(s, aq);
-                s = FloatVector.broadcast(F, sb[r]);
-                bp = ((FloatVector) ib.convert(VectorOperators.S2F, 0)).fma(s, bp);
-                bq = ((FloatVector) ib.convert(VectorOperators.S2F, 1)).fma(s, bq);
-                s = FloatVector.broadcast(F, sc[r]);
-                cp = ((FloatVector) ic.convert(VectorOperators.S2F, 0)).fma(s, cp);
-                cq = ((FloatVector) ic.convert(VectorOperators.S2F, 1)).fma(s, cq);
-                s = FloatVector.broadcast(F, sd[r]);
-                dp = ((FloatVector) id.convert(VectorOperators.S2F, 0)).fma(s, dp);
-                dq = ((FloatVector) id.convert(VectorOperators.S2F, 1)).fma(s, dq);
-            }
-            int so = seg * COMBOS * V;
-            ap.intoArray(out, so);
-            aq.intoArray(out, so + V);
-            bp.intoArray(out, so + 2 * V);
-            bq.intoArray(out, so + 3 * V);
-            cp.intoArray(out, so + 4 * V);
-            cq.intoArray(out, so + 5 * V);
-            dp.intoArray(out, so + 6 * V);
-            dq.intoArray(out, so + 7 * V);
-        }
-    }
-
-    /**
-     * {@link #shortSums} for two pairs of token groups at once (x and x2; sums of the second
-     * pair into out2): eight short chains, each weight broadcast once for four groups, then
-     * sixteen float ones. Each sum is the same exact integer either way.
-     */
-    private static void shortSums2(short[] a, short[] b, short[] c, short[] d, int[][] scales, short[] x, short[] x2,
+    private static void shortSums(short[] a, short[] b, short[] c, short[] d, int[][] scales, short[] x, short[] x2,
                                    int from, int segs, int len, int run, float[] out, float[] out2) {
         int[] sa = scales[0], sb = scales[1], sc = scales[2], sd = scales[3];
         int w = 2 * V;

@@ -33,6 +33,16 @@ class ActivationQuantizerTest {
         return x;
     }
 
+    /** Bytes of one of the format's blocks as ggml stores it. */
+    private static int blockBytes(ActivationQuantizer.Format f) {
+        return switch (f) { case Q8_0 -> 34; case Q8_1 -> 36; case Q8_K -> 292; };
+    }
+
+    /** x[0, n) quantized by the loaded libggml-cpu's own row quantizer for the format. */
+    private static byte[] ggmlBlocks(ActivationQuantizer.Format f, float[] x, int n) {
+        return io.jdpo.testing.GgmlCpu.quantizeRow(f.name().toLowerCase(java.util.Locale.ROOT).replace("k", "K"), x, n / f.block * blockBytes(f));
+    }
+
     @ParameterizedTest
     @EnumSource(ActivationQuantizer.Format.class)
     void vectorPathMatchesScalarBitForBit(ActivationQuantizer.Format f) {
@@ -62,8 +72,8 @@ class ActivationQuantizerTest {
         Random rnd = new Random(20 + f.ordinal());
         int n = 256 * 8;
         float[] x = activations(rnd, n);
-        int blockBytes = switch (f) { case Q8_0 -> 34; case Q8_1 -> 36; case Q8_K -> 292; };
-        byte[] g = io.jdpo.testing.GgmlCpu.quantizeRow(f.name().toLowerCase(java.util.Locale.ROOT).replace("k", "K"), x, n / f.block * blockBytes);
+        int blockBytes = blockBytes(f);
+        byte[] g = ggmlBlocks(f, x, n);
         float[] ours = new float[n], delta = new float[n / f.block];
         ActivationQuantizer.roundTrip(f, x, n, ours, f == ActivationQuantizer.Format.Q8_1 ? delta : null, Simd.VECTOR);
         java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(g).order(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -103,8 +113,8 @@ class ActivationQuantizerTest {
         Random rnd = new Random(40 + f.ordinal());
         int n = 256 * 8;
         float[] x = activations(rnd, n);
-        int blockBytes = switch (f) { case Q8_0 -> 34; case Q8_1 -> 36; case Q8_K -> 292; };
-        byte[] g = io.jdpo.testing.GgmlCpu.quantizeRow(f.name().toLowerCase(java.util.Locale.ROOT).replace("k", "K"), x, n / f.block * blockBytes);
+        int blockBytes = blockBytes(f);
+        byte[] g = ggmlBlocks(f, x, n);
         BlockDot.Q8 ours = BlockDot.Q8.of(f, x, n);
         java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(g).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (int b = 0; b < n / f.block; b++) {
