@@ -3,6 +3,7 @@ package io.jdpo.tensor;
 import io.jdpo.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -38,6 +39,8 @@ final class ActivationQuantizer {
      */
     private static final float ROUNDER = 12582912f;
     private static final VectorSpecies<Float> F = Simd.F;
+    /** The byte lanes a float vector converts into (all of them, but at 128 bits: 4 of 8). */
+    private static final VectorMask<Byte> FLOAT_LANES_OF_BYTES = Simd.B_FOR_F.indexInRange(0, F.length());
 
     private ActivationQuantizer() {
     }
@@ -81,20 +84,14 @@ final class ActivationQuantizer {
      * sums of each 16 of them into bsums[o/16, ...), by the rounding {@link #roundTrip} applies.
      *
      * @return the block's value of largest magnitude (the first one met), which sets its scale:
-     *         for Q8_K d = 1/(−127/max), for Q8_0 and Q8_1 d = |max|/127 (0 for an all-zero block)
+     *         for Q8_K d = 1/(−127/max), for Q8_0 and Q8_1 d = F16(|max|/127) (0 for an all-zero block)
      */
     static float codes(Format f, float[] x, int o, byte[] q, int[] bsums, boolean vector) {
         return vector ? codesVector(f, x, o, q, bsums) : codesScalar(f, x, o, q, bsums);
     }
 
     private static float codesScalar(Format f, float[] x, int o, byte[] q, int[] bsums) {
-        float amax = 0, max = 0;
-        for (int i = o; i < o + f.block; i++) {
-            if (Math.abs(x[i]) > amax) {
-                amax = Math.abs(x[i]);
-                max = x[i];
-            }
-        }
+        float max = largest(x, o, f.block, false), amax = Math.abs(max);
         boolean k = f == Format.Q8_K;
         float scale = amax == 0 ? 0 : k ? -127f / max : 127f / amax;
         for (int g = o; g < o + f.block; g += 16) {
@@ -111,16 +108,7 @@ final class ActivationQuantizer {
 
     private static float codesVector(Format f, float[] x, int o, byte[] q, int[] bsums) {
         int L = F.length();
-        FloatVector m = FloatVector.zero(F);
-        for (int i = o; i < o + f.block; i += L) m = m.max(FloatVector.fromArray(F, x, i).abs());
-        float amax = m.reduceLanes(VectorOperators.MAX), max = 0;
-        for (int i = o; amax != 0; i += L) {
-            int first = FloatVector.fromArray(F, x, i).abs().compare(VectorOperators.EQ, amax).firstTrue();
-            if (first < L) {
-                max = x[i + first];
-                break;
-            }
-        }
+        float max = largest(x, o, f.block, true), amax = Math.abs(max);
         boolean k = f == Format.Q8_K;
         float scale = amax == 0 ? 0 : k ? -127f / max : 127f / amax;
         // Codes are small integers: their sums in float are exact.
@@ -132,7 +120,7 @@ final class ActivationQuantizer {
                 sum = sum.add(c);
                 ByteVector b = (ByteVector) c.convertShape(VectorOperators.F2B, Simd.B_FOR_F, 0);
                 if (Simd.B_FOR_F.length() == L) b.intoArray(q, i);
-                else b.intoArray(q, i, Simd.B_FOR_F.indexInRange(0, L));
+                else b.intoArray(q, i, FLOAT_LANES_OF_BYTES);
             }
             bsums[g / 16] = (int) sum.reduceLanes(VectorOperators.ADD);
         }
@@ -177,16 +165,36 @@ final class ActivationQuantizer {
         return (float) ((double) f16(d * sum) - (double) dq * sum);
     }
 
-    private static void q8KScalar(float[] x, int o, float[] out) {
-        float amax = 0, max = 0;
-        for (int i = 0; i < 256; i++) {
-            float ax = Math.abs(x[o + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[o + i];
+    /**
+     * The first value of largest magnitude in x[o, o + n), 0 when all are zero. NaNs are passed
+     * over, as ggml's comparisons pass them (on vectors, whose maximum a NaN would take, by the
+     * scalar loop).
+     */
+    private static float largest(float[] x, int o, int n, boolean vector) {
+        if (vector) {
+            int L = F.length();
+            FloatVector m = FloatVector.zero(F);
+            for (int i = o; i < o + n; i += L) m = m.max(FloatVector.fromArray(F, x, i).abs());
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            if (amax == 0) return 0;
+            for (int i = o; i < o + n && !Float.isNaN(amax); i += L) {
+                int first = FloatVector.fromArray(F, x, i).abs().compare(VectorOperators.EQ, amax).firstTrue();
+                if (first < L) return x[i + first];
             }
         }
-        if (amax == 0) {
+        float amax = 0, max = 0;
+        for (int i = o; i < o + n; i++) {
+            if (Math.abs(x[i]) > amax) {
+                amax = Math.abs(x[i]);
+                max = x[i];
+            }
+        }
+        return max;
+    }
+
+    private static void q8KScalar(float[] x, int o, float[] out) {
+        float max = largest(x, o, 256, false);
+        if (max == 0) {
             java.util.Arrays.fill(out, o, o + 256, 0f);
             return;
         }
@@ -196,20 +204,11 @@ final class ActivationQuantizer {
 
     private static void q8KVector(float[] x, int o, float[] out) {
         int L = F.length();
-        FloatVector m = FloatVector.zero(F);
-        for (int i = 0; i < 256; i += L) m = m.max(FloatVector.fromArray(F, x, o + i).abs());
-        float amax = m.reduceLanes(VectorOperators.MAX);
-        if (amax == 0) {
+        // The sign of the scale is that of the first value of largest magnitude.
+        float max = largest(x, o, 256, true);
+        if (max == 0) {
             java.util.Arrays.fill(out, o, o + 256, 0f);
             return;
-        }
-        // The sign of the scale is that of the first value of largest magnitude.
-        float max = 0;
-        for (int i = 0; i < 256; i++) {
-            if (Math.abs(x[o + i]) == amax) {
-                max = x[o + i];
-                break;
-            }
         }
         float iscale = -127f / max, d = 1 / iscale;
         for (int i = 0; i < 256; i += L) {

@@ -98,7 +98,7 @@ final class GgmlQuantDot {
             // The float codes go to the scalar dot, and to the vector kernels of the types without run scales and not on shorts.
             float[] q = codes || !runScaled && !shorts ? floats(old == null ? null : old.q(), cols) : null;
             float[] scaled = runScaled && !shorts ? floats(old == null ? null : old.scaled(), cols) : null;
-            short[] s16 = shorts ? (old != null && old.small() != null && old.small().length == cols ? old.small() : new short[cols]) : null;
+            short[] s16 = shorts ? shorts(old == null ? null : old.small(), cols) : null;
             float[] oldD = old == null ? null : old.d(), oldMin = old == null ? null : old.dmin();
             int[] oldSc = old == null ? null : old.sc(), oldMn = old == null ? null : old.mn();
             byte[] v = UNPACKED.get(256);
@@ -170,7 +170,7 @@ final class GgmlQuantDot {
                     int blocks = cols / 256, size = five ? 176 : 144;
                     float[] d = floats(oldD, blocks), dmin = floats(oldMin, blocks);
                     int[] sc = ints(oldSc, 8 * blocks), mn = ints(oldMn, 8 * blocks), sm = new int[2];
-                    Q45KBlock dec = new Q45KBlock(five);
+                    Q45KBlock dec = five ? Q5K : Q4K;
                     for (int b = 0; b < blocks; b++) {
                         dec.unpack(raw, b * size, v, Simd.VECTOR);
                         for (int j = 0; j < 8; j++) {
@@ -205,6 +205,11 @@ final class GgmlQuantDot {
     /** old when it holds n floats (to be written over), else a new array. */
     private static float[] floats(float[] old, int n) {
         return old != null && old.length == n ? old : new float[n];
+    }
+
+    /** old when it holds n shorts (to be written over), else a new array. */
+    private static short[] shorts(short[] old, int n) {
+        return old != null && old.length == n ? old : new short[n];
     }
 
     /** old when it holds n ints (to be written over), else a new array. */
@@ -253,6 +258,8 @@ final class GgmlQuantDot {
      * this array (with the row's own arrays, now reused) took a fifth of a Q4_K product's profile.
      */
     private static final ScratchBuffer<byte[]> UNPACKED = ScratchBuffer.bytes();
+    /** The K-quant block decoders (stateless). */
+    private static final Q45KBlock Q4K = new Q45KBlock(false), Q5K = new Q45KBlock(true);
 
     /** Rows decoded at a time for {@link GgmlQuantLanes#panel}. */
     private static final int TILED_ROWS = 16;

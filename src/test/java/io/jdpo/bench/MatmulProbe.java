@@ -13,9 +13,9 @@ import java.util.Random;
 /**
  * Times one quantized matrix product in isolation, for kernel work (scripts/bench/probe.sh
  * MatmulProbe type rows cols T threads [transposed]). Prints, per half-second round, GFLOP/s by
- * the wall clock; with one thread, the last line is the best round by the thread's own CPU time
+ * the wall clock; with one thread, the last line is the best product by the thread's own CPU time
  * too, which other tenants of a shared machine disturb far less (use it to compare two builds
- * back to back).
+ * back to back; it leaves out the garbage collector's threads, whose work ForwardProbe counts).
  */
 public final class MatmulProbe {
     public static void main(String[] a) {

@@ -137,6 +137,23 @@ class ActivationQuantizerTest {
         assertArrayEquals(bs, bv, f + " 16-value sums, " + Simd.describe() + " against scalar");
     }
 
+    /** A NaN among the activations (a diverged run) is passed over as ggml's comparisons pass it: no exception, other blocks untouched. */
+    @ParameterizedTest
+    @EnumSource(ActivationQuantizer.Format.class)
+    void aNanIsPassedOver(ActivationQuantizer.Format f) {
+        float[] x = activations(new Random(9), 2 * f.block), clean = x.clone();
+        x[f.block + 3] = Float.NaN;
+        for (boolean vector : new boolean[]{false, Simd.VECTOR}) {
+            byte[] q = new byte[x.length], ref = new byte[x.length];
+            int[] sums = new int[x.length / 16], refSums = new int[x.length / 16];
+            for (int o = 0; o < x.length; o += f.block) {
+                ActivationQuantizer.codes(f, x, o, q, sums, vector);
+                ActivationQuantizer.codes(f, clean, o, ref, refSums, vector);
+            }
+            assertArrayEquals(java.util.Arrays.copyOf(ref, f.block), java.util.Arrays.copyOf(q, f.block), f + " first block, vector " + vector);
+        }
+    }
+
     /** The deployed product, vector path against the scalar reference (rounding and decoding included). */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
