@@ -6,6 +6,7 @@ import io.jdpo.tensor.LoraPair;
 import io.jdpo.tensor.PackedGemm;
 import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.QuantMatrix;
+import io.jdpo.tensor.ScratchBuffer;
 import io.jdpo.tensor.SegmentMath;
 
 import java.util.function.Supplier;
@@ -163,8 +164,7 @@ final class DecoderBlock {
             par.forRange(T, 4, (t0, t1) -> {
                 int n = t1 - t0;
                 // A thread's rows in buffers of its own, kept between calls: fresh ones were the step's largest garbage.
-                float[][] buf = LORA_ROWS.get();
-                float[] xs = buf[0] = atLeast(buf[0], n * nIn), axs = buf[1] = atLeast(buf[1], n * r), bs = buf[2] = atLeast(buf[2], n * nOut);
+                float[] xs = LORA_X.get(n * nIn), axs = LORA_AX.get(n * r), bs = LORA_BAX.get(n * nOut);
                 System.arraycopy(xl, t0 * nIn, xs, 0, n * nIn);
                 GgmlOrder.product(xs, n, A, r, nIn, r, batch[1], axs, 0, r);
                 GgmlOrder.product(axs, n, B, nOut, r, nOut, batch[1], bs, 0, nOut);
@@ -182,11 +182,7 @@ final class DecoderBlock {
     }
 
     /** Per thread: the LoRA product's input rows, A·x and B·(A·x) ({@link #project}). */
-    private static final ThreadLocal<float[][]> LORA_ROWS = ThreadLocal.withInitial(() -> new float[3][0]);
-
-    private static float[] atLeast(float[] a, int n) {
-        return a.length >= n ? a : new float[n];
-    }
+    private static final ScratchBuffer<float[]> LORA_X = ScratchBuffer.floats(), LORA_AX = ScratchBuffer.floats(), LORA_BAX = ScratchBuffer.floats();
 
     /** The MLP's GELU as this model computes it (llama.cpp's F16 table unless {@link #smoothGelu(boolean)}). */
     float gelu(float x) {

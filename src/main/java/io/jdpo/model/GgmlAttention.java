@@ -149,7 +149,8 @@ final class GgmlAttention {
                 a3.intoArray(block, (j + 3) * L);
                 if (j + 4 == L) GgmlOrder.halvingSums(block, 0, out, oo + d + 4 - L);
             }
-            for (int j = d - d % L; j < d; j++) out[oo + j] = GgmlOrder.halvingSum(block, (j - (d - d % L)) * L, L);
+            // A last partial block's values, one halving each.
+            for (int halved = d - d % L, j = halved; j < d; j++) out[oo + j] = GgmlOrder.halvingSum(block, (j - halved) * L, L);
             for (; d < hd; d++) {
                 FloatVector acc = FloatVector.zero(S);
                 for (int c = c0; c < end; c += L) acc = FloatVector.fromArray(S, vt, d * cells + c).fma(FloatVector.fromArray(S, p, c), acc);

@@ -87,13 +87,16 @@ final class ActivationQuantizer {
      *         for Q8_K d = 1/(−127/max), for Q8_0 and Q8_1 d = F16(|max|/127) (0 for an all-zero block)
      */
     static float codes(Format f, float[] x, int o, byte[] q, int[] bsums, boolean vector) {
-        return vector ? codesVector(f, x, o, q, bsums) : codesScalar(f, x, o, q, bsums);
+        float max = largest(x, o, f.block, vector), amax = Math.abs(max);
+        float scale = amax == 0 ? 0 : f == Format.Q8_K ? -127f / max : 127f / amax;
+        if (vector) codesVector(f, x, o, q, bsums, scale);
+        else codesScalar(f, x, o, q, bsums, scale);
+        return max;
     }
 
-    private static float codesScalar(Format f, float[] x, int o, byte[] q, int[] bsums) {
-        float max = largest(x, o, f.block, false), amax = Math.abs(max);
+    /** The block's codes, x·scale rounded half to even (at most 127 for Q8_K), and their 16-value sums. */
+    private static void codesScalar(Format f, float[] x, int o, byte[] q, int[] bsums, float scale) {
         boolean k = f == Format.Q8_K;
-        float scale = amax == 0 ? 0 : k ? -127f / max : 127f / amax;
         for (int g = o; g < o + f.block; g += 16) {
             int sum = 0;
             for (int i = g; i < g + 16; i++) {
@@ -103,14 +106,11 @@ final class ActivationQuantizer {
             }
             bsums[g / 16] = sum;
         }
-        return max;
     }
 
-    private static float codesVector(Format f, float[] x, int o, byte[] q, int[] bsums) {
+    private static void codesVector(Format f, float[] x, int o, byte[] q, int[] bsums, float scale) {
         int L = F.length();
-        float max = largest(x, o, f.block, true), amax = Math.abs(max);
         boolean k = f == Format.Q8_K;
-        float scale = amax == 0 ? 0 : k ? -127f / max : 127f / amax;
         // Codes are small integers: their sums in float are exact.
         for (int g = o; g < o + f.block; g += 16) {
             FloatVector sum = FloatVector.zero(F);
@@ -124,7 +124,6 @@ final class ActivationQuantizer {
             }
             bsums[g / 16] = (int) sum.reduceLanes(VectorOperators.ADD);
         }
-        return max;
     }
 
     /** One Q8_0/Q8_1 block; returns s − d·Σq (Q8_1's rounding of the block sum). */

@@ -87,18 +87,18 @@ final class GgmlQuantDot {
          * @param codes whether q is wanted: the vector kernels read only the scaled weights of
          *              the K-quants and the 16-bit codes on shorts, so for those q is made only
          *              where {@link #dot} takes tokens too
-         * @param small whether the vector kernel takes the codes as 16-bit integers (Q4_K and
-         *              Q4_0; then {@code small} is made, for Q4_K instead of {@code scaled})
+         * @param small whether the vector kernel takes the codes as 16-bit integers (where
+         *              {@link GgmlQuantLanes#shortRun} says so: Q4_K and Q4_0 only; then
+         *              {@code small} is made, for Q4_K instead of {@code scaled})
          * @param old   a row decoded before whose arrays may be written over (null for new ones):
          *              a product decodes every row of its weights
          */
         static RowCodes decode(GgmlType type, byte[] raw, int cols, boolean codes, boolean small, RowCodes old) {
             boolean runScaled = type == GgmlType.Q3_K || type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
-            boolean shorts = small && (type == GgmlType.Q4_K || type == GgmlType.Q4_0);
             // The float codes go to the scalar dot, and to the vector kernels of the types without run scales and not on shorts.
-            float[] q = codes || !runScaled && !shorts ? floats(old == null ? null : old.q(), cols) : null;
-            float[] scaled = runScaled && !shorts ? floats(old == null ? null : old.scaled(), cols) : null;
-            short[] s16 = shorts ? shorts(old == null ? null : old.small(), cols) : null;
+            float[] q = codes || !runScaled && !small ? floats(old == null ? null : old.q(), cols) : null;
+            float[] scaled = runScaled && !small ? floats(old == null ? null : old.scaled(), cols) : null;
+            short[] s16 = small ? shorts(old == null ? null : old.small(), cols) : null;
             float[] oldD = old == null ? null : old.d(), oldMin = old == null ? null : old.dmin();
             int[] oldSc = old == null ? null : old.sc(), oldMn = old == null ? null : old.mn();
             byte[] v = UNPACKED.get(256);

@@ -56,10 +56,10 @@ final class GgmlQuantLanes {
             float[][] q = shorts ? null : new float[groups][], d = new float[groups][];
             float[][] s = withS ? new float[groups][] : null, bs = withB ? new float[groups][] : null, runs = withRuns ? new float[groups][] : null;
             short[][] pairs = shorts ? new short[(groups + 1) / 2][cols * 2 * V] : null;
+            int blocks = x.rows()[0].d().length, sums = cols / 16;
             // Group by group on the product's threads: each writes its own arrays and its own half of a pair.
             par.forRange(groups, 1, (g0, g1) -> {
                 for (int g = g0; g < g1; g++) {
-                    int blocks = x.rows()[0].d().length, sums = cols / 16;
                     d[g] = new float[blocks * V];
                     if (q != null) q[g] = new float[cols * V];
                     if (s != null) s[g] = new float[blocks * V];
@@ -181,15 +181,17 @@ final class GgmlQuantLanes {
         int tiles = (n + ROWS - 1) / ROWS, tileSums = COMBOS * lanes * V;
         // Two pairs of token groups at a time (g0, g1 and h0, h1): the sums of both pairs in one
         // pass over the weights, each weight broadcast once for four groups.
-        Work work = WORK.get().size(tiles * tileSums, chunk * COMBOS * V, chunk * pieces.perBlock() * COMBOS * V);
-        float[][] acc = work.acc, scales = work.scales, sums = work.sums;
+        int accLength = tiles * tileSums, scalesLength = chunk * COMBOS * V, sumsLength = chunk * pieces.perBlock() * COMBOS * V;
+        float[][] acc = {ACC[0].get(accLength), ACC[1].get(accLength)};
+        float[][] scales = {SCALES[0].get(scalesLength), SCALES[1].get(scalesLength)}, sums = {SUMS[0].get(sumsLength), SUMS[1].get(sumsLength)};
+        float[] out = new float[2 * V], stage = STAGE.get(n * V);
         GgmlQuantDot.RowCodes[] tw = new GgmlQuantDot.RowCodes[ROWS];
         float[][] tq = new float[ROWS][];
         for (int g0 = 0; g0 < groups; g0 += 4) {
             int g1 = Math.min(g0 + 1, groups - 1), h0 = g0 + 2, h1 = Math.min(g0 + 3, groups - 1);
             boolean two = h0 < groups;
-            java.util.Arrays.fill(acc[0], 0, tiles * tileSums, 0f);
-            java.util.Arrays.fill(acc[1], 0, tiles * tileSums, 0f);
+            java.util.Arrays.fill(acc[0], 0, accLength, 0f);
+            java.util.Arrays.fill(acc[1], 0, accLength, 0f);
             for (int b0 = 0; b0 < blocks; b0 += chunk) {
                 int b1 = Math.min(b0 + chunk, blocks), from = b0 * blockValues;
                 for (int k0 = 0; k0 < n; k0 += ROWS) {
@@ -223,40 +225,25 @@ final class GgmlQuantLanes {
                     }
                 }
             }
-            finishPair(order, w, n, acc[0], g0, g1, lanes, x, tokens, y, yo, ldy, work);
-            if (two) finishPair(order, w, n, acc[1], h0, h1, lanes, x, tokens, y, yo, ldy, work);
+            finishPair(order, w, n, acc[0], g0, g1, lanes, x, tokens, y, yo, ldy, out, stage);
+            if (two) finishPair(order, w, n, acc[1], h0, h1, lanes, x, tokens, y, yo, ldy, out, stage);
         }
         return tokens;
     }
 
     /**
-     * A thread's working arrays for {@link #panel}, per pair of token groups: lane sums, block
-     * scales, segment sums; and the finished outputs of a group ({@link #finishPair}). Kept between calls: made afresh for every panel of sixteen rows, they
-     * took a tenth of a Q8_0 product's profile.
+     * A thread's working arrays for {@link #panel}, one of each per pair of token groups: lane
+     * sums, block scales, segment sums; and a group's finished outputs ({@link #finishPair}).
+     * Kept between calls: made afresh for every panel of sixteen rows, they took a tenth of a
+     * Q8_0 product's profile.
      */
-    private static final class Work {
-        final float[][] acc = new float[2][0], scales = new float[2][0], sums = new float[2][0];
-        final float[] out = new float[2 * V];
-        private float[] stage = new float[0];
+    private static final ScratchBuffer<float[]>[] ACC = pairOf(), SCALES = pairOf(), SUMS = pairOf();
+    private static final ScratchBuffer<float[]> STAGE = ScratchBuffer.floats();
 
-        /** Room for n finished outputs (contents unspecified). */
-        float[] stage(int n) {
-            if (stage.length < n) stage = new float[n];
-            return stage;
-        }
-
-        /** This, with room for at least the given lengths (contents unspecified). */
-        Work size(int accLength, int scalesLength, int sumsLength) {
-            for (int p = 0; p < 2; p++) {
-                if (acc[p].length < accLength) acc[p] = new float[accLength];
-                if (scales[p].length < scalesLength) scales[p] = new float[scalesLength];
-                if (sums[p].length < sumsLength) sums[p] = new float[sumsLength];
-            }
-            return this;
-        }
+    @SuppressWarnings("unchecked")
+    private static ScratchBuffer<float[]>[] pairOf() {
+        return new ScratchBuffer[]{ScratchBuffer.floats(), ScratchBuffer.floats()};
     }
-
-    private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
 
     /**
      * The outputs of the panel's n rows for token groups g0..g1 (one pair) from their lane sums
@@ -265,8 +252,7 @@ final class GgmlQuantLanes {
      * of y (a page apart in an FFN product), the stores held the Q8_0 product up.
      */
     private static void finishPair(GgmlQuantDot.Order order, GgmlQuantDot.RowCodes[] w, int n, float[] acc, int g0, int g1, int lanes,
-                                   Tokens x, int tokens, float[] y, int yo, int ldy, Work work) {
-        float[] out = work.out, stage = work.stage(n * V);
+                                   Tokens x, int tokens, float[] y, int yo, int ldy, float[] out, float[] stage) {
         for (int g = g0; g <= g1; g++) {
             for (int k = 0; k < n; k++) {
                 finish(order, w[k], acc, (k / ROWS * COMBOS + 2 * (k % ROWS) + g - g0) * lanes, x, g, out);
@@ -306,6 +292,7 @@ final class GgmlQuantLanes {
                                      int from, int blocks, Segments sg, float[] out, float[] out2) {
         int perBlock = sg.perBlock(), len = sg.len();
         boolean strided = sg.strided();
+        // Four values at a time, a run's start computed once: a loop index the JIT can prove in bounds.
         int halves = perBlock / 8, gap = strided ? 32 : 4;
         for (int s = 0; s < blocks * perBlock; s++) {
             int j = s % perBlock, o = from + s / perBlock * perBlock * len + (strided ? 4 * (j / halves) + 8 * len * (j % halves) : j * len);

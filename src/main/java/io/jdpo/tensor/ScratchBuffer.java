@@ -8,8 +8,10 @@ import java.util.function.ToIntFunction;
  * same few worker threads, and fresh arrays each call would be garbage the heap has to make
  * room for (a decoded panel of an FFN weight is 720 KiB). Each instance serves one kind of
  * buffer, so a kernel that holds one while calling another kernel never shares it.
+ *
+ * @param <T> the primitive array type
  */
-final class ScratchBuffer<T> {
+public final class ScratchBuffer<T> {
     private final ThreadLocal<T> local = new ThreadLocal<>();
     private final IntFunction<T> allocate;
     private final ToIntFunction<T> length;
@@ -19,7 +21,12 @@ final class ScratchBuffer<T> {
         this.length = length;
     }
 
-    static ScratchBuffer<float[]> floats() {
+    /**
+     * A new kind of float buffer.
+     *
+     * @return a buffer of floats per thread
+     */
+    public static ScratchBuffer<float[]> floats() {
         return new ScratchBuffer<>(float[]::new, a -> a.length);
     }
 
@@ -31,8 +38,13 @@ final class ScratchBuffer<T> {
         return new ScratchBuffer<>(short[]::new, a -> a.length);
     }
 
-    /** At least n elements, contents unspecified. */
-    T get(int n) {
+    /**
+     * This thread's array, with at least n elements.
+     *
+     * @param n the elements wanted
+     * @return the array, contents unspecified
+     */
+    public T get(int n) {
         T b = local.get();
         if (b == null || length.applyAsInt(b) < n) {
             b = allocate.apply(n);
