@@ -44,12 +44,12 @@ final class Backprop {
                     + cfg.arch().ggufName() + ") is not implemented; LoRA training is");
         }
         float[] dx = outputBackward(dLogProbs);
-        LayerActivations shared = pass.layers == null ? new LayerActivations(T, cfg, lora == null ? null : lora.config(), true) : null;
-        float[] scratch = pass.layers == null ? new float[T * cfg.dim()] : null;
+        LayerActivations shared = pass.kept == null ? new LayerActivations(T, cfg, lora == null ? null : lora.config(), true) : null;
+        float[] scratch = pass.kept == null ? new float[T * cfg.dim()] : null;
         for (int l = cfg.layers() - 1; l >= 0; l--) {
             LayerActivations a;
-            if (pass.layers != null) {
-                a = pass.layers[l];
+            if (pass.kept != null) {
+                a = pass.layer(l);
             } else {
                 a = shared;
                 a.dropout = pass.dropout;
@@ -64,7 +64,7 @@ final class Backprop {
             full.embedding(pass.layout.tokens, dx, cfg.dim());
         }
         pass.consumed();
-        tf.recycle(pass.layers);
+        tf.recycle(pass.kept);
     }
 
     /**

@@ -15,7 +15,7 @@ public final class ForwardPass {
     final float[] xFinal;
     final Rope.Tables rope;
     /** Every layer's activations, or null when recomputing. */
-    final LayerActivations[] layers;
+    final KeptActivations kept;
     /** Every layer's input, when recomputing. */
     final float[][] layerInputs;
     /** Per prediction, d logp / d(normalised final hidden state): (onehot − softmax)·W_out. */
@@ -29,7 +29,7 @@ public final class ForwardPass {
     /** Per prediction, the entropy of its row's distribution. */
     final float[] entropy;
 
-    ForwardPass(Layout layout, float[] logProbs, float[] xFinal, Rope.Tables rope, LayerActivations[] layers,
+    ForwardPass(Layout layout, float[] logProbs, float[] xFinal, Rope.Tables rope, KeptActivations kept,
                 float[][] layerInputs, float[] unitGrad, Dropout dropout, float[] logSquares, float[] top, float[] entropy) {
         this.logSquares = logSquares;
         this.top = top;
@@ -38,13 +38,23 @@ public final class ForwardPass {
         this.logProbs = logProbs;
         this.xFinal = xFinal;
         this.rope = rope;
-        this.layers = layers;
+        this.kept = kept;
         this.layerInputs = layerInputs;
         this.unitGrad = unitGrad;
         this.dropout = dropout;
     }
 
     private boolean consumed;
+
+    /**
+     * {@return layer l's kept activations, loaded into the pass's working arrays} They stay valid
+     * until the next call; the pass must have kept its activations (not recomputing).
+     */
+    LayerActivations layer(int l) {
+        LayerActivations a = kept.load(l);
+        a.dropout = dropout;
+        return a;
+    }
 
     /** Marks the pass used by a backward: its activations go back to the model for reuse. */
     void consumed() {

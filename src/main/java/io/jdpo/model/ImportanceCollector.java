@@ -91,14 +91,14 @@ public final class ImportanceCollector {
         int T = pass.tokens();
         ModelConfig c = model.config();
         for (int l = 0; l < sums.length; l++) {
-            LayerActivations a = pass.layers[l];
+            LayerActivations a = pass.layer(l);
             float[][] inputs = {a.h1, a.att, a.h2, a.act};
             for (int k = 0; k < 4; k++) {
                 accumulate(inputs[k], T, sums[l][k].length, sums[l][k]);
                 if (cross != null) accumulateCross(inputs[k], T, sums[l][k].length, cross[l][k]);
             }
         }
-        model.recycle(pass.layers);
+        model.recycle(pass.kept);
         tokens += T;
         sequences++;
     }

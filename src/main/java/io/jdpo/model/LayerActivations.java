@@ -1,7 +1,10 @@
 package io.jdpo.model;
 
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * One layer's intermediate values over T tokens. Inference reuses one set for every layer;
@@ -54,5 +57,26 @@ final class LayerActivations {
         if (lora != null) {
             for (LoraTarget t : LoraTarget.forModel(lora.targets(), f)) ax.put(t, new float[T * lora.rank()]);
         }
+    }
+
+    /**
+     * The arrays a backward reads, in a fixed order: the block's input and mid-residual, the
+     * projections' inputs, Q/K/V (and Q/K before their norms), the attention output, the MLP's
+     * gate, up and product, the outputs before post-norms, and A·x of every adapted projection.
+     * The fused Q/K/V and gate/up products are left out: the backward reads their split parts.
+     * Each array holds {@link #capacity} rows; its row width is its length over that.
+     */
+    List<float[]> kept() {
+        List<float[]> out = new ArrayList<>();
+        for (float[] x : new float[][]{xIn, xMid, h1, q, k, v, att, qPre, kPre, h2, g, u, act, oAtt, oFfn}) {
+            if (x != null) out.add(x);
+        }
+        out.addAll(ax.values());
+        return out;
+    }
+
+    /** {@return whether these buffers hold T rows of a training forward for this adapter config} */
+    boolean fits(int T, LoraConfig lora) {
+        return capacity >= T && Objects.equals(this.lora, lora);
     }
 }

@@ -7,6 +7,8 @@ import io.jdpo.tensor.QuantMatrix;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -32,7 +34,10 @@ public final class Transformer implements AutoCloseable {
     private final Parallel par;
     private LoraWeights lora;
     /** Training activations of a finished pass, kept for the next one. */
-    private LayerActivations[] spare;
+    /** Kept activations of finished passes, each holding {@link #keptRows} rows, for the next training forwards. */
+    private final List<KeptActivations> spare = new ArrayList<>();
+    /** The rows kept activations are made for: the longest pass so far, rounded up. */
+    private int keptRows;
 
     private Transformer(GgufModel file, int threads, WeightPlacement placement) {
         this.file = file;
@@ -329,7 +334,7 @@ public final class Transformer implements AutoCloseable {
     private ForwardPass forward(Layout layout, boolean recompute, long dropoutSeed) {
         Rope.Tables rope = ropeTable(layout);
         int L = cfg.layers();
-        LayerActivations[] acts = recompute ? null : spareActivations(layout.length());
+        KeptActivations acts = recompute ? null : spareActivations(layout.length());
         float[][] inputs = recompute ? new float[L][] : null;
         Dropout dropout = lora != null && lora.config().dropout() > 0 ? new Dropout(lora.config().dropout(), dropoutSeed, layout.positions) : null;
         float[] x = run(layout, rope, acts, inputs, dropout);
@@ -382,21 +387,25 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * A set of per-layer training activations to fill: a recycled one when it is big enough
-     * for T rows and made for the current adapter, otherwise empty slots. Reusing them keeps
-     * the hundreds of MiB a step holds from being garbage every step.
+     * Kept activations to fill: a recycled set when one was made for the current adapter and at
+     * least T rows, otherwise a new one. Sets are made for the longest pass so far (rounded up to
+     * 64 rows), so a run whose sequences vary in length makes a few of them, not one per step,
+     * and the spares never outnumber the passes that were in flight at once.
      */
-    private synchronized LayerActivations[] spareActivations(int T) {
+    private synchronized KeptActivations spareActivations(int T) {
         LoraConfig lc = lora == null ? null : lora.config();
-        LayerActivations[] s = spare;
-        spare = null;
-        if (s != null && s[0].capacity >= T && Objects.equals(s[0].lora, lc)) return s;
-        return new LayerActivations[cfg.layers()];
+        keptRows = Math.max(keptRows, (T + 63) & ~63);
+        spare.removeIf(s -> !s.fits(keptRows, lc));
+        KeptActivations s = spare.isEmpty()
+                ? new KeptActivations(new LayerActivations(keptRows, cfg, lc, true), cfg.layers())
+                : spare.removeLast();
+        s.begin(T);
+        return s;
     }
 
-    /** Takes back a finished pass's activations for the next training forward. */
-    synchronized void recycle(LayerActivations[] acts) {
-        if (acts != null && acts[0] != null && (spare == null || spare[0].capacity < acts[0].capacity)) spare = acts;
+    /** Takes back a finished pass's activations for the next training forwards. */
+    synchronized void recycle(KeptActivations acts) {
+        if (acts != null && acts.fits(keptRows, lora == null ? null : lora.config())) spare.add(acts);
     }
 
     private Rope.Tables ropeTable(Layout layout) {
@@ -405,24 +414,20 @@ public final class Transformer implements AutoCloseable {
 
     /**
      * Embeds the layout's tokens and runs every block. With {@code acts} each block's
-     * activations are kept; with {@code inputs} only each block's input (for recomputation).
+     * activations are kept (stored off the heap as each block finishes); with {@code inputs} only each block's input (for recomputation).
      * Dropout (training forwards only) may be null.
      */
-    private float[] run(Layout layout, Rope.Tables rope, LayerActivations[] acts, float[][] inputs, Dropout dropout) {
+    private float[] run(Layout layout, Rope.Tables rope, KeptActivations acts, float[][] inputs, Dropout dropout) {
         int T = layout.length();
         float[] x = embed(layout.tokens);
         LoraConfig lc = lora == null ? null : lora.config();
-        LayerActivations shared = acts == null ? new LayerActivations(T, cfg, lc, false) : null;
+        LayerActivations a = acts == null ? new LayerActivations(T, cfg, lc, false) : acts.work();
+        a.dropout = dropout;
         float[] o = new float[T * cfg.dim()];
         for (int l = 0; l < cfg.layers(); l++) {
             if (inputs != null) inputs[l] = x.clone();
-            LayerActivations a = shared;
-            if (acts != null) {
-                if (acts[l] == null) acts[l] = new LayerActivations(T, cfg, lc, true);
-                a = acts[l];
-            }
-            a.dropout = dropout;
             block.forward(l, x, layout, rope, a, o);
+            if (acts != null) acts.store(l);
         }
         return x;
     }

@@ -36,7 +36,7 @@ class GgmlOrderForwardTest {
             // The last layer's FFN runs in llama.cpp for the last token only (the batch asks for one output).
             int L = tr.config().layers();
             for (int l = 0; l < L; l++) {
-                LayerActivations a = fp.layers[l];
+                LayerActivations a = fp.layer(l);
                 // Q and K are captured three times (projected, reshaped, rotated): the rotated ones are the Java forward's.
                 compared += compare("attn_norm-" + l, last(ll, "attn_norm-" + l), a.h1, differ);
                 compared += compare("Qcur-" + l, last(ll, "Qcur-" + l), a.q, differ);
@@ -110,7 +110,8 @@ class GgmlOrderForwardTest {
 
     private static int compare(String name, float[] theirs, float[] mine, List<String> differ) {
         int n = theirs.length, bad = 0, first = -1;
-        if (mine.length != n) {
+        // The Java arrays may hold more rows than the pass (kept activations are made for 64-row multiples).
+        if (mine.length < n) {
             differ.add(name + ": " + n + " values in llama.cpp, " + mine.length + " in Java");
             return 0;
         }

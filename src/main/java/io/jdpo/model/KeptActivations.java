@@ -1,0 +1,100 @@
+package io.jdpo.model;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What a training forward keeps for its backward: every layer's activations in one off-heap
+ * slab, and one layer's worth of heap arrays the kernels work in. The forward fills the arrays
+ * for a layer and stores them in the layer's part of the slab; the backward loads a layer back
+ * before working on it. The heap so holds one layer of activations whatever the depth, and the
+ * slab (hundreds of MiB on a 0.5B model) is never scanned or copied by the garbage collector;
+ * the model reuses both from step to step. Not thread-safe: it belongs to one pass at a time.
+ */
+final class KeptActivations {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private final LayerActivations work;
+    private final List<float[]> kept;
+    /** Floats a row of all kept arrays takes. */
+    private final long rowFloats;
+    private final MemorySegment slab;
+    private final int layers;
+    /** Rows of the current pass, at most the capacity. */
+    private int rows;
+
+    /**
+     * @param work one layer's arrays, made for a backward, holding T rows
+     * @param layers the model's layer count
+     */
+    KeptActivations(LayerActivations work, int layers) {
+        this.work = work;
+        this.kept = work.kept();
+        this.layers = layers;
+        long w = 0;
+        for (float[] x : kept) w += x.length / work.capacity;
+        this.rowFloats = w;
+        // An automatic arena: the slab goes back when the model has dropped it and no pass refers to it,
+        // so a pass that is never backpropagated cannot leak it, nor a late read touch freed memory.
+        long bytes = 4L * layers * work.capacity * w;
+        try {
+            this.slab = Arena.ofAuto().allocate(bytes, 64);
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException(String.format(Locale.ROOT,
+                    "the activations kept for the backward of %d tokens need %.0f MiB off the Java heap, more than this JVM may"
+                            + " reserve (-XX:MaxDirectMemorySize, by default the heap's -Xmx): raise it (in JDPO_JAVA_OPTS),"
+                            + " shorten the sequences, or recompute the activations in the backward (--recompute)",
+                    work.capacity, bytes / 1048576.0), e);
+        }
+    }
+
+    /** {@return whether this holds T rows of a training forward for this adapter config} */
+    boolean fits(int T, LoraConfig lora) {
+        return work.fits(T, lora);
+    }
+
+    int capacity() {
+        return work.capacity;
+    }
+
+    /** Starts a pass of T rows: {@link #work()} is filled layer by layer, each followed by {@link #store}. */
+    void begin(int T) {
+        if (T > work.capacity) throw new IllegalArgumentException(T + " rows exceed the capacity of " + work.capacity);
+        this.rows = T;
+    }
+
+    /** {@return the heap arrays the current layer is computed in or loaded into} */
+    LayerActivations work() {
+        return work;
+    }
+
+    /** Copies the working arrays' rows into layer l's part of the slab. */
+    void store(int l) {
+        long at = offset(l);
+        for (float[] x : kept) {
+            int n = rows * (x.length / work.capacity);
+            MemorySegment.copy(x, 0, slab, F, at, n);
+            at += 4L * n;
+        }
+    }
+
+    /** {@return the working arrays, holding layer l's activations again} */
+    LayerActivations load(int l) {
+        if (l < 0 || l >= layers) throw new IndexOutOfBoundsException("layer " + l + " of " + layers);
+        long at = offset(l);
+        for (float[] x : kept) {
+            int n = rows * (x.length / work.capacity);
+            MemorySegment.copy(slab, F, at, x, 0, n);
+            at += 4L * n;
+        }
+        return work;
+    }
+
+    /** Layers are packed at the pass's own row count, so a short pass uses the front of the slab. */
+    private long offset(int l) {
+        return 4L * l * rows * rowFloats;
+    }
+}
