@@ -32,8 +32,9 @@ printf "%-28s %9s %9s %6s %9s %5s %9s %5s %8s %8s %8s %8s\n" model "jdpo t/s" "t
 for m in generated:Q4_K_M "$shared/stories260K.gguf"; do
   # Write the generated model first, with a heap of the default size (the step's would not hold it).
   bench_java io.jdpo.bench.DpoStepBench prepare "$m" "$shared/llama-2-tiny-random.gguf" target/bench >/dev/null 2>&1
-  # A heap just above the activations the step keeps, so resident memory shows what the step needs.
-  j=$(JDPO_BENCH_JAVA_OPTS="-Xmx480m -XX:+UseSerialGC" bench_java io.jdpo.bench.DpoStepBench "$m" "$threads" "$P" "$C" "$rank" "$reps" \
+  # The kept activations live off the heap (KeptActivations): a heap just above one layer's working
+  # arrays and the output head's logits, so resident memory shows what the step needs.
+  j=$(JDPO_BENCH_JAVA_OPTS="-Xmx128m -XX:MaxDirectMemorySize=2g -XX:+UseSerialGC" bench_java io.jdpo.bench.DpoStepBench "$m" "$threads" "$P" "$C" "$rank" "$reps" \
       "$shared/llama-2-tiny-random.gguf" target/bench 2>/dev/null | grep '^jdpo ')
   get() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
   IFS=, read -r dim layers heads kv ffn vocab <<<"$(get shape "$j")"

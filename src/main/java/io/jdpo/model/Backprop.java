@@ -25,6 +25,8 @@ final class Backprop {
     private final WeightGradients full;
     private final Parallel par;
     private final int T;
+    /** The gradients a block's backward works in, made once per pass and reused by every layer. */
+    private final float[] dAct, du, dh, dAtt, dq, dk, dv;
 
     Backprop(Transformer tf, ForwardPass pass, LoraWeights grads, WeightGradients full) {
         this.tf = tf;
@@ -35,6 +37,14 @@ final class Backprop {
         this.full = full;
         this.par = tf.par();
         this.T = pass.layout.length();
+        int n = T * cfg.ffn();
+        this.dAct = new float[n];
+        this.du = new float[n];
+        this.dh = new float[T * cfg.dim()];
+        this.dAtt = new float[T * cfg.qDim()];
+        this.dq = new float[T * cfg.qDim()];
+        this.dk = new float[T * cfg.kvDim()];
+        this.dv = new float[T * cfg.kvDim()];
     }
 
     void run(float[] dLogProbs) {
@@ -99,13 +109,13 @@ final class Backprop {
     /** dx holds dLoss/d(block output) on entry and dLoss/d(block input) on return. */
     private void layerBackward(int l, LayerActivations a, float[] dx) {
         LayerWeights w = tf.layerWeights(l);
-        int d = cfg.dim(), hd = cfg.headDim(), ffn = cfg.ffn(), n = T * ffn;
+        int hd = cfg.headDim(), ffn = cfg.ffn();
+        // The products add into dAct, dh and dAtt, the attention's backward into dk and dv: they start at zero.
+        for (float[] z : new float[][]{dAct, dh, dAtt, dk, dv}) java.util.Arrays.fill(z, 0f);
 
         // MLP: x_out = x_mid + post?(down(act(gate·h2) ⊙ up·h2)), h2 = norm(x_mid)
-        float[] dAct = new float[n];
         float[] dOut = postNormBackward(a.oFfn, w.ffnPostNorm(), dx, "blk." + l + ".post_ffw_norm.weight");
         projectBackward(l, LoraTarget.FFN_DOWN, w.down(), a.act, dOut, dAct, a);
-        float[] du = new float[n];
         boolean gelu = cfg.features().gelu();
         par.forRange(T, DecoderBlock.ROWS, (t0, t1) -> {
             for (int i = t0 * ffn; i < t1 * ffn; i++) {
@@ -122,7 +132,6 @@ final class Backprop {
                 dAct[i] *= a.u[i] * (sig * (1f + g * (1f - sig)));
             }
         });
-        float[] dh = new float[T * d];
         if (w.gate() == null) {
             float[] dgu = Fused.join(T, new float[][]{dAct, du}, new int[]{ffn, ffn});
             projectBackward(l, LoraTarget.FFN_UP, w.up(), a.h2, dgu, dh, a);
@@ -133,14 +142,13 @@ final class Backprop {
         normBackward(a.xMid, w.ffnNorm(), dh, dx, "blk." + l + ".ffn_norm.weight");
 
         // Attention: x_mid = x_in + post?(wo·attention(rope(norm?(q)), rope(norm?(k)), v)), q/k/v from h1 = norm(x_in)
-        float[] dAtt = new float[T * cfg.qDim()];
         dOut = postNormBackward(a.oAtt, w.attnPostNorm(), dx, "blk." + l + ".post_attention_norm.weight");
         projectBackward(l, LoraTarget.ATTN_OUTPUT, w.wo(), a.att, dOut, dAtt, a);
-        float[] dq = new float[T * cfg.qDim()], dk = new float[T * cfg.kvDim()], dv = new float[T * cfg.kvDim()];
         Attention.backward(a.q, a.k, a.v, dAtt, dq, dk, dv, pass.layout, cfg, par, tf.block().attentionOptions(l));
         Rope.Table rope = pass.rope.forLayer(cfg, l);
         Rope.applyInverse(dq, T, cfg.heads(), cfg, rope);
         Rope.applyInverse(dk, T, cfg.kvHeads(), cfg, rope);
+        float[] dq = this.dq, dk = this.dk;
         if (w.qNorm() != null) {
             dq = headNormBackward(a.qPre, w.qNorm(), dq, T * cfg.heads(), hd);
             dk = headNormBackward(a.kPre, w.kNorm(), dk, T * cfg.kvHeads(), hd);
@@ -214,11 +222,12 @@ final class Backprop {
             a.dropout.applyInPlace(dxLora, T, nIn, l, target);
             for (int i = 0; i < dxLora.length; i++) dx[i] += dxLora[i];
         }
-        float[] dyT = VectorMath.transpose(dy, T, nOut), dAxT = VectorMath.transpose(dAx, T, r);
-        float[] dB = new float[nOut * r], dA = new float[r * nIn];
-        par.forRange(nOut, 4, (o0, o1) -> PackedGemm.ab(dyT, o0 * T, T, o1 - o0, ax, 0, r, T, r, dB, o0 * r, r, false));
+        // dBᵀ = (A·x)ᵀ·dy and dA = d(A·x)ᵀ·x: only the rank-wide factors are transposed, never dy or x.
+        float[] axT = VectorMath.transpose(ax, T, r), dAxT = VectorMath.transpose(dAx, T, r);
+        float[] dBT = new float[r * nOut], dA = new float[r * nIn];
+        par.forRange(nOut, PackedGemm.STRIP, (o0, o1) -> PackedGemm.ab(axT, 0, T, r, dy, o0, nOut, T, o1 - o0, dBT, o0, nOut, false));
         par.forRange(nIn, PackedGemm.STRIP, (i0, i1) -> PackedGemm.ab(dAxT, 0, T, r, xl, i0, nIn, T, i1 - i0, dA, i0, nIn, false));
-        SegmentMath.addScaled(gp.b(), s, dB);
+        SegmentMath.addScaled(gp.b(), s, VectorMath.transpose(dBT, r, nOut));
         SegmentMath.addScaled(gp.a(), 1f, dA);
     }
 }
