@@ -2,7 +2,8 @@
 # Builds the pinned llama.cpp as shared libraries plus the peer tools jdpo's tests use,
 # into a cache outside the repo keyed by commit and build flags, so a second run rebuilds nothing.
 #
-#   native/build.sh            CPU build (tuned to this CPU: the key includes its ISA flags)
+#   native/build.sh            CPU build (tuned to this CPU: the key includes its ISA flags;
+#                              JDPO_AMX=1 adds Intel AMX where the CPU has it, see below)
 #   JDPO_CUDA=1 native/build.sh            adds the CUDA backend (JDPO_CUDA_ARCHS, default 90;
 #                                          JDPO_CUBLAS_ROOT where the toolkit has no cuBLAS,
 #                                          JDPO_CUDA_FA=1 to build the flash-attention kernels too)
@@ -28,9 +29,17 @@ flags=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_BACKEND_DL=OFF
 # (the same as GGML_NATIVE, but visible in the flags, so the cache key tells CPUs apart).
 cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
 flags+=(-DGGML_NATIVE=OFF)
+# AMX only on request (JDPO_AMX=1): at the pinned commit ggml's AMX matrix product dies with
+# SIGILL on the first Q8_0/Q4 product on a Sapphire Rapids guest (llama-bench and
+# llama-completion alike, not only through the binding; upstream: the tile config and the
+# tile-data permission of its worker threads, llama.cpp PR 26954). Without it ggml runs its
+# AVX-512 VNNI kernels on such a CPU.
+[ "${JDPO_AMX:-0}" = 1 ] || cpu_flags=${cpu_flags// amx_tile / }
 for pair in sse4_2:SSE42 avx:AVX f16c:F16C fma:FMA avx2:AVX2 bmi2:BMI2 avx_vnni:AVX_VNNI \
             avx512f:AVX512 avx512vbmi:AVX512_VBMI avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16 \
             amx_tile:AMX_TILE amx_int8:AMX_INT8 amx_bf16:AMX_BF16; do
+  # Without the tile unit, no AMX kind at all.
+  if [[ "${pair%%:*}" == amx_* && "$cpu_flags" != *" amx_tile "* ]]; then flags+=("-DGGML_${pair#*:}=OFF"); continue; fi
   if [[ "$cpu_flags" == *" ${pair%%:*} "* ]]; then flags+=("-DGGML_${pair#*:}=ON"); else flags+=("-DGGML_${pair#*:}=OFF"); fi
 done
 if [ "${JDPO_CUDA:-0}" = 1 ]; then
