@@ -28,15 +28,19 @@ final class KeptActivations {
 
     /**
      * @param work one layer's arrays, made for a backward, holding T rows
-     * @param layers the model's layer count
+     * @param cfg the model they were made for
      */
-    KeptActivations(LayerActivations work, int layers) {
+    KeptActivations(LayerActivations work, ModelConfig cfg) {
         this.work = work;
         this.kept = work.kept();
-        this.layers = layers;
+        this.layers = cfg.layers();
         long w = 0;
         for (float[] x : kept) w += x.length / work.capacity;
         this.rowFloats = w;
+        if (w != LayerActivations.keptRowFloats(cfg, work.lora)) {
+            throw new IllegalStateException("kept arrays take " + w + " floats a row, keptRowFloats says "
+                    + LayerActivations.keptRowFloats(cfg, work.lora) + ": the two lists disagree");
+        }
         // An automatic arena: the slab goes back when the model has dropped it and no pass refers to it,
         // so a pass that is never backpropagated cannot leak it, nor a late read touch freed memory.
         long bytes = 4L * layers * work.capacity * w;
@@ -49,6 +53,19 @@ final class KeptActivations {
                             + " shorten the sequences, or recompute the activations in the backward (--recompute)",
                     work.capacity, bytes / 1048576.0), e);
         }
+    }
+
+    /**
+     * {@return the bytes of the slab a pass of T rows reserves, as {@link Transformer} makes it:
+     * at T rounded up to 64 rows}
+     */
+    static long bytes(ModelConfig cfg, LoraConfig lora, int T) {
+        return 4L * cfg.layers() * roundedRows(T) * LayerActivations.keptRowFloats(cfg, lora);
+    }
+
+    /** Slabs are made for whole multiples of 64 rows, so a run whose lengths vary makes a few, not one per step. */
+    static int roundedRows(int T) {
+        return (T + 63) & ~63;
     }
 
     /** {@return whether this holds T rows of a training forward for this adapter config} */

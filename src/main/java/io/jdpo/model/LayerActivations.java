@@ -75,6 +75,19 @@ final class LayerActivations {
         return out;
     }
 
+    /**
+     * The floats a row of {@link #kept} takes for this model and adapter, without making the
+     * arrays: what a training run's kept activations will need is known before any work.
+     */
+    static long keptRowFloats(ModelConfig c, LoraConfig lora) {
+        ArchFeatures f = c.features();
+        long w = 4L * c.dim() + 2L * c.qDim() + 2L * c.kvDim() + 3L * c.ffn();
+        if (f.qkNorm()) w += c.qDim() + c.kvDim();
+        if (f.postNorms()) w += 2L * c.dim();
+        if (lora != null) w += (long) lora.rank() * LoraTarget.forModel(lora.targets(), f).size();
+        return w;
+    }
+
     /** {@return whether these buffers hold T rows of a training forward for this adapter config} */
     boolean fits(int T, LoraConfig lora) {
         return capacity >= T && Objects.equals(this.lora, lora);

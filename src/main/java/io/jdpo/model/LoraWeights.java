@@ -32,14 +32,8 @@ public final class LoraWeights implements AutoCloseable {
 
     private LoraWeights(ModelConfig model, LoraConfig config) {
         this.config = config;
-        long floats = 0;
+        long floats = parameterCount(model, config);
         java.util.Set<LoraTarget> targets = LoraTarget.forModel(config.targets(), model.features());
-        for (int l = 0; l < model.layers(); l++) {
-            for (LoraTarget t : targets) {
-                int[] io = shape(model, t);
-                floats += (long) config.rank() * (io[0] + io[1]);
-            }
-        }
         this.arena = Arena.ofShared();
         this.slab = arena.allocate(floats * Float.BYTES, 64);
         long off = 0;
@@ -117,6 +111,21 @@ public final class LoraWeights implements AutoCloseable {
     /** {@return every parameter, in layout order, as one segment of little-endian floats (valid until close)} */
     public MemorySegment slab() {
         return slab;
+    }
+
+    /**
+     * {@return the floats an adapter of this config takes on this model, without making it}
+     *
+     * @param model  the model's shape
+     * @param config rank and targets; targets the model fuses are mapped as {@link LoraTarget#forModel} says
+     */
+    public static long parameterCount(ModelConfig model, LoraConfig config) {
+        long floats = 0;
+        for (LoraTarget t : LoraTarget.forModel(config.targets(), model.features())) {
+            int[] io = shape(model, t);
+            floats += (long) config.rank() * (io[0] + io[1]);
+        }
+        return floats * model.layers();
     }
 
     /** {@return the number of floats in the slab} */

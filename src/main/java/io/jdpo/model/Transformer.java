@@ -394,13 +394,26 @@ public final class Transformer implements AutoCloseable {
      */
     private synchronized KeptActivations spareActivations(int T) {
         LoraConfig lc = lora == null ? null : lora.config();
-        keptRows = Math.max(keptRows, (T + 63) & ~63);
+        keptRows = Math.max(keptRows, KeptActivations.roundedRows(T));
         spare.removeIf(s -> !s.fits(keptRows, lc));
         KeptActivations s = spare.isEmpty()
-                ? new KeptActivations(new LayerActivations(keptRows, cfg, lc, true), cfg.layers())
+                ? new KeptActivations(new LayerActivations(keptRows, cfg, lc, true), cfg)
                 : spare.removeLast();
         s.begin(T);
         return s;
+    }
+
+    /**
+     * {@return the bytes off the Java heap that one training forward of {@code rows} rows keeps
+     * for its backward on this model with this adapter (none with recomputation), as {@link
+     * #forward} reserves them; for checking a run's memory before it starts}
+     *
+     * @param cfg  the model's config ({@link #config()}, or {@link ModelConfig#from} of its file)
+     * @param lora the adapter's config, or null for none
+     * @param rows the pass's rows: a sequence's tokens, or a pair's prompt and both completions
+     */
+    public static long keptActivationBytes(ModelConfig cfg, LoraConfig lora, int rows) {
+        return KeptActivations.bytes(cfg, lora, rows);
     }
 
     /** Takes back a finished pass's activations for the next training forwards. */

@@ -105,6 +105,8 @@ public final class SftTrainer {
             listener.message(truncated + " of " + (train.size() + eval.size()) + " samples truncated to max_length "
                     + cfg.maxLength() + " / max_prompt_length " + cfg.maxPromptLength() + " (" + cfg.truncationMode().name().toLowerCase(Locale.ROOT) + ")");
         }
+        int longest = train.stream().mapToInt(s -> s.sequence().length).max().orElse(0);
+        OffHeapBudget.check(model, cfg.loraConfig(), cfg.recompute(), longest, 1);
         Checkpoint.Identity id = new Checkpoint.Identity(Fingerprint.text("sft " + cfg.resumeFingerprint()), Fingerprint.file(model),
                 Fingerprint.samples(train));
         Map<String, String> provenance = new LinkedHashMap<>();

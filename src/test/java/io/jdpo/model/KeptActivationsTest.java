@@ -5,6 +5,8 @@ import io.jdpo.testing.TestData;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -37,11 +39,38 @@ class KeptActivationsTest {
         }
     }
 
+    /** What a run checks before it starts is what the forward then reserves (the JVM's "direct" pool counts it). */
+    @Test
+    void theSlabTakesWhatKeptActivationBytesSays() throws Exception {
+        BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
+        for (LoraTarget[] targets : new LoraTarget[][]{{LoraTarget.ATTN_Q}, LoraTarget.all().toArray(LoraTarget[]::new)}) {
+            try (Transformer tf = Transformer.load(TestData.stories260K(), 1);
+                 LoraWeights lora = LoraWeights.init(tf.config(), new LoraConfig(4, 8, false, java.util.Set.of(targets), 0f), 3)) {
+                tf.setAdapter(lora);
+                int[] seq = tokens(new Random(1), 100);
+                long before = direct.getMemoryUsed();
+                ForwardPass pass = tf.forward(seq, 1, false, 5);
+                long grown = direct.getMemoryUsed() - before, expected = Transformer.keptActivationBytes(tf.config(), lora.config(), 100);
+                // A 64-byte aligned allocation may reserve up to 63 bytes more.
+                assertTrue(grown >= expected && grown < expected + 64, "reserved " + grown + ", keptActivationBytes " + expected);
+                // Slabs come in whole 64-row blocks: 100 rows reserve what 128 do.
+                assertEquals(Transformer.keptActivationBytes(tf.config(), lora.config(), 128), expected);
+                assertTrue(Transformer.keptActivationBytes(tf.config(), lora.config(), 129) > expected);
+                assertEquals(99, pass.logProbs().length);
+            }
+        }
+    }
+
     @Test
     void aSlabTheJvmCannotReserveIsOneLineNamingTheWayRound() throws Exception {
         try (Transformer tf = Transformer.load(TestData.stories260K(), 1)) {
-            LayerActivations work = new LayerActivations(64, tf.config(), null, true);
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new KeptActivations(work, 1 << 30));
+            ModelConfig c = tf.config();
+            LayerActivations work = new LayerActivations(64, c, null, true);
+            // The model as it is, but a billion layers deep: a slab of some 2^40 bytes.
+            ModelConfig deep = new ModelConfig(c.arch(), c.dim(), 1 << 30, c.heads(), c.kvHeads(), c.headDim(), c.ffn(), c.vocab(),
+                    c.contextLength(), c.rmsEps(), c.ropeBase(), c.ropeDim(), c.ropeFreqScale(), c.attentionScale(), c.features());
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new KeptActivations(work, deep));
             assertTrue(e.getMessage().contains("MaxDirectMemorySize") && e.getMessage().contains("--recompute"), e.getMessage());
         }
     }
