@@ -8,7 +8,7 @@
 module io.jdpo {
     requires jdk.incubator.vector;
     requires java.logging;
-    requires jdk.management; // HotSpot's -XX:MaxDirectMemorySize, which caps the off-heap slabs (train.OffHeapBudget)
+    requires jdk.management; // HotSpot's -XX:MaxDirectMemorySize, which caps the off-heap slabs (model.OffHeap)
     requires java.desktop; // java.beans, for Jinjava's expression resolvers (data.PythonStrings)
     requires info.picocli;
     requires com.fasterxml.jackson.core;

@@ -148,21 +148,22 @@ final class Backprop {
         Rope.Table rope = pass.rope.forLayer(cfg, l);
         Rope.applyInverse(dq, T, cfg.heads(), cfg, rope);
         Rope.applyInverse(dk, T, cfg.kvHeads(), cfg, rope);
-        float[] dq = this.dq, dk = this.dk;
+        // With Q/K norms, the projections' gradients are those through the norms.
+        float[] dqIn = dq, dkIn = dk;
         if (w.qNorm() != null) {
-            dq = headNormBackward(a.qPre, w.qNorm(), dq, T * cfg.heads(), hd);
-            dk = headNormBackward(a.kPre, w.kNorm(), dk, T * cfg.kvHeads(), hd);
+            dqIn = headNormBackward(a.qPre, w.qNorm(), dq, T * cfg.heads(), hd);
+            dkIn = headNormBackward(a.kPre, w.kNorm(), dk, T * cfg.kvHeads(), hd);
         }
         // The first block's input is the frozen embedding: nothing below it needs dx, so its
         // q/k/v products skip their input gradient and only feed the adapter's.
         boolean needDx = l > 0 || full != null;
         java.util.Arrays.fill(dh, 0f);
         if (w.wqkv() != null) {
-            float[] dqkv = Fused.join(T, new float[][]{dq, dk, dv}, new int[]{cfg.qDim(), cfg.kvDim(), cfg.kvDim()});
+            float[] dqkv = Fused.join(T, new float[][]{dqIn, dkIn, dv}, new int[]{cfg.qDim(), cfg.kvDim(), cfg.kvDim()});
             projectBackward(l, LoraTarget.ATTN_QKV, w.wqkv(), a.h1, dqkv, needDx ? dh : null, a);
         } else {
-            projectBackward(l, LoraTarget.ATTN_Q, w.wq(), a.h1, dq, needDx ? dh : null, a);
-            projectBackward(l, LoraTarget.ATTN_K, w.wk(), a.h1, dk, needDx ? dh : null, a);
+            projectBackward(l, LoraTarget.ATTN_Q, w.wq(), a.h1, dqIn, needDx ? dh : null, a);
+            projectBackward(l, LoraTarget.ATTN_K, w.wk(), a.h1, dkIn, needDx ? dh : null, a);
             projectBackward(l, LoraTarget.ATTN_V, w.wv(), a.h1, dv, needDx ? dh : null, a);
         }
         if (needDx) normBackward(a.xIn, w.attnNorm(), dh, dx, "blk." + l + ".attn_norm.weight");
@@ -198,7 +199,7 @@ final class Backprop {
      * For y = W·x + s·B·(A·x): dx += dy·W + (s·dy·B)·A (unless dx is null), dB += s·dyᵀ·(A·x), dA += (s·dy·B)ᵀ·x.
      * The adapter's matrices are small, so each product runs on heap copies with the packed
      * kernels; every loop is split so a thread owns what it writes (tokens for dx and d(Ax),
-     * rows of dB, columns of dA).
+     * columns of dBᵀ and of dA).
      */
     private void projectBackward(int l, LoraTarget target, QuantMatrix w, float[] x, float[] dy, float[] dx, LayerActivations a) {
         if (dx != null) w.matmulTransposedAdd(dy, T, dx, par);

@@ -1,6 +1,7 @@
 package io.jdpo.model;
 
 import java.lang.foreign.Arena;
+import java.lang.ref.Cleaner;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
@@ -13,15 +14,24 @@ import java.util.Locale;
  * before working on it. The heap so holds one layer of activations whatever the depth, and the
  * slab (hundreds of MiB on a 0.5B model) is never scanned or copied by the garbage collector;
  * the model reuses both from step to step. Not thread-safe: it belongs to one pass at a time.
+ *
+ * <p>A slab the model drops (too small for a longer pass, or the model closed) is freed at once
+ * ({@link #free}): left to the collector, a run whose lengths grow would hold every outgrown
+ * slab, touched and resident, until an old-generation collection. A pass that is never
+ * backpropagated never comes back to the model; its slab is freed when the pass is collected.
+ * Reading a freed slab is an {@link IllegalStateException}, never a stray read.
  */
 final class KeptActivations {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final LayerActivations work;
     private final List<float[]> kept;
     /** Floats a row of all kept arrays takes. */
     private final long rowFloats;
     private final MemorySegment slab;
+    /** Closes the slab's arena: once, by {@link #free} or when this becomes unreachable. */
+    private final Cleaner.Cleanable freeing;
     private final int layers;
     /** Rows of the current pass, at most the capacity. */
     private int rows;
@@ -41,18 +51,33 @@ final class KeptActivations {
             throw new IllegalStateException("kept arrays take " + w + " floats a row, keptRowFloats says "
                     + LayerActivations.keptRowFloats(cfg, work.lora) + ": the two lists disagree");
         }
-        // An automatic arena: the slab goes back when the model has dropped it and no pass refers to it,
-        // so a pass that is never backpropagated cannot leak it, nor a late read touch freed memory.
         long bytes = 4L * layers * work.capacity * w;
+        Arena arena = Arena.ofShared();
         try {
-            this.slab = Arena.ofAuto().allocate(bytes, 64);
+            this.slab = arena.allocate(bytes, 64);
         } catch (OutOfMemoryError e) {
+            arena.close();
             throw new IllegalStateException(String.format(Locale.ROOT,
-                    "the activations kept for the backward of %d tokens need %.0f MiB off the Java heap, more than this JVM may"
-                            + " reserve (-XX:MaxDirectMemorySize, by default the heap's -Xmx): raise it (in JDPO_JAVA_OPTS),"
-                            + " shorten the sequences, or recompute the activations in the backward (--recompute)",
-                    work.capacity, bytes / 1048576.0), e);
+                    "the activations kept for the backward of %d rows need %.0f MiB off the Java heap, more than this JVM may"
+                            + " reserve (%s): %s", work.capacity, bytes / 1048576.0, OffHeap.describeLimit(), OffHeap.ADVICE), e);
         }
+        // The action holds the arena only, not this object, or this would never become unreachable.
+        this.freeing = CLEANER.register(this, arena::close);
+    }
+
+    /** Frees the slab now; a pass still holding it can no longer be backpropagated. Idempotent. */
+    void free() {
+        freeing.clean();
+    }
+
+    /** {@return the bytes of this slab} */
+    long slabBytes() {
+        return slab.byteSize();
+    }
+
+    /** {@return whether the slab has been freed} */
+    boolean freed() {
+        return !slab.scope().isAlive();
     }
 
     /**

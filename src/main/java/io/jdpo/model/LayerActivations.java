@@ -7,8 +7,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One layer's intermediate values over T tokens. Inference reuses one set for every layer;
- * training keeps what the backward pass reads: the layer's input and mid-residual, the
+ * One layer's intermediate values over T tokens. Every forward computes each layer in one set
+ * of these arrays; a training forward stores what the backward pass reads off the heap after
+ * each layer ({@link KeptActivations}): the layer's input and mid-residual, the
  * normalised inputs of the projections, Q/K/V (before and after their norms), the attention
  * output, the MLP's gate, up and product, and A·x of every adapted projection.
  */

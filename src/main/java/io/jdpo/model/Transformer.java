@@ -33,7 +33,6 @@ public final class Transformer implements AutoCloseable {
     private final OutputHead head;
     private final Parallel par;
     private LoraWeights lora;
-    /** Training activations of a finished pass, kept for the next one. */
     /** Kept activations of finished passes, each holding {@link #keptRows} rows, for the next training forwards. */
     private final List<KeptActivations> spare = new ArrayList<>();
     /** The rows kept activations are made for: the longest pass so far, rounded up. */
@@ -393,9 +392,9 @@ public final class Transformer implements AutoCloseable {
      * and the spares never outnumber the passes that were in flight at once.
      */
     private synchronized KeptActivations spareActivations(int T) {
-        LoraConfig lc = lora == null ? null : lora.config();
+        LoraConfig lc = loraConfig();
         keptRows = Math.max(keptRows, KeptActivations.roundedRows(T));
-        spare.removeIf(s -> !s.fits(keptRows, lc));
+        spare.removeIf(s -> dropped(s, !s.fits(keptRows, lc)));
         KeptActivations s = spare.isEmpty()
                 ? new KeptActivations(new LayerActivations(keptRows, cfg, lc, true), cfg)
                 : spare.removeLast();
@@ -418,7 +417,17 @@ public final class Transformer implements AutoCloseable {
 
     /** Takes back a finished pass's activations for the next training forwards. */
     synchronized void recycle(KeptActivations acts) {
-        if (acts != null && acts.fits(keptRows, lora == null ? null : lora.config())) spare.add(acts);
+        if (acts != null && !dropped(acts, !acts.fits(keptRows, loraConfig()))) spare.add(acts);
+    }
+
+    /** Frees a set of kept activations the model no longer wants ({@code drop}) at once; returns {@code drop}. */
+    private static boolean dropped(KeptActivations acts, boolean drop) {
+        if (drop) acts.free();
+        return drop;
+    }
+
+    private LoraConfig loraConfig() {
+        return lora == null ? null : lora.config();
     }
 
     private Rope.Tables ropeTable(Layout layout) {
@@ -433,7 +442,7 @@ public final class Transformer implements AutoCloseable {
     private float[] run(Layout layout, Rope.Tables rope, KeptActivations acts, float[][] inputs, Dropout dropout) {
         int T = layout.length();
         float[] x = embed(layout.tokens);
-        LoraConfig lc = lora == null ? null : lora.config();
+        LoraConfig lc = loraConfig();
         LayerActivations a = acts == null ? new LayerActivations(T, cfg, lc, false) : acts.work();
         a.dropout = dropout;
         float[] o = new float[T * cfg.dim()];
@@ -506,6 +515,10 @@ public final class Transformer implements AutoCloseable {
     /** Stops the worker threads and unmaps the file; the transformer and its matrices are unusable after. */
     @Override
     public void close() {
+        synchronized (this) {
+            spare.forEach(KeptActivations::free);
+            spare.clear();
+        }
         par.close();
         file.close();
     }

@@ -4,6 +4,7 @@ import io.jdpo.gguf.GgufModel;
 import io.jdpo.model.LoraConfig;
 import io.jdpo.model.LoraTarget;
 import io.jdpo.model.ModelConfig;
+import io.jdpo.model.OffHeap;
 import io.jdpo.model.Transformer;
 import io.jdpo.testing.TestData;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ class OffHeapBudgetTest {
     @Test
     void aPassOverTheCapIsRefusedNamingTheFlagAndTheWaysRound() throws Exception {
         Path model = TestData.stories260K();
-        int rows = rowsOver(model, OffHeapBudget.cap());
+        int rows = rowsOver(model, OffHeap.limit());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OffHeapBudget.check(model, LORA, false, rows, 1));
         for (String s : new String[]{"-XX:MaxDirectMemorySize", "JDPO_JAVA_OPTS", "--max-length", "--recompute", rows + " tokens"}) {
             assertTrue(e.getMessage().contains(s), s + " in: " + e.getMessage());
@@ -38,7 +39,7 @@ class OffHeapBudgetTest {
     void passesHeldTogetherCountTogether() throws Exception {
         Path model = TestData.stories260K();
         // Each pass takes just over a third of the cap: one fits, three held at once (a batch-coupled loss) do not.
-        int rows = rowsOver(model, OffHeapBudget.cap() / 3);
+        int rows = rowsOver(model, OffHeap.limit() / 3);
         assertDoesNotThrow(() -> OffHeapBudget.check(model, LORA, false, rows, 1));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OffHeapBudget.check(model, LORA, false, rows, 3));
         assertTrue(e.getMessage().contains("3 passes") && e.getMessage().contains("--batch-size"), e.getMessage());
