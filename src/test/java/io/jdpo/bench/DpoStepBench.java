@@ -75,9 +75,8 @@ public final class DpoStepBench {
             double secs = (System.nanoTime() - t0) / 1e9 / reps;
             double flops = stepFlops(c, P, C, rank, true), separate = stepFlops(c, P, C, rank, false);
             // What the step must hold: the mapped GGUF, adapter + gradient + two AdamW moments, and the
-            // activations kept for the backward (LayerActivations per layer, P + 2C rows).
-            long rows = P + 2L * C;
-            double acts = 4.0 * c.layers() * rows * (6.0 * c.dim() + 2 * c.kvDim() + 3.0 * c.ffn() + 7.0 * rank);
+            // activations kept for the backward (the pass's slab, P + 2C rows).
+            double acts = Transformer.keptActivationBytes(c, lora.config(), P + 2 * C);
             double budget = Files.size(model) + 4.0 * 4 * lora.parameterCount() + acts;
             // key=value for scripts/bench/dpo-step.sh, which prints the table.
             System.out.printf(Locale.ROOT, "jdpo model=%s secs=%.4f flops=%.6e separate_flops=%.6e rss_mib=%.0f budget_mib=%.0f file_mib=%.1f shape=%d,%d,%d,%d,%d,%d%n",
