@@ -33,9 +33,14 @@ public final class OffHeap {
                 Runtime.getRuntime().maxMemory() / 1048576.0);
     }
 
-    /** -XX:MaxDirectMemorySize in bytes, 0 where it is not set. */
+    /** -XX:MaxDirectMemorySize in bytes, 0 where it is not set or this JVM does not say (not HotSpot). */
     private static long flag() {
-        HotSpotDiagnosticMXBean bean = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-        return bean == null ? 0 : Long.parseLong(bean.getVMOption("MaxDirectMemorySize").getValue());
+        try {
+            HotSpotDiagnosticMXBean bean = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            return bean == null ? 0 : Long.parseLong(bean.getVMOption("MaxDirectMemorySize").getValue());
+        } catch (IllegalArgumentException e) {
+            // No such bean or option on this JVM (NumberFormatException included).
+            return 0;
+        }
     }
 }
