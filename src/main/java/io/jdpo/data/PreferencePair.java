@@ -25,6 +25,11 @@ public record PreferencePair(int[] prompt, int[] chosen, int[] rejected) {
         return prompt.length + Math.max(chosen.length, rejected.length);
     }
 
+    /** {@return prompt once plus both completions, in tokens: the rows of the pair packed as one sequence} */
+    public int packedLength() {
+        return prompt.length + chosen.length + rejected.length;
+    }
+
     /** prompt ++ completion. */
     static int[] join(int[] prompt, int[] completion) {
         int[] s = new int[prompt.length + completion.length];

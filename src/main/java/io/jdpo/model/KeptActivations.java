@@ -1,9 +1,9 @@
 package io.jdpo.model;
 
 import java.lang.foreign.Arena;
-import java.lang.ref.Cleaner;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
 import java.util.List;
 import java.util.Locale;
 
@@ -44,14 +44,14 @@ final class KeptActivations {
         this.work = work;
         this.kept = work.kept();
         this.layers = cfg.layers();
+        this.rowFloats = LayerActivations.keptRowFloats(cfg, work.lora);
         long w = 0;
         for (float[] x : kept) w += x.length / work.capacity;
-        this.rowFloats = w;
-        if (w != LayerActivations.keptRowFloats(cfg, work.lora)) {
-            throw new IllegalStateException("kept arrays take " + w + " floats a row, keptRowFloats says "
-                    + LayerActivations.keptRowFloats(cfg, work.lora) + ": the two lists disagree");
+        if (w != rowFloats) {
+            throw new IllegalStateException("kept arrays take " + w + " floats a row, keptRowFloats says " + rowFloats
+                    + ": the two lists disagree");
         }
-        long bytes = 4L * layers * work.capacity * w;
+        long bytes = 4L * layers * work.capacity * rowFloats;
         Arena arena = Arena.ofShared();
         try {
             this.slab = arena.allocate(bytes, 64);

@@ -268,8 +268,7 @@ public final class DpoTrainer {
             listener.message(truncated + " of " + (train.size() + eval.size()) + " pairs truncated to max_length "
                     + cfg.maxLength() + " / max_prompt_length " + cfg.maxPromptLength() + " (" + cfg.truncationMode().name().toLowerCase(Locale.ROOT) + ")");
         }
-        int longest = 0;
-        for (PreferencePair p : train) longest = Math.max(longest, p.prompt().length + p.chosen().length + p.rejected().length);
+        int longest = train.stream().mapToInt(PreferencePair::packedLength).max().orElse(0);
         OffHeapBudget.check(model, cfg.loraConfig(), cfg.recompute(), longest, loss.batchCoupled() ? cfg.batchSize() : 1);
         String modelHash = Fingerprint.file(model);
         InitAdapter init = initAdapter == null ? null : InitAdapter.read(initAdapter);

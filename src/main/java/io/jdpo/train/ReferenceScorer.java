@@ -213,7 +213,7 @@ public final class ReferenceScorer {
     private Plan plan(LlamaModel m, List<PreferencePair> pairs) {
         int shared = 0, separate = 0;
         for (PreferencePair p : pairs) {
-            shared = Math.max(shared, p.prompt().length + p.chosen().length + p.rejected().length);
+            shared = Math.max(shared, p.packedLength());
             separate = Math.max(separate, p.longestSequence());
         }
         int trained = m.trainingContextLength();
@@ -248,7 +248,7 @@ public final class ReferenceScorer {
                 List<ScoreRequest> reqs = new ArrayList<>();
                 for (PreferencePair p : pairs.subList(i, Math.min(pairs.size(), i + plan.pairsPerCall()))) {
                     reqs.add(ScoreRequest.pair(p.prompt(), p.chosen(), p.rejected()));
-                    tokens += p.prompt().length + p.chosen().length + p.rejected().length;
+                    tokens += p.packedLength();
                 }
                 for (List<TokenLogProbs> r : scorer.score(reqs)) out.add(new Scores(r.get(0).logProbs(), r.get(1).logProbs()));
                 listener.progress("reference", out.size(), pairs.size(), tokens);

@@ -42,7 +42,7 @@ public final class PreferenceEvaluator {
     public static PreferenceMetrics evaluate(Path model, Map<Path, Float> adapters, List<PreferencePair> pairs, double beta, int threads,
                                   TrainListener listener) {
         int cells = 64;
-        for (PreferencePair p : pairs) cells = Math.max(cells, p.prompt().length + p.chosen().length + p.rejected().length);
+        for (PreferencePair p : pairs) cells = Math.max(cells, p.packedLength());
         PreferenceMetrics.Tally tally = new PreferenceMetrics.Tally(beta);
         try (LlamaModel m = LlamaModel.load(model, ModelParams.defaults());
              LlamaContext ctx = LlamaContext.create(m, ContextParams.of(cells).withSequences(2).withThreads(threads))) {
@@ -60,7 +60,7 @@ public final class PreferenceEvaluator {
                     for (Float scale : adapters.values()) ctx.attach(loaded.get(k++), scale);
                     List<TokenLogProbs> pol = scorer.score(List.of(req)).getFirst();
                     tally.add(pol.get(0).sum(), pol.get(1).sum(), ref.get(0).sum(), ref.get(1).sum());
-                    tokens += p.prompt().length + p.chosen().length + p.rejected().length;
+                    tokens += p.packedLength();
                     listener.progress("eval", i + 1, pairs.size(), tokens);
                 }
             } finally {
