@@ -61,16 +61,27 @@ final class GgmlAttention {
             }
         });
         float qScale = opt.scalesQueries() ? opt.scale() : 1f, softmaxScale = opt.scalesQueries() ? 1f : opt.scale();
-        par.forRange(T, 1, (t0, t1) -> {
+        // A row costs the cells it sees: split by that, or the thread with the later rows does twice the work.
+        par.forRangeWeighted(T, t -> seen(pos[t], opt), (t0, t1) -> {
             Head head = new Head(hd, cells, qScale, softmaxScale, opt.cap());
             for (int t = t0; t < t1; t++) {
-                int qPos = pos[t], lo = opt.window() > 0 ? Math.max(0, qPos - opt.window() + 1) : 0;
+                int qPos = pos[t], lo = firstSeen(qPos, opt);
                 for (int h = 0; h < heads; h++) {
                     int view = segmentOf[t] * kvHeads + h / group;
                     head.attend(q, t * qd + h * hd, kT[view], vT[view], lo, qPos + 1, out, t * qd + h * hd);
                 }
             }
         });
+    }
+
+    /** The first cell the query at qPos sees: 0, or the start of its sliding window. */
+    private static int firstSeen(int qPos, Attention.Options opt) {
+        return opt.window() > 0 ? Math.max(0, qPos - opt.window() + 1) : 0;
+    }
+
+    /** How many cells the query at qPos sees: its work in {@link #vector}. */
+    private static long seen(int qPos, Attention.Options opt) {
+        return qPos + 1 - firstSeen(qPos, opt);
     }
 
     /**

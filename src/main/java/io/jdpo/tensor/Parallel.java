@@ -1,15 +1,13 @@
 package io.jdpo.tensor;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import java.util.function.IntToLongFunction;
 
 /**
- * A fixed number of worker threads for the kernels. Work is split into one contiguous range
- * per thread (kernels are uniform), so a run's arithmetic, and hence its result, does not
- * depend on timing. Thread-safe: calls from several threads share the pool's workers.
- * Closing shuts the pool down.
+ * A fixed number of threads for the kernels: the caller's own and {@code threads − 1} workers
+ * ({@link Workers}). Work is split into one contiguous range per thread, of equal length
+ * (kernels are uniform) or of equal cost ({@link #forRangeWeighted}), so a run's arithmetic,
+ * and hence its result, does not depend on timing. Thread-safe: a call that finds the workers
+ * busy with another thread's call runs its ranges on its own thread. Closing stops the workers.
  */
 public final class Parallel implements AutoCloseable {
     /** Body of a parallel loop over [from, to). */
@@ -23,25 +21,25 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
-    /** One thread, no pool: bodies run on the caller's thread (nothing to close). */
+    /** One thread, no workers: bodies run on the caller's thread (nothing to close). */
     public static final Parallel SERIAL = new Parallel(1);
 
     private final int threads;
-    private final ForkJoinPool pool;
+    private final Workers workers;
 
     /**
-     * Creates the pool; one thread runs bodies on the caller's thread with no pool at all.
+     * Starts {@code threads − 1} workers; one thread runs bodies on the caller's thread alone.
      *
-     * @param threads worker threads, ≥ 1
+     * @param threads the threads that run a call, the caller's included, ≥ 1
      * @throws IllegalArgumentException if {@code threads} &lt; 1
      */
     public Parallel(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
         this.threads = threads;
-        this.pool = threads == 1 ? null : new ForkJoinPool(threads);
+        this.workers = threads == 1 ? null : new Workers(threads - 1);
     }
 
-    /** {@return the number of worker threads, ≥ 1} */
+    /** {@return the number of threads that run a call, the caller's included, ≥ 1} */
     public int threads() {
         return threads;
     }
@@ -56,23 +54,47 @@ public final class Parallel implements AutoCloseable {
      */
     public void forRange(int n, int grain, Range body) {
         int chunks = Math.min(threads, Math.max(1, (n + grain - 1) / grain));
-        if (chunks == 1 || pool == null) {
+        if (chunks == 1 || workers == null) {
             body.run(0, n);
             return;
         }
         int per = ((n + chunks - 1) / chunks + grain - 1) / grain * grain;
-        List<ForkJoinTask<?>> tasks = new ArrayList<>(chunks);
-        for (int c = 0; c < chunks; c++) {
-            int from = c * per, to = Math.min(n, from + per);
-            if (from >= to) break;
-            tasks.add(pool.submit(() -> body.run(from, to)));
-        }
-        for (ForkJoinTask<?> t : tasks) t.join();
+        int[] bounds = new int[chunks + 1];
+        for (int c = 0; c <= chunks; c++) bounds[c] = Math.min(n, c * per);
+        workers.run(bounds, body);
     }
 
-    /** Shuts the pool down; calls already running finish, later {@link #forRange} calls on more than one range fail. */
+    /**
+     * Runs body over [0, n) split into at most {@code threads} contiguous ranges of about equal
+     * total weight, for loops whose indices cost unequal work (causal attention: a query row
+     * costs as many cells as it sees). The split depends on the weights only, never on timing.
+     *
+     * @param n      the number of indices
+     * @param weight the work of index i, ≥ 0
+     * @param body   the work of one range; ranges run concurrently, so bodies write disjoint outputs
+     */
+    public void forRangeWeighted(int n, IntToLongFunction weight, Range body) {
+        int chunks = Math.min(threads, Math.max(1, n));
+        if (chunks == 1 || workers == null) {
+            body.run(0, n);
+            return;
+        }
+        long[] upTo = new long[n + 1];
+        for (int i = 0; i < n; i++) upTo[i + 1] = upTo[i] + weight.applyAsLong(i);
+        int[] bounds = new int[chunks + 1];
+        bounds[chunks] = n;
+        // Range c ends at the first index whose running total reaches c + 1 shares of the whole.
+        for (int c = 1, i = 0; c < chunks; c++) {
+            double share = (double) upTo[n] * c / chunks;
+            while (i < n && upTo[i] < share) i++;
+            bounds[c] = i;
+        }
+        workers.run(bounds, body);
+    }
+
+    /** Stops the worker threads; calls already running finish, later calls on more than one range fail. */
     @Override
     public void close() {
-        if (pool != null) pool.shutdown();
+        if (workers != null) workers.close();
     }
 }

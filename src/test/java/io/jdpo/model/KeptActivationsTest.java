@@ -1,5 +1,6 @@
 package io.jdpo.model;
 
+import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.SegmentMath;
 import io.jdpo.testing.TestData;
 import org.junit.jupiter.api.Test;
@@ -82,7 +83,7 @@ class KeptActivationsTest {
             // The model as it is, but a billion layers deep: a slab of some 2^40 bytes.
             ModelConfig deep = new ModelConfig(c.arch(), c.dim(), 1 << 30, c.heads(), c.kvHeads(), c.headDim(), c.ffn(), c.vocab(),
                     c.contextLength(), c.rmsEps(), c.ropeBase(), c.ropeDim(), c.ropeFreqScale(), c.attentionScale(), c.features());
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new KeptActivations(work, deep));
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new KeptActivations(work, deep, Parallel.SERIAL));
             assertTrue(e.getMessage().contains("MaxDirectMemorySize") && e.getMessage().contains("--recompute"), e.getMessage());
         }
     }
