@@ -325,6 +325,10 @@ public final class GgmlOrder {
             }
             return;
         }
+        if (k <= SHORT_STEPS * LANES) {
+            sgemmShort(x, tokens, w, rows, k, y, yo, ldy);
+            return;
+        }
         int width = (rows + LANES - 1) / LANES * LANES, whole = width / (TILE * LANES) * TILE * LANES;
         float[] wT = TRANSPOSED.get(k * width);
         transpose(w, rows, k, whole, wT);
@@ -334,6 +338,121 @@ public final class GgmlOrder {
             for (; r < whole; r += TILE * LANES) tile(wT, r, TILE, x, k, t, tokens, scratch, y, yo, ldy, rows);
             for (; r < width; r += LANES) tile(wT, r, 1, x, k, t, tokens, scratch, y, yo, ldy, rows);
         }
+    }
+
+    /** The longest reduction, in vectors, that {@link #sgemmShort} takes. */
+    private static final int SHORT_STEPS = 4;
+
+    /**
+     * {@link #sgemm} for a short reduction (a LoRA adapter's rank: B·(A·x) reduces over 16
+     * values): there the tiles run one or two steps per ggml lane between their stores and
+     * halvings, and the product ran at a tenth of the tiles' speed (11 GFLOP/s, the most of a
+     * LoRA forward). Here all of a row vector's ggml lanes stay in registers, one accumulator
+     * per lane with the rows in the Java lanes, halved there and stored once. The weights are
+     * transposed a row vector at a time, wk[r0·k + kk·LANES + r − r0] = w[r·k + kk] (zero past
+     * the rows), so a row vector's k vectors lie side by side (one per column: 4 KiB apart, as a
+     * plain transpose puts them, they fell in one L1 set); row vectors outside, tokens inside,
+     * so a row vector's weights stay in L1 while every token passes.
+     */
+    private static void sgemmShort(float[] x, int tokens, float[] w, int rows, int k, float[] y, int yo, int ldy) {
+        int width = (rows + LANES - 1) / LANES * LANES;
+        float[] wk = TRANSPOSED.get(k * width);
+        for (int r = 0; r < width; r++) {
+            int block = r - r % LANES, lane = r % LANES;
+            for (int kk = 0; kk < k; kk++) wk[block * k + kk * LANES + lane] = r < rows ? w[r * k + kk] : 0f;
+        }
+        int whole = rows / LANES * LANES;
+        for (int r0 = 0; r0 < whole; r0 += LANES) {
+            if (LANES == 16) shortSteps16(wk, r0 * k, x, tokens, k, y, yo + r0, ldy);
+            else shortSteps8(wk, r0 * k, x, tokens, k, y, yo + r0, ldy);
+        }
+        if (whole < rows) {
+            // The last row vector, part padding, goes through a buffer of one vector per token.
+            float[] tail = HALVINGS.get(tokens * LANES);
+            if (LANES == 16) shortSteps16(wk, whole * k, x, tokens, k, tail, 0, LANES);
+            else shortSteps8(wk, whole * k, x, tokens, k, tail, 0, LANES);
+            for (int t = 0; t < tokens; t++) System.arraycopy(tail, t * LANES, y, yo + t * ldy + whole, rows - whole);
+        }
+    }
+
+    /**
+     * One row vector (weights from wk[wo]) against every token's x[t·k, t·k + k), into
+     * y[out + t·ldy, + 16): ggml lane e's chain in accumulator e, then {@link #halvingSum}'s
+     * adds. The tokens loop here, so one token's adds overlap the next one's steps.
+     */
+    private static void shortSteps16(float[] wk, int wo, float[] x, int tokens, int k, float[] y, int out, int ldy) {
+        if (k == 16) {
+            oneStep16(wk, wo, x, tokens, y, out, ldy);
+            return;
+        }
+        for (int t = 0, xo = 0; t < tokens; t++, xo += k) {
+            FloatVector a0 = FloatVector.zero(V), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            FloatVector a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
+            for (int m = 0; m < k; m += 16) {
+                int o = wo + m * 16, xm = xo + m;
+                a0 = lane(wk, o, 0, x, xm, a0); a1 = lane(wk, o, 1, x, xm, a1);
+                a2 = lane(wk, o, 2, x, xm, a2); a3 = lane(wk, o, 3, x, xm, a3);
+                a4 = lane(wk, o, 4, x, xm, a4); a5 = lane(wk, o, 5, x, xm, a5);
+                a6 = lane(wk, o, 6, x, xm, a6); a7 = lane(wk, o, 7, x, xm, a7);
+                a8 = lane(wk, o, 8, x, xm, a8); a9 = lane(wk, o, 9, x, xm, a9);
+                a10 = lane(wk, o, 10, x, xm, a10); a11 = lane(wk, o, 11, x, xm, a11);
+                a12 = lane(wk, o, 12, x, xm, a12); a13 = lane(wk, o, 13, x, xm, a13);
+                a14 = lane(wk, o, 14, x, xm, a14); a15 = lane(wk, o, 15, x, xm, a15);
+            }
+            FloatVector s0 = a0.add(a8), s1 = a1.add(a9), s2 = a2.add(a10), s3 = a3.add(a11);
+            FloatVector s4 = a4.add(a12), s5 = a5.add(a13), s6 = a6.add(a14), s7 = a7.add(a15);
+            FloatVector t0 = s0.add(s4), t1 = s1.add(s5), t2 = s2.add(s6), t3 = s3.add(s7);
+            t0.add(t2).add(t1.add(t3)).intoArray(y, out + t * ldy);
+        }
+    }
+
+    /**
+     * {@link #shortSteps16} for k = 16 (rank 16, the default adapter): each lane's chain is one
+     * product, and the row vector's sixteen weight vectors stay in registers across the tokens.
+     */
+    private static void oneStep16(float[] wk, int wo, float[] x, int tokens, float[] y, int out, int ldy) {
+        FloatVector w0 = FloatVector.fromArray(V, wk, wo), w1 = FloatVector.fromArray(V, wk, wo + 16),
+                w2 = FloatVector.fromArray(V, wk, wo + 32), w3 = FloatVector.fromArray(V, wk, wo + 48),
+                w4 = FloatVector.fromArray(V, wk, wo + 64), w5 = FloatVector.fromArray(V, wk, wo + 80),
+                w6 = FloatVector.fromArray(V, wk, wo + 96), w7 = FloatVector.fromArray(V, wk, wo + 112),
+                w8 = FloatVector.fromArray(V, wk, wo + 128), w9 = FloatVector.fromArray(V, wk, wo + 144),
+                w10 = FloatVector.fromArray(V, wk, wo + 160), w11 = FloatVector.fromArray(V, wk, wo + 176),
+                w12 = FloatVector.fromArray(V, wk, wo + 192), w13 = FloatVector.fromArray(V, wk, wo + 208),
+                w14 = FloatVector.fromArray(V, wk, wo + 224), w15 = FloatVector.fromArray(V, wk, wo + 240);
+        for (int t = 0, xo = 0; t < tokens; t++, xo += 16) {
+            // fma(w, x, 0), as the chains' first step: the product rounded once, and +0 for a zero product.
+            FloatVector s0 = w0.fma(x[xo], 0f).add(w8.fma(x[xo + 8], 0f));
+            FloatVector s1 = w1.fma(x[xo + 1], 0f).add(w9.fma(x[xo + 9], 0f));
+            FloatVector s2 = w2.fma(x[xo + 2], 0f).add(w10.fma(x[xo + 10], 0f));
+            FloatVector s3 = w3.fma(x[xo + 3], 0f).add(w11.fma(x[xo + 11], 0f));
+            FloatVector s4 = w4.fma(x[xo + 4], 0f).add(w12.fma(x[xo + 12], 0f));
+            FloatVector s5 = w5.fma(x[xo + 5], 0f).add(w13.fma(x[xo + 13], 0f));
+            FloatVector s6 = w6.fma(x[xo + 6], 0f).add(w14.fma(x[xo + 14], 0f));
+            FloatVector s7 = w7.fma(x[xo + 7], 0f).add(w15.fma(x[xo + 15], 0f));
+            FloatVector t0 = s0.add(s4), t1 = s1.add(s5), t2 = s2.add(s6), t3 = s3.add(s7);
+            t0.add(t2).add(t1.add(t3)).intoArray(y, out + t * ldy);
+        }
+    }
+
+    /** As {@link #shortSteps16} for AVX2's eight lanes. */
+    private static void shortSteps8(float[] wk, int wo, float[] x, int tokens, int k, float[] y, int out, int ldy) {
+        for (int t = 0, xo = 0; t < tokens; t++, xo += k) {
+            FloatVector a0 = FloatVector.zero(V), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (int m = 0; m < k; m += 8) {
+                int o = wo + m * 8, xm = xo + m;
+                a0 = lane(wk, o, 0, x, xm, a0); a1 = lane(wk, o, 1, x, xm, a1);
+                a2 = lane(wk, o, 2, x, xm, a2); a3 = lane(wk, o, 3, x, xm, a3);
+                a4 = lane(wk, o, 4, x, xm, a4); a5 = lane(wk, o, 5, x, xm, a5);
+                a6 = lane(wk, o, 6, x, xm, a6); a7 = lane(wk, o, 7, x, xm, a7);
+            }
+            FloatVector t0 = a0.add(a4), t1 = a1.add(a5), t2 = a2.add(a6), t3 = a3.add(a7);
+            t0.add(t2).add(t1.add(t3)).intoArray(y, out + t * ldy);
+        }
+    }
+
+    /** One fused step of ggml lane e: the rows' weights at column m + e (wk[o + e·LANES]) times x[xm + e], added to acc. */
+    private static FloatVector lane(float[] wk, int o, int e, float[] x, int xm, FloatVector acc) {
+        return FloatVector.fromArray(V, wk, o + e * LANES).fma(FloatVector.broadcast(V, x[xm + e]), acc);
     }
 
     /**

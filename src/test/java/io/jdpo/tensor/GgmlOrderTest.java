@@ -43,7 +43,8 @@ class GgmlOrderTest {
         for (int tokens = 1; tokens <= 9; tokens++) {
             // Tiles of 4 row vectors and of 1, the last one part padding; tokens in fours and a rest.
             for (int rows : new int[]{1, 4, 9, 16, 36, 49, 64, 100, 132}) {
-                int k = GgmlOrder.LANES * (1 + rnd.nextInt(rows == 100 ? 40 : 5));
+                // Every short reduction (a LoRA rank: all ggml lanes in registers) and longer ones (the tiles).
+                int k = GgmlOrder.LANES * (rows == 100 ? 1 + rnd.nextInt(40) : 1 + (tokens + rows) % 6);
                 float[] x = new float[tokens * k], w = new float[rows * k], y = new float[tokens * (rows + 3)];
                 for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
                 for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
