@@ -8,6 +8,7 @@ import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.QuantMatrix;
 import io.jdpo.tensor.ScratchBuffer;
 import io.jdpo.tensor.SegmentMath;
+import io.jdpo.tensor.VectorMath;
 
 import java.util.function.Supplier;
 
@@ -169,7 +170,7 @@ final class DecoderBlock {
                 GgmlOrder.product(xs, n, A, r, nIn, r, batch[1], axs, 0, r);
                 GgmlOrder.product(axs, n, B, nOut, r, nOut, batch[1], bs, 0, nOut);
                 System.arraycopy(axs, 0, ax, t0 * r, n * r);
-                for (int i = 0; i < n * nOut; i++) y[t0 * nOut + i] += scale * bs[i];
+                VectorMath.addScaled(y, t0 * nOut, scale, bs, 0, n * nOut);
             });
             return;
         }
@@ -177,7 +178,7 @@ final class DecoderBlock {
         par.forRange(T, 4, (t0, t1) -> {
             PackedGemm.abT(xl, t0 * nIn, nIn, t1 - t0, A, 0, nIn, nIn, r, ax, t0 * r, r, false);
             PackedGemm.abT(ax, t0 * r, r, t1 - t0, B, 0, r, r, nOut, bax, t0 * nOut, nOut, false);
-            for (int i = t0 * nOut; i < t1 * nOut; i++) y[i] += scale * bax[i];
+            VectorMath.addScaled(y, t0 * nOut, scale, bax, t0 * nOut, (t1 - t0) * nOut);
         });
     }
 

@@ -419,16 +419,17 @@ public final class GgmlOrder {
                 w10 = FloatVector.fromArray(V, wk, wo + 160), w11 = FloatVector.fromArray(V, wk, wo + 176),
                 w12 = FloatVector.fromArray(V, wk, wo + 192), w13 = FloatVector.fromArray(V, wk, wo + 208),
                 w14 = FloatVector.fromArray(V, wk, wo + 224), w15 = FloatVector.fromArray(V, wk, wo + 240);
+        FloatVector zero = FloatVector.zero(V);
         for (int t = 0, xo = 0; t < tokens; t++, xo += 16) {
             // fma(w, x, 0), as the chains' first step: the product rounded once, and +0 for a zero product.
-            FloatVector s0 = w0.fma(x[xo], 0f).add(w8.fma(x[xo + 8], 0f));
-            FloatVector s1 = w1.fma(x[xo + 1], 0f).add(w9.fma(x[xo + 9], 0f));
-            FloatVector s2 = w2.fma(x[xo + 2], 0f).add(w10.fma(x[xo + 10], 0f));
-            FloatVector s3 = w3.fma(x[xo + 3], 0f).add(w11.fma(x[xo + 11], 0f));
-            FloatVector s4 = w4.fma(x[xo + 4], 0f).add(w12.fma(x[xo + 12], 0f));
-            FloatVector s5 = w5.fma(x[xo + 5], 0f).add(w13.fma(x[xo + 13], 0f));
-            FloatVector s6 = w6.fma(x[xo + 6], 0f).add(w14.fma(x[xo + 14], 0f));
-            FloatVector s7 = w7.fma(x[xo + 7], 0f).add(w15.fma(x[xo + 15], 0f));
+            FloatVector s0 = w0.fma(FloatVector.broadcast(V, x[xo]), zero).add(w8.fma(FloatVector.broadcast(V, x[xo + 8]), zero));
+            FloatVector s1 = w1.fma(FloatVector.broadcast(V, x[xo + 1]), zero).add(w9.fma(FloatVector.broadcast(V, x[xo + 9]), zero));
+            FloatVector s2 = w2.fma(FloatVector.broadcast(V, x[xo + 2]), zero).add(w10.fma(FloatVector.broadcast(V, x[xo + 10]), zero));
+            FloatVector s3 = w3.fma(FloatVector.broadcast(V, x[xo + 3]), zero).add(w11.fma(FloatVector.broadcast(V, x[xo + 11]), zero));
+            FloatVector s4 = w4.fma(FloatVector.broadcast(V, x[xo + 4]), zero).add(w12.fma(FloatVector.broadcast(V, x[xo + 12]), zero));
+            FloatVector s5 = w5.fma(FloatVector.broadcast(V, x[xo + 5]), zero).add(w13.fma(FloatVector.broadcast(V, x[xo + 13]), zero));
+            FloatVector s6 = w6.fma(FloatVector.broadcast(V, x[xo + 6]), zero).add(w14.fma(FloatVector.broadcast(V, x[xo + 14]), zero));
+            FloatVector s7 = w7.fma(FloatVector.broadcast(V, x[xo + 7]), zero).add(w15.fma(FloatVector.broadcast(V, x[xo + 15]), zero));
             FloatVector t0 = s0.add(s4), t1 = s1.add(s5), t2 = s2.add(s6), t3 = s3.add(s7);
             t0.add(t2).add(t1.add(t3)).intoArray(y, out + t * ldy);
         }

@@ -1,6 +1,8 @@
 package io.jdpo.tensor;
 
-/** Reductions over float arrays that the model's elementwise steps share. */
+import jdk.incubator.vector.FloatVector;
+
+/** Reductions and elementwise steps over float arrays that the model shares. */
 public final class VectorMath {
     private VectorMath() {
     }
@@ -36,5 +38,27 @@ public final class VectorMath {
             for (int j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j];
         }
         return t;
+    }
+
+    /**
+     * y[yo + i] += s · x[xo + i] for i &lt; n, the product rounded before the sum (no fused
+     * multiply-add: llama.cpp scales a LoRA product, then adds it), the same bits on the vector
+     * and the scalar path.
+     *
+     * @param y  added to
+     * @param yo index in {@code y} of the first value
+     * @param s  the scale
+     * @param x  the values scaled
+     * @param xo index in {@code x} of the first value
+     * @param n  how many
+     */
+    public static void addScaled(float[] y, int yo, float s, float[] x, int xo, int n) {
+        int i = 0;
+        if (Simd.VECTOR) {
+            for (int L = Simd.F.length(); i + L <= n; i += L) {
+                FloatVector.fromArray(Simd.F, x, xo + i).mul(s).add(FloatVector.fromArray(Simd.F, y, yo + i)).intoArray(y, yo + i);
+            }
+        }
+        for (; i < n; i++) y[yo + i] += s * x[xo + i];
     }
 }
