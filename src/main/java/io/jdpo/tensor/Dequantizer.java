@@ -62,7 +62,26 @@ public final class Dequantizer {
      *                                  shorter than their bytes
      */
     public static void dequantize(GgmlType type, MemorySegment src, float[] dst, int dstOff, int n) {
-        run(type, src, dst, dstOff, n, Simd.VECTOR);
+        run(type, src, 0, dst, dstOff, n, Simd.VECTOR);
+    }
+
+    /**
+     * As {@link #dequantize(GgmlType, MemorySegment, float[], int, int)} from byte {@code srcOff}
+     * of {@code src}: a weight product decodes hundreds of thousands of row pieces a training
+     * step, and a slice of the mapping for each was tens of MiB of garbage.
+     *
+     * @param type   the data's ggml type
+     * @param src    holds the encoded blocks; the caller keeps it alive for the call
+     * @param srcOff index in {@code src} of the first block's first byte
+     * @param dst    receives {@code n} floats
+     * @param dstOff index in {@code dst} of the first value
+     * @param n      values to decode: a whole number of {@code type}'s blocks
+     * @throws UnsupportedTypeException if jdpo cannot decode {@code type}
+     * @throws IllegalArgumentException if {@code n} is not a whole number of blocks or {@code src}
+     *                                  holds fewer than their bytes from {@code srcOff}
+     */
+    public static void dequantize(GgmlType type, MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        run(type, src, srcOff, dst, dstOff, n, Simd.VECTOR);
     }
 
     /**
@@ -78,7 +97,7 @@ public final class Dequantizer {
      *                                  shorter than their bytes
      */
     public static void dequantizeScalar(GgmlType type, MemorySegment src, float[] dst, int dstOff, int n) {
-        run(type, src, dst, dstOff, n, false);
+        run(type, src, 0, dst, dstOff, n, false);
     }
 
     /**
@@ -97,16 +116,17 @@ public final class Dequantizer {
         return out;
     }
 
-    private static void run(GgmlType type, MemorySegment src, float[] dst, int dstOff, int n, boolean vector) {
+    private static void run(GgmlType type, MemorySegment src, long srcOff, float[] dst, int dstOff, int n, boolean vector) {
         BlockDecoder d = DECODERS.get(type);
         if (d == null) throw new UnsupportedTypeException("(unnamed)", type);
         long bytes = type.bytesFor(n);
-        if (src.byteSize() < bytes) {
-            throw new IllegalArgumentException(n + " values of " + type + " need " + bytes + " bytes, the source has " + src.byteSize());
+        if (srcOff < 0 || src.byteSize() - srcOff < bytes) {
+            throw new IllegalArgumentException(n + " values of " + type + " need " + bytes + " bytes, the source has "
+                    + (src.byteSize() - srcOff) + " from byte " + srcOff);
         }
         if (type == GgmlType.F32 && vector) {
             // Nothing to decode: copied straight from the mapping, not staged through a byte[].
-            MemorySegment.copy(src, FloatFormats.FLOAT_LE, 0, dst, dstOff, n);
+            MemorySegment.copy(src, FloatFormats.FLOAT_LE, srcOff, dst, dstOff, n);
             return;
         }
         int blockBytes = type.bytesPerBlock(), blockValues = type.blockSize();
@@ -115,7 +135,7 @@ public final class Dequantizer {
         long blocks = n / blockValues;
         for (long b = 0; b < blocks; b += blocksPerChunk) {
             int nb = (int) Math.min(blocksPerChunk, blocks - b);
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, b * blockBytes, buf, 0, nb * blockBytes);
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff + b * blockBytes, buf, 0, nb * blockBytes);
             int out = dstOff + (int) (b * blockValues);
             if (vector) d.vector(buf, 0, dst, out, nb);
             else d.scalar(buf, 0, dst, out, nb);

@@ -93,7 +93,7 @@ public final class QuantMatrix {
      * @param off index in {@code out} of the first
      */
     public void decodeRow(int r, float[] out, int off) {
-        Dequantizer.dequantize(type, data.asSlice(r * rowBytes, rowBytes), out, off, cols);
+        Dequantizer.dequantize(type, data, r * rowBytes, out, off, cols);
     }
 
     /**
@@ -370,7 +370,7 @@ public final class QuantMatrix {
             for (int p = 0; p < rows; p += PackedGemm.KB) {
                 int n = Math.min(PackedGemm.KB, rows - p);
                 for (int k = 0; k < n; k++) {
-                    Dequantizer.dequantize(type, data.asSlice((p + k) * rowBytes + byteOff, bytes), w, k * width, width);
+                    Dequantizer.dequantize(type, data, (p + k) * rowBytes + byteOff, w, k * width, width);
                 }
                 PackedGemm.ab(dy, p, rows, tokens, w, 0, width, n, width, dx, dxOff + c0, cols, true);
             }

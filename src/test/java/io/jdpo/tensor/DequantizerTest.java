@@ -114,6 +114,26 @@ class DequantizerTest {
     }
 
     @Test
+    void decodesFromAnOffsetAsFromASlice() {
+        java.util.Random rnd = new java.util.Random(11);
+        for (GgmlType type : SUPPORTED) {
+            int n = 2 * type.blockSize();
+            byte[] raw = new byte[(int) type.bytesFor(n) * 3];
+            rnd.nextBytes(raw);
+            // F16/BF16/F32 bytes may spell NaNs; any bits do, as long as both paths read the same ones.
+            MemorySegment all = MemorySegment.ofArray(raw);
+            long at = type.bytesFor(n);
+            float[] fromSlice = new float[n], fromOffset = new float[n];
+            Dequantizer.dequantize(type, all.asSlice(at, type.bytesFor(n)), fromSlice, 0, n);
+            Dequantizer.dequantize(type, all, at, fromOffset, 0, n);
+            assertSameBits(fromSlice, fromOffset, type + " from byte " + at);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Dequantizer.dequantize(type, all, 2 * at + 1, new float[n], 0, n));
+            assertTrue(e.getMessage().contains("from byte " + (2 * at + 1)), e.getMessage());
+        }
+    }
+
+    @Test
     void unsupportedTypeNamesTheTensor() {
         UnsupportedTypeException e = assertThrows(UnsupportedTypeException.class, () ->
                 Dequantizer.dequantize(null, new GgufTensorInfo("blk.0.attn_q.weight", GgmlType.IQ2_XXS, new long[]{256}, 0)));
