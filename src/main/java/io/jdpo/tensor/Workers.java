@@ -14,8 +14,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * gap between two jobs is mostly a few microseconds of serial work.
  *
  * <p>One job at a time: a second caller (another thread, or a body calling {@link Parallel}
- * again) that finds the workers busy runs all its ranges itself, in order. Results do not
- * depend on which thread runs a range, so this changes speed only, never a bit of the output.
+ * again, on the caller's thread or a worker's) that finds the workers busy runs all its ranges
+ * itself, in order, with the same failure handling. Results do not depend on which thread runs
+ * a range, so this changes speed only, never a bit of the output.
  */
 final class Workers implements AutoCloseable {
     /** How long a worker, or the waiting caller, spins before it parks. */
@@ -44,18 +45,27 @@ final class Workers implements AutoCloseable {
             this.pending = new AtomicInteger(bounds.length - 2);
         }
 
-        /** Runs range c, keeping its exception for the caller. */
+        /** Runs range c, keeping whatever it throws for the caller. */
         void range(int c) {
             try {
                 if (bounds[c] < bounds[c + 1]) body.run(bounds[c], bounds[c + 1]);
-            } catch (RuntimeException | Error e) {
+            } catch (Throwable e) {
                 failed(e);
             }
         }
 
         synchronized void failed(Throwable e) {
             if (failure == null) failure = e;
-            else failure.addSuppressed(e);
+            // The JIT throws one preallocated exception for a hot implicit failure: two ranges may share it.
+            else if (e != failure) failure.addSuppressed(e);
+        }
+
+        /** Throws the first failure of the job's ranges, if any (the others suppressed in it). */
+        void rethrow() {
+            Throwable f = failure();
+            if (f instanceof RuntimeException e) throw e;
+            if (f instanceof Error e) throw e;
+            if (f != null) throw new java.lang.reflect.UndeclaredThrowableException(f);
         }
 
         synchronized Throwable failure() {
@@ -87,14 +97,16 @@ final class Workers implements AutoCloseable {
      * @param body   the work of one range
      */
     void run(int[] bounds, Parallel.Range body) {
-        if (closed) throw new IllegalStateException("the kernel threads were closed");
-        if (!busy.tryLock()) {
-            for (int c = 0; c + 1 < bounds.length; c++) {
-                if (bounds[c] < bounds[c + 1]) body.run(bounds[c], bounds[c + 1]);
-            }
+        // Held by this thread: a body of this call calls again, and runs that call itself.
+        if (busy.isHeldByCurrentThread() || !busy.tryLock()) {
+            if (closed) throw new IllegalStateException("the kernel threads were closed");
+            Job j = new Job(bounds, body);
+            for (int c = 0; c + 1 < bounds.length; c++) j.range(c);
+            j.rethrow();
             return;
         }
         try {
+            if (closed) throw new IllegalStateException("the kernel threads were closed");
             Job j = new Job(bounds, body);
             job = j;
             for (int w = 0; w < bounds.length - 2; w++) {
@@ -103,16 +115,16 @@ final class Workers implements AutoCloseable {
             j.range(0);
             // Every range finishes before this returns, even after a failure, so none still writes.
             await(j);
-            Throwable f = j.failure();
-            if (f instanceof RuntimeException e) throw e;
-            if (f instanceof Error e) throw e;
+            j.rethrow();
         } finally {
             busy.unlock();
         }
     }
 
+    /** Waits for the workers' ranges; an interrupt does not cut the wait short, and is kept for the caller. */
     private static void await(Job j) {
         long start = System.nanoTime();
+        boolean interrupted = false;
         while (j.pending.get() > 0) {
             if (System.nanoTime() - start < SPIN_NANOS) {
                 Thread.onSpinWait();
@@ -120,7 +132,10 @@ final class Workers implements AutoCloseable {
             }
             j.callerParked = true;
             if (j.pending.get() > 0) LockSupport.park(j);
+            // A set interrupt flag would make every park return at once: clear it while waiting.
+            interrupted |= Thread.interrupted();
         }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     private void work(int me) {
@@ -142,15 +157,28 @@ final class Workers implements AutoCloseable {
             last = j;
             // A job with fewer ranges than workers leaves the rest out (and cannot finish without the others).
             if (me + 2 >= j.bounds.length) continue;
-            j.range(me + 1);
-            if (j.pending.decrementAndGet() == 0 && j.callerParked) LockSupport.unpark(j.caller);
+            try {
+                j.range(me + 1);
+            } finally {
+                // A body may leave this thread interrupted: the next body would see it, and park never wait again.
+                Thread.interrupted();
+                if (j.pending.decrementAndGet() == 0 && j.callerParked) LockSupport.unpark(j.caller);
+            }
         }
     }
 
-    /** Stops the workers once they finish the job in hand, if any; later jobs fail. */
+    /**
+     * Stops the workers: a job in hand (another thread's call) finishes first, later calls on
+     * more than one range fail. Not to be called from inside a body.
+     */
     @Override
     public void close() {
-        closed = true;
+        busy.lock();
+        try {
+            closed = true;
+        } finally {
+            busy.unlock();
+        }
         for (Thread t : threads) LockSupport.unpark(t);
     }
 }

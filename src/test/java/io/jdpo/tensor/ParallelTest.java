@@ -106,9 +106,9 @@ class ParallelTest {
             }));
             assertEquals("range 2", e.getMessage());
             assertEquals(2, finished.get(), "the other ranges finished before the call returned");
-            // The caller's own failure waits for the workers too; both failures are kept.
+            // The caller's own failure waits for the workers too; both failures are kept, whichever came first.
             AtomicInteger done = new AtomicInteger();
-            IllegalArgumentException first = assertThrows(IllegalArgumentException.class, () -> par.forRange(3, 1, (from, to) -> {
+            RuntimeException first = assertThrows(RuntimeException.class, () -> par.forRange(3, 1, (from, to) -> {
                 if (from == 0) throw new IllegalArgumentException("range 0");
                 sleep(20);
                 if (from == 1) throw new ArithmeticException("range 1");
@@ -116,7 +116,14 @@ class ParallelTest {
             }));
             assertEquals(1, done.get());
             assertEquals(1, first.getSuppressed().length);
-            assertInstanceOf(ArithmeticException.class, first.getSuppressed()[0]);
+            assertEquals(java.util.Set.of("range 0", "range 1"), java.util.Set.of(first.getMessage(), first.getSuppressed()[0].getMessage()));
+            // Two ranges throwing one instance (the JIT's preallocated implicit exceptions): that one, nothing suppressed.
+            IllegalStateException shared = new IllegalStateException("shared");
+            IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> par.forRange(3, 1, (from, to) -> {
+                throw shared;
+            }));
+            assertSame(shared, thrown);
+            assertEquals(0, thrown.getSuppressed().length);
             // And the workers still run the next call.
             AtomicLong sum = new AtomicLong();
             par.forRange(1000, 1, (from, to) -> {
@@ -128,19 +135,82 @@ class ParallelTest {
 
     @Test
     void parkedWorkersAndCallerWakeUp() {
-        try (Parallel par = new Parallel(2)) {
-            for (int round = 0; round < 3; round++) {
-                // Longer than the workers spin: they park between calls.
-                sleep(5);
-                AtomicLong sum = new AtomicLong();
-                // The worker's range outlasts the caller's spin: the caller parks until it is done.
-                par.forRange(2, 1, (from, to) -> {
-                    if (from == 1) sleep(5);
-                    sum.addAndGet(from + 1);
-                });
-                assertEquals(3, sum.get());
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (Parallel par = new Parallel(2)) {
+                for (int round = 0; round < 10; round++) {
+                    // Longer than the workers spin: they park between calls.
+                    sleep(3);
+                    AtomicLong sum = new AtomicLong();
+                    // The worker's range outlasts the caller's spin: the caller parks until it is done.
+                    par.forRange(2, 1, (from, to) -> {
+                        if (from == 1) sleep(3);
+                        sum.addAndGet(from + 1);
+                    });
+                    assertEquals(3, sum.get());
+                }
             }
+        });
+    }
+
+    @Test
+    void aNestedCallRunsOnItsOwnThreadWhileTheWorkerIsParked() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (Parallel par = new Parallel(2)) {
+                for (int round = 0; round < 5; round++) {
+                    sleep(3);
+                    AtomicLong inner = new AtomicLong();
+                    AtomicInteger elsewhere = new AtomicInteger();
+                    // Both ranges call again: the caller's inner call must not take the parked worker
+                    // (the outer call still needs it), the worker's finds it busy; both run serially.
+                    par.forRange(2, 1, (from, to) -> {
+                        Thread outer = Thread.currentThread();
+                        par.forRange(100, 1, (a, b) -> {
+                            if (Thread.currentThread() != outer) elsewhere.incrementAndGet();
+                            inner.addAndGet(b - a);
+                        });
+                    });
+                    assertEquals(200, inner.get());
+                    assertEquals(0, elsewhere.get(), "inner calls ran on their callers' threads");
+                }
+            }
+        });
+    }
+
+    @Test
+    void closingWaitsForTheCallInHandAndAWorkerLeftInterruptedRecovers() throws Exception {
+        Parallel par = new Parallel(2);
+        AtomicInteger interruptedBodies = new AtomicInteger();
+        // A body that leaves its worker interrupted: later bodies on that thread start clear.
+        par.forRange(2, 1, (from, to) -> {
+            if (from == 1) Thread.currentThread().interrupt();
+        });
+        for (int call = 0; call < 100; call++) {
+            par.forRange(2, 1, (from, to) -> {
+                if (from == 1 && Thread.currentThread().isInterrupted()) interruptedBodies.incrementAndGet();
+            });
         }
+        assertEquals(0, interruptedBodies.get());
+        // Closed from another thread while a call runs: the call finishes, later ones fail.
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger finished = new AtomicInteger();
+        Thread closer = Thread.ofPlatform().unstarted(() -> {
+            try {
+                running.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            par.close();
+        });
+        closer.start();
+        par.forRange(2, 1, (from, to) -> {
+            running.countDown();
+            sleep(20);
+            finished.incrementAndGet();
+        });
+        closer.join(10_000);
+        assertFalse(closer.isAlive());
+        assertEquals(2, finished.get());
+        assertThrows(IllegalStateException.class, () -> par.forRange(10, 1, (from, to) -> { }));
     }
 
     @Test
