@@ -8,6 +8,7 @@ import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.QuantMatrix;
 import io.jdpo.tensor.ScratchBuffer;
 import io.jdpo.tensor.SegmentMath;
+import io.jdpo.tensor.SharedInput;
 import io.jdpo.tensor.VectorMath;
 
 import java.util.function.Supplier;
@@ -59,13 +60,15 @@ final class DecoderBlock {
         par.forRange(T, ROWS, (t0, t1) -> {
             for (int t = t0; t < t1; t++) Ops.rmsNorm(x, t * d, w.attnNorm(), a.h1, t * d, d, eps);
         });
+        // q, k and v read the same rows: their activation blocks are made once (SharedInput).
+        SharedInput normed = new SharedInput(a.h1, T);
         if (w.wqkv() != null) {
-            project(lora, l, LoraTarget.ATTN_QKV, w.wqkv(), a.h1, T, a.qkv, a);
+            project(lora, l, LoraTarget.ATTN_QKV, w.wqkv(), normed, a.qkv, a);
             Fused.split(a.qkv, T, new float[][]{a.q, a.k, a.v}, new int[]{cfg.qDim(), cfg.kvDim(), cfg.kvDim()});
         } else {
-            project(lora, l, LoraTarget.ATTN_Q, w.wq(), a.h1, T, a.q, a);
-            project(lora, l, LoraTarget.ATTN_K, w.wk(), a.h1, T, a.k, a);
-            project(lora, l, LoraTarget.ATTN_V, w.wv(), a.h1, T, a.v, a);
+            project(lora, l, LoraTarget.ATTN_Q, w.wq(), normed, a.q, a);
+            project(lora, l, LoraTarget.ATTN_K, w.wk(), normed, a.k, a);
+            project(lora, l, LoraTarget.ATTN_V, w.wv(), normed, a.v, a);
         }
         if (w.bq() != null) {
             Ops.addBias(a.q, w.bq(), T);
@@ -84,7 +87,7 @@ final class DecoderBlock {
         Rope.apply(a.q, T, cfg.heads(), cfg, rope);
         Rope.apply(a.k, T, cfg.kvHeads(), cfg, rope);
         Attention.forward(a.q, a.k, a.v, a.att, layout, cfg, par, attentionOptions(l));
-        project(lora, l, LoraTarget.ATTN_OUTPUT, w.wo(), a.att, T, o, a);
+        project(lora, l, LoraTarget.ATTN_OUTPUT, w.wo(), new SharedInput(a.att, T), o, a);
         postNormAndAdd(x, o, w.attnPostNorm(), a.oAtt, T);
         par.forRange(T, ROWS, (t0, t1) -> {
             if (a.xMid != null) System.arraycopy(x, t0 * d, a.xMid, t0 * d, (t1 - t0) * d);
@@ -93,12 +96,13 @@ final class DecoderBlock {
         // llama.cpp runs the last layer's MLP on the rows it outputs only; its kernels choose by that batch.
         int[] batch = l == cfg.layers() - 1 ? layout.outputRows() : null;
         if (batch == null) batch = new int[]{0, T};
+        SharedInput normed2 = new SharedInput(a.h2, T);
         if (w.gate() == null) {
-            project(lora, l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.gu, a, batch);
+            project(lora, l, LoraTarget.FFN_UP, w.up(), normed2, a.gu, a, batch);
             Fused.split(a.gu, T, new float[][]{a.g, a.u}, new int[]{ffn, ffn});
         } else {
-            project(lora, l, LoraTarget.FFN_GATE, w.gate(), a.h2, T, a.g, a, batch);
-            project(lora, l, LoraTarget.FFN_UP, w.up(), a.h2, T, a.u, a, batch);
+            project(lora, l, LoraTarget.FFN_GATE, w.gate(), normed2, a.g, a, batch);
+            project(lora, l, LoraTarget.FFN_UP, w.up(), normed2, a.u, a, batch);
         }
         boolean gelu = f.gelu(), ggml = inGgmlOrder();
         par.forRange(T, ROWS, (t0, t1) -> {
@@ -108,7 +112,7 @@ final class DecoderBlock {
             }
             for (int i = t0 * ffn; i < t1 * ffn; i++) a.act[i] = (gelu ? gelu(a.g[i]) : Ops.silu(a.g[i])) * a.u[i];
         });
-        project(lora, l, LoraTarget.FFN_DOWN, w.down(), a.act, T, o, a, batch);
+        project(lora, l, LoraTarget.FFN_DOWN, w.down(), new SharedInput(a.act, T), o, a, batch);
         postNormAndAdd(x, o, w.ffnPostNorm(), a.oFfn, T);
     }
 
@@ -146,13 +150,15 @@ final class DecoderBlock {
      * y = W·x, plus scale·B·(A·x) where the adapter adapts this projection (as llama.cpp
      * applies LoRA); A·x is kept in {@code a} for the backward.
      */
-    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, float[] x, int T, float[] y, LayerActivations a) {
-        project(lora, layer, target, w, x, T, y, a, new int[]{0, T});
+    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, SharedInput x, float[] y, LayerActivations a) {
+        project(lora, layer, target, w, x, y, a, new int[]{0, x.tokens()});
     }
 
     /** As above, where llama.cpp's batch for the product is rows [batch[0], batch[0] + batch[1]) (see {@link QuantMatrix#matmul(float[], int, float[], Parallel, int, int)}). */
-    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, float[] x, int T, float[] y, LayerActivations a, int[] batch) {
-        w.matmul(x, T, y, par, batch[0], batch[1]);
+    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, SharedInput in, float[] y, LayerActivations a, int[] batch) {
+        w.matmul(in, y, par, batch[0], batch[1]);
+        float[] x = in.values();
+        int T = in.tokens();
         LoraPair p = lora == null ? null : lora.get(layer, target);
         if (p == null) return;
         float[] ax = a.ax.get(target);

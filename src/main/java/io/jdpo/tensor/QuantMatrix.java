@@ -128,10 +128,26 @@ public final class QuantMatrix {
      * @param batchRows its number of rows
      */
     public void matmul(float[] input, int tokens, float[] y, Parallel par, int batchFrom, int batchRows) {
+        matmul(new SharedInput(input, tokens), y, par, batchFrom, batchRows);
+    }
+
+    /**
+     * {@link #matmul(float[], int, float[], Parallel, int, int)} of an input other products
+     * read too: its 8-bit blocks and lane layouts are made once for all of them.
+     *
+     * @param shared    x, tokens × cols
+     * @param y         receives W·x, tokens × rows; overwritten
+     * @param par       the threads that share the rows
+     * @param batchFrom the first row of llama.cpp's batch
+     * @param batchRows its number of rows
+     */
+    public void matmul(SharedInput shared, float[] y, Parallel par, int batchFrom, int batchRows) {
+        float[] input = shared.values();
+        int tokens = shared.tokens();
         GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, batchRows) : null;
         if (order != null) {
-            GgmlQuantDot.Q8Rows x = GgmlQuantDot.Q8Rows.of(type, input, tokens, cols, par);
-            GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(x, cols, type, order, par) : null;
+            GgmlQuantDot.Q8Rows x = shared.blocks(type, cols, par);
+            GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? shared.lanes(type, order, cols, par) : null;
             int gemmEnd = batchFrom + GgmlQuantDot.gemmRows(batchRows);
             par.forRange(rows, PANEL, (r0, r1) -> GgmlQuantDot.product(type, data, cols, order, x, lanes, gemmEnd, r0, r1 - r0, y, r0, rows));
             return;

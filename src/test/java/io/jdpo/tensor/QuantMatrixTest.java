@@ -63,6 +63,34 @@ class QuantMatrixTest {
         }
     }
 
+    /**
+     * Products that share an input (q, k and v; gate and up) make its activation blocks once:
+     * the same bits as each product quantizing it alone, also for a weight type of another
+     * kernel order (Q4_K_M's Q6_K beside its Q4_K) or another block format (Q8_0's).
+     */
+    @org.junit.jupiter.api.Test
+    void productsSharingAnInputGiveTheirOwnBits() {
+        Random rnd = new Random(23);
+        int cols = 512, tokens = 21;
+        float[] x = gaussian(rnd, tokens * cols);
+        try (Parallel par = new Parallel(2)) {
+            SharedInput shared = new SharedInput(x, tokens);
+            for (GgmlType type : new GgmlType[]{GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q4_K, GgmlType.Q8_0, GgmlType.Q4_0}) {
+                QuantMatrix m = randomMatrix(type, 24, cols, rnd);
+                float[] alone = new float[tokens * 24], together = new float[tokens * 24];
+                m.matmul(x, tokens, alone, par);
+                m.matmul(shared, together, par, 0, tokens);
+                for (int i = 0; i < alone.length; i++) {
+                    assertEquals(Float.floatToIntBits(alone[i]), Float.floatToIntBits(together[i]), type + " at " + i);
+                }
+            }
+            QuantMatrix wider = randomMatrix(GgmlType.Q4_K, 8, 2 * cols, rnd);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> wider.matmul(shared, new float[tokens * 8], par, 0, tokens));
+            assertTrue(e.getMessage().contains("512 and 1024"), e.getMessage());
+        }
+    }
+
     /** n_in of a test matrix: whole blocks of the type, plus an odd tail for unblocked types. */
     private static int cols(GgmlType type, int blocks) {
         return Math.max(type.blockSize(), 32) * blocks + (type.blockSize() == 1 ? 3 : 0);
