@@ -734,6 +734,11 @@ public final class GgmlOrder {
      */
     public static void vecDotLanes(float[] kT, int stride, int c0, float[] q, int qo, int n, float[] scratch, float[] out, int oo) {
         int lanes = LANES, step = 4 * lanes, np = n - n % step;
+        if (lanes == 16 && np == n) {
+            // Whole steps (head sizes 64, 128): every lane's chains and the halving in registers.
+            wholeSteps16(kT, stride, c0, q, qo, n, scratch, out, oo);
+            return;
+        }
         FloatVector sum = FloatVector.zero(V);
         if (np > 0) {
             // Element e of ggml's four accumulators x0..x3 (values e, L + e, 2L + e, 3L + e of each
@@ -762,6 +767,33 @@ public final class GgmlOrder {
         if (n - i >= half) for (int end = i + half; i < end; i++) sum = sum.add(FloatVector.fromArray(V, kT, i * stride + c0).mul(q[qo + i]));
         for (; i < n; i++) sum = FloatVector.fromArray(V, kT, i * stride + c0).fma(FloatVector.broadcast(V, q[qo + i]), sum);
         sum.intoArray(out, oo);
+    }
+
+    /**
+     * {@link #vecDotLanes} with sixteen ggml lanes and n a whole number of 64-value steps: lanes
+     * e and e + 8 (ggml's four accumulators each, added as vecDot adds them) in one pass, their
+     * sum (the halving's first step) stored, the last three steps in registers. Storing all
+     * sixteen lanes and halving them in memory was a third of the attention's scores; a helper
+     * per lane returned its vector unboxed only when the JIT inlined it, which it would not.
+     */
+    private static void wholeSteps16(float[] kT, int stride, int c0, float[] q, int qo, int n, float[] scratch, float[] out, int oo) {
+        for (int e = 0; e < 8; e++) {
+            FloatVector x0 = FloatVector.zero(V), x1 = x0, x2 = x0, x3 = x0, y0 = x0, y1 = x0, y2 = x0, y3 = x0;
+            for (int i = e; i < n; i += 64) {
+                x0 = FloatVector.fromArray(V, kT, i * stride + c0).fma(FloatVector.broadcast(V, q[qo + i]), x0);
+                y0 = FloatVector.fromArray(V, kT, (i + 8) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + 8]), y0);
+                x1 = FloatVector.fromArray(V, kT, (i + 16) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + 16]), x1);
+                y1 = FloatVector.fromArray(V, kT, (i + 24) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + 24]), y1);
+                x2 = FloatVector.fromArray(V, kT, (i + 32) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + 32]), x2);
+                y2 = FloatVector.fromArray(V, kT, (i + 40) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + 40]), y2);
+                x3 = FloatVector.fromArray(V, kT, (i + 48) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + 48]), x3);
+                y3 = FloatVector.fromArray(V, kT, (i + 56) * stride + c0).fma(FloatVector.broadcast(V, q[qo + i + 56]), y3);
+            }
+            x0.add(x2).add(x1.add(x3)).add(y0.add(y2).add(y1.add(y3))).intoArray(scratch, e * 16);
+        }
+        FloatVector t0 = at(scratch, 0).add(at(scratch, 4)), t1 = at(scratch, 1).add(at(scratch, 5));
+        FloatVector t2 = at(scratch, 2).add(at(scratch, 6)), t3 = at(scratch, 3).add(at(scratch, 7));
+        t0.add(t2).add(t1.add(t3)).intoArray(out, oo);
     }
 
     /**

@@ -21,7 +21,7 @@ class GgmlAttentionTest {
     void vectorEqualsScalarBitForBit() {
         Assumptions.assumeTrue(GgmlOrder.LANES > 0 && Simd.VECTOR, "ggml's order on the vector path");
         Random rnd = new Random(3);
-        for (int hd : new int[]{8, 32, 64, 80}) {
+        for (int hd : new int[]{8, 32, 64, 80, 128}) {
             ModelConfig cfg = new ModelConfig(Architecture.LLAMA, 4 * hd, 1, 4, 2, hd, 8, 512, 4096, 1e-5f, 10000f, hd, 1f,
                     (float) (1 / Math.sqrt(hd)));
             int[] prompt = tokens(rnd, 37), chosen = tokens(rnd, 29), rejected = tokens(rnd, 41);
