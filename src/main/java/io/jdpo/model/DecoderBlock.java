@@ -56,10 +56,7 @@ final class DecoderBlock {
         float eps = cfg.rmsEps();
         ArchFeatures f = cfg.features();
         if (a.xIn != null) System.arraycopy(x, 0, a.xIn, 0, T * d);
-        // Row-wise steps run on all threads too: with two cores, a serial tenth of the work would cost a fifth of the time.
-        par.forRange(T, ROWS, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) Ops.rmsNorm(x, t * d, w.attnNorm(), a.h1, t * d, d, eps);
-        });
+        norm(x, w.attnNorm(), a.h1, T);
         // q, k and v read the same rows: their activation blocks are made once (SharedInput).
         SharedInput normed = new SharedInput(a.h1, T);
         if (w.wqkv() != null) {
@@ -89,10 +86,8 @@ final class DecoderBlock {
         Attention.forward(a.q, a.k, a.v, a.att, layout, cfg, par, attentionOptions(l));
         project(lora, l, LoraTarget.ATTN_OUTPUT, w.wo(), new SharedInput(a.att, T), o, a);
         postNormAndAdd(x, o, w.attnPostNorm(), a.oAtt, T);
-        par.forRange(T, ROWS, (t0, t1) -> {
-            if (a.xMid != null) System.arraycopy(x, t0 * d, a.xMid, t0 * d, (t1 - t0) * d);
-            for (int t = t0; t < t1; t++) Ops.rmsNorm(x, t * d, w.ffnNorm(), a.h2, t * d, d, eps);
-        });
+        if (a.xMid != null) System.arraycopy(x, 0, a.xMid, 0, T * d);
+        norm(x, w.ffnNorm(), a.h2, T);
         // llama.cpp runs the last layer's MLP on the rows it outputs only; its kernels choose by that batch.
         int[] batch = l == cfg.layers() - 1 ? layout.outputRows() : null;
         if (batch == null) batch = new int[]{0, T};
@@ -104,7 +99,42 @@ final class DecoderBlock {
             project(lora, l, LoraTarget.FFN_GATE, w.gate(), normed2, a.g, a, batch);
             project(lora, l, LoraTarget.FFN_UP, w.up(), normed2, a.u, a, batch);
         }
-        boolean gelu = f.gelu(), ggml = inGgmlOrder();
+        activate(a, T);
+        project(lora, l, LoraTarget.FFN_DOWN, w.down(), new SharedInput(a.act, T), o, a, batch);
+        postNormAndAdd(x, o, w.ffnPostNorm(), a.oFfn, T);
+    }
+
+    /**
+     * Makes again what a kept layer leaves out, as the forward made it (the same functions of
+     * the same values: the same bits): the projections' normalised inputs from the layer's
+     * input and mid-residual, and the MLP's product from its gate and up. They are cheap to
+     * make and a third of a layer's floats, so the slabs do not hold them ({@link LayerActivations#kept}).
+     *
+     * @param l the layer
+     * @param a its kept activations, loaded
+     * @param T the rows
+     */
+    void restore(int l, LayerActivations a, int T) {
+        LayerWeights w = weights.layers.get(l);
+        norm(a.xIn, w.attnNorm(), a.h1, T);
+        norm(a.xMid, w.ffnNorm(), a.h2, T);
+        activate(a, T);
+    }
+
+    /** out = RMSNorm(x)·weight, row by row on all threads. */
+    private void norm(float[] x, float[] weight, float[] out, int T) {
+        int d = cfg.dim();
+        float eps = cfg.rmsEps();
+        // Row-wise steps run on all threads too: with two cores, a serial tenth of the work would cost a fifth of the time.
+        par.forRange(T, ROWS, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) Ops.rmsNorm(x, t * d, weight, out, t * d, d, eps);
+        });
+    }
+
+    /** The MLP's act = f(g)·u: SwiGLU (in ggml's order in the deployed arithmetic) or GELU. */
+    private void activate(LayerActivations a, int T) {
+        int ffn = cfg.ffn();
+        boolean gelu = cfg.features().gelu(), ggml = inGgmlOrder();
         par.forRange(T, ROWS, (t0, t1) -> {
             if (!gelu && ggml) {
                 for (int t = t0; t < t1; t++) Ops.swigluInGgmlOrder(a.g, a.u, a.act, t * ffn, ffn);
@@ -112,8 +142,6 @@ final class DecoderBlock {
             }
             for (int i = t0 * ffn; i < t1 * ffn; i++) a.act[i] = (gelu ? gelu(a.g[i]) : Ops.silu(a.g[i])) * a.u[i];
         });
-        project(lora, l, LoraTarget.FFN_DOWN, w.down(), new SharedInput(a.act, T), o, a, batch);
-        postNormAndAdd(x, o, w.ffnPostNorm(), a.oFfn, T);
     }
 
     /**

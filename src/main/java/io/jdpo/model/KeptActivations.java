@@ -37,16 +37,20 @@ final class KeptActivations {
     private final int layers;
     /** The model's threads, which share the copies. */
     private final Parallel par;
+    /** Makes the arrays the slab leaves out again when a layer is loaded. */
+    private final DecoderBlock block;
     /** Rows of the current pass, at most the capacity. */
     private int rows;
 
     /**
      * @param work one layer's arrays, made for a backward, holding T rows
      * @param cfg the model they were made for
+     * @param block the model's block, which remakes what the slab leaves out ({@link LayerActivations#kept})
      * @param par the model's threads
      */
-    KeptActivations(LayerActivations work, ModelConfig cfg, Parallel par) {
+    KeptActivations(LayerActivations work, ModelConfig cfg, DecoderBlock block, Parallel par) {
         this.work = work;
+        this.block = block;
         this.par = par;
         this.kept = work.kept();
         this.layers = cfg.layers();
@@ -127,10 +131,11 @@ final class KeptActivations {
         copy(l, true);
     }
 
-    /** {@return the working arrays, holding layer l's activations again} */
+    /** {@return the working arrays, holding layer l's activations again, the ones not kept made again} */
     LayerActivations load(int l) {
         if (l < 0 || l >= layers) throw new IndexOutOfBoundsException("layer " + l + " of " + layers);
         copy(l, false);
+        block.restore(l, work, rows);
         return work;
     }
 

@@ -9,9 +9,9 @@ import java.util.Objects;
 /**
  * One layer's intermediate values over T tokens. Every forward computes each layer in one set
  * of these arrays; a training forward stores what the backward pass reads off the heap after
- * each layer ({@link KeptActivations}): the layer's input and mid-residual, the
- * normalised inputs of the projections, Q/K/V (before and after their norms), the attention
- * output, the MLP's gate, up and product, and A·x of every adapted projection.
+ * each layer ({@link KeptActivations}): the layer's input and mid-residual, Q/K/V (before and
+ * after their norms), the attention output, the MLP's gate and up, and A·x of every adapted
+ * projection; the rest of what the backward reads is made again from those ({@link #kept}).
  */
 final class LayerActivations {
     final float[] xIn, xMid;
@@ -61,15 +61,18 @@ final class LayerActivations {
     }
 
     /**
-     * The arrays a backward reads, in a fixed order: the block's input and mid-residual, the
-     * projections' inputs, Q/K/V (and Q/K before their norms), the attention output, the MLP's
-     * gate, up and product, the outputs before post-norms, and A·x of every adapted projection.
-     * The fused Q/K/V and gate/up products are left out: the backward reads their split parts.
-     * Each array holds {@link #capacity} rows; its row width is its length over that.
+     * The arrays a training forward keeps for the backward, in a fixed order: the block's input
+     * and mid-residual, Q/K/V (and Q/K before their norms), the attention output, the MLP's gate
+     * and up, the outputs before post-norms, and A·x of every adapted projection. Left out: the
+     * projections' normalised inputs and the MLP's product, which {@link DecoderBlock#restore}
+     * makes again from the kept ones when a layer is loaded (a third of a layer's floats, for
+     * two norms and an activation), and the fused Q/K/V and gate/up products, whose split parts
+     * the backward reads. Each array holds {@link #capacity} rows; its row width is its length
+     * over that.
      */
     List<float[]> kept() {
         List<float[]> out = new ArrayList<>();
-        for (float[] x : new float[][]{xIn, xMid, h1, q, k, v, att, qPre, kPre, h2, g, u, act, oAtt, oFfn}) {
+        for (float[] x : new float[][]{xIn, xMid, q, k, v, att, qPre, kPre, g, u, oAtt, oFfn}) {
             if (x != null) out.add(x);
         }
         out.addAll(ax.values());
@@ -82,7 +85,7 @@ final class LayerActivations {
      */
     static long keptRowFloats(ModelConfig c, LoraConfig lora) {
         ArchFeatures f = c.features();
-        long w = 4L * c.dim() + 2L * c.qDim() + 2L * c.kvDim() + 3L * c.ffn();
+        long w = 2L * c.dim() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.ffn();
         if (f.qkNorm()) w += c.qDim() + c.kvDim();
         if (f.postNorms()) w += 2L * c.dim();
         if (lora != null) w += (long) lora.rank() * LoraTarget.forModel(lora.targets(), f).size();

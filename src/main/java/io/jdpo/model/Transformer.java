@@ -396,7 +396,7 @@ public final class Transformer implements AutoCloseable {
         keptRows = Math.max(keptRows, KeptActivations.roundedRows(T));
         spare.removeIf(s -> dropped(s, !s.fits(keptRows, lc)));
         KeptActivations s = spare.isEmpty()
-                ? new KeptActivations(new LayerActivations(keptRows, cfg, lc, true), cfg, par)
+                ? new KeptActivations(new LayerActivations(keptRows, cfg, lc, true), cfg, block, par)
                 : spare.removeLast();
         s.begin(T);
         return s;

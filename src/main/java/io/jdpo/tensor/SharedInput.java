@@ -26,6 +26,8 @@ public final class SharedInput {
     }
 
     /**
+     * Shares {@code values}; nothing is made until a product asks.
+     *
      * @param values the activations, tokens × the products' input width from index 0
      * @param tokens the number of token rows
      */

@@ -83,7 +83,7 @@ class KeptActivationsTest {
             // The model as it is, but a billion layers deep: a slab of some 2^40 bytes.
             ModelConfig deep = new ModelConfig(c.arch(), c.dim(), 1 << 30, c.heads(), c.kvHeads(), c.headDim(), c.ffn(), c.vocab(),
                     c.contextLength(), c.rmsEps(), c.ropeBase(), c.ropeDim(), c.ropeFreqScale(), c.attentionScale(), c.features());
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new KeptActivations(work, deep, Parallel.SERIAL));
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new KeptActivations(work, deep, null, Parallel.SERIAL));
             assertTrue(e.getMessage().contains("MaxDirectMemorySize") && e.getMessage().contains("--recompute"), e.getMessage());
         }
     }
