@@ -52,21 +52,11 @@ final class DecoderBlock {
         LayerWeights w = weights.layers.get(l);
         LoraWeights lora = adapter.get();
         int T = layout.length();
-        int d = cfg.dim(), hd = cfg.headDim(), ffn = cfg.ffn();
+        int d = cfg.dim(), hd = cfg.headDim();
         float eps = cfg.rmsEps();
-        ArchFeatures f = cfg.features();
         if (a.xIn != null) System.arraycopy(x, 0, a.xIn, 0, T * d);
         norm(x, w.attnNorm(), a.h1, T);
-        // q, k and v read the same rows: their activation blocks are made once (SharedInput).
-        SharedInput normed = new SharedInput(a.h1, T);
-        if (w.wqkv() != null) {
-            project(lora, l, LoraTarget.ATTN_QKV, w.wqkv(), normed, a.qkv, a);
-            Fused.split(a.qkv, T, new float[][]{a.q, a.k, a.v}, new int[]{cfg.qDim(), cfg.kvDim(), cfg.kvDim()});
-        } else {
-            project(lora, l, LoraTarget.ATTN_Q, w.wq(), normed, a.q, a);
-            project(lora, l, LoraTarget.ATTN_K, w.wk(), normed, a.k, a);
-            project(lora, l, LoraTarget.ATTN_V, w.wv(), normed, a.v, a);
-        }
+        projectQkv(l, w, lora, a, T);
         if (w.bq() != null) {
             Ops.addBias(a.q, w.bq(), T);
             Ops.addBias(a.k, w.bk(), T);
@@ -91,17 +81,40 @@ final class DecoderBlock {
         // llama.cpp runs the last layer's MLP on the rows it outputs only; its kernels choose by that batch.
         int[] batch = l == cfg.layers() - 1 ? layout.outputRows() : null;
         if (batch == null) batch = new int[]{0, T};
-        SharedInput normed2 = new SharedInput(a.h2, T);
-        if (w.gate() == null) {
-            project(lora, l, LoraTarget.FFN_UP, w.up(), normed2, a.gu, a, batch);
-            Fused.split(a.gu, T, new float[][]{a.g, a.u}, new int[]{ffn, ffn});
-        } else {
-            project(lora, l, LoraTarget.FFN_GATE, w.gate(), normed2, a.g, a, batch);
-            project(lora, l, LoraTarget.FFN_UP, w.up(), normed2, a.u, a, batch);
-        }
+        projectGateUp(l, w, lora, a, T, batch);
         activate(a, T);
         project(lora, l, LoraTarget.FFN_DOWN, w.down(), new SharedInput(a.act, T), o, a, batch);
         postNormAndAdd(x, o, w.ffnPostNorm(), a.oFfn, T);
+    }
+
+    /**
+     * q, k and v of the normalised rows (or Phi-3's fused product, split). They read the same
+     * rows, so their activation blocks are made once ({@link SharedInput}), and dropped when
+     * this returns: a model's forward in a small heap has no room to keep them longer.
+     */
+    private void projectQkv(int l, LayerWeights w, LoraWeights lora, LayerActivations a, int T) {
+        SharedInput normed = new SharedInput(a.h1, T);
+        if (w.wqkv() != null) {
+            project(lora, l, LoraTarget.ATTN_QKV, w.wqkv(), normed, a.qkv, a);
+            Fused.split(a.qkv, T, new float[][]{a.q, a.k, a.v}, new int[]{cfg.qDim(), cfg.kvDim(), cfg.kvDim()});
+            return;
+        }
+        project(lora, l, LoraTarget.ATTN_Q, w.wq(), normed, a.q, a);
+        project(lora, l, LoraTarget.ATTN_K, w.wk(), normed, a.k, a);
+        project(lora, l, LoraTarget.ATTN_V, w.wv(), normed, a.v, a);
+    }
+
+    /** Gate and up of the MLP's normalised rows (or the fused product, split), sharing their activation blocks as {@link #projectQkv} does. */
+    private void projectGateUp(int l, LayerWeights w, LoraWeights lora, LayerActivations a, int T, int[] batch) {
+        int ffn = cfg.ffn();
+        SharedInput normed = new SharedInput(a.h2, T);
+        if (w.gate() == null) {
+            project(lora, l, LoraTarget.FFN_UP, w.up(), normed, a.gu, a, batch);
+            Fused.split(a.gu, T, new float[][]{a.g, a.u}, new int[]{ffn, ffn});
+            return;
+        }
+        project(lora, l, LoraTarget.FFN_GATE, w.gate(), normed, a.g, a, batch);
+        project(lora, l, LoraTarget.FFN_UP, w.up(), normed, a.u, a, batch);
     }
 
     /**
