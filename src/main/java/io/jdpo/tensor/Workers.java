@@ -33,7 +33,8 @@ final class Workers implements AutoCloseable {
     /** One call's ranges, its body, the ranges still running and the first failure. */
     private static final class Job {
         final int[] bounds;
-        final Parallel.Range body;
+        /** Cleared when the job is done: the job stays referenced until the next one, its body's captured arrays should not. */
+        Parallel.Range body;
         final AtomicInteger pending;
         final Thread caller = Thread.currentThread();
         volatile boolean callerParked;
@@ -115,6 +116,7 @@ final class Workers implements AutoCloseable {
             j.range(0);
             // Every range finishes before this returns, even after a failure, so none still writes.
             await(j);
+            j.body = null;
             j.rethrow();
         } finally {
             busy.unlock();

@@ -245,6 +245,25 @@ class ParallelTest {
         });
     }
 
+    /** The workers remember the last call until the next one, but not what its body captured (a step's arrays). */
+    @Test
+    void aFinishedCallDoesNotKeepWhatItsBodyCaptured() throws Exception {
+        try (Parallel par = new Parallel(2)) {
+            java.lang.ref.WeakReference<float[]> captured = callCapturing(par);
+            for (int i = 0; i < 50 && captured.get() != null; i++) {
+                System.gc();
+                Thread.sleep(10);
+            }
+            assertNull(captured.get(), "the body's array is still reachable after the call");
+        }
+    }
+
+    private static java.lang.ref.WeakReference<float[]> callCapturing(Parallel par) {
+        float[] big = new float[1 << 20];
+        par.forRange(2, 1, (from, to) -> big[from] = to);
+        return new java.lang.ref.WeakReference<>(big);
+    }
+
     @Test
     void aClosedParallelRefusesWorkForItsWorkers() {
         Parallel par = new Parallel(2);
