@@ -191,8 +191,8 @@ final class DecoderBlock {
      * y = W·x, plus scale·B·(A·x) where the adapter adapts this projection (as llama.cpp
      * applies LoRA); A·x is kept in {@code a} for the backward.
      */
-    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, SharedInput x, float[] y, LayerActivations a) {
-        project(lora, layer, target, w, x, y, a, new int[]{0, x.tokens()});
+    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, SharedInput in, float[] y, LayerActivations a) {
+        project(lora, layer, target, w, in, y, a, new int[]{0, in.tokens()});
     }
 
     /** As above, where llama.cpp's batch for the product is rows [batch[0], batch[0] + batch[1]) (see {@link QuantMatrix#matmul(float[], int, float[], Parallel, int, int)}). */
