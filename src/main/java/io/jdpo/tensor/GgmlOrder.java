@@ -362,17 +362,19 @@ public final class GgmlOrder {
             for (int kk = 0; kk < k; kk++) wk[block * k + kk * LANES + lane] = r < rows ? w[r * k + kk] : 0f;
         }
         int whole = rows / LANES * LANES;
-        for (int r0 = 0; r0 < whole; r0 += LANES) {
-            if (LANES == 16) shortSteps16(wk, r0 * k, x, tokens, k, y, yo + r0, ldy);
-            else shortSteps8(wk, r0 * k, x, tokens, k, y, yo + r0, ldy);
-        }
+        for (int r0 = 0; r0 < whole; r0 += LANES) shortSteps(wk, r0 * k, x, tokens, k, y, yo + r0, ldy);
         if (whole < rows) {
             // The last row vector, part padding, goes through a buffer of one vector per token.
             float[] tail = HALVINGS.get(tokens * LANES);
-            if (LANES == 16) shortSteps16(wk, whole * k, x, tokens, k, tail, 0, LANES);
-            else shortSteps8(wk, whole * k, x, tokens, k, tail, 0, LANES);
+            shortSteps(wk, whole * k, x, tokens, k, tail, 0, LANES);
             for (int t = 0; t < tokens; t++) System.arraycopy(tail, t * LANES, y, yo + t * ldy + whole, rows - whole);
         }
+    }
+
+    /** One row vector of {@link #sgemmShort} at the ggml build's lane count. */
+    private static void shortSteps(float[] wk, int wo, float[] x, int tokens, int k, float[] y, int out, int ldy) {
+        if (LANES == 16) shortSteps16(wk, wo, x, tokens, k, y, out, ldy);
+        else shortSteps8(wk, wo, x, tokens, k, y, out, ldy);
     }
 
     /**

@@ -287,8 +287,9 @@ public final class QuantMatrix {
     public void matmulPanels(float[] input, int tokens, Parallel par, java.util.function.IntFunction<PanelSink> sinkForRange) {
         GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, tokens) : null;
         if (order != null) {
-            GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(type, input, tokens, cols, par);
-            GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols, type, order, par) : null;
+            SharedInput shared = new SharedInput(input, tokens);
+            GgmlQuantDot.Q8Rows q = shared.blocks(type, cols, par);
+            GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? shared.lanes(type, order, cols, par) : null;
             par.forRange(rows, PANEL, (r0, r1) -> {
                 PanelSink sink = sinkForRange.apply(r0);
                 float[] y = PANEL_OUT.get(tokens * PANEL);
