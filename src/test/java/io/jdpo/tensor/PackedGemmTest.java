@@ -8,8 +8,37 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The dense kernels (and the segment accumulation) held to their scalar references on odd shapes, strides and offsets. */
 class PackedGemmTest {
-    // M (rows of A: whole 6-row tiles and padded tails), K (across the reduction block), N (partial strips).
-    static final int[][] SHAPES = {{1, 1, 1}, {3, 7, 5}, {4, 16, 16}, {6, 40, 16}, {9, 300, 33}, {13, 513, 70}, {5, 2, 17}, {17, 64, 32}};
+    // M (rows of A: whole 6- and 8-row tiles and padded tails), K (across the reduction block), N (partial strips).
+    static final int[][] SHAPES = {{1, 1, 1}, {3, 7, 5}, {4, 16, 16}, {6, 40, 16}, {9, 300, 33}, {13, 513, 70}, {5, 2, 17}, {17, 64, 32}, {24, 260, 64}, {25, 31, 97}};
+
+    @Test
+    void everyOutputIsOneFusedChainOverKInOrder() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.VECTOR, "the scalar path's sums are not fused");
+        Random rnd = new Random(4);
+        for (int[] sh : SHAPES) {
+            int M = sh[0], K = sh[1], N = sh[2];
+            for (boolean acc : new boolean[]{false, true}) {
+                // A's rows 1024 floats apart as well as packed: the stride of dy in the backward of a 1024-row product.
+                int lda = K < 1024 ? 1024 : K + 1;
+                float[] a = random(rnd, M * lda), b = random(rnd, K * N), bt = random(rnd, N * K), c0 = random(rnd, M * N);
+                float[] ab = c0.clone(), abT = c0.clone();
+                PackedGemm.ab(a, 0, lda, M, b, 0, N, K, N, ab, 0, N, acc);
+                PackedGemm.abT(a, 0, lda, M, bt, 0, K, K, N, abT, 0, N, acc);
+                for (int i = 0; i < M; i++) {
+                    for (int j = 0; j < N; j++) {
+                        float s = acc ? c0[i * N + j] : 0f, sT = s;
+                        for (int k = 0; k < K; k++) {
+                            s = Math.fma(b[k * N + j], a[i * lda + k], s);
+                            sT = Math.fma(bt[j * K + k], a[i * lda + k], sT);
+                        }
+                        String at = M + "x" + K + "x" + N + " acc=" + acc + " at " + i + "," + j;
+                        assertEquals(s, ab[i * N + j], 0f, "ab " + at);
+                        assertEquals(sT, abT[i * N + j], 0f, "abT " + at);
+                    }
+                }
+            }
+        }
+    }
 
     @Test
     void eachRowGetsTheSameBitsWhateverTileComputesIt() {
