@@ -118,18 +118,15 @@ final class Backprop {
         projectBackward(l, LoraTarget.FFN_DOWN, w.down(), a.act, dOut, dAct, a);
         boolean gelu = cfg.features().gelu();
         par.forRange(T, DecoderBlock.ROWS, (t0, t1) -> {
+            if (!gelu) {
+                VectorMath.siluGateBackward(a.g, a.u, dAct, du, t0 * ffn, t1 * ffn);
+                return;
+            }
             for (int i = t0 * ffn; i < t1 * ffn; i++) {
                 float g = a.g[i];
-                if (gelu) {
-                    // du takes the value the forward used (F16-rounded), dg the smooth slope.
-                    du[i] = dAct[i] * tf.block().gelu(g);
-                    dAct[i] *= a.u[i] * Gelu.derivative(g);
-                    continue;
-                }
-                // One exponential for both: silu(g) = g·σ(g), silu'(g) = σ(g)·(1 + g·(1 − σ(g))).
-                float sig = 1f / (1f + (float) Math.exp(-g));
-                du[i] = dAct[i] * (g * sig);
-                dAct[i] *= a.u[i] * (sig * (1f + g * (1f - sig)));
+                // du takes the value the forward used (F16-rounded), dg the smooth slope.
+                du[i] = dAct[i] * tf.block().gelu(g);
+                dAct[i] *= a.u[i] * Gelu.derivative(g);
             }
         });
         if (w.gate() == null) {
