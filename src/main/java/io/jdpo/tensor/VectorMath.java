@@ -169,4 +169,90 @@ public final class VectorMath {
             dAct[i] *= u[i] * (sig * (1f + x * (1f - sig)));
         }
     }
+
+    /**
+     * Row p[off..off+n) in place: z = scale·p, then softmax(z) (the exponentials in float, the
+     * sum in double, then one multiply by the sum's reciprocal). On vectors the exponential is
+     * the Vector API's, within an ulp of {@link #softmaxScalar}'s.
+     *
+     * @param p     the scores, overwritten with the probabilities
+     * @param off   index in {@code p} of the row's first
+     * @param n     the row's length, ≥ 1
+     * @param scale the scores' scale
+     */
+    public static void softmax(float[] p, int off, int n, float scale) {
+        if (!Simd.VECTOR || n < Simd.F.length()) {
+            softmaxScalar(p, off, n, scale);
+            return;
+        }
+        int L = Simd.F.length(), i = 0;
+        FloatVector m = FloatVector.broadcast(Simd.F, Float.NEGATIVE_INFINITY);
+        for (; i + L <= n; i += L) {
+            FloatVector z = FloatVector.fromArray(Simd.F, p, off + i).mul(scale);
+            z.intoArray(p, off + i);
+            m = m.max(z);
+        }
+        float max = m.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) max = Math.max(max, p[off + i] *= scale);
+        DoubleVector sums = DoubleVector.zero(D);
+        for (i = 0; i + L <= n; i += L) {
+            FloatVector e = FloatVector.fromArray(Simd.F, p, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(p, off + i);
+            sums = sums.add(e.convertShape(VectorOperators.F2D, D, 0)).add(e.convertShape(VectorOperators.F2D, D, 1));
+        }
+        double sum = sums.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += p[off + i] = (float) Math.exp(p[off + i] - max);
+        float inv = (float) (1 / sum);
+        for (i = 0; i + L <= n; i += L) FloatVector.fromArray(Simd.F, p, off + i).mul(inv).intoArray(p, off + i);
+        for (; i < n; i++) p[off + i] *= inv;
+    }
+
+    /**
+     * The reference of {@link #softmax}, one value at a time, each exponential {@link Math#exp}'s.
+     *
+     * @param p     the scores, overwritten with the probabilities
+     * @param off   index in {@code p} of the row's first
+     * @param n     the row's length, ≥ 1
+     * @param scale the scores' scale
+     */
+    public static void softmaxScalar(float[] p, int off, int n, float scale) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, p[off + i] *= scale);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += p[off + i] = (float) Math.exp(p[off + i] - max);
+        float inv = (float) (1 / sum);
+        for (int i = 0; i < n; i++) p[off + i] *= inv;
+    }
+
+    /**
+     * A softmax row's backward in place: with dot = Σ p·ds (in double), ds becomes
+     * p·(ds − dot)·scale over [off, off + n), the same float steps on vectors as one at a time.
+     *
+     * @param p     the row's probabilities
+     * @param ds    on entry the gradient of the probabilities, on return that of the scores
+     * @param off   index of the row's first value in both
+     * @param n     the row's length
+     * @param scale the scores' scale
+     */
+    public static void softmaxBackward(float[] p, float[] ds, int off, int n, float scale) {
+        int i = 0;
+        double dot = 0;
+        if (Simd.VECTOR) {
+            DoubleVector sums = DoubleVector.zero(D);
+            for (int L = D.length(); i + L <= n; i += L) {
+                DoubleVector a = (DoubleVector) FloatVector.fromArray(HALF, p, off + i).convertShape(VectorOperators.F2D, D, 0);
+                sums = a.fma((DoubleVector) FloatVector.fromArray(HALF, ds, off + i).convertShape(VectorOperators.F2D, D, 0), sums);
+            }
+            dot = sums.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) dot += (double) p[off + i] * ds[off + i];
+        float fd = (float) dot;
+        i = 0;
+        if (Simd.VECTOR) {
+            for (int L = Simd.F.length(); i + L <= n; i += L) {
+                FloatVector.fromArray(Simd.F, p, off + i).mul(FloatVector.fromArray(Simd.F, ds, off + i).sub(fd)).mul(scale).intoArray(ds, off + i);
+            }
+        }
+        for (; i < n; i++) ds[off + i] = p[off + i] * (ds[off + i] - fd) * scale;
+    }
 }
