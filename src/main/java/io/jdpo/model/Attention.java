@@ -3,7 +3,6 @@ package io.jdpo.model;
 import io.jdpo.tensor.GgmlOrder;
 import io.jdpo.tensor.PackedGemm;
 import io.jdpo.tensor.Parallel;
-import io.jdpo.tensor.VectorMath;
 
 /**
  * Multi-head attention with grouped KV heads over a whole packed sequence (no KV cache), as
@@ -150,7 +149,10 @@ final class Attention {
                         scores(dOut, qo, qd, n, v, g * hd, kvd, hd, b, ds);
                         for (int r = 0; r < n; r++) {
                             int o = r * w, visible = b.visible(r);
-                            VectorMath.softmaxBackward(p, ds, o, visible, scale);
+                            double dot = 0;
+                            for (int s = 0; s < visible; s++) dot += (double) p[o + s] * ds[o + s];
+                            float fd = (float) dot;
+                            for (int s = 0; s < visible; s++) ds[o + s] = p[o + s] * (ds[o + s] - fd) * scale;
                             if (slope != null) for (int s = 0; s < visible; s++) ds[o + s] *= slope[o + s];
                             for (int s = visible; s < w; s++) ds[o + s] = 0;
                         }
@@ -193,12 +195,6 @@ final class Attention {
     private static void softmax(float[] p, float[] slope, int off, Block b, int r, int width, int[] pos, Options opt) {
         int visible = b.visible(r), window = opt.window();
         float scale = opt.scale(), cap = opt.cap(), inv = cap > 0 ? 1f / cap : 0;
-        if (window == 0 && cap == 0) {
-            // Neither a window nor a cap (Llama, Qwen, Phi): the row on vectors.
-            VectorMath.softmax(p, off, visible, scale);
-            java.util.Arrays.fill(p, off + visible, off + width, 0f);
-            return;
-        }
         int qPos = pos[b.t0 + r];
         float max = Float.NEGATIVE_INFINITY;
         for (int s = 0; s < visible; s++) {

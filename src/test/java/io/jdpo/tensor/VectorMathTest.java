@@ -64,30 +64,4 @@ class VectorMathTest {
         assertEquals(squares, sums[0], 1e-12 * squares);
         assertEquals(pz, sums[1], 1e-12 * Math.abs(pz) + 1e-15);
     }
-
-    @Test
-    void softmaxAndItsBackwardOnVectorsMatchOneValueAtATime() {
-        Random rnd = new Random(8);
-        for (int n : new int[]{1, 5, 16, 37, 384}) {
-            int off = 3;
-            float[] scores = new float[off + n + 2];
-            for (int i = 0; i < scores.length; i++) scores[i] = (float) (rnd.nextGaussian() * 6);
-            float[] fast = scores.clone(), ref = scores.clone();
-            VectorMath.softmax(fast, off, n, 0.125f);
-            VectorMath.softmaxScalar(ref, off, n, 0.125f);
-            for (int i = 0; i < scores.length; i++) {
-                // Each probability within a few ulps: its exponential's, and the sum's (added in another order).
-                assertEquals(ref[i], fast[i], 4 * Math.ulp(ref[i]), "n " + n + ": p at " + i);
-            }
-            float[] ds = new float[scores.length], expected = new float[scores.length];
-            for (int i = 0; i < ds.length; i++) ds[i] = expected[i] = (float) rnd.nextGaussian();
-            double dot = 0;
-            for (int i = off; i < off + n; i++) dot += (double) ref[i] * ds[i];
-            for (int i = off; i < off + n; i++) expected[i] = ref[i] * (ds[i] - (float) dot) * 0.125f;
-            VectorMath.softmaxBackward(ref, ds, off, n, 0.125f);
-            for (int i = 0; i < ds.length; i++) {
-                assertEquals(expected[i], ds[i], 2 * Math.ulp(Math.abs(ref[i]) * 8f), "n " + n + ": ds at " + i);
-            }
-        }
-    }
 }
