@@ -85,20 +85,14 @@ final class OutputHead {
                         top[first + i] = (float) (max - lse);
                     }
                     double squares = 0, pz = 0;
-                    if (cap == 0) {
-                        double[] sums = new double[2];
-                        VectorMath.softmaxGradient(logits, o, V, lse, target, sums);
-                        squares = sums[0];
-                        pz = sums[1];
-                    }
-                    for (int v = 0; v < V && cap > 0; v++) {
+                    for (int v = 0; v < V; v++) {
                         float z = logits[o + v];
                         double p = Math.exp(z - lse);
                         squares += p * p;
                         pz += p * z;
                         logits[o + v] = -(float) p;
                         if (v == target) logits[o + v] += 1;
-                        logits[o + v] *= SoftCap.slope(z, cap);
+                        if (cap > 0) logits[o + v] *= SoftCap.slope(z, cap);
                     }
                     if (logSquares != null) logSquares[first + i] = (float) Math.log(squares);
                     if (entropy != null) entropy[first + i] = (float) (lse - pz);

@@ -1,17 +1,10 @@
 package io.jdpo.tensor;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
 
 /** Reductions and elementwise steps over float arrays that the model shares. */
 public final class VectorMath {
-    /** Doubles of the kernels' width, and the floats that widen into one vector of them. */
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_64.withShape(Simd.F.vectorShape());
-    private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_64.withShape(VectorShape.forBitSize(Simd.F.vectorBitSize() / 2));
-
     private VectorMath() {
     }
 
@@ -27,63 +20,8 @@ public final class VectorMath {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) max = Math.max(max, z[o + i]);
         double s = 0;
-        int i = 0;
-        if (Simd.VECTOR) {
-            // The Vector API's double exp is within an ulp of Math.exp; the sum's order differs
-            // only in how the lanes split it, far below a float log-prob's last bit.
-            DoubleVector sums = DoubleVector.zero(D);
-            for (int L = D.length(); i + L <= n; i += L) {
-                // z − max in float, as the scalar steps round it, then widened exactly.
-                DoubleVector x = (DoubleVector) FloatVector.fromArray(HALF, z, o + i).sub(max).convertShape(VectorOperators.F2D, D, 0);
-                sums = sums.add(x.lanewise(VectorOperators.EXP));
-            }
-            s = sums.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) s += Math.exp(z[o + i] - max);
+        for (int i = 0; i < n; i++) s += Math.exp(z[o + i] - max);
         return max + Math.log(s);
-    }
-
-    /**
-     * A softmax's gradient in place, row z[o..o+n) with normaliser lse: z_v becomes
-     * onehot(target)_v − p_v, p_v = exp(z_v − lse) in double; sums[0] receives Σ p² and
-     * sums[1] Σ p·z (for the entropy), both in double.
-     *
-     * @param z      the logits, overwritten
-     * @param o      index in {@code z} of the row's first
-     * @param n      the row's length
-     * @param lse    log Σ exp(z) ({@link #logSumExp})
-     * @param target the index in the row that gets the one
-     * @param sums   receives Σ p² and Σ p·z
-     */
-    public static void softmaxGradient(float[] z, int o, int n, double lse, int target, double[] sums) {
-        double squares = 0, pz = 0;
-        int i = 0;
-        if (Simd.VECTOR) {
-            DoubleVector sq = DoubleVector.zero(D), sz = sq;
-            for (int L = D.length(); i + L <= n; i += L) {
-                DoubleVector x = widened(z, o + i), p = x.sub(lse).lanewise(VectorOperators.EXP);
-                sq = p.fma(p, sq);
-                sz = p.fma(x, sz);
-                ((FloatVector) p.neg().convertShape(VectorOperators.D2F, HALF, 0)).intoArray(z, o + i);
-            }
-            squares = sq.reduceLanes(VectorOperators.ADD);
-            pz = sz.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) {
-            float v = z[o + i];
-            double p = Math.exp(v - lse);
-            squares += p * p;
-            pz += p * v;
-            z[o + i] = -(float) p;
-        }
-        z[o + target] += 1;
-        sums[0] = squares;
-        sums[1] = pz;
-    }
-
-    /** Doubles of the row's floats from index i, one vector of them (exact). */
-    private static DoubleVector widened(float[] z, int i) {
-        return (DoubleVector) FloatVector.fromArray(HALF, z, i).convertShape(VectorOperators.F2D, D, 0);
     }
 
     /**

@@ -31,37 +31,4 @@ class VectorMathTest {
             assertEquals(dr[i], dv[i], 4 * Math.ulp(scale), "dg at " + i + ", g " + g[i]);
         }
     }
-
-    @Test
-    void logSumExpAndSoftmaxGradientOnVectorsMatchOneValueAtATime() {
-        Random rnd = new Random(7);
-        int o = 5, n = 1000 + 3;
-        float[] z = new float[o + n + 4];
-        for (int i = 0; i < z.length; i++) z[i] = (float) (rnd.nextGaussian() * 4);
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, z[o + i]);
-        double s = 0;
-        for (int i = 0; i < n; i++) s += Math.exp(z[o + i] - max);
-        double lse = VectorMath.logSumExp(z, o, n), reference = max + Math.log(s);
-        assertEquals(reference, lse, 1e-13 * Math.abs(reference));
-
-        int target = 17;
-        float[] grad = z.clone();
-        double[] sums = new double[2];
-        VectorMath.softmaxGradient(grad, o, n, reference, target, sums);
-        double squares = 0, pz = 0;
-        for (int i = 0; i < z.length; i++) {
-            if (i < o || i >= o + n) {
-                assertEquals(z[i], grad[i], 0f, "outside the row at " + i);
-                continue;
-            }
-            double p = Math.exp(z[i] - reference);
-            squares += p * p;
-            pz += p * z[i];
-            float expected = -(float) p + (i == o + target ? 1 : 0);
-            assertEquals(expected, grad[i], Math.ulp(expected), "gradient at " + i);
-        }
-        assertEquals(squares, sums[0], 1e-12 * squares);
-        assertEquals(pz, sums[1], 1e-12 * Math.abs(pz) + 1e-15);
-    }
 }
