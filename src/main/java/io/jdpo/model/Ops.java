@@ -2,7 +2,6 @@ package io.jdpo.model;
 
 import io.jdpo.tensor.CMath;
 import io.jdpo.tensor.GgmlOrder;
-import io.jdpo.tensor.Simd;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -53,7 +52,7 @@ public final class Ops {
      */
     static void swigluInGgmlOrder(float[] g, float[] u, float[] out, int off, int n) {
         int vec = n - n % GgmlOrder.LANES, i = off;
-        if (SWIGLU_VECTOR) {
+        if (GgmlOrder.lanesFit()) {
             VectorSpecies<Float> s = GgmlOrder.species();
             FloatVector one = FloatVector.broadcast(s, 1f), zero = FloatVector.zero(s);
             for (; i < off + vec; i += s.length()) {
@@ -64,9 +63,6 @@ public final class Ops {
         swigluTail(g, u, out, i, off + vec, off + n);
     }
 
-    /** Where ggml's lanes are wider than this JVM's vectors, its vector steps run one value at a time. */
-    private static final boolean SWIGLU_VECTOR = Simd.VECTOR && GgmlOrder.LANES > 0
-            && GgmlOrder.species().vectorBitSize() <= FloatVector.SPECIES_PREFERRED.vectorBitSize();
 
     /**
      * The reference of {@link #swigluInGgmlOrder}: ggml's vector steps one value at a time.

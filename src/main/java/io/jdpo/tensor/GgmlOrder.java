@@ -718,6 +718,19 @@ public final class GgmlOrder {
     }
 
     /**
+     * Whether {@link #species()}'s vectors run natively here (the kernels use vectors and ggml's
+     * lanes are no wider than this JVM's): where they do not, the Vector API would emulate them
+     * far slower than one value at a time.
+     *
+     * @return true when elementwise steps in ggml's lanes should run on vectors
+     */
+    public static boolean lanesFit() {
+        return LANES_FIT;
+    }
+
+    private static final boolean LANES_FIT = Simd.VECTOR && V != null && V.vectorBitSize() <= FloatVector.SPECIES_PREFERRED.vectorBitSize();
+
+    /**
      * {@link #vecDot} of one query against the keys of {@link #LANES} consecutive cells at
      * once, lane by lane: keys come transposed, {@code kT[d·stride + c0 + lane]} holding value d
      * of the key in cell c0 + lane. Every lane takes exactly the steps {@link #vecDot} takes.

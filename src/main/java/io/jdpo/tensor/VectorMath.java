@@ -1,7 +1,7 @@
 package io.jdpo.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /** Reductions and elementwise steps over float arrays that the model shares. */
 public final class VectorMath {
@@ -66,8 +66,11 @@ public final class VectorMath {
     /**
      * The backward of SwiGLU's act = silu(g)·u over [from, to): du = dAct·silu(g), and dAct
      * becomes dAct·u·silu'(g), one exponential for both (silu(g) = g·σ(g), silu'(g) =
-     * σ(g)·(1 + g·(1 − σ(g)))). On vectors the exponential is the Vector API's, within an ulp of
-     * {@link #siluGateBackwardScalar}'s (the whole step was 1% of a DPO step one value at a time).
+     * σ(g)·(1 + g·(1 − σ(g)))). The exponential is ggml's expf, the forward's own: made of exact
+     * float steps, it gives the same bits on vectors ({@link GgmlOrder#expfLanes}) as one value
+     * at a time, compiled or not (the Vector API's EXP does not: interpreted, it is Math.exp's,
+     * so a run's bits would depend on what the JIT had compiled yet). The whole step was 1% of
+     * a DPO step one value at a time.
      *
      * @param g    the gate's outputs
      * @param u    the up projection's outputs
@@ -78,20 +81,21 @@ public final class VectorMath {
      */
     public static void siluGateBackward(float[] g, float[] u, float[] dAct, float[] du, int from, int to) {
         int i = from;
-        if (Simd.VECTOR) {
-            FloatVector one = FloatVector.broadcast(Simd.F, 1f);
-            for (int L = Simd.F.length(); i + L <= to; i += L) {
-                FloatVector x = FloatVector.fromArray(Simd.F, g, i), d = FloatVector.fromArray(Simd.F, dAct, i);
-                FloatVector sig = one.div(one.add(x.neg().lanewise(VectorOperators.EXP)));
+        if (GgmlOrder.lanesFit()) {
+            VectorSpecies<Float> s = GgmlOrder.species();
+            FloatVector one = FloatVector.broadcast(s, 1f), zero = FloatVector.zero(s);
+            for (int L = s.length(); i + L <= to; i += L) {
+                FloatVector x = FloatVector.fromArray(s, g, i), d = FloatVector.fromArray(s, dAct, i);
+                FloatVector sig = one.div(one.add(GgmlOrder.expfLanes(zero.sub(x))));
                 d.mul(x.mul(sig)).intoArray(du, i);
-                d.mul(FloatVector.fromArray(Simd.F, u, i).mul(sig.mul(one.add(x.mul(one.sub(sig)))))).intoArray(dAct, i);
+                d.mul(FloatVector.fromArray(s, u, i).mul(sig.mul(one.add(x.mul(one.sub(sig)))))).intoArray(dAct, i);
             }
         }
         siluGateBackwardScalar(g, u, dAct, du, i, to);
     }
 
     /**
-     * The reference of {@link #siluGateBackward}: one value at a time, the exponential {@link Math#exp}'s.
+     * The reference of {@link #siluGateBackward}: the same steps one value at a time.
      *
      * @param g    the gate's outputs
      * @param u    the up projection's outputs
@@ -102,7 +106,7 @@ public final class VectorMath {
      */
     public static void siluGateBackwardScalar(float[] g, float[] u, float[] dAct, float[] du, int from, int to) {
         for (int i = from; i < to; i++) {
-            float x = g[i], sig = 1f / (1f + (float) Math.exp(-x));
+            float x = g[i], sig = 1f / (1f + GgmlOrder.expf(0f - x));
             du[i] = dAct[i] * (x * sig);
             dAct[i] *= u[i] * (sig * (1f + x * (1f - sig)));
         }
