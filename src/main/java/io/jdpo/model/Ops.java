@@ -45,10 +45,10 @@ public final class Ops {
     /**
      * out = silu(g)·u over one row of n values as ggml's {@code ggml_vec_swiglu_f32} computes
      * it: whole vectors with {@code ggml_v_silu} (x / (1 + ggml_v_expf(0 − x))), the last
-     * n mod lanes values with libm's {@code expf}. On vectors of ggml's own width where this JVM
-     * has them ({@link GgmlOrder#expfLanes}: the same float steps, so the same bits as
-     * {@link #swigluInGgmlOrderScalar}); the SwiGLU of every layer's FFN was 2% of a DPO step
-     * one value at a time.
+     * n mod lanes values with libm's {@code expf}. Runs on vectors of ggml's own width where this
+     * JVM has them natively ({@link GgmlOrder#expfLanes}: the same float steps, so the same bits
+     * as {@link #swigluInGgmlOrderScalar}); one value at a time, the SwiGLU of every layer's FFN
+     * was 2% of a DPO step.
      */
     static void swigluInGgmlOrder(float[] g, float[] u, float[] out, int off, int n) {
         int vec = n - n % GgmlOrder.LANES, i = off;
@@ -62,7 +62,6 @@ public final class Ops {
         }
         swigluTail(g, u, out, i, off + vec, off + n);
     }
-
 
     /**
      * The reference of {@link #swigluInGgmlOrder}: ggml's vector steps one value at a time.
