@@ -42,6 +42,8 @@ public final class GgmlOrder {
      */
     static final boolean BF16_DOT = LANES == 16 && cpuFlag("avx512_bf16");
     private static final VectorSpecies<Float> V = LANES == 16 ? FloatVector.SPECIES_512 : LANES == 8 ? FloatVector.SPECIES_256 : null;
+    /** {@link #lanesFit()}: V runs natively here. */
+    private static final boolean LANES_FIT = Simd.VECTOR && V != null && V.vectorBitSize() <= FloatVector.SPECIES_PREFERRED.vectorBitSize();
 
     private GgmlOrder() {
     }
@@ -727,8 +729,6 @@ public final class GgmlOrder {
     public static boolean lanesFit() {
         return LANES_FIT;
     }
-
-    private static final boolean LANES_FIT = Simd.VECTOR && V != null && V.vectorBitSize() <= FloatVector.SPECIES_PREFERRED.vectorBitSize();
 
     /**
      * {@link #vecDot} of one query against the keys of {@link #LANES} consecutive cells at

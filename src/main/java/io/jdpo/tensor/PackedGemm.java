@@ -106,7 +106,7 @@ public final class PackedGemm {
         // k-blocks outside, strips inside: the block of A (M × KB), packed once, is reused by every strip while it sits in L2.
         for (int k0 = 0; k0 < K; k0 += KB) {
             int kb = Math.min(KB, K - k0);
-            packA(a, ao + k0, lda, M, kb, ap);
+            packA(a, ao + k0, lda, M, tiles, kb, ap);
             for (int j0 = 0; j0 < N; j0 += STRIP) {
                 int n = Math.min(STRIP, N - j0);
                 if (bTransposed) packTransposed(b, bo, ldb, k0, kb, j0, n, bp);
@@ -117,14 +117,13 @@ public final class PackedGemm {
     }
 
     /**
-     * ap = A's block (M × kb) as micro-panels of {@link #TILE} rows, k-major within each
-     * (ap[t·TILE·kb + k·TILE + r] = A[t·TILE + r][k]), the last one padded with zero rows. The
+     * ap = A's block (M × kb) as {@code tiles} micro-panels of {@link #TILE} rows, k-major within
+     * each (ap[t·TILE·kb + k·TILE + r] = A[t·TILE + r][k]), the last one padded with zero rows. The
      * tile then reads a step's values of A from one cache line instead of from TILE rows, which
      * a power of two apart (dy of a 1024-row product: 4 KiB) all fall in one set of the L1
      * cache: the Q6_K 1024 × 2816 transposed product on one thread ran 15% faster packed.
      */
-    private static void packA(float[] a, int ao, int lda, int M, int kb, float[] ap) {
-        int tiles = (M + TILE - 1) / TILE;
+    private static void packA(float[] a, int ao, int lda, int M, int tiles, int kb, float[] ap) {
         for (int t = 0; t < tiles; t++) {
             int base = t * TILE * kb;
             for (int r = 0; r < TILE; r++) {
