@@ -2,6 +2,7 @@ package io.jdpo.model;
 
 import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.QuantMatrix;
+import io.jdpo.tensor.VectorMath;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -23,6 +24,8 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
     private final float[] targetLogit;
     /** Gemma's final-logit soft cap (0 = none), applied to each panel as it arrives. */
     private final float cap;
+    /** A panel row's two sums ({@link VectorMath#expSums}); one sink per thread's range. */
+    private final double[] sums = new double[2];
 
     private OnlineLogSoftmax(int[] targets, int rows, float cap, boolean entropy) {
         this.targets = targets;
@@ -90,19 +93,9 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
                 if (sumZ != null) sumZ[i] *= rescale;
                 max[i] = m;
             }
-            double s = 0;
-            if (sumZ == null) {
-                for (int j = 0; j < n; j++) s += Math.exp(y[o + j] - m);
-            } else {
-                double sz = 0;
-                for (int j = 0; j < n; j++) {
-                    double e = Math.exp(y[o + j] - m);
-                    s += e;
-                    sz += e * y[o + j];
-                }
-                sumZ[i] += sz;
-            }
-            sum[i] += s;
+            VectorMath.expSums(y, o, n, m, sums);
+            sum[i] += sums[0];
+            if (sumZ != null) sumZ[i] += sums[1];
             int t = targets[i] - r0;
             if (t >= 0 && t < n) targetLogit[i] = y[o + t];
         }

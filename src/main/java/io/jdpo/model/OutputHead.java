@@ -84,18 +84,14 @@ final class OutputHead {
                         for (int v = 0; v < V; v++) max = Math.max(max, logits[o + v]);
                         top[first + i] = (float) (max - lse);
                     }
-                    double squares = 0, pz = 0;
-                    for (int v = 0; v < V; v++) {
-                        float z = logits[o + v];
-                        double p = Math.exp(z - lse);
-                        squares += p * p;
-                        pz += p * z;
-                        logits[o + v] = -(float) p;
-                        if (v == target) logits[o + v] += 1;
-                        if (cap > 0) logits[o + v] *= SoftCap.slope(z, cap);
-                    }
-                    if (logSquares != null) logSquares[first + i] = (float) Math.log(squares);
-                    if (entropy != null) entropy[first + i] = (float) (lse - pz);
+                    // Capped logits are read again for the slope: kept before they become −p.
+                    float[] capped = cap > 0 ? java.util.Arrays.copyOfRange(logits, o, o + V) : null;
+                    double[] moments = new double[2];
+                    VectorMath.negatedSoftmax(logits, o, V, lse, moments);
+                    logits[o + target] += 1;
+                    if (cap > 0) for (int v = 0; v < V; v++) logits[o + v] *= SoftCap.slope(capped[v], cap);
+                    if (logSquares != null) logSquares[first + i] = (float) Math.log(moments[0]);
+                    if (entropy != null) entropy[first + i] = (float) (lse - moments[1]);
                 }
             });
             output.matmulTransposedAdd(logits, m, unit, c0 * d, par);

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The model's shared elementwise steps on vectors held to their scalar references. */
 class VectorMathTest {
@@ -28,5 +29,58 @@ class VectorMathTest {
             assertEquals(Float.floatToRawIntBits(dur[i]), Float.floatToRawIntBits(duv[i]), "du at " + i + ", g " + g[i]);
             assertEquals(Float.floatToRawIntBits(dr[i]), Float.floatToRawIntBits(dv[i]), "dg at " + i + ", g " + g[i]);
         }
+    }
+
+    @Test
+    void logSumExpMatchesMathExpInDouble() {
+        Random rnd = new Random(8);
+        for (int n = 1; n <= 70; n++) checkLogSumExp(row(rnd, n + 3), 3, n);
+        checkLogSumExp(row(rnd, 32000), 0, 32000);
+        float[] masked = row(rnd, 300);
+        for (int i = 0; i < masked.length; i += 3) masked[i] = Float.NEGATIVE_INFINITY;
+        checkLogSumExp(masked, 0, 300);
+        float[] huge = {1e30f, 1e30f, -1e30f};
+        assertEquals(1e30 + Math.log(2), VectorMath.logSumExp(huge, 0, 3), 1e24);
+        float[] nan = row(rnd, 40);
+        nan[37] = Float.NaN;
+        assertTrue(Double.isNaN(VectorMath.logSumExp(nan, 0, 40)));
+        nan[37] = Float.POSITIVE_INFINITY;
+        assertTrue(Double.isNaN(VectorMath.logSumExp(nan, 0, 40)));
+    }
+
+    @Test
+    void negatedSoftmaxMatchesMathExpInDouble() {
+        Random rnd = new Random(9);
+        for (int n : new int[]{1, 2, 7, 16, 17, 33, 70, 32000}) {
+            float[] z = row(rnd, n + 5);
+            double lse = VectorMath.logSumExp(z, 5, n), squares = 0, pz = 0;
+            float[] want = z.clone();
+            for (int i = 5; i < 5 + n; i++) {
+                double p = Math.exp(z[i] - lse);
+                squares += p * p;
+                pz += p * z[i];
+                want[i] = (float) -p;
+            }
+            double[] moments = new double[2];
+            VectorMath.negatedSoftmax(z, 5, n, lse, moments);
+            for (int i = 0; i < z.length; i++) assertEquals(want[i], z[i], Math.ulp(want[i]), "n=" + n + " at " + i);
+            assertEquals(squares, moments[0], 1e-13 * squares, "Σp², n=" + n);
+            assertEquals(pz, moments[1], 1e-12 * Math.max(1, Math.abs(pz)), "Σp·z, n=" + n);
+        }
+    }
+
+    private static float[] row(Random rnd, int n) {
+        float[] r = new float[n];
+        for (int i = 0; i < n; i++) r[i] = (float) (rnd.nextGaussian() * 4);
+        return r;
+    }
+
+    private static void checkLogSumExp(float[] z, int o, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = o; i < o + n; i++) max = Math.max(max, z[i]);
+        double sum = 0;
+        for (int i = o; i < o + n; i++) sum += Math.exp(z[i] - max);
+        double want = max + Math.log(sum), got = VectorMath.logSumExp(z, o, n);
+        assertEquals(want, got, 1e-13 * Math.max(1, Math.abs(want)), "n=" + n);
     }
 }
