@@ -360,6 +360,8 @@ final class GgmlQuantLanes {
                                    int from, int segs, int len, int run, float[] out, float[] out2) {
         int[] sa = scales[0], sb = scales[1], sc = scales[2], sd = scales[3];
         int w = 2 * V;
+        // Int scales are cast before they are broadcast: an int argument picks broadcast(long),
+        // which checks that the value fits the lane type (MatmulProbe Q4_K: 1-4% of the product).
         for (int seg = 0; seg < segs; seg++) {
             FloatVector ap = FloatVector.zero(F), aq = ap, bp = ap, bq = ap, cp = ap, cq = ap, dp = ap, dq = ap;
             FloatVector ar = ap, at = ap, br = ap, bt = ap, cr = ap, ct = ap, dr = ap, dt = ap;
@@ -379,22 +381,22 @@ final class GgmlQuantLanes {
                     jd = jd.add(u.mul(wd));
                 }
                 int r = o / 32;
-                FloatVector s = FloatVector.broadcast(F, sa[r]);
+                FloatVector s = FloatVector.broadcast(F, (float) sa[r]);
                 ap = ((FloatVector) ia.convert(VectorOperators.S2F, 0)).fma(s, ap);
                 aq = ((FloatVector) ia.convert(VectorOperators.S2F, 1)).fma(s, aq);
                 ar = ((FloatVector) ja.convert(VectorOperators.S2F, 0)).fma(s, ar);
                 at = ((FloatVector) ja.convert(VectorOperators.S2F, 1)).fma(s, at);
-                s = FloatVector.broadcast(F, sb[r]);
+                s = FloatVector.broadcast(F, (float) sb[r]);
                 bp = ((FloatVector) ib.convert(VectorOperators.S2F, 0)).fma(s, bp);
                 bq = ((FloatVector) ib.convert(VectorOperators.S2F, 1)).fma(s, bq);
                 br = ((FloatVector) jb.convert(VectorOperators.S2F, 0)).fma(s, br);
                 bt = ((FloatVector) jb.convert(VectorOperators.S2F, 1)).fma(s, bt);
-                s = FloatVector.broadcast(F, sc[r]);
+                s = FloatVector.broadcast(F, (float) sc[r]);
                 cp = ((FloatVector) ic.convert(VectorOperators.S2F, 0)).fma(s, cp);
                 cq = ((FloatVector) ic.convert(VectorOperators.S2F, 1)).fma(s, cq);
                 cr = ((FloatVector) jc.convert(VectorOperators.S2F, 0)).fma(s, cr);
                 ct = ((FloatVector) jc.convert(VectorOperators.S2F, 1)).fma(s, ct);
-                s = FloatVector.broadcast(F, sd[r]);
+                s = FloatVector.broadcast(F, (float) sd[r]);
                 dp = ((FloatVector) id.convert(VectorOperators.S2F, 0)).fma(s, dp);
                 dq = ((FloatVector) id.convert(VectorOperators.S2F, 1)).fma(s, dq);
                 dr = ((FloatVector) jd.convert(VectorOperators.S2F, 0)).fma(s, dr);
@@ -617,7 +619,7 @@ final class GgmlQuantLanes {
 
     /** Runs c and c + 1's mins times their activation sums: an exact integer. */
     private static FloatVector runMins(float[] runs, int[] mn, int c) {
-        return at(runs, c + 1).fma(FloatVector.broadcast(F, mn[c + 1]), at(runs, c).mul(mn[c]));
+        return at(runs, c + 1).fma(FloatVector.broadcast(F, (float) mn[c + 1]), at(runs, c).mul(mn[c]));
     }
 
     private static FloatVector q2kGemm(GgmlQuantDot.RowCodes w, float[] q, float[] d, float[] bs) {
@@ -627,8 +629,8 @@ final class GgmlQuantLanes {
             for (int j0 = 16 * b; j0 < 16 * b + 16; j0 += 8) {
                 FloatVector is = FloatVector.zero(F), ms = is;
                 for (int j = j0; j < j0 + 8; j++) {
-                    is = dot(q, w.q(), 16 * j, 16).fma(FloatVector.broadcast(F, w.sc()[j]), is);
-                    ms = at(bs, j).fma(FloatVector.broadcast(F, w.mn()[j]), ms);
+                    is = dot(q, w.q(), 16 * j, 16).fma(FloatVector.broadcast(F, (float) w.sc()[j]), is);
+                    ms = at(bs, j).fma(FloatVector.broadcast(F, (float) w.mn()[j]), ms);
                 }
                 sum = is.fma(scale, sum);
                 mins = ms.fma(minScale, mins);
@@ -642,7 +644,7 @@ final class GgmlQuantLanes {
         FloatVector mins = FloatVector.zero(F);
         for (int b = 0; b < w.d().length; b++) {
             FloatVector m = FloatVector.zero(F);
-            for (int j = 0; j < 8; j++) m = at(runs, 8 * b + j).fma(FloatVector.broadcast(F, w.mn()[8 * b + j]), m);
+            for (int j = 0; j < 8; j++) m = at(runs, 8 * b + j).fma(FloatVector.broadcast(F, (float) w.mn()[8 * b + j]), m);
             mins = at(d, b).neg().mul(w.dmin()[b]).fma(m, mins);
         }
         mins.intoArray(out, V);
