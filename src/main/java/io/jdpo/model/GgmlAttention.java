@@ -64,11 +64,13 @@ final class GgmlAttention {
         // A row costs the cells it sees: split by that, or the thread with the later rows does twice the work.
         par.forRangeWeighted(T, t -> seen(pos[t], opt), (t0, t1) -> {
             Head head = new Head(hd, cells, qScale, softmaxScale, opt.cap());
-            for (int t = t0; t < t1; t++) {
-                int qPos = pos[t], lo = firstSeen(qPos, opt);
-                for (int h = 0; h < heads; h++) {
-                    int view = segmentOf[t] * kvHeads + h / group;
-                    head.attend(q, t * qd + h * hd, kT[view], vT[view], lo, qPos + 1, out, t * qd + h * hd);
+            // Head by head: one head's keys and values (hd × cells floats each) stay in the
+            // cache while every row of the range reads them; row by row, each row read every
+            // head's (two MiB at 16 heads, 64 values, 256 cells) through the cache again.
+            for (int h = 0; h < heads; h++) {
+                for (int t = t0; t < t1; t++) {
+                    int qPos = pos[t], view = segmentOf[t] * kvHeads + h / group;
+                    head.attend(q, t * qd + h * hd, kT[view], vT[view], firstSeen(qPos, opt), qPos + 1, out, t * qd + h * hd);
                 }
             }
         });
