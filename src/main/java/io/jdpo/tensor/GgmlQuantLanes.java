@@ -520,19 +520,25 @@ final class GgmlQuantLanes {
             int g = 16 * blk + 2 * l;
             FloatVector p0 = FloatVector.fromArray(F, bp, g * V), p1 = FloatVector.fromArray(F, bp, (g + 1) * V);
             FloatVector q0 = FloatVector.fromArray(F, bq, g * V), q1 = FloatVector.fromArray(F, bq, (g + 1) * V);
-            for (int cmb = 0; cmb < COMBOS; cmb++) {
-                int[] sc = rows[cmb / 2].sc();
-                FloatVector sub = cmb % 2 == 0 ? p0.mul(sc[g]).add(p1.mul(sc[g + 1])) : q0.mul(sc[g]).add(q1.mul(sc[g + 1]));
-                IntVector h0 = (IntVector) FloatVector.fromArray(F, sums, (2 * l * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
-                IntVector h1 = (IntVector) FloatVector.fromArray(F, sums, ((2 * l + 1) * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
-                IntVector off = ((IntVector) sub.convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
-                FloatVector i = (FloatVector) h0.add(h1).sub(off).convert(VectorOperators.I2F, 0);
-                int at = ao + (cmb * 8 + l) * V;
-                i.fma(FloatVector.fromArray(F, scales, cmb * V), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
+            for (int r = 0; r < ROWS; r++) {
+                // The row's two run scales, converted once for both groups.
+                int[] sc = rows[r].sc();
+                float s0 = sc[g], s1 = sc[g + 1];
+                sixKLane(l, 2 * r, p0.mul(s0).add(p1.mul(s1)), sums, scales, acc, ao);
+                sixKLane(l, 2 * r + 1, q0.mul(s0).add(q1.mul(s1)), sums, scales, acc, ao);
             }
         }
     }
 
+    /** Lane l of row-group combination cmb: its two half sums as ints, less 32·sub, then ggml's fma with the block scale. */
+    private static void sixKLane(int l, int cmb, FloatVector sub, float[] sums, float[] scales, float[] acc, int ao) {
+        IntVector h0 = (IntVector) FloatVector.fromArray(F, sums, (2 * l * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
+        IntVector h1 = (IntVector) FloatVector.fromArray(F, sums, ((2 * l + 1) * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
+        IntVector off = ((IntVector) sub.convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
+        FloatVector i = (FloatVector) h0.add(h1).sub(off).convert(VectorOperators.I2F, 0);
+        int at = ao + (cmb * 8 + l) * V;
+        i.fma(FloatVector.fromArray(F, scales, cmb * V), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
+    }
 
     /**
      * One row and token group's output from its lane sums at sums[base·V], into out[0, V): the
