@@ -3,6 +3,7 @@ package io.jdpo.model;
 import io.jdpo.tensor.GgmlOrder;
 import io.jdpo.tensor.PackedGemm;
 import io.jdpo.tensor.Parallel;
+import io.jdpo.tensor.VectorMath;
 
 /**
  * Multi-head attention with grouped KV heads over a whole packed sequence (no KV cache), as
@@ -212,11 +213,8 @@ final class Attention {
             p[off + s] = z;
             max = Math.max(max, z);
         }
-        double sum = 0;
-        for (int s = 0; s < visible; s++) {
-            p[off + s] = p[off + s] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(p[off + s] - max);
-            sum += p[off + s];
-        }
+        // A row always sees its own key, so max is finite and masked scores (−∞) become 0.
+        double sum = VectorMath.expInPlace(p, off, visible, max);
         float invSum = (float) (1 / sum);
         for (int s = 0; s < visible; s++) p[off + s] *= invSum;
         for (int s = visible; s < width; s++) p[off + s] = 0;

@@ -67,6 +67,37 @@ public final class VectorMath {
         sums[1] = weighted;
     }
 
+    /**
+     * z[o..o+n) ← e^(z − shift) rounded to float (z − shift rounded in float first, the
+     * exponential {@link DoubleExp}'s), and the sum of those floats in double: a softmax row's
+     * numerators and their sum. −∞ gives 0.
+     *
+     * @param z     the values; on return their exponentials
+     * @param o     index in {@code z} of the first
+     * @param n     how many
+     * @param shift subtracted from each first (the row's maximum, finite)
+     * @return the sum of the new values; on vectors lane by lane, then the lanes
+     */
+    public static double expInPlace(float[] z, int o, int n, float shift) {
+        int i = 0;
+        double sum = 0;
+        if (Simd.VECTOR) {
+            DoubleVector s = DoubleVector.zero(D);
+            for (int L = D.length(); i + L <= n; i += L) {
+                FloatVector e = (FloatVector) DoubleExp.lanes(widened(FloatVector.fromArray(HALF, z, o + i).sub(shift)))
+                        .convertShape(VectorOperators.D2F, HALF, 0);
+                e.intoArray(z, o + i);
+                s = s.add(widened(e));
+            }
+            sum = s.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            z[o + i] = (float) DoubleExp.of(z[o + i] - shift);
+            sum += z[o + i];
+        }
+        return sum;
+    }
+
     /** The largest of z[o..o+n); NaN if one is. */
     private static float max(float[] z, int o, int n) {
         float max = Float.NEGATIVE_INFINITY;

@@ -69,6 +69,28 @@ class VectorMathTest {
         }
     }
 
+    @Test
+    void expInPlaceMatchesMathExpRoundedToFloat() {
+        Random rnd = new Random(10);
+        for (int n : new int[]{1, 3, 8, 9, 31, 64, 257}) {
+            float[] z = row(rnd, n + 2);
+            // A masked score; the row's maximum stays finite.
+            if (n > 1) z[3] = Float.NEGATIVE_INFINITY;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 2; i < n + 2; i++) max = Math.max(max, z[i]);
+            float[] want = z.clone();
+            double sum = 0;
+            for (int i = 2; i < n + 2; i++) {
+                want[i] = (float) Math.exp(z[i] - max);
+                sum += want[i];
+            }
+            double got = VectorMath.expInPlace(z, 2, n, max);
+            for (int i = 0; i < z.length; i++) assertEquals(want[i], z[i], Math.ulp(want[i]), "n=" + n + " at " + i);
+            if (n > 1) assertEquals(0f, z[3], "e^-inf");
+            assertEquals(sum, got, 1e-6 * sum, "n=" + n);
+        }
+    }
+
     private static float[] row(Random rnd, int n) {
         float[] r = new float[n];
         for (int i = 0; i < n; i++) r[i] = (float) (rnd.nextGaussian() * 4);
