@@ -234,7 +234,7 @@ final class GgmlQuantLanes {
     /**
      * A thread's working arrays for {@link #panel}, one of each per pair of token groups: lane
      * sums, block scales, segment sums; and a group's finished outputs ({@link #finishPair}).
-     * Kept between calls: made afresh for every panel of sixteen rows, they took a tenth of a
+     * Kept between calls: made afresh for every panel of rows, they took a tenth of a
      * Q8_0 product's profile.
      */
     private static final ScratchBuffer<float[]>[] ACC = pairOf(), SCALES = pairOf(), SUMS = pairOf();
