@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * vector lane ({@link #lanes}) and one value at a time ({@link #of}) give the same bits,
  * compiled or interpreted. The Vector API's own EXP does not: interpreted it is
  * {@link Math#exp}'s, compiled another library's, so a sum of them would depend on what the
- * JIT had compiled yet. Within 2 ulps of {@link Math#exp} (VectorMathTest).
+ * JIT had compiled yet. Within 2 ulps of {@link Math#exp} (DoubleExpTest).
  * <p>
  * x = n·ln 2 + r with n the nearest integer to x/ln 2 (|r| ≤ ln 2 / 2), e^r from its Taylor
  * series to r¹³ (the first term left out is below 5e-18), times 2^n made from n's bits.
@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class DoubleExp {
     private static final double LOG2E = 0x1.71547652b82fep0;
-    /** ln 2 in two parts: the first with its low 32 bits zero, so n·LN2_HI is exact for any n here. */
+    /** ln 2 in two parts: the first with 33 significant bits, so n·LN2_HI is exact for any n here (|n| ≤ 1022). */
     private static final double LN2_HI = 0x1.62e42feep-1, LN2_LO = 0x1.a39ef35793c76p-33;
     /** Adding 1.5·2^52 rounds a double below 2^51 to an integer and leaves it in the low bits. */
     private static final double SHIFTER = 0x1.8p52;
