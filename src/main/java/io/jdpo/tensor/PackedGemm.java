@@ -101,6 +101,10 @@ public final class PackedGemm {
             return;
         }
         float[] bp = PACKED.get(KB * STRIP);
+        if (WIDE && N <= L) {
+            narrow(a, ao, lda, M, b, bo, ldb, bTransposed, K, N, bp, c, co, ldc, accumulate);
+            return;
+        }
         int tiles = (M + TILE - 1) / TILE;
         float[] ap = PACKED_A.get(tiles * TILE * KB);
         // k-blocks outside, strips inside: the block of A (M × KB), packed once, is reused by every strip while it sits in L2.
@@ -114,6 +118,70 @@ public final class PackedGemm {
                 strip(ap, M, bp, kb, c, co + j0, ldc, n, accumulate || k0 > 0);
             }
         }
+    }
+
+    /**
+     * A product one vector wide (N ≤ L: the LoRA backward's dy·B at rank 16). It has one strip,
+     * so packing A's block buys no reuse and took half its time, and a strip of two vectors
+     * would leave half the lanes idle: A is read in place, eight rows a step, against one
+     * vector of B. Every output is still one fused chain over k in order, as in {@link #tile8}.
+     */
+    private static void narrow(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, boolean bTransposed, int K, int N,
+                               float[] bp, float[] c, int co, int ldc, boolean accumulate) {
+        // Outputs in a buffer a vector wide when N < L, so the kernel never needs masks.
+        float[] out = c;
+        int oo = co, ldo = ldc;
+        if (N < L) {
+            out = PARTIAL.get(M * L);
+            oo = 0;
+            ldo = L;
+            if (accumulate) for (int i = 0; i < M; i++) System.arraycopy(c, co + i * ldc, out, i * L, N);
+        }
+        for (int k0 = 0; k0 < K; k0 += KB) {
+            int kb = Math.min(KB, K - k0);
+            if (bTransposed) packTransposed(b, bo, ldb, k0, kb, 0, N, bp);
+            else pack(b, bo, ldb, k0, kb, 0, N, bp);
+            boolean add = accumulate || k0 > 0;
+            int i = 0;
+            for (; i + 8 <= M; i += 8) narrow8(a, ao + i * lda + k0, lda, bp, kb, out, oo + i * ldo, ldo, add);
+            for (; i < M; i++) narrow1(a, ao + i * lda + k0, bp, kb, out, oo + i * ldo, add);
+        }
+        if (N < L) for (int i = 0; i < M; i++) System.arraycopy(out, i * L, c, co + i * ldc, N);
+    }
+
+    /** Eight rows of A (from a0, lda apart) against bp's first vector: eight accumulators. */
+    private static void narrow8(float[] a, int a0, int lda, float[] bp, int kb, float[] c, int c0, int ldc, boolean accumulate) {
+        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda;
+        int r1 = c0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
+        FloatVector x0, x1, x2, x3, x4, x5, x6, x7;
+        if (accumulate) {
+            x0 = FloatVector.fromArray(F, c, c0); x1 = FloatVector.fromArray(F, c, r1);
+            x2 = FloatVector.fromArray(F, c, r2); x3 = FloatVector.fromArray(F, c, r3);
+            x4 = FloatVector.fromArray(F, c, r4); x5 = FloatVector.fromArray(F, c, r5);
+            x6 = FloatVector.fromArray(F, c, r6); x7 = FloatVector.fromArray(F, c, r7);
+        } else {
+            x0 = FloatVector.zero(F); x1 = x0; x2 = x0; x3 = x0; x4 = x0; x5 = x0; x6 = x0; x7 = x0;
+        }
+        for (int k = 0; k < kb; k++) {
+            FloatVector v = FloatVector.fromArray(F, bp, k * STRIP);
+            x0 = v.fma(FloatVector.broadcast(F, a[a0 + k]), x0);
+            x1 = v.fma(FloatVector.broadcast(F, a[a1 + k]), x1);
+            x2 = v.fma(FloatVector.broadcast(F, a[a2 + k]), x2);
+            x3 = v.fma(FloatVector.broadcast(F, a[a3 + k]), x3);
+            x4 = v.fma(FloatVector.broadcast(F, a[a4 + k]), x4);
+            x5 = v.fma(FloatVector.broadcast(F, a[a5 + k]), x5);
+            x6 = v.fma(FloatVector.broadcast(F, a[a6 + k]), x6);
+            x7 = v.fma(FloatVector.broadcast(F, a[a7 + k]), x7);
+        }
+        x0.intoArray(c, c0); x1.intoArray(c, r1); x2.intoArray(c, r2); x3.intoArray(c, r3);
+        x4.intoArray(c, r4); x5.intoArray(c, r5); x6.intoArray(c, r6); x7.intoArray(c, r7);
+    }
+
+    /** One row of A against bp's first vector (the rows after the last eight). */
+    private static void narrow1(float[] a, int a0, float[] bp, int kb, float[] c, int c0, boolean accumulate) {
+        FloatVector x = accumulate ? FloatVector.fromArray(F, c, c0) : FloatVector.zero(F);
+        for (int k = 0; k < kb; k++) x = FloatVector.fromArray(F, bp, k * STRIP).fma(FloatVector.broadcast(F, a[a0 + k]), x);
+        x.intoArray(c, c0);
     }
 
     /**

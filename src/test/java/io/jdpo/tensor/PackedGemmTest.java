@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The dense kernels (and the segment accumulation) held to their scalar references on odd shapes, strides and offsets. */
 class PackedGemmTest {
     // M (rows of A: whole 6- and 8-row tiles and padded tails), K (across the reduction block), N (partial strips).
-    static final int[][] SHAPES = {{1, 1, 1}, {3, 7, 5}, {4, 16, 16}, {6, 40, 16}, {9, 300, 33}, {13, 513, 70}, {5, 2, 17}, {17, 64, 32}, {24, 260, 64}, {25, 31, 97}};
+    // N up to one vector (at 512 bits): the narrow path, eight rows at a time and the rows after.
+    static final int[][] SHAPES = {{1, 1, 1}, {3, 7, 5}, {4, 16, 16}, {6, 40, 16}, {9, 300, 33}, {13, 513, 70}, {5, 2, 17}, {17, 64, 32},
+            {24, 260, 64}, {25, 31, 97}, {19, 300, 16}, {11, 600, 9}, {16, 70, 4}};
 
     @Test
     void everyOutputIsOneChainOverKInOrder() {
