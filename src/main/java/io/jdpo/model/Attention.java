@@ -99,12 +99,13 @@ final class Attention {
         int qd = cfg.qDim(), kvd = cfg.kvDim(), T = layout.length();
         java.util.List<Block> blocks = blocks(layout, opt.window());
         par.forRange(heads, 1, (h0, h1) -> {
-            float[] p = new float[BLOCK * T];
+            float[] p = new float[BLOCK * T], kT = new float[hd * T];
             for (int h = h0; h < h1; h++) {
                 int g = h / group;
+                if (h == h0 || h % group == 0) headColumns(k, T, kvd, g * hd, hd, kT);
                 for (Block b : blocks) {
                     int n = b.t1 - b.t0, w = b.width(), qo = b.t0 * qd + h * hd;
-                    scores(q, qo, qd, n, k, g * hd, kvd, hd, b, p);
+                    scores(q, qo, qd, n, kT, T, hd, b, p);
                     for (int r = 0; r < n; r++) softmax(p, null, r * w, b, r, w, layout.positions, opt);
                     // out = P[:, prefix]·V[prefix] + P[:, own]·V[own]
                     boolean acc = false;
@@ -118,11 +119,23 @@ final class Attention {
         });
     }
 
-    /** p (n × width) = rows of x (queries or output gradients) against the block's key-side rows y, both ranges. */
-    private static void scores(float[] x, int xo, int ldx, int n, float[] y, int yo, int ldy, int hd, Block b, float[] p) {
+    /**
+     * p (n × width) = rows of x (queries or output gradients) against the block's key-side rows,
+     * both ranges, from yT: one KV head's keys or values transposed (hd × T, {@link #headColumns}).
+     * On the transposed rows a strip of B is a copy of whole runs; on the rows themselves it was
+     * gathered value by value, for every head of the group and every block again.
+     */
+    private static void scores(float[] x, int xo, int ldx, int n, float[] yT, int T, int hd, Block b, float[] p) {
         int w = b.width();
-        if (b.prefixRows() > 0) PackedGemm.abT(x, xo, ldx, n, y, yo + b.prefixFrom * ldy, ldy, hd, b.prefixRows(), p, 0, w, false);
-        PackedGemm.abT(x, xo, ldx, n, y, yo + b.ownFrom * ldy, ldy, hd, b.ownRows(), p, b.prefixRows(), w, false);
+        if (b.prefixRows() > 0) PackedGemm.ab(x, xo, ldx, n, yT, b.prefixFrom, T, hd, b.prefixRows(), p, 0, w, false);
+        PackedGemm.ab(x, xo, ldx, n, yT, b.ownFrom, T, hd, b.ownRows(), p, b.prefixRows(), w, false);
+    }
+
+    /** out (hd × T) = columns [off, off + hd) of m (T rows, ld apart) transposed: one KV head's keys or values. */
+    private static void headColumns(float[] m, int T, int ld, int off, int hd, float[] out) {
+        for (int t = 0; t < T; t++) {
+            for (int d = 0; d < hd; d++) out[d * T + t] = m[t * ld + off + d];
+        }
     }
 
     /**
@@ -140,14 +153,17 @@ final class Attention {
         java.util.List<Block> blocks = blocks(layout, opt.window());
         par.forRange(cfg.kvHeads(), 1, (g0, g1) -> {
             float[] p = new float[BLOCK * T], ds = new float[BLOCK * T], tr = new float[BLOCK * T];
+            float[] kT = new float[hd * T], vT = new float[hd * T];
             float[] slope = opt.cap() > 0 ? new float[BLOCK * T] : null;
             for (int g = g0; g < g1; g++) {
+                headColumns(k, T, kvd, g * hd, hd, kT);
+                headColumns(v, T, kvd, g * hd, hd, vT);
                 for (int h = g * group; h < (g + 1) * group; h++) {
                     for (Block b : blocks) {
                         int n = b.t1 - b.t0, w = b.width(), qo = b.t0 * qd + h * hd;
-                        scores(q, qo, qd, n, k, g * hd, kvd, hd, b, p);
+                        scores(q, qo, qd, n, kT, T, hd, b, p);
                         for (int r = 0; r < n; r++) softmax(p, slope, r * w, b, r, w, layout.positions, opt);
-                        scores(dOut, qo, qd, n, v, g * hd, kvd, hd, b, ds);
+                        scores(dOut, qo, qd, n, vT, T, hd, b, ds);
                         for (int r = 0; r < n; r++) {
                             int o = r * w, visible = b.visible(r);
                             double dot = 0;
