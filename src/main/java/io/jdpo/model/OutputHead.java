@@ -2,6 +2,7 @@ package io.jdpo.model;
 
 import io.jdpo.tensor.Parallel;
 import io.jdpo.tensor.QuantMatrix;
+import io.jdpo.tensor.ScratchBuffer;
 import io.jdpo.tensor.VectorMath;
 
 /**
@@ -16,6 +17,8 @@ final class OutputHead {
      * output matrix again, so chunks are kept few (two for 512 tokens of a 32k vocabulary).
      */
     private static final int LOGIT_CHUNK_FLOATS = 8 << 20;
+    /** A thread's copy of one row of capped logits (a vocabulary's worth: 1 MiB for Gemma's). */
+    private static final ScratchBuffer<float[]> CAPPED = ScratchBuffer.floats();
     private final ModelConfig cfg;
     private final QuantMatrix output;
     private final float[] outputNorm;
@@ -84,8 +87,9 @@ final class OutputHead {
                         for (int v = 0; v < V; v++) max = Math.max(max, logits[o + v]);
                         top[first + i] = (float) (max - lse);
                     }
-                    // Capped logits are read again for the slope: kept before they become −p.
-                    float[] capped = cap > 0 ? java.util.Arrays.copyOfRange(logits, o, o + V) : null;
+                    // Capped logits are read again for the slope: kept (in a per-thread row) before they become −p.
+                    float[] capped = cap > 0 ? CAPPED.get(V) : null;
+                    if (capped != null) System.arraycopy(logits, o, capped, 0, V);
                     double[] moments = new double[2];
                     VectorMath.negatedSoftmax(logits, o, V, lse, moments);
                     logits[o + target] += 1;
