@@ -85,8 +85,7 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
         if (cap > 0) SoftCap.apply(y, 0, max.length * n, cap);
         for (int i = 0; i < max.length; i++) {
             int o = i * n;
-            float m = max[i];
-            for (int j = 0; j < n; j++) m = Math.max(m, y[o + j]);
+            float m = Math.max(max[i], VectorMath.max(y, o, n));
             if (m > max[i]) {
                 double rescale = Math.exp(max[i] - m);
                 sum[i] *= rescale;

@@ -82,11 +82,7 @@ final class OutputHead {
                     if (cap > 0) SoftCap.apply(logits, o, V, cap);
                     double lse = VectorMath.logSumExp(logits, o, V);
                     out[first + i] = (float) (logits[o + target] - lse);
-                    if (top != null) {
-                        float max = Float.NEGATIVE_INFINITY;
-                        for (int v = 0; v < V; v++) max = Math.max(max, logits[o + v]);
-                        top[first + i] = (float) (max - lse);
-                    }
+                    if (top != null) top[first + i] = (float) (VectorMath.max(logits, o, V) - lse);
                     // Capped logits are read again for the slope: kept (in a per-thread row) before they become −p.
                     float[] capped = cap > 0 ? CAPPED.get(V) : null;
                     if (capped != null) System.arraycopy(logits, o, capped, 0, V);

@@ -98,8 +98,15 @@ public final class VectorMath {
         return sum;
     }
 
-    /** The largest of z[o..o+n); NaN if one is. */
-    private static float max(float[] z, int o, int n) {
+    /**
+     * The largest of z[o..o+n), on vectors where they are on (the order does not change it).
+     *
+     * @param z the values
+     * @param o index in {@code z} of the first
+     * @param n how many
+     * @return their maximum; NaN if one is NaN, −∞ if n is 0
+     */
+    public static float max(float[] z, int o, int n) {
         float max = Float.NEGATIVE_INFINITY;
         int i = 0;
         if (Simd.VECTOR) {
