@@ -25,6 +25,7 @@ module io.jdpo {
     exports io.jdpo.llama;
     exports io.jdpo.loop;
     exports io.jdpo.model;
+    exports io.jdpo.numeric;
     exports io.jdpo.progress;
     exports io.jdpo.report;
     exports io.jdpo.tensor;

@@ -1,5 +1,8 @@
 package io.jdpo.tensor;
 
+import io.jdpo.numeric.DoubleExp;
+import io.jdpo.numeric.LaneSum;
+
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -36,7 +39,7 @@ public final class VectorMath {
     /**
      * Σ e^(z − shift) and Σ e^(z − shift)·z over z[o..o+n), in double, each z − shift rounded
      * in float first (then widened exactly); on vectors each lane keeps its own sums, added at
-     * the end. A log-softmax's sums when shift is the row's maximum (or a running one).
+     * the end in lane order ({@link LaneSum}). A log-softmax's sums when shift is the row's maximum (or a running one).
      *
      * @param z     the logits
      * @param o     index in {@code z} of the first
@@ -55,8 +58,8 @@ public final class VectorMath {
                 s = s.add(e);
                 w = e.fma(widened(x), w);
             }
-            sum = s.reduceLanes(VectorOperators.ADD);
-            weighted = w.reduceLanes(VectorOperators.ADD);
+            sum = LaneSum.inOrder(s);
+            weighted = LaneSum.inOrder(w);
         }
         for (; i < n; i++) {
             double e = DoubleExp.of(z[o + i] - shift);
@@ -76,7 +79,7 @@ public final class VectorMath {
      * @param o     index in {@code z} of the first
      * @param n     how many
      * @param shift subtracted from each first (the row's maximum, finite)
-     * @return the sum of the new values; on vectors lane by lane, then the lanes
+     * @return the sum of the new values; on vectors lane by lane, then the lanes in order
      */
     public static double expInPlace(float[] z, int o, int n, float shift) {
         int i = 0;
@@ -89,7 +92,7 @@ public final class VectorMath {
                 e.intoArray(z, o + i);
                 s = s.add(widened(e));
             }
-            sum = s.reduceLanes(VectorOperators.ADD);
+            sum = LaneSum.inOrder(s);
         }
         for (; i < n; i++) {
             z[o + i] = (float) DoubleExp.of(z[o + i] - shift);
@@ -125,7 +128,7 @@ public final class VectorMath {
     /**
      * A log-softmax row's gradient: z[o..o+n) becomes −softmax(z) (p = e^(z − lse), the
      * target's +1 is the caller's), and moments receives Σ p² and Σ p·z (the entropy and
-     * collision terms the trainer logs). Both sums in double, lane by lane on vectors;
+     * collision terms the trainer logs). Both sums in double, lane by lane on vectors (then the lanes in order);
      * the exponential {@link DoubleExp}'s.
      *
      * @param z       the logits; on return −p
@@ -145,8 +148,8 @@ public final class VectorMath {
                 zp = p.fma(zd, zp);
                 ((FloatVector) p.neg().convertShape(VectorOperators.D2F, HALF, 0)).intoArray(z, o + i);
             }
-            squares = sq.reduceLanes(VectorOperators.ADD);
-            pz = zp.reduceLanes(VectorOperators.ADD);
+            squares = LaneSum.inOrder(sq);
+            pz = LaneSum.inOrder(zp);
         }
         for (; i < n; i++) {
             double zd = z[o + i], p = DoubleExp.of(zd - lse);

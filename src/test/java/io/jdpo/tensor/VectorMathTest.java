@@ -1,5 +1,6 @@
 package io.jdpo.tensor;
 
+import io.jdpo.numeric.DoubleExp;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -28,6 +29,41 @@ class VectorMathTest {
         for (int i = 0; i < g.length; i++) {
             assertEquals(Float.floatToRawIntBits(dur[i]), Float.floatToRawIntBits(duv[i]), "du at " + i + ", g " + g[i]);
             assertEquals(Float.floatToRawIntBits(dr[i]), Float.floatToRawIntBits(dv[i]), "dg at " + i + ", g " + g[i]);
+        }
+    }
+
+    @Test
+    void expSumsAreTheirLanesInOrderWhateverTheJitCompiled() {
+        Random rnd = new Random(11);
+        int lanes = Simd.VECTOR ? Simd.F.length() / 2 : 1;
+        for (int n : new int[]{1, 5, 16, 23, 300, 32000}) {
+            float[] z = row(rnd, n + 1);
+            float shift = VectorMath.max(z, 1, n);
+            // Per-lane sums over whole vectors, then the lanes in order, then the tail: what the kernel is defined to add.
+            int whole = n / lanes * lanes;
+            double[] lane = new double[lanes], laneW = new double[lanes];
+            for (int i = 0; i < whole; i++) {
+                double e = DoubleExp.of(z[1 + i] - shift);
+                lane[i % lanes] += e;
+                laneW[i % lanes] = Math.fma(e, z[1 + i], laneW[i % lanes]);
+            }
+            double sum = lane[0], weighted = laneW[0];
+            for (int l = 1; l < lanes; l++) {
+                sum += lane[l];
+                weighted += laneW[l];
+            }
+            for (int i = whole; i < n; i++) {
+                double e = DoubleExp.of(z[1 + i] - shift);
+                sum += e;
+                weighted = Math.fma(e, z[1 + i], weighted);
+            }
+            // Many calls, so the JIT compiles the loop partway through: every call has the same bits.
+            for (int k = 0; k < (n < 1000 ? 2000 : 200); k++) {
+                double[] got = new double[2];
+                VectorMath.expSums(z, 1, n, shift, got);
+                assertEquals(Double.doubleToRawLongBits(sum), Double.doubleToRawLongBits(got[0]), "Σe, n=" + n + ", call " + k);
+                assertEquals(Double.doubleToRawLongBits(weighted), Double.doubleToRawLongBits(got[1]), "Σe·z, n=" + n + ", call " + k);
+            }
         }
     }
 

@@ -1,4 +1,4 @@
-package io.jdpo.tensor;
+package io.jdpo.numeric;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The deterministic double exponential: its lanes against its one value at a time, and both against Math.exp. */
 class DoubleExpTest {
-    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, Simd.F.vectorShape());
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     @Test
     void withinTwoUlpsOfMathExp() {

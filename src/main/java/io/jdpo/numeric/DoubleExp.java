@@ -1,4 +1,4 @@
-package io.jdpo.tensor;
+package io.jdpo.numeric;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.LongVector;
@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * subnormal's worth; NaN stays NaN. Callers pass x ≤ 0 (a value less its row's maximum) or a
  * little above; above 709 the result would overflow and is not defined here.
  */
-final class DoubleExp {
+public final class DoubleExp {
     private static final double LOG2E = 0x1.71547652b82fep0;
     /** ln 2 in two parts: the first with 33 significant bits, so n·LN2_HI is exact for any n here (|n| ≤ 1022). */
     private static final double LN2_HI = 0x1.62e42feep-1, LN2_LO = 0x1.a39ef35793c76p-33;
@@ -48,7 +48,7 @@ final class DoubleExp {
      * @param x the exponent, at most 709
      * @return e^x, the bits of {@link #lanes}' lane
      */
-    static double of(double x) {
+    public static double of(double x) {
         if (x < FLOOR) return 0;
         double t = Math.fma(x, LOG2E, SHIFTER), n = t - SHIFTER;
         double r = Math.fma(n, -LN2_LO, Math.fma(n, -LN2_HI, x));
@@ -64,7 +64,7 @@ final class DoubleExp {
      * @param x the exponents, each at most 709
      * @return e^x lane by lane, each the bits {@link #of} gives
      */
-    static DoubleVector lanes(DoubleVector x) {
+    public static DoubleVector lanes(DoubleVector x) {
         VectorSpecies<Double> s = x.species();
         DoubleVector t = x.fma(LOG2E, SHIFTER), n = t.sub(SHIFTER);
         DoubleVector r = n.fma(DoubleVector.broadcast(s, -LN2_LO), n.fma(DoubleVector.broadcast(s, -LN2_HI), x));
