@@ -530,15 +530,34 @@ final class GgmlQuantLanes {
         }
     }
 
-    /** Lane l of row-group combination cmb: its two half sums as ints, less 32·sub, then ggml's fma with the block scale. */
+    /**
+     * Lane l of row-group combination cmb: its two half sums added, less 32·sub, then ggml's
+     * fma with the block scale. ggml makes that integer in int32 and rounds it to float once.
+     * Here the halves and 32·sub are integers exact in float (each half below 2^24, |sub| at
+     * most 2·128·2032), so where the halves' float sum stays below 2^24 it is exact too, and
+     * fma(sub, −32, sum) rounds the exact integer once, as ggml's conversion does: two float
+     * steps instead of four conversions (which share one port with the FMAs). A vector with a
+     * lane at 2^24 or more (codes, scales and activations all near their tops) takes the int
+     * path.
+     */
     private static void sixKLane(int l, int cmb, FloatVector sub, float[] sums, float[] scales, float[] acc, int ao) {
-        IntVector h0 = (IntVector) FloatVector.fromArray(F, sums, (2 * l * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
-        IntVector h1 = (IntVector) FloatVector.fromArray(F, sums, ((2 * l + 1) * COMBOS + cmb) * V).convert(VectorOperators.F2I, 0);
-        IntVector off = ((IntVector) sub.convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
-        FloatVector i = (FloatVector) h0.add(h1).sub(off).convert(VectorOperators.I2F, 0);
+        FloatVector h0 = FloatVector.fromArray(F, sums, (2 * l * COMBOS + cmb) * V);
+        FloatVector h1 = FloatVector.fromArray(F, sums, ((2 * l + 1) * COMBOS + cmb) * V);
+        FloatVector h = h0.add(h1), i;
+        if (h.abs().compare(VectorOperators.LT, EXACT).allTrue()) {
+            i = sub.fma(MINUS_32, h);
+        } else {
+            IntVector off = ((IntVector) sub.convert(VectorOperators.F2I, 0)).lanewise(VectorOperators.LSHL, 5);
+            i = (FloatVector) ((IntVector) h0.convert(VectorOperators.F2I, 0)).add((IntVector) h1.convert(VectorOperators.F2I, 0))
+                    .sub(off).convert(VectorOperators.I2F, 0);
+        }
         int at = ao + (cmb * 8 + l) * V;
         i.fma(FloatVector.fromArray(F, scales, cmb * V), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
     }
+
+    /** 2^24: integers of smaller size are exact in float. */
+    private static final float EXACT = 0x1p24f;
+    private static final FloatVector MINUS_32 = FloatVector.broadcast(F, -32f);
 
     /**
      * One row and token group's output from its lane sums at sums[base·V], into out[0, V): the

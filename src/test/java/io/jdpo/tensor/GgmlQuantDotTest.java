@@ -71,6 +71,51 @@ class GgmlQuantDotTest {
         }
     }
 
+    /**
+     * Q6_K's lane integers past 2^24: blocks whose codes are all at the top (63), run scales at
+     * the ends of int8 (127 and −128), against activations that quantize to ±127 and ±126, so a
+     * lane's two half sums add up to about 32.5 million, odd as often as not, which a float would round; rows of random blocks and
+     * tokens of random values beside them, so a vector holds lanes of both kinds. The vector
+     * kernel adds such lanes as ints, as ggml does.
+     */
+    @Test
+    void sixKLaneSumsPastTwoToThe24AreAddedAsInts() {
+        Assumptions.assumeTrue(GgmlOrder.LANES > 0, "ggml's order is known only for x86 builds");
+        int cols = 512, rows = 8, tokens = 37, blockBytes = (int) GgmlType.Q6_K.bytesFor(256);
+        Random rnd = new Random(12);
+        float[] wf = new float[rows * cols];
+        for (int i = 0; i < wf.length; i++) wf[i] = (float) rnd.nextGaussian();
+        byte[] w = RowQuantizer.quantize(GgmlType.Q6_K.id(), wf, rows, cols, null);
+        for (int b = 0; b < rows * cols / 256; b++) {
+            if (b % 3 == 2) continue;
+            int o = b * blockBytes;
+            // ql (128 bytes) and qh (64): every code 63; 16 run scales; F16 d = 1.
+            java.util.Arrays.fill(w, o, o + 192, (byte) 0xFF);
+            for (int j = 0; j < 16; j++) w[o + 192 + j] = (byte) (j % 5 == 4 ? -128 : 127);
+            w[o + 208] = 0x00;
+            w[o + 209] = 0x3C;
+        }
+        float[] x = new float[tokens * cols];
+        for (int t = 0; t < tokens; t++) {
+            for (int i = 0; i < cols; i++) {
+                // 127 or, here and there, 126 times the block's scale: odd and even products, so
+                // the halves' sums are odd as often as even and a float would have to round them.
+                float top = i % 32 == 0 || rnd.nextBoolean() ? 3f : 3f * 126 / 127;
+                x[t * cols + i] = switch (t % 3) {
+                    case 0 -> top;
+                    case 1 -> -top;
+                    default -> (float) rnd.nextGaussian();
+                };
+            }
+        }
+        GgmlQuantDot.Order order = GgmlQuantDot.orderFor(GgmlType.Q6_K, cols, rows, tokens);
+        GgmlQuantDot.Q8Rows q = GgmlQuantDot.Q8Rows.of(GgmlType.Q6_K, x, tokens, cols, Parallel.SERIAL);
+        float[] codes = GgmlQuantDot.RowCodes.decode(GgmlType.Q6_K, java.util.Arrays.copyOf(w, (int) GgmlType.Q6_K.bytesFor(cols)), cols).q();
+        assertEquals(63f, codes[5], "Q6_K's top code");
+        assertEquals(127, Math.abs(q.rows()[0].q()[0]), "activations at the top of Q8's range");
+        assertVectorEqualsReference(GgmlType.Q6_K, order, w, rows, cols, q, tokens);
+    }
+
     private static void assertVectorEqualsReference(GgmlType type, GgmlQuantDot.Order order, byte[] w, int rows, int cols,
                                                     GgmlQuantDot.Q8Rows q, int tokens) {
         float[] y = new float[tokens * rows];
