@@ -152,7 +152,7 @@ final class Attention {
         float scale = opt.scale();
         java.util.List<Block> blocks = blocks(layout, opt.window());
         par.forRange(cfg.kvHeads(), 1, (g0, g1) -> {
-            float[] p = new float[BLOCK * T], ds = new float[BLOCK * T], tr = new float[BLOCK * T];
+            float[] p = new float[BLOCK * T], ds = new float[BLOCK * T];
             float[] kT = new float[hd * T], vT = new float[hd * T];
             float[] slope = opt.cap() > 0 ? new float[BLOCK * T] : null;
             for (int g = g0; g < g1; g++) {
@@ -166,9 +166,7 @@ final class Attention {
                         scores(dOut, qo, qd, n, vT, T, hd, b, ds);
                         for (int r = 0; r < n; r++) {
                             int o = r * w, visible = b.visible(r);
-                            double dot = 0;
-                            for (int s = 0; s < visible; s++) dot += (double) p[o + s] * ds[o + s];
-                            float fd = (float) dot;
+                            float fd = (float) VectorMath.dot(p, ds, o, visible);
                             for (int s = 0; s < visible; s++) ds[o + s] = p[o + s] * (ds[o + s] - fd) * scale;
                             if (slope != null) for (int s = 0; s < visible; s++) ds[o + s] *= slope[o + s];
                             for (int s = visible; s < w; s++) ds[o + s] = 0;
@@ -180,28 +178,19 @@ final class Attention {
                             acc = true;
                         }
                         PackedGemm.ab(ds, b.prefixRows(), w, n, k, b.ownFrom * kvd + g * hd, kvd, b.ownRows(), hd, dq, qo, qd, acc);
-                        // dK += dSᵀ·Q and dV += Pᵀ·dO: the transposed score block's rows are key rows, prefix first.
-                        transpose(ds, n, w, tr);
-                        keyRows(tr, q, qo, qd, n, hd, dk, g * hd, kvd, b);
-                        transpose(p, n, w, tr);
-                        keyRows(tr, dOut, qo, qd, n, hd, dv, g * hd, kvd, b);
+                        // dK += dSᵀ·Q and dV += Pᵀ·dO: the score block's columns are key rows, prefix first.
+                        keyRows(ds, w, q, qo, qd, n, hd, dk, g * hd, kvd, b);
+                        keyRows(p, w, dOut, qo, qd, n, hd, dv, g * hd, kvd, b);
                     }
                 }
             }
         });
     }
 
-    /** Adds tr (width × n) · x (n query rows) into the key-side rows the block's columns stand for. */
-    private static void keyRows(float[] tr, float[] x, int xo, int ldx, int n, int hd, float[] d, int dOff, int ldd, Block b) {
-        if (b.prefixRows() > 0) PackedGemm.ab(tr, 0, n, b.prefixRows(), x, xo, ldx, n, hd, d, b.prefixFrom * ldd + dOff, ldd, true);
-        PackedGemm.ab(tr, b.prefixRows() * n, n, b.ownRows(), x, xo, ldx, n, hd, d, b.ownFrom * ldd + dOff, ldd, true);
-    }
-
-    /** out (cols × rows) = m (rows × cols) transposed. */
-    private static void transpose(float[] m, int rows, int cols, float[] out) {
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
-        }
+    /** Adds sᵀ · x into the key-side rows the block's columns stand for: s the score block (n rows, w apart), x its n query rows. */
+    private static void keyRows(float[] s, int w, float[] x, int xo, int ldx, int n, int hd, float[] d, int dOff, int ldd, Block b) {
+        if (b.prefixRows() > 0) PackedGemm.aTb(s, 0, w, b.prefixRows(), x, xo, ldx, n, hd, d, b.prefixFrom * ldd + dOff, ldd, true);
+        PackedGemm.aTb(s, b.prefixRows(), w, b.ownRows(), x, xo, ldx, n, hd, d, b.ownFrom * ldd + dOff, ldd, true);
     }
 
     /**
@@ -214,25 +203,30 @@ final class Attention {
         float scale = opt.scale(), cap = opt.cap(), inv = cap > 0 ? 1f / cap : 0;
         int qPos = pos[b.t0 + r];
         float max = Float.NEGATIVE_INFINITY;
-        for (int s = 0; s < visible; s++) {
-            if (window > 0 && qPos - pos[b.key(s)] >= window) {
-                p[off + s] = Float.NEGATIVE_INFINITY;
-                continue;
+        if (window == 0 && cap == 0) {
+            // Neither window nor cap: the scaling and the maximum on vectors, the same bits.
+            VectorMath.scale(p, off, visible, scale);
+            max = VectorMath.max(p, off, visible);
+        } else {
+            for (int s = 0; s < visible; s++) {
+                if (window > 0 && qPos - pos[b.key(s)] >= window) {
+                    p[off + s] = Float.NEGATIVE_INFINITY;
+                    continue;
+                }
+                float z = p[off + s] * scale;
+                if (cap > 0) {
+                    // ggml: scale by 1/cap, tanh, scale by cap, each a float step.
+                    float th = (float) Math.tanh(z * inv);
+                    z = th * cap;
+                    if (slope != null) slope[off + s] = 1f - th * th;
+                }
+                p[off + s] = z;
+                max = Math.max(max, z);
             }
-            float z = p[off + s] * scale;
-            if (cap > 0) {
-                // ggml: scale by 1/cap, tanh, scale by cap, each a float step.
-                float th = (float) Math.tanh(z * inv);
-                z = th * cap;
-                if (slope != null) slope[off + s] = 1f - th * th;
-            }
-            p[off + s] = z;
-            max = Math.max(max, z);
         }
         // A row always sees its own key, so max is finite and masked scores (−∞) become 0.
         double sum = VectorMath.expInPlace(p, off, visible, max);
-        float invSum = (float) (1 / sum);
-        for (int s = 0; s < visible; s++) p[off + s] *= invSum;
+        VectorMath.scale(p, off, visible, (float) (1 / sum));
         for (int s = visible; s < width; s++) p[off + s] = 0;
     }
 }

@@ -67,7 +67,7 @@ public final class PackedGemm {
      */
     public static void ab(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                           float[] c, int co, int ldc, boolean accumulate) {
-        product(a, ao, lda, M, b, bo, ldb, false, K, N, c, co, ldc, accumulate);
+        product(a, ao, lda, false, M, b, bo, ldb, false, K, N, c, co, ldc, accumulate);
     }
 
     /**
@@ -89,19 +89,44 @@ public final class PackedGemm {
      */
     public static void abT(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                            float[] c, int co, int ldc, boolean accumulate) {
-        product(a, ao, lda, M, b, bo, ldb, true, K, N, c, co, ldc, accumulate);
+        product(a, ao, lda, false, M, b, bo, ldb, true, K, N, c, co, ldc, accumulate);
     }
 
-    /** Both products: they differ only in how a block of B is packed. */
-    private static void product(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, boolean bTransposed, int K, int N,
-                                float[] c, int co, int ldc, boolean accumulate) {
+    /**
+     * C[M×N] (+)= Aᵀ · B where A is K×M row-major (attention's backward: a score block's
+     * transpose times the query rows). A's block is packed straight from its rows, each step's
+     * tile of values a contiguous run, so A is never transposed first.
+     *
+     * @param a          holds A, K rows of M values
+     * @param ao         index of A[0][0] in {@code a}
+     * @param lda        row stride of A in floats (≥ M)
+     * @param M          columns of A, rows of C
+     * @param b          holds B
+     * @param bo         index of B[0][0] in {@code b}
+     * @param ldb        row stride of B in floats (≥ N)
+     * @param K          the reduction length: rows of A and of B
+     * @param N          columns of B and of C
+     * @param c          receives C
+     * @param co         index of C[0][0] in {@code c}
+     * @param ldc        row stride of C in floats (≥ N)
+     * @param accumulate true to add the product to C's current values, false to overwrite them
+     */
+    public static void aTb(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
+                           float[] c, int co, int ldc, boolean accumulate) {
+        product(a, ao, lda, true, M, b, bo, ldb, false, K, N, c, co, ldc, accumulate);
+    }
+
+    /** The three products: they differ only in how a block of A or B is packed. */
+    private static void product(float[] a, int ao, int lda, boolean aTransposed, int M, float[] b, int bo, int ldb, boolean bTransposed,
+                                int K, int N, float[] c, int co, int ldc, boolean accumulate) {
         if (!Simd.VECTOR) {
-            if (bTransposed) abTScalar(a, ao, lda, M, b, bo, ldb, K, N, c, co, ldc, accumulate);
+            if (aTransposed) aTbScalar(a, ao, lda, M, b, bo, ldb, K, N, c, co, ldc, accumulate);
+            else if (bTransposed) abTScalar(a, ao, lda, M, b, bo, ldb, K, N, c, co, ldc, accumulate);
             else abScalar(a, ao, lda, M, b, bo, ldb, K, N, c, co, ldc, accumulate);
             return;
         }
         float[] bp = PACKED.get(KB * STRIP);
-        if (WIDE && N <= L) {
+        if (WIDE && N <= L && !aTransposed) {
             narrow(a, ao, lda, M, b, bo, ldb, bTransposed, K, N, bp, c, co, ldc, accumulate);
             return;
         }
@@ -110,7 +135,8 @@ public final class PackedGemm {
         // k-blocks outside, strips inside: the block of A (M × KB), packed once, is reused by every strip while it sits in L2.
         for (int k0 = 0; k0 < K; k0 += KB) {
             int kb = Math.min(KB, K - k0);
-            packA(a, ao + k0, lda, M, tiles, kb, ap);
+            if (aTransposed) packATransposed(a, ao + k0 * lda, lda, M, tiles, kb, ap);
+            else packA(a, ao + k0, lda, M, tiles, kb, ap);
             for (int j0 = 0; j0 < N; j0 += STRIP) {
                 int n = Math.min(STRIP, N - j0);
                 if (bTransposed) packTransposed(b, bo, ldb, k0, kb, j0, n, bp);
@@ -206,6 +232,25 @@ public final class PackedGemm {
         }
     }
 
+    /**
+     * {@link #packA}'s panels of Aᵀ when A is stored K × M (from a[ao], its block's first row,
+     * lda apart): a step's TILE values are one contiguous run of a row of A.
+     */
+    private static void packATransposed(float[] a, int ao, int lda, int M, int tiles, int kb, float[] ap) {
+        for (int t = 0; t < tiles; t++) {
+            int base = t * TILE * kb, i0 = t * TILE, rows = Math.min(TILE, M - i0);
+            if (rows == TILE) {
+                for (int k = 0, src = ao + i0, dst = base; k < kb; k++, src += lda, dst += TILE) System.arraycopy(a, src, ap, dst, TILE);
+                continue;
+            }
+            for (int k = 0; k < kb; k++) {
+                int src = ao + k * lda + i0, dst = base + k * TILE;
+                for (int r = 0; r < rows; r++) ap[dst + r] = a[src + r];
+                for (int r = rows; r < TILE; r++) ap[dst + r] = 0f;
+            }
+        }
+    }
+
     /** bp (kb × STRIP, zero past n) = B[k0..k0+kb)[j0..j0+n) with B row-major K × N. */
     private static void pack(float[] b, int bo, int ldb, int k0, int kb, int j0, int n, float[] bp) {
         for (int k = 0; k < kb; k++) {
@@ -247,6 +292,34 @@ public final class PackedGemm {
             for (int j = 0; j < N; j++) {
                 float s = accumulate ? c[co + i * ldc + j] : 0;
                 for (int k = 0; k < K; k++) s += a[ao + i * lda + k] * b[bo + k * ldb + j];
+                c[co + i * ldc + j] = s;
+            }
+        }
+    }
+
+    /**
+     * Scalar reference of {@link #aTb}: one plain (unfused) sum per output, k in order.
+     *
+     * @param a          holds A, K rows of M values
+     * @param ao         index of A[0][0] in {@code a}
+     * @param lda        row stride of A in floats (≥ M)
+     * @param M          columns of A, rows of C
+     * @param b          holds B
+     * @param bo         index of B[0][0] in {@code b}
+     * @param ldb        row stride of B in floats (≥ N)
+     * @param K          the reduction length: rows of A and of B
+     * @param N          columns of B and of C
+     * @param c          receives C
+     * @param co         index of C[0][0] in {@code c}
+     * @param ldc        row stride of C in floats (≥ N)
+     * @param accumulate true to add the product to C's current values, false to overwrite them
+     */
+    public static void aTbScalar(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
+                                 float[] c, int co, int ldc, boolean accumulate) {
+        for (int i = 0; i < M; i++) {
+            for (int j = 0; j < N; j++) {
+                float s = accumulate ? c[co + i * ldc + j] : 0;
+                for (int k = 0; k < K; k++) s += a[ao + k * lda + i] * b[bo + k * ldb + j];
                 c[co + i * ldc + j] = s;
             }
         }

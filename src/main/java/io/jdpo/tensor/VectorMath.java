@@ -121,6 +121,47 @@ public final class VectorMath {
         return max;
     }
 
+    /**
+     * z[o..o+n) ← z·s, each product rounded once (the bits of the scalar loop).
+     *
+     * @param z the values, scaled in place
+     * @param o index in {@code z} of the first
+     * @param n how many
+     * @param s the factor
+     */
+    public static void scale(float[] z, int o, int n, float s) {
+        int i = 0;
+        if (Simd.VECTOR) {
+            for (int L = Simd.F.length(); i + L <= n; i += L) FloatVector.fromArray(Simd.F, z, o + i).mul(s).intoArray(z, o + i);
+        }
+        for (; i < n; i++) z[o + i] *= s;
+    }
+
+    /**
+     * Σ a[i]·b[i] over [o, o+n), each product and sum in double (the floats widened exactly);
+     * on vectors lane by lane, then the lanes in order ({@link LaneSum}), then the values after
+     * the last whole vector.
+     *
+     * @param a the first values
+     * @param b the second values
+     * @param o index of the first in both
+     * @param n how many
+     * @return the sum
+     */
+    public static double dot(float[] a, float[] b, int o, int n) {
+        int i = 0;
+        double sum = 0;
+        if (Simd.VECTOR) {
+            DoubleVector s = DoubleVector.zero(D);
+            for (int L = D.length(); i + L <= n; i += L) {
+                s = widened(FloatVector.fromArray(HALF, a, o + i)).fma(widened(FloatVector.fromArray(HALF, b, o + i)), s);
+            }
+            sum = LaneSum.inOrder(s);
+        }
+        for (; i < n; i++) sum = Math.fma(a[o + i], (double) b[o + i], sum);
+        return sum;
+    }
+
     private static DoubleVector widened(FloatVector v) {
         return (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0);
     }

@@ -6,7 +6,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The dense kernels (and the segment accumulation) held to their scalar references on odd shapes, strides and offsets. */
+/** The dense kernels (A·B, A·Bᵀ, Aᵀ·B; and the segment accumulation) held to their scalar references on odd shapes, strides and offsets. */
 class PackedGemmTest {
     // M (rows of A: whole 6- and 8-row tiles and padded tails), K (across the reduction block), N (partial strips).
     // N up to one vector (at 512 bits): the narrow path, eight rows at a time and the rows after.
@@ -24,20 +24,26 @@ class PackedGemmTest {
                 // A's rows 1024 floats apart as well as packed: the stride of dy in the backward of a 1024-row product.
                 int lda = K < 1024 ? 1024 : K + 1;
                 float[] a = random(rnd, M * lda), b = random(rnd, K * N), bt = random(rnd, N * K), c0 = random(rnd, M * N);
-                float[] ab = c0.clone(), abT = c0.clone();
+                // Aᵀ's A: K rows of M values, a few floats apart beyond M.
+                int ldaT = M + 3;
+                float[] aT = random(rnd, K * ldaT);
+                float[] ab = c0.clone(), abT = c0.clone(), aTb = c0.clone();
                 PackedGemm.ab(a, 0, lda, M, b, 0, N, K, N, ab, 0, N, acc);
                 PackedGemm.abT(a, 0, lda, M, bt, 0, K, K, N, abT, 0, N, acc);
+                PackedGemm.aTb(aT, 0, ldaT, M, b, 0, N, K, N, aTb, 0, N, acc);
                 for (int i = 0; i < M; i++) {
                     for (int j = 0; j < N; j++) {
-                        float s = acc ? c0[i * N + j] : 0f, sT = s;
+                        float s = acc ? c0[i * N + j] : 0f, sT = s, tS = s;
                         for (int k = 0; k < K; k++) {
-                            float x = a[i * lda + k];
+                            float x = a[i * lda + k], y = aT[k * ldaT + i];
                             s = fused ? Math.fma(b[k * N + j], x, s) : s + x * b[k * N + j];
                             sT = fused ? Math.fma(bt[j * K + k], x, sT) : sT + x * bt[j * K + k];
+                            tS = fused ? Math.fma(b[k * N + j], y, tS) : tS + y * b[k * N + j];
                         }
                         String at = M + "x" + K + "x" + N + " acc=" + acc + " at " + i + "," + j;
                         assertEquals(s, ab[i * N + j], 0f, "ab " + at);
                         assertEquals(sT, abT[i * N + j], 0f, "abT " + at);
+                        assertEquals(tS, aTb[i * N + j], 0f, "aTb " + at);
                     }
                 }
             }
@@ -76,6 +82,12 @@ class PackedGemmTest {
                 PackedGemm.abT(a, ao, lda, M, bt, bo, K + 1, K, N, fast, co, ldc, acc);
                 PackedGemm.abTScalar(a, ao, lda, M, bt, bo, K + 1, K, N, ref, co, ldc, acc);
                 close(ref, fast, K, "abT " + M + "x" + K + "x" + N + " acc=" + acc);
+                float[] aT = random(rnd, ao + K * (M + 2));
+                fast = c0.clone();
+                ref = c0.clone();
+                PackedGemm.aTb(aT, ao, M + 2, M, b, bo, N + 1, K, N, fast, co, ldc, acc);
+                PackedGemm.aTbScalar(aT, ao, M + 2, M, b, bo, N + 1, K, N, ref, co, ldc, acc);
+                close(ref, fast, K, "aTb " + M + "x" + K + "x" + N + " acc=" + acc);
             }
         }
     }

@@ -68,6 +68,31 @@ class VectorMathTest {
     }
 
     @Test
+    void scaleHasTheScalarBitsAndDotItsLanesInOrder() {
+        Random rnd = new Random(13);
+        int lanes = Simd.VECTOR ? Simd.F.length() / 2 : 1;
+        for (int n : new int[]{1, 4, 7, 8, 9, 16, 33, 70, 384}) {
+            float[] z = row(rnd, n + 3), want = z.clone();
+            for (int i = 3; i < n + 3; i++) want[i] = z[i] * 0.3f;
+            VectorMath.scale(z, 3, n, 0.3f);
+            for (int i = 0; i < z.length; i++) assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(z[i]), "scale n=" + n + " at " + i);
+
+            float[] a = row(rnd, n + 2), b = row(rnd, n + 2);
+            int whole = n / lanes * lanes;
+            double[] lane = new double[lanes];
+            double plain = 0;
+            for (int i = 0; i < n; i++) plain += (double) a[2 + i] * b[2 + i];
+            for (int i = 0; i < whole; i++) lane[i % lanes] += (double) a[2 + i] * b[2 + i];
+            double sum = lane[0];
+            for (int l = 1; l < lanes; l++) sum += lane[l];
+            for (int i = whole; i < n; i++) sum += (double) a[2 + i] * b[2 + i];
+            double got = VectorMath.dot(a, b, 2, n);
+            assertEquals(Double.doubleToRawLongBits(sum), Double.doubleToRawLongBits(got), "dot n=" + n);
+            assertEquals(plain, got, 1e-12 * Math.max(1, Math.abs(plain)), "dot n=" + n);
+        }
+    }
+
+    @Test
     void logSumExpMatchesMathExpInDouble() {
         Random rnd = new Random(8);
         for (int n = 1; n <= 70; n++) checkLogSumExp(row(rnd, n + 3), 3, n);
