@@ -25,8 +25,8 @@ final class FullGradients implements WeightGradients {
     public void projection(QuantMatrix w, float[] x, float[] dy, int T, Parallel par) {
         // dW (n_out × n_in, the GGUF row layout) += dyᵀ·x.
         int nOut = w.rows(), nIn = w.cols();
-        float[] dyT = VectorMath.transpose(dy, T, nOut), dW = grads.get(w.name());
-        par.forRange(nOut, 4, (o0, o1) -> PackedGemm.ab(dyT, o0 * T, T, o1 - o0, x, 0, nIn, T, nIn, dW, o0 * nIn, nIn, true));
+        float[] dW = grads.get(w.name());
+        par.forRange(nOut, 4, (o0, o1) -> PackedGemm.aTb(dy, o0, nOut, o1 - o0, x, 0, nIn, T, nIn, dW, o0 * nIn, nIn, true));
     }
 
     @Override
@@ -62,7 +62,6 @@ final class FullGradients implements WeightGradients {
             for (int v = 0; v < V; v++) z[o + v] = -c[i] * (float) Math.exp(z[o + v] - lse);
             z[o + targets[i]] += c[i];
         }
-        float[] zT = VectorMath.transpose(z, n, V);
-        PackedGemm.ab(zT, 0, n, V, h, 0, d, n, d, grads.get(out.name()), 0, d, true);
+        PackedGemm.aTb(z, 0, V, V, h, 0, d, n, d, grads.get(out.name()), 0, d, true);
     }
 }

@@ -220,11 +220,10 @@ final class Backprop {
             a.dropout.applyInPlace(dxLora, T, nIn, l, target);
             for (int i = 0; i < dxLora.length; i++) dx[i] += dxLora[i];
         }
-        // dBᵀ = (A·x)ᵀ·dy and dA = d(A·x)ᵀ·x: only the rank-wide factors are transposed, never dy or x.
-        float[] axT = VectorMath.transpose(ax, T, r), dAxT = VectorMath.transpose(dAx, T, r);
+        // dBᵀ = (A·x)ᵀ·dy and dA = d(A·x)ᵀ·x, the rank-wide factors read as transposed (aTb).
         float[] dBT = new float[r * nOut], dA = new float[r * nIn];
-        par.forRange(nOut, PackedGemm.STRIP, (o0, o1) -> PackedGemm.ab(axT, 0, T, r, dy, o0, nOut, T, o1 - o0, dBT, o0, nOut, false));
-        par.forRange(nIn, PackedGemm.STRIP, (i0, i1) -> PackedGemm.ab(dAxT, 0, T, r, xl, i0, nIn, T, i1 - i0, dA, i0, nIn, false));
+        par.forRange(nOut, PackedGemm.STRIP, (o0, o1) -> PackedGemm.aTb(ax, 0, r, r, dy, o0, nOut, T, o1 - o0, dBT, o0, nOut, false));
+        par.forRange(nIn, PackedGemm.STRIP, (i0, i1) -> PackedGemm.aTb(dAx, 0, r, r, xl, i0, nIn, T, i1 - i0, dA, i0, nIn, false));
         SegmentMath.addScaled(gp.b(), s, VectorMath.transpose(dBT, r, nOut));
         SegmentMath.addScaled(gp.a(), 1f, dA);
     }

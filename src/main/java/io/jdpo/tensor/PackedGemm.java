@@ -288,10 +288,19 @@ public final class PackedGemm {
      */
     public static void abScalar(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                                 float[] c, int co, int ldc, boolean accumulate) {
+        scalar(a, ao, lda, 1, M, b, bo, ldb, 1, K, N, c, co, ldc, accumulate);
+    }
+
+    /**
+     * The scalar references' one loop: A[i][k] at a[ao + i·ai + k·ak], B[k][j] at b[bo + k·bk + j·bj],
+     * one plain (unfused) sum per output, k in order.
+     */
+    private static void scalar(float[] a, int ao, int ai, int ak, int M, float[] b, int bo, int bk, int bj, int K, int N,
+                               float[] c, int co, int ldc, boolean accumulate) {
         for (int i = 0; i < M; i++) {
             for (int j = 0; j < N; j++) {
                 float s = accumulate ? c[co + i * ldc + j] : 0;
-                for (int k = 0; k < K; k++) s += a[ao + i * lda + k] * b[bo + k * ldb + j];
+                for (int k = 0; k < K; k++) s += a[ao + i * ai + k * ak] * b[bo + k * bk + j * bj];
                 c[co + i * ldc + j] = s;
             }
         }
@@ -316,13 +325,7 @@ public final class PackedGemm {
      */
     public static void aTbScalar(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                                  float[] c, int co, int ldc, boolean accumulate) {
-        for (int i = 0; i < M; i++) {
-            for (int j = 0; j < N; j++) {
-                float s = accumulate ? c[co + i * ldc + j] : 0;
-                for (int k = 0; k < K; k++) s += a[ao + k * lda + i] * b[bo + k * ldb + j];
-                c[co + i * ldc + j] = s;
-            }
-        }
+        scalar(a, ao, 1, lda, M, b, bo, ldb, 1, K, N, c, co, ldc, accumulate);
     }
 
     /**
@@ -344,13 +347,7 @@ public final class PackedGemm {
      */
     public static void abTScalar(float[] a, int ao, int lda, int M, float[] b, int bo, int ldb, int K, int N,
                                  float[] c, int co, int ldc, boolean accumulate) {
-        for (int i = 0; i < M; i++) {
-            for (int j = 0; j < N; j++) {
-                float s = accumulate ? c[co + i * ldc + j] : 0;
-                for (int k = 0; k < K; k++) s += a[ao + i * lda + k] * b[bo + j * ldb + k];
-                c[co + i * ldc + j] = s;
-            }
-        }
+        scalar(a, ao, lda, 1, M, b, bo, 1, ldb, K, N, c, co, ldc, accumulate);
     }
 
     /** C[M × n] (+)= A[M × kb] · bp, ap A's packed block ({@link #packA}), bp B's (kb rows of STRIP values, zero past n). */

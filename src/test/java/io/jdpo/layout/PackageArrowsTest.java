@@ -28,9 +28,10 @@ class PackageArrowsTest {
     private static final Map<String, Set<String>> MAY_USE = Map.ofEntries(
             Map.entry(ROOT, Set.of()),
             Map.entry("bindings", Set.of()),
-            Map.entry("llama", Set.of("bindings")),
+            Map.entry("numeric", Set.of()),
+            Map.entry("llama", Set.of("bindings", "numeric")),
             Map.entry("gguf", Set.of()),
-            Map.entry("tensor", Set.of("gguf")),
+            Map.entry("tensor", Set.of("gguf", "numeric")),
             Map.entry("model", Set.of("tensor", "gguf")),
             Map.entry("adapter", Set.of("gguf", "tensor", "llama")),
             Map.entry("progress", Set.of()),
