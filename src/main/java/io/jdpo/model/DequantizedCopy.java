@@ -23,6 +23,22 @@ public final class DequantizedCopy {
     }
 
     /**
+     * The bytes of tensor data the copy of a model holds: its F32 tensors as they are, every
+     * other tensor at four bytes a value (the file adds its metadata and alignment).
+     *
+     * @param model the GGUF model
+     * @return the copy's tensor bytes
+     * @throws IOException if the model cannot be read
+     */
+    public static long bytes(Path model) throws IOException {
+        long sum = 0;
+        try (GgufFile f = GgufFile.open(model)) {
+            for (GgufTensorInfo t : f.tensors()) sum += t.type() == GgmlType.F32 ? t.byteSize() : 4 * t.elementCount();
+        }
+        return sum;
+    }
+
+    /**
      * Writes the copy.
      *
      * @param model the GGUF model (a single file)

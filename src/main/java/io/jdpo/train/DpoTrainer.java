@@ -53,6 +53,8 @@ public final class DpoTrainer {
     private Path cacheDir = ReferenceScorer.defaultCacheDir();
     private Map<String, Object> dataSummary = Map.of();
     private double maxMeanGap = MAX_MEAN_GAP, maxTokenGap = MAX_TOKEN_GAP;
+    /** Step 0's F32 copy limit in bytes ({@link #f32CopyLimit}); negative: the machine's default. */
+    private long copyLimit = -1;
 
     private boolean overwrite;
     private Path initAdapter;
@@ -138,6 +140,20 @@ public final class DpoTrainer {
     public DpoTrainer parityBounds(double maxMean, double maxToken) {
         this.maxMeanGap = maxMean;
         this.maxTokenGap = maxToken;
+        return this;
+    }
+
+    /**
+     * The most bytes step 0's F32 copy of a quantized model may take ({@code DequantizedCopy});
+     * a larger copy is not written and the Java forward check is left out, with a message
+     * saying so. By default the limit is half the free space of the temporary folder and a
+     * quarter of the machine's memory, whichever is smaller.
+     *
+     * @param bytes the limit, or a negative number for the default
+     * @return this trainer
+     */
+    public DpoTrainer f32CopyLimit(long bytes) {
+        this.copyLimit = bytes;
         return this;
     }
 
@@ -557,7 +573,8 @@ public final class DpoTrainer {
      * <li>Is the Java forward right? Its float arithmetic against llama.cpp on the CPU on the
      * same weights without activation rounding: the file itself when all its projections are
      * F32, else an F32 copy of it ({@link DequantizedCopy}, written to a temporary folder and
-     * deleted). Beyond the parity bounds the run is refused unless forced.</li>
+     * deleted; left out, with a line that says so, where the copy has no room: {@link CopyRoom}).
+     * Beyond the parity bounds the run is refused unless forced.</li>
      * <li>How far apart are the arithmetics on this file? The policy's own arithmetic and
      * the float one against the reference (llama.cpp on the backend that scored it):
      * reported, never refused. In the deployed arithmetic on the CPU this gap is the
@@ -603,6 +620,13 @@ public final class DpoTrainer {
             Path dir = Files.createTempDirectory("jdpo-step0-");
             Path copy = dir.resolve("f32-copy.gguf");
             try {
+                long need = DequantizedCopy.bytes(model);
+                CopyRoom room = copyLimit >= 0 ? new CopyRoom(need, copyLimit, "the trainer's copy limit") : CopyRoom.at(need, dir);
+                if (!room.fits()) {
+                    listener.message(room.skipped());
+                    m.put("java_check/skipped_copy_mib", need >> 20);
+                    return m;
+                }
                 DequantizedCopy.write(model, copy);
                 check = StepZeroGap.of(floats, cpuScores(copy, first, listener));
             } finally {

@@ -99,6 +99,31 @@ class DpoTrainerTest {
     }
 
     /**
+     * Step 0's F32 copy without room: not written, the Java forward check left out with a line
+     * that says so and how to run it alone, the run trains. With room, the copy's size is what
+     * {@code DequantizedCopy.bytes} says, within the file's metadata.
+     */
+    @Test
+    void aCopyWithoutRoomIsNotWrittenAndTheRunTrains(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("stories260K.Q8_0.gguf");
+        ModelQuantizer.quantize(TestData.stories260K(), model, FileType.Q8_0, 2);
+        long need = io.jdpo.model.DequantizedCopy.bytes(model);
+        Path copy = dir.resolve("copy.gguf");
+        io.jdpo.model.DequantizedCopy.write(model, copy);
+        assertTrue(need <= Files.size(copy) && Files.size(copy) <= need + (1 << 20), need + " bytes of tensors, file " + Files.size(copy));
+        assertTrue(CopyRoom.at(need, dir).limit() > 0, "a temporary folder and memory give some room");
+
+        List<String> messages = new ArrayList<>();
+        TrainResult r = new DpoTrainer(config().maxSteps(1).build()).cacheDir(cache).f32CopyLimit(need - 1)
+                .train(model, train.subList(0, 4), List.of(), dir.resolve("run"), null, new Collecting(messages));
+        assertEquals(1, r.steps());
+        assertTrue(messages.stream().anyMatch(m -> m.startsWith("step 0: Java forward check left out: an F32 copy of this model takes")
+                && m.contains("jdpo parity MODEL --dequantized")), String.valueOf(messages));
+        assertFalse(messages.stream().anyMatch(m -> m.startsWith("step 0: Java forward (float arithmetic) vs")), String.valueOf(messages));
+        assertTrue(Files.readAllLines(r.metrics()).getFirst().contains("\"java_check/skipped_copy_mib\""));
+    }
+
+    /**
      * The real stories260K quantized to Q8_0 and Q4_0 trains with the default arithmetic and
      * step-0 check (no force), learns the theme, and afterwards the Java policy with its
      * adapter scores the parity text as llama.cpp running the exported adapter on that file
