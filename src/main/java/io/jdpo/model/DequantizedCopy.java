@@ -4,6 +4,7 @@ import io.jdpo.gguf.GgmlType;
 import io.jdpo.gguf.GgufFile;
 import io.jdpo.gguf.GgufTensorInfo;
 import io.jdpo.gguf.GgufValue;
+import io.jdpo.gguf.GgufValueType;
 import io.jdpo.gguf.GgufWriter;
 import io.jdpo.tensor.Dequantizer;
 
@@ -31,9 +32,23 @@ public final class DequantizedCopy {
      * @throws IOException if the model cannot be read
      */
     public static long bytes(Path model) throws IOException {
+        return bytes(model, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #bytes(Path)} for a copy of the first {@code layers} blocks only ({@link #firstLayers}).
+     *
+     * @param model  the GGUF model
+     * @param layers how many blocks, from the first
+     * @return the copy's tensor bytes
+     * @throws IOException if the model cannot be read
+     */
+    public static long bytes(Path model, int layers) throws IOException {
         long sum = 0;
         try (GgufFile f = GgufFile.open(model)) {
-            for (GgufTensorInfo t : f.tensors()) sum += t.type() == GgmlType.F32 ? t.byteSize() : 4 * t.elementCount();
+            for (GgufTensorInfo t : f.tensors()) {
+                if (kept(t.name(), layers)) sum += t.type() == GgmlType.F32 ? t.byteSize() : 4 * t.elementCount();
+            }
         }
         return sum;
     }
@@ -49,14 +64,50 @@ public final class DequantizedCopy {
      * @throws io.jdpo.tensor.UnsupportedTypeException if a tensor's type cannot be decoded
      */
     public static void write(Path model, Path out) throws IOException {
+        copy(model, out, Integer.MAX_VALUE, true);
+    }
+
+    /**
+     * Writes a model of the first {@code layers} blocks of {@code model} (its embeddings, final
+     * norm and output as they are; {@code block_count} and any per-block metadata array cut to
+     * match), decoded to F32 as {@link #write} does or with every tensor as stored: the pair a
+     * check of the Java forward runs on when a copy of the whole model would be too large. A
+     * block's function does not depend on the blocks after it, so the first blocks of the two
+     * files compute the same numbers as they do in the whole model.
+     *
+     * @param model   the GGUF model
+     * @param out     where the copy goes, written atomically
+     * @param layers  how many blocks, from the first (at least 1)
+     * @param decoded true for F32 tensors, false for the tensors as stored
+     * @throws IOException as {@link #write}
+     * @throws IllegalArgumentException if layers is below 1
+     */
+    public static void firstLayers(Path model, Path out, int layers, boolean decoded) throws IOException {
+        if (layers < 1) throw new IllegalArgumentException("a model needs a block, not " + layers);
+        copy(model, out, layers, decoded);
+    }
+
+    private static void copy(Path model, Path out, int layers, boolean decoded) throws IOException {
         if (model.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
-            throw new IOException("the dequantized copy " + out + " would overwrite the model it is made from");
+            throw new IOException("the copy " + out + " would overwrite the model it is made from");
         }
         try (GgufFile f = GgufFile.open(model)) {
             GgufWriter w = new GgufWriter().putAll(f.metadata());
-            w.put("general.file_type", GgufValue.u32(0)); // llama.cpp's "all F32" (mostly)
+            if (decoded) w.put("general.file_type", GgufValue.u32(0)); // llama.cpp's "all F32" (mostly)
+            String arch = f.getString("general.architecture") + ".";
+            long blocks = f.metadata().get(arch + "block_count").asLong();
+            if (layers < blocks) {
+                w.put(arch + "block_count", GgufValue.u32(layers));
+                // Per-block settings (head counts, window patterns, ...) come as arrays of block_count entries.
+                f.metadata().forEach((key, v) -> {
+                    if (key.startsWith(arch) && v.type() == GgufValueType.ARRAY && ((java.util.List<?>) v.detached().value()).size() == blocks) {
+                        w.put(key, GgufValue.array(v.elementType(), ((java.util.List<?>) v.detached().value()).subList(0, layers)));
+                    }
+                });
+            }
             for (GgufTensorInfo t : f.tensors()) {
-                if (t.type() == GgmlType.F32) {
+                if (!kept(t.name(), layers)) continue;
+                if (t.type() == GgmlType.F32 || !decoded) {
                     w.addTensor(t.name(), t.type(), t.ne(), f.data(t));
                 } else {
                     w.addTensor(t.name(), GgmlType.F32, t.ne(), () -> MemorySegment.ofArray(Dequantizer.dequantize(f, t)));
@@ -64,5 +115,12 @@ public final class DequantizedCopy {
             }
             w.write(out);
         }
+    }
+
+    /** Whether a tensor belongs to a copy of the first {@code layers} blocks: every tensor outside the blocks does. */
+    private static boolean kept(String name, int layers) {
+        if (!name.startsWith("blk.")) return true;
+        int dot = name.indexOf('.', 4);
+        return Integer.parseInt(name.substring(4, dot)) < layers;
     }
 }

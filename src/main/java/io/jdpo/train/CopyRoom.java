@@ -9,7 +9,8 @@ import java.util.Locale;
 /**
  * Whether step 0's F32 copy of a model ({@code DequantizedCopy}, written to a temporary folder,
  * then memory-mapped and scored by llama.cpp) has room: at most half the free space where it is
- * written and a quarter of the machine's memory, or a limit the caller sets. A 4-bit 8B model's
+ * written and a quarter of the machine's memory, or a limit the caller sets. Without room the
+ * check runs on the model's first blocks that fit, or is left out. A 4-bit 8B model's
  * copy is about 30 GiB; written to a small disk or a RAM-backed /tmp, or scored through a page
  * cache smaller than itself, the check would stop the machine before training began.
  *
@@ -41,10 +42,15 @@ record CopyRoom(long need, long limit, String from) {
         return need <= limit;
     }
 
-    /** {@return the step-0 line that says the check was left out, and how to run it alone} */
-    String skipped() {
+    /**
+     * The step-0 line that says the check was left out, and how to run it alone.
+     *
+     * @param why why a copy of the first blocks was not checked instead
+     * @return the line
+     */
+    String skipped(String why) {
         return "step 0: Java forward check left out: an F32 copy of this model takes " + size(need) + ", more than " + size(limit)
-                + " (" + from + "); `jdpo parity MODEL --dequantized` runs it alone on a machine with room";
+                + " (" + from + "), " + why + "; `jdpo parity MODEL --dequantized` runs it alone on a machine with room";
     }
 
     /** Bytes in GiB, or in MiB below one GiB. */

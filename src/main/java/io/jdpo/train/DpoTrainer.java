@@ -573,7 +573,9 @@ public final class DpoTrainer {
      * <li>Is the Java forward right? Its float arithmetic against llama.cpp on the CPU on the
      * same weights without activation rounding: the file itself when all its projections are
      * F32, else an F32 copy of it ({@link DequantizedCopy}, written to a temporary folder and
-     * deleted; left out, with a line that says so, where the copy has no room: {@link CopyRoom}).
+     * deleted). Where that copy has no room ({@link CopyRoom}), the check runs on a model of the
+     * first blocks that fit, both sides ({@link DequantizedCopy#firstLayers}); where not even one
+     * block fits, or the policy starts from an adapter, it is left out with a line that says so.
      * Beyond the parity bounds the run is refused unless forced.</li>
      * <li>How far apart are the arithmetics on this file? The policy's own arithmetic and
      * the float one against the reference (llama.cpp on the backend that scored it):
@@ -618,22 +620,42 @@ public final class DpoTrainer {
                         floatGap.mean(), floatGap.max(), trained));
             }
             Path dir = Files.createTempDirectory("jdpo-step0-");
-            Path copy = dir.resolve("f32-copy.gguf");
+            Path copy = dir.resolve("f32-copy.gguf"), slice = dir.resolve("first-blocks.gguf");
             try {
                 long need = DequantizedCopy.bytes(model);
                 CopyRoom room = copyLimit >= 0 ? new CopyRoom(need, copyLimit, "the trainer's copy limit") : CopyRoom.at(need, dir);
-                if (!room.fits()) {
-                    listener.message(room.skipped());
+                int layers = tf.config().layers(), k = room.fits() ? layers : 0;
+                // Too large whole: the first blocks that fit (an adapter to start from covers every block, so not then).
+                while (k < layers && initAdapter == null && DequantizedCopy.bytes(model, k + 1) <= room.limit()) k++;
+                if (k == 0) {
+                    listener.message(room.skipped(initAdapter != null
+                            ? "and the policy starts from an adapter, which a copy of the first blocks would not hold"
+                            : "and so does a copy of its first block alone"));
                     m.put("java_check/skipped_copy_mib", need >> 20);
                     return m;
                 }
-                DequantizedCopy.write(model, copy);
-                check = StepZeroGap.of(floats, cpuScores(copy, first, listener));
+                if (k == layers) {
+                    DequantizedCopy.write(model, copy);
+                    check = StepZeroGap.of(floats, cpuScores(copy, first, listener));
+                    against = "llama.cpp on the CPU on an F32 copy of its weights";
+                } else {
+                    // The Java forward on the first k blocks as stored, llama.cpp on them in F32.
+                    DequantizedCopy.firstLayers(model, slice, k, false);
+                    DequantizedCopy.firstLayers(model, copy, k, true);
+                    List<float[][]> sliced;
+                    try (Transformer part = Transformer.load(slice, cfg.threads()).arithmetic(Arithmetic.FLOAT)) {
+                        sliced = logProbs(part, first);
+                    }
+                    check = StepZeroGap.of(sliced, cpuScores(copy, first, listener));
+                    against = "llama.cpp on the CPU on an F32 copy of its first " + k + " of " + layers + " blocks ("
+                            + CopyRoom.size(need) + " whole, more than " + CopyRoom.size(room.limit()) + ": " + room.from() + ")";
+                    m.put("java_check/blocks", k);
+                }
             } finally {
                 Files.deleteIfExists(copy);
+                Files.deleteIfExists(slice);
                 Files.deleteIfExists(dir);
             }
-            against = "llama.cpp on the CPU on an F32 copy of its weights";
         }
         m.put("java_check/mean", check.mean());
         m.put("java_check/max", check.max());

@@ -99,12 +99,14 @@ class DpoTrainerTest {
     }
 
     /**
-     * Step 0's F32 copy without room: not written, the Java forward check left out with a line
-     * that says so and how to run it alone, the run trains. With room, the copy's size is what
-     * {@code DequantizedCopy.bytes} says, within the file's metadata.
+     * Step 0's F32 copy without room: checked on a model of the first blocks that fit (the Java
+     * forward on them as stored, llama.cpp on them in F32), within the same bounds; with no room
+     * for even one block the check is left out with a line that says so and how to run it alone,
+     * and the run trains either way. {@code DequantizedCopy.bytes} is the written copy's size
+     * within its metadata.
      */
     @Test
-    void aCopyWithoutRoomIsNotWrittenAndTheRunTrains(@TempDir Path dir) throws Exception {
+    void aCopyWithoutRoomIsCheckedOnItsFirstBlocksOrLeftOut(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("stories260K.Q8_0.gguf");
         ModelQuantizer.quantize(TestData.stories260K(), model, FileType.Q8_0, 2);
         long need = io.jdpo.model.DequantizedCopy.bytes(model);
@@ -112,10 +114,24 @@ class DpoTrainerTest {
         io.jdpo.model.DequantizedCopy.write(model, copy);
         assertTrue(need <= Files.size(copy) && Files.size(copy) <= need + (1 << 20), need + " bytes of tensors, file " + Files.size(copy));
         assertTrue(CopyRoom.at(need, dir).limit() > 0, "a temporary folder and memory give some room");
+        int blocks;
+        try (Transformer tf = Transformer.load(model, 1)) {
+            blocks = tf.config().layers();
+        }
 
         List<String> messages = new ArrayList<>();
-        TrainResult r = new DpoTrainer(config().maxSteps(1).build()).cacheDir(cache).f32CopyLimit(need - 1)
-                .train(model, train.subList(0, 4), List.of(), dir.resolve("run"), null, new Collecting(messages));
+        long firstBlocks = io.jdpo.model.DequantizedCopy.bytes(model, blocks - 1);
+        TrainResult r = new DpoTrainer(config().maxSteps(1).build()).cacheDir(cache).f32CopyLimit(firstBlocks)
+                .train(model, train.subList(0, 4), List.of(), dir.resolve("sliced"), null, new Collecting(messages));
+        assertEquals(1, r.steps());
+        assertTrue(messages.stream().anyMatch(m -> m.startsWith("step 0: Java forward (float arithmetic) vs llama.cpp on the CPU on an F32 copy of its first "
+                + (blocks - 1) + " of " + blocks + " blocks")), String.valueOf(messages));
+        String metrics = Files.readAllLines(r.metrics()).getFirst();
+        assertTrue(metrics.contains("\"java_check/blocks\":" + (blocks - 1)) && metrics.contains("java_check/max"), metrics);
+
+        messages.clear();
+        r = new DpoTrainer(config().maxSteps(1).build()).cacheDir(cache).f32CopyLimit(1)
+                .train(model, train.subList(0, 4), List.of(), dir.resolve("left-out"), null, new Collecting(messages));
         assertEquals(1, r.steps());
         assertTrue(messages.stream().anyMatch(m -> m.startsWith("step 0: Java forward check left out: an F32 copy of this model takes")
                 && m.contains("jdpo parity MODEL --dequantized")), String.valueOf(messages));
