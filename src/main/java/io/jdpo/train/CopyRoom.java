@@ -26,11 +26,17 @@ record CopyRoom(long need, long limit, String from) {
      *
      * @param need the copy's bytes
      * @param dir  the folder it would be written to
-     * @return the room, the smaller of the two limits
-     * @throws IOException if the folder's file store cannot be read
+     * @return the room, the smaller of the two limits (the memory's alone where the folder's
+     *         file store cannot be read)
      */
-    static CopyRoom at(long need, Path dir) throws IOException {
-        long disk = Files.getFileStore(dir).getUsableSpace() / 2;
+    static CopyRoom at(long need, Path dir) {
+        long disk;
+        try {
+            disk = Files.getFileStore(dir).getUsableSpace() / 2;
+        } catch (IOException e) {
+            // A file store the JDK cannot read (some container mounts): the memory alone bounds the copy.
+            disk = Long.MAX_VALUE;
+        }
         long memory = physicalMemory() / 4;
         return disk <= memory
                 ? new CopyRoom(need, disk, "half the " + size(2 * disk) + " free in " + dir.getParent())
