@@ -24,33 +24,26 @@ public final class DequantizedCopy {
     }
 
     /**
-     * The bytes of tensor data the copy of a model holds: its F32 tensors as they are, every
-     * other tensor at four bytes a value (the file adds its metadata and alignment).
+     * The bytes of tensor data a copy of a model's first k blocks holds ({@link #firstLayers}),
+     * for every k from 0 to the model's block count (the last, the whole copy of {@link #write}):
+     * F32 tensors as they are, every other tensor at four bytes a value, the tensors outside the
+     * blocks in every entry (the file adds its metadata and alignment). One pass over the
+     * file's tensor table.
      *
      * @param model the GGUF model
-     * @return the copy's tensor bytes
+     * @return entry k: the tensor bytes of a copy of blocks [0, k)
      * @throws IOException if the model cannot be read
      */
-    public static long bytes(Path model) throws IOException {
-        return bytes(model, Integer.MAX_VALUE);
-    }
-
-    /**
-     * As {@link #bytes(Path)} for a copy of the first {@code layers} blocks only ({@link #firstLayers}).
-     *
-     * @param model  the GGUF model
-     * @param layers how many blocks, from the first
-     * @return the copy's tensor bytes
-     * @throws IOException if the model cannot be read
-     */
-    public static long bytes(Path model, int layers) throws IOException {
-        long sum = 0;
+    public static long[] bytesByBlocks(Path model) throws IOException {
         try (GgufFile f = GgufFile.open(model)) {
+            long[] out = new long[blockCount(f) + 1];
             for (GgufTensorInfo t : f.tensors()) {
-                if (kept(t.name(), layers)) sum += t.type() == GgmlType.F32 ? t.byteSize() : 4 * t.elementCount();
+                long bytes = t.type() == GgmlType.F32 ? t.byteSize() : 4 * t.elementCount();
+                // A block's tensors count from the entry after it on; the others in every entry.
+                for (int k = block(t.name()) + 1; k < out.length; k++) out[k] += bytes;
             }
+            return out;
         }
-        return sum;
     }
 
     /**
@@ -95,18 +88,18 @@ public final class DequantizedCopy {
             GgufWriter w = new GgufWriter().putAll(f.metadata());
             if (decoded) w.put("general.file_type", GgufValue.u32(0)); // llama.cpp's "all F32" (mostly)
             String arch = f.getString("general.architecture") + ".";
-            long blocks = f.metadata().get(arch + "block_count").asLong();
+            int blocks = blockCount(f);
             if (layers < blocks) {
                 w.put(arch + "block_count", GgufValue.u32(layers));
                 // Per-block settings (head counts, window patterns, ...) come as arrays of block_count entries.
                 f.metadata().forEach((key, v) -> {
-                    if (key.startsWith(arch) && v.type() == GgufValueType.ARRAY && ((java.util.List<?>) v.detached().value()).size() == blocks) {
-                        w.put(key, GgufValue.array(v.elementType(), ((java.util.List<?>) v.detached().value()).subList(0, layers)));
-                    }
+                    if (!key.startsWith(arch) || v.type() != GgufValueType.ARRAY) return;
+                    java.util.List<?> values = (java.util.List<?>) v.detached().value();
+                    if (values.size() == blocks) w.put(key, GgufValue.array(v.elementType(), values.subList(0, layers)));
                 });
             }
             for (GgufTensorInfo t : f.tensors()) {
-                if (!kept(t.name(), layers)) continue;
+                if (block(t.name()) >= layers) continue;
                 if (t.type() == GgmlType.F32 || !decoded) {
                     w.addTensor(t.name(), t.type(), t.ne(), f.data(t));
                 } else {
@@ -117,10 +110,12 @@ public final class DequantizedCopy {
         }
     }
 
-    /** Whether a tensor belongs to a copy of the first {@code layers} blocks: every tensor outside the blocks does. */
-    private static boolean kept(String name, int layers) {
-        if (!name.startsWith("blk.")) return true;
-        int dot = name.indexOf('.', 4);
-        return Integer.parseInt(name.substring(4, dot)) < layers;
+    private static int blockCount(GgufFile f) {
+        return Math.toIntExact(f.metadata().get(f.getString("general.architecture") + ".block_count").asLong());
+    }
+
+    /** The block a tensor belongs to (blk.N.*), or −1 for the tensors outside the blocks, which every copy holds. */
+    private static int block(String name) {
+        return name.startsWith("blk.") ? Integer.parseInt(name.substring(4, name.indexOf('.', 4))) : -1;
     }
 }

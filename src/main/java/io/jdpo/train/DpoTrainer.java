@@ -145,9 +145,10 @@ public final class DpoTrainer {
 
     /**
      * The most bytes step 0's F32 copy of a quantized model may take ({@code DequantizedCopy});
-     * a larger copy is not written and the Java forward check is left out, with a message
-     * saying so. By default the limit is half the free space of the temporary folder and a
-     * quarter of the machine's memory, whichever is smaller.
+     * past it the Java forward check runs on a copy of the first blocks that fit, or, where not
+     * even one does, is left out with a message saying so. By default the limit is half the
+     * free space of the temporary folder and a quarter of the machine's memory, whichever is
+     * smaller.
      *
      * @param bytes the limit, or a negative number for the default
      * @return this trainer
@@ -622,11 +623,13 @@ public final class DpoTrainer {
             Path dir = Files.createTempDirectory("jdpo-step0-");
             Path copy = dir.resolve("f32-copy.gguf"), slice = dir.resolve("first-blocks.gguf");
             try {
-                long need = DequantizedCopy.bytes(model);
+                long[] sizes = DequantizedCopy.bytesByBlocks(model);
+                int layers = sizes.length - 1;
+                long need = sizes[layers];
                 CopyRoom room = copyLimit >= 0 ? new CopyRoom(need, copyLimit, "the trainer's copy limit") : CopyRoom.at(need, dir);
-                int layers = tf.config().layers(), k = room.fits() ? layers : 0;
+                int k = room.fits() ? layers : 0;
                 // Too large whole: the first blocks that fit (an adapter to start from covers every block, so not then).
-                while (k < layers && initAdapter == null && DequantizedCopy.bytes(model, k + 1) <= room.limit()) k++;
+                while (k < layers && initAdapter == null && sizes[k + 1] <= room.limit()) k++;
                 if (k == 0) {
                     listener.message(room.skipped(initAdapter != null
                             ? "and the policy starts from an adapter, which a copy of the first blocks would not hold"

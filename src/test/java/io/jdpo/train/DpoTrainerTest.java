@@ -102,25 +102,29 @@ class DpoTrainerTest {
      * Step 0's F32 copy without room: checked on a model of the first blocks that fit (the Java
      * forward on them as stored, llama.cpp on them in F32), within the same bounds; with no room
      * for even one block the check is left out with a line that says so and how to run it alone,
-     * and the run trains either way. {@code DequantizedCopy.bytes} is the written copy's size
-     * within its metadata.
+     * and the run trains either way. {@code DequantizedCopy.bytesByBlocks} is the written copies'
+     * size within their metadata.
      */
     @Test
     void aCopyWithoutRoomIsCheckedOnItsFirstBlocksOrLeftOut(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("stories260K.Q8_0.gguf");
         ModelQuantizer.quantize(TestData.stories260K(), model, FileType.Q8_0, 2);
-        long need = io.jdpo.model.DequantizedCopy.bytes(model);
-        Path copy = dir.resolve("copy.gguf");
-        io.jdpo.model.DequantizedCopy.write(model, copy);
-        assertTrue(need <= Files.size(copy) && Files.size(copy) <= need + (1 << 20), need + " bytes of tensors, file " + Files.size(copy));
-        assertTrue(CopyRoom.at(need, dir).limit() > 0, "a temporary folder and memory give some room");
+        long[] sizes = io.jdpo.model.DequantizedCopy.bytesByBlocks(model);
         int blocks;
         try (Transformer tf = Transformer.load(model, 1)) {
             blocks = tf.config().layers();
         }
+        assertEquals(blocks + 1, sizes.length);
+        long need = sizes[blocks];
+        Path copy = dir.resolve("copy.gguf"), part = dir.resolve("part.gguf");
+        io.jdpo.model.DequantizedCopy.write(model, copy);
+        assertTrue(need <= Files.size(copy) && Files.size(copy) <= need + (1 << 20), need + " bytes of tensors, file " + Files.size(copy));
+        io.jdpo.model.DequantizedCopy.firstLayers(model, part, 2, true);
+        assertTrue(sizes[2] <= Files.size(part) && Files.size(part) <= sizes[2] + (1 << 20), sizes[2] + " bytes of tensors, file " + Files.size(part));
+        assertTrue(CopyRoom.at(need, dir).limit() > 0, "a temporary folder and memory give some room");
 
         List<String> messages = new ArrayList<>();
-        long firstBlocks = io.jdpo.model.DequantizedCopy.bytes(model, blocks - 1);
+        long firstBlocks = sizes[blocks - 1];
         TrainResult r = new DpoTrainer(config().maxSteps(1).build()).cacheDir(cache).f32CopyLimit(firstBlocks)
                 .train(model, train.subList(0, 4), List.of(), dir.resolve("sliced"), null, new Collecting(messages));
         assertEquals(1, r.steps());
