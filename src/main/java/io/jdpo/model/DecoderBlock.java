@@ -56,7 +56,8 @@ final class DecoderBlock {
         float eps = cfg.rmsEps();
         if (a.xIn != null) System.arraycopy(x, 0, a.xIn, 0, T * d);
         norm(x, w.attnNorm(), a.h1, T);
-        projectQkv(l, w, lora, a, T);
+        int[][] batches = layout.batchRows();
+        projectQkv(l, w, lora, a, T, batches);
         if (w.bq() != null) {
             Ops.addBias(a.q, w.bq(), T);
             Ops.addBias(a.k, w.bk(), T);
@@ -74,16 +75,17 @@ final class DecoderBlock {
         Rope.apply(a.q, T, cfg.heads(), cfg, rope);
         Rope.apply(a.k, T, cfg.kvHeads(), cfg, rope);
         Attention.forward(a.q, a.k, a.v, a.att, layout, cfg, par, attentionOptions(l));
-        project(lora, l, LoraTarget.ATTN_OUTPUT, w.wo(), new SharedInput(a.att, T), o, a);
+        project(lora, l, LoraTarget.ATTN_OUTPUT, w.wo(), inputs(a.att, T, cfg.qDim(), batches), o, a);
         postNormAndAdd(x, o, w.attnPostNorm(), a.oAtt, T);
         if (a.xMid != null) System.arraycopy(x, 0, a.xMid, 0, T * d);
         norm(x, w.ffnNorm(), a.h2, T);
-        // llama.cpp runs the last layer's MLP on the rows it outputs only; its kernels choose by that batch.
-        int[] batch = l == cfg.layers() - 1 ? layout.outputRows() : null;
-        if (batch == null) batch = new int[]{0, T};
-        projectGateUp(l, w, lora, a, T, batch);
+        // llama.cpp runs the last layer's MLP on the rows each decode outputs only, gathered; its
+        // kernels choose by that batch. (The other rows' MLP outputs are left as they were: no
+        // log-prob reads them, so their gradients are zero.)
+        int[][] mlp = l == cfg.layers() - 1 ? layout.outputBatches() : batches;
+        projectGateUp(l, w, lora, a, T, mlp);
         activate(a, T);
-        project(lora, l, LoraTarget.FFN_DOWN, w.down(), new SharedInput(a.act, T), o, a, batch);
+        project(lora, l, LoraTarget.FFN_DOWN, w.down(), inputs(a.act, T, cfg.ffn(), mlp), o, a);
         postNormAndAdd(x, o, w.ffnPostNorm(), a.oFfn, T);
     }
 
@@ -92,8 +94,8 @@ final class DecoderBlock {
      * rows, so their activation blocks are made once ({@link SharedInput}), and dropped when
      * this returns: a model's forward in a small heap has no room to keep them longer.
      */
-    private void projectQkv(int l, LayerWeights w, LoraWeights lora, LayerActivations a, int T) {
-        SharedInput normed = new SharedInput(a.h1, T);
+    private void projectQkv(int l, LayerWeights w, LoraWeights lora, LayerActivations a, int T, int[][] batches) {
+        BatchInput[] normed = inputs(a.h1, T, cfg.dim(), batches);
         if (w.wqkv() != null) {
             project(lora, l, LoraTarget.ATTN_QKV, w.wqkv(), normed, a.qkv, a);
             Fused.split(a.qkv, T, new float[][]{a.q, a.k, a.v}, new int[]{cfg.qDim(), cfg.kvDim(), cfg.kvDim()});
@@ -105,16 +107,16 @@ final class DecoderBlock {
     }
 
     /** Gate and up of the MLP's normalised rows (or the fused product, split), sharing their activation blocks as {@link #projectQkv} does. */
-    private void projectGateUp(int l, LayerWeights w, LoraWeights lora, LayerActivations a, int T, int[] batch) {
+    private void projectGateUp(int l, LayerWeights w, LoraWeights lora, LayerActivations a, int T, int[][] batches) {
         int ffn = cfg.ffn();
-        SharedInput normed = new SharedInput(a.h2, T);
+        BatchInput[] normed = inputs(a.h2, T, cfg.dim(), batches);
         if (w.gate() == null) {
-            project(lora, l, LoraTarget.FFN_UP, w.up(), normed, a.gu, a, batch);
+            project(lora, l, LoraTarget.FFN_UP, w.up(), normed, a.gu, a);
             Fused.split(a.gu, T, new float[][]{a.g, a.u}, new int[]{ffn, ffn});
             return;
         }
-        project(lora, l, LoraTarget.FFN_GATE, w.gate(), normed, a.g, a, batch);
-        project(lora, l, LoraTarget.FFN_UP, w.up(), normed, a.u, a, batch);
+        project(lora, l, LoraTarget.FFN_GATE, w.gate(), normed, a.g, a);
+        project(lora, l, LoraTarget.FFN_UP, w.up(), normed, a.u, a);
     }
 
     /**
@@ -188,42 +190,86 @@ final class DecoderBlock {
     }
 
     /**
-     * y = W·x, plus scale·B·(A·x) where the adapter adapts this projection (as llama.cpp
-     * applies LoRA); A·x is kept in {@code a} for the backward.
+     * One decode batch's rows of a product input (null: all rows of the layout, in order) and
+     * those rows as the products read them, gathered into an array of their own otherwise.
      */
-    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, SharedInput in, float[] y, LayerActivations a) {
-        project(lora, layer, target, w, in, y, a, new int[]{0, in.tokens()});
+    private record BatchInput(int[] rows, float[] all, int tokens, SharedInput input) {
     }
 
-    /** As above, where llama.cpp's batch for the product is rows [batch[0], batch[0] + batch[1]) (see {@link QuantMatrix#matmul(float[], int, float[], Parallel, int, int)}). */
-    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, SharedInput in, float[] y, LayerActivations a, int[] batch) {
-        w.matmul(in, y, par, batch[0], batch[1]);
-        float[] x = in.values();
-        int T = in.tokens();
+    /**
+     * The batches of a product input of T rows: one whole input where a single decode holds
+     * every row, else each batch's rows gathered, so that its products see llama.cpp's batch
+     * (the products that read this input share each batch's activation blocks).
+     */
+    private static BatchInput[] inputs(float[] values, int T, int width, int[][] batches) {
+        if (batches.length == 1 && batches[0].length == T) return new BatchInput[]{new BatchInput(null, values, T, new SharedInput(values, T))};
+        BatchInput[] out = new BatchInput[batches.length];
+        for (int b = 0; b < batches.length; b++) {
+            out[b] = new BatchInput(batches[b], values, T, new SharedInput(gather(values, width, batches[b]), batches[b].length));
+        }
+        return out;
+    }
+
+    /** Rows {@code rows} of a row-major array of the given width, one after another. */
+    private static float[] gather(float[] values, int width, int[] rows) {
+        float[] out = new float[rows.length * width];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(values, rows[i] * width, out, i * width, width);
+        return out;
+    }
+
+    /** Row i of {@code part} (width floats each) into row rows[i] of {@code whole}. */
+    private static void scatter(float[] part, int width, int[] rows, float[] whole) {
+        for (int i = 0; i < rows.length; i++) System.arraycopy(part, i * width, whole, rows[i] * width, width);
+    }
+
+    /**
+     * y = W·x, plus scale·B·(A·x) where the adapter adapts this projection (as llama.cpp
+     * applies LoRA), one decode batch after another; A·x is kept in {@code a} for the backward.
+     * Rows in no batch are left as they were.
+     */
+    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, BatchInput[] batches, float[] y, LayerActivations a) {
         LoraPair p = lora == null ? null : lora.get(layer, target);
-        if (p == null) return;
-        float[] ax = a.ax.get(target);
+        float[] dropped = null;
+        for (BatchInput b : batches) {
+            int n = b.input().tokens(), nOut = w.rows();
+            if (n == 0) continue;
+            float[] yb = b.rows() == null ? y : new float[n * nOut];
+            w.matmul(b.input(), yb, par, 0, n);
+            if (p != null) {
+                float[] x = b.input().values();
+                if (a.dropout != null) {
+                    if (dropped == null) dropped = a.dropout.apply(b.all(), b.tokens(), p.nIn(), layer, target);
+                    x = b.rows() == null ? dropped : gather(dropped, p.nIn(), b.rows());
+                }
+                float[] ax = a.ax.get(target), axb = b.rows() == null ? ax : new float[n * p.rank()];
+                addLora(lora.config().scale(), p, x, n, axb, yb);
+                if (b.rows() != null) scatter(axb, p.rank(), b.rows(), ax);
+            }
+            if (b.rows() != null) scatter(yb, nOut, b.rows(), y);
+        }
+    }
+
+    /** y += scale·B·(A·x) over n rows of x (one decode batch), A·x into ax. */
+    private void addLora(float scale, LoraPair p, float[] x, int n, float[] ax, float[] y) {
         int r = p.rank(), nIn = p.nIn(), nOut = p.nOut();
-        float scale = lora.config().scale();
         float[] A = SegmentMath.toArray(p.a()), B = SegmentMath.toArray(p.b());
-        float[] xl = a.dropout == null ? x : a.dropout.apply(x, T, nIn, layer, target);
         if (inGgmlOrder()) {
             // llama.cpp's LoRA: mul_mat(B, mul_mat(A, x)), scaled, added; F32 products in ggml's order.
-            par.forRange(T, 4, (t0, t1) -> {
-                int n = t1 - t0;
+            par.forRange(n, 4, (t0, t1) -> {
+                int m = t1 - t0;
                 // A thread's rows in buffers of its own, kept between calls: fresh ones were the step's largest garbage.
-                float[] xs = LORA_X.get(n * nIn), axs = LORA_AX.get(n * r), bs = LORA_BAX.get(n * nOut);
-                System.arraycopy(xl, t0 * nIn, xs, 0, n * nIn);
-                GgmlOrder.product(xs, n, A, r, nIn, r, batch[1], axs, 0, r);
-                GgmlOrder.product(axs, n, B, nOut, r, nOut, batch[1], bs, 0, nOut);
-                System.arraycopy(axs, 0, ax, t0 * r, n * r);
-                VectorMath.addScaled(y, t0 * nOut, scale, bs, 0, n * nOut);
+                float[] xs = LORA_X.get(m * nIn), axs = LORA_AX.get(m * r), bs = LORA_BAX.get(m * nOut);
+                System.arraycopy(x, t0 * nIn, xs, 0, m * nIn);
+                GgmlOrder.product(xs, m, A, r, nIn, r, n, axs, 0, r);
+                GgmlOrder.product(axs, m, B, nOut, r, nOut, n, bs, 0, nOut);
+                System.arraycopy(axs, 0, ax, t0 * r, m * r);
+                VectorMath.addScaled(y, t0 * nOut, scale, bs, 0, m * nOut);
             });
             return;
         }
-        float[] bax = new float[T * nOut];
-        par.forRange(T, 4, (t0, t1) -> {
-            PackedGemm.abT(xl, t0 * nIn, nIn, t1 - t0, A, 0, nIn, nIn, r, ax, t0 * r, r, false);
+        float[] bax = new float[n * nOut];
+        par.forRange(n, 4, (t0, t1) -> {
+            PackedGemm.abT(x, t0 * nIn, nIn, t1 - t0, A, 0, nIn, nIn, r, ax, t0 * r, r, false);
             PackedGemm.abT(ax, t0 * r, r, t1 - t0, B, 0, r, r, nOut, bax, t0 * nOut, nOut, false);
             VectorMath.addScaled(y, t0 * nOut, scale, bax, t0 * nOut, (t1 - t0) * nOut);
         });

@@ -44,9 +44,7 @@ final class GgmlAttention {
         for (int i = 0; i < segs; i++) {
             for (int t = layout.segments[i][0]; t < layout.segments[i][1]; t++) segmentOf[t] = i;
         }
-        int maxPos = 0;
-        for (int p : pos) maxPos = Math.max(maxPos, p);
-        int cells = (maxPos / (4 * L) + 1) * 4 * L;
+        int cells = cells(T, L);
         // Per segment and KV head: the keys and values it sees, by cell (its prefix, then its own rows).
         float[][] kT = new float[segs * kvHeads][], vT = new float[segs * kvHeads][];
         par.forRange(segs * kvHeads, 1, (i0, i1) -> {
@@ -54,8 +52,8 @@ final class GgmlAttention {
                 int[] seg = layout.segments[i / kvHeads];
                 int g = i % kvHeads;
                 float[] kt = new float[hd * cells], vt = new float[hd * cells];
-                for (int j = 0; j < seg[2]; j++) transposeRow(k, v, j, pos[j], g, hd, kvd, cells, kt, vt);
-                for (int j = seg[0]; j < seg[1]; j++) transposeRow(k, v, j, pos[j], g, hd, kvd, cells, kt, vt);
+                for (int j = 0; j < seg[2]; j++) transposeRow(k, v, j, j, g, hd, kvd, cells, kt, vt);
+                for (int j = seg[0]; j < seg[1]; j++) transposeRow(k, v, j, j, g, hd, kvd, cells, kt, vt);
                 kT[i] = kt;
                 vT[i] = vt;
             }
@@ -69,8 +67,9 @@ final class GgmlAttention {
             // head's (two MiB at 16 heads, 64 values, 256 cells) through the cache again.
             for (int h = 0; h < heads; h++) {
                 for (int t = t0; t < t1; t++) {
-                    int qPos = pos[t], view = segmentOf[t] * kvHeads + h / group;
-                    head.attend(q, t * qd + h * hd, kT[view], vT[view], firstSeen(qPos, opt), qPos + 1, out, t * qd + h * hd);
+                    int[] seg = layout.segments[segmentOf[t]], seen = seenCells(seg, pos[t], opt);
+                    int view = segmentOf[t] * kvHeads + h / group;
+                    head.attend(q, t * qd + h * hd, kT[view], vT[view], seen[0], seen[1], seen[2], t + 1, out, t * qd + h * hd);
                 }
             }
         });
@@ -79,6 +78,28 @@ final class GgmlAttention {
     /** The first cell the query at qPos sees: 0, or the start of its sliding window. */
     private static int firstSeen(int qPos, Attention.Options opt) {
         return opt.window() > 0 ? Math.max(0, qPos - opt.window() + 1) : 0;
+    }
+
+    /**
+     * The KV cells of a layout, as llama.cpp fills an empty cache: row t's key in cell t (a
+     * pair's rejected completion after the chosen one, not at its rope positions), rounded up
+     * to whole blocks of four vectors.
+     */
+    private static int cells(int rows, int lanes) {
+        return ((rows - 1) / (4 * lanes) + 1) * 4 * lanes;
+    }
+
+    /**
+     * The cells a query of segment {@code seg} at rope position qPos sees before its own
+     * (cells [lo, end) but [holeFrom, holeTo)): its segment's prefix and its own rows, within
+     * its window. A completion of a pair sees the prompt's cells, then its own after the other
+     * completion's, which are masked.
+     */
+    private static int[] seenCells(int[] seg, int qPos, Attention.Options opt) {
+        int shared = seg[2], start = seg[0], shift = start - shared, lo = firstSeen(qPos, opt);
+        if (shift == 0) return new int[]{lo, 0, 0};
+        // Past the prompt the window starts in the completion's own cells.
+        return lo >= shared ? new int[]{lo + shift, 0, 0} : new int[]{lo, shared, start};
     }
 
     /** How many cells the query at qPos sees: its work in {@link #vector}. */
@@ -109,8 +130,8 @@ final class GgmlAttention {
             this.p = new float[cells];
         }
 
-        /** out[oo, oo + hd) = attention of the query at q[qo] over the cells [lo, end) of kt and vt. */
-        void attend(float[] q, int qo, float[] kt, float[] vt, int lo, int end, float[] out, int oo) {
+        /** out[oo, oo + hd) = attention of the query at q[qo] over the cells [lo, end) but [holeFrom, holeTo) of kt and vt. */
+        void attend(float[] q, int qo, float[] kt, float[] vt, int lo, int holeFrom, int holeTo, int end, float[] out, int oo) {
             int c0 = lo - lo % L;
             for (int i = 0; i < hd; i++) qs[i] = q[qo + i] * qScale;
             float max = Float.NEGATIVE_INFINITY;
@@ -123,7 +144,7 @@ final class GgmlAttention {
                     z = FloatVector.fromArray(S, lanes, 0);
                 }
                 z = z.mul(softmaxScale);
-                VectorMask<Float> visible = visible(S, c, lo, end);
+                VectorMask<Float> visible = visible(S, c, lo, holeFrom, holeTo, end);
                 z = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).blend(z, visible);
                 z.intoArray(p, c);
                 max = Math.max(max, z.reduceLanes(VectorOperators.MAX));
@@ -131,7 +152,7 @@ final class GgmlAttention {
             double sum = 0;
             // The chunks' halving sums L chunks at a time (GgmlOrder.halvingSums), added to the double in chunk order.
             for (int c = c0; c < end; c += L) {
-                VectorMask<Float> visible = visible(S, c, lo, end);
+                VectorMask<Float> visible = visible(S, c, lo, holeFrom, holeTo, end);
                 FloatVector x = FloatVector.fromArray(S, p, c).sub(max);
                 // Masked cells are exact zeros (ggml_v_expf of -inf); computed here from 0 and blended out.
                 FloatVector e = FloatVector.zero(S).blend(GgmlOrder.expfLanes(FloatVector.zero(S).blend(x, visible)), visible);
@@ -184,9 +205,10 @@ final class GgmlAttention {
         }
     }
 
-    /** Cells [c, c + lanes) that a query sees: from lo (its window) to its own position. */
-    private static VectorMask<Float> visible(VectorSpecies<Float> s, int c, int lo, int end) {
-        return s.indexInRange(c - lo, end - lo);
+    /** Cells [c, c + lanes) that a query sees: from lo (its window) to its own cell, but the hole (the other completion's cells). */
+    private static VectorMask<Float> visible(VectorSpecies<Float> s, int c, int lo, int holeFrom, int holeTo, int end) {
+        VectorMask<Float> in = s.indexInRange(c - lo, end - lo);
+        return holeTo > holeFrom ? in.andNot(s.indexInRange(c - holeFrom, holeTo - holeFrom)) : in;
     }
 
     private static void transposeRow(float[] k, float[] v, int row, int cell, int g, int hd, int kvd, int cells, float[] kt, float[] vt) {
@@ -199,8 +221,8 @@ final class GgmlAttention {
 
     /**
      * The scalar reference: {@link Attention#forward} computed as llama.cpp's CPU graph computes
-     * it with an F32 KV cache, bit for bit: a key sits in the cell of its rope position (a sequence scored alone from an
-     * empty cache), which decides its lane. Per query row and head: the query scaled first
+     * it with an F32 KV cache, bit for bit: a key sits in the cell of its row (as llama.cpp fills an
+     * empty cache, a pair's rejected completion after the chosen one), which decides its lane. Per query row and head: the query scaled first
      * where the architecture does; each score {@code ggml_vec_dot_f32}(key, query); soft-capped
      * as ggml_scale(1/cap), tanhf, ggml_scale(cap); times the softmax's scale; e^(z − max)
      * by {@code ggml_v_expf}, summed a vector of cells at a time (halved in float, added in
@@ -217,9 +239,7 @@ final class GgmlAttention {
         for (int i = 0; i < layout.segments.length; i++) {
             for (int t = layout.segments[i][0]; t < layout.segments[i][1]; t++) segmentOf[t] = i;
         }
-        int maxPos = 0;
-        for (int p : pos) maxPos = Math.max(maxPos, p);
-        int cells = (maxPos / (4 * lanes) + 1) * 4 * lanes;
+        int cells = cells(T, lanes);
         float qScale = opt.scalesQueries() ? opt.scale() : 1f, softmaxScale = opt.scalesQueries() ? 1f : opt.scale();
         float cap = opt.cap(), invCap = cap > 0 ? 1f / cap : 0;
         par.forRange(T, 1, (t0, t1) -> {
@@ -228,8 +248,8 @@ final class GgmlAttention {
             for (int t = t0; t < t1; t++) {
                 int[] seg = layout.segments[segmentOf[t]];
                 java.util.Arrays.fill(rowOfCell, -1);
-                for (int j = 0; j < seg[2]; j++) rowOfCell[pos[j]] = j;
-                for (int j = seg[0]; j <= t; j++) rowOfCell[pos[j]] = j;
+                for (int j = 0; j < seg[2]; j++) rowOfCell[j] = j;
+                for (int j = seg[0]; j <= t; j++) rowOfCell[j] = j;
                 int qPos = pos[t];
                 for (int h = 0; h < heads; h++) {
                     int g = h / group, qo = t * qd + h * hd;
@@ -237,7 +257,7 @@ final class GgmlAttention {
                     float max = Float.NEGATIVE_INFINITY;
                     for (int c = 0; c < cells; c++) {
                         int j = rowOfCell[c];
-                        if (j < 0 || (opt.window() > 0 && qPos - c >= opt.window())) {
+                        if (j < 0 || (opt.window() > 0 && qPos - pos[j] >= opt.window())) {
                             p[c] = Float.NEGATIVE_INFINITY;
                             continue;
                         }

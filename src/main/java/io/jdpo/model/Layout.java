@@ -8,6 +8,12 @@ package io.jdpo.model;
  * from the prompt in both. The prompt then goes through the model once for both completions.
  * Predictions: hidden row {@code sources[i]} predicts token {@code targets[i]}; those of
  * branch b are [branchStarts[b], branchStarts[b + 1]).
+ * <p>
+ * Rows are also llama.cpp's KV cells and its decode batches, as its scorer feeds the layout to
+ * an empty cache: a sequence in one decode; a pair's prompt in one, then both completions in a
+ * second (the chosen completion's cells, then the rejected one's). The deployed arithmetic
+ * follows both: ggml's kernels choose their float order by a batch's rows, and a key's cell
+ * decides its lane in attention.
  */
 final class Layout {
     final int[] tokens;
@@ -16,14 +22,17 @@ final class Layout {
     final int[] sources;
     final int[] targets;
     final int[] branchStarts;
+    /** llama.cpp's decodes of this layout, in order: rows {start, end} each. */
+    final int[][] batches;
 
-    private Layout(int[] tokens, int[] positions, int[][] segments, int[] sources, int[] targets, int[] branchStarts) {
+    private Layout(int[] tokens, int[] positions, int[][] segments, int[] sources, int[] targets, int[] branchStarts, int[][] batches) {
         this.tokens = tokens;
         this.positions = positions;
         this.segments = segments;
         this.sources = sources;
         this.targets = targets;
         this.branchStarts = branchStarts;
+        this.batches = batches;
     }
 
     /** tokens with predictions of tokens[from..T): causal over the whole sequence. */
@@ -35,7 +44,7 @@ final class Layout {
             src[i] = from - 1 + i;
             tgt[i] = tokens[from + i];
         }
-        return new Layout(tokens, pos, new int[][]{{0, T, 0}}, src, tgt, new int[]{0, n});
+        return new Layout(tokens, pos, new int[][]{{0, T, 0}}, src, tgt, new int[]{0, n}, new int[][]{{0, T}});
     }
 
     /** prompt ++ chosen ++ rejected, both completions continuing the one prompt. */
@@ -56,22 +65,40 @@ final class Layout {
             src[c + i] = i == 0 ? P - 1 : P + c + i - 1;
             tgt[c + i] = rejected[i];
         }
-        return new Layout(tokens, pos, new int[][]{{0, P, 0}, {P, P + c, P}, {P + c, T, P}}, src, tgt, new int[]{0, c, c + r});
+        return new Layout(tokens, pos, new int[][]{{0, P, 0}, {P, P + c, P}, {P + c, T, P}}, src, tgt, new int[]{0, c, c + r},
+                T > P ? new int[][]{{0, P}, {P, T}} : new int[][]{{0, P}});
     }
 
     int length() {
         return tokens.length;
     }
 
+    /** Each decode's rows, in order: [start, end) of {@link #batches}. */
+    int[][] batchRows() {
+        int[][] out = new int[batches.length][];
+        for (int b = 0; b < batches.length; b++) {
+            out[b] = new int[batches[b][1] - batches[b][0]];
+            for (int i = 0; i < out[b].length; i++) out[b][i] = batches[b][0] + i;
+        }
+        return out;
+    }
+
     /**
-     * The rows llama.cpp keeps after the last layer's attention when it scores this sequence:
-     * the predicting rows, {first, count}, when they are one run of rows (a plain sequence);
-     * null for a pair. The deployed arithmetic's kernel choices depend on a product's row count.
+     * The rows each decode keeps after the last layer's attention: its predicting rows (each
+     * once, in row order), which llama.cpp gathers into a batch of their own for the last MLP.
+     * A decode that predicts nothing keeps none.
      */
-    int[] outputRows() {
-        if (sources.length == 0) return null;
-        for (int i = 1; i < sources.length; i++) if (sources[i] != sources[0] + i) return null;
-        return new int[]{sources[0], sources.length};
+    int[][] outputBatches() {
+        boolean[] predicts = new boolean[length()];
+        for (int s : sources) predicts[s] = true;
+        int[][] out = new int[batches.length][];
+        for (int b = 0; b < batches.length; b++) {
+            int n = 0;
+            for (int t = batches[b][0]; t < batches[b][1]; t++) if (predicts[t]) n++;
+            out[b] = new int[n];
+            for (int t = batches[b][0], i = 0; t < batches[b][1]; t++) if (predicts[t]) out[b][i++] = t;
+        }
+        return out;
     }
 
     /** The longest rope position plus one: what the model's context must hold. */

@@ -59,10 +59,29 @@ final class OutputHead {
         int n = layout.sources.length, d = cfg.dim(), V = cfg.vocab();
         if (unit == null) {
             // Inference needs only each row's normaliser and one logit: reduce the logits
-            // panel by panel as the product makes them, holding none of them whole.
-            float[] rows = new float[n * d];
-            normalisedRows(x, layout.sources, 0, n, rows);
-            return OnlineLogSoftmax.logProbs(output, rows, n, layout.targets, cfg.features().finalSoftcap(), par, top, entropy);
+            // panel by panel as the product makes them, holding none of them whole; one of
+            // llama.cpp's decodes at a time, as its kernels choose by the rows each outputs.
+            int[][] outputs = layout.outputBatches();
+            if (outputs.length == 1) return inference(x, layout.sources, layout.targets, n, top, entropy);
+            float[] out = new float[n];
+            for (int[] batch : outputs) {
+                if (batch.length == 0) continue;
+                int from = batch[0], to = batch[batch.length - 1];
+                int[] picked = java.util.stream.IntStream.range(0, n).filter(i -> layout.sources[i] >= from && layout.sources[i] <= to).toArray();
+                int[] sources = new int[picked.length], targets = new int[picked.length];
+                for (int i = 0; i < picked.length; i++) {
+                    sources[i] = layout.sources[picked[i]];
+                    targets[i] = layout.targets[picked[i]];
+                }
+                float[] ptop = top == null ? null : new float[picked.length], pent = entropy == null ? null : new float[picked.length];
+                float[] lp = inference(x, sources, targets, batch.length, ptop, pent);
+                for (int i = 0; i < picked.length; i++) {
+                    out[picked[i]] = lp[i];
+                    if (top != null) top[picked[i]] = ptop[i];
+                    if (entropy != null) entropy[picked[i]] = pent[i];
+                }
+            }
+            return out;
         }
         float[] out = new float[n];
         // Vocabulary logits a chunk of positions at a time: T × vocab floats would be the
@@ -97,6 +116,17 @@ final class OutputHead {
             output.matmulTransposedAdd(logits, m, unit, c0 * d, par);
         }
         return out;
+    }
+
+    /**
+     * The inference head over one decode's predictions (sources ascending): llama.cpp's batch
+     * is its distinct predicting rows, {@code batchRows}.
+     */
+    private float[] inference(float[] x, int[] sources, int[] targets, int batchRows, float[] top, float[] entropy) {
+        int n = sources.length;
+        float[] rows = new float[n * cfg.dim()];
+        normalisedRows(x, sources, 0, n, rows);
+        return OnlineLogSoftmax.logProbs(output, rows, n, batchRows, targets, cfg.features().finalSoftcap(), par, top, entropy);
     }
 
     /** rows[i] = the final norm of residual row sources[first + i], for m rows, on all threads. */

@@ -11,7 +11,8 @@ import java.lang.foreign.ValueLayout;
  * as {@link BlockDot}'s definition. The 32-value types with Q8_0 activations, two orders:
  * <ul>
  *   <li>{@link Order#TINYBLAS}, llamafile's {@code tinyBLAS_Q0_AVX} (Q8_0, Q5_0, and Q4_0 or
- *   IQ4_NL whose rows are not a multiple of 8), two tokens or more: per output eight float
+ *   IQ4_NL whose rows are not a multiple of 8), two tokens or more, and the vec_dot of a single
+ *   token (not IQ4_NL's), which adds in the same lanes: per output eight float
  *   lanes; block b adds to lane j the integer sum of its products 4j..4j+3 times d_w·d_x (a
  *   float product of the two scales) by a fused multiply-add; the lanes are then halved.
  *   <li>{@link Order#REPACKED}, the interleaved 8×8 kernels of {@code repack.cpp} that
@@ -19,8 +20,8 @@ import java.lang.foreign.ValueLayout;
  *   number of tokens: per output one float, block by block fma(Σ of the block's 32 integer
  *   products, d_w·d_x, sum).
  * </ul>
- * Other types, and single tokens through tinyBLAS's types ({@code ggml_vec_dot_*_q8_0}),
- * keep the packed float products.
+ * Other types, and IQ4_NL's single tokens ({@code ggml_vec_dot_iq4_nl_q8_0}), keep the
+ * packed float products.
  */
 final class GgmlQuantDot {
     /** Float lanes of tinyBLAS_Q0_AVX's accumulators (__m256, in AVX2 and AVX-512 builds alike). */
@@ -36,8 +37,12 @@ final class GgmlQuantDot {
     static Order orderFor(GgmlType type, int cols, int rows, int tokens) {
         if (GgmlOrder.LANES == 0 || cols % 32 != 0) return null;
         return switch (type) {
-            case Q4_0, IQ4_NL -> rows % 8 == 0 ? Order.REPACKED : tokens >= 2 ? Order.TINYBLAS : null;
-            case Q8_0, Q5_0 -> tokens >= 2 ? Order.TINYBLAS : null;
+            // A single token goes through ggml_vec_dot_{q8_0,q5_0,q4_0}_q8_0, whose AVX2 loop adds in
+            // tinyBLAS's lanes (per block fma(d_w·d_x, the eight four-product sums)) and halves them
+            // as it does; IQ4_NL's vec_dot has two accumulators of its own.
+            case Q4_0 -> rows % 8 == 0 ? Order.REPACKED : Order.TINYBLAS;
+            case IQ4_NL -> rows % 8 == 0 ? Order.REPACKED : tokens >= 2 ? Order.TINYBLAS : null;
+            case Q8_0, Q5_0 -> Order.TINYBLAS;
             case Q4_1, Q5_1 -> Order.Q8_1_LANES;
             case Q6_K -> cols % 256 == 0 ? Order.Q6_K : null;
             case Q3_K -> cols % 256 == 0 ? Order.Q3_K : null;

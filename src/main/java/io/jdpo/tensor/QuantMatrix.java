@@ -280,12 +280,16 @@ public final class QuantMatrix {
      *
      * @param input        x, tokens × cols; rounded as {@link #matmul} rounds it
      * @param tokens       the number of token rows
+     * @param batchRows    the rows of llama.cpp's batch whose outputs these are, for the
+     *                     deployed arithmetic's kernel choices (tokens, or fewer where a row of
+     *                     its batch is asked for more than once: a pair's prompt predicts both
+     *                     completions' first tokens)
      * @param par          the threads that share the rows
      * @param sinkForRange gives the sink of the range starting at a row; sinks of different
      *                     ranges run concurrently
      */
-    public void matmulPanels(float[] input, int tokens, Parallel par, java.util.function.IntFunction<PanelSink> sinkForRange) {
-        GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, tokens) : null;
+    public void matmulPanels(float[] input, int tokens, int batchRows, Parallel par, java.util.function.IntFunction<PanelSink> sinkForRange) {
+        GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, batchRows) : null;
         if (order != null) {
             SharedInput shared = new SharedInput(input, tokens);
             GgmlQuantDot.Q8Rows q = shared.blocks(type, cols, par);
@@ -295,7 +299,7 @@ public final class QuantMatrix {
                 float[] y = PANEL_OUT.get(tokens * PANEL);
                 for (int p = r0; p < r1; p += PANEL) {
                     int n = Math.min(PANEL, r1 - p);
-                    GgmlQuantDot.product(type, data, cols, order, q, lanes, GgmlQuantDot.gemmRows(tokens), p, n, y, 0, n);
+                    GgmlQuantDot.product(type, data, cols, order, q, lanes, GgmlQuantDot.gemmRows(batchRows), p, n, y, 0, n);
                     sink.accept(p, n, y);
                 }
             });
@@ -305,9 +309,9 @@ public final class QuantMatrix {
         par.forRange(rows, PANEL, (r0, r1) -> {
             PanelSink sink = sinkForRange.apply(r0);
             float[] y = PANEL_OUT.get(tokens * PANEL);
-            boolean ggml = inGgmlOrder(tokens);
+            boolean ggml = inGgmlOrder(batchRows);
             decodePanels(r0, r1, (p, n, w) -> {
-                if (ggml) ggmlProduct(x.values, tokens, tokens, w, n, y, 0, n);
+                if (ggml) ggmlProduct(x.values, tokens, batchRows, w, n, y, 0, n);
                 else PackedGemm.abT(x.values, 0, cols, tokens, w, 0, cols, cols, n, y, 0, n, false);
                 if (x.sumDelta != null) addMinTerms(x.sumDelta, tokens, p, n, y, 0, n);
                 sink.accept(p, n, y);

@@ -39,17 +39,6 @@ import java.util.List;
  */
 public final class ReferenceScorer {
     private static final long MAGIC = 0x4a44504f52454631L; // "JDPOREF1"
-    /** The most pairs per llama.cpp call: each needs two sequences. */
-    private static final int PAIRS_PER_CALL = 8;
-    /**
-     * KV cells a call aims at. Sequences packed into one call share a unified KV cache, and
-     * llama.cpp attends every token over all of its cells (the mask hides the other
-     * sequences), so packing more pairs than a batch needs costs attention work for nothing:
-     * on the 0.1B benchmark model with HH-RLHF pairs (max length 256) eight pairs per call
-     * scored 430 tokens/s, one pair per call 678 (scripts/bench/scoring.sh, 2026-12-01).
-     * Short pairs are still packed up to about this many cells, so a call stays a batch.
-     */
-    private static final int CELLS_PER_CALL = 512;
 
     /**
      * Per-token reference log-probs of one pair's chosen and rejected completions: natural log
@@ -182,7 +171,7 @@ public final class ReferenceScorer {
     }
 
     /** The context a scoring run uses, and whether chosen and rejected share the prompt's cells. */
-    record Plan(ContextParams context, boolean share, int pairsPerCall) {
+    record Plan(ContextParams context, boolean share) {
     }
 
     ReferenceCacheKey cacheKey(String modelSha256, List<PreferencePair> pairs, Plan plan) {
@@ -227,14 +216,18 @@ public final class ReferenceScorer {
             throw new IllegalArgumentException("a pair needs " + separate + " positions; " + model + " was trained for "
                     + trained + " (lower max_length)");
         }
-        // Several pairs per call within the trained context; the prompt's cells are shared by
-        // chosen and rejected when a whole pair fits, else each sequence is scored on its own.
+        // One pair per call, its prompt's cells shared by chosen and rejected when the whole pair
+        // fits, else each sequence scored on its own. Each call is then the decodes the Java
+        // policy's pair forward follows (the prompt, then both completions, from an empty cache):
+        // pairs packed into one call shared its batches and cells, so the policy at step 0 was
+        // not the reference to the bit (2.2e-4 nats per token on stories260K Q8_0). It is not
+        // slower: llama.cpp attends every token over all of a call's cells, so packing cost
+        // attention work (on the 0.1B benchmark model with HH-RLHF pairs, max length 256, eight
+        // pairs per call scored 430 tokens/s, one pair per call 678; scoring.sh, 2026-12-01).
         boolean share = shared <= trained;
-        int cells = Math.max(1, share ? shared : separate);
-        int perCall = Math.max(1, Math.min(PAIRS_PER_CALL, CELLS_PER_CALL / cells));
-        int nCtx = Math.max(cells, Math.min(cells * perCall, trained));
-        return new Plan(ContextParams.of(nCtx).withSequences(2 * perCall).withBatch(Math.min(nCtx, 2048))
-                .withThreads(threads), share, perCall);
+        int nCtx = Math.max(1, share ? shared : separate);
+        return new Plan(ContextParams.of(nCtx).withSequences(2).withBatch(Math.min(nCtx, 2048))
+                .withThreads(threads), share);
     }
 
     private void scoreAll(LlamaModel m, Plan plan, List<PreferencePair> pairs, List<Scores> out, TrainListener listener) {
@@ -244,13 +237,11 @@ public final class ReferenceScorer {
             if (lora != null) ctx.attach(lora, 1f);
             LogProbScorer scorer = new LogProbScorer(ctx, plan.share());
             long tokens = 0;
-            for (int i = 0; i < pairs.size(); i += plan.pairsPerCall()) {
-                List<ScoreRequest> reqs = new ArrayList<>();
-                for (PreferencePair p : pairs.subList(i, Math.min(pairs.size(), i + plan.pairsPerCall()))) {
-                    reqs.add(ScoreRequest.pair(p.prompt(), p.chosen(), p.rejected()));
-                    tokens += p.packedLength();
-                }
-                for (List<TokenLogProbs> r : scorer.score(reqs)) out.add(new Scores(r.get(0).logProbs(), r.get(1).logProbs()));
+            // A call per pair (see plan): a shorter pair would share a call with the next where both fit its cells.
+            for (PreferencePair p : pairs) {
+                List<TokenLogProbs> r = scorer.score(List.of(ScoreRequest.pair(p.prompt(), p.chosen(), p.rejected()))).getFirst();
+                out.add(new Scores(r.get(0).logProbs(), r.get(1).logProbs()));
+                tokens += p.packedLength();
                 listener.progress("reference", out.size(), pairs.size(), tokens);
             }
         }

@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Sliding-window attention in the packed pair layout: prompt, chosen and rejected in one
  * sequence, each completion several windows long, must give each completion exactly the
- * log-probs of its own sequence (bit for bit). That the window itself is llama.cpp's is
+ * log-probs of its own sequence (bit for bit, in the float arithmetic: the deployed one follows
+ * llama.cpp's decodes of a pair, PairParityTest). That the window itself is llama.cpp's is
  * ParityTest's job (128-token windows against a window of 16).
  */
 class SlidingWindowTest {
@@ -29,7 +30,7 @@ class SlidingWindowTest {
         Random rnd = new Random(8);
         int w = TestModelFactory.SLIDING_WINDOW;
         int[] prompt = tokens(rnd, 2 * w + 3), chosen = tokens(rnd, 3 * w), rejected = tokens(rnd, 2 * w + 5);
-        try (Transformer tf = Transformer.load(model, 2)) {
+        try (Transformer tf = Transformer.load(model, 2).arithmetic(io.jdpo.tensor.Arithmetic.FLOAT)) {
             assertEquals(w, tf.config().features().slidingWindow());
             assertTrue(tf.config().features().slides(0), "layer 0 slides");
             assertFalse(tf.config().features().slides(1), "layer 1 is global");

@@ -71,18 +71,19 @@ class DpoTrainerTest {
 
     @Test
     void aModelPastTheParityBoundsIsRefusedUnlessForced(@TempDir Path dir) throws Exception {
-        // stories260K's real gap is about 1e-5 nats per token: bounds of 1e-9 stand for a model
-        // whose Java forward drifts from llama.cpp.
+        // stories260K's gap in the float arithmetic is about 1e-5 nats per token (in the deployed
+        // one, the default, 0: llama.cpp's own order): bounds of 1e-9 stand for a model whose
+        // Java forward drifts from llama.cpp.
         List<PreferencePair> few = train.subList(0, 4);
         Path refused = dir.resolve("refused");
-        var e = assertThrows(io.jdpo.JdpoException.class, () -> new DpoTrainer(config().maxSteps(1).build()).cacheDir(cache)
+        var e = assertThrows(io.jdpo.JdpoException.class, () -> new DpoTrainer(config().maxSteps(1).arithmetic(io.jdpo.tensor.Arithmetic.FLOAT).build()).cacheDir(cache)
                 .parityBounds(1e-9, 1e-9).train(TestData.stories260K(), few, List.of(), refused, null, new Collecting(new ArrayList<>())));
         assertTrue(e.getMessage().contains("differs from llama.cpp on the CPU on this file") && e.getMessage().contains("--force"),
                 e.getMessage());
         assertFalse(Files.exists(refused.resolve("metrics.jsonl")), "a refused run leaves no metrics behind");
         assertFalse(Files.exists(refused.resolve("adapter.gguf")));
 
-        TrainResult forced = new DpoTrainer(config().maxSteps(1).force(true).build()).cacheDir(cache)
+        TrainResult forced = new DpoTrainer(config().maxSteps(1).arithmetic(io.jdpo.tensor.Arithmetic.FLOAT).force(true).build()).cacheDir(cache)
                 .parityBounds(1e-9, 1e-9).train(TestData.stories260K(), few, List.of(), dir.resolve("forced"), null, new Collecting(new ArrayList<>()));
         assertEquals(1, forced.steps());
         String first = Files.readAllLines(forced.metrics()).getFirst();
@@ -176,6 +177,12 @@ class DpoTrainerTest {
             if (io.jdpo.tensor.GgmlOrder.LANES > 0) {
                 // Train = deploy: the deployed arithmetic is llama.cpp's, adapter included (0.00 here).
                 assertTrue(deploy.meanAbs() <= 1e-4 && deploy.maxAbs() <= 2e-3 && deploy.top1Agreement() == 1.0, type + ": " + deploy);
+                // And at step 0 the policy is its reference: the pair forward follows the reference
+                // scorer's decodes (measured 9e-13 mean, 4.7e-10 max: a float ulp of a log-prob near
+                // zero, where the policy's log-sum-exp adds panel by panel and the reference's whole).
+                var first = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readAllLines(r.metrics()).getFirst());
+                assertTrue(first.get("policy_ref_gap/mean").asDouble() <= 1e-10 && first.get("policy_ref_gap/max").asDouble() <= 1e-7,
+                        type + ": step-0 gap " + first);
             } else {
                 // Where ggml's order is not known, the policy is held to the gap the base model shows at step 0.
                 double stepZero = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readAllLines(r.metrics()).getFirst())
