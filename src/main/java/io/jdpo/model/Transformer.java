@@ -229,8 +229,10 @@ public final class Transformer implements AutoCloseable {
 
     /**
      * Log-probs of both completions of a preference pair, the chosen's then the rejected's,
-     * with the prompt computed once (the inference twin of {@link #forwardPair}). They equal
-     * those of the two sequences scored apart, bit for bit.
+     * with the prompt computed once (the inference twin of {@link #forwardPair}). In the float
+     * arithmetic they equal those of the two sequences scored apart, bit for bit; in the deployed
+     * one they are llama.cpp's log-probs of the pair as the reference scorer decodes it (its
+     * prompt, then both completions), bit for bit where ggml's order is known.
      *
      * @param prompt   the shared prompt, not empty
      * @param chosen   the chosen completion
@@ -278,7 +280,9 @@ public final class Transformer implements AutoCloseable {
      * The training forward of a preference pair with the prompt computed once: prompt,
      * chosen and rejected packed into one sequence where each completion attends to the prompt
      * and to itself. Log-probs come out as the chosen completion's then the rejected one's
-     * (branches 0 and 1 of the pass); they equal those of two separate sequences.
+     * (branches 0 and 1 of the pass). In the float arithmetic they equal those of two separate
+     * sequences; in the deployed one they are llama.cpp's scoring of the pair as the reference
+     * scorer runs it (the prompt decoded, then both completions in one decode), to the bit.
      *
      * @param prompt    the shared prompt, not empty
      * @param chosen    the chosen completion
