@@ -190,22 +190,24 @@ final class DecoderBlock {
     }
 
     /**
-     * One decode batch's rows of a product input (null: all rows of the layout, in order) and
-     * those rows as the products read them, gathered into an array of their own otherwise.
+     * One decode batch's rows of a product input (null: the input's first rows, read in place)
+     * and those rows as the products read them, gathered into an array of their own otherwise.
      */
     private record BatchInput(int[] rows, float[] all, int tokens, SharedInput input) {
     }
 
     /**
-     * The batches of a product input of T rows: one whole input where a single decode holds
-     * every row, else each batch's rows gathered, so that its products see llama.cpp's batch
-     * (the products that read this input share each batch's activation blocks).
+     * The batches of a product input of T rows, so that its products see llama.cpp's batch
+     * (the products that read this input share each batch's activation blocks): a batch of the
+     * first rows (a sequence's, a pair's prompt) read in place, any other gathered.
      */
     private static BatchInput[] inputs(float[] values, int T, int width, int[][] batches) {
-        if (batches.length == 1 && batches[0].length == T) return new BatchInput[]{new BatchInput(null, values, T, new SharedInput(values, T))};
         BatchInput[] out = new BatchInput[batches.length];
         for (int b = 0; b < batches.length; b++) {
-            out[b] = new BatchInput(batches[b], values, T, new SharedInput(gather(values, width, batches[b]), batches[b].length));
+            int[] rows = batches[b];
+            boolean first = rows.length == 0 || rows[0] == 0 && rows[rows.length - 1] == rows.length - 1;
+            out[b] = first ? new BatchInput(null, values, T, new SharedInput(values, rows.length))
+                    : new BatchInput(rows, values, T, new SharedInput(gather(values, width, rows), rows.length));
         }
         return out;
     }
