@@ -95,7 +95,7 @@ final class DecoderBlock {
      * this returns: a model's forward in a small heap has no room to keep them longer.
      */
     private void projectQkv(int l, LayerWeights w, LoraWeights lora, LayerActivations a, int T, int[][] batches) {
-        BatchInput[] normed = inputs(a.h1, T, cfg.dim(), batches);
+        BatchInput normed = inputs(a.h1, T, cfg.dim(), batches);
         if (w.wqkv() != null) {
             project(lora, l, LoraTarget.ATTN_QKV, w.wqkv(), normed, a.qkv, a);
             Fused.split(a.qkv, T, new float[][]{a.q, a.k, a.v}, new int[]{cfg.qDim(), cfg.kvDim(), cfg.kvDim()});
@@ -109,7 +109,7 @@ final class DecoderBlock {
     /** Gate and up of the MLP's normalised rows (or the fused product, split), sharing their activation blocks as {@link #projectQkv} does. */
     private void projectGateUp(int l, LayerWeights w, LoraWeights lora, LayerActivations a, int T, int[][] batches) {
         int ffn = cfg.ffn();
-        BatchInput[] normed = inputs(a.h2, T, cfg.dim(), batches);
+        BatchInput normed = inputs(a.h2, T, cfg.dim(), batches);
         if (w.gate() == null) {
             project(lora, l, LoraTarget.FFN_UP, w.up(), normed, a.gu, a);
             Fused.split(a.gu, T, new float[][]{a.g, a.u}, new int[]{ffn, ffn});
@@ -190,26 +190,29 @@ final class DecoderBlock {
     }
 
     /**
-     * One decode batch's rows of a product input (null: the input's first rows, read in place)
-     * and those rows as the products read them, gathered into an array of their own otherwise.
+     * A product input as llama.cpp's decodes see it: its rows in the decodes' order (null: the
+     * input's first rows, read in place, else gathered into {@code input}), the decodes' sizes
+     * in that order, and the whole input (T rows) for the LoRA dropout.
      */
-    private record BatchInput(int[] rows, float[] all, int tokens, SharedInput input) {
+    private record BatchInput(int[] rows, int[] sizes, float[] all, int tokens, SharedInput input) {
+        int n() {
+            return input.tokens();
+        }
     }
 
     /**
-     * The batches of a product input of T rows, so that its products see llama.cpp's batch
-     * (the products that read this input share each batch's activation blocks): a batch of the
-     * first rows (a sequence's, a pair's prompt) read in place, any other gathered.
+     * A product input of T rows as the decodes {@code batches} (rows each, in order) see it;
+     * the products that read it share its activation blocks. The decodes' rows are read in
+     * place where they are the input's first rows (a sequence, every layer of a pair but the
+     * last), else gathered (a pair's predicting rows in its last layer).
      */
-    private static BatchInput[] inputs(float[] values, int T, int width, int[][] batches) {
-        BatchInput[] out = new BatchInput[batches.length];
-        for (int b = 0; b < batches.length; b++) {
-            int[] rows = batches[b];
-            boolean first = rows.length == 0 || rows[0] == 0 && rows[rows.length - 1] == rows.length - 1;
-            out[b] = first ? new BatchInput(null, values, T, new SharedInput(values, rows.length))
-                    : new BatchInput(rows, values, T, new SharedInput(gather(values, width, rows), rows.length));
-        }
-        return out;
+    private static BatchInput inputs(float[] values, int T, int width, int[][] batches) {
+        int[] rows = java.util.Arrays.stream(batches).flatMapToInt(java.util.Arrays::stream).toArray();
+        int[] sizes = java.util.Arrays.stream(batches).mapToInt(b -> b.length).filter(m -> m > 0).toArray();
+        boolean inPlace = true;
+        for (int i = 0; i < rows.length; i++) inPlace &= rows[i] == i;
+        return inPlace ? new BatchInput(null, sizes, values, T, new SharedInput(values, rows.length))
+                : new BatchInput(rows, sizes, values, T, new SharedInput(gather(values, width, rows), rows.length));
     }
 
     /** Rows {@code rows} of a row-major array of the given width, one after another. */
@@ -226,39 +229,49 @@ final class DecoderBlock {
 
     /**
      * y = W·x, plus scale·B·(A·x) where the adapter adapts this projection (as llama.cpp
-     * applies LoRA), one decode batch after another; A·x is kept in {@code a} for the backward.
-     * Rows in no batch are left as they were.
+     * applies LoRA), over the input's decodes; A·x is kept in {@code a} for the backward. Rows
+     * in no decode are left as they were. One call covers all decodes where the weights' kernels
+     * allow ({@link QuantMatrix#splitsBatches}), else each decode gets a call of its own.
      */
-    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, BatchInput[] batches, float[] y, LayerActivations a) {
-        LoraPair p = lora == null ? null : lora.get(layer, target);
-        float[] dropped = null;
-        for (BatchInput b : batches) {
-            int n = b.input().tokens(), nOut = w.rows();
-            if (n == 0) continue;
-            float[] yb = b.rows() == null ? y : new float[n * nOut];
-            w.matmul(b.input(), yb, par, 0, n);
-            if (p != null) {
-                float[] x = b.input().values();
-                if (a.dropout != null) {
-                    if (dropped == null) dropped = a.dropout.apply(b.all(), b.tokens(), p.nIn(), layer, target);
-                    x = b.rows() == null ? dropped : gather(dropped, p.nIn(), b.rows());
-                }
-                float[] ax = a.ax.get(target), axb = b.rows() == null ? ax : new float[n * p.rank()];
-                addLora(lora.config().scale(), p, x, n, axb, yb);
-                if (b.rows() != null) scatter(axb, p.rank(), b.rows(), ax);
+    private void project(LoraWeights lora, int layer, LoraTarget target, QuantMatrix w, BatchInput b, float[] y, LayerActivations a) {
+        int n = b.n(), nOut = w.rows();
+        if (n == 0) return;
+        float[] yb = b.rows() == null ? y : new float[n * nOut];
+        if (!w.splitsBatches(b.sizes())) {
+            w.matmul(b.input(), yb, par, b.sizes());
+        } else {
+            float[] x = b.input().values();
+            int nIn = w.cols();
+            for (int i = 0, at = 0; i < b.sizes().length; at += b.sizes()[i++]) {
+                int m = b.sizes()[i];
+                float[] ym = new float[m * nOut];
+                w.matmul(new SharedInput(java.util.Arrays.copyOfRange(x, at * nIn, (at + m) * nIn), m), ym, par, new int[]{m});
+                System.arraycopy(ym, 0, yb, at * nOut, m * nOut);
             }
-            if (b.rows() != null) scatter(yb, nOut, b.rows(), y);
         }
+        LoraPair p = lora == null ? null : lora.get(layer, target);
+        if (p != null) {
+            float[] x = b.input().values();
+            if (a.dropout != null) {
+                float[] dropped = a.dropout.apply(b.all(), b.tokens(), p.nIn(), layer, target);
+                x = b.rows() == null ? dropped : gather(dropped, p.nIn(), b.rows());
+            }
+            float[] ax = a.ax.get(target), axb = b.rows() == null ? ax : new float[n * p.rank()];
+            // Decode by decode: llama.cpp's F32 LoRA products choose their kernel by the decode's rows.
+            for (int i = 0, at = 0; i < b.sizes().length; at += b.sizes()[i++]) addLora(lora.config().scale(), p, x, at, b.sizes()[i], axb, yb);
+            if (b.rows() != null) scatter(axb, p.rank(), b.rows(), ax);
+        }
+        if (b.rows() != null) scatter(yb, nOut, b.rows(), y);
     }
 
-    /** y += scale·B·(A·x) over n rows of x (one decode batch), A·x into ax. */
-    private void addLora(float scale, LoraPair p, float[] x, int n, float[] ax, float[] y) {
+    /** y += scale·B·(A·x) over rows [from, from + n) of x (one decode), A·x into ax. */
+    private void addLora(float scale, LoraPair p, float[] x, int from, int n, float[] ax, float[] y) {
         int r = p.rank(), nIn = p.nIn(), nOut = p.nOut();
         float[] A = SegmentMath.toArray(p.a()), B = SegmentMath.toArray(p.b());
         if (inGgmlOrder()) {
             // llama.cpp's LoRA: mul_mat(B, mul_mat(A, x)), scaled, added; F32 products in ggml's order.
-            par.forRange(n, 4, (t0, t1) -> {
-                int m = t1 - t0;
+            par.forRange(n, 4, (i0, i1) -> {
+                int t0 = from + i0, m = i1 - i0;
                 // A thread's rows in buffers of its own, kept between calls: fresh ones were the step's largest garbage.
                 float[] xs = LORA_X.get(m * nIn), axs = LORA_AX.get(m * r), bs = LORA_BAX.get(m * nOut);
                 System.arraycopy(x, t0 * nIn, xs, 0, m * nIn);
@@ -270,10 +283,11 @@ final class DecoderBlock {
             return;
         }
         float[] bax = new float[n * nOut];
-        par.forRange(n, 4, (t0, t1) -> {
-            PackedGemm.abT(x, t0 * nIn, nIn, t1 - t0, A, 0, nIn, nIn, r, ax, t0 * r, r, false);
-            PackedGemm.abT(ax, t0 * r, r, t1 - t0, B, 0, r, r, nOut, bax, t0 * nOut, nOut, false);
-            VectorMath.addScaled(y, t0 * nOut, scale, bax, t0 * nOut, (t1 - t0) * nOut);
+        par.forRange(n, 4, (i0, i1) -> {
+            int t0 = from + i0;
+            PackedGemm.abT(x, t0 * nIn, nIn, i1 - i0, A, 0, nIn, nIn, r, ax, t0 * r, r, false);
+            PackedGemm.abT(ax, t0 * r, r, i1 - i0, B, 0, r, r, nOut, bax, i0 * nOut, nOut, false);
+            VectorMath.addScaled(y, t0 * nOut, scale, bax, i0 * nOut, (i1 - i0) * nOut);
         });
     }
 

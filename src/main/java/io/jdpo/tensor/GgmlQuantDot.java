@@ -285,7 +285,8 @@ final class GgmlQuantDot {
      * @param order the kernel's float order ({@link #orderFor})
      * @param x     the activations, quantized
      * @param lanes the same activations laid out for the vector kernels, or null for the scalar path
-     * @param gemmEnd for repack.cpp's K-quant kernels, the rows before this one are in its gemm, the rest in its gemv
+     * @param gemv  for repack.cpp's K-quant kernels, the tokens in its gemv rather than its gemm
+     *              ({@link #gemvTokens}); null when none are
      * @param r0    the first row
      * @param n     rows
      * @param y     receives the outputs
@@ -293,23 +294,25 @@ final class GgmlQuantDot {
      * @param ldy   distance in y between two tokens
      */
     static void product(GgmlType type, MemorySegment data, int cols, Order order, Q8Rows x, GgmlQuantLanes.Tokens lanes,
-                        int gemmEnd, int r0, int n, float[] y, int yo, int ldy) {
+                        boolean[] gemv, int r0, int n, float[] y, int yo, int ldy) {
         long rowBytes = type.bytesFor(cols);
         byte[] raw = new byte[(int) rowBytes];
         int tokens = x.rows().length;
+        // The vector kernels take every token as repack.cpp's gemm would; the gemv's tokens are then
+        // made again by the scalar dot, where the two differ (repack.cpp's K-quants only).
+        int gemmEnd = tokens;
+        if (order != Order.Q4_K_REPACKED && order != Order.Q2_K_REPACKED) gemv = null;
         if (lanes != null && GgmlQuantLanes.tiled(order)) {
-            // The scalar dot needs the unscaled codes only for tokens the kernel leaves.
-            boolean codes = GgmlQuantLanes.covered(order, tokens, gemmEnd) < tokens, small = GgmlQuantLanes.shortRun(type, order) > 0;
+            // The scalar dot needs the unscaled codes only for the gemv's tokens.
+            boolean codes = gemv != null, small = GgmlQuantLanes.shortRun(type, order) > 0;
             // TILED_ROWS rows at a time: their decoded weights are what the kernel holds beside the activations.
             RowCodes[] w = new RowCodes[TILED_ROWS];
             for (int s0 = 0; s0 < n; s0 += TILED_ROWS) {
                 int m = Math.min(TILED_ROWS, n - s0);
                 // Each batch of rows is done with before the next: its arrays are decoded into again.
                 for (int k = 0; k < m; k++) w[k] = decode(type, data, rowBytes, r0 + s0 + k, raw, cols, codes, small, w[k]);
-                int done = GgmlQuantLanes.panel(type, order, w, m, lanes, gemmEnd, y, yo + s0, ldy);
-                for (int k = 0; k < m; k++) {
-                    for (int t = done; t < tokens; t++) y[yo + s0 + t * ldy + k] = dot(order, w[k], x.rows()[t], t < gemmEnd);
-                }
+                GgmlQuantLanes.panel(type, order, w, m, lanes, gemmEnd, y, yo + s0, ldy);
+                for (int k = 0; k < m; k++) gemvAgain(order, w[k], x, gemv, tokens, y, yo + s0 + k, ldy);
             }
             return;
         }
@@ -317,8 +320,31 @@ final class GgmlQuantDot {
         for (int k = 0; k < n; k++) {
             w = decode(type, data, rowBytes, r0 + k, raw, cols, true, false, w);
             int done = lanes == null ? 0 : GgmlQuantLanes.row(order, w, lanes, gemmEnd, y, yo, ldy, k);
-            for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], t < gemmEnd);
+            for (int t = done; t < tokens; t++) y[yo + t * ldy + k] = dot(order, w, x.rows()[t], gemv == null || !gemv[t]);
+            gemvAgain(order, w, x, gemv, done, y, yo + k, ldy);
         }
+    }
+
+    /** Tokens before {@code end} that are in the gemv, made by the scalar dot over what the gemm wrote: y[yo + t·ldy]. */
+    private static void gemvAgain(Order order, RowCodes w, Q8Rows x, boolean[] gemv, int end, float[] y, int yo, int ldy) {
+        if (gemv == null) return;
+        for (int t = 0; t < end; t++) if (gemv[t]) y[yo + t * ldy] = dot(order, w, x.rows()[t], false);
+    }
+
+    /**
+     * The tokens repack.cpp's K-quant kernels take in their gemv, for llama.cpp decodes of these
+     * sizes one after another (each decode's last rows past its whole fours, or all of a decode
+     * of three rows or fewer): null when none are.
+     */
+    static boolean[] gemvTokens(int[] batches) {
+        int total = 0;
+        for (int b : batches) total += b;
+        boolean[] gemv = new boolean[total];
+        boolean any = false;
+        for (int b = 0, at = 0; b < batches.length; at += batches[b++]) {
+            for (int t = gemmRows(batches[b]); t < batches[b]; t++) any = gemv[at + t] = true;
+        }
+        return any ? gemv : null;
     }
 
     private static RowCodes decode(GgmlType type, MemorySegment data, long rowBytes, int row, byte[] raw, int cols, boolean codes, boolean small,

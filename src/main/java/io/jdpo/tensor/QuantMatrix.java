@@ -109,47 +109,31 @@ public final class QuantMatrix {
      * @param par    the threads that share the rows
      */
     public void matmul(float[] input, int tokens, float[] y, Parallel par) {
-        matmul(input, tokens, y, par, 0, tokens);
+        matmul(new SharedInput(input, tokens), y, par, new int[]{tokens});
     }
 
     /**
-     * {@link #matmul(float[], int, float[], Parallel)} where llama.cpp's batch for this product is
-     * only rows [batchFrom, batchFrom + batchRows) of x: in the last layer llama.cpp carries on
-     * with the rows it outputs alone. The deployed arithmetic follows ggml's kernel choices for
-     * that batch (tinyBLAS needs two rows, repack.cpp's gemm takes them in whole fours and
-     * leaves the rest to its gemv, iqp.cpp's panels need eight); the other rows get the same
-     * kind of numbers, in an order no llama.cpp output depends on.
+     * {@link #matmul(float[], int, float[], Parallel)} of an input other products
+     * read too (its 8-bit blocks and lane layouts are made once for all of them), its rows
+     * llama.cpp's decodes of the given sizes one after another: the deployed arithmetic follows
+     * each decode's kernel choices (see {@link #splitsBatches}: one call cannot where they differ).
      *
-     * @param input     x, tokens × cols
-     * @param tokens    the number of token rows
-     * @param y         receives W·x, tokens × rows; overwritten
-     * @param par       the threads that share the rows
-     * @param batchFrom the first row of llama.cpp's batch
-     * @param batchRows its number of rows
+     * @param shared  x, tokens × cols
+     * @param y       receives W·x, tokens × rows; overwritten
+     * @param par     the threads that share the rows
+     * @param batches the decodes' rows, summing to the input's tokens
+     * @throws IllegalArgumentException where {@link #splitsBatches} is true for these decodes
      */
-    public void matmul(float[] input, int tokens, float[] y, Parallel par, int batchFrom, int batchRows) {
-        matmul(new SharedInput(input, tokens), y, par, batchFrom, batchRows);
-    }
-
-    /**
-     * {@link #matmul(float[], int, float[], Parallel, int, int)} of an input other products
-     * read too: its 8-bit blocks and lane layouts are made once for all of them.
-     *
-     * @param shared    x, tokens × cols
-     * @param y         receives W·x, tokens × rows; overwritten
-     * @param par       the threads that share the rows
-     * @param batchFrom the first row of llama.cpp's batch
-     * @param batchRows its number of rows
-     */
-    public void matmul(SharedInput shared, float[] y, Parallel par, int batchFrom, int batchRows) {
+    public void matmul(SharedInput shared, float[] y, Parallel par, int[] batches) {
+        if (splitsBatches(batches)) throw new IllegalArgumentException("decodes of " + java.util.Arrays.toString(batches) + " rows choose different kernels: one call each");
         float[] input = shared.values();
-        int tokens = shared.tokens();
+        int tokens = shared.tokens(), batchRows = batches[0];
         GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, batchRows) : null;
         if (order != null) {
             GgmlQuantDot.Q8Rows x = shared.blocks(type, cols, par);
             GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? shared.lanes(type, order, cols, par) : null;
-            int gemmEnd = batchFrom + GgmlQuantDot.gemmRows(batchRows);
-            par.forRange(rows, PANEL, (r0, r1) -> GgmlQuantDot.product(type, data, cols, order, x, lanes, gemmEnd, r0, r1 - r0, y, r0, rows));
+            boolean[] gemv = GgmlQuantDot.gemvTokens(batches);
+            par.forRange(rows, PANEL, (r0, r1) -> GgmlQuantDot.product(type, data, cols, order, x, lanes, gemv, r0, r1 - r0, y, r0, rows));
             return;
         }
         Rounded x = round(input, tokens, Simd.VECTOR, par);
@@ -162,6 +146,37 @@ public final class QuantMatrix {
             PackedGemm.abT(x.values, 0, cols, tokens, w, 0, cols, cols, n, y, p, rows, false);
             if (x.sumDelta != null) addMinTerms(x.sumDelta, tokens, p, n, y, p, rows);
         }));
+    }
+
+    /** Tokens past the first gemmRows(batchRows) in repack.cpp's gemv; null when none. */
+    private static boolean[] gemvOf(int tokens, int batchRows) {
+        int gemm = GgmlQuantDot.gemmRows(batchRows);
+        if (gemm >= tokens) return null;
+        boolean[] gemv = new boolean[tokens];
+        java.util.Arrays.fill(gemv, gemm, tokens, true);
+        return gemv;
+    }
+
+    /**
+     * Whether llama.cpp's kernels for these weights choose differently for decodes of these
+     * sizes, so that one call cannot follow them all: in the deployed arithmetic, another
+     * quantized order (tinyBLAS's types and IQ4_NL take a single token otherwise, iqp.cpp's
+     * IQ4_XS panels need eight), or ggml's F32/F16/BF16 products of one row against more
+     * (vec_dot against tinyBLAS). repack.cpp's gemm and gemv are one call's business
+     * ({@link GgmlQuantDot#gemvTokens}).
+     *
+     * @param batches the decodes' rows
+     * @return true where each decode needs a call of its own
+     */
+    public boolean splitsBatches(int[] batches) {
+        if (arithmetic != Arithmetic.DEPLOYED) return false;
+        GgmlQuantDot.Order first = GgmlQuantDot.orderFor(type, cols, rows, batches[0]);
+        boolean ggml = inGgmlOrder(batches[0]), many = batches[0] >= 2;
+        for (int b : batches) {
+            if (GgmlQuantDot.orderFor(type, cols, rows, b) != first) return true;
+            if (first == null && (inGgmlOrder(b) != ggml || ggml && (b >= 2) != many)) return true;
+        }
+        return false;
     }
 
     /**
@@ -294,12 +309,14 @@ public final class QuantMatrix {
             SharedInput shared = new SharedInput(input, tokens);
             GgmlQuantDot.Q8Rows q = shared.blocks(type, cols, par);
             GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? shared.lanes(type, order, cols, par) : null;
+            // repack.cpp's gemv takes the batch's rows past its whole fours (a pair's prompt row, asked twice, is all of its batch).
+            boolean[] gemv = gemvOf(tokens, batchRows);
             par.forRange(rows, PANEL, (r0, r1) -> {
                 PanelSink sink = sinkForRange.apply(r0);
                 float[] y = PANEL_OUT.get(tokens * PANEL);
                 for (int p = r0; p < r1; p += PANEL) {
                     int n = Math.min(PANEL, r1 - p);
-                    GgmlQuantDot.product(type, data, cols, order, q, lanes, GgmlQuantDot.gemmRows(batchRows), p, n, y, 0, n);
+                    GgmlQuantDot.product(type, data, cols, order, q, lanes, gemv, p, n, y, 0, n);
                     sink.accept(p, n, y);
                 }
             });

@@ -120,10 +120,11 @@ class GgmlQuantDotTest {
                                                     GgmlQuantDot.Q8Rows q, int tokens) {
         float[] y = new float[tokens * rows];
         int gemmEnd = GgmlQuantDot.gemmRows(tokens);
+        boolean[] gemv = GgmlQuantDot.gemvTokens(new int[]{tokens});
         GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? GgmlQuantLanes.Tokens.of(q, cols, type, order, Parallel.SERIAL) : null;
         // Two calls, the first over an odd number of rows: the kernels take rows in tiles of four.
-        GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 0, 3, y, 0, rows);
-        GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemmEnd, 3, rows - 3, y, 3, rows);
+        GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemv, 0, 3, y, 0, rows);
+        GgmlQuantDot.product(type, MemorySegment.ofArray(w), cols, order, q, lanes, gemv, 3, rows - 3, y, 3, rows);
         long rowBytes = type.bytesFor(cols);
         for (int r = 0; r < rows; r++) {
             GgmlQuantDot.RowCodes codes = GgmlQuantDot.RowCodes.decode(type,

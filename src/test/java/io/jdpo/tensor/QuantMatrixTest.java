@@ -79,14 +79,14 @@ class QuantMatrixTest {
                 QuantMatrix m = randomMatrix(type, 24, cols, rnd);
                 float[] alone = new float[tokens * 24], together = new float[tokens * 24];
                 m.matmul(x, tokens, alone, par);
-                m.matmul(shared, together, par, 0, tokens);
+                m.matmul(shared, together, par, new int[]{tokens});
                 for (int i = 0; i < alone.length; i++) {
                     assertEquals(Float.floatToIntBits(alone[i]), Float.floatToIntBits(together[i]), type + " at " + i);
                 }
             }
             QuantMatrix wider = randomMatrix(GgmlType.Q4_K, 8, 2 * cols, rnd);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> wider.matmul(shared, new float[tokens * 8], par, 0, tokens));
+                    () -> wider.matmul(shared, new float[tokens * 8], par, new int[]{tokens}));
             assertTrue(e.getMessage().contains("512 and 1024"), e.getMessage());
         }
     }

@@ -197,6 +197,22 @@ class DpoTrainerTest {
                 .targets(LoraTarget.all()).warmupRatio(0.1).seed(7);
     }
 
+    /**
+     * A policy that starts from an adapter is not its reference (the base): its start evaluation
+     * runs the forward over the held-out pairs, where a fresh adapter's reads the reference's
+     * log-probs ({@link #learnsThePreferredTheme}).
+     */
+    @Test
+    void aPolicyFromAnAdapterIsEvaluatedAtStepZero(@TempDir Path out) throws IOException {
+        TrainResult first = new DpoTrainer(config().maxSteps(3).build()).cacheDir(cache)
+                .train(TestData.stories260K(), train, List.of(), out.resolve("first"), null, new Collecting(new ArrayList<>()));
+        List<String> messages = new ArrayList<>();
+        TrainResult r = new DpoTrainer(config().maxSteps(1).build()).initAdapter(first.adapter()).cacheDir(cache)
+                .train(TestData.stories260K(), train, eval, out.resolve("second"), null, new Collecting(messages));
+        assertFalse(messages.stream().anyMatch(s -> s.startsWith("eval at step 0")), String.valueOf(messages));
+        assertNotEquals(0.0, r.firstEval().rewardsMargins(), "three steps moved the policy from the base");
+    }
+
     @Test
     void learnsThePreferredTheme(@TempDir Path out) throws IOException {
         List<String> messages = new ArrayList<>();
@@ -215,7 +231,13 @@ class DpoTrainerTest {
         double chosenBefore = r.firstEval().logpsChosen(), chosenAfter = r.lastEval().logpsChosen();
         System.out.printf("held-out margin %.2e -> %.3f, accuracy %.2f, chosen log-prob %.2f -> %.2f, reward/chosen %.3f, %.0f tokens/s%n",
                 marginBefore, marginAfter, after, chosenBefore, chosenAfter, r.lastEval().rewardsChosen(), r.tokensPerSecond());
-        // Before training the policy is the reference: margins are only the engines' rounding.
+        // Before training the policy is the reference, so the start evaluation reads the reference's
+        // log-probs (no forward): margins exactly 0, the sigmoid loss exactly ln 2.
+        if (io.jdpo.tensor.GgmlOrder.LANES > 0) {
+            assertEquals(0.0, marginBefore, "step-0 margin");
+            assertEquals((float) Math.log(2), (float) r.firstEval().loss(), "step-0 loss");
+            assertTrue(messages.stream().anyMatch(s -> s.startsWith("eval at step 0: the policy is its reference")), String.valueOf(messages));
+        }
         assertTrue(Math.abs(marginBefore) < 1e-4, "step-0 margin " + marginBefore);
         assertTrue(after >= 0.9, "held-out accuracy after training " + after);
         assertTrue(r.lastEval().rewardsChosen() > 0, "the chosen log-prob rises against the reference");
