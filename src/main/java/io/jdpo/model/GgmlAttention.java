@@ -133,9 +133,14 @@ final class GgmlAttention {
         /** out[oo, oo + hd) = attention of the query at q[qo] over the cells [lo, end) but [holeFrom, holeTo) of kt and vt. */
         void attend(float[] q, int qo, float[] kt, float[] vt, int lo, int holeFrom, int holeTo, int end, float[] out, int oo) {
             int c0 = lo - lo % L;
+            // Vectors of cells wholly in the hole (the other completion's) hold exact zeros after
+            // the softmax, and adding zeros leaves every sum as it is: the scores and the value
+            // products step over them (the chunk sums still take their zeros, in their places).
+            int skipFrom = holeTo > holeFrom ? (holeFrom + L - 1) / L * L : end, skipTo = holeTo > holeFrom ? holeTo / L * L : end;
+            if (skipTo <= skipFrom) skipFrom = skipTo = end;
             for (int i = 0; i < hd; i++) qs[i] = q[qo + i] * qScale;
             float max = Float.NEGATIVE_INFINITY;
-            for (int c = c0; c < end; c += L) {
+            for (int c = c0; c < end; c = next(c, skipFrom, skipTo)) {
                 GgmlOrder.vecDotLanes(kt, cells, c, qs, 0, hd, scratch, p, c);
                 FloatVector z = FloatVector.fromArray(S, p, c);
                 if (cap > 0) {
@@ -155,21 +160,22 @@ final class GgmlAttention {
                 VectorMask<Float> visible = visible(S, c, lo, holeFrom, holeTo, end);
                 FloatVector x = FloatVector.fromArray(S, p, c).sub(max);
                 // Masked cells are exact zeros (ggml_v_expf of -inf); computed here from 0 and blended out.
-                FloatVector e = FloatVector.zero(S).blend(GgmlOrder.expfLanes(FloatVector.zero(S).blend(x, visible)), visible);
+                FloatVector e = c >= skipFrom && c < skipTo ? FloatVector.zero(S)
+                        : FloatVector.zero(S).blend(GgmlOrder.expfLanes(FloatVector.zero(S).blend(x, visible)), visible);
                 e.intoArray(p, c);
                 int j = (c - c0) / L % L;
                 e.intoArray(block, j * L);
                 if (j == L - 1 || c + L >= end) sum = addChunkSums(sum, j + 1);
             }
             float inv = (float) (1.0 / sum);
-            for (int c = c0; c < end; c += L) FloatVector.fromArray(S, p, c).mul(inv).intoArray(p, c);
+            for (int c = c0; c < end; c = next(c, skipFrom, skipTo)) FloatVector.fromArray(S, p, c).mul(inv).intoArray(p, c);
             int d = 0;
             // Four output values at a time: four independent chains share each load of p. Their
             // lane sums wait in block until L values are there, then are halved together.
             for (; d + 4 <= hd; d += 4) {
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 int v0 = d * cells;
-                for (int c = c0; c < end; c += L) {
+                for (int c = c0; c < end; c = next(c, skipFrom, skipTo)) {
                     FloatVector pc = FloatVector.fromArray(S, p, c);
                     a0 = FloatVector.fromArray(S, vt, v0 + c).fma(pc, a0);
                     a1 = FloatVector.fromArray(S, vt, v0 + cells + c).fma(pc, a1);
@@ -187,10 +193,15 @@ final class GgmlAttention {
             for (int halved = d - d % L, j = halved; j < d; j++) out[oo + j] = GgmlOrder.halvingSum(block, (j - halved) * L, L);
             for (; d < hd; d++) {
                 FloatVector acc = FloatVector.zero(S);
-                for (int c = c0; c < end; c += L) acc = FloatVector.fromArray(S, vt, d * cells + c).fma(FloatVector.fromArray(S, p, c), acc);
+                for (int c = c0; c < end; c = next(c, skipFrom, skipTo)) acc = FloatVector.fromArray(S, vt, d * cells + c).fma(FloatVector.fromArray(S, p, c), acc);
                 acc.intoArray(lanes, 0);
                 out[oo + d] = GgmlOrder.halvingSum(lanes, 0, L);
             }
+        }
+
+        /** The vector of cells after c's, stepping over [skipFrom, skipTo). */
+        private static int next(int c, int skipFrom, int skipTo) {
+            return c + L == skipFrom ? skipTo : c + L;
         }
 
         /** sum + the halving sums of the first n chunks in block, one after another, as llama.cpp adds them (in double). */

@@ -42,21 +42,29 @@ final class OnlineLogSoftmax implements QuantMatrix.PanelSink {
      * log-softmax(W·rows[i])[targets[i]] for the n rows (n × W.cols, already normalised), W
      * the output projection; with {@code cap} > 0 the logits are soft-capped first.
      */
+    /** The rows of one decode of n rows that repack.cpp's gemv makes; null when none. */
+    static boolean[] gemv(int n) {
+        boolean[] g = new boolean[n];
+        boolean any = false;
+        for (int k = 0; k < n; k++) any |= g[k] = QuantMatrix.inRepackGemv(k, n);
+        return any ? g : null;
+    }
+
     static float[] logProbs(QuantMatrix output, float[] rows, int n, int[] targets, float cap, Parallel par) {
-        return logProbs(output, rows, n, n, targets, cap, par, null, null);
+        return logProbs(output, rows, n, n, gemv(n), targets, cap, par, null, null);
     }
 
     /**
      * As above; {@code top[i]} (when top is not null) receives row i's largest log-prob, computed
      * as the target's is, so the target is the row's most likely token exactly when its log-prob
      * equals that value; {@code entropy[i]} (when not null) the entropy of row i's distribution,
-     * −Σ p·log p = logsumexp(z) − Σ p·z, in nats. {@code batchRows}: the rows of llama.cpp's
-     * batch these are ({@link QuantMatrix#matmulPanels}).
+     * −Σ p·log p = logsumexp(z) − Σ p·z, in nats. {@code batchRows} and {@code gemv}: the rows
+     * of llama.cpp's decode these are and those of its repack gemv ({@link QuantMatrix#matmulPanels}).
      */
-    static float[] logProbs(QuantMatrix output, float[] rows, int n, int batchRows, int[] targets, float cap, Parallel par, float[] top,
-                            float[] entropy) {
+    static float[] logProbs(QuantMatrix output, float[] rows, int n, int batchRows, boolean[] gemv, int[] targets, float cap, Parallel par,
+                            float[] top, float[] entropy) {
         Map<Integer, OnlineLogSoftmax> ranges = new ConcurrentSkipListMap<>();
-        output.matmulPanels(rows, n, batchRows, par, r0 -> {
+        output.matmulPanels(rows, n, batchRows, gemv, par, r0 -> {
             OnlineLogSoftmax s = new OnlineLogSoftmax(targets, n, cap, entropy != null);
             ranges.put(r0, s);
             return s;

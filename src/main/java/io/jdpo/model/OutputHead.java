@@ -62,19 +62,39 @@ final class OutputHead {
             // panel by panel as the product makes them, holding none of them whole; one of
             // llama.cpp's decodes at a time, as its kernels choose by the rows each outputs.
             int[][] outputs = layout.outputBatches();
-            if (outputs.length == 1) return inference(x, layout.sources, layout.targets, n, top, entropy);
+            int[] sizes = java.util.Arrays.stream(outputs).mapToInt(o -> o.length).filter(m -> m > 0).toArray();
+            // Each prediction's decode and its row's place there: a pair's prompt row is asked twice.
+            int[] decode = new int[n], rank = new int[n];
+            for (int i = 0; i < n; i++) {
+                for (int b = 0; b < outputs.length; b++) {
+                    int k = java.util.Arrays.binarySearch(outputs[b], layout.sources[i]);
+                    if (k >= 0) {
+                        decode[i] = b;
+                        rank[i] = k;
+                    }
+                }
+            }
+            if (!output.splitsBatches(sizes)) {
+                boolean[] gemv = new boolean[n];
+                boolean any = false;
+                for (int i = 0; i < n; i++) any |= gemv[i] = QuantMatrix.inRepackGemv(rank[i], outputs[decode[i]].length);
+                return inference(x, layout.sources, layout.targets, sizes[0], any ? gemv : null, top, entropy);
+            }
+            // A decode at a time where the kernels choose differently by its rows (ggml's F32/F16 head for one row).
             float[] out = new float[n];
-            for (int[] batch : outputs) {
-                if (batch.length == 0) continue;
-                int from = batch[0], to = batch[batch.length - 1];
-                int[] picked = java.util.stream.IntStream.range(0, n).filter(i -> layout.sources[i] >= from && layout.sources[i] <= to).toArray();
+            for (int b = 0; b < outputs.length; b++) {
+                final int bb = b;
+                int[] picked = java.util.stream.IntStream.range(0, n).filter(i -> decode[i] == bb).toArray();
+                if (picked.length == 0) continue;
                 int[] sources = new int[picked.length], targets = new int[picked.length];
+                boolean[] gemv = new boolean[picked.length];
                 for (int i = 0; i < picked.length; i++) {
                     sources[i] = layout.sources[picked[i]];
                     targets[i] = layout.targets[picked[i]];
+                    gemv[i] = QuantMatrix.inRepackGemv(rank[picked[i]], outputs[b].length);
                 }
                 float[] ptop = top == null ? null : new float[picked.length], pent = entropy == null ? null : new float[picked.length];
-                float[] lp = inference(x, sources, targets, batch.length, ptop, pent);
+                float[] lp = inference(x, sources, targets, outputs[b].length, gemv, ptop, pent);
                 for (int i = 0; i < picked.length; i++) {
                     out[picked[i]] = lp[i];
                     if (top != null) top[picked[i]] = ptop[i];
@@ -119,14 +139,14 @@ final class OutputHead {
     }
 
     /**
-     * The inference head over one decode's predictions (sources ascending): llama.cpp's batch
-     * is its distinct predicting rows, {@code batchRows}.
+     * The inference head over predictions from sources: llama.cpp's decodes of {@code batchRows}
+     * rows choose the kernel, {@code gemv} says which predictions repack.cpp's gemv makes (null: none).
      */
-    private float[] inference(float[] x, int[] sources, int[] targets, int batchRows, float[] top, float[] entropy) {
+    private float[] inference(float[] x, int[] sources, int[] targets, int batchRows, boolean[] gemv, float[] top, float[] entropy) {
         int n = sources.length;
         float[] rows = new float[n * cfg.dim()];
         normalisedRows(x, sources, 0, n, rows);
-        return OnlineLogSoftmax.logProbs(output, rows, n, batchRows, targets, cfg.features().finalSoftcap(), par, top, entropy);
+        return OnlineLogSoftmax.logProbs(output, rows, n, batchRows, gemv, targets, cfg.features().finalSoftcap(), par, top, entropy);
     }
 
     /** rows[i] = the final norm of residual row sources[first + i], for m rows, on all threads. */

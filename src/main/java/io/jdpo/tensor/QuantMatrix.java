@@ -148,13 +148,16 @@ public final class QuantMatrix {
         }));
     }
 
-    /** Tokens past the first gemmRows(batchRows) in repack.cpp's gemv; null when none. */
-    private static boolean[] gemvOf(int tokens, int batchRows) {
-        int gemm = GgmlQuantDot.gemmRows(batchRows);
-        if (gemm >= tokens) return null;
-        boolean[] gemv = new boolean[tokens];
-        java.util.Arrays.fill(gemv, gemm, tokens, true);
-        return gemv;
+    /**
+     * Whether row {@code k} of a llama.cpp decode of {@code batchRows} rows goes to repack.cpp's
+     * gemv rather than its gemm (past the decode's whole fours, or any row of three or fewer).
+     *
+     * @param k         the row within its decode
+     * @param batchRows the decode's rows
+     * @return true for the gemv
+     */
+    public static boolean inRepackGemv(int k, int batchRows) {
+        return k >= GgmlQuantDot.gemmRows(batchRows);
     }
 
     /**
@@ -295,22 +298,20 @@ public final class QuantMatrix {
      *
      * @param input        x, tokens × cols; rounded as {@link #matmul} rounds it
      * @param tokens       the number of token rows
-     * @param batchRows    the rows of llama.cpp's batch whose outputs these are, for the
-     *                     deployed arithmetic's kernel choices (tokens, or fewer where a row of
-     *                     its batch is asked for more than once: a pair's prompt predicts both
-     *                     completions' first tokens)
+     * @param batchRows    the rows of a llama.cpp decode whose outputs these are, for the
+     *                     deployed arithmetic's kernel choices (where several decodes share the
+     *                     call, {@link #splitsBatches} must be false for them)
+     * @param gemv         the tokens repack.cpp's gemv makes ({@link #inRepackGemv}); null when none
      * @param par          the threads that share the rows
      * @param sinkForRange gives the sink of the range starting at a row; sinks of different
      *                     ranges run concurrently
      */
-    public void matmulPanels(float[] input, int tokens, int batchRows, Parallel par, java.util.function.IntFunction<PanelSink> sinkForRange) {
+    public void matmulPanels(float[] input, int tokens, int batchRows, boolean[] gemv, Parallel par, java.util.function.IntFunction<PanelSink> sinkForRange) {
         GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, batchRows) : null;
         if (order != null) {
             SharedInput shared = new SharedInput(input, tokens);
             GgmlQuantDot.Q8Rows q = shared.blocks(type, cols, par);
             GgmlQuantLanes.Tokens lanes = Simd.VECTOR ? shared.lanes(type, order, cols, par) : null;
-            // repack.cpp's gemv takes the batch's rows past its whole fours (a pair's prompt row, asked twice, is all of its batch).
-            boolean[] gemv = gemvOf(tokens, batchRows);
             par.forRange(rows, PANEL, (r0, r1) -> {
                 PanelSink sink = sinkForRange.apply(r0);
                 float[] y = PANEL_OUT.get(tokens * PANEL);
