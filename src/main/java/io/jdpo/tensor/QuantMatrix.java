@@ -122,12 +122,16 @@ public final class QuantMatrix {
      * @param y       receives W·x, tokens × rows; overwritten
      * @param par     the threads that share the rows
      * @param batches the decodes' rows, summing to the input's tokens
-     * @throws IllegalArgumentException where {@link #splitsBatches} is true for these decodes
+     * @throws IllegalArgumentException where {@link #splitsBatches} is true for these decodes, or
+     *                                  their rows do not add up to the input's
      */
     public void matmul(SharedInput shared, float[] y, Parallel par, int[] batches) {
         if (splitsBatches(batches)) throw new IllegalArgumentException("decodes of " + java.util.Arrays.toString(batches) + " rows choose different kernels: one call each");
         float[] input = shared.values();
         int tokens = shared.tokens(), batchRows = batches[0];
+        if (java.util.Arrays.stream(batches).sum() != tokens) {
+            throw new IllegalArgumentException("decodes of " + java.util.Arrays.toString(batches) + " rows for an input of " + tokens);
+        }
         GgmlQuantDot.Order order = arithmetic == Arithmetic.DEPLOYED ? GgmlQuantDot.orderFor(type, cols, rows, batchRows) : null;
         if (order != null) {
             GgmlQuantDot.Q8Rows x = shared.blocks(type, cols, par);
